@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Thin wrapper over CMake/ctest. Targets: all, demo, check, bench, deps,
+# format, clean. Binaries land in build/bin/.
+BUILD ?= build
+CC := clang
+CMAKE_FLAGS ?=
+ifneq ($(CI),)
+CMAKE_FLAGS += -DSTEER_WERROR=ON
+endif
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build demo check bench format clean
+
+all: build
+
+# Installs missing Debian packages; a no-op when all are present.
+deps:
+	@bash scripts/deps.sh
+
+$(BUILD)/Makefile: CMakeLists.txt cmake/tests.cmake | deps
+	CC=$(CC) cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@bash scripts/demo.sh $(BUILD)
+
+check: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	$(BUILD)/bin/steer-bench
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Decapsulation of the outermost tunnel that parse_packet() peeled: the
+ * outer IP (and UDP and GUE) headers and any VLAN tags go, the Ethernet
+ * addresses stay, the EtherType follows the inner family. The inner IP
+ * packet is left byte for byte as it was.
+ */
+#ifndef STEER_DECAP_H
+#define STEER_DECAP_H
+
+#include "parse.h"
+
+/*
+ * Rewrite the Ethernet header just in front of the inner IP packet of the
+ * outermost tunnel in m. Returns the number of bytes to remove from the
+ * head of the frame (bpf_xdp_adjust_head() or a pointer bump), or -1 when
+ * m has no tunnel. Only the bytes in front of the inner packet change.
+ */
+static __always_inline int steer_decap_prepare(void *data, void *data_end,
+					       const struct pkt_meta *m)
+{
+	struct steer_ethhdr *neth;
+	__u8 *inner;
+	__u8 mac[2 * STEER_ETH_ALEN];
+
+	if (m->tun_kind == TUN_NONE ||
+	    m->tun_inner_off < sizeof(*neth) + 20)
+		return -1;
+	inner = (__u8 *)data + m->tun_inner_off;
+	if ((void *)(inner + 1) > data_end) /* inner version nibble */
+		return -1;
+	neth = (void *)(inner - sizeof(*neth));
+	/* The old MACs sit at offset 0, before neth; copy via a buffer. */
+	__builtin_memcpy(mac, data, sizeof(mac));
+	__builtin_memcpy(neth, mac, sizeof(mac));
+	neth->proto = steer_htons((*inner >> 4) == 6 ? STEER_ETH_P_IPV6 :
+						       STEER_ETH_P_IP);
+	return m->tun_inner_off - (int)sizeof(*neth);
+}
+
+#endif /* STEER_DECAP_H */

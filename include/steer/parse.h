@@ -1,0 +1,536 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Packet parser: Ethernet with up to two VLAN tags, IPv4 (options,
+ * fragments), IPv6 (extension-header chain, fragment header), TCP, UDP,
+ * ICMP and ICMPv6, and the tunnels steer peels to reach the inner flow
+ * (GUE variants 0 and 1, IPIP, 4in6, 6in4, 6in6).
+ *
+ * One function per header, each taking a cursor and the end of the data;
+ * every read is preceded by a bounds check against data_end, so the same
+ * code passes the BPF verifier and is safe on any userspace buffer.
+ * Nothing is written to the packet.
+ *
+ * Keying rules (the contract other modules rely on):
+ * - the key is the innermost flow, after at most cfg->max_encap tunnels;
+ * - a fragmented datagram (IPv4 MF or offset, IPv6 fragment header that is
+ *   not atomic) keys on its addresses and protocol with ports zero, for
+ *   every fragment, so all fragments of one datagram share a key;
+ * - an ICMP/ICMPv6 error keys on the flow of the packet it quotes, turned
+ *   around (the quoted packet went the other way), so it follows its flow;
+ * - other protocols key on addresses and protocol, ports zero.
+ */
+#ifndef STEER_PARSE_H
+#define STEER_PARSE_H
+
+#include "flow.h"
+#include "gue.h"
+#include "hdr.h"
+
+#define STEER_MAX_VLANS 2
+#define STEER_MAX_IP6_EXT 8
+#define STEER_MAX_ENCAP 3 /* default and upper bound of cfg->max_encap */
+
+/* Why a packet could not be parsed; the index of a drop counter. */
+enum parse_err {
+	PERR_NONE = 0,
+	PERR_TRUNC_ETH,	    /* shorter than an Ethernet or VLAN header */
+	PERR_VLAN_DEPTH,    /* more than STEER_MAX_VLANS tags */
+	PERR_TRUNC_IP,	    /* IP header or datagram longer than the frame */
+	PERR_BAD_IP,	    /* version, header length or total length wrong */
+	PERR_IP6_EXT_DEPTH, /* more than STEER_MAX_IP6_EXT extension headers */
+	PERR_TRUNC_L4,	    /* TCP/UDP/ICMP header cut short */
+	PERR_BAD_L4,	    /* TCP data offset or UDP length impossible */
+	PERR_ICMP_QUOTE,    /* ICMP error quoting too little to key on */
+	PERR_ENCAP_DEPTH,   /* tunnels nested deeper than max_encap */
+	PERR_BAD_GUE,	    /* GUE version, length or inner protocol wrong */
+	PERR__MAX
+};
+
+/* What the parser recognised, besides the key. */
+enum {
+	PKT_F_FRAG = 0x01,	/* part of a fragmented datagram */
+	PKT_F_ICMP_ERR = 0x02,	/* ICMP error, keyed on the quoted flow */
+	PKT_F_GUE_CTRL = 0x04,	/* GUE control message (C bit) */
+	PKT_F_STEER_PRIV = 0x08, /* outermost GUE carried steer's data */
+	PKT_F_L4 = 0x10,	/* ports are valid (TCP or UDP header seen) */
+};
+
+/* Kind of the outermost tunnel peeled. */
+enum {
+	TUN_NONE = 0,
+	TUN_IPIP, /* IPv4 or IPv6 directly in IPv4 or IPv6 */
+	TUN_GUE0,
+	TUN_GUE1,
+};
+
+struct parse_cfg {
+	__be16 gue_port; /* UDP destination port of GUE; 0 disables */
+	__u8 max_encap;	 /* tunnels peeled at most, <= STEER_MAX_ENCAP */
+};
+
+struct pkt_meta {
+	struct flow_key key;
+	__u16 l2_len;	     /* Ethernet header plus VLAN tags */
+	__u16 l3_off;	     /* innermost IP header */
+	__u16 l3_end;	     /* end of the innermost IP datagram */
+	__u16 l4_off;	     /* innermost L4 header, 0 if not parsed */
+	__u16 tun_inner_off; /* inner IP of the outermost tunnel, 0: none */
+	__u16 outer_l3_end;  /* end of the outermost IP datagram */
+	__u16 vlan_tci[STEER_MAX_VLANS];
+	__u8 vlans;
+	__u8 depth;	/* tunnels peeled */
+	__u8 tun_kind;	/* TUN_* of the outermost tunnel */
+	__u8 family;	/* 4 or 6, innermost */
+	__u8 outer_family;
+	__u8 flags;	/* PKT_F_* */
+	__u8 tcp_flags; /* of the innermost TCP header */
+	__u8 pad;
+	struct steer_gue_priv priv; /* valid with PKT_F_STEER_PRIV */
+};
+
+/* Result of one layer: where the next one starts and what it is. */
+struct parse_next {
+	void *pos;
+	__u8 proto;  /* L4 or tunnel protocol number */
+	__u8 family; /* next IP family for tunnels */
+	__u8 tun;    /* TUN_* kind of that tunnel */
+};
+
+static __always_inline int parse_eth(void **pos, void *end,
+				     struct pkt_meta *m, __u16 *ethertype)
+{
+	struct steer_ethhdr *eth = *pos;
+	__u16 proto;
+	int i;
+
+	if ((void *)(eth + 1) > end) /* Ethernet header complete */
+		return -PERR_TRUNC_ETH;
+	proto = steer_ntohs(eth->proto);
+	*pos = eth + 1;
+
+	STEER_UNROLL
+	for (i = 0; i < STEER_MAX_VLANS + 1; i++) {
+		struct steer_vlanhdr *vh = *pos;
+
+		if (proto != STEER_ETH_P_8021Q && proto != STEER_ETH_P_8021AD)
+			break;
+		if (i == STEER_MAX_VLANS)
+			return -PERR_VLAN_DEPTH;
+		if ((void *)(vh + 1) > end) /* tag complete */
+			return -PERR_TRUNC_ETH;
+		m->vlan_tci[i] = steer_ntohs(vh->tci);
+		m->vlans = i + 1;
+		proto = steer_ntohs(vh->proto);
+		*pos = vh + 1;
+	}
+	*ethertype = proto;
+	return 0;
+}
+
+/*
+ * IPv4 header at pos. On success *end_ip is the end of the datagram (by
+ * its total length), and nx says what follows. A fragment sets PKT_F_FRAG
+ * in *flags and nx->pos to NULL: its payload is never parsed.
+ */
+static __always_inline int parse_ipv4(void *pos, void *end, void **end_ip,
+				      struct flow_key *k, __u8 *flags,
+				      struct parse_next *nx)
+{
+	struct steer_iphdr *ip = pos;
+	__u32 ihl, tot;
+
+	if ((void *)(ip + 1) > end) /* fixed 20-byte header */
+		return -PERR_TRUNC_IP;
+	if ((ip->ver_ihl >> 4) != 4)
+		return -PERR_BAD_IP;
+	ihl = (ip->ver_ihl & 0x0f) * 4;
+	tot = steer_ntohs(ip->tot_len);
+	if (ihl < sizeof(*ip) || tot < ihl)
+		return -PERR_BAD_IP;
+	if (pos + tot > end) /* whole datagram present, options included */
+		return -PERR_TRUNC_IP;
+	*end_ip = pos + tot;
+
+	flow_addr_set_v4(&k->src, ip->saddr);
+	flow_addr_set_v4(&k->dst, ip->daddr);
+	k->proto = ip->protocol;
+	k->sport = 0;
+	k->dport = 0;
+	nx->proto = ip->protocol;
+	nx->pos = pos + ihl;
+	if (ip->frag_off & steer_htons(STEER_IP_MF | STEER_IP_OFFMASK)) {
+		*flags |= PKT_F_FRAG;
+		nx->pos = 0;
+	}
+	return 0;
+}
+
+/*
+ * Walk an IPv6 extension-header chain starting with next header *nh at
+ * pos, up to end. Stops at the first header that is not an extension
+ * header; a non-atomic fragment header sets PKT_F_FRAG and stops with
+ * *pos = NULL (the payload is not parsed).
+ */
+static __always_inline int parse_ipv6_ext(void **pos, void *end, __u8 *nh,
+					  __u8 *flags)
+{
+	int i;
+
+	STEER_UNROLL
+	for (i = 0; i < STEER_MAX_IP6_EXT; i++) {
+		struct steer_ip6_ext *eh = *pos;
+		__u32 len;
+
+		switch (*nh) {
+		case STEER_IPPROTO_HOPOPTS:
+		case STEER_IPPROTO_ROUTING:
+		case STEER_IPPROTO_DSTOPTS:
+		case STEER_IPPROTO_MH:
+			if ((void *)(eh + 1) > end) /* next header, length */
+				return -PERR_TRUNC_IP;
+			len = ((__u32)eh->hdrlen + 1) * 8;
+			break;
+		case STEER_IPPROTO_AH:
+			if ((void *)(eh + 1) > end) /* next header, length */
+				return -PERR_TRUNC_IP;
+			len = ((__u32)eh->hdrlen + 2) * 4;
+			break;
+		case STEER_IPPROTO_FRAGMENT: {
+			struct steer_ip6_frag *fh = *pos;
+
+			if ((void *)(fh + 1) > end) /* fixed 8 bytes */
+				return -PERR_TRUNC_IP;
+			*nh = fh->nexthdr;
+			/* RFC 6946: an atomic fragment is a whole packet. */
+			if (fh->frag_off &
+			    steer_htons(STEER_IP6_OFFMASK | STEER_IP6_MF)) {
+				*flags |= PKT_F_FRAG;
+				*pos = 0;
+				return 0;
+			}
+			*pos = fh + 1;
+			continue;
+		}
+		default:
+			return 0;
+		}
+		if (*pos + len > end) /* whole extension header present */
+			return -PERR_TRUNC_IP;
+		*nh = eh->nexthdr;
+		*pos += len;
+	}
+	switch (*nh) {
+	case STEER_IPPROTO_HOPOPTS:
+	case STEER_IPPROTO_ROUTING:
+	case STEER_IPPROTO_DSTOPTS:
+	case STEER_IPPROTO_MH:
+	case STEER_IPPROTO_AH:
+	case STEER_IPPROTO_FRAGMENT:
+		return -PERR_IP6_EXT_DEPTH;
+	}
+	return 0;
+}
+
+static __always_inline int parse_ipv6(void *pos, void *end, void **end_ip,
+				      struct flow_key *k, __u8 *flags,
+				      struct parse_next *nx)
+{
+	struct steer_ipv6hdr *ip6 = pos;
+	void *p;
+	__u8 nh;
+	int err;
+
+	if ((void *)(ip6 + 1) > end) /* fixed 40-byte header */
+		return -PERR_TRUNC_IP;
+	if ((steer_ntohl(ip6->ver_tc_flow) >> 28) != 6)
+		return -PERR_BAD_IP;
+	/* Payload length 0 means a jumbogram, which Ethernet cannot carry. */
+	if (ip6->payload_len == 0 && ip6->nexthdr != STEER_IPPROTO_NONE)
+		return -PERR_BAD_IP;
+	if ((void *)(ip6 + 1) + steer_ntohs(ip6->payload_len) > end)
+		return -PERR_TRUNC_IP; /* whole datagram present */
+	*end_ip = (void *)(ip6 + 1) + steer_ntohs(ip6->payload_len);
+
+	__builtin_memcpy(k->src.b, ip6->saddr, 16);
+	__builtin_memcpy(k->dst.b, ip6->daddr, 16);
+	k->sport = 0;
+	k->dport = 0;
+	p = ip6 + 1;
+	nh = ip6->nexthdr;
+	err = parse_ipv6_ext(&p, *end_ip, &nh, flags);
+	if (err)
+		return err;
+	k->proto = nh;
+	nx->proto = nh;
+	nx->pos = p;
+	return 0;
+}
+
+/* ICMPv4 types that quote the packet that caused them. */
+static __always_inline int icmp4_is_error(__u8 type)
+{
+	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
+/*
+ * The quoted packet of an ICMP error: its IP header (options and IPv6
+ * extension headers walked) and the first four bytes of its L4 header,
+ * which hold the ports. Fills k with the quoted flow as it was sent.
+ * Quotes are cut short by design, so no total length is checked.
+ */
+static __always_inline int parse_icmp_quote(void *pos, void *end, int v6,
+					    struct flow_key *k)
+{
+	__u8 qflags = 0;
+	__be16 *ports;
+	void *l4;
+
+	if (!v6) {
+		struct steer_iphdr *ip = pos;
+		__u32 ihl;
+
+		if ((void *)(ip + 1) > end) /* quoted fixed header */
+			return -PERR_ICMP_QUOTE;
+		ihl = (ip->ver_ihl & 0x0f) * 4;
+		if ((ip->ver_ihl >> 4) != 4 || ihl < sizeof(*ip))
+			return -PERR_ICMP_QUOTE;
+		flow_addr_set_v4(&k->src, ip->saddr);
+		flow_addr_set_v4(&k->dst, ip->daddr);
+		k->proto = ip->protocol;
+		l4 = pos + ihl;
+		if (ip->frag_off & steer_htons(STEER_IP_OFFMASK))
+			qflags |= PKT_F_FRAG;
+		if (ip->frag_off & steer_htons(STEER_IP_MF))
+			qflags |= PKT_F_FRAG;
+	} else {
+		struct steer_ipv6hdr *ip6 = pos;
+		__u8 nh;
+		int err;
+
+		if ((void *)(ip6 + 1) > end) /* quoted fixed header */
+			return -PERR_ICMP_QUOTE;
+		if ((steer_ntohl(ip6->ver_tc_flow) >> 28) != 6)
+			return -PERR_ICMP_QUOTE;
+		__builtin_memcpy(k->src.b, ip6->saddr, 16);
+		__builtin_memcpy(k->dst.b, ip6->daddr, 16);
+		l4 = ip6 + 1;
+		nh = ip6->nexthdr;
+		err = parse_ipv6_ext(&l4, end, &nh, &qflags);
+		if (err)
+			return -PERR_ICMP_QUOTE;
+		k->proto = nh;
+	}
+	k->sport = 0;
+	k->dport = 0;
+	if (qflags & PKT_F_FRAG)
+		return 0;
+	if (k->proto != STEER_IPPROTO_TCP && k->proto != STEER_IPPROTO_UDP)
+		return 0;
+	ports = l4;
+	if ((void *)(ports + 2) > end) /* quoted source and destination port */
+		return -PERR_ICMP_QUOTE;
+	k->sport = ports[0];
+	k->dport = ports[1];
+	return 0;
+}
+
+/* ICMP or ICMPv6 at pos; an error re-keys m->key on the quoted flow. */
+static __always_inline int parse_icmp(void *pos, void *end, int v6,
+				      struct pkt_meta *m)
+{
+	struct steer_icmphdr *ic = pos;
+	struct flow_key q;
+	int err;
+
+	if ((void *)(ic + 1) > end) /* type, code, checksum, 4 more bytes */
+		return -PERR_TRUNC_L4;
+	if (v6 ? ic->type >= 128 : !icmp4_is_error(ic->type))
+		return 0;
+	__builtin_memset(&q, 0, sizeof(q));
+	err = parse_icmp_quote(ic + 1, end, v6, &q);
+	if (err)
+		return err;
+	flow_key_reverse(&m->key, &q);
+	m->flags |= PKT_F_ICMP_ERR;
+	return 0;
+}
+
+/*
+ * GUE after a UDP header at pos. Returns 1 with nx filled when it carries
+ * an inner IP packet to peel, 0 for a control message (keyed as plain
+ * UDP), or a negative parse_err.
+ */
+static __always_inline int parse_gue(void *pos, void *end, struct pkt_meta *m,
+				     struct parse_next *nx)
+{
+	struct steer_guehdr *g = pos;
+	__u8 *ipver = pos;
+	__u32 hlen;
+
+	if ((void *)(ipver + 1) > end) /* first byte names the variant */
+		return -PERR_BAD_GUE;
+	if (STEER_GUE_VER(*ipver) == 1) {
+		/* Variant 1: an IP header follows the UDP header directly. */
+		nx->pos = pos;
+		nx->tun = TUN_GUE1;
+		nx->family = (*ipver >> 4) == 6 ? 6 : 4;
+		if ((*ipver >> 4) != 4 && (*ipver >> 4) != 6)
+			return -PERR_BAD_GUE;
+		return 1;
+	}
+	if (STEER_GUE_VER(*ipver) != 0)
+		return -PERR_BAD_GUE;
+	if ((void *)(g + 1) > end) /* fixed 4-byte header */
+		return -PERR_BAD_GUE;
+	hlen = STEER_GUE_HLEN(g->vch) * 4;
+	if ((void *)(g + 1) + hlen > end) /* optional fields present */
+		return -PERR_BAD_GUE;
+	if (STEER_GUE_C(g->vch)) {
+		m->flags |= PKT_F_GUE_CTRL;
+		return 0;
+	}
+	if (m->depth == 0 && g->flags == 0 &&
+	    hlen >= sizeof(struct steer_gue_priv)) {
+		struct steer_gue_priv *pd = (void *)(g + 1);
+
+		if (pd->magic == STEER_GUE_PRIV_MAGIC) {
+			m->priv = *pd;
+			m->flags |= PKT_F_STEER_PRIV;
+		}
+	}
+	nx->pos = (void *)(g + 1) + hlen;
+	nx->tun = TUN_GUE0;
+	if (g->proto == STEER_IPPROTO_IPIP)
+		nx->family = 4;
+	else if (g->proto == STEER_IPPROTO_IPV6)
+		nx->family = 6;
+	else
+		return -PERR_BAD_GUE;
+	return 1;
+}
+
+/*
+ * L4 of the current layer. Returns 1 when a tunnel continues at nx, 0
+ * when this is the innermost layer, or a negative parse_err.
+ */
+static __always_inline int parse_l4(void *end, int v6,
+				    const struct parse_cfg *cfg,
+				    struct pkt_meta *m, struct parse_next *nx)
+{
+	void *pos = nx->pos;
+
+	switch (nx->proto) {
+	case STEER_IPPROTO_TCP: {
+		struct steer_tcphdr *th = pos;
+
+		if ((void *)(th + 1) > end) /* fixed 20-byte header */
+			return -PERR_TRUNC_L4;
+		if ((th->doff_res >> 4) < 5)
+			return -PERR_BAD_L4;
+		m->key.sport = th->source;
+		m->key.dport = th->dest;
+		m->tcp_flags = th->flags;
+		m->flags |= PKT_F_L4;
+		return 0;
+	}
+	case STEER_IPPROTO_UDP: {
+		struct steer_udphdr *uh = pos;
+
+		if ((void *)(uh + 1) > end) /* fixed 8-byte header */
+			return -PERR_TRUNC_L4;
+		if (steer_ntohs(uh->len) < sizeof(*uh) && uh->len != 0)
+			return -PERR_BAD_L4;
+		m->key.sport = uh->source;
+		m->key.dport = uh->dest;
+		m->flags |= PKT_F_L4;
+		if (cfg->gue_port && uh->dest == cfg->gue_port) {
+			nx->pos = uh + 1;
+			return parse_gue(uh + 1, end, m, nx);
+		}
+		return 0;
+	}
+	case STEER_IPPROTO_ICMP:
+		return v6 ? 0 : parse_icmp(pos, end, 0, m);
+	case STEER_IPPROTO_ICMPV6:
+		return v6 ? parse_icmp(pos, end, 1, m) : 0;
+	case STEER_IPPROTO_IPIP:
+		nx->family = 4;
+		nx->tun = TUN_IPIP;
+		return 1;
+	case STEER_IPPROTO_IPV6:
+		nx->family = 6;
+		nx->tun = TUN_IPIP;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Parse the frame [data, data_end). Returns 0 with m filled for an IP
+ * packet, 1 for a frame that is not IP (ARP, LLDP: no flow, not an
+ * error), or -parse_err. m is fully written in every case; on error only
+ * the fields up to the failing layer are meaningful.
+ */
+static __always_inline int parse_packet(void *data, void *data_end,
+					const struct parse_cfg *cfg,
+					struct pkt_meta *m)
+{
+	struct parse_next nx = {};
+	void *pos = data, *end = data_end, *end_ip;
+	__u16 ethertype;
+	__u8 family;
+	int err, d;
+
+	__builtin_memset(m, 0, sizeof(*m));
+	err = parse_eth(&pos, end, m, &ethertype);
+	if (err)
+		return err;
+	m->l2_len = (__u16)(pos - data);
+	if (ethertype == STEER_ETH_P_IP)
+		family = 4;
+	else if (ethertype == STEER_ETH_P_IPV6)
+		family = 6;
+	else
+		return 1;
+	m->outer_family = family;
+
+	STEER_UNROLL
+	for (d = 0; d <= STEER_MAX_ENCAP; d++) {
+		m->l3_off = (__u16)(pos - data);
+		m->family = family;
+		m->l4_off = 0;
+		m->flags &= ~(PKT_F_FRAG | PKT_F_L4);
+		if (family == 4)
+			err = parse_ipv4(pos, end, &end_ip, &m->key, &m->flags,
+					 &nx);
+		else
+			err = parse_ipv6(pos, end, &end_ip, &m->key, &m->flags,
+					 &nx);
+		if (err)
+			return err;
+		m->l3_end = (__u16)(end_ip - data);
+		if (d == 0)
+			m->outer_l3_end = m->l3_end;
+		end = end_ip; /* Ethernet padding is not payload */
+		if (!nx.pos)
+			return 0; /* fragment: keyed on addresses only */
+		m->l4_off = (__u16)(nx.pos - data);
+		err = parse_l4(end, family == 6, cfg, m, &nx);
+		if (err <= 0)
+			return err;
+		/* A tunnel: peel it if the nesting limit allows. */
+		if (d >= cfg->max_encap)
+			return -PERR_ENCAP_DEPTH;
+		if (d == 0) {
+			m->tun_inner_off = (__u16)(nx.pos - data);
+			m->tun_kind = nx.tun;
+		}
+		m->depth = d + 1;
+		m->tcp_flags = 0;
+		pos = nx.pos;
+		family = nx.family;
+	}
+	return -PERR_ENCAP_DEPTH;
+}
+
+#endif /* STEER_PARSE_H */

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Installs every build, test and lab dependency of steer from Debian packages.
+# Idempotent: does nothing when everything is present. Needs root (or sudo).
+set -euo pipefail
+
+pkgs=(
+	build-essential cmake pkg-config clang llvm lld libclang-rt-14-dev
+	clang-format libcmocka-dev libpcap-dev tshark python3
+	libbpf-dev libxdp-dev bpftool linux-libc-dev libelf-dev zlib1g-dev
+	liblmdb-dev libsodium-dev liblz4-dev libzstd-dev
+	iproute2 nftables ethtool iputils-ping
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer once, non-interactively.
+echo "wireshark-common wireshark-common/install-setuid boolean false" |
+	$SUDO debconf-set-selections
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

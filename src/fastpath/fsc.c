@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "fastpath/fsc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(sizeof(struct fsc_entry) == 64, "an FSC entry is one line");
+
+struct fsc {
+	struct fsc_entry *slots;
+	uint32_t nsets; /* power of two */
+	uint32_t count;
+	uint32_t hand;	     /* CLOCK start, rotated per eviction */
+	uint32_t sweep_next; /* next slot fsc_expire() visits */
+	struct fsc_cfg cfg;
+	struct fsc_stats st;
+};
+
+void fsc_cfg_default(struct fsc_cfg *cfg, uint32_t capacity)
+{
+	cfg->capacity = capacity;
+	cfg->tcp_timeout_ms = 300 * 1000;
+	cfg->tcp_closing_timeout_ms = 10 * 1000;
+	cfg->udp_timeout_ms = 30 * 1000;
+	cfg->other_timeout_ms = 30 * 1000;
+}
+
+struct fsc *fsc_new(const struct fsc_cfg *cfg)
+{
+	uint32_t cap = 64;
+	struct fsc *f;
+
+	if (!cfg->capacity || cfg->capacity > (1u << 28)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	while (cap < cfg->capacity)
+		cap <<= 1;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->slots = aligned_alloc(64, (size_t)cap * sizeof(struct fsc_entry));
+	if (!f->slots) {
+		free(f);
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(f->slots, 0, (size_t)cap * sizeof(struct fsc_entry));
+	f->nsets = cap / FSC_WAYS;
+	f->cfg = *cfg;
+	f->cfg.capacity = cap;
+	return f;
+}
+
+void fsc_free(struct fsc *f)
+{
+	if (!f)
+		return;
+	free(f->slots);
+	free(f);
+}
+
+static inline struct fsc_entry *fsc_set(const struct fsc *f, uint64_t hash)
+{
+	return &f->slots[(size_t)(hash & (f->nsets - 1)) * FSC_WAYS];
+}
+
+/* The way a flow tries first, so most hits read a single line. */
+static inline uint32_t fsc_way0(uint64_t hash)
+{
+	return (uint32_t)(hash >> 24) & (FSC_WAYS - 1);
+}
+
+/* Compares the 37 key bytes the entry stores: addresses, ports, proto. */
+static inline int fsc_key_match(const struct fsc_entry *e,
+				const struct flow_key *k)
+{
+	const uint64_t *a = (const uint64_t *)e, *b = (const uint64_t *)k;
+	uint32_t pa, pb;
+
+	memcpy(&pa, &e->sport, 4);
+	memcpy(&pb, &k->sport, 4);
+	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) |
+		(pa ^ pb) | (uint64_t)(e->proto ^ k->proto)) == 0;
+}
+
+static uint32_t fsc_timeout(const struct fsc *f, const struct fsc_entry *e)
+{
+	switch (e->proto) {
+	case 6:
+		return (e->state & FSC_ST_MASK) == FSC_ST_EST ?
+			       f->cfg.tcp_timeout_ms :
+			       f->cfg.tcp_closing_timeout_ms;
+	case 17:
+		return f->cfg.udp_timeout_ms;
+	}
+	return f->cfg.other_timeout_ms;
+}
+
+static inline int fsc_is_idle(const struct fsc *f, const struct fsc_entry *e,
+			      uint32_t now_ms)
+{
+	return (int32_t)(now_ms - e->last_ms) > (int32_t)fsc_timeout(f, e);
+}
+
+static void fsc_slot_clear(struct fsc *f, struct fsc_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	f->count--;
+}
+
+struct fsc_entry *fsc_lookup(struct fsc *f, const struct flow_key *k,
+			     uint64_t hash, uint32_t now_ms)
+{
+	struct fsc_entry *set = fsc_set(f, hash);
+	uint32_t w0 = fsc_way0(hash), i;
+
+	for (i = 0; i < FSC_WAYS; i++) {
+		struct fsc_entry *e = &set[(w0 + i) & (FSC_WAYS - 1)];
+
+		if (e->action == STEER_ACT_NONE || !fsc_key_match(e, k))
+			continue;
+		if (fsc_is_idle(f, e, now_ms)) {
+			fsc_slot_clear(f, e);
+			f->st.expired++;
+			break;
+		}
+		e->state |= FSC_ST_REF;
+		f->st.hits++;
+		return e;
+	}
+	f->st.misses++;
+	return NULL;
+}
+
+static void fsc_entry_fill(struct fsc_entry *e, const struct flow_key *k,
+			   const struct steer_rule *r)
+{
+	memcpy(&e->src, &k->src, 32);
+	e->sport = k->sport;
+	e->dport = k->dport;
+	e->proto = k->proto;
+	e->owner = r->owner;
+	e->tmpl = r->tmpl;
+	memcpy(e->mirror, r->mirror, sizeof(e->mirror));
+	e->action = r->action;
+	e->rf = r->rf;
+	e->epoch = r->epoch;
+}
+
+/* A slot of the set for a new entry: free, then idle, then CLOCK victim. */
+static struct fsc_entry *fsc_victim(struct fsc *f, struct fsc_entry *set,
+				    uint32_t w0, uint32_t now_ms)
+{
+	uint32_t i, hand;
+
+	for (i = 0; i < FSC_WAYS; i++) {
+		struct fsc_entry *e = &set[(w0 + i) & (FSC_WAYS - 1)];
+
+		if (e->action == STEER_ACT_NONE)
+			return e;
+	}
+	for (i = 0; i < FSC_WAYS; i++) {
+		struct fsc_entry *e = &set[(w0 + i) & (FSC_WAYS - 1)];
+
+		if (fsc_is_idle(f, e, now_ms)) {
+			fsc_slot_clear(f, e);
+			f->st.expired++;
+			return e;
+		}
+	}
+	/* Two turns at most: the first clears every referenced bit. */
+	hand = f->hand++;
+	for (i = 0; i < 2 * FSC_WAYS; i++) {
+		struct fsc_entry *e = &set[(hand + i) & (FSC_WAYS - 1)];
+
+		if (!(e->state & FSC_ST_REF)) {
+			fsc_slot_clear(f, e);
+			f->st.evictions++;
+			return e;
+		}
+		e->state &= ~FSC_ST_REF;
+	}
+	return NULL; /* not reached: the second turn finds a clear bit */
+}
+
+struct fsc_entry *fsc_insert(struct fsc *f, const struct flow_key *k,
+			     uint64_t hash, const struct steer_rule *r,
+			     uint32_t now_ms)
+{
+	struct fsc_entry *set = fsc_set(f, hash), *e = NULL;
+	uint32_t w0 = fsc_way0(hash), i;
+
+	if (r->action == STEER_ACT_NONE || r->action >= STEER_ACT__MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	for (i = 0; i < FSC_WAYS; i++) {
+		struct fsc_entry *c = &set[(w0 + i) & (FSC_WAYS - 1)];
+
+		if (c->action != STEER_ACT_NONE && fsc_key_match(c, k)) {
+			fsc_entry_fill(c, k, r);
+			f->st.updates++;
+			return c;
+		}
+	}
+	e = fsc_victim(f, set, w0, now_ms);
+	fsc_entry_fill(e, k, r);
+	e->state = FSC_ST_NEW | FSC_ST_REF;
+	e->last_ms = now_ms;
+	e->packets = 0;
+	e->bytes = 0;
+	f->count++;
+	f->st.inserts++;
+	return e;
+}
+
+int fsc_delete(struct fsc *f, const struct flow_key *k, uint64_t hash)
+{
+	struct fsc_entry *set = fsc_set(f, hash);
+	uint32_t i;
+
+	for (i = 0; i < FSC_WAYS; i++) {
+		struct fsc_entry *e = &set[i];
+
+		if (e->action != STEER_ACT_NONE && fsc_key_match(e, k)) {
+			fsc_slot_clear(f, e);
+			f->st.deletes++;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void fsc_entry_rule(const struct fsc_entry *e, struct steer_rule *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->epoch = e->epoch;
+	r->owner = e->owner;
+	r->tmpl = e->tmpl;
+	memcpy(r->mirror, e->mirror, sizeof(r->mirror));
+	r->action = e->action;
+	r->rf = e->rf;
+}
+
+void fsc_entry_key(const struct fsc_entry *e, struct flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(&k->src, &e->src, 32);
+	k->sport = e->sport;
+	k->dport = e->dport;
+	k->proto = e->proto;
+}
+
+void fsc_prefetch(const struct fsc *f, uint64_t hash)
+{
+	const struct fsc_entry *set = fsc_set(f, hash);
+
+	__builtin_prefetch(&set[fsc_way0(hash)], 1, 3);
+}
+
+uint32_t fsc_expire(struct fsc *f, uint32_t now_ms, uint32_t budget)
+{
+	uint32_t cap = f->cfg.capacity, freed = 0;
+
+	while (budget--) {
+		struct fsc_entry *e = &f->slots[f->sweep_next];
+
+		f->sweep_next = (f->sweep_next + 1) & (cap - 1);
+		if (e->action != STEER_ACT_NONE && fsc_is_idle(f, e, now_ms)) {
+			fsc_slot_clear(f, e);
+			f->st.expired++;
+			freed++;
+		}
+	}
+	return freed;
+}
+
+int fsc_foreach(const struct fsc *f,
+		int (*fn)(const struct fsc_entry *e, void *arg), void *arg)
+{
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < f->cfg.capacity; i++) {
+		if (f->slots[i].action == STEER_ACT_NONE)
+			continue;
+		ret = fn(&f->slots[i], arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+uint32_t fsc_capacity(const struct fsc *f)
+{
+	return f->cfg.capacity;
+}
+
+uint32_t fsc_count(const struct fsc *f)
+{
+	return f->count;
+}
+
+size_t fsc_memory(const struct fsc *f)
+{
+	return (size_t)f->cfg.capacity * sizeof(struct fsc_entry);
+}
+
+void fsc_get_stats(const struct fsc *f, struct fsc_stats *st)
+{
+	*st = f->st;
+}

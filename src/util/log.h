@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The one logging module: levels, a module tag per line, printf-checked,
+ * and a rate limiter for hot paths (bad packets, bad datagrams).
+ */
+#ifndef STEER_LOG_H
+#define STEER_LOG_H
+
+#include <stdint.h>
+
+enum log_level { LOG_ERR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+/* Lines above this level are dropped; default LOG_INFO. */
+void log_set_level(enum log_level lvl);
+enum log_level log_get_level(void);
+
+void log_msg(enum log_level lvl, const char *mod, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define log_err(mod, ...) log_msg(LOG_ERR, mod, __VA_ARGS__)
+#define log_warn(mod, ...) log_msg(LOG_WARN, mod, __VA_ARGS__)
+#define log_info(mod, ...) log_msg(LOG_INFO, mod, __VA_ARGS__)
+#define log_debug(mod, ...) log_msg(LOG_DEBUG, mod, __VA_ARGS__)
+
+/*
+ * Token bucket: at most burst lines, refilled at per_sec lines a second.
+ * log_ratelimit_ok() returns 1 when a line may be printed now; suppressed
+ * lines are counted and reported by the next line that gets through.
+ */
+struct log_ratelimit {
+	uint32_t per_sec;
+	uint32_t burst;
+	double tokens;
+	uint64_t last_ns;
+	uint64_t suppressed;
+};
+
+#define LOG_RATELIMIT_INIT(rate, b) { .per_sec = (rate), .burst = (b), .tokens = (b) }
+
+int log_ratelimit_ok(struct log_ratelimit *rl);
+
+#define log_warn_rl(rl, mod, ...)                                              \
+	do {                                                                   \
+		if (log_ratelimit_ok(rl))                                      \
+			log_msg(LOG_WARN, mod, __VA_ARGS__);                   \
+	} while (0)
+
+#endif /* STEER_LOG_H */
