@@ -23,8 +23,7 @@ static __always_inline int steer_decap_prepare(void *data, void *data_end,
 	__u8 *inner;
 	__u8 mac[2 * STEER_ETH_ALEN];
 
-	if (m->tun_kind == TUN_NONE ||
-	    m->tun_inner_off < sizeof(*neth) + 20)
+	if (m->tun_kind == TUN_NONE || m->tun_inner_off < sizeof(*neth) + 20)
 		return -1;
 	inner = (__u8 *)data + m->tun_inner_off;
 	if ((void *)(inner + 1) > data_end) /* inner version nibble */
@@ -33,8 +32,8 @@ static __always_inline int steer_decap_prepare(void *data, void *data_end,
 	/* The old MACs sit at offset 0, before neth; copy via a buffer. */
 	__builtin_memcpy(mac, data, sizeof(mac));
 	__builtin_memcpy(neth, mac, sizeof(mac));
-	neth->proto = steer_htons((*inner >> 4) == 6 ? STEER_ETH_P_IPV6 :
-						       STEER_ETH_P_IP);
+	neth->proto = steer_htons((*inner >> 4) == 6 ? STEER_ETH_P_IPV6
+						     : STEER_ETH_P_IP);
 	return m->tun_inner_off - (int)sizeof(*neth);
 }
 

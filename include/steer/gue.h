@@ -20,14 +20,14 @@
 #define STEER_GUE_PRIV_VERSION 1
 
 struct steer_guehdr {
-	__u8 vch;	/* version (2 bits) | C (1 bit) | hlen (5 bits) */
-	__u8 proto;	/* inner IP protocol, or control type when C = 1 */
+	__u8 vch;   /* version (2 bits) | C (1 bit) | hlen (5 bits) */
+	__u8 proto; /* inner IP protocol, or control type when C = 1 */
 	__be16 flags;
 };
 
 #define STEER_GUE_VER(vch) ((vch) >> 6)
 #define STEER_GUE_C(vch) (((vch) >> 5) & 1)
-#define STEER_GUE_HLEN(vch) ((vch) & 0x1f)
+#define STEER_GUE_HLEN(vch) ((vch)&0x1f)
 
 /* Flags in steer's private data. */
 enum {
@@ -38,17 +38,18 @@ enum {
 };
 
 struct steer_gue_priv {
-	__u8 magic;	/* STEER_GUE_PRIV_MAGIC */
-	__u8 version;	/* STEER_GUE_PRIV_VERSION */
-	__u8 flags;	/* STEER_GUE_F_* */
-	__u8 hops;	/* steer hops so far; stops forwarding loops */
-	__be16 origin;	/* node id of the sender */
+	__u8 magic;    /* STEER_GUE_PRIV_MAGIC */
+	__u8 version;  /* STEER_GUE_PRIV_VERSION */
+	__u8 flags;    /* STEER_GUE_F_* */
+	__u8 hops;     /* steer hops so far; stops forwarding loops */
+	__be16 origin; /* node id of the sender */
 	__be16 reserved;
-	__be32 epoch;	/* owner epoch the sender acted on */
+	__be32 epoch; /* owner epoch the sender acted on */
 };
 
 #define STEER_GUE_PRIV_WORDS (sizeof(struct steer_gue_priv) / 4)
-#define STEER_GUE0_LEN (sizeof(struct steer_guehdr) + sizeof(struct steer_gue_priv))
+#define STEER_GUE0_LEN                                                         \
+	(sizeof(struct steer_guehdr) + sizeof(struct steer_gue_priv))
 
 /* A packet that has already been steered this many times is dropped. */
 #define STEER_MAX_HOPS 3

@@ -65,11 +65,24 @@ static __always_inline __u64 steer_siphash13(const __u64 *w, __u32 n,
 	return (v0 ^ v1) ^ (v2 ^ v3);
 }
 
-/* Hash of a flow key (all 40 bytes; padding must be zero). */
+/*
+ * Hash of a flow key (padding must be zero). An IPv4 flow hashes as two
+ * words (both addresses, then ports and protocol): the v4-mapped prefix is
+ * constant, and six SipHash rounds cost two thirds of nine.
+ */
 static __always_inline __u64 flow_hash(const struct flow_key *k,
 				       const struct steer_hash_secret *s)
 {
-	return steer_siphash13((const __u64 *)k, 5, s);
+	const __u64 *q = (const __u64 *)k;
+
+	if (flow_addr_is_v4(&k->src) && flow_addr_is_v4(&k->dst)) {
+		__u64 w[2];
+
+		w[0] = (__u64)k->src.w[3] << 32 | k->dst.w[3];
+		w[1] = q[4];
+		return steer_siphash13(w, 2, s);
+	}
+	return steer_siphash13(q, 5, s);
 }
 
 /* Hash of one 64-bit value: node ids, backend ids, Maglev seeds. */

@@ -18,7 +18,14 @@
  * - an ICMP/ICMPv6 error keys on the flow of the packet it quotes, turned
  *   around (the quoted packet went the other way), so it follows its flow;
  * - other protocols key on addresses and protocol, ports zero.
+ *
+ * Alignment: like the kernel (NET_IP_ALIGN), the frame must start 2 bytes
+ * past a 4-byte boundary, so that IP headers are 4-byte aligned. Every
+ * template length and the Ethernet header keep that true through
+ * encapsulation and decapsulation. Userspace callers copy frames to such
+ * an address (STEER_FRAME_ALIGN_OFF) before parsing.
  */
+#define STEER_FRAME_ALIGN_OFF 2
 #ifndef STEER_PARSE_H
 #define STEER_PARSE_H
 
@@ -48,11 +55,11 @@ enum parse_err {
 
 /* What the parser recognised, besides the key. */
 enum {
-	PKT_F_FRAG = 0x01,	/* part of a fragmented datagram */
-	PKT_F_ICMP_ERR = 0x02,	/* ICMP error, keyed on the quoted flow */
-	PKT_F_GUE_CTRL = 0x04,	/* GUE control message (C bit) */
+	PKT_F_FRAG = 0x01,	 /* part of a fragmented datagram */
+	PKT_F_ICMP_ERR = 0x02,	 /* ICMP error, keyed on the quoted flow */
+	PKT_F_GUE_CTRL = 0x04,	 /* GUE control message (C bit) */
 	PKT_F_STEER_PRIV = 0x08, /* outermost GUE carried steer's data */
-	PKT_F_L4 = 0x10,	/* ports are valid (TCP or UDP header seen) */
+	PKT_F_L4 = 0x10,	 /* ports are valid (TCP or UDP header seen) */
 };
 
 /* Kind of the outermost tunnel peeled. */
@@ -78,9 +85,9 @@ struct pkt_meta {
 	__u16 outer_l3_end;  /* end of the outermost IP datagram */
 	__u16 vlan_tci[STEER_MAX_VLANS];
 	__u8 vlans;
-	__u8 depth;	/* tunnels peeled */
-	__u8 tun_kind;	/* TUN_* of the outermost tunnel */
-	__u8 family;	/* 4 or 6, innermost */
+	__u8 depth;    /* tunnels peeled */
+	__u8 tun_kind; /* TUN_* of the outermost tunnel */
+	__u8 family;   /* 4 or 6, innermost */
 	__u8 outer_family;
 	__u8 flags;	/* PKT_F_* */
 	__u8 tcp_flags; /* of the innermost TCP header */
@@ -96,8 +103,8 @@ struct parse_next {
 	__u8 tun;    /* TUN_* kind of that tunnel */
 };
 
-static __always_inline int parse_eth(void **pos, void *end,
-				     struct pkt_meta *m, __u16 *ethertype)
+static __always_inline int parse_eth(void **pos, void *end, struct pkt_meta *m,
+				     __u16 *ethertype)
 {
 	struct steer_ethhdr *eth = *pos;
 	__u16 proto;

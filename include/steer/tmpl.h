@@ -27,9 +27,9 @@ enum steer_tmpl_kind {
 
 struct steer_tmpl {
 	__u8 hdr[STEER_TMPL_MAX];
-	__u8 len;      /* bytes of hdr in use */
-	__u8 kind;     /* enum steer_tmpl_kind */
-	__u8 family;   /* outer IP family: 4 or 6 */
+	__u8 len;    /* bytes of hdr in use */
+	__u8 kind;   /* enum steer_tmpl_kind */
+	__u8 family; /* outer IP family: 4 or 6 */
 	__u8 pad;
 	__u32 csum_base; /* IPv4: sum of the header, tot_len and protocol 0 */
 };
@@ -52,8 +52,8 @@ static __always_inline __u16 steer_csum_fold(__u32 sum)
 /* Outer header length of a kind and family; 0 for an unknown pair. */
 static __always_inline __u32 steer_tmpl_len(__u8 kind, __u8 family)
 {
-	__u32 ip = family == 6 ? sizeof(struct steer_ipv6hdr) :
-				 sizeof(struct steer_iphdr);
+	__u32 ip = family == 6 ? sizeof(struct steer_ipv6hdr)
+			       : sizeof(struct steer_iphdr);
 	__u32 l2 = sizeof(struct steer_ethhdr);
 
 	switch (kind) {
@@ -79,8 +79,8 @@ static __always_inline int steer_tmpl_apply(void *out,
 					    __u32 inner_len, __u8 inner_family,
 					    const struct steer_tmpl_args *a)
 {
-	__u8 inner_proto = inner_family == 6 ? STEER_IPPROTO_IPV6 :
-					       STEER_IPPROTO_IPIP;
+	__u8 inner_proto =
+		inner_family == 6 ? STEER_IPPROTO_IPV6 : STEER_IPPROTO_IPIP;
 	__u32 l2 = sizeof(struct steer_ethhdr), ip_len;
 	__u8 *o = out;
 	void *l4;
@@ -94,7 +94,8 @@ static __always_inline int steer_tmpl_apply(void *out,
 
 		switch (t->kind) {
 		case STEER_TMPL_GUE0:
-			__builtin_memcpy(o, t->hdr, 14 + 20 + 8 + STEER_GUE0_LEN);
+			__builtin_memcpy(o, t->hdr,
+					 14 + 20 + 8 + STEER_GUE0_LEN);
 			break;
 		case STEER_TMPL_GUE1:
 			__builtin_memcpy(o, t->hdr, 14 + 20 + 8);
@@ -106,19 +107,20 @@ static __always_inline int steer_tmpl_apply(void *out,
 			return -1;
 		}
 		ip_len = t->len - l2 + inner_len;
-		proto = t->kind == STEER_TMPL_IPIP ? inner_proto :
-						     STEER_IPPROTO_UDP;
+		proto = t->kind == STEER_TMPL_IPIP ? inner_proto
+						   : STEER_IPPROTO_UDP;
 		ip->tot_len = steer_htons((__u16)ip_len);
 		ip->protocol = proto;
-		ip->check = steer_htons((__u16)~steer_csum_fold(
-			t->csum_base + ip_len + proto));
+		ip->check = steer_htons(
+			(__u16)~steer_csum_fold(t->csum_base + ip_len + proto));
 		l4 = ip + 1;
 	} else if (t->family == 6) {
 		struct steer_ipv6hdr *ip6 = (void *)(o + l2);
 
 		switch (t->kind) {
 		case STEER_TMPL_GUE0:
-			__builtin_memcpy(o, t->hdr, 14 + 40 + 8 + STEER_GUE0_LEN);
+			__builtin_memcpy(o, t->hdr,
+					 14 + 40 + 8 + STEER_GUE0_LEN);
 			break;
 		case STEER_TMPL_GUE1:
 			__builtin_memcpy(o, t->hdr, 14 + 40 + 8);
@@ -131,8 +133,8 @@ static __always_inline int steer_tmpl_apply(void *out,
 		}
 		ip_len = t->len - l2 - sizeof(*ip6) + inner_len;
 		ip6->payload_len = steer_htons((__u16)ip_len);
-		ip6->nexthdr = t->kind == STEER_TMPL_IPIP ? inner_proto :
-							    STEER_IPPROTO_UDP;
+		ip6->nexthdr = t->kind == STEER_TMPL_IPIP ? inner_proto
+							  : STEER_IPPROTO_UDP;
 		l4 = ip6 + 1;
 	} else {
 		return -1;
@@ -142,8 +144,8 @@ static __always_inline int steer_tmpl_apply(void *out,
 
 		/* Zero UDP checksum: RFC 768 (IPv4), RFC 6935 (IPv6 tunnels). */
 		uh->source = a->sport;
-		uh->len = steer_htons((__u16)(t->len - ((__u8 *)uh - o) +
-					      inner_len));
+		uh->len = steer_htons(
+			(__u16)(t->len - ((__u8 *)uh - o) + inner_len));
 		uh->check = 0;
 		if (t->kind == STEER_TMPL_GUE0) {
 			struct steer_guehdr *g = (void *)(uh + 1);

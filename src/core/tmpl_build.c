@@ -78,10 +78,10 @@ int tmpl_build(struct steer_tmpl *t, const struct tmpl_spec *s)
 	eth.proto = steer_htons(v4 ? STEER_ETH_P_IP : STEER_ETH_P_IPV6);
 	memcpy(p, &eth, sizeof(eth));
 	off = sizeof(eth);
-	off += v4 ? tmpl_put_ipv4(p + off, s, &t->csum_base) :
-		    tmpl_put_ipv6(p + off, s);
+	off += v4 ? tmpl_put_ipv4(p + off, s, &t->csum_base)
+		  : tmpl_put_ipv6(p + off, s);
 	if (s->kind != STEER_TMPL_IPIP) {
-		struct steer_udphdr uh = { .dest = s->dport };
+		struct steer_udphdr uh = {.dest = s->dport};
 
 		memcpy(p + off, &uh, sizeof(uh));
 		off += sizeof(uh);

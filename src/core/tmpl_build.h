@@ -15,13 +15,13 @@
 
 struct tmpl_spec {
 	enum steer_tmpl_kind kind;
-	uint8_t src_mac[6];  /* this node's interface */
-	uint8_t dst_mac[6];  /* the target's, or the gateway's */
+	uint8_t src_mac[6];	/* this node's interface */
+	uint8_t dst_mac[6];	/* the target's, or the gateway's */
 	struct flow_addr saddr; /* IPv4 as v4-mapped; family from daddr */
 	struct flow_addr daddr;
-	__be16 dport;	     /* GUE kinds: UDP destination port */
-	uint16_t origin;     /* GUE0: this node's id */
-	uint8_t ttl;	     /* 0: 64 */
+	__be16 dport;	 /* GUE kinds: UDP destination port */
+	uint16_t origin; /* GUE0: this node's id */
+	uint8_t ttl;	 /* 0: 64 */
 };
 
 /*

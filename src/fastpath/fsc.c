@@ -89,9 +89,9 @@ static uint32_t fsc_timeout(const struct fsc *f, const struct fsc_entry *e)
 {
 	switch (e->proto) {
 	case 6:
-		return (e->state & FSC_ST_MASK) == FSC_ST_EST ?
-			       f->cfg.tcp_timeout_ms :
-			       f->cfg.tcp_closing_timeout_ms;
+		return (e->state & FSC_ST_MASK) == FSC_ST_EST
+			       ? f->cfg.tcp_timeout_ms
+			       : f->cfg.tcp_closing_timeout_ms;
 	case 17:
 		return f->cfg.udp_timeout_ms;
 	}

@@ -35,7 +35,10 @@ struct log_ratelimit {
 	uint64_t suppressed;
 };
 
-#define LOG_RATELIMIT_INIT(rate, b) { .per_sec = (rate), .burst = (b), .tokens = (b) }
+#define LOG_RATELIMIT_INIT(rate, b)                                            \
+	{                                                                      \
+		.per_sec = (rate), .burst = (b), .tokens = (b)                 \
+	}
 
 int log_ratelimit_ok(struct log_ratelimit *rl);
 

@@ -22,8 +22,8 @@
 
 #define HEADROOM 128
 
-static const uint8_t mac_a[6] = { 2, 0, 0, 0, 0, 1 };
-static const uint8_t mac_b[6] = { 2, 0, 0, 0, 0, 2 };
+static const uint8_t mac_a[6] = {2, 0, 0, 0, 0, 1};
+static const uint8_t mac_b[6] = {2, 0, 0, 0, 0, 2};
 
 /* An inner IPv4 or IPv6 TCP packet with 7 payload bytes, no Ethernet. */
 static uint32_t inner_packet(uint8_t *p, int v6)
@@ -75,7 +75,8 @@ static void spec_for(struct tmpl_spec *s, enum steer_tmpl_kind kind,
 		flow_addr_set_v4(&s->saddr, steer_htonl(0xc6120001));
 		flow_addr_set_v4(&s->daddr, steer_htonl(0xc6120002));
 	} else {
-		s->saddr.b[0] = 0x20, s->saddr.b[1] = 0x01, s->saddr.b[2] = 0x0d;
+		s->saddr.b[0] = 0x20, s->saddr.b[1] = 0x01,
+		s->saddr.b[2] = 0x0d;
 		s->saddr.b[3] = 0xb8, s->saddr.b[15] = 0x0a;
 		s->daddr = s->saddr;
 		s->daddr.b[15] = 0x0b;
@@ -103,8 +104,8 @@ static void check_one(enum steer_tmpl_kind kind, int outer_v6, int inner_v6)
 		.hops = 1,
 		.epoch = steer_htonl(42),
 	};
-	struct parse_cfg cfg = { .gue_port = steer_htons(STEER_GUE_PORT),
-				 .max_encap = STEER_MAX_ENCAP };
+	struct parse_cfg cfg = {.gue_port = steer_htons(STEER_GUE_PORT),
+				.max_encap = STEER_MAX_ENCAP};
 	struct steer_tmpl t;
 	struct tmpl_spec s;
 	struct pkt_meta m;
@@ -118,8 +119,8 @@ static void check_one(enum steer_tmpl_kind kind, int outer_v6, int inner_v6)
 	memset(buf, 0xee, sizeof(buf));
 	memcpy(buf + HEADROOM, inner, ilen);
 	out = buf + HEADROOM - t.len;
-	assert_int_equal(
-		steer_tmpl_apply(out, &t, ilen, inner_v6 ? 6 : 4, &a), 0);
+	assert_int_equal(steer_tmpl_apply(out, &t, ilen, inner_v6 ? 6 : 4, &a),
+			 0);
 	flen = t.len + ilen;
 
 	/* Outer headers. */
@@ -130,18 +131,16 @@ static void check_one(enum steer_tmpl_kind kind, int outer_v6, int inner_v6)
 		assert_int_equal(out[12] << 8 | out[13], STEER_ETH_P_IP);
 		assert_int_equal(out[l3 + 2] << 8 | out[l3 + 3], flen - 14);
 		assert_true(ipv4_csum_ok(out + l3));
-		assert_int_equal(out[l3 + 9],
-				 kind == STEER_TMPL_IPIP ?
-					 (inner_v6 ? 41 : 4) :
-					 STEER_IPPROTO_UDP);
+		assert_int_equal(out[l3 + 9], kind == STEER_TMPL_IPIP
+						      ? (inner_v6 ? 41 : 4)
+						      : STEER_IPPROTO_UDP);
 	} else {
 		assert_int_equal(out[12] << 8 | out[13], STEER_ETH_P_IPV6);
 		assert_int_equal(out[l3 + 4] << 8 | out[l3 + 5],
 				 flen - 14 - 40);
-		assert_int_equal(out[l3 + 6],
-				 kind == STEER_TMPL_IPIP ?
-					 (inner_v6 ? 41 : 4) :
-					 STEER_IPPROTO_UDP);
+		assert_int_equal(out[l3 + 6], kind == STEER_TMPL_IPIP
+						      ? (inner_v6 ? 41 : 4)
+						      : STEER_IPPROTO_UDP);
 	}
 	if (kind != STEER_TMPL_IPIP) {
 		uint8_t *u = out + l3 + (outer_v6 ? 40 : 20);
@@ -167,9 +166,9 @@ static void check_one(enum steer_tmpl_kind kind, int outer_v6, int inner_v6)
 	assert_int_equal(steer_ntohs(m.key.sport), 40000);
 	assert_int_equal(steer_ntohs(m.key.dport), 80);
 	assert_int_equal(m.tcp_flags, STEER_TCP_ACK | STEER_TCP_PSH);
-	assert_int_equal(m.tun_kind, kind == STEER_TMPL_GUE0 ? TUN_GUE0 :
-				     kind == STEER_TMPL_GUE1 ? TUN_GUE1 :
-							       TUN_IPIP);
+	assert_int_equal(m.tun_kind, kind == STEER_TMPL_GUE0   ? TUN_GUE0
+				     : kind == STEER_TMPL_GUE1 ? TUN_GUE1
+							       : TUN_IPIP);
 	if (kind == STEER_TMPL_GUE0) {
 		assert_true(m.flags & PKT_F_STEER_PRIV);
 		assert_int_equal(m.priv.hops, 1);
@@ -185,8 +184,8 @@ static void check_one(enum steer_tmpl_kind kind, int outer_v6, int inner_v6)
 
 static void test_all_kinds(void **state)
 {
-	enum steer_tmpl_kind kinds[] = { STEER_TMPL_GUE0, STEER_TMPL_GUE1,
-					 STEER_TMPL_IPIP };
+	enum steer_tmpl_kind kinds[] = {STEER_TMPL_GUE0, STEER_TMPL_GUE1,
+					STEER_TMPL_IPIP};
 	int k, o, i;
 
 	for (k = 0; k < 3; k++)
@@ -199,7 +198,7 @@ static void test_bad_templates(void **state)
 {
 	struct steer_tmpl t;
 	struct tmpl_spec s;
-	struct steer_tmpl_args a = { 0 };
+	struct steer_tmpl_args a = {0};
 	uint8_t buf[256];
 
 	spec_for(&s, STEER_TMPL_GUE0, 0);

@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "fastpath/fastpath.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <steer/decap.h>
+
+#include "core/maglev.h"
+
+#define FP_MAX_SERVICES 256
+#define FP_MAX_TMPLS 65535
+
+struct fp_svc {
+	struct fp_service spec;
+	struct maglev *backends;
+	uint16_t *tmpl_of; /* backend id -> template index */
+};
+
+struct fastpath {
+	struct fp_config cfg;
+	struct parse_cfg pcfg;
+	struct fsc *fsc;
+	struct maglev *owners;
+	uint32_t epoch; /* bumped by every change of the node set */
+	struct steer_tmpl *tmpls;
+	uint16_t *tmpl_id; /* node or backend id of each template */
+	uint32_t n_tmpls;
+	uint16_t *node_tmpl; /* node id -> template index */
+	struct fp_svc svcs[FP_MAX_SERVICES];
+	uint32_t n_svcs;
+	struct fp_counters ctr;
+};
+
+static const char *const drop_names[FP_DROP__MAX] = {
+	[FP_DROP_NONE] = "none",
+	[FP_DROP_PARSE] = "parse",
+	[FP_DROP_HOPS] = "hop-limit",
+	[FP_DROP_MTU] = "mtu",
+	[FP_DROP_HEADROOM] = "headroom",
+	[FP_DROP_NO_TMPL] = "no-template",
+	[FP_DROP_NO_BACKEND] = "no-backend",
+	[FP_DROP_RULE] = "rule",
+};
+
+static const char *const perr_names[PERR__MAX] = {
+	[PERR_NONE] = "none",
+	[PERR_TRUNC_ETH] = "truncated-ethernet",
+	[PERR_VLAN_DEPTH] = "too-many-vlans",
+	[PERR_TRUNC_IP] = "truncated-ip",
+	[PERR_BAD_IP] = "bad-ip-header",
+	[PERR_IP6_EXT_DEPTH] = "too-many-ipv6-ext",
+	[PERR_TRUNC_L4] = "truncated-l4",
+	[PERR_BAD_L4] = "bad-l4-header",
+	[PERR_ICMP_QUOTE] = "short-icmp-quote",
+	[PERR_ENCAP_DEPTH] = "too-deeply-nested",
+	[PERR_BAD_GUE] = "bad-gue",
+};
+
+static const char *const act_names[STEER_ACT__MAX] = {
+	[STEER_ACT_NONE] = "none",	     [STEER_ACT_LOCAL] = "local",
+	[STEER_ACT_STEER] = "steer",	     [STEER_ACT_BACKEND] = "backend",
+	[STEER_ACT_EXCEPTION] = "exception", [STEER_ACT_DROP] = "drop",
+};
+
+const char *fastpath_drop_name(enum fp_drop d)
+{
+	return (unsigned)d < FP_DROP__MAX ? drop_names[d] : "?";
+}
+
+const char *fastpath_parse_err_name(int perr)
+{
+	return perr >= 0 && perr < PERR__MAX ? perr_names[perr] : "?";
+}
+
+const char *fastpath_action_name(uint8_t action)
+{
+	return action < STEER_ACT__MAX ? act_names[action] : "?";
+}
+
+struct fastpath *fastpath_new(const struct fp_config *cfg)
+{
+	uint32_t msize =
+		cfg->maglev_size ? cfg->maglev_size : MAGLEV_SIZE_DEFAULT;
+	struct fastpath *fp;
+
+	if (cfg->mtu < 68 || cfg->max_encap > STEER_MAX_ENCAP ||
+	    cfg->self_id == STEER_NODE_NONE) {
+		errno = EINVAL;
+		return NULL;
+	}
+	fp = calloc(1, sizeof(*fp));
+	if (!fp)
+		return NULL;
+	fp->cfg = *cfg;
+	fp->pcfg.gue_port = cfg->gue_port;
+	fp->pcfg.max_encap = cfg->max_encap;
+	fp->fsc = fsc_new(&cfg->fsc);
+	fp->owners = maglev_new(msize, &cfg->secret);
+	fp->node_tmpl = malloc(65536 * sizeof(uint16_t));
+	if (!fp->fsc || !fp->owners || !fp->node_tmpl) {
+		fastpath_free(fp);
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(fp->node_tmpl, 0xff, 65536 * sizeof(uint16_t));
+	return fp;
+}
+
+void fastpath_free(struct fastpath *fp)
+{
+	uint32_t i;
+
+	if (!fp)
+		return;
+	for (i = 0; i < fp->n_svcs; i++) {
+		maglev_free(fp->svcs[i].backends);
+		free(fp->svcs[i].tmpl_of);
+	}
+	fsc_free(fp->fsc);
+	maglev_free(fp->owners);
+	free(fp->node_tmpl);
+	free(fp->tmpls);
+	free(fp->tmpl_id);
+	free(fp);
+}
+
+/* Append templates; returns the index of the first, or -errno. */
+static int fp_tmpls_add(struct fastpath *fp, const struct fp_target *t,
+			size_t n)
+{
+	size_t i, total = fp->n_tmpls + n;
+	struct steer_tmpl *nt;
+	uint16_t *ni;
+
+	if (total > FP_MAX_TMPLS)
+		return -EINVAL;
+	if (!n)
+		return (int)fp->n_tmpls;
+	nt = realloc(fp->tmpls, total * sizeof(*nt));
+	if (!nt)
+		return -ENOMEM;
+	fp->tmpls = nt;
+	ni = realloc(fp->tmpl_id, total * sizeof(*ni));
+	if (!ni)
+		return -ENOMEM;
+	fp->tmpl_id = ni;
+	for (i = 0; i < n; i++) {
+		fp->tmpls[fp->n_tmpls + i] = t[i].tmpl;
+		fp->tmpl_id[fp->n_tmpls + i] = t[i].id;
+	}
+	fp->n_tmpls += (uint32_t)n;
+	return (int)(fp->n_tmpls - n);
+}
+
+static int fp_ids_unique(const struct fp_target *t, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		if (t[i].id == STEER_NODE_NONE)
+			return 0;
+		for (j = 0; j < i; j++)
+			if (t[i].id == t[j].id)
+				return 0;
+	}
+	return 1;
+}
+
+static int fp_maglev_fill(struct maglev *m, const struct fp_target *t, size_t n)
+{
+	struct maglev_node *mn = calloc(n ? n : 1, sizeof(*mn));
+	size_t i;
+	int err;
+
+	if (!mn)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		mn[i].id = t[i].id;
+		mn[i].weight = t[i].weight;
+	}
+	err = maglev_build(m, mn, n);
+	free(mn);
+	return err;
+}
+
+int fastpath_set_nodes(struct fastpath *fp, const struct fp_target *nodes,
+		       size_t n)
+{
+	int base, err;
+	size_t i;
+
+	if (!fp_ids_unique(nodes, n))
+		return -EINVAL;
+	err = fp_maglev_fill(fp->owners, nodes, n);
+	if (err)
+		return err;
+	/* Node templates are appended; old indices stay valid for the FSC. */
+	base = fp_tmpls_add(fp, nodes, n);
+	if (base < 0)
+		return base;
+	for (i = 0; i < n; i++)
+		fp->node_tmpl[nodes[i].id] = (uint16_t)(base + i);
+	fp->epoch++;
+	return 0;
+}
+
+int fastpath_add_service(struct fastpath *fp, const struct fp_service *svc,
+			 const struct fp_target *backends, size_t n)
+{
+	struct fp_svc *s;
+	int base, err;
+	size_t i;
+
+	if (fp->n_svcs >= FP_MAX_SERVICES)
+		return -ENOSPC;
+	if (!fp_ids_unique(backends, n))
+		return -EINVAL;
+	s = &fp->svcs[fp->n_svcs];
+	memset(s, 0, sizeof(*s));
+	s->spec = *svc;
+	s->backends = maglev_new(fp->cfg.maglev_size ? fp->cfg.maglev_size
+						     : MAGLEV_SIZE_DEFAULT,
+				 &fp->cfg.secret);
+	s->tmpl_of = malloc(65536 * sizeof(uint16_t));
+	if (!s->backends || !s->tmpl_of) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	memset(s->tmpl_of, 0xff, 65536 * sizeof(uint16_t));
+	err = fp_maglev_fill(s->backends, backends, n);
+	if (err)
+		goto err_free;
+	base = fp_tmpls_add(fp, backends, n);
+	if (base < 0) {
+		err = base;
+		goto err_free;
+	}
+	for (i = 0; i < n; i++)
+		s->tmpl_of[backends[i].id] = (uint16_t)(base + i);
+	return (int)fp->n_svcs++;
+
+err_free:
+	free(s->tmpl_of);
+	maglev_free(s->backends);
+	memset(s, 0, sizeof(*s));
+	return err;
+}
+
+/* The service of k's destination; an exact port wins over port 0. */
+static const struct fp_svc *fp_service_match(const struct fastpath *fp,
+					     const struct flow_key *k)
+{
+	const struct fp_svc *any = NULL;
+	uint32_t i;
+
+	for (i = 0; i < fp->n_svcs; i++) {
+		const struct fp_service *s = &fp->svcs[i].spec;
+
+		if (s->proto != k->proto ||
+		    memcmp(&s->vip, &k->dst, sizeof(s->vip)) != 0)
+			continue;
+		if (s->port == k->dport)
+			return &fp->svcs[i];
+		if (s->port == 0 && !any)
+			any = &fp->svcs[i];
+	}
+	return any;
+}
+
+/* The rule for a flow the FSC does not know; 0 or an fp_drop reason. */
+static int fp_decide(struct fastpath *fp, const struct flow_key *k,
+		     uint64_t hash, struct steer_rule *r)
+{
+	uint16_t owner = maglev_lookup(fp->owners, hash);
+	const struct fp_svc *svc;
+
+	memset(r, 0, sizeof(*r));
+	r->epoch = fp->epoch;
+	r->rf = 1;
+	r->mirror[0] = r->mirror[1] = STEER_NODE_NONE;
+	if (owner == STEER_NODE_NONE)
+		owner = fp->cfg.self_id;
+	r->owner = owner;
+	if (owner != fp->cfg.self_id) {
+		r->action = STEER_ACT_STEER;
+		r->tmpl = fp->node_tmpl[owner];
+		return 0;
+	}
+	svc = fp_service_match(fp, k);
+	if (!svc) {
+		r->action = STEER_ACT_LOCAL;
+		return 0;
+	}
+	owner = maglev_lookup(svc->backends, hash);
+	if (owner == STEER_NODE_NONE)
+		return FP_DROP_NO_BACKEND;
+	r->action = STEER_ACT_BACKEND;
+	r->tmpl = svc->tmpl_of[owner];
+	return 0;
+}
+
+/* Is the outermost IP destination one of this node's addresses? */
+static int fp_outer_is_self(const struct fastpath *fp, const uint8_t *data,
+			    const struct pkt_meta *m)
+{
+	const uint8_t *ip = data + m->l2_len;
+
+	if (m->outer_family == 4)
+		return memcmp(ip + 16, &fp->cfg.self_addr.w[3], 4) == 0 &&
+		       flow_addr_is_v4(&fp->cfg.self_addr);
+	return memcmp(ip + 24, fp->cfg.self_addr6.b, 16) == 0;
+}
+
+static void fp_drop(struct fastpath *fp, struct fp_result *r, enum fp_drop why)
+{
+	r->verdict = FP_DROP;
+	r->drop = why;
+	fp->ctr.drop[why]++;
+}
+
+/*
+ * Parse, and strip a tunnel addressed to this node. Returns 0 with m
+ * describing the packet to act on, or -1 when the verdict is final.
+ */
+static int fp_classify(struct fastpath *fp, struct fp_pkt *p,
+		       struct pkt_meta *m, struct fp_result *r)
+{
+	int rc, strip;
+
+	fp->ctr.rx_packets++;
+	fp->ctr.rx_bytes += p->len;
+	rc = parse_packet(p->data, p->data + p->len, &fp->pcfg, m);
+	if (rc == 0 && m->depth && fp_outer_is_self(fp, p->data, m)) {
+		strip = steer_decap_prepare(p->data, p->data + p->len, m);
+		if (strip > 0) {
+			uint32_t end = m->outer_l3_end;
+			struct steer_gue_priv priv = m->priv;
+			uint8_t had_priv = m->flags & PKT_F_STEER_PRIV;
+
+			p->data += strip;
+			p->len = end - (uint32_t)strip;
+			p->headroom += (uint32_t)strip;
+			fp->ctr.decap++;
+			rc = parse_packet(p->data, p->data + p->len, &fp->pcfg,
+					  m);
+			/* Keep what the sender told us about this packet. */
+			m->priv = priv;
+			m->flags |= had_priv;
+		}
+	}
+	if (rc < 0) {
+		r->parse_err = (int8_t)-rc;
+		fp->ctr.parse_err[-rc]++;
+		fp_drop(fp, r, FP_DROP_PARSE);
+		return -1;
+	}
+	if (rc == 1) {
+		fp->ctr.notip++;
+		r->verdict = FP_PASS;
+		return -1;
+	}
+	r->key = m->key;
+	r->has_key = 1;
+	r->l3_len = m->l3_end - m->l3_off;
+	return 0;
+}
+
+static void fp_encap(struct fastpath *fp, struct fp_pkt *p,
+		     const struct pkt_meta *m, const struct fsc_entry *e,
+		     uint64_t hash, struct fp_result *r)
+{
+	const struct steer_tmpl *t;
+	struct steer_tmpl_args a = {0};
+	uint32_t ilen = m->l3_end - m->l3_off;
+	uint8_t *inner = p->data + m->l3_off, *out;
+
+	if (e->tmpl >= fp->n_tmpls)
+		return fp_drop(fp, r, FP_DROP_NO_TMPL);
+	t = &fp->tmpls[e->tmpl];
+	if (t->len - sizeof(struct steer_ethhdr) + ilen > fp->cfg.mtu)
+		return fp_drop(fp, r, FP_DROP_MTU);
+	if (t->len > m->l3_off + p->headroom)
+		return fp_drop(fp, r, FP_DROP_HEADROOM);
+	a.sport = flow_hash_sport(hash);
+	if (e->action == STEER_ACT_STEER) {
+		a.hops = (m->flags & PKT_F_STEER_PRIV) ? m->priv.hops + 1 : 1;
+		if (a.hops > STEER_MAX_HOPS)
+			return fp_drop(fp, r, FP_DROP_HOPS);
+		a.flags = STEER_GUE_F_STEERED;
+		a.epoch = steer_htonl(e->epoch);
+	}
+	out = inner - t->len;
+	if (steer_tmpl_apply(out, t, ilen, m->family, &a))
+		return fp_drop(fp, r, FP_DROP_NO_TMPL);
+	p->headroom -= (uint32_t)(p->data - out);
+	p->data = out;
+	p->len = t->len + ilen;
+	r->verdict = FP_TX;
+	r->target = fp->tmpl_id[e->tmpl];
+}
+
+static void fp_act(struct fastpath *fp, struct fp_pkt *p,
+		   const struct pkt_meta *m, uint64_t hash, struct fp_result *r,
+		   uint32_t now_ms)
+{
+	struct fsc_entry *e = fsc_lookup(fp->fsc, &m->key, hash, now_ms);
+
+	if (!e) {
+		struct steer_rule rule;
+		int why = fp_decide(fp, &m->key, hash, &rule);
+
+		if (why)
+			return fp_drop(fp, r, why);
+		e = fsc_insert(fp->fsc, &m->key, hash, &rule, now_ms);
+		fp->ctr.new_flows++;
+		r->new_flow = 1;
+	}
+	fsc_entry_account(e, r->l3_len, m->tcp_flags, now_ms);
+	r->action = e->action;
+	r->owner = e->owner;
+	switch (e->action) {
+	case STEER_ACT_LOCAL:
+		r->verdict = FP_PASS;
+		break;
+	case STEER_ACT_STEER:
+	case STEER_ACT_BACKEND:
+		fp_encap(fp, p, m, e, hash, r);
+		break;
+	default:
+		return fp_drop(fp, r, FP_DROP_RULE);
+	}
+	if (r->verdict != FP_DROP)
+		fp->ctr.action[e->action]++;
+}
+
+void fastpath_process(struct fastpath *fp, struct fp_pkt *p, uint32_t now_ms,
+		      struct fp_result *r)
+{
+	struct pkt_meta m;
+
+	memset(r, 0, sizeof(*r));
+	if (fp_classify(fp, p, &m, r))
+		return;
+	fp_act(fp, p, &m, flow_hash(&m.key, &fp->cfg.secret), r, now_ms);
+}
+
+void fastpath_process_burst(struct fastpath *fp, struct fp_pkt *pkts, size_t n,
+			    uint32_t now_ms, struct fp_result *r)
+{
+	struct pkt_meta m[FP_BURST];
+	uint64_t hash[FP_BURST];
+	uint8_t ok[FP_BURST];
+	size_t i;
+
+	if (n > FP_BURST)
+		n = FP_BURST;
+	for (i = 0; i < n; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		ok[i] = fp_classify(fp, &pkts[i], &m[i], &r[i]) == 0;
+		if (!ok[i])
+			continue;
+		hash[i] = flow_hash(&m[i].key, &fp->cfg.secret);
+		fsc_prefetch(fp->fsc, hash[i]);
+	}
+	for (i = 0; i < n; i++)
+		if (ok[i])
+			fp_act(fp, &pkts[i], &m[i], hash[i], &r[i], now_ms);
+}
+
+const struct fp_counters *fastpath_counters(const struct fastpath *fp)
+{
+	return &fp->ctr;
+}
+
+struct fsc *fastpath_fsc(struct fastpath *fp)
+{
+	return fp->fsc;
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The userspace fast path: the same decisions as the XDP program, on
+ * packets in memory (pcap replay, simulation, benchmarks).
+ *
+ *   parse -> tunnel addressed to this node? decapsulate, parse the inner
+ *         -> FSC lookup by the inner flow
+ *            miss: owner = Maglev over the nodes; owner is this node and
+ *                  the flow matches a service: backend = Maglev over the
+ *                  service's backends (BACKEND); owner is this node:
+ *                  LOCAL; otherwise STEER to the owner. Cached in the FSC.
+ *         -> LOCAL: pass to the stack; STEER: GUE variant 0 to the owner
+ *            (hop count + 1); BACKEND: the backend's template.
+ *
+ * Every packet ends in exactly one verdict and bumps exactly one of: an
+ * action counter, a parse-error counter, a drop-reason counter or notip.
+ */
+#ifndef STEER_FASTPATH_H
+#define STEER_FASTPATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <steer/hash.h>
+#include <steer/parse.h>
+#include <steer/rule.h>
+#include <steer/tmpl.h>
+
+#include "fastpath/fsc.h"
+
+enum fp_verdict {
+	FP_PASS = 0, /* to this node's stack */
+	FP_TX,	     /* out of the interface, as rewritten */
+	FP_DROP,
+};
+
+enum fp_drop {
+	FP_DROP_NONE = 0,
+	FP_DROP_PARSE,	    /* see the parse_err counters */
+	FP_DROP_HOPS,	    /* steered too many times: a loop */
+	FP_DROP_MTU,	    /* encapsulated packet above the fabric MTU */
+	FP_DROP_HEADROOM,   /* no room in front of the packet */
+	FP_DROP_NO_TMPL,    /* rule names a template that is not there */
+	FP_DROP_NO_BACKEND, /* service without a healthy backend */
+	FP_DROP_RULE,	    /* the flow's rule says drop */
+	FP_DROP__MAX
+};
+
+struct fp_counters {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t notip;
+	uint64_t decap;
+	uint64_t new_flows;
+	uint64_t action[STEER_ACT__MAX]; /* packets per action carried out */
+	uint64_t parse_err[PERR__MAX];
+	uint64_t drop[FP_DROP__MAX];
+};
+
+struct fp_config {
+	uint16_t self_id;
+	struct flow_addr self_addr;  /* v4-mapped; all zero if none */
+	struct flow_addr self_addr6; /* all zero if none */
+	__be16 gue_port;
+	uint8_t max_encap;    /* tunnels peeled at most (<= STEER_MAX_ENCAP) */
+	uint32_t mtu;	      /* largest L3 packet the fabric carries */
+	uint32_t maglev_size; /* prime; 0: 65537 */
+	struct fsc_cfg fsc;
+	struct steer_hash_secret secret;
+};
+
+/* A node or a backend: its id, weight and the template to reach it. */
+struct fp_target {
+	uint16_t id;
+	uint32_t weight;
+	struct steer_tmpl tmpl; /* unused for this node itself */
+};
+
+struct fp_service {
+	uint8_t proto;
+	struct flow_addr vip;
+	__be16 port; /* 0: any */
+};
+
+/*
+ * A packet in a buffer with headroom bytes writable in front of data:
+ * encapsulation moves data back, decapsulation forward.
+ */
+struct fp_pkt {
+	uint8_t *data;
+	uint32_t len;
+	uint32_t headroom;
+};
+
+struct fp_result {
+	enum fp_verdict verdict;
+	enum fp_drop drop; /* with FP_DROP */
+	int8_t parse_err;  /* with FP_DROP_PARSE: enum parse_err */
+	uint8_t action;	   /* enum steer_action carried out */
+	uint8_t new_flow;  /* this packet created the FSC entry */
+	uint8_t has_key;
+	uint16_t owner;
+	uint16_t target;     /* FP_TX: id of the node or backend sent to */
+	struct flow_key key; /* the (inner) flow, when has_key */
+	uint32_t l3_len;     /* bytes of the inner IP packet */
+};
+
+struct fastpath;
+
+/* NULL with errno set (EINVAL for a bad config, ENOMEM). */
+struct fastpath *fastpath_new(const struct fp_config *cfg);
+void fastpath_free(struct fastpath *fp);
+
+/*
+ * Replace the node set (this node included, by its id). Nodes with weight
+ * 0 own no new flows. Flows already cached keep their owner. Returns 0,
+ * -EINVAL (duplicate ids, this node's template missing is fine), -ENOMEM;
+ * on error the previous node set stays in force.
+ */
+int fastpath_set_nodes(struct fastpath *fp, const struct fp_target *nodes,
+		       size_t n);
+
+/*
+ * Add a service and its backends. Returns the service index, -EINVAL for
+ * more than 65535 templates in all or a bad spec, -ENOSPC past 256
+ * services, -ENOMEM.
+ */
+int fastpath_add_service(struct fastpath *fp, const struct fp_service *svc,
+			 const struct fp_target *backends, size_t n);
+
+/* One packet. Never fails: the outcome is in r and the counters. */
+void fastpath_process(struct fastpath *fp, struct fp_pkt *p, uint32_t now_ms,
+		      struct fp_result *r);
+
+/* Up to FP_BURST packets at once, with the FSC sets prefetched. */
+#define FP_BURST 32
+void fastpath_process_burst(struct fastpath *fp, struct fp_pkt *pkts, size_t n,
+			    uint32_t now_ms, struct fp_result *r);
+
+const struct fp_counters *fastpath_counters(const struct fastpath *fp);
+struct fsc *fastpath_fsc(struct fastpath *fp);
+const char *fastpath_drop_name(enum fp_drop d);
+const char *fastpath_parse_err_name(int perr);
+const char *fastpath_action_name(uint8_t action);
+
+#endif /* STEER_FASTPATH_H */
