@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Run one libFuzzer target for a bounded time on a corpus seeded from the
+# shared captures (one file per frame) and the config fixtures.
+#   run.sh TARGET CORPUS_DIR SECONDS
+set -euo pipefail
+bin=$1 corpus=$2 secs=$3
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$corpus"
+seeds=$corpus.seeds
+if [ ! -d "$seeds" ]; then
+	mkdir -p "$seeds"
+	case "$(basename "$bin")" in
+	fuzz_cluster)
+		cp "$here"/../fixtures/cluster/*.conf "$here"/../../lab/*.conf \
+			"$seeds"/ 2>/dev/null || true ;;
+	*)
+		python3 "$here/pcap_split.py" "${STEER_PCAPS:?}" "$seeds" 400 ;;
+	esac
+fi
+# -timeout: one input taking over 10 s is a hang worth failing on.
+exec "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	-artifact_prefix="$corpus/" \
+	-print_final_stats=1 "$corpus" "$seeds"
