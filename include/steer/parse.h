@@ -25,9 +25,10 @@
  * encapsulation and decapsulation. Userspace callers copy frames to such
  * an address (STEER_FRAME_ALIGN_OFF) before parsing.
  */
-#define STEER_FRAME_ALIGN_OFF 2
 #ifndef STEER_PARSE_H
 #define STEER_PARSE_H
+
+#define STEER_FRAME_ALIGN_OFF 2
 
 #include "flow.h"
 #include "gue.h"

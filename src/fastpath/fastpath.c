@@ -324,8 +324,8 @@ static void fp_drop(struct fastpath *fp, struct fp_result *r, enum fp_drop why)
  * Parse, and strip a tunnel addressed to this node. Returns 0 with m
  * describing the packet to act on, or -1 when the verdict is final.
  */
-static int fp_classify(struct fastpath *fp, struct fp_pkt *p,
-		       struct pkt_meta *m, struct fp_result *r)
+static __always_inline int fp_classify(struct fastpath *fp, struct fp_pkt *p,
+				       struct pkt_meta *m, struct fp_result *r)
 {
 	int rc, strip;
 
@@ -401,9 +401,9 @@ static void fp_encap(struct fastpath *fp, struct fp_pkt *p,
 	r->target = fp->tmpl_id[e->tmpl];
 }
 
-static void fp_act(struct fastpath *fp, struct fp_pkt *p,
-		   const struct pkt_meta *m, uint64_t hash, struct fp_result *r,
-		   uint32_t now_ms)
+static __always_inline void fp_act(struct fastpath *fp, struct fp_pkt *p,
+				   const struct pkt_meta *m, uint64_t hash,
+				   struct fp_result *r, uint32_t now_ms)
 {
 	struct fsc_entry *e = fsc_lookup(fp->fsc, &m->key, hash, now_ms);
 

@@ -13,6 +13,7 @@ struct fsc {
 	uint32_t count;
 	uint32_t hand;	     /* CLOCK start, rotated per eviction */
 	uint32_t sweep_next; /* next slot fsc_expire() visits */
+	uint32_t min_timeout_ms;
 	struct fsc_cfg cfg;
 	struct fsc_stats st;
 };
@@ -50,6 +51,13 @@ struct fsc *fsc_new(const struct fsc_cfg *cfg)
 	f->nsets = cap / FSC_WAYS;
 	f->cfg = *cfg;
 	f->cfg.capacity = cap;
+	f->min_timeout_ms = cfg->tcp_timeout_ms;
+	if (cfg->tcp_closing_timeout_ms < f->min_timeout_ms)
+		f->min_timeout_ms = cfg->tcp_closing_timeout_ms;
+	if (cfg->udp_timeout_ms < f->min_timeout_ms)
+		f->min_timeout_ms = cfg->udp_timeout_ms;
+	if (cfg->other_timeout_ms < f->min_timeout_ms)
+		f->min_timeout_ms = cfg->other_timeout_ms;
 	return f;
 }
 
@@ -72,7 +80,11 @@ static inline uint32_t fsc_way0(uint64_t hash)
 	return (uint32_t)(hash >> 24) & (FSC_WAYS - 1);
 }
 
-/* Compares the 37 key bytes the entry stores: addresses, ports, proto. */
+/*
+ * Compares the 37 key bytes the entry stores: addresses, ports, proto.
+ * The low half of the source address and the ports differ between most
+ * flows (IPv4-mapped keys share their high halves), so they go first.
+ */
 static inline int fsc_key_match(const struct fsc_entry *e,
 				const struct flow_key *k)
 {
@@ -81,8 +93,10 @@ static inline int fsc_key_match(const struct fsc_entry *e,
 
 	memcpy(&pa, &e->sport, 4);
 	memcpy(&pb, &k->sport, 4);
-	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) |
-		(pa ^ pb) | (uint64_t)(e->proto ^ k->proto)) == 0;
+	if ((a[1] ^ b[1]) | (pa ^ pb))
+		return 0;
+	return ((a[0] ^ b[0]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) |
+		(uint64_t)(e->proto ^ k->proto)) == 0;
 }
 
 static uint32_t fsc_timeout(const struct fsc *f, const struct fsc_entry *e)
@@ -98,10 +112,14 @@ static uint32_t fsc_timeout(const struct fsc *f, const struct fsc_entry *e)
 	return f->cfg.other_timeout_ms;
 }
 
+/* Entries seen within the shortest timeout skip the per-state check. */
 static inline int fsc_is_idle(const struct fsc *f, const struct fsc_entry *e,
 			      uint32_t now_ms)
 {
-	return (int32_t)(now_ms - e->last_ms) > (int32_t)fsc_timeout(f, e);
+	int32_t idle = (int32_t)(now_ms - e->last_ms);
+
+	return idle > (int32_t)f->min_timeout_ms &&
+	       idle > (int32_t)fsc_timeout(f, e);
 }
 
 static void fsc_slot_clear(struct fsc *f, struct fsc_entry *e)
