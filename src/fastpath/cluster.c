@@ -8,7 +8,15 @@
 #include <string.h>
 
 /* Directives allowed once; their slot holds the line that set them. */
-enum { ONCE_CLUSTER, ONCE_SELF, ONCE_GUE_PORT, ONCE_MTU, ONCE_FSC, ONCE_N };
+enum {
+	ONCE_CLUSTER,
+	ONCE_SELF,
+	ONCE_GUE_PORT,
+	ONCE_MTU,
+	ONCE_FSC,
+	ONCE_REPLICATION,
+	ONCE_N
+};
 
 /* Keys of node and backend lines; backends know all, nodes the first 5. */
 enum { KV_ID, KV_ADDR, KV_ADDR6, KV_MAC, KV_VIA, KV_ENCAP, KV_PORT, KV_WEIGHT };
@@ -139,6 +147,17 @@ static int h_mtu(struct conf_line *l, void *ctx)
 	return rc ? rc
 		  : conf_parse_u32(l, "mtu", l->argv[1], CLUSTER_MTU_MIN,
 				   CLUSTER_MTU_MAX, &ld->c->mtu);
+}
+
+static int h_replication(struct conf_line *l, void *ctx)
+{
+	struct cluster_loader *ld = ctx;
+	int rc = cluster_once(ld, l, ONCE_REPLICATION, 1);
+
+	return rc ? rc
+		  : conf_parse_u32(l, "replication", l->argv[1], 1,
+				   CLUSTER_REPLICATION_MAX,
+				   &ld->c->replication);
 }
 
 static int h_fsc(struct conf_line *l, void *ctx)
@@ -427,6 +446,8 @@ static const struct conf_directive cluster_directives[] = {
 	{"self", h_self, "NODE: the node this process runs on"},
 	{"gue-port", h_gue_port, "PORT: UDP port of GUE (6080)"},
 	{"mtu", h_mtu, "BYTES: largest L3 packet (576..9216, 1500)"},
+	{"replication", h_replication,
+	 "N: copies of each flow's state, primary included (1..3, 1)"},
 	{"fsc", h_fsc,
 	 "capacity N tcp-timeout S tcp-closing-timeout S udp-timeout S "
 	 "other-timeout S"},
@@ -531,6 +552,7 @@ static int cluster_load_any(struct cluster *c, const char *path,
 	strcpy(c->name, "steer");
 	c->gue_port = htons(6080);
 	c->mtu = 1500;
+	c->replication = 1;
 	c->fsc = (struct cluster_fsc){.capacity = 65536,
 				      .tcp_timeout_ms = 300 * 1000,
 				      .tcp_closing_timeout_ms = 10 * 1000,

@@ -10,6 +10,7 @@
  *   self n1
  *   gue-port 6080
  *   mtu 1500
+ *   replication 2                         (primary + mirrors, 1..3)
  *   fsc capacity 65536 tcp-timeout 300 tcp-closing-timeout 10
  *       udp-timeout 30 other-timeout 30          (one line; seconds)
  *   gateway gw1 mac 02:00:00:00:00:fe
@@ -22,7 +23,7 @@
  * Names are unique across all kinds; ids are unique per kind (nodes,
  * backends) in 0..65534. References (self, via, backends) may point
  * forward: they are resolved once the whole file is read.
- * Defaults: cluster name "steer", gue-port 6080, mtu 1500, the fsc values
+ * Defaults: cluster name "steer", gue-port 6080, mtu 1500, replication 1, the fsc values
  * above, backend weight 1, GUE backend port = gue-port.
  */
 #ifndef STEER_CLUSTER_H
@@ -48,6 +49,7 @@
 #define CLUSTER_FSC_MIN 64
 #define CLUSTER_FSC_MAX (1u << 24)
 #define CLUSTER_TIMEOUT_MAX_S 86400
+#define CLUSTER_REPLICATION_MAX 3 /* primary + STEER_MAX_MIRRORS */
 
 struct cluster_gateway {
 	char name[CLUSTER_NAME_MAX];
@@ -104,7 +106,8 @@ struct cluster {
 	char name[CLUSTER_NAME_MAX];
 	uint32_t self; /* index in nodes */
 	__be16 gue_port;
-	uint32_t mtu; /* largest L3 packet the fabric carries */
+	uint32_t mtu;	      /* largest L3 packet the fabric carries */
+	uint32_t replication; /* primary + mirror cells of each flow */
 	struct cluster_fsc fsc;
 	struct cluster_gateway *gateways;
 	uint32_t n_gateways;

@@ -7,6 +7,7 @@
 
 #include <steer/decap.h>
 
+#include "core/hrw.h"
 #include "core/maglev.h"
 
 #define FP_MAX_SERVICES 256
@@ -23,6 +24,8 @@ struct fastpath {
 	struct parse_cfg pcfg;
 	struct fsc *fsc;
 	struct maglev *owners;
+	struct hrw_node *mirror_set; /* nodes that may hold mirrors */
+	size_t n_mirror_set;
 	uint32_t epoch; /* bumped by every change of the node set */
 	struct steer_tmpl *tmpls;
 	uint16_t *tmpl_id; /* node or backend id of each template */
@@ -86,6 +89,7 @@ struct fastpath *fastpath_new(const struct fp_config *cfg)
 	struct fastpath *fp;
 
 	if (cfg->mtu < 68 || cfg->max_encap > STEER_MAX_ENCAP ||
+	    cfg->replication > 1 + STEER_MAX_MIRRORS ||
 	    cfg->self_id == STEER_NODE_NONE) {
 		errno = EINVAL;
 		return NULL;
@@ -120,6 +124,7 @@ void fastpath_free(struct fastpath *fp)
 	}
 	fsc_free(fp->fsc);
 	maglev_free(fp->owners);
+	free(fp->mirror_set);
 	free(fp->node_tmpl);
 	free(fp->tmpls);
 	free(fp->tmpl_id);
@@ -185,6 +190,25 @@ static int fp_maglev_fill(struct maglev *m, const struct fp_target *t, size_t n)
 	return err;
 }
 
+/* The candidates for mirror cells: every node with a weight. */
+static int fp_mirror_set(struct fastpath *fp, const struct fp_target *nodes,
+			 size_t n)
+{
+	struct hrw_node *hn = calloc(n ? n : 1, sizeof(*hn));
+	size_t i;
+
+	if (!hn)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		hn[i].id = nodes[i].id;
+		hn[i].weight = nodes[i].weight;
+	}
+	free(fp->mirror_set);
+	fp->mirror_set = hn;
+	fp->n_mirror_set = n;
+	return 0;
+}
+
 int fastpath_set_nodes(struct fastpath *fp, const struct fp_target *nodes,
 		       size_t n)
 {
@@ -194,6 +218,9 @@ int fastpath_set_nodes(struct fastpath *fp, const struct fp_target *nodes,
 	if (!fp_ids_unique(nodes, n))
 		return -EINVAL;
 	err = fp_maglev_fill(fp->owners, nodes, n);
+	if (err)
+		return err;
+	err = fp_mirror_set(fp, nodes, n);
 	if (err)
 		return err;
 	/* Node templates are appended; old indices stay valid for the FSC. */
@@ -278,11 +305,19 @@ static int fp_decide(struct fastpath *fp, const struct flow_key *k,
 
 	memset(r, 0, sizeof(*r));
 	r->epoch = fp->epoch;
-	r->rf = 1;
 	r->mirror[0] = r->mirror[1] = STEER_NODE_NONE;
 	if (owner == STEER_NODE_NONE)
 		owner = fp->cfg.self_id;
 	r->owner = owner;
+	r->rf = 1;
+	if (fp->cfg.replication > 1) {
+		int got = hrw_topk(fp->mirror_set, fp->n_mirror_set, hash,
+				   owner, &fp->cfg.secret, r->mirror,
+				   fp->cfg.replication - 1u);
+
+		if (got > 0)
+			r->rf = (uint8_t)(1 + got);
+	}
 	if (owner != fp->cfg.self_id) {
 		r->action = STEER_ACT_STEER;
 		r->tmpl = fp->node_tmpl[owner];
@@ -420,6 +455,8 @@ static __always_inline void fp_act(struct fastpath *fp, struct fp_pkt *p,
 	fsc_entry_account(e, r->l3_len, m->tcp_flags, now_ms);
 	r->action = e->action;
 	r->owner = e->owner;
+	r->rf = e->rf;
+	memcpy(r->mirror, e->mirror, sizeof(r->mirror));
 	switch (e->action) {
 	case STEER_ACT_LOCAL:
 		r->verdict = FP_PASS;

@@ -8,7 +8,9 @@
  *            miss: owner = Maglev over the nodes; owner is this node and
  *                  the flow matches a service: backend = Maglev over the
  *                  service's backends (BACKEND); owner is this node:
- *                  LOCAL; otherwise STEER to the owner. Cached in the FSC.
+ *                  LOCAL; otherwise STEER to the owner. The mirroring
+ *                  profile: replication - 1 mirror cells by rendezvous
+ *                  hashing over the other nodes. Cached in the FSC.
  *         -> LOCAL: pass to the stack; STEER: GUE variant 0 to the owner
  *            (hop count + 1); BACKEND: the backend's template.
  *
@@ -65,6 +67,7 @@ struct fp_config {
 	uint8_t max_encap;    /* tunnels peeled at most (<= STEER_MAX_ENCAP) */
 	uint32_t mtu;	      /* largest L3 packet the fabric carries */
 	uint32_t maglev_size; /* prime; 0: 65537 */
+	uint8_t replication; /* copies of flow state: 1 + mirror cells (<= 3) */
 	struct fsc_cfg fsc;
 	struct steer_hash_secret secret;
 };
@@ -100,7 +103,9 @@ struct fp_result {
 	uint8_t new_flow;  /* this packet created the FSC entry */
 	uint8_t has_key;
 	uint16_t owner;
-	uint16_t target;     /* FP_TX: id of the node or backend sent to */
+	uint16_t target; /* FP_TX: id of the node or backend sent to */
+	uint16_t mirror[STEER_MAX_MIRRORS]; /* the flow's mirror cells */
+	uint8_t rf;	     /* replication factor: 1 + mirrors */
 	struct flow_key key; /* the (inner) flow, when has_key */
 	uint32_t l3_len;     /* bytes of the inner IP packet */
 };

@@ -104,6 +104,7 @@ struct fastpath *fp_cluster_build(const struct cluster *c,
 		.gue_port = c->gue_port,
 		.max_encap = STEER_MAX_ENCAP,
 		.mtu = c->mtu,
+		.replication = (uint8_t)c->replication,
 		.secret = *s,
 		.fsc =
 			{

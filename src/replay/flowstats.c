@@ -97,7 +97,7 @@ int flowstats_write_csv(const struct flowstats *fs, FILE *out)
 	uint32_t i;
 
 	fprintf(out, "proto,src,sport,dst,dport,packets,bytes,dropped,"
-		     "first_s,last_s,action,owner,target\n");
+		     "first_s,last_s,action,owner,target,mirrors\n");
 	for (i = 0; i < fs->cap; i++) {
 		const struct flowstat *s = &fs->slots[i];
 
@@ -115,10 +115,12 @@ int flowstats_write_csv(const struct flowstats *fs, FILE *out)
 			fputs(",", out);
 		else
 			fprintf(out, "%u,", s->owner);
-		if (s->target == STEER_NODE_NONE)
-			fputs("\n", out);
-		else
-			fprintf(out, "%u\n", s->target);
+		if (s->target != STEER_NODE_NONE)
+			fprintf(out, "%u", s->target);
+		fputc(',', out);
+		for (int m = 0; m + 1 < s->rf && m < STEER_MAX_MIRRORS; m++)
+			fprintf(out, "%s%u", m ? ";" : "", s->mirror[m]);
+		fputc('\n', out);
 	}
 	return ferror(out) ? -EIO : 0;
 }

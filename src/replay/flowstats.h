@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include <steer/flow.h>
+#include <steer/rule.h>
 
 struct flowstat {
 	struct flow_key key;
@@ -21,6 +22,8 @@ struct flowstat {
 	uint64_t dropped;
 	uint16_t target; /* node or backend of the last packet sent on */
 	uint16_t owner;
+	uint16_t mirror[STEER_MAX_MIRRORS];
+	uint8_t rf;
 	uint8_t action; /* enum steer_action of the last packet */
 	uint8_t used;
 };

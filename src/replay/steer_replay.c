@@ -163,6 +163,8 @@ static void replay_account(struct replay *r, const struct fp_result *res,
 	st->bytes += res->l3_len;
 	st->action = res->action;
 	st->owner = res->owner;
+	st->rf = res->rf;
+	memcpy(st->mirror, res->mirror, sizeof(st->mirror));
 	if (res->verdict == FP_TX)
 		st->target = res->target;
 }

@@ -56,28 +56,41 @@ static double pct(uint64_t part, uint64_t whole)
 	return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
+/* Share of flows each node owns, and of mirror copies it holds. */
 static void print_flow_shares(const struct cluster *c,
 			      const struct flowstats *fs, FILE *out)
 {
-	uint64_t *owned = calloc(IDS, sizeof(uint64_t)), total = 0;
-	uint32_t i;
+	uint64_t *owned = calloc(IDS, sizeof(uint64_t));
+	uint64_t *mirrored = calloc(IDS, sizeof(uint64_t));
+	uint64_t total = 0, copies = 0;
+	uint32_t i, m;
 
-	if (!owned)
-		return;
+	if (!owned || !mirrored)
+		goto out;
 	for (i = 0; i < fs->cap; i++) {
 		const struct flowstat *f = &fs->slots[i];
 
-		if (f->used && f->owner != STEER_NODE_NONE) {
-			owned[f->owner]++;
-			total++;
+		if (!f->used || f->owner == STEER_NODE_NONE)
+			continue;
+		owned[f->owner]++;
+		total++;
+		for (m = 0; m + 1 < f->rf && m < STEER_MAX_MIRRORS; m++) {
+			mirrored[f->mirror[m]]++;
+			copies++;
 		}
 	}
 	fprintf(out, "  flows owned per node   ");
 	for (i = 0; i < c->n_nodes; i++)
 		fprintf(out, " %s %.1f%%", c->nodes[i].ep.name,
 			pct(owned[c->nodes[i].ep.id], total));
-	fputc('\n', out);
+	fprintf(out, "\n  mirror copies per node ");
+	for (i = 0; i < c->n_nodes; i++)
+		fprintf(out, " %s %.1f%%", c->nodes[i].ep.name,
+			pct(mirrored[c->nodes[i].ep.id], copies));
+	fprintf(out, "  (replication %u)\n", c->replication);
+out:
 	free(owned);
+	free(mirrored);
 }
 
 static void print_drops(struct fastpath *fp, FILE *out)

@@ -213,6 +213,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c->name, "steer");
 	assert_int_equal(c->gue_port, htons(6080));
 	assert_int_equal(c->mtu, 1500);
+	assert_int_equal(c->replication, 1);
 	assert_int_equal(c->fsc.capacity, 65536);
 	assert_int_equal(c->fsc.tcp_timeout_ms, 300000);
 	assert_int_equal(c->fsc.tcp_closing_timeout_ms, 10000);
@@ -346,6 +347,8 @@ static const struct bad_case bad_cases[] = {
 	 "service 'web2' has the vip, proto and port of service 'web' on "
 	 "line 5"},
 	{"bad-proto.conf", 5, "'proto' expects tcp or udp, got 'icmp'"},
+	{"bad-replication.conf", 3,
+	 "'replication' expects an integer in 1..3, got '4'"},
 	{"bad-mtu.conf", 3,
 	 "'mtu' expects an integer in 576..9216, got "
 	 "'9217'"},
@@ -361,7 +364,7 @@ static const struct bad_case bad_cases[] = {
 	 "'node' expects a key (id, addr, addr6, mac, via), got 'colour'"},
 	{"bad-missing-value.conf", 3, "'mac' expects a value, got nothing"},
 	{"bad-unknown-directive.conf", 4,
-	 "unknown directive 'nodes' (known: cluster, self, gue-port, mtu, "
+	 "unknown directive 'nodes' (known: cluster, self, gue-port, mtu, replication, "
 	 "fsc, gateway, node, backend, service)"},
 	{"bad-nargs.conf", 2, "'self' expects 1 value, got 2"},
 	{"bad-name.conf", 4,

@@ -307,6 +307,57 @@ static void test_mtu_and_bad_input(void **state)
 	assert_int_equal(sum, c->rx_packets);
 }
 
+/* replication 3: two mirrors, distinct, never the owner, stable. */
+static void test_mirroring_profile(void **state)
+{
+	struct fp_config cfg = {.self_id = 1,
+				.gue_port = steer_htons(STEER_GUE_PORT),
+				.mtu = 1500,
+				.maglev_size = 251,
+				.replication = 3,
+				.secret = secret};
+	struct fx *f = *state;
+	struct fp_target nodes[4];
+	struct fastpath *fp;
+	struct fp_result r, again;
+	int i, as_mirror[5] = {0};
+
+	fsc_cfg_default(&cfg.fsc, 1024);
+	fp = fastpath_new(&cfg);
+	assert_non_null(fp);
+	for (i = 0; i < 4; i++)
+		target_make(&nodes[i], (uint16_t)(i + 1), SELF_IP + i,
+			    STEER_TMPL_GUE0);
+	assert_int_equal(fastpath_set_nodes(fp, nodes, 4), 0);
+	for (i = 0; i < 200; i++) {
+		fastpath_process(fp,
+				 pkt_tcp(f, 0x0a000001, 0x0a000002,
+					 (uint16_t)(2000 + i), 443,
+					 STEER_TCP_SYN, 0),
+				 0, &r);
+		assert_int_equal(r.rf, 3);
+		assert_true(r.mirror[0] != r.mirror[1]);
+		assert_true(r.mirror[0] != r.owner && r.mirror[1] != r.owner);
+		assert_true(r.mirror[0] >= 1 && r.mirror[0] <= 4);
+		assert_true(r.mirror[1] >= 1 && r.mirror[1] <= 4);
+		as_mirror[r.mirror[0]]++;
+		/* The cached profile is the one computed on the miss. */
+		fastpath_process(fp,
+				 pkt_tcp(f, 0x0a000001, 0x0a000002,
+					 (uint16_t)(2000 + i), 443,
+					 STEER_TCP_ACK, 0),
+				 1, &again);
+		assert_false(again.new_flow);
+		assert_memory_equal(again.mirror, r.mirror, sizeof(r.mirror));
+	}
+	/* Rendezvous spreads first mirrors over all four nodes. */
+	for (i = 1; i <= 4; i++)
+		assert_true(as_mirror[i] > 20);
+	fastpath_free(fp);
+	cfg.replication = 4;
+	assert_null(fastpath_new(&cfg));
+}
+
 static void test_bad_config(void **state)
 {
 	struct fx *f = *state;
@@ -331,6 +382,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_decap_to_self, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_mtu_and_bad_input, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_mirroring_profile, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config, setup,
 						teardown),
