@@ -306,7 +306,7 @@ static int fp_decide(struct fastpath *fp, const struct flow_key *k,
 	memset(r, 0, sizeof(*r));
 	r->epoch = fp->epoch;
 	r->mirror[0] = r->mirror[1] = STEER_NODE_NONE;
-	if (owner == STEER_NODE_NONE)
+	if (owner == STEER_NODE_NONE || fp->cfg.mode == FP_MODE_HOST)
 		owner = fp->cfg.self_id;
 	r->owner = owner;
 	r->rf = 1;
@@ -448,6 +448,17 @@ static __always_inline void fp_act(struct fastpath *fp, struct fp_pkt *p,
 
 		if (why)
 			return fp_drop(fp, r, why);
+		if (fp->cfg.mode == FP_MODE_HOST &&
+		    rule.action == STEER_ACT_LOCAL) {
+			/* Unannounced: the local stack's; not cached, so an
+			 * announcement later is the only entry for it. */
+			r->action = STEER_ACT_LOCAL;
+			r->owner = rule.owner;
+			r->rf = 1;
+			r->verdict = FP_PASS;
+			fp->ctr.action[STEER_ACT_LOCAL]++;
+			return;
+		}
 		e = fsc_insert(fp->fsc, &m->key, hash, &rule, now_ms);
 		fp->ctr.new_flows++;
 		r->new_flow = 1;
@@ -504,6 +515,35 @@ void fastpath_process_burst(struct fastpath *fp, struct fp_pkt *pkts, size_t n,
 	for (i = 0; i < n; i++)
 		if (ok[i])
 			fp_act(fp, &pkts[i], &m[i], hash[i], &r[i], now_ms);
+}
+
+int fastpath_flow_set(struct fastpath *fp, const struct flow_key *k,
+		      uint16_t owner, uint32_t epoch, uint32_t now_ms)
+{
+	struct steer_rule r;
+
+	if (owner == STEER_NODE_NONE)
+		return -EINVAL;
+	memset(&r, 0, sizeof(r));
+	r.owner = owner;
+	r.epoch = epoch;
+	r.rf = 1;
+	r.mirror[0] = r.mirror[1] = STEER_NODE_NONE;
+	if (owner == fp->cfg.self_id) {
+		r.action = STEER_ACT_LOCAL;
+	} else {
+		if (fp->node_tmpl[owner] == 0xffff)
+			return -ENOENT;
+		r.action = STEER_ACT_STEER;
+		r.tmpl = fp->node_tmpl[owner];
+	}
+	fsc_insert(fp->fsc, k, flow_hash(k, &fp->cfg.secret), &r, now_ms);
+	return 0;
+}
+
+int fastpath_flow_del(struct fastpath *fp, const struct flow_key *k)
+{
+	return fsc_delete(fp->fsc, k, flow_hash(k, &fp->cfg.secret));
 }
 
 const struct fp_counters *fastpath_counters(const struct fastpath *fp)

@@ -59,7 +59,19 @@ struct fp_counters {
 	uint64_t drop[FP_DROP__MAX];
 };
 
+/*
+ * Where the owner of a new flow comes from. Cell mode: computed (Maglev
+ * over the nodes). Host mode: the node whose kernel holds the socket,
+ * learnt from session events and gossip through fastpath_flow_set(); a
+ * flow nobody announced is new and belongs to this node's stack.
+ */
+enum fp_mode {
+	FP_MODE_CELL = 0,
+	FP_MODE_HOST = 1,
+};
+
 struct fp_config {
+	enum fp_mode mode;
 	uint16_t self_id;
 	struct flow_addr self_addr;  /* v4-mapped; all zero if none */
 	struct flow_addr self_addr6; /* all zero if none */
@@ -132,6 +144,18 @@ int fastpath_set_nodes(struct fastpath *fp, const struct fp_target *nodes,
  */
 int fastpath_add_service(struct fastpath *fp, const struct fp_service *svc,
 			 const struct fp_target *backends, size_t n);
+
+/*
+ * Record that node owner owns flow k since epoch (host mode: a session
+ * announced by gossip; either mode: a migration). The flow steers to
+ * owner, or stays local when owner is this node. Returns 0, -ENOENT when
+ * owner has no template (unknown node), -EINVAL for STEER_NODE_NONE.
+ */
+int fastpath_flow_set(struct fastpath *fp, const struct flow_key *k,
+		      uint16_t owner, uint32_t epoch, uint32_t now_ms);
+
+/* Forget flow k (session closed). 0, or -ENOENT if it was not cached. */
+int fastpath_flow_del(struct fastpath *fp, const struct flow_key *k);
 
 /* One packet. Never fails: the outcome is in r and the counters. */
 void fastpath_process(struct fastpath *fp, struct fp_pkt *p, uint32_t now_ms,

@@ -358,6 +358,60 @@ static void test_mirroring_profile(void **state)
 	assert_null(fastpath_new(&cfg));
 }
 
+/* Host mode: unannounced flows pass; announced ones steer; closes undo. */
+static void test_host_mode(void **state)
+{
+	struct fp_config cfg = {.mode = FP_MODE_HOST,
+				.self_id = 1,
+				.gue_port = steer_htons(STEER_GUE_PORT),
+				.mtu = 1500,
+				.maglev_size = 251,
+				.secret = secret};
+	struct fx *f = *state;
+	struct fp_target nodes[3];
+	struct fp_result r;
+	struct fastpath *fp;
+	struct flow_key k;
+	int i;
+
+	fsc_cfg_default(&cfg.fsc, 256);
+	fp = fastpath_new(&cfg);
+	assert_non_null(fp);
+	for (i = 0; i < 3; i++)
+		target_make(&nodes[i], (uint16_t)(i + 1), SELF_IP + i,
+			    STEER_TMPL_GUE0);
+	assert_int_equal(fastpath_set_nodes(fp, nodes, 3), 0);
+	/* Whatever Maglev says, an unannounced flow stays here. */
+	for (i = 0; i < 50; i++) {
+		fastpath_process(fp,
+				 pkt_tcp(f, 0x0a000001, 0x0a000002,
+					 (uint16_t)(3000 + i), 80,
+					 STEER_TCP_ACK, 0),
+				 0, &r);
+		assert_int_equal(r.verdict, FP_PASS);
+	}
+	assert_int_equal(fsc_count(fastpath_fsc(fp)), 0);
+	k = r.key;
+	assert_int_equal(fastpath_flow_set(fp, &k, 3, 9, 0), 0);
+	fastpath_process(
+		fp,
+		pkt_tcp(f, 0x0a000001, 0x0a000002, 3049, 80, STEER_TCP_ACK, 0),
+		1, &r);
+	assert_int_equal(r.verdict, FP_TX);
+	assert_int_equal(r.target, 3);
+	assert_int_equal(f->p.data[42 + 15], 9); /* epoch, low byte */
+	assert_int_equal(fastpath_flow_del(fp, &k), 0);
+	fastpath_process(
+		fp,
+		pkt_tcp(f, 0x0a000001, 0x0a000002, 3049, 80, STEER_TCP_ACK, 0),
+		2, &r);
+	assert_int_equal(r.verdict, FP_PASS);
+	assert_int_equal(fastpath_flow_set(fp, &k, 77, 1, 0), -ENOENT);
+	assert_int_equal(fastpath_flow_set(fp, &k, STEER_NODE_NONE, 1, 0),
+			 -EINVAL);
+	fastpath_free(fp);
+}
+
 static void test_bad_config(void **state)
 {
 	struct fx *f = *state;
@@ -384,6 +438,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mtu_and_bad_input, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_mirroring_profile, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_host_mode, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config, setup,
 						teardown),
