@@ -12,6 +12,7 @@ struct fsc {
 	uint32_t nsets; /* power of two */
 	uint32_t count;
 	uint32_t hand;	     /* CLOCK start, rotated per eviction */
+	uint32_t evict_b;    /* alternates evictions between the two sets */
 	uint32_t sweep_next; /* next slot fsc_expire() visits */
 	uint32_t min_timeout_ms;
 	struct fsc_cfg cfg;
@@ -69,15 +70,35 @@ void fsc_free(struct fsc *f)
 	free(f);
 }
 
-static inline struct fsc_entry *fsc_set(const struct fsc *f, uint64_t hash)
+/*
+ * Two candidate sets per flow: an insert overflows into the second only
+ * when the first is full, so sets rarely lose entries before the cache is
+ * nearly full, and most hits still read one set. Set A and its
+ * first way come from the low bits of the hash, set B and its first way
+ * from bits 27 and up (the outer source port uses bits 32-45: sharing
+ * them costs nothing). B is A's neighbour when both fall together.
+ */
+static inline uint32_t fsc_set_a(const struct fsc *f, uint64_t hash)
 {
-	return &f->slots[(size_t)(hash & (f->nsets - 1)) * FSC_WAYS];
+	return (uint32_t)hash & (f->nsets - 1);
 }
 
-/* The way a flow tries first, so most hits read a single line. */
-static inline uint32_t fsc_way0(uint64_t hash)
+static inline uint32_t fsc_set_b(const struct fsc *f, uint64_t hash)
 {
-	return (uint32_t)(hash >> 24) & (FSC_WAYS - 1);
+	uint32_t b = (uint32_t)(hash >> 35) & (f->nsets - 1);
+
+	return b != fsc_set_a(f, hash) ? b : b ^ 1;
+}
+
+static inline struct fsc_entry *fsc_set(const struct fsc *f, uint32_t idx)
+{
+	return &f->slots[(size_t)idx * FSC_WAYS];
+}
+
+/* The way a flow tries first in each set, so most hits read one line. */
+static inline uint32_t fsc_way0(uint64_t hash, int second)
+{
+	return (uint32_t)(hash >> (second ? 27 : 24)) & (FSC_WAYS - 1);
 }
 
 /*
@@ -128,11 +149,12 @@ static void fsc_slot_clear(struct fsc *f, struct fsc_entry *e)
 	f->count--;
 }
 
-struct fsc_entry *fsc_lookup(struct fsc *f, const struct flow_key *k,
-			     uint64_t hash, uint32_t now_ms)
+/* k in one set, or NULL; an idle match is freed and counted. */
+static struct fsc_entry *fsc_find(struct fsc *f, struct fsc_entry *set,
+				  uint32_t w0, const struct flow_key *k,
+				  uint32_t now_ms, int *expired)
 {
-	struct fsc_entry *set = fsc_set(f, hash);
-	uint32_t w0 = fsc_way0(hash), i;
+	uint32_t i;
 
 	for (i = 0; i < FSC_WAYS; i++) {
 		struct fsc_entry *e = &set[(w0 + i) & (FSC_WAYS - 1)];
@@ -142,14 +164,31 @@ struct fsc_entry *fsc_lookup(struct fsc *f, const struct flow_key *k,
 		if (fsc_is_idle(f, e, now_ms)) {
 			fsc_slot_clear(f, e);
 			f->st.expired++;
-			break;
+			*expired = 1;
+			return NULL;
 		}
-		e->state |= FSC_ST_REF;
-		f->st.hits++;
 		return e;
 	}
-	f->st.misses++;
 	return NULL;
+}
+
+struct fsc_entry *fsc_lookup(struct fsc *f, const struct flow_key *k,
+			     uint64_t hash, uint32_t now_ms)
+{
+	int expired = 0;
+	struct fsc_entry *e = fsc_find(f, fsc_set(f, fsc_set_a(f, hash)),
+				       fsc_way0(hash, 0), k, now_ms, &expired);
+
+	if (!e && !expired)
+		e = fsc_find(f, fsc_set(f, fsc_set_b(f, hash)),
+			     fsc_way0(hash, 1), k, now_ms, &expired);
+	if (!e) {
+		f->st.misses++;
+		return NULL;
+	}
+	e->state |= FSC_ST_REF;
+	f->st.hits++;
+	return e;
 }
 
 static void fsc_entry_fill(struct fsc_entry *e, const struct flow_key *k,
@@ -167,29 +206,46 @@ static void fsc_entry_fill(struct fsc_entry *e, const struct flow_key *k,
 	e->epoch = r->epoch;
 }
 
-/* A slot of the set for a new entry: free, then idle, then CLOCK victim. */
-static struct fsc_entry *fsc_victim(struct fsc *f, struct fsc_entry *set,
-				    uint32_t w0, uint32_t now_ms)
+/* A free way of the set, or NULL; *live counts the occupied ones. */
+static struct fsc_entry *fsc_free_way(struct fsc_entry *set, uint32_t w0,
+				      uint32_t *live)
 {
-	uint32_t i, hand;
+	struct fsc_entry *free_way = NULL;
+	uint32_t i;
 
+	*live = 0;
 	for (i = 0; i < FSC_WAYS; i++) {
 		struct fsc_entry *e = &set[(w0 + i) & (FSC_WAYS - 1)];
 
-		if (e->action == STEER_ACT_NONE)
-			return e;
+		if (e->action != STEER_ACT_NONE)
+			(*live)++;
+		else if (!free_way)
+			free_way = e;
 	}
-	for (i = 0; i < FSC_WAYS; i++) {
-		struct fsc_entry *e = &set[(w0 + i) & (FSC_WAYS - 1)];
+	return free_way;
+}
 
-		if (fsc_is_idle(f, e, now_ms)) {
-			fsc_slot_clear(f, e);
+/* An idle entry of the set, freed, or NULL. */
+static struct fsc_entry *fsc_idle_way(struct fsc *f, struct fsc_entry *set,
+				      uint32_t now_ms)
+{
+	uint32_t i;
+
+	for (i = 0; i < FSC_WAYS; i++) {
+		if (fsc_is_idle(f, &set[i], now_ms)) {
+			fsc_slot_clear(f, &set[i]);
 			f->st.expired++;
-			return e;
+			return &set[i];
 		}
 	}
-	/* Two turns at most: the first clears every referenced bit. */
-	hand = f->hand++;
+	return NULL;
+}
+
+/* CLOCK over one set: two turns at most, the first clears every bit. */
+static struct fsc_entry *fsc_clock_way(struct fsc *f, struct fsc_entry *set)
+{
+	uint32_t i, hand = f->hand++;
+
 	for (i = 0; i < 2 * FSC_WAYS; i++) {
 		struct fsc_entry *e = &set[(hand + i) & (FSC_WAYS - 1)];
 
@@ -203,27 +259,67 @@ static struct fsc_entry *fsc_victim(struct fsc *f, struct fsc_entry *set,
 	return NULL; /* not reached: the second turn finds a clear bit */
 }
 
+/*
+ * A slot for a new entry of hash: a free way of the first candidate set
+ * (so most hits read one set), of the second when the first is full, else an idle entry of either, else the CLOCK victim of each set
+ * in turn (so both share the evictions).
+ */
+static struct fsc_entry *fsc_victim(struct fsc *f, uint64_t hash,
+				    uint32_t now_ms)
+{
+	struct fsc_entry *a = fsc_set(f, fsc_set_a(f, hash));
+	struct fsc_entry *b = fsc_set(f, fsc_set_b(f, hash));
+	struct fsc_entry *fa, *fb, *e;
+	uint32_t la, lb;
+
+	fa = fsc_free_way(a, fsc_way0(hash, 0), &la);
+	fb = fa ? NULL : fsc_free_way(b, fsc_way0(hash, 1), &lb);
+	if (fa)
+		return fa;
+	if (fb)
+		return fb;
+	e = fsc_idle_way(f, a, now_ms);
+	if (!e)
+		e = fsc_idle_way(f, b, now_ms);
+	if (!e)
+		e = fsc_clock_way(f, (f->evict_b ^= 1) ? b : a);
+	return e;
+}
+
+static struct fsc_entry *fsc_find_any(struct fsc *f, const struct flow_key *k,
+				      uint64_t hash)
+{
+	int set, i;
+
+	for (set = 0; set < 2; set++) {
+		struct fsc_entry *s = fsc_set(f, set ? fsc_set_b(f, hash)
+						     : fsc_set_a(f, hash));
+
+		for (i = 0; i < FSC_WAYS; i++)
+			if (s[i].action != STEER_ACT_NONE &&
+			    fsc_key_match(&s[i], k))
+				return &s[i];
+	}
+	return NULL;
+}
+
 struct fsc_entry *fsc_insert(struct fsc *f, const struct flow_key *k,
 			     uint64_t hash, const struct steer_rule *r,
 			     uint32_t now_ms)
 {
-	struct fsc_entry *set = fsc_set(f, hash), *e = NULL;
-	uint32_t w0 = fsc_way0(hash), i;
+	struct fsc_entry *e;
 
 	if (r->action == STEER_ACT_NONE || r->action >= STEER_ACT__MAX) {
 		errno = EINVAL;
 		return NULL;
 	}
-	for (i = 0; i < FSC_WAYS; i++) {
-		struct fsc_entry *c = &set[(w0 + i) & (FSC_WAYS - 1)];
-
-		if (c->action != STEER_ACT_NONE && fsc_key_match(c, k)) {
-			fsc_entry_fill(c, k, r);
-			f->st.updates++;
-			return c;
-		}
+	e = fsc_find_any(f, k, hash);
+	if (e) {
+		fsc_entry_fill(e, k, r);
+		f->st.updates++;
+		return e;
 	}
-	e = fsc_victim(f, set, w0, now_ms);
+	e = fsc_victim(f, hash, now_ms);
 	fsc_entry_fill(e, k, r);
 	e->state = FSC_ST_NEW | FSC_ST_REF;
 	e->last_ms = now_ms;
@@ -236,19 +332,13 @@ struct fsc_entry *fsc_insert(struct fsc *f, const struct flow_key *k,
 
 int fsc_delete(struct fsc *f, const struct flow_key *k, uint64_t hash)
 {
-	struct fsc_entry *set = fsc_set(f, hash);
-	uint32_t i;
+	struct fsc_entry *e = fsc_find_any(f, k, hash);
 
-	for (i = 0; i < FSC_WAYS; i++) {
-		struct fsc_entry *e = &set[i];
-
-		if (e->action != STEER_ACT_NONE && fsc_key_match(e, k)) {
-			fsc_slot_clear(f, e);
-			f->st.deletes++;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	if (!e)
+		return -ENOENT;
+	fsc_slot_clear(f, e);
+	f->st.deletes++;
+	return 0;
 }
 
 void fsc_entry_rule(const struct fsc_entry *e, struct steer_rule *r)
@@ -273,9 +363,9 @@ void fsc_entry_key(const struct fsc_entry *e, struct flow_key *k)
 
 void fsc_prefetch(const struct fsc *f, uint64_t hash)
 {
-	const struct fsc_entry *set = fsc_set(f, hash);
+	const struct fsc_entry *set = fsc_set(f, fsc_set_a(f, hash));
 
-	__builtin_prefetch(&set[fsc_way0(hash)], 1, 3);
+	__builtin_prefetch(&set[fsc_way0(hash, 0)], 1, 3);
 }
 
 uint32_t fsc_expire(struct fsc *f, uint32_t now_ms, uint32_t budget)

@@ -3,10 +3,13 @@
  * Flow-state cache (FSC): the userspace twin of the XDP flow table.
  *
  * Fixed memory, allocated once: capacity slots of 64 bytes (one cache line
- * each), grouped in sets of FSC_WAYS. A flow lives in the set its hash
- * selects, so a lookup reads one set and usually one line. When a set is
- * full, an insert evicts by CLOCK within the set (a referenced bit per
- * entry, cleared as the hand passes), after first taking an expired entry.
+ * each), grouped in sets of FSC_WAYS. A flow has two candidate sets chosen
+ * by its hash: it lives in the first unless that was full when it arrived,
+ * then in the second, so sets rarely lose entries until the cache is nearly
+ * full. A lookup tries the first set, usually reading one line, then the
+ * second. When both are full, an insert takes an expired entry,
+ * else evicts by CLOCK (a referenced bit per entry, cleared as the hand
+ * passes) in one set, then the other, in turn.
  *
  * Idle timeouts follow the TCP state seen by the entry: a flow that has
  * only opened (SYN) or is closing (FIN/RST) uses the short closing timeout,

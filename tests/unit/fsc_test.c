@@ -144,66 +144,109 @@ static void test_tcp_states(void **state)
 	assert_null(fsc_lookup(f, &b, 12, 300001));
 }
 
+/*
+ * Hashes i << 24 all have candidate sets 0 and 1 (set B of a hash whose
+ * bits 35+ are zero falls on set A and moves next door), so NW flows fill
+ * both and the next one evicts.
+ */
+#define NW (2 * FSC_WAYS)
+
 static void test_clock_eviction(void **state)
 {
 	struct fsc *f = *state;
 	struct steer_rule r = rule_n(1);
-	struct flow_key k[FSC_WAYS + 2];
+	struct flow_key k[NW + 2];
 	struct fsc_stats st;
 	int i, present = 0;
 
-	/* All in set 0 (hash low bits 0), with different first ways. */
-	for (i = 0; i < FSC_WAYS + 2; i++)
+	for (i = 0; i < NW + 2; i++)
 		k[i] = key_n(100 + i, 6);
-	for (i = 0; i < FSC_WAYS; i++)
+	for (i = 0; i < NW; i++)
 		assert_non_null(fsc_insert(f, &k[i], (uint64_t)i << 24, &r, 0));
-	/* Full set: the first eviction clears every bit, then takes one. */
-	fsc_insert(f, &k[FSC_WAYS], 0, &r, 0);
+	fsc_get_stats(f, &st);
+	assert_int_equal(st.evictions, 0);
+	/* Both sets full: the first eviction clears bits, then takes one. */
+	fsc_insert(f, &k[NW], (uint64_t)NW << 24, &r, 0);
 	fsc_get_stats(f, &st);
 	assert_int_equal(st.evictions, 1);
-	assert_int_equal(fsc_count(f), FSC_WAYS);
-	fsc_insert(f, &k[FSC_WAYS + 1], 0, &r, 2);
-	for (i = 0; i < FSC_WAYS + 2; i++)
+	assert_int_equal(fsc_count(f), NW);
+	fsc_insert(f, &k[NW + 1], (uint64_t)(NW + 1) << 24, &r, 2);
+	for (i = 0; i < NW + 2; i++)
 		present += fsc_lookup(f, &k[i], (uint64_t)i << 24, 3) != NULL;
-	assert_int_equal(present, FSC_WAYS);
+	assert_int_equal(present, NW);
 	fsc_get_stats(f, &st);
 	assert_int_equal(st.evictions, 2);
 }
 
+/* The first set fills first; the second takes the overflow. */
+static void test_overflow_set(void **state)
+{
+	struct fsc *f = *state;
+	struct steer_rule r = rule_n(1);
+	struct fsc_entry *e[NW], *base;
+	int i, in_first = 0;
+
+	for (i = 0; i < NW; i++) {
+		struct flow_key k = key_n(300 + i, 6);
+
+		e[i] = fsc_insert(f, &k, (uint64_t)i << 24, &r, 0);
+	}
+	base = e[0];
+	for (i = 1; i < NW; i++)
+		if (e[i] < base)
+			base = e[i];
+	for (i = 0; i < NW; i++) {
+		assert_true(e[i] - base < NW);
+		in_first += e[i] - base < FSC_WAYS;
+		/* The first FSC_WAYS flows all went to one set. */
+		if (i < FSC_WAYS)
+			assert_true(e[i] - e[0] < FSC_WAYS &&
+				    e[0] - e[i] < FSC_WAYS);
+	}
+	assert_int_equal(in_first, FSC_WAYS);
+}
+
+/* CLOCK takes an unreferenced entry and spares referenced ones. */
 static void test_clock_prefers_unreferenced(void **state)
 {
 	struct fsc *f = *state;
 	struct steer_rule r = rule_n(1);
-	struct flow_key k[FSC_WAYS + 2];
-	int i, victim = -1, found;
+	struct flow_key k[NW + 2];
+	struct fsc_entry *e[NW], *base;
+	int i, va = -1, vb = -1, found = 0;
 
-	for (i = 0; i < FSC_WAYS + 2; i++)
+	for (i = 0; i < NW + 2; i++)
 		k[i] = key_n(200 + i, 17);
-	for (i = 0; i < FSC_WAYS; i++)
-		fsc_insert(f, &k[i], (uint64_t)i << 24, &r, 0);
-	/* Evicts one and leaves every survivor unreferenced. */
-	fsc_insert(f, &k[FSC_WAYS], 0, &r, 0);
-	/* Reference every survivor but the last one found. */
-	for (i = FSC_WAYS - 1; i >= 0; i--) {
-		struct fsc_entry *e =
-			fsc_lookup(f, &k[i], (uint64_t)i << 24, 1);
+	for (i = 0; i < NW; i++)
+		e[i] = fsc_insert(f, &k[i], (uint64_t)i << 24, &r, 0);
+	base = e[0];
+	for (i = 1; i < NW; i++)
+		if (e[i] < base)
+			base = e[i];
+	/* One unreferenced victim per set; every other entry referenced. */
+	for (i = 0; i < NW; i++) {
+		int first = e[i] - base < FSC_WAYS;
 
-		if (e && victim < 0) {
-			victim = i;
-			e->state &= ~FSC_ST_REF;
-		}
+		if (first && va < 0)
+			va = i;
+		else if (!first && vb < 0)
+			vb = i;
+		else
+			continue;
+		e[i]->state &= ~FSC_ST_REF;
 	}
-	assert_true(victim >= 0);
-	fsc_insert(f, &k[FSC_WAYS + 1], 0, &r, 2);
-	assert_null(fsc_lookup(f, &k[victim], (uint64_t)victim << 24, 3));
-	found = 0;
-	for (i = 0; i < FSC_WAYS; i++)
-		found += i != victim &&
-			 fsc_lookup(f, &k[i], (uint64_t)i << 24, 3) != NULL;
-	/* Every referenced survivor of the first eviction is still there. */
-	assert_int_equal(found, FSC_WAYS - 2);
-	assert_non_null(fsc_lookup(f, &k[FSC_WAYS], 0, 3));
-	assert_non_null(fsc_lookup(f, &k[FSC_WAYS + 1], 0, 3));
+	assert_true(va >= 0 && vb >= 0);
+	fsc_insert(f, &k[NW], (uint64_t)NW << 24, &r, 1);
+	fsc_insert(f, &k[NW + 1], (uint64_t)(NW + 1) << 24, &r, 1);
+	assert_null(fsc_lookup(f, &k[va], (uint64_t)va << 24, 2));
+	assert_null(fsc_lookup(f, &k[vb], (uint64_t)vb << 24, 2));
+	for (i = 0; i < NW; i++)
+		if (i != va && i != vb)
+			found += fsc_lookup(f, &k[i], (uint64_t)i << 24, 2) !=
+				 NULL;
+	assert_int_equal(found, NW - 2);
+	assert_non_null(fsc_lookup(f, &k[NW], (uint64_t)NW << 24, 2));
+	assert_non_null(fsc_lookup(f, &k[NW + 1], (uint64_t)(NW + 1) << 24, 2));
 }
 
 static void test_pressure_and_sweep(void **state)
@@ -271,6 +314,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcp_states, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_clock_eviction, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_overflow_set, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_clock_prefers_unreferenced,
 						setup, teardown),
