@@ -7,18 +7,6 @@
 
 _Static_assert(sizeof(struct fsc_entry) == 64, "an FSC entry is one line");
 
-struct fsc {
-	struct fsc_entry *slots;
-	uint32_t nsets; /* power of two */
-	uint32_t count;
-	uint32_t hand;	     /* CLOCK start, rotated per eviction */
-	uint32_t evict_b;    /* alternates evictions between the two sets */
-	uint32_t sweep_next; /* next slot fsc_expire() visits */
-	uint32_t min_timeout_ms;
-	struct fsc_cfg cfg;
-	struct fsc_stats st;
-};
-
 void fsc_cfg_default(struct fsc_cfg *cfg, uint32_t capacity)
 {
 	cfg->capacity = capacity;
@@ -70,54 +58,12 @@ void fsc_free(struct fsc *f)
 	free(f);
 }
 
-/*
- * Two candidate sets per flow: an insert overflows into the second only
- * when the first is full, so sets rarely lose entries before the cache is
- * nearly full, and most hits still read one set. Set A and its
- * first way come from the low bits of the hash, set B and its first way
- * from bits 27 and up (the outer source port uses bits 32-45: sharing
- * them costs nothing). B is A's neighbour when both fall together.
- */
-static inline uint32_t fsc_set_a(const struct fsc *f, uint64_t hash)
-{
-	return (uint32_t)hash & (f->nsets - 1);
-}
-
+/* Set B: from bits 35 and up; A's neighbour when both fall together. */
 static inline uint32_t fsc_set_b(const struct fsc *f, uint64_t hash)
 {
 	uint32_t b = (uint32_t)(hash >> 35) & (f->nsets - 1);
 
 	return b != fsc_set_a(f, hash) ? b : b ^ 1;
-}
-
-static inline struct fsc_entry *fsc_set(const struct fsc *f, uint32_t idx)
-{
-	return &f->slots[(size_t)idx * FSC_WAYS];
-}
-
-/* The way a flow tries first in each set, so most hits read one line. */
-static inline uint32_t fsc_way0(uint64_t hash, int second)
-{
-	return (uint32_t)(hash >> (second ? 27 : 24)) & (FSC_WAYS - 1);
-}
-
-/*
- * Compares the 37 key bytes the entry stores: addresses, ports, proto.
- * The low half of the source address and the ports differ between most
- * flows (IPv4-mapped keys share their high halves), so they go first.
- */
-static inline int fsc_key_match(const struct fsc_entry *e,
-				const struct flow_key *k)
-{
-	const uint64_t *a = (const uint64_t *)e, *b = (const uint64_t *)k;
-	uint32_t pa, pb;
-
-	memcpy(&pa, &e->sport, 4);
-	memcpy(&pb, &k->sport, 4);
-	if ((a[1] ^ b[1]) | (pa ^ pb))
-		return 0;
-	return ((a[0] ^ b[0]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) |
-		(uint64_t)(e->proto ^ k->proto)) == 0;
 }
 
 static uint32_t fsc_timeout(const struct fsc *f, const struct fsc_entry *e)
@@ -172,8 +118,8 @@ static struct fsc_entry *fsc_find(struct fsc *f, struct fsc_entry *set,
 	return NULL;
 }
 
-struct fsc_entry *fsc_lookup(struct fsc *f, const struct flow_key *k,
-			     uint64_t hash, uint32_t now_ms)
+struct fsc_entry *fsc_lookup_slow(struct fsc *f, const struct flow_key *k,
+				  uint64_t hash, uint32_t now_ms)
 {
 	int expired = 0;
 	struct fsc_entry *e = fsc_find(f, fsc_set(f, fsc_set_a(f, hash)),

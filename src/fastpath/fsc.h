@@ -79,7 +79,64 @@ struct fsc_stats {
 	uint64_t deletes;
 };
 
-struct fsc;
+/*
+ * The cache. Callers use it only through the functions below; the fields
+ * are here so that the first probe of fsc_lookup() inlines into the
+ * packet path.
+ */
+struct fsc {
+	struct fsc_entry *slots;
+	uint32_t nsets; /* power of two */
+	uint32_t count;
+	uint32_t hand;	     /* CLOCK start, rotated per eviction */
+	uint32_t evict_b;    /* alternates evictions between the two sets */
+	uint32_t sweep_next; /* next slot fsc_expire() visits */
+	uint32_t min_timeout_ms;
+	struct fsc_cfg cfg;
+	struct fsc_stats st;
+};
+
+/*
+ * Two candidate sets per flow: an insert overflows into the second only
+ * when the first is full, so sets rarely lose entries before the cache is
+ * nearly full, and most hits still read one set. Set A and the way a flow
+ * tries first in it come from the low bits of the hash; set B's from bits
+ * 27 and up (the outer source port uses bits 32-45: sharing them costs
+ * nothing).
+ */
+static inline uint32_t fsc_set_a(const struct fsc *f, uint64_t hash)
+{
+	return (uint32_t)hash & (f->nsets - 1);
+}
+
+static inline struct fsc_entry *fsc_set(const struct fsc *f, uint32_t idx)
+{
+	return &f->slots[(size_t)idx * FSC_WAYS];
+}
+
+static inline uint32_t fsc_way0(uint64_t hash, int second)
+{
+	return (uint32_t)(hash >> (second ? 27 : 24)) & (FSC_WAYS - 1);
+}
+
+/*
+ * Compares the 37 key bytes the entry stores: addresses, ports, proto.
+ * The low half of the source address and the ports differ between most
+ * flows (IPv4-mapped keys share their high halves), so they go first.
+ */
+static inline int fsc_key_match(const struct fsc_entry *e,
+				const struct flow_key *k)
+{
+	const uint64_t *a = (const uint64_t *)e, *b = (const uint64_t *)k;
+	uint32_t pa, pb;
+
+	__builtin_memcpy(&pa, &e->sport, 4);
+	__builtin_memcpy(&pb, &k->sport, 4);
+	if ((a[1] ^ b[1]) | (pa ^ pb))
+		return 0;
+	return ((a[0] ^ b[0]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) |
+		(uint64_t)(e->proto ^ k->proto)) == 0;
+}
 
 /* Defaults: 300 s TCP, 10 s opening/closing TCP, 30 s UDP and other. */
 void fsc_cfg_default(struct fsc_cfg *cfg, uint32_t capacity);
@@ -93,8 +150,25 @@ void fsc_free(struct fsc *f);
  * idle past its timeout is freed and counts as expired and as a miss. A hit
  * marks the entry referenced; fsc_entry_account() records the packet.
  */
-struct fsc_entry *fsc_lookup(struct fsc *f, const struct flow_key *k,
-			     uint64_t hash, uint32_t now_ms);
+struct fsc_entry *fsc_lookup_slow(struct fsc *f, const struct flow_key *k,
+				  uint64_t hash, uint32_t now_ms);
+
+static inline struct fsc_entry *fsc_lookup(struct fsc *f,
+					   const struct flow_key *k,
+					   uint64_t hash, uint32_t now_ms)
+{
+	struct fsc_entry *e =
+		&fsc_set(f, fsc_set_a(f, hash))[fsc_way0(hash, 0)];
+
+	/* The common hit: first way of the first set, recently seen. */
+	if (e->action != STEER_ACT_NONE && fsc_key_match(e, k) &&
+	    (int32_t)(now_ms - e->last_ms) <= (int32_t)f->min_timeout_ms) {
+		e->state |= FSC_ST_REF;
+		f->st.hits++;
+		return e;
+	}
+	return fsc_lookup_slow(f, k, hash, now_ms);
+}
 
 /*
  * Store rule r for k (r->action must not be STEER_ACT_NONE) and return the
