@@ -47,6 +47,24 @@ static void target_make(struct fp_target *t, uint16_t id, uint32_t ip,
 	assert_int_equal(tmpl_build(&t->tmpl, &s), 0);
 }
 
+/* A fast path of cfg with nodes 1..n, node i at SELF_IP + i - 1. */
+static struct fastpath *fp_with_nodes(struct fp_config *cfg, int n)
+{
+	struct fp_target nodes[4];
+	struct fastpath *fp;
+	int i;
+
+	assert_true(n <= 4);
+	fsc_cfg_default(&cfg->fsc, 1024);
+	fp = fastpath_new(cfg);
+	assert_non_null(fp);
+	for (i = 0; i < n; i++)
+		target_make(&nodes[i], (uint16_t)(i + 1), SELF_IP + i,
+			    STEER_TMPL_GUE0);
+	assert_int_equal(fastpath_set_nodes(fp, nodes, n), 0);
+	return fp;
+}
+
 static int setup(void **state)
 {
 	struct fp_config cfg = {
@@ -317,18 +335,10 @@ static void test_mirroring_profile(void **state)
 				.replication = 3,
 				.secret = secret};
 	struct fx *f = *state;
-	struct fp_target nodes[4];
-	struct fastpath *fp;
+	struct fastpath *fp = fp_with_nodes(&cfg, 4);
 	struct fp_result r, again;
 	int i, as_mirror[5] = {0};
 
-	fsc_cfg_default(&cfg.fsc, 1024);
-	fp = fastpath_new(&cfg);
-	assert_non_null(fp);
-	for (i = 0; i < 4; i++)
-		target_make(&nodes[i], (uint16_t)(i + 1), SELF_IP + i,
-			    STEER_TMPL_GUE0);
-	assert_int_equal(fastpath_set_nodes(fp, nodes, 4), 0);
 	for (i = 0; i < 200; i++) {
 		fastpath_process(fp,
 				 pkt_tcp(f, 0x0a000001, 0x0a000002,
@@ -368,19 +378,11 @@ static void test_host_mode(void **state)
 				.maglev_size = 251,
 				.secret = secret};
 	struct fx *f = *state;
-	struct fp_target nodes[3];
+	struct fastpath *fp = fp_with_nodes(&cfg, 3);
 	struct fp_result r;
-	struct fastpath *fp;
 	struct flow_key k;
 	int i;
 
-	fsc_cfg_default(&cfg.fsc, 256);
-	fp = fastpath_new(&cfg);
-	assert_non_null(fp);
-	for (i = 0; i < 3; i++)
-		target_make(&nodes[i], (uint16_t)(i + 1), SELF_IP + i,
-			    STEER_TMPL_GUE0);
-	assert_int_equal(fastpath_set_nodes(fp, nodes, 3), 0);
 	/* Whatever Maglev says, an unannounced flow stays here. */
 	for (i = 0; i < 50; i++) {
 		fastpath_process(fp,
