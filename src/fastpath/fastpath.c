@@ -408,15 +408,17 @@ static void fp_encap(struct fastpath *fp, struct fp_pkt *p,
 {
 	const struct steer_tmpl *t;
 	struct steer_tmpl_args a = {0};
-	uint32_t ilen = m->l3_end - m->l3_off;
-	uint8_t *inner = p->data + m->l3_off, *out;
+	/* The whole outermost IP packet travels: a tunnel not addressed to
+	 * this node is carried as it came, not stripped. */
+	uint32_t ilen = m->outer_l3_end - m->l2_len;
+	uint8_t *inner = p->data + m->l2_len, *out;
 
 	if (e->tmpl >= fp->n_tmpls)
 		return fp_drop(fp, r, FP_DROP_NO_TMPL);
 	t = &fp->tmpls[e->tmpl];
 	if (t->len - sizeof(struct steer_ethhdr) + ilen > fp->cfg.mtu)
 		return fp_drop(fp, r, FP_DROP_MTU);
-	if (t->len > m->l3_off + p->headroom)
+	if (t->len > m->l2_len + p->headroom)
 		return fp_drop(fp, r, FP_DROP_HEADROOM);
 	a.sport = flow_hash_sport(hash);
 	if (e->action == STEER_ACT_STEER) {
@@ -427,7 +429,7 @@ static void fp_encap(struct fastpath *fp, struct fp_pkt *p,
 		a.epoch = steer_htonl(e->epoch);
 	}
 	out = inner - t->len;
-	if (steer_tmpl_apply(out, t, ilen, m->family, &a))
+	if (steer_tmpl_apply(out, t, ilen, m->outer_family, &a))
 		return fp_drop(fp, r, FP_DROP_NO_TMPL);
 	p->headroom -= (uint32_t)(p->data - out);
 	p->data = out;

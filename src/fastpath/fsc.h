@@ -86,6 +86,8 @@ struct fsc_stats {
  */
 struct fsc {
 	struct fsc_entry *slots;
+	void *map; /* the mapping slots lie in; NULL: slots is on the heap */
+	size_t map_len;
 	uint32_t nsets; /* power of two */
 	uint32_t count;
 	uint32_t hand;	     /* CLOCK start, rotated per eviction */
