@@ -10,6 +10,10 @@
 
 #include "parse.h"
 
+/* Largest offset of an inner packet that is decapsulated: Ethernet, two
+ * VLAN tags, IPv6 with extension headers, UDP and GUE fit well within. */
+#define STEER_DECAP_MAX_OFF 512
+
 /*
  * Rewrite the Ethernet header just in front of the inner IP packet of the
  * outermost tunnel in m. Returns the number of bytes to remove from the
@@ -22,19 +26,26 @@ static __always_inline int steer_decap_prepare(void *data, void *data_end,
 	struct steer_ethhdr *neth;
 	__u8 *inner;
 	__u8 mac[2 * STEER_ETH_ALEN];
+	__u32 hoff = m->tun_inner_off;
 
-	if (m->tun_kind == TUN_NONE || m->tun_inner_off < sizeof(*neth) + 20)
+	/* Outer headers of 20..STEER_DECAP_MAX_OFF bytes after Ethernet;
+	 * the upper bound also lets the verifier bound the offset. */
+	if (m->tun_kind == TUN_NONE || hoff < sizeof(*neth) + 20 ||
+	    hoff > STEER_DECAP_MAX_OFF)
 		return -1;
-	inner = (__u8 *)data + m->tun_inner_off;
-	if ((void *)(inner + 1) > data_end) /* inner version nibble */
+	hoff -= sizeof(*neth);
+	neth = (void *)((__u8 *)data + hoff);
+	inner = (__u8 *)(neth + 1);
+	if ((void *)(inner + 1) > data_end) /* new Ethernet + version nibble */
 		return -1;
-	neth = (void *)(inner - sizeof(*neth));
+	if ((void *)((__u8 *)data + sizeof(mac)) > data_end) /* old MACs */
+		return -1;
 	/* The old MACs sit at offset 0, before neth; copy via a buffer. */
 	__builtin_memcpy(mac, data, sizeof(mac));
 	__builtin_memcpy(neth, mac, sizeof(mac));
 	neth->proto = steer_htons((*inner >> 4) == 6 ? STEER_ETH_P_IPV6
 						     : STEER_ETH_P_IP);
-	return m->tun_inner_off - (int)sizeof(*neth);
+	return (int)hoff;
 }
 
 #endif /* STEER_DECAP_H */

@@ -34,9 +34,22 @@
 #include "gue.h"
 #include "hdr.h"
 
+/*
+ * Is p past the datagram (lim) or the frame (end)? Every bounds check of
+ * a layer inside an IP datagram takes both: lim is what the packet says
+ * (its IP length), end is what the BPF verifier understands (a comparison
+ * with data_end is the only one that proves an access safe). lim never
+ * lies past end, so userspace pays one compare it cannot skip.
+ */
+#define STEER_PAST(p, lim, end) ((void *)(p) > (end) || (void *)(p) > (lim))
+
 #define STEER_MAX_VLANS 2
 #define STEER_MAX_IP6_EXT 8
 #define STEER_MAX_ENCAP 3 /* default and upper bound of cfg->max_encap */
+/* Headers are looked for in the first STEER_PARSE_MAX_OFF bytes of a frame
+ * of at most STEER_PARSE_MAX_LEN: bounds the BPF verifier can work with. */
+#define STEER_PARSE_MAX_OFF 2048
+#define STEER_PARSE_MAX_LEN 65535
 
 /* Why a packet could not be parsed; the index of a drop counter. */
 enum parse_err {
@@ -51,6 +64,7 @@ enum parse_err {
 	PERR_ICMP_QUOTE,    /* ICMP error quoting too little to key on */
 	PERR_ENCAP_DEPTH,   /* tunnels nested deeper than max_encap */
 	PERR_BAD_GUE,	    /* GUE version, length or inner protocol wrong */
+	PERR_DEEP_HDR,	    /* an IP header starts past STEER_PARSE_MAX_OFF */
 	PERR__MAX
 };
 
@@ -93,6 +107,8 @@ struct pkt_meta {
 	__u8 flags;	/* PKT_F_* */
 	__u8 tcp_flags; /* of the innermost TCP header */
 	__u8 pad;
+	__u16 walk; /* the parser's scratch (IPv6 extension headers) */
+	__u16 pad2;
 	struct steer_gue_priv priv; /* valid with PKT_F_STEER_PRIV */
 };
 
@@ -140,14 +156,14 @@ static __always_inline int parse_eth(void **pos, void *end, struct pkt_meta *m,
  * its total length), and nx says what follows. A fragment sets PKT_F_FRAG
  * in *flags and nx->pos to NULL: its payload is never parsed.
  */
-static __always_inline int parse_ipv4(void *pos, void *end, void **end_ip,
-				      struct flow_key *k, __u8 *flags,
-				      struct parse_next *nx)
+static __always_inline int parse_ipv4(void *pos, void *lim, void *end,
+				      void **end_ip, struct flow_key *k,
+				      __u8 *flags, struct parse_next *nx)
 {
 	struct steer_iphdr *ip = pos;
 	__u32 ihl, tot;
 
-	if ((void *)(ip + 1) > end) /* fixed 20-byte header */
+	if (STEER_PAST((void *)(ip + 1), lim, end)) /* fixed 20-byte header */
 		return -PERR_TRUNC_IP;
 	if ((ip->ver_ihl >> 4) != 4)
 		return -PERR_BAD_IP;
@@ -155,7 +171,8 @@ static __always_inline int parse_ipv4(void *pos, void *end, void **end_ip,
 	tot = steer_ntohs(ip->tot_len);
 	if (ihl < sizeof(*ip) || tot < ihl)
 		return -PERR_BAD_IP;
-	if (pos + tot > end) /* whole datagram present, options included */
+	if (STEER_PAST(pos + tot, lim,
+		       end)) /* whole datagram present, options included */
 		return -PERR_TRUNC_IP;
 	*end_ip = pos + tot;
 
@@ -174,58 +191,68 @@ static __always_inline int parse_ipv4(void *pos, void *end, void **end_ip,
 }
 
 /*
- * Walk an IPv6 extension-header chain starting with next header *nh at
- * pos, up to end. Stops at the first header that is not an extension
- * header; a non-atomic fragment header sets PKT_F_FRAG and stops with
- * *pos = NULL (the payload is not parsed).
+ * Walk an IPv6 extension-header chain starting with next header *nh,
+ * *walk bytes past base (the IPv6 header), up to lim. Stops at the first
+ * header that is not an extension header, with *walk its offset from
+ * base; a non-atomic fragment header sets PKT_F_FRAG and stops with
+ * *walk = 0 (the payload is not parsed).
+ *
+ * The offset lives in memory the caller owns (pkt_meta.walk) and is read
+ * back every step: in BPF that memory is a global function's argument,
+ * whose contents the verifier does not track, so every path reaches the
+ * next step in one state and the chain costs it steps, not paths.
  */
-static __always_inline int parse_ipv6_ext(void **pos, void *end, __u8 *nh,
-					  __u8 *flags)
+static __always_inline int parse_ipv6_ext(void *base, void *lim, void *end,
+					  __u16 *walk, __u8 *nh, __u8 *flags)
 {
 	int i;
 
 	STEER_UNROLL
 	for (i = 0; i < STEER_MAX_IP6_EXT; i++) {
-		struct steer_ip6_ext *eh = *pos;
-		__u32 len;
+		/* volatile: the compiler must not keep it in a register */
+		__u32 off = *(volatile __u16 *)walk, len;
+		struct steer_ip6_ext *eh;
 
+		if (off > STEER_PARSE_MAX_OFF)
+			return -PERR_DEEP_HDR;
+		eh = (void *)((__u8 *)base + off);
 		switch (*nh) {
 		case STEER_IPPROTO_HOPOPTS:
 		case STEER_IPPROTO_ROUTING:
 		case STEER_IPPROTO_DSTOPTS:
 		case STEER_IPPROTO_MH:
-			if ((void *)(eh + 1) > end) /* next header, length */
-				return -PERR_TRUNC_IP;
+			if (STEER_PAST((void *)(eh + 1), lim, end))
+				return -PERR_TRUNC_IP; /* next header, length */
 			len = ((__u32)eh->hdrlen + 1) * 8;
 			break;
 		case STEER_IPPROTO_AH:
-			if ((void *)(eh + 1) > end) /* next header, length */
-				return -PERR_TRUNC_IP;
+			if (STEER_PAST((void *)(eh + 1), lim, end))
+				return -PERR_TRUNC_IP; /* next header, length */
 			len = ((__u32)eh->hdrlen + 2) * 4;
 			break;
 		case STEER_IPPROTO_FRAGMENT: {
-			struct steer_ip6_frag *fh = *pos;
+			struct steer_ip6_frag *fh = (void *)eh;
 
-			if ((void *)(fh + 1) > end) /* fixed 8 bytes */
-				return -PERR_TRUNC_IP;
+			if (STEER_PAST((void *)(fh + 1), lim, end))
+				return -PERR_TRUNC_IP; /* fixed 8 bytes */
 			*nh = fh->nexthdr;
 			/* RFC 6946: an atomic fragment is a whole packet. */
 			if (fh->frag_off &
 			    steer_htons(STEER_IP6_OFFMASK | STEER_IP6_MF)) {
 				*flags |= PKT_F_FRAG;
-				*pos = 0;
+				*walk = 0;
 				return 0;
 			}
-			*pos = fh + 1;
+			*walk = (__u16)(off + sizeof(*fh));
 			continue;
 		}
 		default:
 			return 0;
 		}
-		if (*pos + len > end) /* whole extension header present */
-			return -PERR_TRUNC_IP;
+		if (STEER_PAST((__u8 *)eh + len, lim, end))
+			return -PERR_TRUNC_IP; /* whole extension header */
 		*nh = eh->nexthdr;
-		*pos += len;
+		*walk = (__u16)(off + len);
 	}
 	switch (*nh) {
 	case STEER_IPPROTO_HOPOPTS:
@@ -239,23 +266,24 @@ static __always_inline int parse_ipv6_ext(void **pos, void *end, __u8 *nh,
 	return 0;
 }
 
-static __always_inline int parse_ipv6(void *pos, void *end, void **end_ip,
-				      struct flow_key *k, __u8 *flags,
+static __always_inline int parse_ipv6(void *pos, void *lim, void *end,
+				      void **end_ip, struct flow_key *k,
+				      __u8 *flags, __u16 *walk,
 				      struct parse_next *nx)
 {
 	struct steer_ipv6hdr *ip6 = pos;
-	void *p;
 	__u8 nh;
 	int err;
 
-	if ((void *)(ip6 + 1) > end) /* fixed 40-byte header */
+	if (STEER_PAST((void *)(ip6 + 1), lim, end)) /* fixed 40-byte header */
 		return -PERR_TRUNC_IP;
 	if ((steer_ntohl(ip6->ver_tc_flow) >> 28) != 6)
 		return -PERR_BAD_IP;
 	/* Payload length 0 means a jumbogram, which Ethernet cannot carry. */
 	if (ip6->payload_len == 0 && ip6->nexthdr != STEER_IPPROTO_NONE)
 		return -PERR_BAD_IP;
-	if ((void *)(ip6 + 1) + steer_ntohs(ip6->payload_len) > end)
+	if (STEER_PAST((void *)(ip6 + 1) + steer_ntohs(ip6->payload_len), lim,
+		       end))
 		return -PERR_TRUNC_IP; /* whole datagram present */
 	*end_ip = (void *)(ip6 + 1) + steer_ntohs(ip6->payload_len);
 
@@ -263,14 +291,14 @@ static __always_inline int parse_ipv6(void *pos, void *end, void **end_ip,
 	__builtin_memcpy(k->dst.b, ip6->daddr, 16);
 	k->sport = 0;
 	k->dport = 0;
-	p = ip6 + 1;
 	nh = ip6->nexthdr;
-	err = parse_ipv6_ext(&p, *end_ip, &nh, flags);
+	*walk = sizeof(*ip6);
+	err = parse_ipv6_ext(ip6, *end_ip, end, walk, &nh, flags);
 	if (err)
 		return err;
 	k->proto = nh;
 	nx->proto = nh;
-	nx->pos = p;
+	nx->pos = *walk ? (void *)((__u8 *)ip6 + *walk) : 0;
 	return 0;
 }
 
@@ -286,8 +314,9 @@ static __always_inline int icmp4_is_error(__u8 type)
  * which hold the ports. Fills k with the quoted flow as it was sent.
  * Quotes are cut short by design, so no total length is checked.
  */
-static __always_inline int parse_icmp_quote(void *pos, void *end, int v6,
-					    struct flow_key *k)
+static __always_inline int parse_icmp_quote(void *pos, void *lim, void *end,
+					    int v6, struct flow_key *k,
+					    __u16 *walk)
 {
 	__u8 qflags = 0;
 	__be16 *ports;
@@ -297,7 +326,8 @@ static __always_inline int parse_icmp_quote(void *pos, void *end, int v6,
 		struct steer_iphdr *ip = pos;
 		__u32 ihl;
 
-		if ((void *)(ip + 1) > end) /* quoted fixed header */
+		if (STEER_PAST((void *)(ip + 1), lim,
+			       end)) /* quoted fixed header */
 			return -PERR_ICMP_QUOTE;
 		ihl = (ip->ver_ihl & 0x0f) * 4;
 		if ((ip->ver_ihl >> 4) != 4 || ihl < sizeof(*ip))
@@ -315,17 +345,19 @@ static __always_inline int parse_icmp_quote(void *pos, void *end, int v6,
 		__u8 nh;
 		int err;
 
-		if ((void *)(ip6 + 1) > end) /* quoted fixed header */
+		if (STEER_PAST((void *)(ip6 + 1), lim,
+			       end)) /* quoted fixed header */
 			return -PERR_ICMP_QUOTE;
 		if ((steer_ntohl(ip6->ver_tc_flow) >> 28) != 6)
 			return -PERR_ICMP_QUOTE;
 		__builtin_memcpy(k->src.b, ip6->saddr, 16);
 		__builtin_memcpy(k->dst.b, ip6->daddr, 16);
-		l4 = ip6 + 1;
 		nh = ip6->nexthdr;
-		err = parse_ipv6_ext(&l4, end, &nh, &qflags);
+		*walk = sizeof(*ip6);
+		err = parse_ipv6_ext(ip6, lim, end, walk, &nh, &qflags);
 		if (err)
 			return -PERR_ICMP_QUOTE;
+		l4 = (__u8 *)ip6 + *walk;
 		k->proto = nh;
 	}
 	k->sport = 0;
@@ -335,7 +367,8 @@ static __always_inline int parse_icmp_quote(void *pos, void *end, int v6,
 	if (k->proto != STEER_IPPROTO_TCP && k->proto != STEER_IPPROTO_UDP)
 		return 0;
 	ports = l4;
-	if ((void *)(ports + 2) > end) /* quoted source and destination port */
+	if (STEER_PAST((void *)(ports + 2), lim,
+		       end)) /* quoted source and destination port */
 		return -PERR_ICMP_QUOTE;
 	k->sport = ports[0];
 	k->dport = ports[1];
@@ -343,19 +376,20 @@ static __always_inline int parse_icmp_quote(void *pos, void *end, int v6,
 }
 
 /* ICMP or ICMPv6 at pos; an error re-keys m->key on the quoted flow. */
-static __always_inline int parse_icmp(void *pos, void *end, int v6,
+static __always_inline int parse_icmp(void *pos, void *lim, void *end, int v6,
 				      struct pkt_meta *m)
 {
 	struct steer_icmphdr *ic = pos;
 	struct flow_key q;
 	int err;
 
-	if ((void *)(ic + 1) > end) /* type, code, checksum, 4 more bytes */
+	if (STEER_PAST((void *)(ic + 1), lim,
+		       end)) /* type, code, checksum, 4 more bytes */
 		return -PERR_TRUNC_L4;
 	if (v6 ? ic->type >= 128 : !icmp4_is_error(ic->type))
 		return 0;
 	__builtin_memset(&q, 0, sizeof(q));
-	err = parse_icmp_quote(ic + 1, end, v6, &q);
+	err = parse_icmp_quote(ic + 1, lim, end, v6, &q, &m->walk);
 	if (err)
 		return err;
 	flow_key_reverse(&m->key, &q);
@@ -368,14 +402,15 @@ static __always_inline int parse_icmp(void *pos, void *end, int v6,
  * an inner IP packet to peel, 0 for a control message (keyed as plain
  * UDP), or a negative parse_err.
  */
-static __always_inline int parse_gue(void *pos, void *end, struct pkt_meta *m,
-				     struct parse_next *nx)
+static __always_inline int parse_gue(void *pos, void *lim, void *end,
+				     struct pkt_meta *m, struct parse_next *nx)
 {
 	struct steer_guehdr *g = pos;
 	__u8 *ipver = pos;
 	__u32 hlen;
 
-	if ((void *)(ipver + 1) > end) /* first byte names the variant */
+	if (STEER_PAST((void *)(ipver + 1), lim,
+		       end)) /* first byte names the variant */
 		return -PERR_BAD_GUE;
 	if (STEER_GUE_VER(*ipver) == 1) {
 		/* Variant 1: an IP header follows the UDP header directly. */
@@ -388,10 +423,11 @@ static __always_inline int parse_gue(void *pos, void *end, struct pkt_meta *m,
 	}
 	if (STEER_GUE_VER(*ipver) != 0)
 		return -PERR_BAD_GUE;
-	if ((void *)(g + 1) > end) /* fixed 4-byte header */
+	if (STEER_PAST((void *)(g + 1), lim, end)) /* fixed 4-byte header */
 		return -PERR_BAD_GUE;
 	hlen = STEER_GUE_HLEN(g->vch) * 4;
-	if ((void *)(g + 1) + hlen > end) /* optional fields present */
+	if (STEER_PAST((void *)(g + 1) + hlen, lim,
+		       end)) /* optional fields present */
 		return -PERR_BAD_GUE;
 	if (STEER_GUE_C(g->vch)) {
 		m->flags |= PKT_F_GUE_CTRL;
@@ -401,6 +437,9 @@ static __always_inline int parse_gue(void *pos, void *end, struct pkt_meta *m,
 	    hlen >= sizeof(struct steer_gue_priv)) {
 		struct steer_gue_priv *pd = (void *)(g + 1);
 
+		/* Implied by hlen, stated again for the verifier. */
+		if (STEER_PAST((void *)(pd + 1), lim, end))
+			return -PERR_BAD_GUE;
 		if (pd->magic == STEER_GUE_PRIV_MAGIC) {
 			m->priv = *pd;
 			m->flags |= PKT_F_STEER_PRIV;
@@ -421,7 +460,7 @@ static __always_inline int parse_gue(void *pos, void *end, struct pkt_meta *m,
  * L4 of the current layer. Returns 1 when a tunnel continues at nx, 0
  * when this is the innermost layer, or a negative parse_err.
  */
-static __always_inline int parse_l4(void *end, int v6,
+static __always_inline int parse_l4(void *lim, void *end, int v6,
 				    const struct parse_cfg *cfg,
 				    struct pkt_meta *m, struct parse_next *nx)
 {
@@ -431,7 +470,8 @@ static __always_inline int parse_l4(void *end, int v6,
 	case STEER_IPPROTO_TCP: {
 		struct steer_tcphdr *th = pos;
 
-		if ((void *)(th + 1) > end) /* fixed 20-byte header */
+		if (STEER_PAST((void *)(th + 1), lim,
+			       end)) /* fixed 20-byte header */
 			return -PERR_TRUNC_L4;
 		if ((th->doff_res >> 4) < 5)
 			return -PERR_BAD_L4;
@@ -444,7 +484,8 @@ static __always_inline int parse_l4(void *end, int v6,
 	case STEER_IPPROTO_UDP: {
 		struct steer_udphdr *uh = pos;
 
-		if ((void *)(uh + 1) > end) /* fixed 8-byte header */
+		if (STEER_PAST((void *)(uh + 1), lim,
+			       end)) /* fixed 8-byte header */
 			return -PERR_TRUNC_L4;
 		if (steer_ntohs(uh->len) < sizeof(*uh) && uh->len != 0)
 			return -PERR_BAD_L4;
@@ -453,14 +494,14 @@ static __always_inline int parse_l4(void *end, int v6,
 		m->flags |= PKT_F_L4;
 		if (cfg->gue_port && uh->dest == cfg->gue_port) {
 			nx->pos = uh + 1;
-			return parse_gue(uh + 1, end, m, nx);
+			return parse_gue(uh + 1, lim, end, m, nx);
 		}
 		return 0;
 	}
 	case STEER_IPPROTO_ICMP:
-		return v6 ? 0 : parse_icmp(pos, end, 0, m);
+		return v6 ? 0 : parse_icmp(pos, lim, end, 0, m);
 	case STEER_IPPROTO_ICMPV6:
-		return v6 ? parse_icmp(pos, end, 1, m) : 0;
+		return v6 ? parse_icmp(pos, lim, end, 1, m) : 0;
 	case STEER_IPPROTO_IPIP:
 		nx->family = 4;
 		nx->tun = TUN_IPIP;
@@ -474,69 +515,133 @@ static __always_inline int parse_l4(void *end, int v6,
 }
 
 /*
- * Parse the frame [data, data_end). Returns 0 with m filled for an IP
- * packet, 1 for a frame that is not IP (ARP, LLDP: no flow, not an
- * error), or -parse_err. m is fully written in every case; on error only
- * the fields up to the failing layer are meaningful.
+ * Where the next IP layer starts: offsets from the frame's start, so a
+ * BPF caller can hand it to a global function (see parse_layer()).
+ */
+struct parse_cursor {
+	__u32 off;   /* first byte of the IP header */
+	__u32 lim;   /* end of what contains it: frame or outer datagram */
+	__u8 family; /* 4 or 6 */
+	__u8 depth;  /* tunnels peeled before this layer */
+	__u8 pad[2];
+};
+
+/*
+ * Ethernet and VLAN tags of the frame [data, data_end): fills m->l2_len
+ * and the cursor of the first IP layer. Returns 0, 1 for a frame that is
+ * not IP (ARP, LLDP: no flow, not an error), or -parse_err. Clears m.
+ */
+static __always_inline int parse_begin(void *data, void *data_end,
+				       struct pkt_meta *m,
+				       struct parse_cursor *c)
+{
+	void *pos = data;
+	__u16 ethertype;
+	int err;
+
+	__builtin_memset(m, 0, sizeof(*m));
+	err = parse_eth(&pos, data_end, m, &ethertype);
+	if (err)
+		return err;
+	m->l2_len = (__u16)(pos - data);
+	if (ethertype == STEER_ETH_P_IP)
+		c->family = 4;
+	else if (ethertype == STEER_ETH_P_IPV6)
+		c->family = 6;
+	else
+		return 1;
+	m->outer_family = c->family;
+	c->off = m->l2_len;
+	c->lim = (__u32)(data_end - data);
+	c->depth = 0;
+	return 0;
+}
+
+/*
+ * One IP layer at the cursor: the IP header, its L4 header, and whether a
+ * tunnel continues inside. Returns 0 when this is the innermost layer (m
+ * complete), 1 with the cursor moved to the inner IP packet, or
+ * -parse_err (PERR_ENCAP_DEPTH past cfg->max_encap tunnels).
+ *
+ * Offsets are re-read from the cursor and bounded here, so the BPF
+ * verifier can check this function once on its own (a global function)
+ * instead of once per path through every outer layer.
+ */
+static __always_inline int parse_layer(void *data, void *data_end,
+				       const struct parse_cfg *cfg,
+				       struct pkt_meta *m,
+				       struct parse_cursor *c)
+{
+	struct parse_next nx = {};
+	void *pos, *lim, *end_ip;
+	__u32 off = c->off, d = c->depth;
+	__u8 family = c->family;
+	int err;
+
+	if (off > STEER_PARSE_MAX_OFF || c->lim > STEER_PARSE_MAX_LEN ||
+	    d > STEER_MAX_ENCAP)
+		return -PERR_DEEP_HDR;
+	pos = (__u8 *)data + off;
+	lim = (__u8 *)data + c->lim;
+	m->l3_off = (__u16)off;
+	m->family = family;
+	m->l4_off = 0;
+	m->flags &= ~(PKT_F_FRAG | PKT_F_L4);
+	if (family == 4)
+		err = parse_ipv4(pos, lim, data_end, &end_ip, &m->key,
+				 &m->flags, &nx);
+	else
+		err = parse_ipv6(pos, lim, data_end, &end_ip, &m->key,
+				 &m->flags, &m->walk, &nx);
+	if (err)
+		return err;
+	m->l3_end = (__u16)(end_ip - data);
+	if (d == 0)
+		m->outer_l3_end = m->l3_end;
+	if (!nx.pos)
+		return 0; /* fragment: keyed on addresses only */
+	m->l4_off = (__u16)(nx.pos - data);
+	/* Ethernet padding is not payload: the datagram bounds the rest. */
+	err = parse_l4(end_ip, data_end, family == 6, cfg, m, &nx);
+	if (err <= 0)
+		return err;
+	/* A tunnel: peel it if the nesting limit allows. */
+	if (d >= cfg->max_encap)
+		return -PERR_ENCAP_DEPTH;
+	if (d == 0) {
+		m->tun_inner_off = (__u16)(nx.pos - data);
+		m->tun_kind = nx.tun;
+	}
+	m->depth = (__u8)(d + 1);
+	m->tcp_flags = 0;
+	c->off = (__u32)(nx.pos - data);
+	c->lim = m->l3_end;
+	c->family = nx.family;
+	c->depth = (__u8)(d + 1);
+	return 1;
+}
+
+/*
+ * Parse the frame [data, data_end): parse_begin(), then parse_layer()
+ * until the innermost layer. Returns 0 with m filled for an IP packet, 1
+ * for a frame that is not IP, or -parse_err. m is fully written in every
+ * case; on error only the fields up to the failing layer are meaningful.
  */
 static __always_inline int parse_packet(void *data, void *data_end,
 					const struct parse_cfg *cfg,
 					struct pkt_meta *m)
 {
-	struct parse_next nx = {};
-	void *pos = data, *end = data_end, *end_ip;
-	__u16 ethertype;
-	__u8 family;
-	int err, d;
+	struct parse_cursor c;
+	int d, rc;
 
-	__builtin_memset(m, 0, sizeof(*m));
-	err = parse_eth(&pos, end, m, &ethertype);
-	if (err)
-		return err;
-	m->l2_len = (__u16)(pos - data);
-	if (ethertype == STEER_ETH_P_IP)
-		family = 4;
-	else if (ethertype == STEER_ETH_P_IPV6)
-		family = 6;
-	else
-		return 1;
-	m->outer_family = family;
-
+	rc = parse_begin(data, data_end, m, &c);
+	if (rc)
+		return rc;
 	STEER_UNROLL
 	for (d = 0; d <= STEER_MAX_ENCAP; d++) {
-		m->l3_off = (__u16)(pos - data);
-		m->family = family;
-		m->l4_off = 0;
-		m->flags &= ~(PKT_F_FRAG | PKT_F_L4);
-		if (family == 4)
-			err = parse_ipv4(pos, end, &end_ip, &m->key, &m->flags,
-					 &nx);
-		else
-			err = parse_ipv6(pos, end, &end_ip, &m->key, &m->flags,
-					 &nx);
-		if (err)
-			return err;
-		m->l3_end = (__u16)(end_ip - data);
-		if (d == 0)
-			m->outer_l3_end = m->l3_end;
-		end = end_ip; /* Ethernet padding is not payload */
-		if (!nx.pos)
-			return 0; /* fragment: keyed on addresses only */
-		m->l4_off = (__u16)(nx.pos - data);
-		err = parse_l4(end, family == 6, cfg, m, &nx);
-		if (err <= 0)
-			return err;
-		/* A tunnel: peel it if the nesting limit allows. */
-		if (d >= cfg->max_encap)
-			return -PERR_ENCAP_DEPTH;
-		if (d == 0) {
-			m->tun_inner_off = (__u16)(nx.pos - data);
-			m->tun_kind = nx.tun;
-		}
-		m->depth = d + 1;
-		m->tcp_flags = 0;
-		pos = nx.pos;
-		family = nx.family;
+		rc = parse_layer(data, data_end, cfg, m, &c);
+		if (rc <= 0)
+			return rc;
 	}
 	return -PERR_ENCAP_DEPTH;
 }

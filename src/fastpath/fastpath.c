@@ -59,6 +59,7 @@ static const char *const perr_names[PERR__MAX] = {
 	[PERR_ICMP_QUOTE] = "short-icmp-quote",
 	[PERR_ENCAP_DEPTH] = "too-deeply-nested",
 	[PERR_BAD_GUE] = "bad-gue",
+	[PERR_DEEP_HDR] = "headers-too-deep",
 };
 
 static const char *const act_names[STEER_ACT__MAX] = {
