@@ -13,6 +13,7 @@
 #ifndef STEER_TMPL_H
 #define STEER_TMPL_H
 
+#include "flow.h"
 #include "gue.h"
 #include "hdr.h"
 

@@ -411,7 +411,9 @@ static int h_service(struct conf_line *l, void *ctx)
 
 	rc = cluster_head_parse(c, l, c->n_services, CLUSTER_MAX_SERVICES,
 				s.name, kv, 4);
-	for (i = 0; !rc && i < 4; i++)
+	/* Without backends the nodes terminate the service themselves
+	 * (host mode): its sessions are the ones gossiped. */
+	for (i = 0; !rc && i < 3; i++)
 		if (!kv[i].value)
 			return conf_errorf(l, "service '%s' needs '%s'%s",
 					   s.name, kv[i].key,
@@ -422,7 +424,7 @@ static int h_service(struct conf_line *l, void *ctx)
 		rc = conf_parse_addr(l, "vip", kv[1].value, 0, &s.vip, &fam);
 	if (!rc)
 		rc = conf_parse_port(l, "port", kv[2].value, true, &s.port);
-	if (!rc && !cluster_list_valid(kv[3].value))
+	if (!rc && kv[3].value && !cluster_list_valid(kv[3].value))
 		rc = conf_expect(l, "backends",
 				 "backend names joined by commas like b1,b2",
 				 kv[3].value);
@@ -433,9 +435,11 @@ static int h_service(struct conf_line *l, void *ctx)
 				  &ld->cap_services, sizeof(s));
 	if (rc)
 		return rc;
-	ld->lists[c->n_services] = strdup(kv[3].value);
-	if (!ld->lists[c->n_services])
-		return -ENOMEM;
+	if (kv[3].value) {
+		ld->lists[c->n_services] = strdup(kv[3].value);
+		if (!ld->lists[c->n_services])
+			return -ENOMEM;
+	}
 	s.family = (uint8_t)fam;
 	c->services[c->n_services++] = s;
 	return 0;
@@ -457,7 +461,7 @@ static const struct conf_directive cluster_directives[] = {
 	 "NAME id N addr IP addr6 IP6 mac MAC|via GW encap ipip|gue "
 	 "[port P] [weight W]"},
 	{"service", h_service,
-	 "NAME proto tcp|udp vip IP port P(0 = any) backends B1,B2"},
+	 "NAME proto tcp|udp vip IP port P(0 = any) [backends B1,B2]"},
 	{NULL, NULL, NULL},
 };
 
@@ -535,7 +539,9 @@ static int cluster_finish(struct cluster_loader *ld, const char *file,
 	}
 	for (i = 0; !rc && i < c->n_services; i++) {
 		l.lineno = c->services[i].line;
-		rc = cluster_list_resolve(&l, c, &c->services[i], ld->lists[i]);
+		if (ld->lists[i])
+			rc = cluster_list_resolve(&l, c, &c->services[i],
+						  ld->lists[i]);
 	}
 	return rc;
 }

@@ -19,6 +19,8 @@
  *   backend b1 id 1 addr 198.18.1.1 mac 02:00:00:00:01:01 encap ipip
  *   backend b2 id 2 addr6 2001:db8:1::2 via gw1 encap gue port 6080 weight 2
  *   service web proto tcp vip 10.0.0.1 port 80 backends b1,b2
+ *   service echo proto udp vip 10.0.0.2 port 7 (no backends: the nodes
+ *       terminate it themselves, host mode; its sessions are gossiped)
  *
  * Names are unique across all kinds; ids are unique per kind (nodes,
  * backends) in 0..65534. References (self, via, backends) may point

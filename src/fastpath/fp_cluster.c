@@ -137,8 +137,10 @@ struct fastpath *fp_cluster_build(const struct cluster *c,
 		return NULL;
 	}
 	ret = fpc_nodes(fp, c, err, errlen);
+	/* A service without backends is the nodes' own (host mode). */
 	for (i = 0; i < c->n_services && !ret; i++)
-		ret = fpc_service(fp, c, &c->services[i], err, errlen);
+		if (c->services[i].n_backends)
+			ret = fpc_service(fp, c, &c->services[i], err, errlen);
 	if (ret) {
 		fastpath_free(fp);
 		errno = -ret;

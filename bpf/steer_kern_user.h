@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * What the XDP fast path (steer_xdp.bpf.c) and its loader (src/xdp/)
+ * share: map sizes, the configuration record and the counter layout.
+ * Fixed-width types only; the layout is part of the pinned maps, so a
+ * change here needs a new program and fresh pins.
+ *
+ * Counter indices are those of the userspace twin (enum parse_err from
+ * parse.h, enum steer_action from rule.h, and steer_xdp_drop, which
+ * mirrors enum fp_drop of src/fastpath/fastpath.h; the loader checks the
+ * mirror at compile time), so both sides' counters compare one to one.
+ */
+#ifndef STEER_KERN_USER_H
+#define STEER_KERN_USER_H
+
+#include <steer/flow.h>
+#include <steer/hash.h>
+#include <steer/parse.h>
+#include <steer/rule.h>
+#include <steer/tmpl.h>
+
+#ifndef STEER_XDP_MAX_FLOWS
+#define STEER_XDP_MAX_FLOWS 65536 /* default size of steer_flows (LRU) */
+#endif
+#ifndef STEER_XDP_MAX_TMPLS
+#define STEER_XDP_MAX_TMPLS 4096 /* default size of steer_tmpls: node ids */
+#endif
+#ifndef STEER_XDP_MAX_SVCS
+#define STEER_XDP_MAX_SVCS 256 /* services whose UDP sessions are tracked */
+#endif
+#ifndef STEER_XDP_MAX_UDP
+#define STEER_XDP_MAX_UDP 65536 /* UDP sessions of this node (LRU) */
+#endif
+#ifndef STEER_XDP_EVENTS_BYTES
+#define STEER_XDP_EVENTS_BYTES (256 * 1024) /* session event ring */
+#endif
+#ifndef STEER_SOCK_MAX
+#define STEER_SOCK_MAX 262144 /* TCP sessions of this node (sock_ops) */
+#endif
+
+/* A service of this node: address (v4-mapped for IPv4), port, protocol. */
+struct steer_svc_key {
+	struct flow_addr addr;
+	__be16 port;
+	__u8 proto;
+	__u8 pad;
+};
+
+/* A UDP session of this node's stack, in steer_udp (ktime ns). */
+struct steer_udp_seen {
+	__u64 first_ns;
+	__u64 last_ns;
+};
+
+/*
+ * A session event, from the XDP program (UDP) or the sock_ops program
+ * (TCP) to the daemon. key is the flow as packets arriving from the
+ * client carry it (client -> this node), as the fast path keys it.
+ */
+enum steer_sess_ev_type {
+	STEER_SESS_EV_TCP_UP = 1,   /* passive connection established */
+	STEER_SESS_EV_TCP_DOWN = 2, /* it closed (FIN or RST) */
+	STEER_SESS_EV_UDP_NEW = 3,  /* first packet of a UDP session */
+};
+
+/* The one entry of steer_sock_st (per CPU): the sock_ops program's tally. */
+struct steer_sock_stats {
+	__u64 up;	  /* passive connections established */
+	__u64 down;	  /* of those, closed */
+	__u64 ev_lost;	  /* events lost to a full ring */
+	__u64 table_full; /* sessions steer_socks had no room for */
+};
+
+struct steer_sess_ev {
+	struct flow_key key;
+	__u8 type; /* enum steer_sess_ev_type */
+	__u8 pad[7];
+};
+
+/* Why the fast path dropped a packet: the values of enum fp_drop. */
+enum steer_xdp_drop {
+	STEER_XDP_DROP_NONE = 0,
+	STEER_XDP_DROP_PARSE,	   /* see parse_err[] */
+	STEER_XDP_DROP_HOPS,	   /* steered too many times: a loop */
+	STEER_XDP_DROP_MTU,	   /* encapsulated packet above the MTU */
+	STEER_XDP_DROP_HEADROOM,   /* head could not be moved */
+	STEER_XDP_DROP_NO_TMPL,	   /* rule names a missing template */
+	STEER_XDP_DROP_NO_BACKEND, /* unused by the XDP program */
+	STEER_XDP_DROP_RULE,	   /* the flow's rule says drop */
+	STEER_XDP_DROP__MAX
+};
+
+/*
+ * The one entry of steer_cfg. mtu 0 means "not configured yet": every
+ * packet passes to the stack uncounted, so an attached program with empty
+ * maps is harmless.
+ */
+struct steer_xdp_cfg {
+	struct flow_addr self_addr;  /* v4-mapped; all zero if none */
+	struct flow_addr self_addr6; /* all zero if none */
+	struct steer_hash_secret secret;
+	__u32 mtu;	  /* largest L3 packet the fabric carries */
+	__u32 tx_ifindex; /* 0: XDP_TX; else bpf_redirect() there */
+	__u16 self_id;
+	__be16 gue_port; /* 0 disables GUE */
+	__u8 max_encap;	 /* <= STEER_MAX_ENCAP */
+	__u8 pad[3];
+};
+
+/*
+ * The one entry of steer_stats (per CPU). Every packet bumps rx_* and
+ * exactly one of: action[], parse_err[] (with drop[PARSE]), drop[],
+ * notip. decap counts tunnels stripped; miss counts flows not in
+ * steer_flows (passed to the stack, also counted as action[LOCAL]).
+ */
+struct steer_xdp_stats {
+	__u64 rx_packets;
+	__u64 rx_bytes;
+	__u64 notip;
+	__u64 decap;
+	__u64 miss;
+	__u64 udp_new; /* UDP sessions of a service first seen here */
+	__u64 ev_lost; /* session events lost to a full ring */
+	__u64 action[STEER_ACT__MAX];
+	__u64 parse_err[PERR__MAX];
+	__u64 drop[STEER_XDP_DROP__MAX];
+};
+
+#endif /* STEER_KERN_USER_H */

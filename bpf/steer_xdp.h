@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * steer's XDP fast path, host mode: the kernel side of
+ * src/fastpath/fastpath.c with FP_MODE_HOST, decision for decision.
+ *
+ *   parse -> outermost tunnel (GUE0, GUE1, IPIP) addressed to this node?
+ *            strip it, keep the sender's hop count, parse the inner packet
+ *         -> steer_flows[inner flow]
+ *            miss or LOCAL: XDP_PASS (the stack holds the socket)
+ *            STEER/BACKEND: template steer_tmpls[rule.tmpl] written in
+ *                           front of the inner IP packet; hop count + 1,
+ *                           dropped past STEER_MAX_HOPS or above the MTU;
+ *                           XDP_TX, or a redirect to cfg.tx_ifindex
+ *            anything else: XDP_DROP
+ *
+ * Every packet bumps rx_* and exactly one outcome counter of steer_stats,
+ * with the indices the userspace twin uses (steer_kern_user.h).
+ *
+ * A UDP packet that misses steer_flows and is addressed to a service of
+ * steer_svcs is a session of this node's stack: its first packet puts it
+ * in steer_udp and tells the daemon through steer_events, later ones
+ * refresh its last-seen time in place (the daemon expires idle ones).
+ * TCP sessions are reported by the sock_ops program instead.
+ */
+#ifndef STEER_XDP_H
+#define STEER_XDP_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include <steer/decap.h>
+#include <steer/hash.h>
+#include <steer/parse.h>
+#include <steer/rule.h>
+#include <steer/tmpl.h>
+
+#include "steer_kern_user.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct steer_xdp_cfg);
+} steer_cfg SEC(".maps");
+
+/* Managed by the daemon alone: a plain hash, never evicted behind its back. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STEER_XDP_MAX_FLOWS);
+	__type(key, struct flow_key);
+	__type(value, struct steer_rule);
+} steer_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STEER_XDP_MAX_SVCS);
+	__type(key, struct steer_svc_key);
+	__type(value, __u32);
+} steer_svcs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, STEER_XDP_MAX_UDP);
+	__type(key, struct flow_key);
+	__type(value, struct steer_udp_seen);
+} steer_udp SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, STEER_XDP_EVENTS_BYTES);
+} steer_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, STEER_XDP_MAX_TMPLS);
+	__type(key, __u32);
+	__type(value, struct steer_tmpl);
+} steer_tmpls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct steer_xdp_stats);
+} steer_stats SEC(".maps");
+
+/* What survives the decapsulation of the outermost tunnel. */
+struct xdp_state {
+	struct pkt_meta m;
+	struct parse_cfg pcfg;
+};
+
+static __always_inline int xdp_drop(struct steer_xdp_stats *st, __u32 why)
+{
+	if (why < STEER_XDP_DROP__MAX)
+		st->drop[why]++;
+	return XDP_DROP;
+}
+
+/*
+ * One IP layer, as a global subprogram: the verifier checks a global
+ * function once, on its own, with unknown arguments, instead of once per
+ * path through the layers before it. The cursor carries plain offsets,
+ * which parse_layer() bounds again.
+ */
+__noinline int xdp_parse_layer(struct xdp_md *ctx, const struct parse_cfg *pc,
+			       struct pkt_meta *m, struct parse_cursor *c)
+{
+	if (!ctx || !pc || !m || !c) /* a global function's contract */
+		return -PERR_BAD_IP;
+	return parse_layer((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			   pc, m, c);
+}
+
+/* parse_packet() of parse.h, layer by layer through the global function. */
+static __always_inline int
+xdp_parse(struct xdp_md *ctx, const struct parse_cfg *pc, struct pkt_meta *m)
+{
+	struct parse_cursor c;
+	int d, rc;
+
+	rc = parse_begin((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			 m, &c);
+	if (rc)
+		return rc;
+	for (d = 0; d <= STEER_MAX_ENCAP; d++) {
+		rc = xdp_parse_layer(ctx, pc, m, &c);
+		if (rc <= 0)
+			return rc;
+	}
+	return -PERR_ENCAP_DEPTH;
+}
+
+/* Is the outermost IP destination one of this node's addresses? */
+static __always_inline int xdp_outer_is_self(void *data, void *data_end,
+					     const struct pkt_meta *m,
+					     const struct steer_xdp_cfg *cfg)
+{
+	__u32 l2 = m->l2_len;
+
+	if (l2 > sizeof(struct steer_ethhdr) +
+			 STEER_MAX_VLANS * sizeof(struct steer_vlanhdr))
+		return 0;
+	if (m->outer_family == 4) {
+		struct steer_iphdr *ip = data + l2;
+
+		if ((void *)(ip + 1) > data_end) /* outer IPv4 header */
+			return 0;
+		return flow_addr_is_v4(&cfg->self_addr) &&
+		       ip->daddr == cfg->self_addr.w[3];
+	} else {
+		struct steer_ipv6hdr *ip6 = data + l2;
+		const __u32 *d;
+
+		if ((void *)(ip6 + 1) > data_end) /* outer IPv6 header */
+			return 0;
+		d = (const __u32 *)ip6->daddr;
+		return d[0] == cfg->self_addr6.w[0] &&
+		       d[1] == cfg->self_addr6.w[1] &&
+		       d[2] == cfg->self_addr6.w[2] &&
+		       d[3] == cfg->self_addr6.w[3];
+	}
+}
+
+/* Cut the frame to len bytes (Ethernet padding). 0 or -1. */
+static __always_inline int xdp_trim(struct xdp_md *ctx, __u32 len)
+{
+	__u32 have = ctx->data_end - ctx->data;
+
+	if (have <= len)
+		return 0;
+	return bpf_xdp_adjust_tail(ctx, -(int)(have - len)) ? -1 : 0;
+}
+
+/*
+ * Strip the outermost tunnel when it is addressed to this node and parse
+ * what was inside. Returns the parse result of the packet to act on.
+ */
+static __always_inline int xdp_classify(struct xdp_md *ctx,
+					const struct steer_xdp_cfg *cfg,
+					struct steer_xdp_stats *st,
+					struct xdp_state *s)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct steer_gue_priv priv;
+	__u8 had_priv;
+	int rc, strip;
+
+	rc = xdp_parse(ctx, &s->pcfg, &s->m);
+	if (rc != 0 || !s->m.depth ||
+	    !xdp_outer_is_self(data, data_end, &s->m, cfg))
+		return rc;
+	strip = steer_decap_prepare(data, data_end, &s->m);
+	if (strip <= 0)
+		return rc;
+	priv = s->m.priv;
+	had_priv = s->m.flags & PKT_F_STEER_PRIV;
+	if (xdp_trim(ctx, s->m.outer_l3_end) || bpf_xdp_adjust_head(ctx, strip))
+		return -PERR__MAX; /* cannot happen: the packet shrinks */
+	st->decap++;
+	rc = xdp_parse(ctx, &s->pcfg, &s->m);
+	/* Keep what the sender told us about this packet. */
+	s->m.priv = priv;
+	s->m.flags |= had_priv;
+	return rc;
+}
+
+/*
+ * Write template t at the frame's head, in front of the inner IP packet:
+ * frames of at least STEER_TMPL_MAX bytes directly, shorter ones through
+ * a stack buffer (the verifier needs a constant bound on the writes). The
+ * buffer copy starts STEER_FRAME_ALIGN_OFF past an 8-byte boundary, as a
+ * frame does, so the template's IP fields are aligned on the stack too.
+ */
+static __always_inline int xdp_tmpl_write(struct xdp_md *ctx,
+					  const struct steer_tmpl *t,
+					  __u32 tlen, __u32 ilen, __u8 family,
+					  const struct steer_tmpl_args *a)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u8 buf[STEER_TMPL_MAX + 8] __attribute__((aligned(8)));
+	__u8 *out = buf + STEER_FRAME_ALIGN_OFF;
+
+	if (data + STEER_TMPL_MAX <= data_end) /* room for any template */
+		return steer_tmpl_apply(data, t, ilen, family, a);
+	if (tlen > STEER_TMPL_MAX || steer_tmpl_apply(out, t, ilen, family, a))
+		return -1;
+	return bpf_xdp_store_bytes(ctx, 0, out, tlen) ? -1 : 0;
+}
+
+/* STEER and BACKEND: encapsulate with the rule's template and send. */
+static __always_inline int xdp_encap(struct xdp_md *ctx,
+				     const struct steer_xdp_cfg *cfg,
+				     struct steer_xdp_stats *st,
+				     const struct pkt_meta *m,
+				     const struct steer_rule *rule, __u8 act)
+{
+	struct steer_tmpl_args a = {};
+	__u32 key = rule->tmpl, tlen;
+	/* The whole outermost IP packet travels (a transit tunnel too). */
+	__u32 ilen = m->outer_l3_end - m->l2_len;
+	struct steer_tmpl *t;
+
+	t = bpf_map_lookup_elem(&steer_tmpls, &key);
+	if (!t || !t->len)
+		return xdp_drop(st, STEER_XDP_DROP_NO_TMPL);
+	tlen = t->len;
+	if (tlen - sizeof(struct steer_ethhdr) + ilen > cfg->mtu)
+		return xdp_drop(st, STEER_XDP_DROP_MTU);
+	if (act == STEER_ACT_STEER) {
+		a.hops = (m->flags & PKT_F_STEER_PRIV) ? m->priv.hops + 1 : 1;
+		if (a.hops > STEER_MAX_HOPS)
+			return xdp_drop(st, STEER_XDP_DROP_HOPS);
+		a.flags = STEER_GUE_F_STEERED;
+		a.epoch = steer_htonl(rule->epoch);
+	}
+	if (steer_tmpl_len(t->kind, t->family) != tlen)
+		return xdp_drop(st, STEER_XDP_DROP_NO_TMPL);
+	a.sport = flow_hash_sport(flow_hash(&m->key, &cfg->secret));
+	if (xdp_trim(ctx, m->outer_l3_end) ||
+	    bpf_xdp_adjust_head(ctx, (int)m->l2_len - (int)tlen))
+		return xdp_drop(st, STEER_XDP_DROP_HEADROOM);
+	if (xdp_tmpl_write(ctx, t, tlen, ilen, m->outer_family, &a))
+		return xdp_drop(st, STEER_XDP_DROP_NO_TMPL);
+	st->action[act]++;
+	if (cfg->tx_ifindex)
+		return bpf_redirect(cfg->tx_ifindex, 0);
+	return XDP_TX;
+}
+
+/*
+ * A UDP packet of this node's stack: is it a session of a service? The
+ * first packet of one records it and reports it; later ones only refresh
+ * its time. A full ring loses the report (counted); the flow stays in
+ * steer_udp, so the daemon's sweep still finds it.
+ */
+static __always_inline void xdp_udp_seen(const struct flow_key *k,
+					 struct steer_xdp_stats *st)
+{
+	struct steer_svc_key sk = {};
+	struct steer_udp_seen *seen, fresh = {};
+	struct steer_sess_ev *ev;
+	__u64 now = bpf_ktime_get_ns();
+
+	sk.addr = k->dst;
+	sk.port = k->dport;
+	sk.proto = k->proto;
+	if (!bpf_map_lookup_elem(&steer_svcs, &sk))
+		return;
+	seen = bpf_map_lookup_elem(&steer_udp, k);
+	if (seen) {
+		seen->last_ns = now;
+		return;
+	}
+	fresh.first_ns = now;
+	fresh.last_ns = now;
+	if (bpf_map_update_elem(&steer_udp, k, &fresh, BPF_NOEXIST))
+		return; /* another CPU was first */
+	st->udp_new++;
+	ev = bpf_ringbuf_reserve(&steer_events, sizeof(*ev), 0);
+	if (!ev) {
+		st->ev_lost++;
+		return;
+	}
+	ev->key = *k;
+	ev->type = STEER_SESS_EV_UDP_NEW;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* The whole fast path on one frame: an XDP action. */
+static __always_inline int steer_xdp_run(struct xdp_md *ctx)
+{
+	const struct steer_xdp_cfg *cfg;
+	struct steer_xdp_stats *st;
+	struct steer_rule *rule;
+	struct xdp_state s;
+	__u32 zero = 0, perr;
+	__u8 act;
+	int rc;
+
+	cfg = bpf_map_lookup_elem(&steer_cfg, &zero);
+	st = bpf_map_lookup_elem(&steer_stats, &zero);
+	if (!cfg || !st || !cfg->mtu)
+		return XDP_PASS;
+	st->rx_packets++;
+	st->rx_bytes += ctx->data_end - ctx->data;
+	s.pcfg.gue_port = cfg->gue_port;
+	s.pcfg.max_encap = cfg->max_encap;
+	rc = xdp_classify(ctx, cfg, st, &s);
+	if (rc < 0) {
+		perr = -rc;
+		if (perr < PERR__MAX)
+			st->parse_err[perr]++;
+		return xdp_drop(st, STEER_XDP_DROP_PARSE);
+	}
+	if (rc == 1) {
+		st->notip++;
+		return XDP_PASS;
+	}
+	rule = bpf_map_lookup_elem(&steer_flows, &s.m.key);
+	if (!rule) {
+		/* Unannounced: a new flow of this node's stack. */
+		st->miss++;
+		if (s.m.key.proto == STEER_IPPROTO_UDP)
+			xdp_udp_seen(&s.m.key, st);
+		st->action[STEER_ACT_LOCAL]++;
+		return XDP_PASS;
+	}
+	act = rule->action;
+	switch (act) {
+	case STEER_ACT_LOCAL:
+		st->action[STEER_ACT_LOCAL]++;
+		return XDP_PASS;
+	case STEER_ACT_STEER:
+	case STEER_ACT_BACKEND:
+		return xdp_encap(ctx, cfg, st, &s.m, rule, act);
+	}
+	return xdp_drop(st, STEER_XDP_DROP_RULE);
+}
+
+#endif /* STEER_XDP_H */

@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * steerctl [-s|--socket PATH] [-j|--json] [-p|--pretty] [-t|--timeout S]
+ *          [-a|--all] COMMAND [ARGS...]
+ *
+ * Asks steerd one question on its admin socket (src/daemon/admin.h) and
+ * prints the answer: as JSON with -j (the daemon's "result", one line, as
+ * it came) or -p (the same, indented by four spaces), else as text (see
+ * render.h). Commands steerctl does not know are passed to the daemon as
+ * they are, so a newer steerd's commands work with an older steerctl.
+ *
+ * Exit status: 0 when the daemon answered ok; 1 when it answered an error
+ * or could not be asked (not running, timed out, a malformed answer, an
+ * output error); 2 for a usage error, including an argument that cannot
+ * travel in a one-line request.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/conn.h"
+#include "ctl/json.h"
+#include "ctl/render.h"
+
+#define CTL_SOCKET_DEFAULT "/run/steer/steerd.sock" /* steerd_conf.h */
+#define CTL_SOCKET_ENV "STEER_SOCKET"
+#define CTL_TIMEOUT_MS_DEFAULT 5000
+#define CTL_TIMEOUT_S_MAX 86400
+/* ADMIN_REQ_MAX (admin.h) counts the newline. */
+#define CTL_REQ_MAX (1024 - 1)
+/* An answer is at most ADMIN_OUT_MAX (admin.h) with its newline. */
+#define CTL_ANSWER_MAX ((64u << 20) - 1)
+
+#define CTL_EXIT_FAIL 1
+#define CTL_EXIT_USAGE 2
+
+struct ctl {
+	const char *socket;
+	int timeout_ms;
+	bool json, pretty, all;
+};
+
+struct ctl_cmd;
+
+/*
+ * A command: argv[0] is its name, argv[1..argc) its arguments, already
+ * within the table's bounds. Returns 0, -EINVAL for a usage error (the
+ * message printed), or another -errno after printing why.
+ */
+typedef int (*ctl_cmd_fn)(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+			  char **argv);
+
+struct ctl_cmd {
+	const char *name;
+	ctl_cmd_fn fn;
+	const char *help;
+	const char *args; /* usage after the name; "" for none */
+	int min_args, max_args;
+};
+
+static int cmd_generic(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+		       char **argv);
+static int cmd_help(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+		    char **argv);
+static int cmd_counters(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+			char **argv);
+
+#define CTL_ARGS_ANY 64
+
+/* The daemon's commands as of admin protocol 1, and steerctl's view of
+ * them. Anything else goes through ctl_cmd_passthru. */
+static const struct ctl_cmd ctl_cmds[] = {
+	{"version", cmd_generic,
+	 "daemon version, cluster, this node, config generation", "", 0, 0},
+	{"help", cmd_help, "these commands, then the daemon's", "", 0, 0},
+	{"nodes", cmd_generic, "the cluster's nodes and their gossip state", "",
+	 0, 0},
+	{"flows", cmd_generic, "flows in the flow-state cache (default 100)",
+	 "[limit N]", 0, 2},
+	{"templates", cmd_generic,
+	 "encapsulation templates to every node and backend", "", 0, 0},
+	{"counters", cmd_counters,
+	 "counters that are not zero (all of them with -a)", "[-a|--all]", 0,
+	 1},
+	{"flow-set", cmd_generic,
+	 "record that node OWNER owns a flow since EPOCH",
+	 "PROTO SRC SPORT DST DPORT OWNER EPOCH", 7, 7},
+	{"flow-del", cmd_generic, "forget a flow", "PROTO SRC SPORT DST DPORT",
+	 5, 5},
+	{NULL, NULL, NULL, NULL, 0, 0},
+};
+
+static const struct ctl_cmd ctl_cmd_passthru = {
+	NULL,	     cmd_generic, "sent to steerd as it is",
+	"[ARGS...]", 0,		  CTL_ARGS_ANY};
+
+static void ctl_usage(FILE *f)
+{
+	const struct ctl_cmd *c;
+	int w = 0, n;
+
+	fprintf(f,
+		"usage: steerctl [OPTIONS] COMMAND [ARGS...]\n"
+		"options:\n"
+		"  -s, --socket PATH  steerd's admin socket (else $" CTL_SOCKET_ENV
+		", else " CTL_SOCKET_DEFAULT ")\n"
+		"  -j, --json         print the daemon's JSON result, one line\n"
+		"  -p, --pretty       print it indented (implies -j)\n"
+		"  -t, --timeout S    give up after S seconds (default %d)\n"
+		"  -a, --all          counters: show those at zero too\n"
+		"  -h, --help         this text\n"
+		"commands:\n",
+		CTL_TIMEOUT_MS_DEFAULT / 1000);
+	for (c = ctl_cmds; c->name; c++) {
+		n = (int)(strlen(c->name) + strlen(c->args));
+		if (n > w)
+			w = n;
+	}
+	for (c = ctl_cmds; c->name; c++) {
+		n = fprintf(f, "  %s %s", c->name, c->args);
+		fprintf(f, "%*s%s\n", w + 5 - n, "", c->help);
+	}
+	fprintf(f, "Other commands go to steerd as they are: "
+		   "'steerctl help' lists steerd's.\n");
+}
+
+/* --- Asking the daemon ------------------------------------------------ */
+
+/*
+ * A word of a request: printable ASCII but blank, so the request stays
+ * one line of words (admin.h) and every word arrives whole.
+ */
+static int ctl_word_check(const char *w)
+{
+	const unsigned char *p = (const unsigned char *)w;
+
+	if (!*p)
+		return -EINVAL;
+	for (; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f)
+			return -EINVAL;
+	return 0;
+}
+
+/* argv[0..argc) joined by blanks into a request; NULL after a message. */
+static char *ctl_request_build(int argc, char **argv)
+{
+	size_t len = 0, n;
+	char *req, *p;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (ctl_word_check(argv[i])) {
+			fputs("steerctl: '", stderr);
+			render_text(stderr, argv[i], strlen(argv[i]));
+			fputs("': a request word must be printable ASCII "
+			      "without blanks, and not empty\n",
+			      stderr);
+			errno = EINVAL;
+			return NULL;
+		}
+		len += strlen(argv[i]) + 1;
+	}
+	if (len - 1 > CTL_REQ_MAX) {
+		fprintf(stderr,
+			"steerctl: the request is %zu bytes, steerd takes at "
+			"most %d\n",
+			len - 1, CTL_REQ_MAX);
+		errno = EINVAL;
+		return NULL;
+	}
+	req = malloc(len);
+	if (!req) {
+		perror("steerctl");
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (p = req, i = 0; i < argc; i++) {
+		n = strlen(argv[i]);
+		memcpy(p, argv[i], n);
+		p += n;
+		*p++ = i + 1 < argc ? ' ' : '\0';
+	}
+	return req;
+}
+
+static void ctl_timeout_say(const struct ctl *ctl)
+{
+	fprintf(stderr, "steerctl: steerd at %s did not answer within %g s\n",
+		ctl->socket, ctl->timeout_ms / 1000.0);
+}
+
+/*
+ * Send argv as one request and read the answer into doc; *result is its
+ * "result". Returns 0; -EINVAL for an argument that cannot be sent;
+ * -EREMOTEIO when the daemon answered an error (printed); another
+ * -errno when it could not be asked or answered nonsense (printed).
+ */
+static int ctl_ask(struct ctl *ctl, int argc, char **argv, struct json_doc *doc,
+		   const struct json_value **result)
+{
+	const struct json_value *ok, *msg;
+	struct conn c;
+	char err[256], *req, *ans = NULL;
+	size_t len = 0;
+	int ret;
+
+	req = ctl_request_build(argc, argv);
+	if (!req)
+		return -errno; /* -EINVAL: a word that cannot be sent */
+	ret = conn_open(&c, ctl->socket, ctl->timeout_ms);
+	if (ret == -ETIMEDOUT) {
+		ctl_timeout_say(ctl);
+		goto out;
+	}
+	if (ret) {
+		fprintf(stderr,
+			"steerctl: cannot reach steerd at %s: %s (is steerd "
+			"running?)\n",
+			ctl->socket, strerror(-ret));
+		goto out;
+	}
+	ret = conn_request(&c, req, CTL_ANSWER_MAX, &ans, &len);
+	conn_close(&c);
+	if (ret == -ETIMEDOUT) {
+		ctl_timeout_say(ctl);
+		goto out;
+	}
+	if (ret == -ECONNRESET) {
+		fprintf(stderr,
+			"steerctl: steerd at %s closed the connection without "
+			"answering\n",
+			ctl->socket);
+		goto out;
+	}
+	if (ret) {
+		fprintf(stderr, "steerctl: asking steerd at %s: %s\n",
+			ctl->socket, strerror(-ret));
+		goto out;
+	}
+	ret = json_parse(doc, ans, len, NULL, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "steerctl: malformed answer from steerd: %s\n",
+			err);
+		ret = -EPROTO;
+		goto out;
+	}
+	ok = json_obj_get(doc->root, "ok");
+	msg = json_obj_get(doc->root, "error");
+	*result = json_obj_get(doc->root, "result");
+	if (ok && ok->type == JSON_TRUE && *result) {
+		ret = 0;
+	} else if (ok && ok->type == JSON_FALSE && msg &&
+		   msg->type == JSON_STRING) {
+		fputs("steerctl: ", stderr);
+		render_text(stderr, msg->str, msg->str_len);
+		fputc('\n', stderr);
+		ret = -EREMOTEIO;
+	} else {
+		fprintf(stderr, "steerctl: malformed answer from steerd: not "
+				"{\"ok\":true,\"result\":...} nor "
+				"{\"ok\":false,\"error\":\"...\"}\n");
+		ret = -EPROTO;
+	}
+	if (ret)
+		json_doc_free(doc);
+out:
+	free(ans);
+	free(req);
+	/* -EINVAL says "usage error" to main(): not a socket's. */
+	return ret == -EINVAL ? -EIO : ret;
+}
+
+/* The result as -j or -p want it: as it came, or indented. */
+static void ctl_json_print(const struct ctl *ctl, const struct json_doc *doc,
+			   const struct json_value *v)
+{
+	if (ctl->pretty)
+		json_write(stdout, doc, v, 4);
+	else
+		fwrite(doc->text + v->off, 1, v->len, stdout);
+	fputc('\n', stdout);
+}
+
+static int ctl_show(struct ctl *ctl, int argc, char **argv, unsigned flags)
+{
+	const struct json_value *result;
+	struct json_doc doc;
+	int ret;
+
+	ret = ctl_ask(ctl, argc, argv, &doc, &result);
+	if (ret)
+		return ret;
+	if (ctl->json) {
+		ctl_json_print(ctl, &doc, result);
+	} else {
+		ret = render_value(stdout, &doc, result, flags);
+		if (ret)
+			fprintf(stderr, "steerctl: %s\n", strerror(-ret));
+	}
+	json_doc_free(&doc);
+	return ret;
+}
+
+/* --- Commands --------------------------------------------------------- */
+
+static int cmd_generic(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+		       char **argv)
+{
+	return ctl_show(ctl, argc, argv, 0);
+}
+
+static int cmd_counters(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+			char **argv)
+{
+	const struct json_value *result;
+	struct json_doc doc;
+	char *name = argv[0];
+	int ret;
+
+	if (argc == 2) {
+		if (strcmp(argv[1], "-a") && strcmp(argv[1], "--all")) {
+			fprintf(stderr, "usage: steerctl counters %s\n",
+				cmd->args);
+			return -EINVAL;
+		}
+		ctl->all = true;
+	}
+	if (ctl->json || ctl->all)
+		return ctl_show(ctl, 1, &name, 0);
+	ret = ctl_ask(ctl, 1, &name, &doc, &result);
+	if (ret)
+		return ret;
+	if (render_visible(result, RENDER_HIDE_ZERO))
+		ret = render_value(stdout, &doc, result, RENDER_HIDE_ZERO);
+	else
+		printf("every counter is zero (-a shows them)\n");
+	if (ret)
+		fprintf(stderr, "steerctl: %s\n", strerror(-ret));
+	json_doc_free(&doc);
+	return ret;
+}
+
+/* steerctl's table, then the daemon's own "help" answer. */
+static int cmd_help(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+		    char **argv)
+{
+	if (ctl->json)
+		return ctl_show(ctl, argc, argv, 0);
+	ctl_usage(stdout);
+	printf("\nsteerd's commands (%s):\n", ctl->socket);
+	fflush(stdout);
+	return ctl_show(ctl, argc, argv, 0);
+}
+
+/* --- Options ---------------------------------------------------------- */
+
+static int ctl_timeout_parse(const char *s, int *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v <= 0 ||
+	    v > CTL_TIMEOUT_S_MAX)
+		return -EINVAL;
+	*ms = v * 1000 < 1 ? 1 : (int)(v * 1000);
+	return 0;
+}
+
+/* Options before the command; returns optind's final value or -EINVAL. */
+static int ctl_args_parse(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"json", no_argument, NULL, 'j'},
+		{"pretty", no_argument, NULL, 'p'},
+		{"timeout", required_argument, NULL, 't'},
+		{"all", no_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	/* '+': stop at the command, its arguments are its own. */
+	while ((c = getopt_long(argc, argv, "+s:jpt:ah", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (!optarg[0]) {
+				fprintf(stderr, "steerctl: --socket expects a "
+						"path\n");
+				return -EINVAL;
+			}
+			ctl->socket = optarg;
+			break;
+		case 'j':
+			ctl->json = true;
+			break;
+		case 'p':
+			ctl->json = ctl->pretty = true;
+			break;
+		case 't':
+			if (ctl_timeout_parse(optarg, &ctl->timeout_ms)) {
+				fprintf(stderr,
+					"steerctl: --timeout expects seconds "
+					"in (0, %d], got '%s'\n",
+					CTL_TIMEOUT_S_MAX, optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'a':
+			ctl->all = true;
+			break;
+		case 'h':
+			ctl_usage(stdout);
+			exit(0);
+		default:
+			ctl_usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "steerctl: no command\n");
+		ctl_usage(stderr);
+		return -EINVAL;
+	}
+	return optind;
+}
+
+static const struct ctl_cmd *ctl_cmd_find(const char *name)
+{
+	const struct ctl_cmd *c;
+
+	for (c = ctl_cmds; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return &ctl_cmd_passthru;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl ctl = {.timeout_ms = CTL_TIMEOUT_MS_DEFAULT};
+	const struct ctl_cmd *cmd;
+	int first, n, ret;
+
+	ctl.socket = getenv(CTL_SOCKET_ENV);
+	if (!ctl.socket || !ctl.socket[0])
+		ctl.socket = CTL_SOCKET_DEFAULT;
+	first = ctl_args_parse(&ctl, argc, argv);
+	if (first < 0)
+		return CTL_EXIT_USAGE;
+	cmd = ctl_cmd_find(argv[first]);
+	n = argc - first - 1;
+	if (n < cmd->min_args || n > cmd->max_args) {
+		fprintf(stderr, "usage: steerctl %s%s%s\n", argv[first],
+			cmd->args[0] ? " " : "", cmd->args);
+		return CTL_EXIT_USAGE;
+	}
+	ret = cmd->fn(&ctl, cmd, n + 1, argv + first);
+	if (fflush(stdout) || ferror(stdout)) {
+		perror("steerctl: writing the output");
+		return CTL_EXIT_FAIL;
+	}
+	if (ret == -EINVAL)
+		return CTL_EXIT_USAGE;
+	return ret ? CTL_EXIT_FAIL : 0;
+}

@@ -1,0 +1,1041 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "daemon/admin.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "core/tmpl_build.h"
+#include "daemon/steerd.h"
+#include "fastpath/fsc.h"
+#include "util/evloop.h"
+#include "util/log.h"
+
+#define MOD "admin"
+#define ADMIN_ERR_MAX 256
+
+struct admin_client {
+	struct admin *a;
+	int fd;
+	char in[ADMIN_REQ_MAX];
+	size_t in_len;
+	char *out;
+	size_t out_len, out_off, out_cap;
+	bool eof;     /* the client will send nothing more */
+	bool closing; /* close once the answers are out */
+	struct admin_client *next;
+};
+
+struct admin {
+	struct evloop *el;
+	struct steerd *d;
+	int fd;
+	char path[STEERD_SUN_PATH_MAX];
+	dev_t dev; /* of the socket file this server made */
+	ino_t ino;
+	struct admin_client *clients;
+	struct admin_stats st;
+	struct jsonw w; /* reused for every answer */
+};
+
+/* --- Commands ------------------------------------------------------- */
+
+typedef int (*admin_cmd_fn)(struct steerd *d, int argc, char **argv,
+			    struct jsonw *w, char *err, size_t errlen);
+
+struct admin_cmd {
+	const char *name;
+	admin_cmd_fn fn;
+	int min_args, max_args; /* words after the command */
+	const char *usage;
+	const char *help;
+};
+
+static const struct admin_cmd admin_cmds[];
+
+/* Write an error message; returns -EINVAL for `return admin_err(...)`. */
+static int admin_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int admin_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static void admin_addr_str(const struct flow_addr *a, char *buf, size_t len)
+{
+	if (flow_addr_is_v4(a))
+		inet_ntop(AF_INET, &a->w[3], buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, a->b, buf, (socklen_t)len);
+}
+
+static void admin_mac_str(const uint8_t *m, char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+		 m[3], m[4], m[5]);
+}
+
+static bool admin_mac_zero(const uint8_t *m)
+{
+	return !(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]);
+}
+
+static const char *admin_proto_name(uint8_t p, char *buf, size_t len)
+{
+	switch (p) {
+	case STEER_IPPROTO_TCP:
+		return "tcp";
+	case STEER_IPPROTO_UDP:
+		return "udp";
+	case STEER_IPPROTO_ICMP:
+		return "icmp";
+	case STEER_IPPROTO_ICMPV6:
+		return "icmpv6";
+	}
+	snprintf(buf, len, "%u", p);
+	return buf;
+}
+
+/* Decimal digits only, min..max. */
+static int admin_parse_u32(const char *s, uint32_t min, uint32_t max,
+			   uint32_t *out)
+{
+	unsigned long long v = 0;
+
+	if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 10)
+		return -EINVAL;
+	v = strtoull(s, NULL, 10);
+	if (v < min || v > max)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int admin_parse_addr(const char *s, struct flow_addr *a, int *family)
+{
+	__be32 v4;
+
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, &v4) == 1) {
+		flow_addr_set_v4(a, v4);
+		*family = 4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, a->b) == 1 && !flow_addr_is_v4(a)) {
+		*family = 6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* PROTO SRC SPORT DST DPORT from argv[0..4] into k. */
+static int admin_parse_key(const char *cmd, char **argv, struct flow_key *k,
+			   char *err, size_t errlen)
+{
+	uint32_t v;
+	int fs, fd;
+
+	memset(k, 0, sizeof(*k));
+	if (!strcmp(argv[0], "tcp"))
+		k->proto = STEER_IPPROTO_TCP;
+	else if (!strcmp(argv[0], "udp"))
+		k->proto = STEER_IPPROTO_UDP;
+	else if (!admin_parse_u32(argv[0], 1, 255, &v))
+		k->proto = (uint8_t)v;
+	else
+		goto bad_proto;
+	if (admin_parse_addr(argv[1], &k->src, &fs))
+		return admin_err(err, errlen,
+				 "%s: source expects an IPv4 or IPv6 address",
+				 cmd);
+	if (admin_parse_addr(argv[3], &k->dst, &fd))
+		return admin_err(err, errlen,
+				 "%s: destination expects an IPv4 or IPv6 "
+				 "address",
+				 cmd);
+	if (fs != fd)
+		return admin_err(err, errlen,
+				 "%s: source and destination are of two "
+				 "address families",
+				 cmd);
+	if (admin_parse_u32(argv[2], 0, 65535, &v))
+		return admin_err(err, errlen,
+				 "%s: source port expects an integer in "
+				 "0..65535",
+				 cmd);
+	k->sport = htons((uint16_t)v);
+	if (admin_parse_u32(argv[4], 0, 65535, &v))
+		return admin_err(err, errlen,
+				 "%s: destination port expects an integer in "
+				 "0..65535",
+				 cmd);
+	k->dport = htons((uint16_t)v);
+	return 0;
+bad_proto:
+	return admin_err(err, errlen,
+			 "%s: protocol expects tcp, udp or a number in 1..255",
+			 cmd);
+}
+
+static void admin_key_write(struct jsonw *w, const struct flow_key *k)
+{
+	char a[INET6_ADDRSTRLEN], p[8];
+
+	jsonw_str(w, "proto", admin_proto_name(k->proto, p, sizeof(p)));
+	admin_addr_str(&k->src, a, sizeof(a));
+	jsonw_str(w, "src", a);
+	jsonw_u64(w, "sport", ntohs(k->sport));
+	admin_addr_str(&k->dst, a, sizeof(a));
+	jsonw_str(w, "dst", a);
+	jsonw_u64(w, "dport", ntohs(k->dport));
+}
+
+static int cmd_version(struct steerd *d, int argc, char **argv, struct jsonw *w,
+		       char *err, size_t errlen)
+{
+	const struct steerd_world *wd = d->world;
+	const struct cluster_node *self = cluster_self(&wd->cluster);
+
+	jsonw_str(w, "steerd", STEERD_VERSION);
+	jsonw_u64(w, "protocol", ADMIN_PROTO_VERSION);
+	jsonw_str(w, "cluster", wd->cluster.name);
+	jsonw_str(w, "self", self->ep.name);
+	jsonw_u64(w, "self_id", self->ep.id);
+	jsonw_str(w, "mode", steerd_mode_name(wd->conf.mode));
+	jsonw_str(w, "interface", wd->conf.interface);
+	jsonw_u64(w, "gossip_port", wd->conf.gossip_port);
+	jsonw_bool(w, "keyed", wd->keyed);
+	jsonw_str(w, "config", d->config);
+	jsonw_str(w, "cluster_file", wd->conf.cluster_file);
+	jsonw_u64(w, "generation", d->st.generation);
+	jsonw_str(w, "last_reload_error", d->last_error);
+	jsonw_u64(w, "uptime_ms", evloop_now_ms() - d->start_ms);
+	return 0;
+}
+
+static int cmd_help(struct steerd *d, int argc, char **argv, struct jsonw *w,
+		    char *err, size_t errlen)
+{
+	const struct admin_cmd *c;
+
+	jsonw_arr_open(w, "commands");
+	for (c = admin_cmds; c->name; c++) {
+		jsonw_obj_open(w, NULL);
+		jsonw_str(w, "name", c->name);
+		jsonw_str(w, "usage", c->usage);
+		jsonw_str(w, "help", c->help);
+		jsonw_obj_close(w);
+	}
+	jsonw_arr_close(w);
+	return 0;
+}
+
+static int cmd_nodes(struct steerd *d, int argc, char **argv, struct jsonw *w,
+		     char *err, size_t errlen)
+{
+	const struct cluster *c = &d->world->cluster;
+	struct steerd_node_info info;
+	char buf[INET6_ADDRSTRLEN];
+	uint32_t i;
+
+	jsonw_arr_open(w, "nodes");
+	for (i = 0; i < c->n_nodes; i++) {
+		const struct cluster_endpoint *ep = &c->nodes[i].ep;
+
+		if (d->nodes.node_info(d->nodes.ctx, ep->id, &info))
+			info = (struct steerd_node_info){.state = "unknown"};
+		jsonw_obj_open(w, NULL);
+		jsonw_u64(w, "id", ep->id);
+		jsonw_str(w, "name", ep->name);
+		buf[0] = '\0';
+		if (ep->has_v4)
+			admin_addr_str(&ep->addr4, buf, sizeof(buf));
+		jsonw_str(w, "address", buf);
+		buf[0] = '\0';
+		if (ep->has_v6)
+			admin_addr_str(&ep->addr6, buf, sizeof(buf));
+		jsonw_str(w, "address6", buf);
+		buf[0] = '\0';
+		if (!admin_mac_zero(ep->mac))
+			admin_mac_str(ep->mac, buf, sizeof(buf));
+		jsonw_str(w, "mac", buf);
+		jsonw_str(w, "via", ep->via);
+		jsonw_bool(w, "self", i == c->self);
+		jsonw_str(w, "state", info.state);
+		jsonw_u64(w, "incarnation", info.incarnation);
+		jsonw_u64(w, "load", info.load);
+		jsonw_obj_close(w);
+	}
+	jsonw_arr_close(w);
+	return 0;
+}
+
+struct admin_flows {
+	struct jsonw *w;
+	uint32_t limit, shown;
+	uint32_t now;
+};
+
+static const char *admin_fsc_state(uint8_t st)
+{
+	switch (st & FSC_ST_MASK) {
+	case FSC_ST_EST:
+		return "established";
+	case FSC_ST_CLOSING:
+		return "closing";
+	}
+	return "new";
+}
+
+static int admin_flow_one(const struct fsc_entry *e, void *arg)
+{
+	struct admin_flows *f = arg;
+	struct jsonw *w = f->w;
+	struct flow_key k;
+	int i;
+
+	if (f->shown == f->limit)
+		return 1;
+	fsc_entry_key(e, &k);
+	jsonw_obj_open(w, NULL);
+	admin_key_write(w, &k);
+	jsonw_str(w, "action", fastpath_action_name(e->action));
+	jsonw_u64(w, "owner", e->owner);
+	jsonw_arr_open(w, "mirrors");
+	for (i = 0; i + 1 < e->rf && i < STEER_MAX_MIRRORS; i++)
+		jsonw_u64(w, NULL, e->mirror[i]);
+	jsonw_arr_close(w);
+	jsonw_u64(w, "epoch", e->epoch);
+	jsonw_str(w, "state", admin_fsc_state(e->state));
+	/* Entries keep their last packet's time only: age since then. */
+	jsonw_u64(w, "idle_ms", (uint32_t)(f->now - e->last_ms));
+	jsonw_u64(w, "packets", e->packets);
+	jsonw_u64(w, "bytes", e->bytes);
+	jsonw_obj_close(w);
+	f->shown++;
+	return 0;
+}
+
+static int cmd_flows(struct steerd *d, int argc, char **argv, struct jsonw *w,
+		     char *err, size_t errlen)
+{
+	struct fsc *fsc = fastpath_fsc(d->world->fp);
+	struct admin_flows f = {
+		.w = w, .limit = ADMIN_FLOWS_DEFAULT, .now = steerd_now_ms()};
+
+	if (argc == 1 || (argc == 2 && strcmp(argv[0], "limit"))) {
+		return admin_err(err, errlen, "usage: flows [limit N]");
+	}
+	if (argc == 2 &&
+	    admin_parse_u32(argv[1], 1, ADMIN_FLOWS_MAX, &f.limit)) {
+		return admin_err(err, errlen,
+				 "flows: 'limit' expects an integer in 1..%u",
+				 ADMIN_FLOWS_MAX);
+	}
+	jsonw_u64(w, "count", fsc_count(fsc));
+	jsonw_u64(w, "capacity", fsc_capacity(fsc));
+	jsonw_u64(w, "limit", f.limit);
+	jsonw_arr_open(w, "flows");
+	fsc_foreach(fsc, admin_flow_one, &f);
+	jsonw_arr_close(w);
+	jsonw_u64(w, "shown", f.shown);
+	return 0;
+}
+
+static const char *admin_tmpl_kind(uint8_t kind)
+{
+	switch (kind) {
+	case STEER_TMPL_GUE0:
+		return "gue0";
+	case STEER_TMPL_GUE1:
+		return "gue1";
+	case STEER_TMPL_IPIP:
+		return "ipip";
+	}
+	return "none";
+}
+
+/*
+ * The template to ep, as fp_cluster_build() makes it (same spec, same
+ * builder), described from its bytes: what the fast path writes.
+ */
+static void admin_tmpl_write(struct jsonw *w, const struct cluster *c,
+			     const char *target,
+			     const struct cluster_endpoint *ep,
+			     enum steer_tmpl_kind kind, __be16 dport)
+{
+	const struct cluster_endpoint *me = &cluster_self(c)->ep;
+	struct tmpl_spec s = {.kind = kind, .dport = dport, .origin = me->id};
+	struct steer_tmpl t;
+	struct flow_addr a;
+	char buf[INET6_ADDRSTRLEN];
+	size_t ip = 14, l4;
+	int ok = 0;
+
+	memcpy(s.src_mac, me->mac, 6);
+	memcpy(s.dst_mac, cluster_next_hop_mac(c, ep), 6);
+	if (me->has_v4 && ep->has_v4) {
+		s.saddr = me->addr4;
+		s.daddr = ep->addr4;
+		ok = 1;
+	} else if (me->has_v6 && ep->has_v6) {
+		s.saddr = me->addr6;
+		s.daddr = ep->addr6;
+		ok = 1;
+	}
+	jsonw_obj_open(w, NULL);
+	jsonw_str(w, "target", target);
+	jsonw_str(w, "name", ep->name);
+	jsonw_u64(w, "id", ep->id);
+	if (!ok || tmpl_build(&t, &s)) {
+		jsonw_str(w, "kind", "none");
+		jsonw_str(w, "error",
+			  "no address family shared with this node");
+		jsonw_obj_close(w);
+		return;
+	}
+	jsonw_str(w, "kind", admin_tmpl_kind(t.kind));
+	jsonw_u64(w, "family", t.family);
+	memset(&a, 0, sizeof(a));
+	if (t.family == 4) {
+		flow_addr_set_v4(&a, 0);
+		memcpy(&a.w[3], t.hdr + ip + 12, 4);
+		admin_addr_str(&a, buf, sizeof(buf));
+		jsonw_str(w, "src", buf);
+		memcpy(&a.w[3], t.hdr + ip + 16, 4);
+		admin_addr_str(&a, buf, sizeof(buf));
+		jsonw_str(w, "dst", buf);
+		l4 = ip + 20;
+	} else {
+		memcpy(a.b, t.hdr + ip + 8, 16);
+		admin_addr_str(&a, buf, sizeof(buf));
+		jsonw_str(w, "src", buf);
+		memcpy(a.b, t.hdr + ip + 24, 16);
+		admin_addr_str(&a, buf, sizeof(buf));
+		jsonw_str(w, "dst", buf);
+		l4 = ip + 40;
+	}
+	admin_mac_str(t.hdr + 6, buf, sizeof(buf));
+	jsonw_str(w, "src_mac", buf);
+	admin_mac_str(t.hdr, buf, sizeof(buf));
+	jsonw_str(w, "dst_mac", buf);
+	if (t.kind == STEER_TMPL_GUE0 || t.kind == STEER_TMPL_GUE1)
+		jsonw_u64(w, "dport",
+			  (uint32_t)t.hdr[l4 + 2] << 8 | t.hdr[l4 + 3]);
+	jsonw_u64(w, "len", t.len);
+	jsonw_obj_close(w);
+}
+
+static int cmd_templates(struct steerd *d, int argc, char **argv,
+			 struct jsonw *w, char *err, size_t errlen)
+{
+	const struct cluster *c = &d->world->cluster;
+	uint32_t i;
+
+	jsonw_arr_open(w, "templates");
+	for (i = 0; i < c->n_nodes; i++)
+		if (i != c->self)
+			admin_tmpl_write(w, c, "node", &c->nodes[i].ep,
+					 STEER_TMPL_GUE0, c->gue_port);
+	for (i = 0; i < c->n_backends; i++)
+		admin_tmpl_write(w, c, "backend", &c->backends[i].ep,
+				 c->backends[i].encap, c->backends[i].port);
+	jsonw_arr_close(w);
+	return 0;
+}
+
+static int cmd_counters(struct steerd *d, int argc, char **argv,
+			struct jsonw *w, char *err, size_t errlen)
+{
+	const struct fp_counters *fc = fastpath_counters(d->world->fp);
+	struct fsc *f = fastpath_fsc(d->world->fp);
+	const struct admin_stats *as = admin_stats(d->admin);
+	struct fsc_stats fs;
+	int i;
+
+	jsonw_obj_open(w, "fastpath");
+	jsonw_u64(w, "rx_packets", fc->rx_packets);
+	jsonw_u64(w, "rx_bytes", fc->rx_bytes);
+	jsonw_u64(w, "notip", fc->notip);
+	jsonw_u64(w, "decap", fc->decap);
+	jsonw_u64(w, "new_flows", fc->new_flows);
+	jsonw_obj_close(w);
+	jsonw_obj_open(w, "action");
+	for (i = STEER_ACT_NONE + 1; i < STEER_ACT__MAX; i++)
+		jsonw_u64(w, fastpath_action_name((uint8_t)i), fc->action[i]);
+	jsonw_obj_close(w);
+	jsonw_obj_open(w, "parse_err");
+	for (i = 1; i < PERR__MAX; i++)
+		jsonw_u64(w, fastpath_parse_err_name(i), fc->parse_err[i]);
+	jsonw_obj_close(w);
+	jsonw_obj_open(w, "drop");
+	for (i = FP_DROP_NONE + 1; i < FP_DROP__MAX; i++)
+		jsonw_u64(w, fastpath_drop_name((enum fp_drop)i), fc->drop[i]);
+	jsonw_obj_close(w);
+	fsc_get_stats(f, &fs);
+	jsonw_obj_open(w, "fsc");
+	jsonw_u64(w, "capacity", fsc_capacity(f));
+	jsonw_u64(w, "count", fsc_count(f));
+	jsonw_u64(w, "memory", fsc_memory(f));
+	jsonw_u64(w, "hits", fs.hits);
+	jsonw_u64(w, "misses", fs.misses);
+	jsonw_u64(w, "inserts", fs.inserts);
+	jsonw_u64(w, "updates", fs.updates);
+	jsonw_u64(w, "evictions", fs.evictions);
+	jsonw_u64(w, "expired", fs.expired);
+	jsonw_u64(w, "deletes", fs.deletes);
+	jsonw_obj_close(w);
+	jsonw_obj_open(w, "daemon");
+	jsonw_u64(w, "generation", d->st.generation);
+	jsonw_u64(w, "reloads_failed", d->st.reloads_failed);
+	jsonw_u64(w, "flows_carried", d->st.flows_carried);
+	jsonw_u64(w, "swept", d->st.expired);
+	jsonw_obj_close(w);
+	if (as) {
+		jsonw_obj_open(w, "admin");
+		jsonw_u64(w, "requests", as->requests);
+		jsonw_u64(w, "errors", as->errors);
+		jsonw_u64(w, "accepted", as->accepted);
+		jsonw_u64(w, "rejected", as->rejected);
+		jsonw_u64(w, "too_long", as->too_long);
+		jsonw_u64(w, "clients", as->clients);
+		jsonw_obj_close(w);
+	}
+	return 0;
+}
+
+/* A node id, or a node name, that the cluster declares. */
+static int admin_parse_owner(const struct cluster *c, const char *s,
+			     uint16_t *out)
+{
+	const struct cluster_node *n;
+	uint32_t v;
+
+	if (!admin_parse_u32(s, 0, CLUSTER_ID_MAX, &v))
+		n = cluster_node_by_id(c, (uint16_t)v);
+	else
+		n = cluster_node_by_name(c, s);
+	if (!n)
+		return -ENOENT;
+	*out = n->ep.id;
+	return 0;
+}
+
+static int cmd_flow_set(struct steerd *d, int argc, char **argv,
+			struct jsonw *w, char *err, size_t errlen)
+{
+	struct fastpath *fp = d->world->fp;
+	struct flow_key k;
+	uint16_t owner;
+	uint32_t epoch;
+	int ret;
+
+	ret = admin_parse_key("flow-set", argv, &k, err, errlen);
+	if (ret)
+		return ret;
+	if (admin_parse_owner(&d->world->cluster, argv[5], &owner)) {
+		return admin_err(err, errlen,
+				 "flow-set: owner expects a node id or name of "
+				 "the cluster");
+	}
+	if (admin_parse_u32(argv[6], 0, UINT32_MAX, &epoch)) {
+		return admin_err(err, errlen,
+				 "flow-set: epoch expects an integer in 0..%u",
+				 UINT32_MAX);
+	}
+	ret = fastpath_flow_set(fp, &k, owner, epoch, steerd_now_ms());
+	if (ret)
+		return admin_err(err, errlen, "flow-set: %s", strerror(-ret));
+	jsonw_obj_open(w, "flow");
+	admin_key_write(w, &k);
+	jsonw_obj_close(w);
+	jsonw_u64(w, "owner", owner);
+	jsonw_u64(w, "epoch", epoch);
+	return 0;
+}
+
+static int cmd_flow_del(struct steerd *d, int argc, char **argv,
+			struct jsonw *w, char *err, size_t errlen)
+{
+	struct flow_key k;
+	int ret;
+
+	ret = admin_parse_key("flow-del", argv, &k, err, errlen);
+	if (ret)
+		return ret;
+	ret = fastpath_flow_del(d->world->fp, &k);
+	if (ret == -ENOENT) {
+		return admin_err(err, errlen, "flow-del: flow not cached");
+	}
+	jsonw_obj_open(w, "flow");
+	admin_key_write(w, &k);
+	jsonw_obj_close(w);
+	return 0;
+}
+
+static const struct admin_cmd admin_cmds[] = {
+	{"version", cmd_version, 0, 0, "version",
+	 "daemon version, cluster, this node, config generation"},
+	{"help", cmd_help, 0, 0, "help", "the commands"},
+	{"nodes", cmd_nodes, 0, 0, "nodes",
+	 "the cluster's nodes and their gossip state"},
+	{"flows", cmd_flows, 0, 2, "flows [limit N]",
+	 "flows in the flow-state cache (default limit 100)"},
+	{"templates", cmd_templates, 0, 0, "templates",
+	 "encapsulation templates to every node and backend"},
+	{"counters", cmd_counters, 0, 0, "counters",
+	 "fast-path, flow-state cache, daemon and admin counters"},
+	{"flow-set", cmd_flow_set, 7, 7,
+	 "flow-set PROTO SRC SPORT DST DPORT OWNER EPOCH",
+	 "record that node OWNER owns a flow since EPOCH"},
+	{"flow-del", cmd_flow_del, 5, 5, "flow-del PROTO SRC SPORT DST DPORT",
+	 "forget a flow"},
+	{NULL, NULL, 0, 0, NULL, NULL},
+};
+
+/* Split line into blank-separated words; -E2BIG past max, -EINVAL for a
+ * byte that is not printable ASCII. */
+static int admin_split(char *line, char **argv, int max, int *argc)
+{
+	char *p = line;
+	int n = 0;
+
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\t')
+			return -EINVAL;
+		else if ((unsigned char)*p >= 0x7f)
+			return -EINVAL;
+	for (p = line; *p;) {
+		while (*p == ' ' || *p == '\t')
+			*p++ = '\0';
+		if (!*p)
+			break;
+		if (n == max)
+			return -E2BIG;
+		argv[n++] = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+	}
+	*argc = n;
+	return 0;
+}
+
+static void admin_answer_error(struct jsonw *w, const char *msg)
+{
+	jsonw_reset(w);
+	jsonw_obj_open(w, NULL);
+	jsonw_bool(w, "ok", false);
+	jsonw_str(w, "error", msg);
+	jsonw_obj_close(w);
+}
+
+static int admin_dispatch(struct steerd *d, char *line, struct jsonw *w,
+			  char *err, size_t errlen)
+{
+	char *argv[ADMIN_MAX_WORDS];
+	const struct admin_cmd *c;
+	int argc = 0, ret;
+
+	ret = admin_split(line, argv, ADMIN_MAX_WORDS, &argc);
+	if (ret == -EINVAL)
+		return admin_err(err, errlen,
+				 "request holds a byte that is not printable "
+				 "ASCII");
+	if (ret)
+		return admin_err(err, errlen, "more than %d words",
+				 ADMIN_MAX_WORDS);
+	if (!argc)
+		return admin_err(err, errlen, "empty request");
+	for (c = admin_cmds; c->name; c++)
+		if (!strcmp(c->name, argv[0]))
+			break;
+	if (!c->name)
+		return admin_err(err, errlen,
+				 "unknown command '%.40s' (try 'help')",
+				 argv[0]);
+	if (argc - 1 < c->min_args || argc - 1 > c->max_args)
+		return admin_err(err, errlen, "usage: %s", c->usage);
+	jsonw_reset(w);
+	jsonw_obj_open(w, NULL);
+	jsonw_bool(w, "ok", true);
+	jsonw_obj_open(w, "result");
+	ret = c->fn(d, argc - 1, argv + 1, w, err, errlen);
+	if (ret)
+		return ret;
+	jsonw_obj_close(w);
+	jsonw_obj_close(w);
+	return 0;
+}
+
+int admin_handle(struct steerd *d, char *line, struct jsonw *w)
+{
+	char err[ADMIN_ERR_MAX] = "";
+	int ret;
+
+	ret = admin_dispatch(d, line, w, err, sizeof(err));
+	if (!ret && jsonw_finish(w)) {
+		ret = -EINVAL;
+		snprintf(err, sizeof(err), "out of memory");
+	}
+	if (ret) {
+		admin_answer_error(w, err[0] ? err : "bad request");
+		if (jsonw_finish(w))
+			return -ENOMEM;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* --- The socket ----------------------------------------------------- */
+
+static void admin_client_close(struct admin_client *cl)
+{
+	struct admin *a = cl->a;
+	struct admin_client **pp;
+
+	for (pp = &a->clients; *pp; pp = &(*pp)->next) {
+		if (*pp == cl) {
+			*pp = cl->next;
+			break;
+		}
+	}
+	evloop_fd_del(a->el, cl->fd);
+	close(cl->fd);
+	free(cl->out);
+	free(cl);
+	a->st.clients--;
+}
+
+static int admin_out_append(struct admin_client *cl, const char *s, size_t n)
+{
+	size_t need = cl->out_len + n;
+	char *p;
+
+	if (need > ADMIN_OUT_MAX)
+		return -ENOBUFS;
+	if (need > cl->out_cap) {
+		size_t cap = cl->out_cap ? cl->out_cap : 4096;
+
+		while (cap < need)
+			cap *= 2;
+		p = realloc(cl->out, cap);
+		if (!p)
+			return -ENOMEM;
+		cl->out = p;
+		cl->out_cap = cap;
+	}
+	memcpy(cl->out + cl->out_len, s, n);
+	cl->out_len += n;
+	return 0;
+}
+
+static int admin_answer(struct admin_client *cl, char *line)
+{
+	static const char oom[] = "{\"ok\":false,\"error\":\"out of memory\"}";
+	struct admin *a = cl->a;
+	int ret;
+
+	a->st.requests++;
+	ret = admin_handle(a->d, line, &a->w);
+	if (ret)
+		a->st.errors++;
+	if (ret == -ENOMEM)
+		ret = admin_out_append(cl, oom, sizeof(oom) - 1);
+	else
+		ret = admin_out_append(cl, a->w.buf, a->w.len);
+	if (!ret)
+		ret = admin_out_append(cl, "\n", 1);
+	return ret;
+}
+
+static void admin_too_long(struct admin_client *cl)
+{
+	static const char msg[] = "{\"ok\":false,\"error\":\"request too "
+				  "long\"}\n";
+	struct admin *a = cl->a;
+
+	a->st.requests++;
+	a->st.errors++;
+	a->st.too_long++;
+	cl->in_len = 0;
+	cl->closing = true;
+	if (admin_out_append(cl, msg, sizeof(msg) - 1))
+		cl->out_len = cl->out_off; /* nothing more to say */
+}
+
+/* Answer every whole line read; 0 or -errno to drop the client. */
+static int admin_lines(struct admin_client *cl)
+{
+	char *start = cl->in, *nl;
+	size_t left = cl->in_len;
+	int ret;
+
+	while (!cl->closing && (nl = memchr(start, '\n', left))) {
+		*nl = '\0';
+		if (nl > start && nl[-1] == '\r')
+			nl[-1] = '\0';
+		ret = admin_answer(cl, start);
+		if (ret)
+			return ret;
+		left -= (size_t)(nl + 1 - start);
+		start = nl + 1;
+	}
+	memmove(cl->in, start, left);
+	cl->in_len = left;
+	if (cl->closing)
+		return 0;
+	if (cl->in_len == sizeof(cl->in)) {
+		admin_too_long(cl);
+	} else if (cl->eof && cl->in_len) {
+		/* A last request without its newline: answer it too. */
+		cl->in[cl->in_len] = '\0';
+		cl->in_len = 0;
+		return admin_answer(cl, cl->in);
+	}
+	return 0;
+}
+
+/* Send what is queued; 0 when all out, 1 when the socket is full. */
+static int admin_flush(struct admin_client *cl)
+{
+	ssize_t n;
+
+	while (cl->out_off < cl->out_len) {
+		n = send(cl->fd, cl->out + cl->out_off,
+			 cl->out_len - cl->out_off,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 1;
+		if (n <= 0)
+			return -errno; /* gone: EPIPE, ECONNRESET */
+		cl->out_off += (size_t)n;
+	}
+	cl->out_off = cl->out_len = 0;
+	return 0;
+}
+
+static int admin_read(struct admin_client *cl)
+{
+	ssize_t n;
+
+	for (;;) {
+		size_t room = sizeof(cl->in) - cl->in_len;
+
+		if (!room || cl->eof)
+			return 0;
+		n = recv(cl->fd, cl->in + cl->in_len, room, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0)
+			return -errno;
+		if (n == 0) {
+			cl->eof = true;
+			return 0;
+		}
+		cl->in_len += (size_t)n;
+		if (memchr(cl->in + cl->in_len - n, '\n', (size_t)n) ||
+		    cl->in_len == sizeof(cl->in))
+			return 0;
+	}
+}
+
+static void admin_on_client(struct evloop *el, int fd, uint32_t events,
+			    void *arg)
+{
+	struct admin_client *cl = arg;
+	int ret = 0;
+
+	if (events & EVLOOP_READ)
+		ret = admin_read(cl);
+	if (!ret)
+		ret = admin_lines(cl);
+	if (!ret)
+		ret = admin_flush(cl);
+	if (ret < 0 || (ret == 0 && (cl->closing || cl->eof))) {
+		admin_client_close(cl);
+		return;
+	}
+	/* Answers pending: wait for room, read nothing more until then. */
+	evloop_fd_mod(el, fd, ret ? EVLOOP_WRITE : EVLOOP_READ);
+}
+
+static void admin_on_accept(struct evloop *el, int fd, uint32_t events,
+			    void *arg)
+{
+	struct admin *a = arg;
+	struct admin_client *cl;
+	int c;
+
+	for (;;) {
+		c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_warn(MOD, "accept: %s", strerror(errno));
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return;
+		}
+		cl = a->st.clients < ADMIN_MAX_CLIENTS ? calloc(1, sizeof(*cl))
+						       : NULL;
+		if (!cl) {
+			a->st.rejected++;
+			close(c);
+			continue;
+		}
+		cl->a = a;
+		cl->fd = c;
+		if (evloop_fd_add(el, c, EVLOOP_READ, admin_on_client, cl)) {
+			a->st.rejected++;
+			close(c);
+			free(cl);
+			continue;
+		}
+		cl->next = a->clients;
+		a->clients = cl;
+		a->st.clients++;
+		a->st.accepted++;
+	}
+}
+
+/* Is somebody accepting on path? Then it is not ours to replace. */
+static bool admin_path_live(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool live;
+
+	if (fd < 0)
+		return false;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return live;
+}
+
+static int admin_listen(struct admin *a, const char *path, char *err,
+			size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[STEERD_SUN_PATH_MAX], *slash;
+	struct stat st;
+	mode_t old;
+	int ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path) || !path[0]) {
+		snprintf(err, errlen, "%s: path too long for a socket", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST) {
+			ret = -errno;
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+			return ret;
+		}
+	}
+	if (!lstat(path, &st)) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "%s: exists and is not a socket",
+				 path);
+			return -EEXIST;
+		}
+		if (admin_path_live(path)) {
+			snprintf(err, errlen,
+				 "%s: another steerd is listening there", path);
+			return -EADDRINUSE;
+		}
+		unlink(path); /* stale: its daemon is gone */
+	}
+	a->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (a->fd < 0)
+		goto fail;
+	old = umask(0117); /* 0660: the daemon's user and group */
+	ret = bind(a->fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (ret || listen(a->fd, 64) || stat(path, &st))
+		goto fail;
+	a->dev = st.st_dev;
+	a->ino = st.st_ino;
+	snprintf(a->path, sizeof(a->path), "%s", path);
+	return 0;
+fail:
+	ret = -errno;
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	return ret;
+}
+
+struct admin *admin_new(struct evloop *el, struct steerd *d, const char *path,
+			char *err, size_t errlen)
+{
+	struct admin *a = calloc(1, sizeof(*a));
+	int ret;
+
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	a->el = el;
+	a->d = d;
+	a->fd = -1;
+	jsonw_init(&a->w);
+	ret = admin_listen(a, path, err, errlen);
+	if (!ret) {
+		ret = evloop_fd_add(el, a->fd, EVLOOP_READ, admin_on_accept, a);
+		if (ret)
+			snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+	}
+	if (ret) {
+		admin_free(a);
+		errno = -ret;
+		return NULL;
+	}
+	return a;
+}
+
+void admin_free(struct admin *a)
+{
+	struct stat st;
+
+	if (!a)
+		return;
+	while (a->clients)
+		admin_client_close(a->clients);
+	if (a->fd >= 0) {
+		evloop_fd_del(a->el, a->fd);
+		close(a->fd);
+		/* Someone may have replaced it meanwhile: leave theirs. */
+		if (a->path[0] && !stat(a->path, &st) && st.st_dev == a->dev &&
+		    st.st_ino == a->ino)
+			unlink(a->path);
+	}
+	jsonw_free(&a->w);
+	free(a);
+}
+
+const struct admin_stats *admin_stats(const struct admin *a)
+{
+	return a ? &a->st : NULL;
+}

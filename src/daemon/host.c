@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "daemon/host.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "daemon/host_load.h"
+#include "daemon/steerd.h"
+#include "util/log.h"
+#include "xdp/sockops.h"
+#include "xdp/xdp_maps.h"
+
+#define MOD "host"
+
+struct host {
+	struct evloop *el;
+	const struct steerd_world *w;
+	struct steerd_gossip *g; /* NULL until attached */
+	struct xdp_prog *xdp;
+	struct sockops *so;
+	struct ring_buffer *rb;
+	int rb_fd;
+	int ifindex; /* 0: not attached ('xdp off') */
+	int64_t timer;
+	struct host_tmpls tmpls;
+	struct host_load load;
+	uint64_t *dead_since; /* by node index: ms, 0 while alive */
+	struct host_stats st;
+};
+
+const struct host_stats *host_stats(const struct host *h)
+{
+	return &h->st;
+}
+
+const struct host_tmpls *host_tmpls(const struct host *h)
+{
+	return &h->tmpls;
+}
+
+struct xdp_prog *host_xdp(struct host *h)
+{
+	return h->xdp;
+}
+
+struct sockops *host_sockops(struct host *h)
+{
+	return h->so;
+}
+
+static uint16_t host_self_id(const struct host *h)
+{
+	return cluster_self(&h->w->cluster)->ep.id;
+}
+
+/* Is k a session of one of the node's own services? */
+static int host_is_service(const struct host *h, const struct flow_key *k)
+{
+	const struct cluster *c = &h->w->cluster;
+	uint32_t i, any = 0;
+
+	for (i = 0; i < c->n_services; i++) {
+		const struct cluster_service *s = &c->services[i];
+
+		if (s->n_backends)
+			continue;
+		any = 1;
+		if (s->proto == k->proto &&
+		    !memcmp(&s->vip, &k->dst, sizeof(s->vip)) &&
+		    (!s->port || s->port == k->dport))
+			return 1;
+	}
+	return !any && k->proto == STEER_IPPROTO_TCP;
+}
+
+/* max(wall-clock seconds, the epoch gossip knows for k + 1). */
+static uint32_t host_epoch(const struct host *h, const struct flow_key *k)
+{
+	struct gossip_session_info si;
+	uint32_t now = (uint32_t)time(NULL);
+
+	if (h->g && !gossip_session_lookup(steerd_gossip_node(h->g), k, &si) &&
+	    si.epoch >= now)
+		return si.epoch + 1;
+	return now;
+}
+
+static void host_announce(struct host *h, const struct flow_key *k)
+{
+	if (!h->g)
+		return;
+	if (!gossip_session_announce(steerd_gossip_node(h->g), k,
+				     host_self_id(h), host_epoch(h, k)))
+		h->st.announced++;
+	steerd_gossip_kick(h->g);
+}
+
+static void host_close(struct host *h, const struct flow_key *k)
+{
+	struct gossip_session_info si;
+	struct gossip *gn;
+
+	if (!h->g)
+		return;
+	gn = steerd_gossip_node(h->g);
+	/* Close what we announced: at its epoch a close wins. A session
+	 * that moved on (another owner, a later epoch) is left alone. */
+	if (gossip_session_lookup(gn, k, &si) || si.owner != host_self_id(h))
+		return;
+	if (!gossip_session_close(gn, k, si.owner, si.epoch))
+		h->st.closed++;
+	steerd_gossip_kick(h->g);
+}
+
+static int host_on_event(void *ctx, void *data, size_t len)
+{
+	const struct steer_sess_ev *ev = data;
+	struct host *h = ctx;
+
+	if (len < sizeof(*ev)) {
+		h->st.ev_bad++;
+		return 0;
+	}
+	switch (ev->type) {
+	case STEER_SESS_EV_TCP_UP:
+		h->st.ev_tcp_up++;
+		break;
+	case STEER_SESS_EV_TCP_DOWN:
+		h->st.ev_tcp_down++;
+		break;
+	case STEER_SESS_EV_UDP_NEW:
+		h->st.ev_udp_new++;
+		break;
+	default:
+		h->st.ev_bad++;
+		return 0;
+	}
+	if (!host_is_service(h, &ev->key)) {
+		h->st.ev_ignored++;
+		return 0;
+	}
+	if (ev->type == STEER_SESS_EV_UDP_NEW)
+		h->load.udp_sessions++;
+	if (ev->type == STEER_SESS_EV_TCP_DOWN)
+		host_close(h, &ev->key);
+	else
+		host_announce(h, &ev->key);
+	return 0;
+}
+
+static void host_on_ring(struct evloop *el, int fd, uint32_t events, void *arg)
+{
+	struct host *h = arg;
+
+	ring_buffer__consume(h->rb);
+}
+
+/* A session gossip learnt: steer it to its owner, or stop steering it. */
+static void host_on_session(void *ctx, const struct gossip_session_info *s)
+{
+	struct host *h = ctx;
+	int err;
+
+	if (s->state == GOSSIP_SESSION_ESTABLISHED &&
+	    s->owner != host_self_id(h)) {
+		err = xdp_maps_flow_set(h->xdp, &s->key, s->owner, s->epoch);
+		if (err)
+			h->st.flow_errors++;
+		else
+			h->st.flows_set++;
+		return;
+	}
+	if (!xdp_maps_flow_del(h->xdp, &s->key))
+		h->st.flows_del++;
+}
+
+static void host_on_member(void *ctx, const struct gossip_member_info *m,
+			   enum gossip_state old)
+{
+	struct host *h = ctx;
+	const struct cluster *c = &h->w->cluster;
+	const struct cluster_node *n = cluster_node_by_id(c, m->id);
+	uint32_t i;
+
+	if (!n)
+		return;
+	i = (uint32_t)(n - c->nodes);
+	if (m->state == GOSSIP_DEAD || m->state == GOSSIP_LEFT) {
+		if (!h->dead_since[i])
+			h->dead_since[i] = evloop_now_ms();
+	} else {
+		h->dead_since[i] = 0;
+	}
+}
+
+void host_gossip_events(struct host *h, struct gossip_events *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->ctx = h;
+	ev->session = host_on_session;
+	ev->member = host_on_member;
+}
+
+struct host_walk {
+	struct host *h;
+	uint64_t now_ns;
+	uint64_t idle_ns;
+	uint16_t owner;
+	uint64_t n;
+};
+
+static int host_reannounce_tcp(struct host *h)
+{
+	int fd = sockops_map_fd(h->so, "steer_socks");
+	struct flow_key k, next;
+	int have = !bpf_map_get_next_key(fd, NULL, &k), n = 0;
+
+	while (have) {
+		have = !bpf_map_get_next_key(fd, &k, &next);
+		if (host_is_service(h, &k)) {
+			host_announce(h, &k);
+			n++;
+		}
+		k = next;
+	}
+	return n;
+}
+
+static int host_reannounce_udp(const struct flow_key *k,
+			       const struct steer_udp_seen *v, void *arg)
+{
+	struct host_walk *w = arg;
+
+	host_announce(w->h, k);
+	w->n++;
+	return 0;
+}
+
+void host_gossip_attach(struct host *h, struct steerd_gossip *g)
+{
+	struct host_walk w = {.h = h};
+	int n;
+
+	h->g = g;
+	n = host_reannounce_tcp(h);
+	xdp_maps_udp_foreach(h->xdp, host_reannounce_udp, &w);
+	h->st.reannounced += (uint64_t)n + w.n;
+	if (n + w.n)
+		log_info(MOD,
+			 "announced %d TCP and %llu UDP sessions this "
+			 "node held before it started",
+			 n, (unsigned long long)w.n);
+}
+
+static uint64_t host_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* bpf_ktime_get_ns()'s clock */
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int host_udp_idle(const struct flow_key *k,
+			 const struct steer_udp_seen *v, void *arg)
+{
+	struct host_walk *w = arg;
+
+	if (v->last_ns + w->idle_ns > w->now_ns)
+		return 0;
+	xdp_maps_udp_del(w->h->xdp, k);
+	host_close(w->h, k);
+	if (w->h->load.udp_sessions)
+		w->h->load.udp_sessions--;
+	w->n++;
+	return 0;
+}
+
+static int host_flow_of_dead(const struct flow_key *k,
+			     const struct steer_rule *r, void *arg)
+{
+	struct host_walk *w = arg;
+
+	if (r->owner == w->owner && !xdp_maps_flow_del(w->h->xdp, k))
+		w->n++;
+	return 0;
+}
+
+/* Flows of owners dead for longer than the grace: stop steering them. */
+static void host_grace(struct host *h, uint64_t now)
+{
+	const struct cluster *c = &h->w->cluster;
+	uint32_t i;
+
+	for (i = 0; i < c->n_nodes; i++) {
+		struct host_walk w = {.h = h, .owner = c->nodes[i].ep.id};
+
+		if (!h->dead_since[i] ||
+		    now - h->dead_since[i] < HOST_DEAD_GRACE_MS)
+			continue;
+		xdp_maps_flow_foreach(h->xdp, host_flow_of_dead, &w);
+		h->st.grace_dropped += w.n;
+		if (w.n)
+			log_info(MOD,
+				 "node %u dead for %u s: %llu flows no "
+				 "longer steered to it",
+				 w.owner, HOST_DEAD_GRACE_MS / 1000,
+				 (unsigned long long)w.n);
+		h->dead_since[i] = now; /* look again one grace later */
+	}
+}
+
+static void host_on_tick(struct evloop *el, int64_t id, void *arg)
+{
+	struct host *h = arg;
+	struct host_walk w = {
+		.h = h,
+		.now_ns = host_now_ns(),
+		.idle_ns = (uint64_t)h->w->cluster.fsc.udp_timeout_ms * 1000000,
+	};
+
+	host_tmpls_refresh(&h->tmpls, &h->w->cluster, h->xdp);
+	xdp_maps_udp_foreach(h->xdp, host_udp_idle, &w);
+	host_grace(h, evloop_now_ms());
+	if (h->g) {
+		host_load_report(&h->load, h->xdp, h->so,
+				 steerd_gossip_node(h->g));
+		steerd_gossip_kick(h->g);
+	}
+}
+
+static void host_on_netlink(struct evloop *el, int fd, uint32_t events,
+			    void *arg)
+{
+	struct host *h = arg;
+
+	host_tmpls_refresh(&h->tmpls, &h->w->cluster, h->xdp);
+}
+
+/* The program's configuration and services, from the world. */
+static int host_program(struct host *h)
+{
+	const struct cluster *c = &h->w->cluster;
+	const struct cluster_endpoint *me = &cluster_self(c)->ep;
+	struct steer_xdp_cfg cfg;
+	uint32_t i;
+	int err;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (me->has_v4)
+		cfg.self_addr = me->addr4;
+	if (me->has_v6)
+		cfg.self_addr6 = me->addr6;
+	cfg.secret = h->w->secret;
+	cfg.mtu = c->mtu;
+	cfg.self_id = me->id;
+	cfg.gue_port = c->gue_port;
+	cfg.max_encap = STEER_MAX_ENCAP;
+	err = xdp_maps_cfg_set(h->xdp, &cfg);
+	if (!err)
+		err = xdp_maps_svc_clear(h->xdp);
+	for (i = 0; !err && i < c->n_services; i++) {
+		const struct cluster_service *s = &c->services[i];
+
+		if (!s->n_backends && s->proto == STEER_IPPROTO_UDP)
+			err = xdp_maps_svc_add(h->xdp, &s->vip, s->port,
+					       s->proto);
+	}
+	return err;
+}
+
+int host_world_set(struct host *h, const struct steerd_world *w)
+{
+	uint64_t *dead = calloc(w->cluster.n_nodes + 1, sizeof(*dead));
+	int err;
+
+	if (!dead)
+		return -ENOMEM;
+	free(h->dead_since);
+	h->dead_since = dead;
+	h->w = w;
+	err = host_program(h);
+	if (err)
+		return err;
+	err = host_tmpls_nodes(&h->tmpls, &w->cluster);
+	if (err)
+		return err;
+	host_tmpls_refresh(&h->tmpls, &w->cluster, h->xdp);
+	return 0;
+}
+
+/* The cgroup given, or the first cgroup v2 mount. */
+static int host_cgroup(const struct steerd_conf *conf, char *out, size_t len)
+{
+	char dev[256], dir[PATH_MAX], type[64];
+	FILE *f;
+	int found = 0;
+
+	if (conf->cgroup[0]) {
+		snprintf(out, len, "%s", conf->cgroup);
+		return 0;
+	}
+	f = fopen("/proc/self/mounts", "re");
+	if (!f)
+		return -errno;
+	while (!found &&
+	       fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3)
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(out, len, "%s", dir);
+			found = 1;
+		}
+	fclose(f);
+	return found ? 0 : -ENOENT;
+}
+
+static int host_pin_dir(const struct steerd_conf *conf, const char *sub,
+			char *out, size_t len)
+{
+	const char *base = conf->pin_dir;
+	char def[PATH_MAX];
+
+	if (!base[0]) {
+		snprintf(def, sizeof(def), "%s/%s", XDP_PROG_PIN_ROOT,
+			 conf->interface);
+		base = def;
+	}
+	return snprintf(out, len, "%s/%s", base, sub) < (int)len
+		       ? 0
+		       : -ENAMETOOLONG;
+}
+
+/* The programs, loaded with their pins, and attached. */
+static int host_programs(struct host *h, char *err, size_t errlen)
+{
+	const struct steerd_conf *conf = &h->w->conf;
+	struct xdp_prog_opts xo = {0};
+	char xdir[PATH_MAX], sdir[PATH_MAX], cg[PATH_MAX];
+	int ret;
+
+	ret = host_pin_dir(conf, "xdp", xdir, sizeof(xdir));
+	if (!ret)
+		ret = host_pin_dir(conf, "sockops", sdir, sizeof(sdir));
+	if (!ret)
+		ret = host_cgroup(conf, cg, sizeof(cg));
+	if (ret) {
+		snprintf(err, errlen, "%s: no usable bpf-pin-dir or cgroup: %s",
+			 conf->path, strerror(-ret));
+		return ret;
+	}
+	xo.pin_dir = xdir;
+	h->xdp = xdp_prog_open(&xo);
+	if (!h->xdp) {
+		snprintf(err, errlen, "XDP program: %s", strerror(errno));
+		return -errno;
+	}
+	h->so = sockops_open(sdir);
+	if (!h->so) {
+		snprintf(err, errlen, "sock_ops program: %s", strerror(errno));
+		return -errno;
+	}
+	ret = host_program(h);
+	if (!ret)
+		ret = sockops_attach(h->so, cg);
+	if (ret) {
+		snprintf(err, errlen, "sock_ops on %s: %s", cg, strerror(-ret));
+		return ret;
+	}
+	if (conf->xdp_off) {
+		log_warn(MOD, "xdp off: %s steers nothing", conf->interface);
+		return 0;
+	}
+	ret = xdp_prog_attach(h->xdp, h->ifindex);
+	if (ret)
+		snprintf(err, errlen, "XDP on %s: %s", conf->interface,
+			 strerror(-ret));
+	return ret;
+}
+
+static int host_rings(struct host *h, char *err, size_t errlen)
+{
+	int xfd = xdp_prog_map_fd(h->xdp, "steer_events");
+	int sfd = sockops_map_fd(h->so, "steer_sock_ev");
+	int ret;
+
+	h->rb = ring_buffer__new(xfd, host_on_event, h, NULL);
+	if (!h->rb) {
+		snprintf(err, errlen, "event ring: %s", strerror(errno));
+		return -errno;
+	}
+	ret = ring_buffer__add(h->rb, sfd, host_on_event, h);
+	if (!ret)
+		ret = evloop_fd_add(h->el, ring_buffer__epoll_fd(h->rb),
+				    EVLOOP_READ, host_on_ring, h);
+	if (ret)
+		snprintf(err, errlen, "event ring: %s", strerror(-ret));
+	return ret;
+}
+
+struct host *host_start(struct evloop *el, const struct steerd_world *w,
+			char *err, size_t errlen)
+{
+	struct host *h = calloc(1, sizeof(*h));
+	int ret;
+
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	h->el = el;
+	h->w = w;
+	h->tmpls.nl_fd = h->tmpls.mon_fd = -1;
+	if (!w->conf.interface[0]) {
+		snprintf(err, errlen, "%s: mode host needs 'interface'",
+			 w->conf.path);
+		ret = -EINVAL;
+		goto fail;
+	}
+	h->ifindex = (int)if_nametoindex(w->conf.interface);
+	if (!h->ifindex) {
+		snprintf(err, errlen, "%s: no interface '%s'", w->conf.path,
+			 w->conf.interface);
+		ret = -ENODEV;
+		goto fail;
+	}
+	ret = host_tmpls_init(&h->tmpls, h->ifindex);
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", w->conf.interface,
+			 strerror(-ret));
+		goto fail;
+	}
+	ret = host_programs(h, err, errlen);
+	if (!ret)
+		ret = host_world_set(h, w);
+	if (!ret)
+		ret = host_rings(h, err, errlen);
+	if (!ret && h->tmpls.mon_fd >= 0)
+		ret = evloop_fd_add(el, h->tmpls.mon_fd, EVLOOP_READ,
+				    host_on_netlink, h);
+	if (!ret) {
+		h->timer = evloop_timer_add(el, HOST_TICK_MS, HOST_TICK_MS,
+					    host_on_tick, h);
+		if (h->timer < 0)
+			ret = (int)h->timer;
+	}
+	if (ret) {
+		if (!err[0])
+			snprintf(err, errlen, "host mode: %s", strerror(-ret));
+		goto fail;
+	}
+	return h;
+fail:
+	host_stop(h);
+	errno = -ret;
+	return NULL;
+}
+
+void host_stop(struct host *h)
+{
+	if (!h)
+		return;
+	if (h->timer > 0)
+		evloop_timer_del(h->el, h->timer);
+	if (h->tmpls.mon_fd >= 0)
+		evloop_fd_del(h->el, h->tmpls.mon_fd);
+	if (h->rb) {
+		evloop_fd_del(h->el, ring_buffer__epoll_fd(h->rb));
+		ring_buffer__free(h->rb);
+	}
+	sockops_close(h->so);
+	xdp_prog_close(h->xdp);
+	host_tmpls_free(&h->tmpls);
+	free(h->dead_since);
+	free(h);
+}

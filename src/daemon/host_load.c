@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "daemon/host_load.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/evloop.h"
+#include "xdp/xdp_maps.h"
+
+/* Busy permille since the last call; 0 on the first or on failure. */
+static uint16_t host_load_cpu(struct host_load *l)
+{
+	uint64_t v[8] = {0}, total = 0, idle, dt, di;
+	FILE *f = fopen("/proc/stat", "re");
+	uint16_t pm = 0;
+	int n, i;
+
+	if (!f)
+		return 0;
+	n = fscanf(f,
+		   "cpu %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
+		   " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64,
+		   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+	fclose(f);
+	if (n < 4)
+		return 0;
+	for (i = 0; i < 8; i++)
+		total += v[i];
+	idle = v[3] + v[4]; /* idle + iowait */
+	dt = total - l->cpu_total;
+	di = idle - l->cpu_idle;
+	if (l->cpu_total && dt && di <= dt)
+		pm = (uint16_t)((dt - di) * 1000 / dt);
+	l->cpu_total = total;
+	l->cpu_idle = idle;
+	return pm;
+}
+
+static uint16_t host_load_mem(void)
+{
+	uint64_t total = 0, avail = 0, v;
+	char key[64];
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return 0;
+	while (fscanf(f, "%63s %" SCNu64 " kB", key, &v) == 2) {
+		if (!strcmp(key, "MemTotal:"))
+			total = v;
+		else if (!strcmp(key, "MemAvailable:"))
+			avail = v;
+	}
+	fclose(f);
+	return total && avail <= total
+		       ? (uint16_t)((total - avail) * 1000 / total)
+		       : 0;
+}
+
+void host_load_report(struct host_load *l, struct xdp_prog *x,
+		      struct sockops *so, struct gossip *g)
+{
+	struct steer_xdp_stats xs;
+	struct steer_sock_stats ss;
+	uint64_t now = evloop_now_ms(), bps = 0;
+	uint32_t sessions = l->udp_sessions;
+
+	if (!xdp_maps_stats_read(x, &xs)) {
+		if (l->at_ms && now > l->at_ms && xs.rx_bytes >= l->rx_bytes)
+			bps = (xs.rx_bytes - l->rx_bytes) * 8 * 1000 /
+			      (now - l->at_ms);
+		l->rx_bytes = xs.rx_bytes;
+	}
+	if (!sockops_stats_read(so, &ss) && ss.up >= ss.down)
+		sessions += (uint32_t)(ss.up - ss.down);
+	l->cpu_permille = host_load_cpu(l);
+	l->mem_permille = host_load_mem();
+	l->bandwidth_bps = bps;
+	l->sessions = sessions;
+	l->at_ms = now;
+	gossip_load_report(g, l->cpu_permille, l->mem_permille, bps, sessions);
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Host mode's templates: one GUE variant 0 template per other node, from
+ * this node's interface to that node's address, through the next hop the
+ * kernel uses (nexthop.h): the node's own MAC on the same link, the
+ * gateway's otherwise. Kept in the XDP program's steer_tmpls by node id
+ * and built again when a route or a neighbour changes, or periodically.
+ *
+ * A node the kernel cannot resolve yet (no neighbour entry: nothing sent
+ * to it so far) gets the MAC the cluster description gives, if any, until
+ * the kernel knows better; without either, it has no template and the
+ * fast path drops what it would steer there (no-template).
+ */
+#ifndef STEER_HOST_TMPL_H
+#define STEER_HOST_TMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <steer/tmpl.h>
+
+#include "fastpath/cluster.h"
+#include "xdp/xdp_prog.h"
+
+/* Where a node's template comes from. */
+enum host_tmpl_src {
+	HOST_TMPL_NONE = 0, /* none: unreachable or unresolved */
+	HOST_TMPL_KERNEL,   /* FIB + neighbour table */
+	HOST_TMPL_CONFIG,   /* the cluster description's MAC */
+};
+
+struct host_tmpl_node {
+	uint16_t id;
+	enum host_tmpl_src src;
+	bool via_gateway;
+	struct steer_tmpl tmpl; /* what steer_tmpls holds for id */
+	int last_err;		/* of the last resolution, 0 or -errno */
+};
+
+struct host_tmpls {
+	struct host_tmpl_node *nodes; /* the cluster's other nodes */
+	uint32_t n;
+	int nl_fd;  /* rtnetlink queries */
+	int mon_fd; /* route and neighbour changes; -1: none */
+	int ifindex;
+	uint8_t if_mac[6];
+	uint64_t builds; /* templates written */
+};
+
+/*
+ * Open the netlink sockets for interface ifindex (its MAC is read here).
+ * Returns 0 or -errno (-ENODEV, the errno of the sockets).
+ */
+int host_tmpls_init(struct host_tmpls *t, int ifindex);
+
+/* The nodes of c but this one; what is known of a kept one stays. */
+int host_tmpls_nodes(struct host_tmpls *t, const struct cluster *c);
+void host_tmpls_free(struct host_tmpls *t);
+
+/*
+ * Resolve every node again and write the templates that changed into
+ * x's steer_tmpls. Returns how many changed (0 when all are as before).
+ */
+int host_tmpls_refresh(struct host_tmpls *t, const struct cluster *c,
+		       struct xdp_prog *x);
+
+const char *host_tmpl_src_name(enum host_tmpl_src s);
+
+#endif /* STEER_HOST_TMPL_H */

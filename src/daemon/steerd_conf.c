@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "daemon/steerd_conf.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/conf.h"
+#include "xdp/xdp_prog.h"
+
+static const char *const level_names[] = {"error", "warn", "info", "debug",
+					  NULL};
+static const char *const mode_names[] = {"cell", "host", NULL};
+
+enum {
+	SEEN_CLUSTER,
+	SEEN_ADMIN,
+	SEEN_IFACE,
+	SEEN_MODE,
+	SEEN_GOSSIP,
+	SEEN_KEY,
+	SEEN_LEVEL,
+	SEEN_PIN,
+	SEEN_CGROUP,
+	SEEN_XDP,
+	SEEN__MAX
+};
+
+struct steerd_conf_ctx {
+	struct steerd_conf *c;
+	char dir[PATH_MAX]; /* of the steerd file, with a trailing '/' */
+	unsigned int seen[SEEN__MAX]; /* line of each directive, 0: absent */
+};
+
+int steerd_log_level_parse(const char *s, enum log_level *out)
+{
+	int i;
+
+	for (i = 0; level_names[i]; i++) {
+		if (!strcmp(s, level_names[i])) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *steerd_log_level_name(enum log_level l)
+{
+	return (unsigned int)l <= LOG_DEBUG ? level_names[l] : "?";
+}
+
+const char *steerd_mode_name(enum fp_mode m)
+{
+	return m == FP_MODE_HOST ? "host" : "cell";
+}
+
+/* One value, once: the checks every directive here shares. */
+static int steerd_once(struct steerd_conf_ctx *x, struct conf_line *l,
+		       int which)
+{
+	if (x->seen[which])
+		return conf_errorf(l, "'%s' given twice (first at line %u)",
+				   l->argv[0], x->seen[which]);
+	x->seen[which] = l->lineno;
+	return conf_expect_nargs(l, 1);
+}
+
+/*
+ * A path: absolute as it is, relative from the steerd file's directory.
+ * what names the value in messages; max bounds the result with its NUL.
+ */
+static int steerd_path(struct steerd_conf_ctx *x, struct conf_line *l,
+		       char *out, size_t max)
+{
+	const char *w = l->argv[1];
+	int n;
+
+	if (w[0] == '/')
+		n = snprintf(out, max, "%s", w);
+	else
+		n = snprintf(out, max, "%s%s", x->dir, w);
+	if (n < 0 || (size_t)n >= max)
+		return conf_expect(l, l->argv[0], "a shorter path", w);
+	return 0;
+}
+
+static int h_cluster_file(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+
+	return steerd_once(x, l, SEEN_CLUSTER)
+		       ?: steerd_path(x, l, x->c->cluster_file,
+				      sizeof(x->c->cluster_file));
+}
+
+static int h_admin_socket(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+	int ret = steerd_once(x, l, SEEN_ADMIN);
+
+	if (ret)
+		return ret;
+	ret = steerd_path(x, l, x->c->admin_socket, sizeof(x->c->admin_socket));
+	if (ret)
+		return conf_expect(l, "admin-socket",
+				   "a path of at most 107 bytes", l->argv[1]);
+	return 0;
+}
+
+static int h_interface(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+	const char *w;
+	int ret = steerd_once(x, l, SEEN_IFACE);
+
+	if (ret)
+		return ret;
+	w = l->argv[1];
+	/* The kernel's dev_valid_name(): no '/', ':', '.' or '..' alone. */
+	if (strlen(w) >= STEERD_IFNAME_MAX || strpbrk(w, "/:") ||
+	    !strcmp(w, ".") || !strcmp(w, ".."))
+		return conf_expect(l, "interface",
+				   "an interface name of at most 15 bytes", w);
+	strcpy(x->c->interface, w);
+	return 0;
+}
+
+static int h_mode(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+	int m, ret = steerd_once(x, l, SEEN_MODE);
+
+	if (ret)
+		return ret;
+	ret = conf_parse_enum(l, "mode", l->argv[1], mode_names, &m);
+	if (!ret)
+		x->c->mode = m ? FP_MODE_HOST : FP_MODE_CELL;
+	return ret;
+}
+
+static int h_gossip_port(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+	uint32_t port;
+	int ret = steerd_once(x, l, SEEN_GOSSIP);
+
+	if (ret)
+		return ret;
+	ret = conf_parse_u32(l, "gossip-port", l->argv[1], 1, 65535, &port);
+	if (!ret)
+		x->c->gossip_port = (uint16_t)port;
+	return ret;
+}
+
+static int h_key_file(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+
+	return steerd_once(x, l, SEEN_KEY)
+		       ?: steerd_path(x, l, x->c->key_file,
+				      sizeof(x->c->key_file));
+}
+
+static int h_log_level(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+	int lvl, ret = steerd_once(x, l, SEEN_LEVEL);
+
+	if (ret)
+		return ret;
+	ret = conf_parse_enum(l, "log-level", l->argv[1], level_names, &lvl);
+	if (!ret) {
+		x->c->log_level = (enum log_level)lvl;
+		x->c->has_log_level = 1;
+	}
+	return ret;
+}
+
+/* A path on the bpf filesystem: absolute, under /sys/fs/bpf/. */
+static int h_bpf_pin_dir(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+	int ret = steerd_once(x, l, SEEN_PIN);
+
+	if (ret)
+		return ret;
+	if (strncmp(l->argv[1], "/sys/fs/bpf/", 12) || strstr(l->argv[1], ".."))
+		return conf_expect(l, "bpf-pin-dir",
+				   "a directory under /sys/fs/bpf/",
+				   l->argv[1]);
+	return steerd_path(x, l, x->c->pin_dir, sizeof(x->c->pin_dir));
+}
+
+static int h_cgroup(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+	int ret = steerd_once(x, l, SEEN_CGROUP);
+
+	if (ret)
+		return ret;
+	if (l->argv[1][0] != '/')
+		return conf_expect(l, "cgroup", "an absolute path", l->argv[1]);
+	return steerd_path(x, l, x->c->cgroup, sizeof(x->c->cgroup));
+}
+
+static int h_xdp(struct conf_line *l, void *ctx)
+{
+	static const char *const names[] = {"on", "off", NULL};
+	struct steerd_conf_ctx *x = ctx;
+	int v, ret = steerd_once(x, l, SEEN_XDP);
+
+	if (ret)
+		return ret;
+	ret = conf_parse_enum(l, "xdp", l->argv[1], names, &v);
+	if (!ret)
+		x->c->xdp_off = v == 1;
+	return ret;
+}
+
+static const struct conf_directive steerd_directives[] = {
+	{"cluster-file", h_cluster_file, "PATH: the cluster description"},
+	{"admin-socket", h_admin_socket,
+	 "PATH: the admin socket (" STEERD_ADMIN_SOCKET_DEFAULT ")"},
+	{"interface", h_interface, "IFNAME: the fabric interface"},
+	{"mode", h_mode, "cell|host: who owns new flows (cell)"},
+	{"gossip-port", h_gossip_port, "PORT: UDP port of the gossip (7946)"},
+	{"cluster-key-file", h_key_file,
+	 "PATH: the 32-byte cluster key (raw or 64 hex digits)"},
+	{"log-level", h_log_level, "error|warn|info|debug (info)"},
+	{"bpf-pin-dir", h_bpf_pin_dir,
+	 "PATH: where the BPF maps are pinned (" XDP_PROG_PIN_ROOT "/IFNAME)"},
+	{"cgroup", h_cgroup,
+	 "PATH: cgroup v2 of the node's servers (the cgroup2 mount)"},
+	{"xdp", h_xdp,
+	 "on|off: attach the fast path (on); off keeps gossip and "
+	 "sessions, steering nothing"},
+	{NULL, NULL, NULL},
+};
+
+static void steerd_conf_defaults(struct steerd_conf *c, const char *path)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	strcpy(c->admin_socket, STEERD_ADMIN_SOCKET_DEFAULT);
+	c->mode = FP_MODE_CELL;
+	c->gossip_port = STEERD_GOSSIP_PORT_DEFAULT;
+	c->log_level = LOG_INFO;
+}
+
+static void steerd_conf_dir(struct steerd_conf_ctx *x, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) + 1 : 0;
+
+	if (n >= sizeof(x->dir))
+		n = 0;
+	memcpy(x->dir, path, n);
+	x->dir[n] = '\0';
+}
+
+static int steerd_conf_any(struct steerd_conf *c, const char *path,
+			   const char *text, size_t len, char *err,
+			   size_t errlen)
+{
+	struct steerd_conf_ctx x = {.c = c};
+	int ret;
+
+	steerd_conf_defaults(c, path);
+	steerd_conf_dir(&x, path);
+	if (text)
+		ret = conf_parse_buf(path, text, len, steerd_directives, &x,
+				     err, errlen);
+	else
+		ret = conf_parse_file(path, steerd_directives, &x, err, errlen);
+	if (ret)
+		return ret;
+	if (!x.seen[SEEN_CLUSTER]) {
+		snprintf(err, errlen, "%s: no 'cluster-file' directive", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int steerd_conf_load(struct steerd_conf *c, const char *path, char *err,
+		     size_t errlen)
+{
+	return steerd_conf_any(c, path, NULL, 0, err, errlen);
+}
+
+int steerd_conf_load_buf(struct steerd_conf *c, const char *path,
+			 const char *text, size_t len, char *err, size_t errlen)
+{
+	return steerd_conf_any(c, path, text ? text : "", len, err, errlen);
+}

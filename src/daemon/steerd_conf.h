@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * steerd's own config file, in the conf syntax (util/conf.h):
+ *
+ *   cluster-file cluster.conf        (required; the cluster description)
+ *   admin-socket /run/steer/steerd.sock
+ *   interface eth0                   (the fabric interface; XDP attaches here)
+ *   mode cell                        (cell | host)
+ *   gossip-port 7946
+ *   cluster-key-file /etc/steer/cluster.key
+ *   log-level info                   (error | warn | info | debug)
+ *   bpf-pin-dir /sys/fs/bpf/steer/eth0  (maps that outlive a crash)
+ *   cgroup /sys/fs/cgroup            (host mode: where the servers run)
+ *   xdp on                           (off: a host that steers nothing)
+ *
+ * Why two files: the cluster description is the same text on every node
+ * but its 'self' line, and steer-replay reads it as it is, so steerd points
+ * at it instead of repeating it; the daemon's keys (a socket path, an
+ * interface, a key file) mean nothing to a replay. Parsing one file with
+ * both tables is not possible without weakening both: the conf reader
+ * rejects unknown directives, which is what catches typos.
+ *
+ * Relative paths (cluster-file, cluster-key-file, admin-socket) are taken
+ * from the directory of the steerd file, so a config and its cluster
+ * description can move together. Each directive may appear once.
+ */
+#ifndef STEER_STEERD_CONF_H
+#define STEER_STEERD_CONF_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fastpath/fastpath.h"
+#include "util/log.h"
+
+#define STEERD_ADMIN_SOCKET_DEFAULT "/run/steer/steerd.sock"
+#define STEERD_GOSSIP_PORT_DEFAULT 7946
+#define STEERD_SUN_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path) */
+#define STEERD_IFNAME_MAX 16	/* IFNAMSIZ */
+
+struct steerd_conf {
+	char path[PATH_MAX];			/* this file, as given */
+	char cluster_file[PATH_MAX];		/* resolved */
+	char admin_socket[STEERD_SUN_PATH_MAX]; /* resolved, NUL-terminated */
+	char interface[STEERD_IFNAME_MAX];	/* "": none (userspace only) */
+	enum fp_mode mode;
+	uint16_t gossip_port;	 /* host order */
+	char key_file[PATH_MAX]; /* resolved; "": none */
+	enum log_level log_level;
+	int has_log_level;	/* log-level was given */
+	char pin_dir[PATH_MAX]; /* "": XDP_PROG_PIN_ROOT/<interface> */
+	char cgroup[PATH_MAX];	/* "": the first cgroup2 mount */
+	bool xdp_off;		/* run without the XDP program */
+};
+
+/*
+ * Read the steerd file at path into c (defaults for what it leaves out).
+ * Returns 0; -EINVAL with "FILE:LINE: ..." in err for a bad file (a
+ * missing cluster-file is reported at line 0 as "FILE: no 'cluster-file'
+ * directive"); the negative errno of open/read with "PATH: strerror".
+ * c is fully written in every case.
+ */
+int steerd_conf_load(struct steerd_conf *c, const char *path, char *err,
+		     size_t errlen);
+
+/* The same from len bytes of text; path names it and anchors paths. */
+int steerd_conf_load_buf(struct steerd_conf *c, const char *path,
+			 const char *text, size_t len, char *err,
+			 size_t errlen);
+
+/* "error", "warn", "info", "debug" → level; -EINVAL for anything else. */
+int steerd_log_level_parse(const char *s, enum log_level *out);
+const char *steerd_log_level_name(enum log_level l);
+const char *steerd_mode_name(enum fp_mode m);
+
+#endif /* STEER_STEERD_CONF_H */

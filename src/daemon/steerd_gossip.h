@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The daemon's gossip node: the gossip module (src/gossip/) on real UDP
+ * sockets and the daemon's event loop. This node's address and id come
+ * from the cluster description, the seeds are every other node of it,
+ * the key from cluster-key-file (gossip is always authenticated).
+ *
+ * One socket per address family of this node, bound to its address and
+ * gossip-port. Every datagram read goes to gossip_recv(); the node's
+ * timers run on one evloop timer re-armed at gossip_next_deadline() after
+ * anything that may have moved it.
+ */
+#ifndef STEER_STEERD_GOSSIP_H
+#define STEER_STEERD_GOSSIP_H
+
+#include <stdint.h>
+
+#include "daemon/steerd_conf.h"
+#include "fastpath/cluster.h"
+#include "gossip/gossip.h"
+#include "util/evloop.h"
+
+struct steerd_gossip;
+
+struct steerd_gossip_stats {
+	uint64_t rx_dgrams;
+	uint64_t rx_err; /* recvfrom failures other than EAGAIN */
+	uint64_t tx_err; /* sendto failures (the protocol copes) */
+};
+
+/*
+ * Start gossiping: open the sockets, create the node, join through the
+ * other nodes. Returns NULL with errno set and the reason in err: EINVAL
+ * without a cluster key (or a bad one), the errno of socket/bind, ENOMEM.
+ */
+struct steerd_gossip *steerd_gossip_start(struct evloop *el,
+					  const struct cluster *c,
+					  const struct steerd_conf *conf,
+					  const struct gossip_events *ev,
+					  char *err, size_t errlen);
+
+/*
+ * Leave gracefully (the news goes out in the datagrams sent now), close
+ * the sockets, free everything. NULL is fine.
+ */
+void steerd_gossip_stop(struct steerd_gossip *g);
+
+struct gossip *steerd_gossip_node(struct steerd_gossip *g);
+
+/* After calling the node directly (announce, close, load): re-arm. */
+void steerd_gossip_kick(struct steerd_gossip *g);
+
+const struct steerd_gossip_stats *
+steerd_gossip_stats(const struct steerd_gossip *g);
+
+/* "alive", "suspect", "dead", "left". */
+const char *steerd_gossip_state_name(enum gossip_state s);
+
+#endif /* STEER_STEERD_GOSSIP_H */

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A gossip node: SWIM membership with Lifeguard's refinements, piggy-
+ * backed dissemination of member, session and load updates, periodic
+ * anti-entropy. Event driven and single threaded: the caller feeds
+ * received datagrams to gossip_recv() and calls gossip_tick() by
+ * gossip_next_deadline(); the node reads the time and sends through the
+ * injected struct gossip_io, so a simulator can run hundreds of nodes on
+ * a virtual clock and a daemon can run one on its event loop.
+ */
+#ifndef STEER_GOSSIP_H
+#define STEER_GOSSIP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gossip/gossip_codec.h"
+
+struct gossip;
+
+struct gossip_io {
+	void *ctx;
+	/* Milliseconds on a monotonic clock. */
+	uint64_t (*now_ms)(void *ctx);
+	/* Send one datagram; returns 0 or a negative errno (counted, the
+	 * protocol copes with loss). */
+	int (*send)(void *ctx, const struct gossip_addr *to, const void *buf,
+		    size_t len);
+};
+
+struct gossip_member_info {
+	uint16_t id;
+	enum gossip_state state;
+	uint32_t incarnation;
+	struct gossip_addr addr;
+	bool has_load;
+	struct gossip_load_update load;
+};
+
+struct gossip_session_info {
+	struct flow_key key;
+	uint16_t owner;
+	enum gossip_session_op state;
+	uint32_t epoch;
+};
+
+/* Callbacks; any may be NULL. They must not call back into the node. */
+struct gossip_events {
+	void *ctx;
+	/* A member was added or changed state or incarnation; old is
+	 * GOSSIP_STATE_NONE for a member seen for the first time. */
+	void (*member)(void *ctx, const struct gossip_member_info *m,
+		       enum gossip_state old);
+	/* A session was learned, closed, or changed owner or epoch. */
+	void (*session)(void *ctx, const struct gossip_session_info *s);
+	/* A newer load report of a member arrived. */
+	void (*load)(void *ctx, const struct gossip_load_update *l);
+};
+
+/*
+ * Defaults (gossip_config_default) are tuned for a LAN: sub-millisecond
+ * latency, a crashed member known dead by all in about 1.5 s, a fresh
+ * session announce known by all in tens of milliseconds, no false
+ * death under 10% random loss. Over a WAN, raise the probe interval and
+ * timeout and the suspicion multiplier.
+ */
+struct gossip_config {
+	uint16_t self_id;	    /* not STEER_NODE_NONE */
+	struct gossip_addr self;    /* address others reach us at */
+	struct gossip_key key;	    /* cluster key */
+	bool encrypt;		    /* XChaCha20-Poly1305 instead of HMAC */
+	uint32_t probe_interval_ms; /* 250: one round-robin probe per interval */
+	uint32_t probe_timeout_ms;  /* 100: direct ack wait, then ping-req;
+				       as long again for the indirect acks */
+	uint32_t indirect_k;	    /* 3: ping-req helpers; expected
+					confirmations of a suspicion */
+	uint32_t verifiers; /* 8: members expected to re-probe a suspect
+			       at once when they hear of it */
+	uint32_t suspicion_mult; /* 2: min timeout = mult*log10(N)*interval */
+	uint32_t suspicion_max_mult; /* 6: max timeout = this * min */
+	uint32_t retransmit_mult;    /* 8: sends = mult * ceil(log10(N + 1)),
+					pushes included: a node misses an
+					update with odds about e^-sends */
+	uint32_t push_fanout;	     /* 3: members a fresh update is pushed to */
+	uint32_t push_delay_ms;	     /* 1: fresh updates gathered this long
+					into one push (0: push at once) */
+	uint32_t gossip_interval_ms; /* 200: pure gossip rounds */
+	uint32_t gossip_fanout;	     /* 3: members per gossip round */
+	uint32_t sync_interval_ms;   /* 30000: anti-entropy period */
+	uint32_t dead_reclaim_ms;    /* 300000: forget dead/left members */
+	uint32_t tombstone_ms;	     /* 300000: forget closed sessions */
+	uint32_t max_health;	     /* 8: Lifeguard local health ceiling */
+	uint32_t max_sync_dgrams;    /* 64: datagrams per anti-entropy push */
+	uint64_t seq_start; /* first datagram sequence: must exceed any this
+			       node id ever sent (e.g. wall clock in us) */
+	uint64_t seed;	    /* PRNG seed; 0 draws one */
+};
+
+/* Counters; rx[] by enum gossip_rx_reason (rx[GOSSIP_RX_OK]: accepted). */
+struct gossip_counters {
+	uint64_t rx[GOSSIP_RX_REASONS];
+	uint64_t rx_unknown_updates;
+	uint64_t rx_misdirected; /* ping for another node id */
+	uint64_t tx;
+	uint64_t tx_err;
+	uint64_t probes;
+	uint64_t probes_failed;
+	uint64_t ping_reqs;
+	uint64_t suspicions;	 /* members we marked suspect */
+	uint64_t refutes;	 /* suspicions of ourselves refuted */
+	uint64_t syncs;		 /* anti-entropy exchanges started */
+	uint64_t sync_updates;	 /* updates that changed state via sync */
+	uint64_t dissem_dropped; /* queue overflow */
+	uint64_t pushes;	 /* datagrams of fresh updates pushed */
+	uint64_t verify_probes;	 /* out-of-turn probes of suspects */
+	uint64_t told;		 /* suspects/dead told of it directly */
+};
+
+void gossip_config_default(struct gossip_config *c);
+
+/*
+ * Create a node. io->now_ms and io->send are required. Returns NULL with
+ * errno EINVAL for a bad configuration, ENOMEM, or EIO when libsodium
+ * cannot initialise.
+ */
+struct gossip *gossip_new(const struct gossip_config *cfg,
+			  const struct gossip_io *io,
+			  const struct gossip_events *ev);
+void gossip_free(struct gossip *g);
+
+/*
+ * Join through seeds: push-pull our state with each of them, repeated
+ * every probe interval until some member answers. Returns 0 or -EINVAL.
+ */
+int gossip_join(struct gossip *g, const struct gossip_addr *seeds, uint32_t n);
+
+/*
+ * Leave gracefully: tell members we left (a few gossip rounds of it are
+ * sent by later ticks); after that the node only answers pings so as not
+ * to be suspected while the news spreads. Returns 0 or -EALREADY.
+ */
+int gossip_leave(struct gossip *g);
+
+/*
+ * Handle one received datagram. from is the datagram's source (answers
+ * go there). Returns 0 when accepted, or -EBADMSG (counted in rx[] by
+ * reason; nothing else changes).
+ */
+int gossip_recv(struct gossip *g, const void *buf, size_t len,
+		const struct gossip_addr *from);
+
+/* Run timers due at now_ms(): probes, suspicions, pushes, gossip, sync. */
+void gossip_tick(struct gossip *g);
+
+/*
+ * Time (io clock) by which gossip_tick() must run again. Every call that
+ * changes the node (gossip_recv, gossip_join, gossip_leave, announces,
+ * closes, load reports) may bring it earlier: read it again after each.
+ * Right after gossip_tick() it is later than now_ms().
+ */
+uint64_t gossip_next_deadline(const struct gossip *g);
+
+/*
+ * Announce a session established (or closed) with an owner and epoch.
+ * A change is pushed to a few members within push_delay_ms (a burst of
+ * announces in that time goes out together), and they pass it on at
+ * once. Returns 0, -EINVAL for owner STEER_NODE_NONE, -ENOMEM.
+ */
+int gossip_session_announce(struct gossip *g, const struct flow_key *key,
+			    uint16_t owner, uint32_t epoch);
+int gossip_session_close(struct gossip *g, const struct flow_key *key,
+			 uint16_t owner, uint32_t epoch);
+/* Returns 0 and fills out, or -ENOENT. */
+int gossip_session_lookup(const struct gossip *g, const struct flow_key *key,
+			  struct gossip_session_info *out);
+uint32_t gossip_session_count(const struct gossip *g, bool established_only);
+
+/* Publish our load; cpu and memory in permille (0..1000). -EINVAL. */
+int gossip_load_report(struct gossip *g, uint16_t cpu_permille,
+		       uint16_t mem_permille, uint64_t bandwidth_bps,
+		       uint32_t sessions);
+
+/* Returns 0 and fills out (self included), or -ENOENT. */
+int gossip_member_get(const struct gossip *g, uint16_t id,
+		      struct gossip_member_info *out);
+/* Members in a state (self counts as alive). */
+uint32_t gossip_member_count(const struct gossip *g, enum gossip_state st);
+/* Up to max members into out, sorted by id; returns how many in all. */
+uint32_t gossip_members(const struct gossip *g, struct gossip_member_info *out,
+			uint32_t max);
+
+uint32_t gossip_incarnation(const struct gossip *g);
+uint32_t gossip_health(const struct gossip *g);
+const struct gossip_counters *gossip_counters(const struct gossip *g);
+
+#endif /* STEER_GOSSIP_H */

@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Gossip wire format (see gossip_codec.h). The decoder trusts nothing:
+ * every length is checked before it is used, every reserved field must
+ * be zero, every enumeration must be known, and the body must be used
+ * up exactly.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <steer/rule.h>
+
+#include "gossip/gossip_codec.h"
+
+/* A bounded cursor over a buffer; a read past the end sets err. */
+struct cur {
+	uint8_t *p;
+	size_t len;
+	size_t off;
+	bool err;
+};
+
+static void put8(struct cur *c, uint8_t v)
+{
+	if (c->off + 1 > c->len) {
+		c->err = true;
+		return;
+	}
+	c->p[c->off++] = v;
+}
+
+static void put16(struct cur *c, uint16_t v)
+{
+	put8(c, (uint8_t)(v >> 8));
+	put8(c, (uint8_t)v);
+}
+
+static void put32(struct cur *c, uint32_t v)
+{
+	put16(c, (uint16_t)(v >> 16));
+	put16(c, (uint16_t)v);
+}
+
+static void put64(struct cur *c, uint64_t v)
+{
+	put32(c, (uint32_t)(v >> 32));
+	put32(c, (uint32_t)v);
+}
+
+static void putn(struct cur *c, const void *src, size_t n)
+{
+	if (c->off + n > c->len) {
+		c->err = true;
+		return;
+	}
+	memcpy(c->p + c->off, src, n);
+	c->off += n;
+}
+
+static uint8_t get8(struct cur *c)
+{
+	if (c->off + 1 > c->len) {
+		c->err = true;
+		return 0;
+	}
+	return c->p[c->off++];
+}
+
+static uint16_t get16(struct cur *c)
+{
+	uint16_t hi = get8(c);
+
+	return (uint16_t)(hi << 8 | get8(c));
+}
+
+static uint32_t get32(struct cur *c)
+{
+	uint32_t hi = get16(c);
+
+	return hi << 16 | get16(c);
+}
+
+static uint64_t get64(struct cur *c)
+{
+	uint64_t hi = get32(c);
+
+	return hi << 32 | get32(c);
+}
+
+static void getn(struct cur *c, void *dst, size_t n)
+{
+	if (c->off + n > c->len) {
+		c->err = true;
+		memset(dst, 0, n);
+		return;
+	}
+	memcpy(dst, c->p + c->off, n);
+	c->off += n;
+}
+
+/* A reserved field: must read as zero. */
+static void get_zero(struct cur *c, size_t n)
+{
+	while (n--)
+		if (get8(c))
+			c->err = true;
+}
+
+static const char *const rx_names[GOSSIP_RX_REASONS] = {
+	[GOSSIP_RX_OK] = "ok",
+	[GOSSIP_RX_SHORT] = "short",
+	[GOSSIP_RX_OVERSIZE] = "oversize",
+	[GOSSIP_RX_MAGIC] = "bad_magic",
+	[GOSSIP_RX_VERSION] = "bad_version",
+	[GOSSIP_RX_TYPE] = "bad_type",
+	[GOSSIP_RX_MODE] = "bad_mode",
+	[GOSSIP_RX_LENGTH] = "bad_length",
+	[GOSSIP_RX_AUTH] = "bad_auth",
+	[GOSSIP_RX_MALFORMED] = "malformed",
+	[GOSSIP_RX_REPLAY] = "replay",
+	[GOSSIP_RX_SELF] = "self",
+	[GOSSIP_RX_NOMEM] = "nomem",
+};
+
+const char *gossip_rx_reason_name(enum gossip_rx_reason r)
+{
+	if ((unsigned)r >= GOSSIP_RX_REASONS)
+		return "unknown";
+	return rx_names[r];
+}
+
+size_t gossip_codec_update_size(uint8_t kind)
+{
+	switch (kind) {
+	case GOSSIP_UPD_MEMBER:
+		return 2 + GOSSIP_UPD_MEMBER_LEN;
+	case GOSSIP_UPD_SESSION:
+		return 2 + GOSSIP_UPD_SESSION_LEN;
+	case GOSSIP_UPD_LOAD:
+		return 2 + GOSSIP_UPD_LOAD_LEN;
+	default:
+		return 0;
+	}
+}
+
+/* Length of the fixed part of a type, or -1 for an unknown type. */
+static int fixed_len(uint8_t type)
+{
+	switch (type) {
+	case GOSSIP_MSG_PING:
+		return 8;
+	case GOSSIP_MSG_ACK:
+	case GOSSIP_MSG_NACK:
+	case GOSSIP_MSG_SYNC:
+		return 4;
+	case GOSSIP_MSG_PING_REQ:
+		return 28;
+	case GOSSIP_MSG_GOSSIP:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+size_t gossip_codec_overhead(const struct gossip_auth *a, uint8_t type)
+{
+	int f = fixed_len(type);
+
+	return GOSSIP_HDR_LEN + (size_t)(f < 0 ? 0 : f) + 1 +
+	       gossip_auth_overhead(a);
+}
+
+static bool state_valid(uint8_t s)
+{
+	return s <= GOSSIP_LEFT;
+}
+
+static bool update_valid(const struct gossip_update *u)
+{
+	switch (u->kind) {
+	case GOSSIP_UPD_MEMBER:
+		return u->member.node != STEER_NODE_NONE &&
+		       state_valid(u->member.state);
+	case GOSSIP_UPD_SESSION:
+		return u->session.owner != STEER_NODE_NONE &&
+		       (u->session.op == GOSSIP_SESSION_ESTABLISHED ||
+			u->session.op == GOSSIP_SESSION_CLOSED);
+	case GOSSIP_UPD_LOAD:
+		return u->load.node != STEER_NODE_NONE &&
+		       u->load.cpu_permille <= 1000 &&
+		       u->load.mem_permille <= 1000;
+	default:
+		return false;
+	}
+}
+
+static void put_addr(struct cur *c, const struct gossip_addr *a)
+{
+	put16(c, a->port);
+	putn(c, a->ip.b, 16);
+}
+
+static void get_addr(struct cur *c, struct gossip_addr *a)
+{
+	a->port = get16(c);
+	getn(c, a->ip.b, 16);
+}
+
+static void put_update(struct cur *c, const struct gossip_update *u)
+{
+	const struct gossip_member_update *m = &u->member;
+	const struct gossip_session_update *s = &u->session;
+	const struct gossip_load_update *l = &u->load;
+
+	put8(c, u->kind);
+	put8(c, (uint8_t)(gossip_codec_update_size(u->kind) - 2));
+	switch (u->kind) {
+	case GOSSIP_UPD_MEMBER:
+		put16(c, m->node);
+		put8(c, m->state);
+		put8(c, 0);
+		put32(c, m->incarnation);
+		put16(c, m->from);
+		put_addr(c, &m->addr);
+		break;
+	case GOSSIP_UPD_SESSION:
+		put16(c, s->owner);
+		put8(c, s->op);
+		put8(c, s->key.proto);
+		put32(c, s->epoch);
+		putn(c, s->key.src.b, 16);
+		putn(c, s->key.dst.b, 16);
+		putn(c, &s->key.sport, 2);
+		putn(c, &s->key.dport, 2);
+		break;
+	case GOSSIP_UPD_LOAD:
+		put16(c, l->node);
+		put16(c, l->cpu_permille);
+		put16(c, l->mem_permille);
+		put16(c, 0);
+		put64(c, l->seq);
+		put64(c, l->bandwidth_bps);
+		put32(c, l->sessions);
+		put32(c, 0);
+		break;
+	}
+}
+
+/*
+ * Decode one update. Returns 1 when an update was decoded into u, 0 when
+ * one of unknown kind was skipped, -1 when malformed.
+ */
+static int get_update(struct cur *c, struct gossip_update *u)
+{
+	struct gossip_member_update *m = &u->member;
+	struct gossip_session_update *s = &u->session;
+	struct gossip_load_update *l = &u->load;
+	size_t start, want;
+	uint8_t len;
+
+	memset(u, 0, sizeof(*u));
+	u->kind = get8(c);
+	len = get8(c);
+	if (c->err || c->off + len > c->len)
+		return -1;
+	want = gossip_codec_update_size(u->kind);
+	if (!want) {
+		c->off += len;
+		return 0;
+	}
+	if (len != want - 2)
+		return -1;
+	start = c->off;
+	switch (u->kind) {
+	case GOSSIP_UPD_MEMBER:
+		m->node = get16(c);
+		m->state = get8(c);
+		get_zero(c, 1);
+		m->incarnation = get32(c);
+		m->from = get16(c);
+		get_addr(c, &m->addr);
+		break;
+	case GOSSIP_UPD_SESSION:
+		s->owner = get16(c);
+		s->op = get8(c);
+		s->key.proto = get8(c);
+		s->epoch = get32(c);
+		getn(c, s->key.src.b, 16);
+		getn(c, s->key.dst.b, 16);
+		getn(c, &s->key.sport, 2);
+		getn(c, &s->key.dport, 2);
+		break;
+	case GOSSIP_UPD_LOAD:
+		l->node = get16(c);
+		l->cpu_permille = get16(c);
+		l->mem_permille = get16(c);
+		get_zero(c, 2);
+		l->seq = get64(c);
+		l->bandwidth_bps = get64(c);
+		l->sessions = get32(c);
+		get_zero(c, 4);
+		break;
+	}
+	if (c->err || c->off - start != len || !update_valid(u))
+		return -1;
+	return 1;
+}
+
+static void put_fixed(struct cur *c, const struct gossip_msg *m)
+{
+	switch (m->type) {
+	case GOSSIP_MSG_PING:
+		put16(c, m->target);
+		put16(c, 0);
+		put32(c, m->probe_seq);
+		break;
+	case GOSSIP_MSG_ACK:
+	case GOSSIP_MSG_NACK:
+		put32(c, m->probe_seq);
+		break;
+	case GOSSIP_MSG_PING_REQ:
+		put16(c, m->target);
+		put16(c, 0);
+		put32(c, m->probe_seq);
+		putn(c, m->target_addr.ip.b, 16);
+		put16(c, m->target_addr.port);
+		put16(c, 0);
+		break;
+	case GOSSIP_MSG_SYNC:
+		put8(c, m->sync_flags);
+		put8(c, 0);
+		put16(c, 0);
+		break;
+	}
+}
+
+static void get_fixed(struct cur *c, struct gossip_msg *m)
+{
+	switch (m->type) {
+	case GOSSIP_MSG_PING:
+		m->target = get16(c);
+		get_zero(c, 2);
+		m->probe_seq = get32(c);
+		break;
+	case GOSSIP_MSG_ACK:
+	case GOSSIP_MSG_NACK:
+		m->probe_seq = get32(c);
+		break;
+	case GOSSIP_MSG_PING_REQ:
+		m->target = get16(c);
+		get_zero(c, 2);
+		m->probe_seq = get32(c);
+		getn(c, m->target_addr.ip.b, 16);
+		m->target_addr.port = get16(c);
+		get_zero(c, 2);
+		if (m->target == STEER_NODE_NONE)
+			c->err = true;
+		break;
+	case GOSSIP_MSG_SYNC:
+		m->sync_flags = get8(c);
+		get_zero(c, 3);
+		if (m->sync_flags & ~GOSSIP_SYNC_PULL)
+			c->err = true;
+		break;
+	}
+}
+
+int gossip_codec_encode(const struct gossip_auth *a, const struct gossip_msg *m,
+			uint8_t *buf, size_t cap)
+{
+	struct cur c = {.p = buf, .len = cap};
+	size_t body_len, total;
+	uint16_t i;
+
+	if (fixed_len(m->type) < 0 || m->n_updates > GOSSIP_MAX_UPDATES ||
+	    m->sender == STEER_NODE_NONE)
+		return -EINVAL;
+	body_len = (size_t)fixed_len(m->type) + 1;
+	for (i = 0; i < m->n_updates; i++) {
+		if (!update_valid(&m->updates[i]))
+			return -EINVAL;
+		body_len += gossip_codec_update_size(m->updates[i].kind);
+	}
+	total = GOSSIP_HDR_LEN + body_len + gossip_auth_overhead(a);
+	if (total > cap || total > GOSSIP_DGRAM_MAX)
+		return -EMSGSIZE;
+	put16(&c, GOSSIP_MAGIC);
+	put8(&c, GOSSIP_VERSION);
+	put8(&c, m->type);
+	put8(&c, a->encrypt ? GOSSIP_FLAG_ENCRYPTED : 0);
+	put8(&c, 0);
+	put16(&c, m->sender);
+	put32(&c, m->incarnation);
+	put64(&c, m->seq);
+	put16(&c, (uint16_t)body_len);
+	put16(&c, 0);
+	put_fixed(&c, m);
+	put8(&c, (uint8_t)m->n_updates);
+	for (i = 0; i < m->n_updates; i++)
+		put_update(&c, &m->updates[i]);
+	if (c.err || c.off != GOSSIP_HDR_LEN + body_len)
+		return -EMSGSIZE;
+	return (int)gossip_auth_seal(a, buf, GOSSIP_HDR_LEN, body_len);
+}
+
+/* Header checks that need no key, in the order a reason is counted. */
+static enum gossip_rx_reason check_header(const struct gossip_auth *a,
+					  struct cur *c, struct gossip_msg *m,
+					  size_t len, size_t *body_len)
+{
+	uint8_t flags;
+
+	if (len > GOSSIP_DGRAM_MAX)
+		return GOSSIP_RX_OVERSIZE;
+	if (len < GOSSIP_HDR_LEN)
+		return GOSSIP_RX_SHORT;
+	if (get16(c) != GOSSIP_MAGIC)
+		return GOSSIP_RX_MAGIC;
+	if (get8(c) != GOSSIP_VERSION)
+		return GOSSIP_RX_VERSION;
+	m->type = get8(c);
+	if (fixed_len(m->type) < 0)
+		return GOSSIP_RX_TYPE;
+	flags = get8(c);
+	if (flags != (a->encrypt ? GOSSIP_FLAG_ENCRYPTED : 0))
+		return GOSSIP_RX_MODE;
+	if (get8(c))
+		return GOSSIP_RX_MALFORMED;
+	m->sender = get16(c);
+	m->incarnation = get32(c);
+	m->seq = get64(c);
+	*body_len = get16(c);
+	if (get16(c))
+		return GOSSIP_RX_MALFORMED;
+	if (len < GOSSIP_HDR_LEN + *body_len + gossip_auth_overhead(a))
+		return GOSSIP_RX_SHORT;
+	if (len != GOSSIP_HDR_LEN + *body_len + gossip_auth_overhead(a))
+		return GOSSIP_RX_LENGTH;
+	if (m->sender == STEER_NODE_NONE)
+		return GOSSIP_RX_MALFORMED;
+	return GOSSIP_RX_OK;
+}
+
+enum gossip_rx_reason gossip_codec_decode(const struct gossip_auth *a,
+					  const uint8_t *buf, size_t len,
+					  struct gossip_msg *m,
+					  uint32_t *unknown)
+{
+	uint8_t body[GOSSIP_DGRAM_MAX];
+	struct cur c = {.p = (uint8_t *)buf, .len = len};
+	enum gossip_rx_reason r;
+	size_t body_len = 0;
+	uint8_t i, n;
+	int got;
+
+	*unknown = 0;
+	memset(m, 0, offsetof(struct gossip_msg, updates));
+	r = check_header(a, &c, m, len, &body_len);
+	if (r != GOSSIP_RX_OK)
+		return r;
+	if (gossip_auth_open(a, buf, len, GOSSIP_HDR_LEN, body_len, body))
+		return GOSSIP_RX_AUTH;
+	/* From here on the sender holds the cluster key: a malformed body is
+	 * a bug or a version skew, still refused whole. */
+	c = (struct cur){.p = body, .len = body_len};
+	get_fixed(&c, m);
+	n = get8(&c);
+	if (c.err || n > GOSSIP_MAX_UPDATES)
+		return GOSSIP_RX_MALFORMED;
+	for (i = 0; i < n; i++) {
+		got = get_update(&c, &m->updates[m->n_updates]);
+		if (got < 0)
+			return GOSSIP_RX_MALFORMED;
+		if (got == 0)
+			(*unknown)++;
+		else
+			m->n_updates++;
+	}
+	if (c.err || c.off != c.len)
+		return GOSSIP_RX_MALFORMED;
+	return GOSSIP_RX_OK;
+}

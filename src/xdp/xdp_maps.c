@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "xdp/xdp_maps.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fastpath/fastpath.h"
+#include "util/log.h"
+
+#define MOD "xdp"
+
+/* The counter layout is the userspace twin's, index for index. */
+_Static_assert(STEER_XDP_DROP__MAX == FP_DROP__MAX, "drop reasons differ");
+_Static_assert(STEER_XDP_DROP_PARSE == FP_DROP_PARSE, "drop reasons differ");
+_Static_assert(STEER_XDP_DROP_HOPS == FP_DROP_HOPS, "drop reasons differ");
+_Static_assert(STEER_XDP_DROP_MTU == FP_DROP_MTU, "drop reasons differ");
+_Static_assert(STEER_XDP_DROP_HEADROOM == FP_DROP_HEADROOM,
+	       "drop reasons differ");
+_Static_assert(STEER_XDP_DROP_NO_TMPL == FP_DROP_NO_TMPL,
+	       "drop reasons differ");
+_Static_assert(STEER_XDP_DROP_NO_BACKEND == FP_DROP_NO_BACKEND,
+	       "drop reasons differ");
+_Static_assert(STEER_XDP_DROP_RULE == FP_DROP_RULE, "drop reasons differ");
+
+static int xdp_maps_fd(struct xdp_prog *x, const char *name)
+{
+	int fd = xdp_prog_map_fd(x, name);
+
+	if (fd < 0)
+		log_err(MOD, "map %s is missing", name);
+	return fd;
+}
+
+static int xdp_maps_cfg_get(struct xdp_prog *x, struct steer_xdp_cfg *cfg)
+{
+	uint32_t zero = 0;
+	int fd = xdp_maps_fd(x, "steer_cfg");
+
+	if (fd < 0)
+		return fd;
+	return bpf_map_lookup_elem(fd, &zero, cfg) ? -errno : 0;
+}
+
+int xdp_maps_cfg_set(struct xdp_prog *x, const struct steer_xdp_cfg *cfg)
+{
+	uint32_t zero = 0;
+	int fd = xdp_maps_fd(x, "steer_cfg");
+
+	if (fd < 0)
+		return fd;
+	if (cfg->max_encap > STEER_MAX_ENCAP || (cfg->mtu && cfg->mtu < 68)) {
+		log_err(MOD, "bad config: max_encap %u, mtu %u", cfg->max_encap,
+			cfg->mtu);
+		return -EINVAL;
+	}
+	if (bpf_map_update_elem(fd, &zero, cfg, BPF_ANY)) {
+		log_err(MOD, "cannot write steer_cfg: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int xdp_maps_tmpl_set(struct xdp_prog *x, uint16_t id,
+		      const struct steer_tmpl *t)
+{
+	int fd = xdp_maps_fd(x, "steer_tmpls");
+	uint32_t key = id;
+
+	if (fd < 0)
+		return fd;
+	if (!t->len || steer_tmpl_len(t->kind, t->family) != t->len) {
+		log_err(MOD,
+			"template of node %u: length %u does not fit "
+			"kind %u family %u",
+			id, t->len, t->kind, t->family);
+		return -EINVAL;
+	}
+	if (bpf_map_update_elem(fd, &key, t, BPF_ANY)) {
+		int err = errno == E2BIG ? -ERANGE : -errno;
+
+		log_err(MOD, "cannot write the template of node %u: %s", id,
+			strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int xdp_maps_tmpl_del(struct xdp_prog *x, uint16_t id)
+{
+	struct steer_tmpl empty;
+	int fd = xdp_maps_fd(x, "steer_tmpls");
+	uint32_t key = id;
+
+	if (fd < 0)
+		return fd;
+	memset(&empty, 0, sizeof(empty));
+	return bpf_map_update_elem(fd, &key, &empty, BPF_ANY) ? -errno : 0;
+}
+
+int xdp_maps_flow_set(struct xdp_prog *x, const struct flow_key *k,
+		      uint16_t owner, uint32_t epoch)
+{
+	int fd = xdp_maps_fd(x, "steer_flows");
+	struct steer_xdp_cfg cfg;
+	struct steer_rule r;
+	int err;
+
+	if (fd < 0)
+		return fd;
+	if (owner == STEER_NODE_NONE)
+		return -EINVAL;
+	err = xdp_maps_cfg_get(x, &cfg);
+	if (err)
+		return err;
+	memset(&r, 0, sizeof(r));
+	r.owner = owner;
+	r.epoch = epoch;
+	r.rf = 1;
+	r.mirror[0] = r.mirror[1] = STEER_NODE_NONE;
+	r.action = owner == cfg.self_id ? STEER_ACT_LOCAL : STEER_ACT_STEER;
+	r.tmpl = owner;
+	if (bpf_map_update_elem(fd, k, &r, BPF_ANY)) {
+		err = -errno;
+		log_err(MOD, "cannot write a flow: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int xdp_maps_flow_del(struct xdp_prog *x, const struct flow_key *k)
+{
+	int fd = xdp_maps_fd(x, "steer_flows");
+
+	if (fd < 0)
+		return fd;
+	return bpf_map_delete_elem(fd, k) ? -errno : 0;
+}
+
+int xdp_maps_svc_clear(struct xdp_prog *x)
+{
+	int fd = xdp_maps_fd(x, "steer_svcs");
+	struct steer_svc_key k;
+
+	if (fd < 0)
+		return fd;
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		if (bpf_map_delete_elem(fd, &k))
+			return -errno;
+	return 0;
+}
+
+int xdp_maps_svc_add(struct xdp_prog *x, const struct flow_addr *addr,
+		     __be16 port, uint8_t proto)
+{
+	int fd = xdp_maps_fd(x, "steer_svcs");
+	struct steer_svc_key k;
+	__u32 one = 1;
+
+	if (fd < 0)
+		return fd;
+	memset(&k, 0, sizeof(k));
+	k.addr = *addr;
+	k.port = port;
+	k.proto = proto;
+	return bpf_map_update_elem(fd, &k, &one, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * Walk map fd: keys of klen bytes, values of vlen. The next key is taken
+ * before fn runs, so fn may delete the current one.
+ */
+static int xdp_maps_walk(int fd, size_t klen, size_t vlen,
+			 int (*fn)(const void *k, const void *v, void *arg),
+			 void *arg)
+{
+	uint8_t key[64], next[64], val[64];
+	int have, ret = 0;
+
+	if (fd < 0)
+		return fd;
+	if (klen > sizeof(key) || vlen > sizeof(val))
+		return -EINVAL;
+	have = !bpf_map_get_next_key(fd, NULL, key);
+	while (have && !ret) {
+		int more = !bpf_map_get_next_key(fd, key, next);
+
+		if (!bpf_map_lookup_elem(fd, key, val))
+			ret = fn(key, val, arg);
+		memcpy(key, next, klen);
+		have = more;
+	}
+	return ret;
+}
+
+struct xdp_maps_walk_arg {
+	xdp_maps_flow_fn flow;
+	xdp_maps_udp_fn udp;
+	void *arg;
+};
+
+static int xdp_maps_flow_one(const void *k, const void *v, void *arg)
+{
+	struct xdp_maps_walk_arg *w = arg;
+
+	return w->flow(k, v, w->arg);
+}
+
+static int xdp_maps_udp_one(const void *k, const void *v, void *arg)
+{
+	struct xdp_maps_walk_arg *w = arg;
+
+	return w->udp(k, v, w->arg);
+}
+
+int xdp_maps_flow_foreach(struct xdp_prog *x, xdp_maps_flow_fn fn, void *arg)
+{
+	struct xdp_maps_walk_arg w = {.flow = fn, .arg = arg};
+
+	return xdp_maps_walk(xdp_maps_fd(x, "steer_flows"),
+			     sizeof(struct flow_key), sizeof(struct steer_rule),
+			     xdp_maps_flow_one, &w);
+}
+
+int xdp_maps_udp_foreach(struct xdp_prog *x, xdp_maps_udp_fn fn, void *arg)
+{
+	struct xdp_maps_walk_arg w = {.udp = fn, .arg = arg};
+
+	return xdp_maps_walk(
+		xdp_maps_fd(x, "steer_udp"), sizeof(struct flow_key),
+		sizeof(struct steer_udp_seen), xdp_maps_udp_one, &w);
+}
+
+int xdp_maps_udp_del(struct xdp_prog *x, const struct flow_key *k)
+{
+	int fd = xdp_maps_fd(x, "steer_udp");
+
+	if (fd < 0)
+		return fd;
+	return bpf_map_delete_elem(fd, k) ? -errno : 0;
+}
+
+/* One steer_xdp_stats per possible CPU, as the kernel lays them out. */
+static struct steer_xdp_stats *xdp_maps_stats_buf(int *ncpu)
+{
+	*ncpu = libbpf_num_possible_cpus();
+	if (*ncpu <= 0) {
+		errno = -*ncpu;
+		return NULL;
+	}
+	return calloc((size_t)*ncpu, sizeof(struct steer_xdp_stats));
+}
+
+int xdp_maps_stats_read(struct xdp_prog *x, struct steer_xdp_stats *sum)
+{
+	int fd = xdp_maps_fd(x, "steer_stats"), ncpu, c;
+	struct steer_xdp_stats *per;
+	uint32_t zero = 0;
+	size_t i;
+
+	if (fd < 0)
+		return fd;
+	per = xdp_maps_stats_buf(&ncpu);
+	if (!per)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &zero, per)) {
+		int err = -errno;
+
+		free(per);
+		return err;
+	}
+	memset(sum, 0, sizeof(*sum));
+	for (c = 0; c < ncpu; c++) {
+		const __u64 *src = (const __u64 *)&per[c];
+		__u64 *dst = (__u64 *)sum;
+
+		for (i = 0; i < sizeof(*sum) / sizeof(__u64); i++)
+			dst[i] += src[i];
+	}
+	free(per);
+	return 0;
+}
+
+int xdp_maps_stats_reset(struct xdp_prog *x)
+{
+	int fd = xdp_maps_fd(x, "steer_stats"), ncpu, err = 0;
+	struct steer_xdp_stats *per;
+	uint32_t zero = 0;
+
+	if (fd < 0)
+		return fd;
+	per = xdp_maps_stats_buf(&ncpu);
+	if (!per)
+		return -errno;
+	if (bpf_map_update_elem(fd, &zero, per, BPF_ANY))
+		err = -errno;
+	free(per);
+	return err;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Programming the XDP fast path's maps: the configuration, one template
+ * per node id, the flows (host mode: sessions announced by gossip), and
+ * reading the per-CPU counters. Each call is one map operation, so the
+ * program sees either the old or the new entry, never half of one.
+ */
+#ifndef STEER_XDP_MAPS_H
+#define STEER_XDP_MAPS_H
+
+#include <stdint.h>
+
+#include "steer_kern_user.h"
+#include "xdp/xdp_prog.h"
+
+/*
+ * Write the configuration; mtu 0 stops the program (everything passes).
+ * -EINVAL for max_encap above STEER_MAX_ENCAP or an mtu below 68 (other
+ * than 0), -errno of the kernel otherwise.
+ */
+int xdp_maps_cfg_set(struct xdp_prog *x, const struct steer_xdp_cfg *cfg);
+
+/*
+ * Template of node id. -EINVAL when its length does not match its kind
+ * and family, -ERANGE when id is beyond the map.
+ */
+int xdp_maps_tmpl_set(struct xdp_prog *x, uint16_t id,
+		      const struct steer_tmpl *t);
+int xdp_maps_tmpl_del(struct xdp_prog *x, uint16_t id);
+
+/*
+ * Node owner owns flow k since epoch: LOCAL when owner is this node (the
+ * configured self_id), else STEER with owner's template. The template
+ * need not be there yet: until it is, the program drops the flow's
+ * packets (counted as no-template), which TCP retransmits, rather than
+ * passing them to a stack that would reset the connection. -EINVAL for
+ * STEER_NODE_NONE, -E2BIG when the map is full, -errno of the kernel.
+ */
+int xdp_maps_flow_set(struct xdp_prog *x, const struct flow_key *k,
+		      uint16_t owner, uint32_t epoch);
+
+/* Forget flow k; -ENOENT if it was not there. */
+int xdp_maps_flow_del(struct xdp_prog *x, const struct flow_key *k);
+
+/*
+ * The services whose UDP sessions this node tracks (steer_svcs): clear
+ * them all, then add each. 0 or -errno (-E2BIG past STEER_XDP_MAX_SVCS).
+ */
+int xdp_maps_svc_clear(struct xdp_prog *x);
+int xdp_maps_svc_add(struct xdp_prog *x, const struct flow_addr *addr,
+		     __be16 port, uint8_t proto);
+
+/*
+ * Walks. fn returns 0 to go on, anything else stops the walk and is
+ * returned. fn may delete the entry it is given. A walk of a map that
+ * changes meanwhile sees every entry present throughout at least once.
+ */
+typedef int (*xdp_maps_flow_fn)(const struct flow_key *k,
+				const struct steer_rule *r, void *arg);
+typedef int (*xdp_maps_udp_fn)(const struct flow_key *k,
+			       const struct steer_udp_seen *v, void *arg);
+int xdp_maps_flow_foreach(struct xdp_prog *x, xdp_maps_flow_fn fn, void *arg);
+int xdp_maps_udp_foreach(struct xdp_prog *x, xdp_maps_udp_fn fn, void *arg);
+
+/* Forget UDP session k of this node; -ENOENT if it was not there. */
+int xdp_maps_udp_del(struct xdp_prog *x, const struct flow_key *k);
+
+/* Counters summed over the CPUs; 0 or -errno. */
+int xdp_maps_stats_read(struct xdp_prog *x, struct steer_xdp_stats *sum);
+
+/* Zero the counters of every CPU; 0 or -errno. */
+int xdp_maps_stats_reset(struct xdp_prog *x);
+
+#endif /* STEER_XDP_MAPS_H */

@@ -1,0 +1,1367 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * steerctl: its JSON reader (valid input, every kind of malformed input,
+ * the limits, the escapes), its text renderer on fixed inputs, and the
+ * program end to end against a real steerd.
+ *
+ * The end-to-end group runs build/bin/steerd (STEER_BIN, else ../bin
+ * beside this test) non-root on a copy of tests/fixtures/steerd/ in a
+ * temporary directory whose admin-socket points into that directory. The
+ * daemon dies with this test (PR_SET_PDEATHSIG) and is stopped by its PID
+ * in the group teardown; every child is waited for with a deadline, and
+ * an alarm ends the whole test if something still hangs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+/* steerctl is not part of the steer library: compile its modules here. */
+#include "ctl/json.c"
+#include "ctl/render.c"
+
+#define TEST_WATCHDOG_S 120
+#define CHILD_DEADLINE_MS 10000
+
+static bool starts_with(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* --- JSON: valid input ------------------------------------------------ */
+
+static void parse_ok(struct json_doc *doc, const char *s, size_t len)
+{
+	char err[160];
+	int ret;
+
+	ret = json_parse(doc, s, len, NULL, err, sizeof(err));
+	if (ret)
+		fail_msg("'%s': %s", s, err);
+	assert_non_null(doc->root);
+}
+
+static void test_json_scalars(void **state)
+{
+	static const struct {
+		const char *in;
+		enum json_type type;
+		double num;
+	} cases[] = {
+		{"0", JSON_NUMBER, 0},
+		{"-0", JSON_NUMBER, 0},
+		{" 42 ", JSON_NUMBER, 42},
+		{"-12.5e1", JSON_NUMBER, -125},
+		{"1E+2", JSON_NUMBER, 100},
+		{"2e-1", JSON_NUMBER, 0.2},
+		{"18446744073709551615", JSON_NUMBER, 18446744073709551615.0},
+		{"true", JSON_TRUE, 0},
+		{"\tfalse\r\n", JSON_FALSE, 0},
+		{"null", JSON_NULL, 0},
+		{"\"\"", JSON_STRING, 0},
+	};
+	struct json_doc doc;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		parse_ok(&doc, cases[i].in, strlen(cases[i].in));
+		assert_int_equal(doc.root->type, cases[i].type);
+		if (cases[i].type == JSON_NUMBER)
+			assert_true(doc.root->num == cases[i].num);
+		json_doc_free(&doc);
+	}
+}
+
+static void test_json_tree(void **state)
+{
+	static const char in[] =
+		" {\"ok\":true, \"result\" : {\"a\":[1, {\"b\":null}, []],"
+		"\"c\":\"d\",\"c\":2,\"e\":{}}} ";
+	const struct json_value *r, *a, *c;
+	struct json_doc doc;
+
+	parse_ok(&doc, in, strlen(in));
+	assert_int_equal(doc.root->type, JSON_OBJECT);
+	assert_int_equal(doc.root->n, 2);
+	assert_int_equal(json_obj_get(doc.root, "ok")->type, JSON_TRUE);
+	r = json_obj_get(doc.root, "result");
+	assert_non_null(r);
+	/* The value's text, for -j: byte for byte as it came. */
+	assert_int_equal(r->len, strlen("{\"a\":[1, {\"b\":null}, []],"
+					"\"c\":\"d\",\"c\":2,\"e\":{}}"));
+	assert_memory_equal(doc.text + r->off, "{\"a\":[1, {\"b\":null}",
+			    strlen("{\"a\":[1, {\"b\":null}"));
+	assert_int_equal(r->n, 4);
+	a = json_obj_get(r, "a");
+	assert_int_equal(a->type, JSON_ARRAY);
+	assert_int_equal(a->n, 3);
+	assert_true(a->child->num == 1);
+	assert_null(a->child->key);
+	assert_int_equal(a->child->next->type, JSON_OBJECT);
+	assert_int_equal(json_obj_get(a->child->next, "b")->type, JSON_NULL);
+	assert_int_equal(a->child->next->next->n, 0);
+	assert_null(a->child->next->next->next);
+	/* Duplicate keys stay, in order; lookups find the first. */
+	c = json_obj_get(r, "c");
+	assert_int_equal(c->type, JSON_STRING);
+	assert_string_equal(c->str, "d");
+	assert_int_equal(c->next->type, JSON_NUMBER);
+	assert_string_equal(c->next->key, "c");
+	assert_null(json_obj_get(r, "missing"));
+	assert_null(json_obj_get(a, "a"));
+	assert_int_equal(json_obj_get(r, "e")->n, 0);
+	json_doc_free(&doc);
+	json_doc_free(&doc); /* freed twice is fine */
+}
+
+static void test_json_escapes(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *out;
+		size_t out_len;
+	} cases[] = {
+		{"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\/\b\f\n\r\t", 8},
+		{"\"\\u0041\\u00e9\"", "A\xc3\xa9", 3},
+		{"\"\\u20AC\"", "\xe2\x82\xac", 3},
+		{"\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80", 4},
+		{"\"\\uDBFF\\uDFFF\"", "\xf4\x8f\xbf\xbf", 4},
+		{"\"a\\u0000b\"", "a\0b", 3},
+		{"\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",
+		 "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9},
+		{"\"\xed\x9f\xbf\xee\x80\x80\"", "\xed\x9f\xbf\xee\x80\x80", 6},
+		{"\"\x7f~ \"", "\x7f~ ", 3},
+	};
+	struct json_doc doc;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		parse_ok(&doc, cases[i].in, strlen(cases[i].in));
+		assert_int_equal(doc.root->type, JSON_STRING);
+		assert_int_equal(doc.root->str_len, cases[i].out_len);
+		assert_memory_equal(doc.root->str, cases[i].out,
+				    cases[i].out_len);
+		assert_int_equal(doc.root->str[cases[i].out_len], '\0');
+		json_doc_free(&doc);
+	}
+}
+
+/* --- JSON: malformed input -------------------------------------------- */
+
+static void test_json_invalid(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *err;
+	} cases[] = {
+		{"", "at byte 0: unexpected end of input, expected a value"},
+		{"   ", "at byte 3: unexpected end of input, expected a value"},
+		{"{", "at byte 1: unexpected end of input, expected a string "
+		      "key"},
+		{"[", "at byte 1: unexpected end of input, expected a value"},
+		{"[1,]", "at byte 3: unexpected ']', expected a value"},
+		{"[1 2]", "at byte 3: unexpected '2', expected ',' or ']'"},
+		{"{\"a\":1,}", "at byte 7: unexpected '}', expected a string "
+			       "key"},
+		{"{\"a\" 1}", "at byte 5: unexpected '1', expected ':' after "
+			      "an object key"},
+		{"{\"a\":1 \"b\":2}", "at byte 7: unexpected '\"', expected "
+				      "',' or '}'"},
+		{"{1:2}", "at byte 1: unexpected '1', expected a string key"},
+		{"{'a':1}", "at byte 1: unexpected ''', expected a string key"},
+		{"01", "at byte 0: number with a leading zero"},
+		{"-01", "at byte 1: number with a leading zero"},
+		{"1.", "at byte 2: unexpected end of input, expected a digit "
+		       "after '.'"},
+		{".5", "at byte 0: unexpected '.', expected a value"},
+		{"1e", "at byte 2: unexpected end of input, expected a digit "
+		       "in the exponent"},
+		{"1e+x", "at byte 3: unexpected 'x', expected a digit in the "
+			 "exponent"},
+		{"-", "at byte 1: unexpected end of input, expected a digit"},
+		{"+1", "at byte 0: unexpected '+', expected a value"},
+		{"0x10", "at byte 1: more after the value (one value "
+			 "expected)"},
+		{"NaN", "at byte 0: unexpected 'N', expected a value"},
+		{"tru", "at byte 0: bad literal (expected 'true')"},
+		{"nul", "at byte 0: bad literal (expected 'null')"},
+		{"fals e", "at byte 0: bad literal (expected 'false')"},
+		{"1 2", "at byte 2: more after the value (one value expected)"},
+		{"{}x", "at byte 2: more after the value (one value expected)"},
+		{"\"abc", "at byte 0: string not closed before the end"},
+		{"\"a\nb\"", "at byte 2: raw control byte 0x0a in a string "
+			     "(must be escaped)"},
+		{"\"\t\"", "at byte 1: raw control byte 0x09 in a string (must "
+			   "be escaped)"},
+		{"\"\\x\"", "at byte 1: bad escape '\\x'"},
+		{"\"\\", "at byte 2: unexpected end of input, expected an "
+			 "escape"},
+		{"\"\\u12\"", "at byte 1: \\u expects four hexadecimal digits"},
+		{"\"\\u12g4\"", "at byte 1: \\u expects four hexadecimal "
+				"digits"},
+		{"\"\\ud800\"",
+		 "at byte 1: \\ud800 is a high surrogate without "
+		 "a low one after it"},
+		{"\"\\ud800\\u0041\"", "at byte 1: \\ud800 is a high surrogate "
+				       "without a low one after it"},
+		{"\"\\udc00\"", "at byte 1: \\udc00 is a low surrogate without "
+				"a high one"},
+		{"\"\xc0\x80\"", "at byte 1: invalid UTF-8 in a string"},
+		{"\"\xe0\x80\x80\"", "at byte 1: invalid UTF-8 in a string"},
+		{"\"\xed\xa0\x80\"", "at byte 1: invalid UTF-8 in a string"},
+		{"\"\xf4\x90\x80\x80\"",
+		 "at byte 1: invalid UTF-8 in a string"},
+		{"\"\xe2\x82\"", "at byte 1: invalid UTF-8 in a string"},
+		{"\"\x80\"", "at byte 1: invalid UTF-8 in a string"},
+		{"\"\xff\"", "at byte 1: invalid UTF-8 in a string"},
+		{"\xef\xbb\xbf{}", "at byte 0: unexpected byte 0xef, expected "
+				   "a value"},
+		{"[1]\x01", "at byte 3: more after the value (one value "
+			    "expected)"},
+	};
+	struct json_doc doc;
+	char err[160];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&doc, 0x5a, sizeof(doc));
+		ret = json_parse(&doc, cases[i].in, strlen(cases[i].in), NULL,
+				 err, sizeof(err));
+		if (ret != -EINVAL || strcmp(err, cases[i].err))
+			fail_msg("'%s': got %d '%s', want -EINVAL '%s'",
+				 cases[i].in, ret, err, cases[i].err);
+		assert_null(doc.root);
+		json_doc_free(&doc);
+	}
+}
+
+/* A NUL byte is not JSON anywhere, nor the end of the input. */
+static void test_json_nul_byte(void **state)
+{
+	struct json_doc doc;
+	char err[160];
+
+	assert_int_equal(json_parse(&doc, "1\0", 2, NULL, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "at byte 1: more after the value (one value "
+				 "expected)");
+	assert_int_equal(json_parse(&doc, "\"a\0\"", 4, NULL, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "at byte 2: raw control byte 0x00 in a "
+				 "string (must be escaped)");
+	/* A short error buffer still ends in a NUL. */
+	assert_int_equal(json_parse(&doc, "[", 1, NULL, err, 8), -EINVAL);
+	assert_string_equal(err, "at byte");
+}
+
+/* --- JSON: limits ----------------------------------------------------- */
+
+static void test_json_limits(void **state)
+{
+	struct json_limits lim = {
+		.max_len = 64, .max_depth = 3, .max_values = 4};
+	struct json_doc doc;
+	char err[160], *deep;
+	size_t n = 100000;
+
+	assert_int_equal(json_parse(&doc, "[[[1]]]", 7, &lim, err, sizeof(err)),
+			 0);
+	json_doc_free(&doc);
+	assert_int_equal(
+		json_parse(&doc, "[[[[1]]]]", 9, &lim, err, sizeof(err)),
+		-E2BIG);
+	assert_string_equal(err, "at byte 3: nested deeper than 3");
+	assert_int_equal(json_parse(&doc, "{\"a\":{\"b\":{\"c\":{}}}}", 20,
+				    &lim, err, sizeof(err)),
+			 -E2BIG);
+	assert_string_equal(err, "at byte 15: nested deeper than 3");
+
+	assert_int_equal(json_parse(&doc, "[1,2,3]", 7, &lim, err, sizeof(err)),
+			 0);
+	json_doc_free(&doc);
+	assert_int_equal(
+		json_parse(&doc, "[1,2,3,4]", 9, &lim, err, sizeof(err)),
+		-E2BIG);
+	assert_string_equal(err, "at byte 7: more than 4 values");
+
+	lim.max_len = 4;
+	assert_int_equal(json_parse(&doc, "1234", 4, &lim, err, sizeof(err)),
+			 0);
+	json_doc_free(&doc);
+	assert_int_equal(json_parse(&doc, "12345", 5, &lim, err, sizeof(err)),
+			 -E2BIG);
+	assert_string_equal(err, "5 bytes, more than the 4 allowed");
+	assert_null(doc.root);
+
+	/* The default depth stops a deep document before the stack does. */
+	deep = malloc(n);
+	assert_non_null(deep);
+	memset(deep, '[', n);
+	assert_int_equal(json_parse(&doc, deep, n, NULL, err, sizeof(err)),
+			 -E2BIG);
+	assert_string_equal(err, "at byte 64: nested deeper than 64");
+	free(deep);
+}
+
+/* Many values span many chunks; every one stays where it was put. */
+static void test_json_many_values(void **state)
+{
+	const struct json_value *v;
+	struct json_doc doc;
+	size_t i, n = 5000, len = 0;
+	char *s = malloc(n * 8 + 2);
+
+	assert_non_null(s);
+	s[len++] = '[';
+	for (i = 0; i < n; i++)
+		len += (size_t)sprintf(s + len, "%s%zu", i ? "," : "", i);
+	s[len++] = ']';
+	parse_ok(&doc, s, len);
+	assert_int_equal(doc.root->n, n);
+	for (v = doc.root->child, i = 0; v; v = v->next, i++)
+		assert_true(v->num == (double)i);
+	assert_int_equal(i, n);
+	json_doc_free(&doc);
+	free(s);
+}
+
+/* --- JSON: writing ---------------------------------------------------- */
+
+static char *json_to_str(const char *in, unsigned indent)
+{
+	struct json_doc doc;
+	size_t len;
+	char *buf;
+	FILE *f;
+
+	parse_ok(&doc, in, strlen(in));
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	json_write(f, &doc, doc.root, indent);
+	fclose(f);
+	json_doc_free(&doc);
+	return buf;
+}
+
+static void test_json_write(void **state)
+{
+	static const char in[] = "{ \"a\" : [1.50, -0, {}], \"b\":\"x\\u0001"
+				 "\\n\\\"\\u00e9\", \"c\":[] ,\"d\":{\"e\":"
+				 "null,\"f\":true}}";
+	char *s;
+
+	s = json_to_str(in, 0);
+	assert_string_equal(s, "{\"a\":[1.50,-0,{}],\"b\":\"x\\u0001\\n\\\""
+			       "\xc3\xa9\",\"c\":[],\"d\":{\"e\":null,\"f\":"
+			       "true}}");
+	free(s);
+	s = json_to_str(in, 4);
+	assert_string_equal(s, "{\n"
+			       "    \"a\": [\n"
+			       "        1.50,\n"
+			       "        -0,\n"
+			       "        {}\n"
+			       "    ],\n"
+			       "    \"b\": \"x\\u0001\\n\\\"\xc3\xa9\",\n"
+			       "    \"c\": [],\n"
+			       "    \"d\": {\n"
+			       "        \"e\": null,\n"
+			       "        \"f\": true\n"
+			       "    }\n"
+			       "}");
+	free(s);
+}
+
+/* --- The renderer ----------------------------------------------------- */
+
+static char *render_str(const char *in, unsigned flags)
+{
+	struct json_doc doc;
+	size_t len;
+	char *buf;
+	FILE *f;
+
+	parse_ok(&doc, in, strlen(in));
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(render_value(f, &doc, doc.root, flags), 0);
+	fclose(f);
+	json_doc_free(&doc);
+	return buf;
+}
+
+#define assert_render(in, flags, want)                                         \
+	do {                                                                   \
+		char *got_ = render_str(in, flags);                            \
+		if (strcmp(got_, want))                                        \
+			fail_msg("render of %s:\n--- got\n%s--- want\n%s---",  \
+				 in, got_, want);                              \
+		free(got_);                                                    \
+	} while (0)
+
+static void test_render_scalars(void **state)
+{
+	assert_render("\"text as it is\"", 0, "text as it is\n");
+	assert_render("\"\"", 0, "-\n");
+	assert_render("12.50", 0, "12.50\n");
+	assert_render("true", 0, "true\n");
+	assert_render("null", 0, "null\n");
+	assert_render("[1,\"a\",false]", 0, "1,a,false\n");
+	assert_render("[]", 0, "-\n");
+	assert_render("{}", 0, "-\n");
+	/* Control bytes never reach the terminal raw. */
+	assert_render("\"a\\u001b[31mb\\u007f\\nc\"", 0,
+		      "a\\x1b[31mb\\x7f\\x0ac\n");
+}
+
+static void test_render_object(void **state)
+{
+	assert_render("{\"steerd\":\"0.1.0\",\"protocol\":1,\"self\":\"n1\","
+		      "\"keyed\":false,\"last_error\":\"\",\"mirrors\":[2,3],"
+		      "\"none\":[],\"sub\":{\"a\":1,\"longer\":{\"x\":null}},"
+		      "\"z\":0}",
+		      0,
+		      "steerd      0.1.0\n"
+		      "protocol    1\n"
+		      "self        n1\n"
+		      "keyed       false\n"
+		      "last_error  -\n"
+		      "mirrors     2,3\n"
+		      "none        -\n"
+		      "sub\n"
+		      "  a  1\n"
+		      "  longer\n"
+		      "    x  null\n"
+		      "z           0\n");
+	/* UTF-8 takes one column per character, escapes four. */
+	assert_render("{\"\xc3\xa9t\xc3\xa9\":1,\"ab\":2,\"\\u0001\":3}", 0,
+		      "\xc3\xa9t\xc3\xa9   1\n"
+		      "ab    2\n"
+		      "\\x01  3\n");
+}
+
+static void test_render_table(void **state)
+{
+	assert_render("{\"count\":2,\"flows\":[{\"proto\":\"tcp\",\"sport\":80,"
+		      "\"mirrors\":[2,3],\"extra\":{\"k\":\"v\\n\"}},"
+		      "{\"proto\":\"udp\",\"sport\":5353,\"mirrors\":[],"
+		      "\"state\":\"new\",\"src\":\"\"}],\"shown\":2}",
+		      0,
+		      "count  2\n"
+		      "flows\n"
+		      "  PROTO  SPORT  MIRRORS  EXTRA        STATE  SRC\n"
+		      "  tcp       80  2,3      {\"k\":\"v\\n\"}  -      -\n"
+		      "  udp     5353  -        -            new    -\n"
+		      "shown  2\n");
+	/* A number-only column is right-aligned, its header too; a column
+	 * with one string in it is not. */
+	assert_render("[{\"id\":1,\"mixed\":1,\"name\":\"a\"},"
+		      "{\"id\":100,\"mixed\":\"x\",\"name\":\"\xc3\xa9\xc3\xa9"
+		      "\"}]",
+		      0,
+		      " ID  MIXED  NAME\n"
+		      "  1  1      a\n"
+		      "100  x      \xc3\xa9\xc3\xa9\n");
+	/* The top's only member, when it is compound, loses its key. */
+	assert_render("{\"nodes\":[{\"id\":1,\"name\":\"n1\"},"
+		      "{\"id\":2,\"name\":\"n2\"}]}",
+		      0,
+		      "ID  NAME\n"
+		      " 1  n1\n"
+		      " 2  n2\n");
+	assert_render("{\"only\":{\"a\":1}}", 0, "a  1\n");
+	assert_render("{\"only\":1}", 0, "only  1\n");
+	/* Duplicate keys in a row: the first fills the cell. */
+	assert_render("[{\"a\":1,\"a\":2}]", 0, "A\n1\n");
+}
+
+static void test_render_wide_and_mixed(void **state)
+{
+	char in[2048], *got;
+	size_t len = 0;
+	int i;
+
+	/* One column too many for a table: objects one after the other. */
+	len += (size_t)sprintf(in + len, "[{\"k\":1},{");
+	for (i = 0; i < RENDER_TABLE_MAX_COLS; i++)
+		len += (size_t)sprintf(in + len, "%s\"c%d\":%d", i ? "," : "",
+				       i, i);
+	sprintf(in + len, "}]");
+	got = render_str(in, 0);
+	assert_true(starts_with(got, "k  1\n\nc0   0\nc1   1\n"));
+	assert_non_null(strstr(got, "\nc63  63\n"));
+	free(got);
+	/* Neither all scalars nor all objects: item by item. */
+	assert_render("[1,{\"a\":2},[3,4],[{\"b\":5}]]", 0,
+		      "1\n"
+		      "a  2\n"
+		      "3,4\n"
+		      "B\n"
+		      "5\n");
+}
+
+static void test_render_hide_zero(void **state)
+{
+	static const char in[] =
+		"{\"fastpath\":{\"rx_packets\":0,\"rx_bytes\":0},"
+		"\"fsc\":{\"capacity\":1024,\"count\":0,\"memory\":65536},"
+		"\"admin\":{\"requests\":3,\"errors\":0.0,\"name\":\"\"},"
+		"\"deep\":{\"a\":{\"b\":0}},\"list\":[0],\"top\":0}";
+	struct json_doc doc;
+
+	assert_render(in, RENDER_HIDE_ZERO,
+		      "fsc\n"
+		      "  capacity  1024\n"
+		      "  memory    65536\n"
+		      "admin\n"
+		      "  requests  3\n"
+		      "  name      -\n"
+		      "list  0\n");
+	parse_ok(&doc, "{\"a\":{\"b\":0},\"c\":0}", 19);
+	assert_false(render_visible(doc.root, RENDER_HIDE_ZERO));
+	assert_true(render_visible(doc.root, 0));
+	json_doc_free(&doc);
+}
+
+/* --- End to end -------------------------------------------------------- */
+
+struct e2e {
+	char dir[64];
+	char sock[PATH_MAX];
+	char steerd[PATH_MAX], steerctl[PATH_MAX];
+	pid_t pid; /* steerd's */
+};
+
+struct run {
+	int status; /* exit status; -1 when killed */
+	char *out, *err;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000,
+			      .tv_nsec = (ms % 1000) * 1000000};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Wait for pid up to ms; kill it by its PID past that. Its status. */
+static int child_wait(pid_t pid, uint64_t ms)
+{
+	uint64_t end = now_ms() + ms;
+	int st;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		if (r < 0)
+			return -1;
+		if (now_ms() >= end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return -1;
+		}
+		sleep_ms(5);
+	}
+}
+
+/* A child that dies with this test, whatever ends it. */
+static pid_t child_fork(void)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+	}
+	return pid;
+}
+
+static char *file_read(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t cap = 0, len = 0, n;
+
+	if (!f)
+		return strdup("");
+	do {
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			buf = realloc(buf, cap);
+			assert_non_null(buf);
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n);
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
+static void path_in(const struct e2e *e, char *buf, size_t len,
+		    const char *name)
+{
+	snprintf(buf, len, "%s/%s", e->dir, name);
+}
+
+/* Start steerctl with argv (NULL-ended, argv[0] ignored); see run_end. */
+static pid_t run_start(const struct e2e *e, char *const *argv,
+		       const char *env_sock)
+{
+	char out[PATH_MAX], err[PATH_MAX];
+	pid_t pid;
+	int fd;
+
+	path_in(e, out, sizeof(out), "ctl.out");
+	path_in(e, err, sizeof(err), "ctl.err");
+	pid = child_fork();
+	if (pid)
+		return pid;
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || dup2(fd, 1) < 0)
+		_exit(126);
+	fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || dup2(fd, 2) < 0)
+		_exit(126);
+	if (env_sock)
+		setenv("STEER_SOCKET", env_sock, 1);
+	else
+		unsetenv("STEER_SOCKET");
+	execv(e->steerctl, argv);
+	_exit(127);
+}
+
+static void run_end(const struct e2e *e, pid_t pid, struct run *r)
+{
+	char path[PATH_MAX];
+
+	r->status = child_wait(pid, CHILD_DEADLINE_MS);
+	path_in(e, path, sizeof(path), "ctl.out");
+	r->out = file_read(path);
+	path_in(e, path, sizeof(path), "ctl.err");
+	r->err = file_read(path);
+}
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+#define CTL(e, r, ...)                                                         \
+	do {                                                                   \
+		char *argv_[] = {"steerctl", __VA_ARGS__, NULL};               \
+		run_end(e, run_start(e, argv_, NULL), r);                      \
+	} while (0)
+
+static int sock_listen(const char *path, int backlog)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	strcpy(sa.sun_path, path);
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(fd, backlog)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int sock_connect(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Read fd up to a newline or EOF, for at most ms; malloc'd. */
+static char *sock_read_line(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	assert_non_null(buf);
+	while (len + 1 < cap && poll(&p, 1, ms) == 1) {
+		n = read(fd, buf + len, cap - len - 1);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (memchr(buf, '\n', len))
+			break;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* The daemon's raw answer to req, newline included. */
+static char *raw_ask(const struct e2e *e, const char *req)
+{
+	int fd = sock_connect(e->sock);
+	char *ans;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	ans = sock_read_line(fd, 5000);
+	close(fd);
+	return ans;
+}
+
+static void fixture_copy(const char *src, const char *dst,
+			 const char *sock_line)
+{
+	FILE *in = fopen(src, "r"), *out = fopen(dst, "w");
+	char line[1024];
+	bool done = false;
+
+	assert_non_null(in);
+	assert_non_null(out);
+	while (fgets(line, sizeof(line), in)) {
+		if (sock_line && !strncmp(line, "admin-socket", 12)) {
+			fputs(sock_line, out);
+			done = true;
+			continue;
+		}
+		fputs(line, out);
+	}
+	if (sock_line && !done)
+		fputs(sock_line, out);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+}
+
+static void dir_remove(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+/* The binaries: STEER_BIN, else ../bin beside this test's executable. */
+static void bin_dir(char *buf, size_t len)
+{
+	const char *env = getenv("STEER_BIN");
+	char exe[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (env && env[0]) {
+		snprintf(buf, len, "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	assert_true(n > 0);
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	assert_non_null(slash);
+	*slash = '\0';
+	assert_true(snprintf(buf, len, "%s/../bin", exe) < (int)len);
+}
+
+/* The fixtures: STEER_SRC, else where this file says it lives. */
+static void fixture_dir(char *buf, size_t len)
+{
+	const char *env = getenv("STEER_SRC");
+	char src[PATH_MAX], *p;
+
+	if (env && env[0]) {
+		snprintf(buf, len, "%s/tests/fixtures/steerd", env);
+		return;
+	}
+	snprintf(src, sizeof(src), "%s", __FILE__);
+	p = strstr(src, "/unit/steerctl_test.c");
+	assert_non_null(p);
+	*p = '\0';
+	assert_true(snprintf(buf, len, "%s/fixtures/steerd", src) < (int)len);
+}
+
+static int e2e_setup(void **state)
+{
+	struct e2e *e = calloc(1, sizeof(*e));
+	char fix[PATH_MAX / 2], bin[PATH_MAX / 2], src[PATH_MAX];
+	char dst[PATH_MAX], conf[PATH_MAX], log[PATH_MAX], line[PATH_MAX + 32];
+	uint64_t end;
+	int fd;
+
+	if (!e)
+		return -1;
+	e->pid = -1;
+	*state = e;
+	snprintf(e->dir, sizeof(e->dir), "/tmp/steerctl_test.XXXXXX");
+	if (!mkdtemp(e->dir))
+		return -1;
+	bin_dir(bin, sizeof(bin));
+	snprintf(e->steerd, sizeof(e->steerd), "%s/steerd", bin);
+	snprintf(e->steerctl, sizeof(e->steerctl), "%s/steerctl", bin);
+	if (access(e->steerd, X_OK) || access(e->steerctl, X_OK)) {
+		fprintf(stderr, "no steerd or steerctl in %s (STEER_BIN)\n",
+			bin);
+		return -1;
+	}
+	path_in(e, e->sock, sizeof(e->sock), "steerd.sock");
+	fixture_dir(fix, sizeof(fix));
+	snprintf(src, sizeof(src), "%s/cluster.conf", fix);
+	path_in(e, dst, sizeof(dst), "cluster.conf");
+	fixture_copy(src, dst, NULL);
+	snprintf(src, sizeof(src), "%s/steerd.conf", fix);
+	path_in(e, conf, sizeof(conf), "steerd.conf");
+	snprintf(line, sizeof(line), "admin-socket %s\n", e->sock);
+	fixture_copy(src, conf, line);
+
+	path_in(e, log, sizeof(log), "steerd.log");
+	e->pid = child_fork();
+	if (e->pid == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		execl(e->steerd, "steerd", "--config", conf, "--foreground",
+		      (char *)NULL);
+		_exit(127);
+	}
+	/* Up when its socket answers; gone if it exited. */
+	for (end = now_ms() + CHILD_DEADLINE_MS; now_ms() < end; sleep_ms(10)) {
+		fd = sock_connect(e->sock);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (waitpid(e->pid, NULL, WNOHANG) == e->pid) {
+			e->pid = -1;
+			break;
+		}
+	}
+	fprintf(stderr, "steerd did not come up; its log:\n%s", file_read(log));
+	return -1;
+}
+
+static int e2e_teardown(void **state)
+{
+	struct e2e *e = *state;
+	int st;
+
+	if (!e)
+		return 0;
+	if (e->pid > 0) {
+		kill(e->pid, SIGTERM);
+		st = child_wait(e->pid, 3000);
+		if (st)
+			fprintf(stderr, "steerd stopped with status %d\n", st);
+	}
+	dir_remove(e->dir);
+	free(e);
+	return 0;
+}
+
+/* Does text hold the line "KEY<two or more blanks>VALUE"? */
+static bool has_kv(const char *text, const char *key, const char *value)
+{
+	size_t kl = strlen(key), vl = strlen(value);
+	const char *l, *p;
+
+	for (l = text; *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : "") {
+		if (strncmp(l, key, kl) || l[kl] != ' ' || l[kl + 1] != ' ')
+			continue;
+		for (p = l + kl; *p == ' '; p++)
+			;
+		if (!strncmp(p, value, vl) && p[vl] == '\n')
+			return true;
+	}
+	return false;
+}
+
+static void test_e2e_version(void **state)
+{
+	struct e2e *e = *state;
+	struct run r;
+
+	CTL(e, &r, "-s", e->sock, "version");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	assert_true(has_kv(r.out, "protocol", "1"));
+	assert_true(has_kv(r.out, "cluster", "lab"));
+	assert_true(has_kv(r.out, "self", "n1"));
+	assert_true(has_kv(r.out, "mode", "cell"));
+	assert_true(has_kv(r.out, "keyed", "false"));
+	assert_true(has_kv(r.out, "last_reload_error", "-"));
+	run_free(&r);
+}
+
+static void test_e2e_nodes_json(void **state)
+{
+	static const char ok[] = "{\"ok\":true,\"result\":";
+	struct e2e *e = *state;
+	char *raw, *want;
+	size_t n;
+	struct run r;
+
+	CTL(e, &r, "-s", e->sock, "-j", "nodes");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	/* The result as the daemon wrote it, on one line. */
+	raw = raw_ask(e, "nodes\n");
+	n = strlen(raw);
+	assert_true(n > sizeof(ok) + 2);
+	assert_memory_equal(raw, ok, sizeof(ok) - 1);
+	assert_memory_equal(raw + n - 2, "}\n", 2);
+	want = strndup(raw + sizeof(ok) - 1, n - (sizeof(ok) - 1) - 2);
+	assert_non_null(want);
+	assert_true(!strncmp(r.out, want, strlen(want)));
+	assert_string_equal(r.out + strlen(want), "\n");
+	assert_true(starts_with(r.out, "{\"nodes\":[{\"id\":1,\"name\":\"n1\","
+				       "\"address\":\"198.18.0.1\","));
+	free(want);
+	free(raw);
+	run_free(&r);
+
+	/* -p: the same, indented. */
+	CTL(e, &r, "-s", e->sock, "-p", "nodes");
+	assert_int_equal(r.status, 0);
+	assert_true(starts_with(r.out, "{\n    \"nodes\": [\n        {\n"
+				       "            \"id\": 1,\n"
+				       "            \"name\": \"n1\",\n"));
+	assert_true(ends_with(r.out, "\n    ]\n}\n"));
+	run_free(&r);
+}
+
+static void test_e2e_nodes(void **state)
+{
+	struct e2e *e = *state;
+	struct run r;
+
+	CTL(e, &r, "-s", e->sock, "nodes");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	assert_string_equal(
+		r.out, "ID  NAME  ADDRESS     ADDRESS6     MAC                "
+		       "VIA  SELF   STATE   INCARNATION  LOAD\n"
+		       " 1  n1    198.18.0.1  2001:db8::1  02:00:00:00:00:01  "
+		       "-    true   static            0     0\n"
+		       " 2  n2    198.18.0.2  -            02:00:00:00:00:02  "
+		       "-    false  static            0     0\n"
+		       " 3  n3    -           2001:db8::3  02:00:00:00:00:03  "
+		       "-    false  static            0     0\n");
+	run_free(&r);
+
+	/* STEER_SOCKET when there is no -s. */
+	{
+		char *argv[] = {"steerctl", "nodes", NULL};
+
+		run_end(e, run_start(e, argv, e->sock), &r);
+	}
+	assert_int_equal(r.status, 0);
+	assert_true(starts_with(r.out, "ID  NAME"));
+	run_free(&r);
+}
+
+static void test_e2e_counters(void **state)
+{
+	struct e2e *e = *state;
+	struct run r;
+
+	CTL(e, &r, "-s", e->sock, "counters");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	/* No flows yet: of the fast path and the cache, only sizes. */
+	assert_true(starts_with(r.out, "fsc\n"
+				       "  capacity  1024\n"
+				       "  memory    65536\n"
+				       "daemon\n"
+				       "  generation  1\n"
+				       "admin\n"
+				       "  requests  "));
+	assert_null(strstr(r.out, " 0\n"));
+	assert_null(strstr(r.out, "fastpath"));
+	run_free(&r);
+
+	CTL(e, &r, "-s", e->sock, "counters", "-a");
+	assert_int_equal(r.status, 0);
+	assert_true(starts_with(r.out, "fastpath\n  rx_packets  0\n"));
+	assert_non_null(strstr(r.out, "\nfsc\n  capacity   1024\n"));
+	run_free(&r);
+	CTL(e, &r, "-s", e->sock, "--all", "counters");
+	assert_int_equal(r.status, 0);
+	assert_true(starts_with(r.out, "fastpath\n  rx_packets  0\n"));
+	run_free(&r);
+}
+
+static void test_e2e_flows(void **state)
+{
+	struct e2e *e = *state;
+	struct run r;
+
+	CTL(e, &r, "-s", e->sock, "flow-set", "tcp", "10.0.0.1", "1000",
+	    "10.0.0.2", "80", "n2", "7");
+	assert_int_equal(r.status, 0);
+	assert_true(has_kv(r.out, "owner", "2"));
+	run_free(&r);
+	CTL(e, &r, "-s", e->sock, "flows", "limit", "10");
+	assert_int_equal(r.status, 0);
+	assert_true(has_kv(r.out, "count", "1"));
+	assert_non_null(strstr(r.out,
+			       "\n  tcp    10.0.0.1   1000  10.0.0.2"
+			       "     80  steer       2  -            7"));
+	run_free(&r);
+	CTL(e, &r, "-s", e->sock, "flow-del", "tcp", "10.0.0.1", "1000",
+	    "10.0.0.2", "80");
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+	CTL(e, &r, "-s", e->sock, "flow-del", "tcp", "10.0.0.1", "1000",
+	    "10.0.0.2", "80");
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "steerctl: flow-del: flow not cached\n");
+	run_free(&r);
+}
+
+static void test_e2e_bad_command(void **state)
+{
+	struct e2e *e = *state;
+	struct run r;
+
+	/* Unknown to steerctl: passed through, the daemon says no. */
+	CTL(e, &r, "-s", e->sock, "bogus", "x");
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err,
+			    "steerctl: unknown command 'bogus' (try 'help')\n");
+	run_free(&r);
+	/* Known, wrong in a way only the daemon checks. */
+	CTL(e, &r, "-s", e->sock, "flows", "limit", "0");
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.err, "steerctl: flows: 'limit' expects an "
+				   "integer in 1..100000\n");
+	run_free(&r);
+}
+
+static void test_e2e_usage(void **state)
+{
+	struct e2e *e = *state;
+	struct run r;
+
+	CTL(e, &r, "-s", e->sock);
+	assert_int_equal(r.status, 2);
+	assert_string_equal(r.out, "");
+	assert_true(starts_with(
+		r.err, "steerctl: no command\nusage: steerctl [OPTIONS] "
+		       "COMMAND [ARGS...]\n"));
+	run_free(&r);
+	CTL(e, &r, "-s", e->sock, "nodes", "extra");
+	assert_int_equal(r.status, 2);
+	assert_string_equal(r.err, "usage: steerctl nodes\n");
+	run_free(&r);
+	CTL(e, &r, "-s", e->sock, "counters", "-x");
+	assert_int_equal(r.status, 2);
+	assert_string_equal(r.err, "usage: steerctl counters [-a|--all]\n");
+	run_free(&r);
+	CTL(e, &r, "-s", e->sock, "-t", "0", "nodes");
+	assert_int_equal(r.status, 2);
+	assert_string_equal(r.err, "steerctl: --timeout expects seconds in "
+				   "(0, 86400], got '0'\n");
+	run_free(&r);
+	CTL(e, &r, "--frobnicate", "nodes");
+	assert_int_equal(r.status, 2);
+	run_free(&r);
+}
+
+static void test_e2e_bad_words(void **state)
+{
+	static const struct {
+		const char *word;
+		const char *shown;
+	} cases[] = {
+		{"1\nnodes", "1\\x0anodes"},	{"a b", "a b"},
+		{"tab\there", "tab\\x09here"},	{"", ""},
+		{"caf\xc3\xa9", "caf\xc3\xa9"}, {"\x1b[2J", "\\x1b[2J"},
+	};
+	struct e2e *e = *state;
+	char want[128];
+	struct run r;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CTL(e, &r, "-s", e->sock, "flows", "limit",
+		    (char *)cases[i].word);
+		snprintf(want, sizeof(want),
+			 "steerctl: '%s': a request word must be printable "
+			 "ASCII without blanks, and not empty\n",
+			 cases[i].shown);
+		assert_int_equal(r.status, 2);
+		assert_string_equal(r.out, "");
+		assert_string_equal(r.err, want);
+		run_free(&r);
+	}
+}
+
+static void test_e2e_dead_socket(void **state)
+{
+	struct e2e *e = *state;
+	char path[PATH_MAX], want[PATH_MAX + 128];
+	struct run r;
+	int fd;
+
+	path_in(e, path, sizeof(path), "nobody.sock");
+	CTL(e, &r, "-s", path, "version");
+	snprintf(want, sizeof(want),
+		 "steerctl: cannot reach steerd at %s: No such file or "
+		 "directory (is steerd running?)\n",
+		 path);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, want);
+	run_free(&r);
+
+	/* A socket file whose daemon is gone. */
+	path_in(e, path, sizeof(path), "stale.sock");
+	fd = sock_listen(path, 1);
+	assert_true(fd >= 0);
+	close(fd);
+	CTL(e, &r, "-s", path, "nodes");
+	snprintf(want, sizeof(want),
+		 "steerctl: cannot reach steerd at %s: Connection refused "
+		 "(is steerd running?)\n",
+		 path);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.err, want);
+	run_free(&r);
+}
+
+/* A listener that never answers: the deadline, not a hang. */
+static void test_e2e_timeout(void **state)
+{
+	struct e2e *e = *state;
+	char path[PATH_MAX], want[PATH_MAX + 128];
+	struct run r;
+	uint64_t t0;
+	int fd;
+
+	path_in(e, path, sizeof(path), "mute.sock");
+	fd = sock_listen(path, 4);
+	assert_true(fd >= 0);
+	t0 = now_ms();
+	CTL(e, &r, "-s", path, "-t", "0.3", "version");
+	close(fd);
+	snprintf(want, sizeof(want),
+		 "steerctl: steerd at %s did not answer within 0.3 s\n", path);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, want);
+	assert_true(now_ms() - t0 < 5000);
+	run_free(&r);
+}
+
+/* Play the daemon: accept one steerctl, check its request, answer. */
+static void fake_daemon(struct e2e *e, const char *want_req, const char *answer,
+			char *const *argv, struct run *r)
+{
+	struct pollfd p;
+	char path[PATH_MAX], *req;
+	pid_t pid;
+	int lfd, fd;
+
+	path_in(e, path, sizeof(path), "fake.sock");
+	lfd = sock_listen(path, 4);
+	assert_true(lfd >= 0);
+	pid = run_start(e, argv, path);
+	p = (struct pollfd){.fd = lfd, .events = POLLIN};
+	fd = poll(&p, 1, 5000) == 1 ? accept(lfd, NULL, NULL) : -1;
+	req = fd >= 0 ? sock_read_line(fd, 5000) : strdup("(no connection)");
+	if (fd >= 0) {
+		assert_int_equal(write(fd, answer, strlen(answer)),
+				 (ssize_t)strlen(answer));
+		close(fd);
+	}
+	close(lfd);
+	run_end(e, pid, r);
+	assert_string_equal(req, want_req);
+	free(req);
+}
+
+static void test_e2e_malformed(void **state)
+{
+	static const struct {
+		const char *answer;
+		const char *err;
+	} cases[] = {
+		{"{\"ok\":tru}\n", "steerctl: malformed answer from steerd: at "
+				   "byte 6: bad literal (expected 'true')\n"},
+		{"{\"ok\":true}\n", "steerctl: malformed answer from steerd: "
+				    "not {\"ok\":true,\"result\":...} nor "
+				    "{\"ok\":false,\"error\":\"...\"}\n"},
+		{"{\"ok\":false,\"error\":3}\n",
+		 "steerctl: malformed answer from steerd: not "
+		 "{\"ok\":true,\"result\":...} nor "
+		 "{\"ok\":false,\"error\":\"...\"}\n"},
+		{"[]\n", "steerctl: malformed answer from steerd: not "
+			 "{\"ok\":true,\"result\":...} nor "
+			 "{\"ok\":false,\"error\":\"...\"}\n"},
+		{"{\"ok\":true,\"result\":1}", "steerctl: steerd at "
+					       "@ closed the connection "
+					       "without answering\n"},
+		{"", "steerctl: steerd at @ closed the connection without "
+		     "answering\n"},
+		{"{\"ok\":false,\"error\":\"no\\u001b[1m\"}\n",
+		 "steerctl: no\\x1b[1m\n"},
+	};
+	char *argv[] = {"steerctl", "sessions", "dump", NULL};
+	struct e2e *e = *state;
+	char want[PATH_MAX + 256], path[PATH_MAX], *at;
+	struct run r;
+	size_t i;
+
+	path_in(e, path, sizeof(path), "fake.sock");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fake_daemon(e, "sessions dump\n", cases[i].answer, argv, &r);
+		at = strchr(cases[i].err, '@');
+		if (at)
+			snprintf(want, sizeof(want), "%.*s%s%s",
+				 (int)(at - cases[i].err), cases[i].err, path,
+				 at + 1);
+		else
+			snprintf(want, sizeof(want), "%s", cases[i].err);
+		if (r.status != 1 || strcmp(r.err, want))
+			fail_msg("answer '%s': status %d, stderr '%s', want "
+				 "'%s'",
+				 cases[i].answer, r.status, r.err, want);
+		assert_string_equal(r.out, "");
+		run_free(&r);
+	}
+	/* A future command, passed through and drawn generically. */
+	fake_daemon(e, "sessions dump\n",
+		    "{\"ok\":true,\"result\":{\"sessions\":[{\"id\":7,"
+		    "\"peer\":\"n2\"}]}}\n",
+		    argv, &r);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "ID  PEER\n 7  n2\n");
+	run_free(&r);
+}
+
+static void test_e2e_help(void **state)
+{
+	struct e2e *e = *state;
+	struct run r;
+
+	CTL(e, &r, "-s", e->sock, "help");
+	assert_int_equal(r.status, 0);
+	assert_true(starts_with(r.out, "usage: steerctl"));
+	assert_non_null(strstr(r.out, "\n  flows [limit N]  "));
+	assert_non_null(strstr(r.out, "\nNAME       USAGE  "));
+	assert_non_null(strstr(r.out, "\nflow-del   flow-del PROTO SRC SPORT "
+				      "DST DPORT  "));
+	run_free(&r);
+}
+
+/* Nothing above took the daemon down. */
+static void test_e2e_steerd_alive(void **state)
+{
+	struct e2e *e = *state;
+
+	assert_true(e->pid > 0);
+	assert_int_equal(waitpid(e->pid, NULL, WNOHANG), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest unit[] = {
+		cmocka_unit_test(test_json_scalars),
+		cmocka_unit_test(test_json_tree),
+		cmocka_unit_test(test_json_escapes),
+		cmocka_unit_test(test_json_invalid),
+		cmocka_unit_test(test_json_nul_byte),
+		cmocka_unit_test(test_json_limits),
+		cmocka_unit_test(test_json_many_values),
+		cmocka_unit_test(test_json_write),
+		cmocka_unit_test(test_render_scalars),
+		cmocka_unit_test(test_render_object),
+		cmocka_unit_test(test_render_table),
+		cmocka_unit_test(test_render_wide_and_mixed),
+		cmocka_unit_test(test_render_hide_zero),
+	};
+	/* In this order: counters before any flow exists. */
+	const struct CMUnitTest e2e[] = {
+		cmocka_unit_test(test_e2e_version),
+		cmocka_unit_test(test_e2e_nodes_json),
+		cmocka_unit_test(test_e2e_nodes),
+		cmocka_unit_test(test_e2e_counters),
+		cmocka_unit_test(test_e2e_flows),
+		cmocka_unit_test(test_e2e_bad_command),
+		cmocka_unit_test(test_e2e_usage),
+		cmocka_unit_test(test_e2e_bad_words),
+		cmocka_unit_test(test_e2e_dead_socket),
+		cmocka_unit_test(test_e2e_timeout),
+		cmocka_unit_test(test_e2e_malformed),
+		cmocka_unit_test(test_e2e_help),
+		cmocka_unit_test(test_e2e_steerd_alive),
+	};
+	int fails;
+
+	/* The last word if a child or the daemon hangs: the daemon dies
+	 * with this process (PR_SET_PDEATHSIG). */
+	alarm(TEST_WATCHDOG_S);
+	signal(SIGPIPE, SIG_IGN);
+	fails = cmocka_run_group_tests_name("steerctl_unit", unit, NULL, NULL);
+	fails += cmocka_run_group_tests_name("steerctl_e2e", e2e, e2e_setup,
+					     e2e_teardown);
+	return fails ? 1 : 0;
+}
