@@ -62,3 +62,14 @@ endforeach()
 
 add_test(NAME style/clang-format COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-format.sh)
 set_tests_properties(style/clang-format PROPERTIES LABELS style WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+
+# Lab tests: network namespaces, XDP, cgroups (root; 77 = skipped). They
+# build and tear down the lab themselves, one at a time.
+file(GLOB LAB_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/lab/test_*.sh)
+foreach(src ${LAB_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_test(NAME lab/${name} COMMAND bash ${src})
+  set_tests_properties(lab/${name} PROPERTIES LABELS lab TIMEOUT 900
+    RUN_SERIAL TRUE SKIP_RETURN_CODE 77
+    ENVIRONMENT "${STEER_TEST_ENV}")
+endforeach()

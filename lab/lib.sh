@@ -231,6 +231,8 @@ lab_spawn()
 		exec nsenter --net="/run/netns/$ns" -- "$@"
 	) >"$LAB_STATE/log/$name.log" 2>&1 </dev/null &
 	echo $! >"$LAB_STATE/pid/$name"
+	# Not a job of the caller's: a crash we cause is not reported.
+	disown $!
 }
 
 # Whether pid runs (a zombie does not: our processes outlive the shell

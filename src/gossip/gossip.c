@@ -46,9 +46,9 @@ static bool config_valid(const struct gossip_config *c)
 	       c->suspicion_mult && c->suspicion_max_mult &&
 	       c->retransmit_mult && c->gossip_interval_ms &&
 	       c->push_fanout <= GOSSIP_MAX_FANOUT &&
-	       c->gossip_fanout <= GOSSIP_MAX_FANOUT &&
-	       c->sync_interval_ms && c->dead_reclaim_ms && c->tombstone_ms &&
-	       c->max_sync_dgrams && c->max_health <= 64;
+	       c->gossip_fanout <= GOSSIP_MAX_FANOUT && c->sync_interval_ms &&
+	       c->dead_reclaim_ms && c->tombstone_ms && c->max_sync_dgrams &&
+	       c->max_health <= 64;
 }
 
 /* splitmix64: small, seedable, good enough for member selection. */
@@ -191,8 +191,7 @@ int gossip_msg_send(struct gossip *g, const struct gossip_addr *to,
 	return 0;
 }
 
-void gossip_enqueue(struct gossip *g, const struct gossip_update *u,
-		    bool push)
+void gossip_enqueue(struct gossip *g, const struct gossip_update *u, bool push)
 {
 	push = push && g->cfg.push_fanout;
 	if (gossip_dissem_push(&g->dissem, u, push))

@@ -80,8 +80,7 @@ int gossip_msg_send(struct gossip *g, const struct gossip_addr *to,
  * news; members that knew it already pass nothing on, so it costs one
  * push.
  */
-void gossip_enqueue(struct gossip *g, const struct gossip_update *u,
-		    bool push);
+void gossip_enqueue(struct gossip *g, const struct gossip_update *u, bool push);
 /* Send what waits for a push if it is due (see gossip_enqueue). */
 void gossip_push_flush(struct gossip *g);
 /* Transmissions per update: retransmit_mult * ceil(log10(N + 1)). */

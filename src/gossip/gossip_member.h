@@ -31,7 +31,7 @@ struct gossip_member {
 	uint64_t suspect_deadline; /* suspect: when it becomes dead */
 	uint16_t confirm[GOSSIP_MAX_CONFIRM]; /* distinct suspecters */
 	uint8_t n_confirm;
-	bool self_confirmed; /* suspect: our own probe of it failed */
+	bool self_confirmed;	/* suspect: our own probe of it failed */
 	uint64_t sync_reply_ms; /* last anti-entropy answer to it */
 	uint64_t told_ms;	/* last time we told it it is suspect/dead */
 	uint64_t verify_at;	/* suspect: probe it then (0: no) */

@@ -88,8 +88,7 @@ struct gossip_net *gossip_net_open(const struct gossip_addr *addr)
 		return NULL;
 	n->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(1, 5);
 	n->family = flow_addr_is_v4(&addr->ip) ? AF_INET : AF_INET6;
-	n->fd = socket(n->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		       0);
+	n->fd = socket(n->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (n->fd < 0)
 		goto err_free;
 	/* Best effort: a dual-stack socket, a large receive buffer. */
@@ -189,7 +188,8 @@ int gossip_net_send(struct gossip_net *n, const struct gossip_addr *to,
 	/* A full socket buffer is loss, which the protocol copes with. */
 	if (err != EAGAIN && err != EWOULDBLOCK)
 		log_warn_rl(&n->rl, NET_LOG, "send to %s: %s",
-			    gossip_addr_format(to, a, sizeof(a)), strerror(err));
+			    gossip_addr_format(to, a, sizeof(a)),
+			    strerror(err));
 	return -err;
 }
 

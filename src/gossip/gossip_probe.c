@@ -92,7 +92,8 @@ static void send_ping(struct gossip *g, const struct gossip_addr *to,
 		      uint16_t target, uint32_t seq)
 {
 	struct gossip_msg *m = gossip_msg_start(g, GOSSIP_MSG_PING);
-	const struct gossip_member *t = gossip_members_find(&g->members, target);
+	const struct gossip_member *t =
+		gossip_members_find(&g->members, target);
 
 	m->target = target;
 	m->probe_seq = seq;
@@ -114,7 +115,8 @@ static void probe_start(struct gossip *g, struct gossip_probe_slot *s,
 	s->target = t->id;
 	s->inc = t->incarnation;
 	s->seq = ++g->probe.next_seq;
-	s->timeout_at = g->now + gossip_health_scaled(g, g->cfg.probe_timeout_ms);
+	s->timeout_at =
+		g->now + gossip_health_scaled(g, g->cfg.probe_timeout_ms);
 	s->end_at = s->timeout_at +
 		    gossip_health_scaled(g, g->cfg.probe_timeout_ms);
 	s->nack_expect = s->nack_got = 0;
@@ -154,14 +156,15 @@ static void probe_indirect(struct gossip *g, struct gossip_probe_slot *s)
 static void verify_again(struct gossip *g, const struct gossip_probe_slot *s,
 			 uint32_t intervals)
 {
-	const struct gossip_member *t = gossip_members_find(&g->members,
-							    s->target);
+	const struct gossip_member *t =
+		gossip_members_find(&g->members, s->target);
 
 	if (t && t->state == GOSSIP_SUSPECT && t->incarnation == s->inc)
 		gossip_probe_verify_at(
 			g, s->target,
 			g->now + gossip_health_scaled(
-					 g, intervals * g->cfg.probe_interval_ms));
+					 g,
+					 intervals * g->cfg.probe_interval_ms));
 }
 
 /* A slot is free: verifications waiting for one may start. */
@@ -318,8 +321,8 @@ void gossip_probe_tick(struct gossip *g)
 	}
 	s = &p->slot[0];
 	if (!s->active && g->now >= p->next_at) {
-		p->next_at =
-			g->now + gossip_health_scaled(g, g->cfg.probe_interval_ms);
+		p->next_at = g->now +
+			     gossip_health_scaled(g, g->cfg.probe_interval_ms);
 		t = next_target(g);
 		if (t) {
 			g->ctr.probes++;

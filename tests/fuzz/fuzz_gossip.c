@@ -285,8 +285,9 @@ static void shape(uint8_t *buf, size_t len)
 	while (n-- && off + 2 <= len) {
 		if (!(buf[off] & 0x80)) {
 			buf[off] = (uint8_t)(1 + buf[off] % 3);
-			buf[off + 1] = (uint8_t)(
-				gossip_codec_update_size(buf[off]) - 2);
+			buf[off + 1] =
+				(uint8_t)(gossip_codec_update_size(buf[off]) -
+					  2);
 		}
 		u = buf + off + 2;
 		off += 2 + (size_t)buf[off + 1];

@@ -679,6 +679,27 @@ static void test_crash_48(void **state)
 	test_crash(48, 4, state);
 }
 
+/* With 10% loss too, a crashed node is known dead by all, and no other
+ * is declared dead meanwhile. */
+static void test_crash_under_loss(void **state)
+{
+	struct sim *s = sim_new(48, 5);
+	uint64_t times[MAXN], up[MAXN];
+	struct state_arg a = {.id = 9, .st = GOSSIP_DEAD};
+	uint32_t m;
+
+	*state = s;
+	join_and_converge(s, 10000, NULL);
+	s->loss = 0.10;
+	sim_run(s, s->now + 10000);
+	s->nodes[8].up = false;
+	assert_int_equal(sim_until_all(s, pred_state, &a, 10000, times), 0);
+	m = up_times(s, times, up);
+	print_figure("crash detection, 48 nodes, 10% loss", up, m);
+	sim_run(s, s->now + 20000);
+	assert_int_equal(s->false_dead, 0);
+}
+
 /*
  * 10% loss on every datagram for 10 simulated minutes: suspicions come
  * and go, but nobody is ever declared dead; once the loss stops, all
@@ -863,6 +884,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_session_announce, teardown),
 		cmocka_unit_test_teardown(test_crash_16, teardown),
 		cmocka_unit_test_teardown(test_crash_48, teardown),
+		cmocka_unit_test_teardown(test_crash_under_loss, teardown),
 		cmocka_unit_test_teardown(test_loss_no_false_positive,
 					  teardown),
 		cmocka_unit_test_teardown(test_antientropy_repairs, teardown),

@@ -114,8 +114,8 @@ static struct cl *cl_new(uint32_t n, const char *ip)
 		u->c = c;
 		u->idx = (uint16_t)i;
 		u->net = gossip_net_open(&bind_addr);
-		if (!u->net && (errno == EAFNOSUPPORT ||
-				errno == EADDRNOTAVAIL)) {
+		if (!u->net &&
+		    (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL)) {
 			assert_int_equal(i, 0);
 			free(c);
 			return NULL;
@@ -281,9 +281,8 @@ static void cl_join(struct cl *c, const char *what)
 	uint32_t i;
 
 	for (i = 1; i < c->n; i++)
-		assert_int_equal(gossip_join(c->nodes[i].g, &c->nodes[0].addr,
-					     1),
-				 0);
+		assert_int_equal(
+			gossip_join(c->nodes[i].g, &c->nodes[0].addr, 1), 0);
 	t = cl_run(c, sees_all_alive, NULL, 10000);
 	assert_true(t >= 0);
 	printf("[figure] %s: %lld ms\n", what, (long long)t);
@@ -295,9 +294,9 @@ static void cl_announce(struct cl *c, uint32_t on, const struct flow_key *k,
 	struct sess_arg a = {.key = k, .op = GOSSIP_SESSION_ESTABLISHED};
 	int64_t t;
 
-	assert_int_equal(
-		gossip_session_announce(c->nodes[on].g, k, (uint16_t)(on + 1), 1),
-		0);
+	assert_int_equal(gossip_session_announce(c->nodes[on].g, k,
+						 (uint16_t)(on + 1), 1),
+			 0);
 	t = cl_run(c, has_session, &a, 5000);
 	assert_true(t >= 0);
 	printf("[figure] %s: %lld ms\n", what, (long long)t);
@@ -414,8 +413,8 @@ static void check_replayed(struct cl *c)
 	/* Let what is in flight land first. */
 	cl_run(c, NULL, NULL, 200);
 	view_take(c, 4, &before);
-	a.want = gossip_counters(c->nodes[4].g)->rx[GOSSIP_RX_REPLAY] +
-		 c->n_rec;
+	a.want =
+		gossip_counters(c->nodes[4].g)->rx[GOSSIP_RX_REPLAY] + c->n_rec;
 	for (i = 0; i < c->n_rec; i++)
 		send_raw(c, 4, c->rec_buf[i], c->rec_len[i]);
 	assert_true(cl_run(c, rx_reached, &a, 3000) >= 0);

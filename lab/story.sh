@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The host-mode story, on the lab of lab/topo.sh: live TCP and UDP
+# sessions through the service address while the host set changes under
+# them, with steer and without it.
+#
+#   client --(K TCP + U UDP, v4 and v6)--> ECMP router --> h1..h4 (bridge)
+#                                                      \-> h5 (routed)
+#   t0      every session established (h1..h4 behind the VIP)
+#   t0+2s   h5 joins the ECMP set           (flows move to h5)
+#   t0+4s   h2 leaves the ECMP set          (h2's flows move elsewhere)
+#   t0+6s   steerd of h3 is killed (-9)     (its XDP program keeps working)
+#   t0+7s   ... and started again           (it finds its pinned maps)
+#   t0+10s  the traffic stops; every session reports survived or not
+#
+# Usage: lab/story.sh [--ecmp multipath|resilient] [--xdp on|off]
+#                     [--conns K] [--udp U] [--keep]
+# Prints a readable account, then one line per family:
+#   RESULT ecmp=M xdp=X family=F tcp=K established=E survived=S broken=B
+#          stalled=T udp=U udp_survived=V udp_moved=W longest_gap_ms=G
+# Builds the lab when it is down and tears down what it built on exit
+# (--keep leaves it up). Exit 0 when the story ran, whatever the sessions
+# did; 1 when it could not run; 77 when not root.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lab/lib.sh
+. "$here/lib.sh"
+
+ecmp=multipath
+xdp=on
+conns=200
+udp=10
+keep=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--ecmp) ecmp=$2; shift 2 ;;
+	--xdp) xdp=$2; shift 2 ;;
+	--conns) conns=$2; shift 2 ;;
+	--udp) udp=$2; shift 2 ;;
+	--keep) keep=1; shift ;;
+	*) echo "usage: $0 [--ecmp multipath|resilient] [--xdp on|off] [--conns K] [--udp U] [--keep]" >&2
+	   exit 1 ;;
+	esac
+done
+if [ "$(id -u)" != 0 ]; then
+	echo "story: needs root (network namespaces, XDP, cgroups): skipped" >&2
+	exit 77
+fi
+case $xdp in on | off) ;; *) echo "story: --xdp expects on or off" >&2; exit 1 ;; esac
+lab_mode_check "$ecmp" || exit 1
+
+built_here=0
+out=$(mktemp -d /tmp/st-story.XXXXXX)
+cleanup()
+{
+	local p
+
+	for p in $(cat "$out/pids" 2>/dev/null); do
+		kill -KILL "$p" 2>/dev/null
+	done
+	: >"$out/pids"
+	if [ $built_here = 1 ] && [ $keep = 0 ]; then
+		lab_down
+	else
+		lab_steerd_stop_all
+		lab_echo_stop_all
+	fi
+	rm -rf "$out"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+lab_init || exit 1
+if ! lab_built; then
+	STEER_LAB_ECMP=$ecmp lab_init || exit 1
+	built_here=1
+	lab_up >/dev/null || exit 1
+fi
+lab_init || exit 1
+export STEER_LAB_XDP=$xdp
+lab_config_write_all || exit 1
+lab_ecmp_reset "$ecmp" 0 >/dev/null || exit 1
+lab_steerd_stop_all
+lab_echo_stop_all
+lab_echo_start_all || exit 1
+lab_steerd_start_all || exit 1
+# Gossip converges in well under a second; give the joins that long.
+sleep 1
+
+now_ms()
+{
+	echo $(($(date +%s%N) / 1000000))
+}
+
+say()
+{
+	local d=$(($(now_ms) - t0))
+
+	printf '  %3d.%01ds  %s\n' $((d / 1000)) $((d % 1000 / 100)) "$*"
+}
+
+echo "story: $conns TCP + $udp UDP sessions per family through $LAB_VIP4 and"
+echo "       $LAB_VIP6, ECMP $ecmp, steer XDP $xdp"
+bin=$(lab_bin)
+for fam in 4 6; do
+	target=$LAB_VIP4
+	[ $fam = 6 ] && target=$LAB_VIP6
+	lab_exec $LAB_CLIENT "$bin/steer-traffic" --target "$target" \
+		--port "$LAB_PORT" --conns "$conns" --udp "$udp" --interval 100 \
+		--duration 10 --connect-timeout 10 --stall 1000 \
+		--ready "$out/ready$fam" >"$out/v$fam.txt" 2>"$out/v$fam.err" &
+	echo $! >>"$out/pids"
+done
+for ((i = 0; i < 200; i++)); do
+	[ -e "$out/ready4" ] && [ -e "$out/ready6" ] && break
+	sleep 0.05
+done
+t0=$(now_ms)
+say "sessions up: v4 $(cat "$out/ready4" 2>/dev/null), v6 $(cat "$out/ready6" 2>/dev/null)"
+sleep 2
+lab_ecmp_add 5 >/dev/null && say "h5 joins the ECMP set"
+sleep 2
+lab_ecmp_del 2 >/dev/null && say "h2 leaves the ECMP set"
+sleep 2
+lab_crash steerd-h3 && say "steerd of h3 killed (-9)"
+sleep 1
+lab_steerd_start 3 && say "steerd of h3 started again"
+for p in $(cat "$out/pids"); do
+	wait "$p"
+done
+say "traffic over"
+echo
+
+rc=0
+for fam in 4 6; do
+	f=$out/v$fam.txt
+	if ! grep -q '^connections ' "$f"; then
+		echo "story: steer-traffic (v$fam) failed: $(cat "$out/v$fam.err")" >&2
+		rc=1
+		continue
+	fi
+	echo "IPv$fam:"
+	sed 's/^/  /' "$f"
+	read -r _ k _ e _ s _ b _ t _ m _ g _ <"$f"
+	read -r _ u _ us _ ut _ um _ ug _ < <(grep '^udp_flows' "$f")
+	[ "${ug:-0}" -gt "$g" ] && g=$ug
+	echo "RESULT ecmp=$ecmp xdp=$xdp family=$fam tcp=$k established=$e" \
+		"survived=$s broken=$b stalled=$t udp=${u:-0}" \
+		"udp_survived=${us:-0} udp_moved=${um:-0} longest_gap_ms=$g"
+done
+exit $rc

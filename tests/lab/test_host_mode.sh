@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Host mode in the lab (lab/story.sh): K live TCP connections and U UDP
+# flows per family (v4 and v6) through a host joining the ECMP set, a
+# host leaving it, and one host's steerd killed and started again.
+#
+# With steer: every connection survives (all owners stay alive), every
+# UDP flow keeps its host. With the XDP program off (same lab, same
+# story): some connections must break, or the story moved nothing and
+# proves nothing; the share that breaks is printed as a figure.
+# Both with a classic multipath route and with resilient next-hop groups.
+#
+# Exit 0 pass, 1 fail, 77 skipped (not root).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+story=$top/lab/story.sh
+K=${STEER_LAB_CONNS:-200}
+U=${STEER_LAB_UDP:-10}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: the lab needs root (namespaces, XDP, cgroups)"
+	exit 77
+fi
+# shellcheck source=lab/lib.sh
+. "$top/lab/lib.sh"
+lab_init || exit 1
+if lab_built; then
+	echo "FAIL: a lab is already up; take it down first (lab/topo.sh down)"
+	exit 1
+fi
+trap 'lab_down' EXIT
+trap 'exit 1' INT TERM
+lab_up >/dev/null || { echo "FAIL: the lab does not build"; exit 1; }
+
+fail=0
+check()
+{
+	echo "FAIL: $*"
+	fail=1
+}
+
+# field NAME LINE: the value of NAME=... in a RESULT line.
+field()
+{
+	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+for ecmp in multipath resilient; do
+	for xdp in on off; do
+		out=$("$story" --keep --ecmp $ecmp --xdp $xdp --conns "$K" \
+			--udp "$U" 2>&1)
+		rc=$?
+		echo "$out" | sed 's/^/  /'
+		[ $rc = 0 ] || { check "story ($ecmp, xdp $xdp) exited $rc"; continue; }
+		n=$(echo "$out" | grep -c '^RESULT')
+		[ "$n" = 2 ] || { check "story ($ecmp, xdp $xdp): $n results, not 2"; continue; }
+		while read -r line; do
+			fam=$(field family "$line")
+			est=$(field established "$line")
+			sur=$(field survived "$line")
+			brk=$(field broken "$line")
+			[ "$est" = "$K" ] ||
+				check "$ecmp xdp $xdp v$fam: $est of $K established"
+			if [ $xdp = on ]; then
+				[ "$sur" = "$K" ] ||
+					check "$ecmp v$fam: $sur of $K connections survived with steer"
+				[ "$(field udp_survived "$line")" = "$U" ] ||
+					check "$ecmp v$fam: UDP flows lost with steer"
+				[ "$(field udp_moved "$line")" = 0 ] ||
+					check "$ecmp v$fam: UDP flows changed host with steer"
+			else
+				[ "$brk" -gt 0 ] ||
+					check "$ecmp v$fam: nothing broke without steer: the story moved no flow"
+				echo "[figure] without steer, $ecmp, v$fam: $brk of $K connections broke ($((100 * brk / K))%)"
+			fi
+		done < <(echo "$out" | grep '^RESULT')
+	done
+done
+[ $fail = 0 ] && echo "PASS"
+exit $fail
