@@ -199,6 +199,8 @@ static __always_inline int xdp_classify(struct xdp_md *ctx,
 	if (xdp_trim(ctx, s->m.outer_l3_end) || bpf_xdp_adjust_head(ctx, strip))
 		return -PERR__MAX; /* cannot happen: the packet shrinks */
 	st->decap++;
+	if (!steer_decap_meta(&s->m, (__u32)strip))
+		return 0;
 	rc = xdp_parse(ctx, &s->pcfg, &s->m);
 	/* Keep what the sender told us about this packet. */
 	s->m.priv = priv;
@@ -258,7 +260,10 @@ static __always_inline int xdp_encap(struct xdp_md *ctx,
 	}
 	if (steer_tmpl_len(t->kind, t->family) != tlen)
 		return xdp_drop(st, STEER_XDP_DROP_NO_TMPL);
-	a.sport = flow_hash_sport(flow_hash(&m->key, &cfg->secret));
+	/* Stored with the rule by the daemon: the hash is not per packet. */
+	a.sport = rule->sport
+			  ? rule->sport
+			  : flow_hash_sport(flow_hash(&m->key, &cfg->secret));
 	if (xdp_trim(ctx, m->outer_l3_end) ||
 	    bpf_xdp_adjust_head(ctx, (int)m->l2_len - (int)tlen))
 		return xdp_drop(st, STEER_XDP_DROP_HEADROOM);

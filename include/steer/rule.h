@@ -35,7 +35,8 @@ struct steer_rule {
 	__u16 mirror[STEER_MAX_MIRRORS];
 	__u8 action; /* enum steer_action */
 	__u8 rf;
-	__u16 pad;
+	__be16 sport; /* outer UDP source port from the flow hash; 0: none
+			 stored, the fast path computes it */
 };
 
 #endif /* STEER_RULE_H */

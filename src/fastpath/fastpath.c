@@ -379,11 +379,13 @@ static __always_inline int fp_classify(struct fastpath *fp, struct fp_pkt *p,
 			p->len = end - (uint32_t)strip;
 			p->headroom += (uint32_t)strip;
 			fp->ctr.decap++;
-			rc = parse_packet(p->data, p->data + p->len, &fp->pcfg,
-					  m);
-			/* Keep what the sender told us about this packet. */
-			m->priv = priv;
-			m->flags |= had_priv;
+			if (steer_decap_meta(m, (uint32_t)strip)) {
+				rc = parse_packet(p->data, p->data + p->len,
+						  &fp->pcfg, m);
+				/* Keep what the sender told us. */
+				m->priv = priv;
+				m->flags |= had_priv;
+			}
 		}
 	}
 	if (rc < 0) {

@@ -123,6 +123,7 @@ int xdp_maps_flow_set(struct xdp_prog *x, const struct flow_key *k,
 	r.mirror[0] = r.mirror[1] = STEER_NODE_NONE;
 	r.action = owner == cfg.self_id ? STEER_ACT_LOCAL : STEER_ACT_STEER;
 	r.tmpl = owner;
+	r.sport = flow_hash_sport(flow_hash(k, &cfg.secret));
 	if (bpf_map_update_elem(fd, k, &r, BPF_ANY)) {
 		err = -errno;
 		log_err(MOD, "cannot write a flow: %s", strerror(-err));
