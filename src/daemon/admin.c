@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "daemon/admin.h"
+#include "daemon/admin_host.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -447,6 +448,11 @@ static int cmd_templates(struct steerd *d, int argc, char **argv,
 	const struct cluster *c = &d->world->cluster;
 	uint32_t i;
 
+	if (d->host) {
+		/* Host mode: what the kernel's next hops made, in the XDP map. */
+		admin_host_templates(d, w);
+		return 0;
+	}
 	jsonw_arr_open(w, "templates");
 	for (i = 0; i < c->n_nodes; i++)
 		if (i != c->self)
@@ -516,6 +522,7 @@ static int cmd_counters(struct steerd *d, int argc, char **argv,
 		jsonw_u64(w, "clients", as->clients);
 		jsonw_obj_close(w);
 	}
+	admin_host_counters(d, w);
 	return 0;
 }
 
@@ -559,6 +566,9 @@ static int cmd_flow_set(struct steerd *d, int argc, char **argv,
 				 UINT32_MAX);
 	}
 	ret = fastpath_flow_set(fp, &k, owner, epoch, steerd_now_ms());
+	if (ret == -ENOENT)
+		return admin_err(err, errlen,
+				 "flow-set: no template to node %u", owner);
 	if (ret)
 		return admin_err(err, errlen, "flow-set: %s", strerror(-ret));
 	jsonw_obj_open(w, "flow");
@@ -579,9 +589,10 @@ static int cmd_flow_del(struct steerd *d, int argc, char **argv,
 	if (ret)
 		return ret;
 	ret = fastpath_flow_del(d->world->fp, &k);
-	if (ret == -ENOENT) {
-		return admin_err(err, errlen, "flow-del: flow not cached");
-	}
+	if (ret)
+		return admin_err(err, errlen, "flow-del: %s",
+				 ret == -ENOENT ? "flow not cached"
+						: strerror(-ret));
 	jsonw_obj_open(w, "flow");
 	admin_key_write(w, &k);
 	jsonw_obj_close(w);
@@ -599,7 +610,8 @@ static const struct admin_cmd admin_cmds[] = {
 	{"templates", cmd_templates, 0, 0, "templates",
 	 "encapsulation templates to every node and backend"},
 	{"counters", cmd_counters, 0, 0, "counters",
-	 "fast-path, flow-state cache, daemon and admin counters"},
+	 "fast-path, flow-state cache, daemon and admin counters; XDP, "
+	 "sock_ops, host and gossip counters where they run"},
 	{"flow-set", cmd_flow_set, 7, 7,
 	 "flow-set PROTO SRC SPORT DST DPORT OWNER EPOCH",
 	 "record that node OWNER owns a flow since EPOCH"},
@@ -804,6 +816,8 @@ static int admin_lines(struct admin_client *cl)
 	} else if (cl->eof && cl->in_len) {
 		/* A last request without its newline: answer it too. */
 		cl->in[cl->in_len] = '\0';
+		if (cl->in[cl->in_len - 1] == '\r')
+			cl->in[cl->in_len - 1] = '\0';
 		cl->in_len = 0;
 		return admin_answer(cl, cl->in);
 	}

@@ -59,24 +59,65 @@ static void jsonw_raw(struct jsonw *w, const char *s, size_t n)
 	w->buf[w->len] = '\0';
 }
 
+/* Length of the valid UTF-8 sequence at p (1..4), 0 when invalid. */
+static size_t jsonw_utf8_len(const unsigned char *p)
+{
+	size_t n, i;
+	uint32_t c;
+
+	if (*p < 0x80)
+		return 1;
+	if ((*p & 0xe0) == 0xc0) {
+		n = 2;
+		c = *p & 0x1f;
+	} else if ((*p & 0xf0) == 0xe0) {
+		n = 3;
+		c = *p & 0x0f;
+	} else if ((*p & 0xf8) == 0xf0) {
+		n = 4;
+		c = *p & 0x07;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and past U+10FFFF are not UTF-8. */
+	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) ||
+	    (n == 4 && c < 0x10000) || (c >= 0xd800 && c <= 0xdfff) ||
+	    c > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/* s as a JSON string; a byte that is not UTF-8 becomes U+FFFD. */
 static void jsonw_quoted(struct jsonw *w, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	char esc[6] = {'\\', 'u', '0', '0', 0, 0};
+	size_t n;
 
 	jsonw_raw(w, "\"", 1);
-	for (; *p; p++) {
+	while (*p) {
 		if (*p == '"' || *p == '\\') {
 			esc[1] = (char)*p;
 			jsonw_raw(w, esc, 2);
 			esc[1] = 'u';
+			p++;
 		} else if (*p < 0x20 || *p == 0x7f) {
 			esc[4] = hex[*p >> 4];
 			esc[5] = hex[*p & 15];
 			jsonw_raw(w, esc, 6);
+			p++;
+		} else if ((n = jsonw_utf8_len(p))) {
+			jsonw_raw(w, (const char *)p, n);
+			p += n;
 		} else {
-			jsonw_raw(w, (const char *)p, 1);
+			jsonw_raw(w, "\\ufffd", 6);
+			p++;
 		}
 	}
 	jsonw_raw(w, "\"", 1);

@@ -39,17 +39,27 @@ xdp_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 	enum log_level lvl = level == LIBBPF_WARN   ? LOG_WARN
 			     : level == LIBBPF_INFO ? LOG_INFO
 						    : LOG_DEBUG;
-	char line[1024];
-	size_t n;
+	char *msg, *line, *save = NULL;
+	va_list aq;
+	int n;
 
 	if (lvl > log_get_level())
 		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
-	while (n && line[n - 1] == '\n')
-		line[--n] = '\0';
-	if (n)
+	/* A verifier log comes as one message of any length, its verdict
+	 * at the end: size it, then log it line by line. */
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0 || !(msg = malloc((size_t)n + 1)))
+		return 0;
+	vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	for (line = strtok_r(msg, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "libbpf: ", 8))
+			line += 8; /* the log tag says it already */
 		log_msg(lvl, "libbpf", "%s", line);
+	}
+	free(msg);
 	return 0;
 }
 

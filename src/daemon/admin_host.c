@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "daemon/admin_host.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/host.h"
+#include "daemon/steerd.h"
+#include "daemon/steerd_gossip.h"
+#include "xdp/sockops.h"
+#include "xdp/xdp_maps.h"
+
+static void admin_host_xdp(struct jsonw *w, struct xdp_prog *x)
+{
+	struct steer_xdp_stats s;
+	int i;
+
+	if (xdp_maps_stats_read(x, &s))
+		return;
+	jsonw_obj_open(w, "xdp");
+	jsonw_u64(w, "rx_packets", s.rx_packets);
+	jsonw_u64(w, "rx_bytes", s.rx_bytes);
+	jsonw_u64(w, "notip", s.notip);
+	jsonw_u64(w, "decap", s.decap);
+	jsonw_u64(w, "miss", s.miss);
+	jsonw_u64(w, "udp_new", s.udp_new);
+	jsonw_u64(w, "events_lost", s.ev_lost);
+	jsonw_obj_close(w);
+	jsonw_obj_open(w, "xdp_action");
+	for (i = STEER_ACT_NONE + 1; i < STEER_ACT__MAX; i++)
+		jsonw_u64(w, fastpath_action_name((uint8_t)i), s.action[i]);
+	jsonw_obj_close(w);
+	jsonw_obj_open(w, "xdp_parse_err");
+	for (i = 1; i < PERR__MAX; i++)
+		jsonw_u64(w, fastpath_parse_err_name(i), s.parse_err[i]);
+	jsonw_obj_close(w);
+	jsonw_obj_open(w, "xdp_drop");
+	for (i = STEER_XDP_DROP_NONE + 1; i < STEER_XDP_DROP__MAX; i++)
+		jsonw_u64(w, fastpath_drop_name((enum fp_drop)i), s.drop[i]);
+	jsonw_obj_close(w);
+}
+
+static void admin_host_sockops(struct jsonw *w, struct sockops *so)
+{
+	struct steer_sock_stats s;
+
+	if (sockops_stats_read(so, &s))
+		return;
+	jsonw_obj_open(w, "sockops");
+	jsonw_u64(w, "established", s.up);
+	jsonw_u64(w, "closed", s.down);
+	jsonw_u64(w, "events_lost", s.ev_lost);
+	jsonw_u64(w, "table_full", s.table_full);
+	jsonw_obj_close(w);
+}
+
+static void admin_host_stats(struct jsonw *w, const struct host_stats *s)
+{
+	jsonw_obj_open(w, "host");
+	jsonw_u64(w, "tcp_established", s->ev_tcp_up);
+	jsonw_u64(w, "tcp_closed", s->ev_tcp_down);
+	jsonw_u64(w, "udp_new", s->ev_udp_new);
+	jsonw_u64(w, "events_ignored", s->ev_ignored);
+	jsonw_u64(w, "events_bad", s->ev_bad);
+	jsonw_u64(w, "announced", s->announced);
+	jsonw_u64(w, "closed", s->closed);
+	jsonw_u64(w, "reannounced", s->reannounced);
+	jsonw_u64(w, "flows_set", s->flows_set);
+	jsonw_u64(w, "flows_deleted", s->flows_del);
+	jsonw_u64(w, "flow_errors", s->flow_errors);
+	jsonw_u64(w, "grace_dropped", s->grace_dropped);
+	jsonw_obj_close(w);
+}
+
+static void admin_host_gossip(struct jsonw *w, struct steerd_gossip *sg)
+{
+	struct gossip *g = steerd_gossip_node(sg);
+	const struct gossip_counters *c = gossip_counters(g);
+	const struct steerd_gossip_stats *ss = steerd_gossip_stats(sg);
+	int i;
+
+	jsonw_obj_open(w, "gossip");
+	jsonw_u64(w, "incarnation", gossip_incarnation(g));
+	jsonw_u64(w, "health", gossip_health(g));
+	jsonw_u64(w, "alive", gossip_member_count(g, GOSSIP_ALIVE));
+	jsonw_u64(w, "suspect", gossip_member_count(g, GOSSIP_SUSPECT));
+	jsonw_u64(w, "dead", gossip_member_count(g, GOSSIP_DEAD));
+	jsonw_u64(w, "sessions", gossip_session_count(g, true));
+	jsonw_u64(w, "datagrams_in", ss->rx_dgrams);
+	jsonw_u64(w, "datagrams_out", c->tx);
+	jsonw_u64(w, "send_errors", c->tx_err + ss->tx_err);
+	jsonw_u64(w, "probes", c->probes);
+	jsonw_u64(w, "probes_failed", c->probes_failed);
+	jsonw_u64(w, "ping_reqs", c->ping_reqs);
+	jsonw_u64(w, "suspicions", c->suspicions);
+	jsonw_u64(w, "refutes", c->refutes);
+	jsonw_u64(w, "syncs", c->syncs);
+	jsonw_u64(w, "sync_updates", c->sync_updates);
+	jsonw_u64(w, "pushes", c->pushes);
+	jsonw_u64(w, "dissemination_dropped", c->dissem_dropped);
+	jsonw_obj_close(w);
+	/* Every datagram received, by what became of it. */
+	jsonw_obj_open(w, "gossip_rx");
+	for (i = 0; i < GOSSIP_RX_REASONS; i++)
+		jsonw_u64(w, gossip_rx_reason_name((enum gossip_rx_reason)i),
+			  c->rx[i]);
+	jsonw_u64(w, "unknown_updates", c->rx_unknown_updates);
+	jsonw_u64(w, "misdirected", c->rx_misdirected);
+	jsonw_u64(w, "socket_errors", ss->rx_err);
+	jsonw_obj_close(w);
+}
+
+void admin_host_counters(struct steerd *d, struct jsonw *w)
+{
+	if (d->host) {
+		admin_host_xdp(w, host_xdp(d->host));
+		admin_host_sockops(w, host_sockops(d->host));
+		admin_host_stats(w, host_stats(d->host));
+	}
+	if (d->gossip)
+		admin_host_gossip(w, d->gossip);
+}
+
+static void admin_host_mac(struct jsonw *w, const char *key, const uint8_t *m)
+{
+	jsonw_strf(w, key, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+		   m[3], m[4], m[5]);
+}
+
+void admin_host_templates(struct steerd *d, struct jsonw *w)
+{
+	const struct host_tmpls *t = host_tmpls(d->host);
+	const struct cluster *c = &d->world->cluster;
+	uint32_t i;
+
+	jsonw_arr_open(w, "templates");
+	for (i = 0; i < t->n; i++) {
+		const struct host_tmpl_node *hn = &t->nodes[i];
+		const struct cluster_node *n = cluster_node_by_id(c, hn->id);
+
+		jsonw_obj_open(w, NULL);
+		jsonw_u64(w, "id", hn->id);
+		jsonw_str(w, "name", n ? n->ep.name : "");
+		jsonw_str(w, "source", host_tmpl_src_name(hn->src));
+		if (hn->src != HOST_TMPL_NONE) {
+			admin_host_mac(w, "dst_mac", hn->tmpl.hdr);
+			admin_host_mac(w, "src_mac", hn->tmpl.hdr + 6);
+		} else {
+			jsonw_str(w, "dst_mac", "");
+			jsonw_str(w, "src_mac", "");
+		}
+		jsonw_bool(w, "via_gateway", hn->via_gateway);
+		jsonw_u64(w, "len", hn->tmpl.len);
+		jsonw_str(w, "kernel",
+			  hn->last_err ? strerror(-hn->last_err) : "resolved");
+		jsonw_obj_close(w);
+	}
+	jsonw_arr_close(w);
+}
