@@ -15,7 +15,9 @@
 #   t0+10s  the traffic stops; every session reports survived or not
 #
 # Usage: lab/story.sh [--ecmp multipath|resilient] [--xdp on|off]
-#                     [--conns K] [--udp U] [--keep]
+#                     [--conns K] [--udp U] [--keep] [--show]
+# --show: after the traffic, what steerctl says on h1 (nodes, templates,
+# counters).
 # Prints a readable account, then one line per family:
 #   RESULT ecmp=M xdp=X family=F tcp=K established=E survived=S broken=B
 #          stalled=T udp=U udp_survived=V udp_moved=W longest_gap_ms=G
@@ -32,6 +34,7 @@ xdp=on
 conns=200
 udp=10
 keep=0
+show=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--ecmp) ecmp=$2; shift 2 ;;
@@ -39,6 +42,7 @@ while [ $# -gt 0 ]; do
 	--conns) conns=$2; shift 2 ;;
 	--udp) udp=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
+	--show) show=1; shift ;;
 	*) echo "usage: $0 [--ecmp multipath|resilient] [--xdp on|off] [--conns K] [--udp U] [--keep]" >&2
 	   exit 1 ;;
 	esac
@@ -131,6 +135,17 @@ for p in $(cat "$out/pids"); do
 done
 say "traffic over"
 echo
+if [ $show = 1 ]; then
+	for c in nodes templates; do
+		echo "steerctl $c (on h1):"
+		lab_steerctl 1 $c 2>&1 | sed 's/^/  /'
+		echo
+	done
+	echo "steerctl counters (on h1; non-zero):"
+	lab_steerctl 1 counters 2>&1 | grep -A12 -E '^(xdp|xdp_action|host|gossip)$' |
+		sed 's/^/  /'
+	echo
+fi
 
 rc=0
 for fam in 4 6; do

@@ -1,30 +1,64 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# The demo: replay a real capture (62,781 packets, one hour of a LAN)
-# through the fast path of node n1 of the 4-node cluster in
-# lab/demo-cluster.conf, then show what left the node, dissected by tshark.
+# The demo. As root: the host-mode story in the lab (lab/story.sh): 200
+# live TCP connections and 10 UDP flows per family through an ECMP router
+# while a host joins, a host leaves and a steerd crashes, first with steer
+# and then without it, and a summary of both. Without root (no namespaces
+# or XDP), the offline replay of a real capture through one node instead.
 set -euo pipefail
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
-shared=${STEER_SHARED:-$top/../shared}
-pcap=$shared/data/pcaps/pathspider_real.pcap
-out=$top/$build/demo
-mkdir -p "$out"
+export STEER_BIN=$top/$build/bin
 
-if [ ! -r "$pcap" ]; then
-	echo "demo: $pcap not found (set STEER_SHARED to the shared folder)" >&2
+replay()
+{
+	local shared=${STEER_SHARED:-$top/../shared} out=$top/$build/demo pcap
+
+	pcap=$shared/data/pcaps/pathspider_real.pcap
+	mkdir -p "$out"
+	if [ ! -r "$pcap" ]; then
+		echo "demo: $pcap not found (set STEER_SHARED to the shared folder)" >&2
+		exit 1
+	fi
+	"$STEER_BIN/steer-replay" --cluster "$top/lab/demo-cluster.conf" \
+		--in "$pcap" --out "$out/steered.pcap" --local "$out/local.pcap" \
+		--stats "$out/flows.csv"
+	echo
+	echo "files: $out/steered.pcap (encapsulated), $out/local.pcap (kept), $out/flows.csv"
+}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "demo: not root, so no lab (namespaces, XDP): replaying a capture instead"
+	replay
+	exit 0
+fi
+# shellcheck source=lab/lib.sh
+. "$top/lab/lib.sh"
+lab_init
+if lab_built; then
+	echo "demo: a lab is already up (lab/topo.sh down first)" >&2
 	exit 1
 fi
-"$top/$build/bin/steer-replay" --cluster "$top/lab/demo-cluster.conf" \
-	--in "$pcap" --out "$out/steered.pcap" --local "$out/local.pcap" \
-	--stats "$out/flows.csv"
+trap 'lab_down' EXIT
+echo "demo: building the lab (client, ECMP router, 4 hosts on a bridge, 1 routed)"
+lab_up >/dev/null
+results=$(mktemp)
 echo
-echo "files: $out/steered.pcap (encapsulated), $out/local.pcap (kept), $out/flows.csv"
-if command -v tshark >/dev/null; then
-	echo
-	echo "first packets that left n1, as tshark dissects them:"
-	tshark -r "$out/steered.pcap" -X lua_script:"$top/tests/lua/gue.lua" \
-		-c 6 -T fields -E separator=' ' \
-		-e frame.protocols -e ip.dst -e udp.dstport -e tcp.dstport 2>/dev/null |
-		sed 's/^/  /'
-fi
+echo "=== with steer ==="
+"$top/lab/story.sh" --keep --show | tee -a "$results"
+echo
+echo "=== the same without steer's XDP program ==="
+"$top/lab/story.sh" --keep --xdp off | tee -a "$results"
+echo
+echo "=== summary ==="
+printf '%-8s %-6s %-22s %-22s %s\n' steer family "TCP survived" "UDP kept their host" "longest gap"
+grep '^RESULT' "$results" | while read -r line; do
+	f()
+	{
+		echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"
+	}
+	printf '%-8s v%-5s %-22s %-22s %s ms\n' "$(f xdp)" "$(f family)" \
+		"$(f survived)/$(f tcp)" "$(($(f udp) - $(f udp_moved)))/$(f udp)" \
+		"$(f longest_gap_ms)"
+done
+rm -f "$results"
