@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "daemon/admin.h"
 #include "daemon/admin_host.h"
+#include "daemon/steerd_gossip.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -358,6 +359,61 @@ static int cmd_flows(struct steerd *d, int argc, char **argv, struct jsonw *w,
 	return 0;
 }
 
+struct admin_sessions {
+	struct jsonw *w;
+	const struct cluster *c;
+	uint32_t limit, shown;
+};
+
+static int admin_session_one(const struct gossip_session_info *si,
+			     uint64_t age_ms, void *arg)
+{
+	struct admin_sessions *a = arg;
+	const struct cluster_node *n = cluster_node_by_id(a->c, si->owner);
+
+	if (a->shown >= a->limit)
+		return 1;
+	jsonw_obj_open(a->w, NULL);
+	admin_key_write(a->w, &si->key);
+	jsonw_str(a->w, "owner", n ? n->ep.name : "?");
+	jsonw_str(a->w, "state",
+		  si->state == GOSSIP_SESSION_ESTABLISHED ? "established"
+							  : "closed");
+	jsonw_u64(a->w, "epoch", si->epoch);
+	jsonw_u64(a->w, "age_ms", age_ms);
+	jsonw_obj_close(a->w);
+	a->shown++;
+	return 0;
+}
+
+static int cmd_sessions(struct steerd *d, int argc, char **argv,
+			struct jsonw *w, char *err, size_t errlen)
+{
+	struct admin_sessions a = {
+		.w = w, .c = &d->world->cluster, .limit = ADMIN_FLOWS_DEFAULT};
+	struct gossip *g;
+
+	if (!d->gossip)
+		return admin_err(err, errlen,
+				 "sessions: no gossip runs (mode cell without "
+				 "a cluster key)");
+	if (argc == 1 || (argc == 2 && strcmp(argv[0], "limit")))
+		return admin_err(err, errlen, "usage: sessions [limit N]");
+	if (argc == 2 && admin_parse_u32(argv[1], 1, ADMIN_FLOWS_MAX, &a.limit))
+		return admin_err(err, errlen,
+				 "sessions: 'limit' expects an integer in "
+				 "1..%u",
+				 ADMIN_FLOWS_MAX);
+	g = steerd_gossip_node(d->gossip);
+	jsonw_u64(w, "established", gossip_session_count(g, true));
+	jsonw_u64(w, "held", gossip_session_count(g, false));
+	jsonw_arr_open(w, "sessions");
+	gossip_session_walk(g, admin_session_one, &a);
+	jsonw_arr_close(w);
+	jsonw_u64(w, "shown", a.shown);
+	return 0;
+}
+
 static const char *admin_tmpl_kind(uint8_t kind)
 {
 	switch (kind) {
@@ -607,6 +663,9 @@ static const struct admin_cmd admin_cmds[] = {
 	 "the cluster's nodes and their gossip state"},
 	{"flows", cmd_flows, 0, 2, "flows [limit N]",
 	 "flows in the flow-state cache (default limit 100)"},
+	{"sessions", cmd_sessions, 0, 2, "sessions [limit N]",
+	 "sessions gossip knows: owner, state, epoch, age (default limit "
+	 "100)"},
 	{"templates", cmd_templates, 0, 0, "templates",
 	 "encapsulation templates to every node and backend"},
 	{"counters", cmd_counters, 0, 0, "counters",

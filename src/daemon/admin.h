@@ -10,6 +10,7 @@
  *   help
  *   nodes
  *   flows [limit N]
+ *   sessions [limit N]
  *   templates
  *   counters
  *   flow-set PROTO SRC SPORT DST DPORT OWNER EPOCH

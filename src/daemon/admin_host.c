@@ -78,7 +78,7 @@ static void admin_host_gossip(struct jsonw *w, struct steerd_gossip *sg)
 {
 	struct gossip *g = steerd_gossip_node(sg);
 	const struct gossip_counters *c = gossip_counters(g);
-	const struct steerd_gossip_stats *ss = steerd_gossip_stats(sg);
+	const struct gossip_net_counters *ss = steerd_gossip_net_counters(sg);
 	int i;
 
 	jsonw_obj_open(w, "gossip");
@@ -88,9 +88,9 @@ static void admin_host_gossip(struct jsonw *w, struct steerd_gossip *sg)
 	jsonw_u64(w, "suspect", gossip_member_count(g, GOSSIP_SUSPECT));
 	jsonw_u64(w, "dead", gossip_member_count(g, GOSSIP_DEAD));
 	jsonw_u64(w, "sessions", gossip_session_count(g, true));
-	jsonw_u64(w, "datagrams_in", ss->rx_dgrams);
+	jsonw_u64(w, "datagrams_in", ss->rx);
 	jsonw_u64(w, "datagrams_out", c->tx);
-	jsonw_u64(w, "send_errors", c->tx_err + ss->tx_err);
+	jsonw_u64(w, "send_errors", ss->tx_err);
 	jsonw_u64(w, "probes", c->probes);
 	jsonw_u64(w, "probes_failed", c->probes_failed);
 	jsonw_u64(w, "ping_reqs", c->ping_reqs);
@@ -109,6 +109,7 @@ static void admin_host_gossip(struct jsonw *w, struct steerd_gossip *sg)
 	jsonw_u64(w, "unknown_updates", c->rx_unknown_updates);
 	jsonw_u64(w, "misdirected", c->rx_misdirected);
 	jsonw_u64(w, "socket_errors", ss->rx_err);
+	jsonw_u64(w, "truncated", ss->rx_trunc);
 	jsonw_obj_close(w);
 }
 

@@ -3,7 +3,7 @@
  * What the admin socket shows of host mode and gossip, beside the fast
  * path's own answers (admin.c): the XDP program's and the sock_ops
  * program's counters, the host module's, the gossip node's; the
- * templates the kernel's next hops gave; the sessions gossip knows.
+ * templates the kernel's next hops gave.
  */
 #ifndef STEER_ADMIN_HOST_H
 #define STEER_ADMIN_HOST_H
@@ -17,11 +17,5 @@ void admin_host_counters(struct steerd *d, struct jsonw *w);
 
 /* Array "templates" of host mode (one per other node). */
 void admin_host_templates(struct steerd *d, struct jsonw *w);
-
-/*
- * Array "sessions": up to limit of the sessions gossip knows, with owner,
- * state, epoch and age; then "total". -ENOTSUP without gossip.
- */
-int admin_host_sessions(struct steerd *d, struct jsonw *w, uint32_t limit);
 
 #endif /* STEER_ADMIN_HOST_H */

@@ -5,8 +5,9 @@
  * from the cluster description, the seeds are every other node of it,
  * the key from cluster-key-file (gossip is always authenticated).
  *
- * One socket per address family of this node, bound to its address and
- * gossip-port. Every datagram read goes to gossip_recv(); the node's
+ * One socket (gossip/gossip_net.h) bound to this node's address (IPv4
+ * when it has one) and gossip-port; the node reaches the nodes that share
+ * that family. Every datagram read goes to gossip_recv(); the node's
  * timers run on one evloop timer re-armed at gossip_next_deadline() after
  * anything that may have moved it.
  */
@@ -18,15 +19,10 @@
 #include "daemon/steerd_conf.h"
 #include "fastpath/cluster.h"
 #include "gossip/gossip.h"
+#include "gossip/gossip_net.h"
 #include "util/evloop.h"
 
 struct steerd_gossip;
-
-struct steerd_gossip_stats {
-	uint64_t rx_dgrams;
-	uint64_t rx_err; /* recvfrom failures other than EAGAIN */
-	uint64_t tx_err; /* sendto failures (the protocol copes) */
-};
 
 /*
  * Start gossiping: open the sockets, create the node, join through the
@@ -50,8 +46,9 @@ struct gossip *steerd_gossip_node(struct steerd_gossip *g);
 /* After calling the node directly (announce, close, load): re-arm. */
 void steerd_gossip_kick(struct steerd_gossip *g);
 
-const struct steerd_gossip_stats *
-steerd_gossip_stats(const struct steerd_gossip *g);
+/* The socket's counters. */
+const struct gossip_net_counters *
+steerd_gossip_net_counters(const struct steerd_gossip *g);
 
 /* "alive", "suspect", "dead", "left". */
 const char *steerd_gossip_state_name(enum gossip_state s);

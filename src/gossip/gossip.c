@@ -434,12 +434,8 @@ static uint32_t round_dgrams(const struct gossip *g)
 {
 	size_t room = GOSSIP_DGRAM_MAX -
 		      gossip_codec_overhead(&g->auth, GOSSIP_MSG_GOSSIP);
-	size_t bytes = 0;
-	uint32_t i, n;
+	uint32_t n = (uint32_t)((g->dissem.bytes + room - 1) / room);
 
-	for (i = 0; i < g->dissem.n; i++)
-		bytes += gossip_codec_update_size(g->dissem.v[i].u.kind);
-	n = (uint32_t)((bytes + room - 1) / room);
 	return n < GOSSIP_ROUND_MAX_DGRAMS ? n : GOSSIP_ROUND_MAX_DGRAMS;
 }
 
@@ -611,6 +607,21 @@ int gossip_session_lookup(const struct gossip *g, const struct flow_key *key,
 uint32_t gossip_session_count(const struct gossip *g, bool established_only)
 {
 	return established_only ? g->sessions.n_established : g->sessions.n;
+}
+
+int gossip_session_walk(const struct gossip *g, gossip_session_fn fn, void *arg)
+{
+	const struct gossip_session *e = NULL;
+	uint64_t now = g->io.now_ms(g->io.ctx);
+	uint32_t bucket = 0;
+	int ret;
+
+	while ((e = gossip_sessions_next(&g->sessions, &bucket, e))) {
+		ret = fn(&e->info, now - e->changed_ms, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 int gossip_load_report(struct gossip *g, uint16_t cpu_permille,

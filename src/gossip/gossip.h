@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * A gossip node: SWIM membership with Lifeguard's refinements, dissemination
- * of member, session and load updates (news pushed at once to a few
- * members who pass it on, then piggy-backed on later datagrams), periodic
- * anti-entropy. Event driven and single threaded: the caller feeds
- * received datagrams to gossip_recv() and calls gossip_tick() by
- * gossip_next_deadline(); the node reads the time and sends through the
- * injected struct gossip_io, so a simulator can run hundreds of nodes on
- * a virtual clock and a daemon can run one on its event loop.
+ * A gossip node: SWIM membership with Lifeguard's refinements,
+ * dissemination of member, session and load updates (news is pushed at
+ * once to a few members, who pass it on, then piggy-backed on later
+ * datagrams), periodic anti-entropy. Event driven and single threaded:
+ * the caller feeds received datagrams to gossip_recv() and calls
+ * gossip_tick() by gossip_next_deadline(); the node reads the time and
+ * sends through the injected struct gossip_io, so a simulator can run
+ * hundreds of nodes on a virtual clock and a daemon can run one on its
+ * event loop (gossip_net.h has the UDP socket glue).
  */
 #ifndef STEER_GOSSIP_H
 #define STEER_GOSSIP_H
@@ -137,7 +138,7 @@ struct gossip_counters {
 	uint64_t dissem_dropped; /* queue overflow */
 	uint64_t pushes;	 /* datagrams of fresh updates pushed */
 	uint64_t verify_probes;	 /* out-of-turn probes of suspects */
-	uint64_t told;		 /* suspects/dead told of it directly */
+	uint64_t told; /* members told directly we hold them suspect/dead */
 };
 
 void gossip_config_default(struct gossip_config *c);
@@ -198,6 +199,16 @@ int gossip_session_close(struct gossip *g, const struct flow_key *key,
 int gossip_session_lookup(const struct gossip *g, const struct flow_key *key,
 			  struct gossip_session_info *out);
 uint32_t gossip_session_count(const struct gossip *g, bool established_only);
+
+/*
+ * Call fn for every session held (tombstones of closed ones included),
+ * with the time since it last changed. fn returns 0 to go on; anything
+ * else stops the walk and is returned. fn must not call into the node.
+ */
+typedef int (*gossip_session_fn)(const struct gossip_session_info *s,
+				 uint64_t age_ms, void *arg);
+int gossip_session_walk(const struct gossip *g, gossip_session_fn fn,
+			void *arg);
 
 /* Publish our load; cpu and memory in permille (0..1000). -EINVAL. */
 int gossip_load_report(struct gossip *g, uint16_t cpu_permille,

@@ -3,15 +3,21 @@
  * Dissemination queue: updates waiting to ride on outgoing datagrams.
  * Each is sent a limited number of times (lambda * log(N+1), decided by
  * the caller); membership updates go first, then sessions, then load
- * reports, and within a class the least sent (the newest) first. A newer
- * update about the same subject (member, flow, load of a node) replaces
- * the one queued. When the queue is full the most sent item of the
- * lowest class is dropped: anti-entropy repairs what it carried.
+ * reports, and within a class the least sent (the newest first among
+ * the never sent) first. A newer update about the same subject (member,
+ * flow, load of a node) replaces the one queued. When the queue is full
+ * the most sent item of the lowest class is dropped: anti-entropy
+ * repairs what it carried.
  *
  * An item may also be marked for an immediate push: the node sends such
  * items at once to a few members instead of waiting for the next gossip
  * round (gossip_dissem_take_push), and they stay queued for piggy-backing
  * until their transmissions, pushes included, reach the limit.
+ *
+ * Every operation costs O(1) per item it touches, whatever the queue
+ * holds (a burst of sessions can fill it): items sit in one list per
+ * (class, transmissions) and a hash on the subject finds the one an
+ * update replaces.
  */
 #ifndef STEER_GOSSIP_DISSEM_H
 #define STEER_GOSSIP_DISSEM_H
@@ -22,20 +28,41 @@
 
 #include "gossip/gossip_codec.h"
 
+#define GOSSIP_DISSEM_CLASSES 3
+/* Transmissions counted per item: a larger limit acts as this one. */
+#define GOSSIP_DISSEM_TX_MAX 64
+
 struct gossip_dissem_item {
 	struct gossip_update u;
-	uint32_t transmits;
-	bool push;	/* waiting for an immediate push */
-	uint64_t order; /* larger: queued later */
+	uint32_t prev, next;   /* in its (class, transmits) list */
+	uint32_t pprev, pnext; /* in its class's push list, if push */
+	uint32_t hnext;	       /* subject hash chain */
+	uint32_t hash;
+	uint32_t stamp; /* the fill that last took it */
+	uint8_t cls;
+	uint8_t transmits;
+	bool push; /* waiting for an immediate push */
+	bool used;
+};
+
+struct gossip_dissem_list {
+	uint32_t head, tail;
 };
 
 struct gossip_dissem {
-	struct gossip_dissem_item *v;
-	uint32_t n;
+	struct gossip_dissem_item *v; /* pool: used items and a free list */
 	uint32_t cap;
+	uint32_t n;	 /* items queued */
 	uint32_t n_push; /* items with push set */
+	uint32_t free_head;
+	size_t bytes; /* wire size of the items queued */
+	struct gossip_dissem_list tx[GOSSIP_DISSEM_CLASSES]
+				    [GOSSIP_DISSEM_TX_MAX];
+	struct gossip_dissem_list pushq[GOSSIP_DISSEM_CLASSES];
+	uint32_t *htab; /* subject hash -> first item */
+	uint32_t hsize; /* power of two, twice cap */
 	uint32_t max_items;
-	uint64_t next_order;
+	uint32_t stamp;
 	uint64_t dropped;
 };
 

@@ -181,10 +181,10 @@ static void probe_fail(struct gossip *g, struct gossip_probe_slot *s)
 	g->ctr.probes_failed++;
 	/* Helpers that did not even nack, or none to ask: the trouble may
 	 * be ours (Lifeguard, as memberlist counts it). */
-	if (s->nack_expect)
-		gossip_health_add(g, (int)(s->nack_expect - s->nack_got));
-	else
+	if (!s->nack_expect)
 		gossip_health_add(g, 1);
+	else if (s->nack_got < s->nack_expect)
+		gossip_health_add(g, (int)(s->nack_expect - s->nack_got));
 	gossip_member_suspect(g, s->target, s->inc);
 	verify_again(g, s, 2);
 }

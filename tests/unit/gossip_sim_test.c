@@ -6,10 +6,12 @@
  * same and nothing depends on the machine's speed.
  *
  * Checks: join converges (16 and 48 nodes); session announces and closes
- * reach everyone; a crashed node is marked dead by all; 10% loss for a
- * long run gives no false death; an announce a node missed is repaired
- * by anti-entropy; a healed partition is repaired; a graceful leave is
- * seen as left, never dead; a forged suspicion is refuted. Convergence
+ * reach everyone; a crashed node is marked dead by all, with and without
+ * 10% loss; 10% loss for a long run gives no false death; an announce a
+ * node missed is repaired by anti-entropy; a healed partition is
+ * repaired; a graceful leave is seen as left, never dead; a forged
+ * suspicion is refuted. The nodes run gossip_config_default(), the
+ * daemon's configuration. Convergence
  * times are printed as figures ("[figure] ..."); the assertions are the
  * correctness properties, with time bounds generous enough that no
  * protocol tuning makes them pass or fail.
