@@ -15,9 +15,9 @@
 #   t0+10s  the traffic stops; every session reports survived or not
 #
 # Usage: lab/story.sh [--ecmp multipath|resilient] [--xdp on|off]
-#                     [--conns K] [--udp U] [--keep] [--show]
+#                     [--conns K] [--udp U] [--keep] [--show] [--csv DIR]
 # --show: after the traffic, what steerctl says on h1 (nodes, templates,
-# counters).
+# counters). --csv: steer-traffic's per-flow rows into DIR/v4.csv, v6.csv.
 # Prints a readable account, then one line per family:
 #   RESULT ecmp=M xdp=X family=F tcp=K established=E survived=S broken=B
 #          stalled=T udp=U udp_survived=V udp_moved=W longest_gap_ms=G
@@ -35,6 +35,7 @@ conns=200
 udp=10
 keep=0
 show=0
+csvdir=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--ecmp) ecmp=$2; shift 2 ;;
@@ -43,6 +44,7 @@ while [ $# -gt 0 ]; do
 	--udp) udp=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--show) show=1; shift ;;
+	--csv) csvdir=$2; shift 2 ;;
 	*) echo "usage: $0 [--ecmp multipath|resilient] [--xdp on|off] [--conns K] [--udp U] [--keep]" >&2
 	   exit 1 ;;
 	esac
@@ -113,7 +115,8 @@ for fam in 4 6; do
 	lab_exec $LAB_CLIENT "$bin/steer-traffic" --target "$target" \
 		--port "$LAB_PORT" --conns "$conns" --udp "$udp" --interval 100 \
 		--duration 10 --connect-timeout 10 --stall 1000 \
-		--ready "$out/ready$fam" >"$out/v$fam.txt" 2>"$out/v$fam.err" &
+		--ready "$out/ready$fam" ${csvdir:+--csv "$csvdir/v$fam.csv"} \
+		>"$out/v$fam.txt" 2>"$out/v$fam.err" &
 	echo $! >>"$out/pids"
 done
 for ((i = 0; i < 200; i++)); do

@@ -390,7 +390,7 @@ int host_world_set(struct host *h, const struct steerd_world *w)
 	err = host_program(h);
 	if (err)
 		return err;
-	err = host_tmpls_nodes(&h->tmpls, &w->cluster);
+	err = host_tmpls_nodes(&h->tmpls, &w->cluster, h->xdp);
 	if (err)
 		return err;
 	host_tmpls_refresh(&h->tmpls, &w->cluster, h->xdp);

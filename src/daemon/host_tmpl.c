@@ -47,7 +47,8 @@ int host_tmpls_init(struct host_tmpls *t, int ifindex)
 	return 0;
 }
 
-int host_tmpls_nodes(struct host_tmpls *t, const struct cluster *c)
+int host_tmpls_nodes(struct host_tmpls *t, const struct cluster *c,
+		     struct xdp_prog *x)
 {
 	struct host_tmpl_node *nodes = calloc(c->n_nodes, sizeof(*nodes));
 	uint32_t i, j, n = 0;
@@ -64,6 +65,11 @@ int host_tmpls_nodes(struct host_tmpls *t, const struct cluster *c)
 				nodes[n] = t->nodes[j];
 		n++;
 	}
+	/* A node gone from the cluster takes its template with it. */
+	for (j = 0; j < t->n; j++)
+		if (t->nodes[j].src != HOST_TMPL_NONE &&
+		    !cluster_node_by_id(c, t->nodes[j].id))
+			xdp_maps_tmpl_del(x, t->nodes[j].id);
 	free(t->nodes);
 	t->nodes = nodes;
 	t->n = n;
@@ -109,8 +115,12 @@ static enum host_tmpl_src host_tmpl_make(struct host_tmpls *t,
 	}
 	memcpy(s.src_mac, t->if_mac, 6);
 	err = nh_resolve(t->nl_fd, &s.daddr, &nh);
-	if (!err && nh.ifindex != t->ifindex)
-		err = -EXDEV; /* XDP transmits on its own interface only */
+	if (!err && nh.ifindex != t->ifindex) {
+		/* XDP transmits on its own interface only: the kernel says
+		 * the node is elsewhere, so no MAC of this link reaches it. */
+		hn->last_err = -EXDEV;
+		return HOST_TMPL_NONE;
+	}
 	hn->last_err = err;
 	if (!err) {
 		memcpy(s.dst_mac, nh.mac, 6);

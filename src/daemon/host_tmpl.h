@@ -8,8 +8,10 @@
  *
  * A node the kernel cannot resolve yet (no neighbour entry: nothing sent
  * to it so far) gets the MAC the cluster description gives, if any, until
- * the kernel knows better; without either, it has no template and the
- * fast path drops what it would steer there (no-template).
+ * the kernel knows better; without either, or when the kernel routes the
+ * node through another interface than the XDP program's (it transmits on
+ * its own only), it has no template and the fast path drops what it
+ * would steer there (no-template).
  */
 #ifndef STEER_HOST_TMPL_H
 #define STEER_HOST_TMPL_H
@@ -53,8 +55,12 @@ struct host_tmpls {
  */
 int host_tmpls_init(struct host_tmpls *t, int ifindex);
 
-/* The nodes of c but this one; what is known of a kept one stays. */
-int host_tmpls_nodes(struct host_tmpls *t, const struct cluster *c);
+/*
+ * The nodes of c but this one; what is known of a kept one stays, the
+ * template of a node c no longer has is deleted from x. 0 or -ENOMEM.
+ */
+int host_tmpls_nodes(struct host_tmpls *t, const struct cluster *c,
+		     struct xdp_prog *x);
 void host_tmpls_free(struct host_tmpls *t);
 
 /*

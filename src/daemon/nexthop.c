@@ -132,9 +132,12 @@ static int nh_route(int fd, const struct flow_addr *dst, struct nh_result *out)
 	req.r.rtm_dst_len = (unsigned char)(alen * 8);
 	nh_attr_put(&req.n, sizeof(req), RTA_DST, raw, alen);
 	h = nh_talk(fd, &req.n, RTM_NEWROUTE, buf, sizeof(buf), &err);
+	/* The kernel answers a blackhole route with EINVAL and a prohibit
+	 * route with EACCES: no way there either. */
 	if (!h)
 		return err == -ENETUNREACH || err == -EHOSTUNREACH ||
-				       err == -ENOENT
+				       err == -ENOENT || err == -EINVAL ||
+				       err == -EACCES
 			       ? -ENETUNREACH
 			       : err;
 	rt = NLMSG_DATA(h);

@@ -241,6 +241,10 @@ int steerd_init(struct steerd *d, const struct steerd_opts *o, char *err,
 	d->sweep_timer = -1;
 	steerd_node_provider_set(d, NULL);
 	d->cli_log_level = o->log_level;
+	if (strlen(o->config) >= sizeof(d->config)) {
+		snprintf(err, errlen, "%.64s...: path too long", o->config);
+		return -ENAMETOOLONG;
+	}
 	snprintf(d->config, sizeof(d->config), "%s", o->config);
 	d->world = calloc(1, sizeof(*d->world));
 	if (!d->world) {
@@ -252,6 +256,12 @@ int steerd_init(struct steerd *d, const struct steerd_opts *o, char *err,
 		goto fail;
 	d->st.generation = 1;
 	steerd_log_level_apply(d);
+	if (o->admin_path && strlen(o->admin_path) >= sizeof(d->admin_path)) {
+		snprintf(err, errlen, "%s: path too long for a socket",
+			 o->admin_path);
+		ret = -ENAMETOOLONG;
+		goto fail;
+	}
 	snprintf(d->admin_path, sizeof(d->admin_path), "%s",
 		 o->admin_path ? o->admin_path : d->world->conf.admin_socket);
 	d->el = evloop_new();

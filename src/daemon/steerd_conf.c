@@ -118,8 +118,9 @@ static int h_interface(struct conf_line *l, void *ctx)
 	if (ret)
 		return ret;
 	w = l->argv[1];
-	/* The kernel's dev_valid_name(): no '/', ':', '.' or '..' alone. */
-	if (strlen(w) >= STEERD_IFNAME_MAX || strpbrk(w, "/:") ||
+	/* The kernel's dev_valid_name(): no '/', ':', white space, '.' or
+	 * '..' alone. */
+	if (strlen(w) >= STEERD_IFNAME_MAX || strpbrk(w, "/: \t\n\v\f\r") ||
 	    !strcmp(w, ".") || !strcmp(w, ".."))
 		return conf_expect(l, "interface",
 				   "an interface name of at most 15 bytes", w);

@@ -83,6 +83,7 @@ struct tr_flow {
 	uint32_t id, seq, sent, echoed, bad, host_changes;
 	uint64_t next_send, unanswered_since, last_echo, broken_at;
 	uint64_t gap_max;
+	uint64_t gap_max_at; /* when the longest wait began */
 	uint64_t bytes_tx, bytes_rx;
 	char first_host[TOOL_HOST_MAX];
 	char last_host[TOOL_HOST_MAX];
@@ -218,8 +219,10 @@ static void tr_answer(struct tr_flow *f, const char *line, size_t len,
 	/* A late UDP answer to an older request does not end the wait. */
 	if (seq != f->seq || !f->unanswered_since)
 		return;
-	if (now - f->unanswered_since > f->gap_max)
+	if (now - f->unanswered_since > f->gap_max) {
 		f->gap_max = now - f->unanswered_since;
+		f->gap_max_at = f->unanswered_since;
+	}
 	f->unanswered_since = 0;
 	if (!f->udp) {
 		f->awaiting = false;
@@ -476,8 +479,10 @@ static void tr_finish(struct tr *t)
 		if (f->state != TR_OPEN)
 			continue;
 		if (f->unanswered_since &&
-		    now - f->unanswered_since > f->gap_max)
+		    now - f->unanswered_since > f->gap_max) {
 			f->gap_max = now - f->unanswered_since;
+			f->gap_max_at = f->unanswered_since;
+		}
 		if (f->udp)
 			f->state = f->last_echo + stall >= t->t_end
 					   ? TR_SURVIVED
@@ -594,18 +599,21 @@ static int tr_csv_write(const struct tr *t, const char *path)
 		return -errno;
 	fprintf(out, "id,proto,family,local_port,state,error,first_host,"
 		     "last_host,host_changes,sent,echoed,bad,bytes_tx,bytes_rx,"
-		     "longest_gap_ms,broken_at_ms\n");
+		     "longest_gap_ms,longest_gap_at_ms,broken_at_ms\n");
 	for (i = 0; i < t->n_flows; i++) {
 		f = &t->flows[i];
 		fprintf(out,
-			"%u,%s,%d,%u,%s,%s,%s,%s,%u,%u,%u,%u,%llu,%llu,%.1f,",
+			"%u,%s,%d,%u,%s,%s,%s,%s,%u,%u,%u,%u,%llu,%llu,%.1f,%.1f,",
 			f->id, f->udp ? "udp" : "tcp",
 			t->dst.ss_family == AF_INET6 ? 6 : 4, f->lport,
 			tr_state_names[f->state], tr_err_str(f->err),
 			f->first_host, f->last_host, f->host_changes, f->sent,
 			f->echoed, f->bad, (unsigned long long)f->bytes_tx,
 			(unsigned long long)f->bytes_rx,
-			(double)f->gap_max / MS);
+			(double)f->gap_max / MS,
+			f->gap_max_at >= t->t_start
+				? (double)(f->gap_max_at - t->t_start) / MS
+				: 0.0);
 		if (f->state == TR_BROKEN && f->broken_at >= t->t_start)
 			fprintf(out, "%.1f\n",
 				(double)(f->broken_at - t->t_start) / MS);

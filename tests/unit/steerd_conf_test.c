@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * steerd's config file (daemon/steerd_conf.h): the defaults, every key
+ * read and every key refused with the exact "FILE:LINE: ..." message,
+ * relative paths taken from the file's directory, a key given twice, an
+ * unknown key, and the fixtures of tests/fixtures/steerd/ (the bad ones
+ * each fail naming their problem; bad-cluster.conf is a good steerd file
+ * pointing at a bad cluster description, so it fails in
+ * steerd_world_load()).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "daemon/steerd.h"
+#include "daemon/steerd_conf.h"
+
+#define CONF_PATH "/etc/steer/steerd.conf" /* names the texts below */
+#define KNOWN                                                                  \
+	"cluster-file, admin-socket, interface, mode, gossip-port, "           \
+	"cluster-key-file, log-level, bpf-pin-dir, cgroup, xdp"
+
+struct fx {
+	struct steerd_conf c;
+	char err[8192];
+	char path[PATH_MAX];
+	char want[8192];
+};
+
+static char src_dir[PATH_MAX];
+
+/* STEER_SRC (set by ctest), else the tree this file was compiled from. */
+static const char *src(void)
+{
+	const char *env = getenv("STEER_SRC");
+	char here[PATH_MAX];
+
+	if (env)
+		return env;
+	if (!src_dir[0]) {
+		snprintf(here, sizeof(here), "%s", __FILE__);
+		snprintf(src_dir, sizeof(src_dir), "%s/../..", dirname(here));
+	}
+	return src_dir;
+}
+
+static const char *fixture(struct fx *f, const char *name)
+{
+	snprintf(f->path, sizeof(f->path), "%s/tests/fixtures/steerd/%s", src(),
+		 name);
+	return f->path;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	*state = f;
+	return f ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	free(*state);
+	return 0;
+}
+
+static int load(struct fx *f, const char *path, const char *text)
+{
+	f->err[0] = '\0';
+	return steerd_conf_load_buf(&f->c, path, text, strlen(text), f->err,
+				    sizeof(f->err));
+}
+
+/* --- defaults and every key read ------------------------------------ */
+
+static void test_defaults(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(load(f, CONF_PATH, "cluster-file cluster.conf\n"), 0);
+	assert_string_equal(f->err, "");
+	assert_string_equal(f->c.path, CONF_PATH);
+	assert_string_equal(f->c.cluster_file, "/etc/steer/cluster.conf");
+	assert_string_equal(f->c.admin_socket, "/run/steer/steerd.sock");
+	assert_string_equal(f->c.interface, "");
+	assert_int_equal(f->c.mode, FP_MODE_CELL);
+	assert_int_equal(f->c.gossip_port, 7946);
+	assert_string_equal(f->c.key_file, "");
+	assert_int_equal(f->c.log_level, LOG_INFO);
+	assert_int_equal(f->c.has_log_level, 0);
+	assert_string_equal(f->c.pin_dir, "");
+	assert_string_equal(f->c.cgroup, "");
+	assert_false(f->c.xdp_off);
+}
+
+static void test_every_key(void **state)
+{
+	struct fx *f = *state;
+	static const char text[] =
+		"# a comment line\n"
+		"\n"
+		"cluster-file   /srv/steer/cluster.conf   # trailing comment\n"
+		"admin-socket\tsteerd.sock\n"
+		"interface fab0\r\n"
+		"mode host\n"
+		"gossip-port 65535\n"
+		"cluster-key-file keys/cluster.key\n"
+		"log-level debug\n"
+		"bpf-pin-dir /sys/fs/bpf/steer/fab0\n"
+		"cgroup /sys/fs/cgroup/steer.slice\n"
+		"xdp off\n";
+
+	assert_int_equal(load(f, CONF_PATH, text), 0);
+	assert_string_equal(f->c.cluster_file, "/srv/steer/cluster.conf");
+	assert_string_equal(f->c.admin_socket, "/etc/steer/steerd.sock");
+	assert_string_equal(f->c.interface, "fab0");
+	assert_int_equal(f->c.mode, FP_MODE_HOST);
+	assert_int_equal(f->c.gossip_port, 65535);
+	assert_string_equal(f->c.key_file, "/etc/steer/keys/cluster.key");
+	assert_int_equal(f->c.log_level, LOG_DEBUG);
+	assert_int_equal(f->c.has_log_level, 1);
+	assert_string_equal(f->c.pin_dir, "/sys/fs/bpf/steer/fab0");
+	assert_string_equal(f->c.cgroup, "/sys/fs/cgroup/steer.slice");
+	assert_true(f->c.xdp_off);
+}
+
+static void test_values_each(void **state)
+{
+	static const struct {
+		const char *line;
+		enum log_level level;
+	} levels[] = {
+		{"log-level error\n", LOG_ERR},
+		{"log-level warn\n", LOG_WARN},
+		{"log-level info\n", LOG_INFO},
+		{"log-level debug\n", LOG_DEBUG},
+	};
+	struct fx *f = *state;
+	char text[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		snprintf(text, sizeof(text), "cluster-file c\n%s",
+			 levels[i].line);
+		assert_int_equal(load(f, CONF_PATH, text), 0);
+		assert_int_equal(f->c.log_level, levels[i].level);
+		assert_int_equal(f->c.has_log_level, 1);
+	}
+	assert_int_equal(load(f, CONF_PATH, "cluster-file c\nmode cell\n"), 0);
+	assert_int_equal(f->c.mode, FP_MODE_CELL);
+	assert_int_equal(load(f, CONF_PATH, "cluster-file c\nxdp on\n"), 0);
+	assert_false(f->c.xdp_off);
+	assert_int_equal(load(f, CONF_PATH, "cluster-file c\ngossip-port 1\n"),
+			 0);
+	assert_int_equal(f->c.gossip_port, 1);
+	/* 15 bytes: the longest interface name there is. */
+	assert_int_equal(load(f, CONF_PATH,
+			      "cluster-file c\ninterface abcdefghijklmno\n"),
+			 0);
+	assert_string_equal(f->c.interface, "abcdefghijklmno");
+	assert_int_equal(load(f, CONF_PATH, "cluster-file c\ninterface a.b\n"),
+			 0);
+	assert_string_equal(f->c.interface, "a.b");
+}
+
+static void test_level_and_mode_names(void **state)
+{
+	enum log_level l = LOG_ERR;
+
+	assert_int_equal(steerd_log_level_parse("warn", &l), 0);
+	assert_int_equal(l, LOG_WARN);
+	assert_int_equal(steerd_log_level_parse("debug", &l), 0);
+	assert_int_equal(l, LOG_DEBUG);
+	assert_int_equal(steerd_log_level_parse("WARN", &l), -EINVAL);
+	assert_int_equal(steerd_log_level_parse("", &l), -EINVAL);
+	assert_int_equal(l, LOG_DEBUG);
+	assert_string_equal(steerd_log_level_name(LOG_ERR), "error");
+	assert_string_equal(steerd_log_level_name(LOG_INFO), "info");
+	assert_string_equal(steerd_log_level_name((enum log_level)99), "?");
+	assert_string_equal(steerd_mode_name(FP_MODE_CELL), "cell");
+	assert_string_equal(steerd_mode_name(FP_MODE_HOST), "host");
+}
+
+/* --- relative paths -------------------------------------------------- */
+
+static void test_relative_paths(void **state)
+{
+	struct fx *f = *state;
+	static const char text[] = "cluster-file ../c/cluster.conf\n"
+				   "admin-socket run/s.sock\n"
+				   "cluster-key-file k\n";
+
+	assert_int_equal(load(f, "/a/b/steerd.conf", text), 0);
+	assert_string_equal(f->c.cluster_file, "/a/b/../c/cluster.conf");
+	assert_string_equal(f->c.admin_socket, "/a/b/run/s.sock");
+	assert_string_equal(f->c.key_file, "/a/b/k");
+
+	/* A file named without a directory: paths stay as they are. */
+	assert_int_equal(load(f, "steerd.conf", text), 0);
+	assert_string_equal(f->c.cluster_file, "../c/cluster.conf");
+	assert_string_equal(f->c.admin_socket, "run/s.sock");
+	assert_string_equal(f->c.key_file, "k");
+
+	/* A relative directory is kept relative. */
+	assert_int_equal(load(f, "etc/steerd.conf", text), 0);
+	assert_string_equal(f->c.cluster_file, "etc/../c/cluster.conf");
+	assert_string_equal(f->c.admin_socket, "etc/run/s.sock");
+}
+
+static void test_fixture_good(void **state)
+{
+	struct fx *f = *state;
+	char want[PATH_MAX];
+
+	assert_int_equal(steerd_conf_load(&f->c, fixture(f, "steerd.conf"),
+					  f->err, sizeof(f->err)),
+			 0);
+	assert_string_equal(f->err, "");
+	assert_string_equal(f->c.path, f->path);
+	snprintf(want, sizeof(want), "%s/tests/fixtures/steerd/cluster.conf",
+		 src());
+	assert_string_equal(f->c.cluster_file, want);
+	assert_string_equal(f->c.admin_socket, "/tmp/steerd-fixture.sock");
+	assert_string_equal(f->c.interface, "eth0");
+	assert_int_equal(f->c.mode, FP_MODE_CELL);
+	assert_int_equal(f->c.gossip_port, 7946);
+	assert_int_equal(f->c.log_level, LOG_INFO);
+	assert_int_equal(f->c.has_log_level, 1);
+	assert_string_equal(f->c.key_file, "");
+	assert_false(f->c.xdp_off);
+}
+
+/* The fixture's cluster description loads too: a whole world. */
+static void test_fixture_good_world(void **state)
+{
+	struct fx *f = *state;
+	struct steerd_world w;
+
+	assert_int_equal(steerd_world_load(&w, fixture(f, "steerd.conf"),
+					   f->err, sizeof(f->err)),
+			 0);
+	assert_string_equal(w.cluster.name, "lab");
+	assert_int_equal(w.cluster.n_nodes, 3);
+	assert_int_equal(w.cluster.n_backends, 2);
+	assert_int_equal(w.cluster.n_services, 1);
+	assert_string_equal(cluster_self(&w.cluster)->ep.name, "n1");
+	assert_false(w.keyed);
+	assert_non_null(w.fp);
+	steerd_world_free(&w);
+	assert_null(w.fp);
+}
+
+/* --- each key refused, with its message ------------------------------ */
+
+struct bad_row {
+	const char *text;
+	const char *msg; /* after "/etc/steer/steerd.conf:" */
+};
+
+static const struct bad_row bad_rows[] = {
+	/* Arity, for every key. */
+	{"cluster-file\n", "1: 'cluster-file' expects 1 value, got none"},
+	{"cluster-file a b\n", "1: 'cluster-file' expects 1 value, got 2"},
+	{"cluster-file c\nadmin-socket\n",
+	 "2: 'admin-socket' expects 1 value, got none"},
+	{"cluster-file c\ninterface a b c\n",
+	 "2: 'interface' expects 1 value, got 3"},
+	{"cluster-file c\nmode\n", "2: 'mode' expects 1 value, got none"},
+	{"cluster-file c\ngossip-port 1 2\n",
+	 "2: 'gossip-port' expects 1 value, got 2"},
+	{"cluster-file c\ncluster-key-file\n",
+	 "2: 'cluster-key-file' expects 1 value, got none"},
+	{"cluster-file c\nlog-level info # x\nlog-level\n",
+	 "3: 'log-level' given twice (first at line 2)"},
+	{"cluster-file c\nlog-level\n",
+	 "2: 'log-level' expects 1 value, got none"},
+	{"cluster-file c\nbpf-pin-dir\n",
+	 "2: 'bpf-pin-dir' expects 1 value, got none"},
+	{"cluster-file c\ncgroup /a /b\n",
+	 "2: 'cgroup' expects 1 value, got 2"},
+	{"cluster-file c\nxdp\n", "2: 'xdp' expects 1 value, got none"},
+	/* Values. */
+	{"cluster-file c\ninterface abcdefghijklmnop\n",
+	 "2: 'interface' expects an interface name of at most 15 bytes, got "
+	 "'abcdefghijklmnop'"},
+	{"cluster-file c\ninterface eth0/1\n",
+	 "2: 'interface' expects an interface name of at most 15 bytes, got "
+	 "'eth0/1'"},
+	{"cluster-file c\ninterface eth0:1\n",
+	 "2: 'interface' expects an interface name of at most 15 bytes, got "
+	 "'eth0:1'"},
+	{"cluster-file c\ninterface .\n",
+	 "2: 'interface' expects an interface name of at most 15 bytes, got "
+	 "'.'"},
+	{"cluster-file c\ninterface ..\n",
+	 "2: 'interface' expects an interface name of at most 15 bytes, got "
+	 "'..'"},
+	{"cluster-file c\nmode bridge\n",
+	 "2: 'mode' expects one of cell, host, got 'bridge'"},
+	{"cluster-file c\nmode CELL\n",
+	 "2: 'mode' expects one of cell, host, got 'CELL'"},
+	{"cluster-file c\ngossip-port 0\n",
+	 "2: 'gossip-port' expects an integer in 1..65535, got '0'"},
+	{"cluster-file c\ngossip-port 65536\n",
+	 "2: 'gossip-port' expects an integer in 1..65535, got '65536'"},
+	{"cluster-file c\ngossip-port -1\n",
+	 "2: 'gossip-port' expects an integer in 1..65535, got '-1'"},
+	{"cluster-file c\ngossip-port 0x10\n",
+	 "2: 'gossip-port' expects an integer in 1..65535, got '0x10'"},
+	{"cluster-file c\ngossip-port 99999999999999999999999\n",
+	 "2: 'gossip-port' expects an integer in 1..65535, got "
+	 "'99999999999999999999999'"},
+	{"cluster-file c\nlog-level verbose\n",
+	 "2: 'log-level' expects one of error, warn, info, debug, got "
+	 "'verbose'"},
+	{"cluster-file c\nbpf-pin-dir /tmp/pins\n",
+	 "2: 'bpf-pin-dir' expects a directory under /sys/fs/bpf/, got "
+	 "'/tmp/pins'"},
+	{"cluster-file c\nbpf-pin-dir steer/eth0\n",
+	 "2: 'bpf-pin-dir' expects a directory under /sys/fs/bpf/, got "
+	 "'steer/eth0'"},
+	{"cluster-file c\nbpf-pin-dir /sys/fs/bpf\n",
+	 "2: 'bpf-pin-dir' expects a directory under /sys/fs/bpf/, got "
+	 "'/sys/fs/bpf'"},
+	{"cluster-file c\nbpf-pin-dir /sys/fs/bpfx/steer\n",
+	 "2: 'bpf-pin-dir' expects a directory under /sys/fs/bpf/, got "
+	 "'/sys/fs/bpfx/steer'"},
+	{"cluster-file c\nbpf-pin-dir /sys/fs/bpf/../../tmp\n",
+	 "2: 'bpf-pin-dir' expects a directory under /sys/fs/bpf/, got "
+	 "'/sys/fs/bpf/../../tmp'"},
+	{"cluster-file c\ncgroup sys/fs/cgroup\n",
+	 "2: 'cgroup' expects an absolute path, got 'sys/fs/cgroup'"},
+	{"cluster-file c\nxdp yes\n",
+	 "2: 'xdp' expects one of on, off, got 'yes'"},
+	/* An unprintable byte is escaped in the message. */
+	{"cluster-file c\nmode \x01x\n",
+	 "2: 'mode' expects one of cell, host, got '\\x01x'"},
+	/* Each key once. */
+	{"cluster-file a\ncluster-file b\n",
+	 "2: 'cluster-file' given twice (first at line 1)"},
+	{"cluster-file c\nadmin-socket /a\n\nadmin-socket /a\n",
+	 "4: 'admin-socket' given twice (first at line 2)"},
+	{"cluster-file c\ninterface e\ninterface e\n",
+	 "3: 'interface' given twice (first at line 2)"},
+	{"mode cell\ncluster-file c\nmode host\n",
+	 "3: 'mode' given twice (first at line 1)"},
+	{"gossip-port 1\ngossip-port 1\ncluster-file c\n",
+	 "2: 'gossip-port' given twice (first at line 1)"},
+	{"cluster-file c\ncluster-key-file k\ncluster-key-file k\n",
+	 "3: 'cluster-key-file' given twice (first at line 2)"},
+	{"cluster-file c\nbpf-pin-dir /sys/fs/bpf/a\nbpf-pin-dir "
+	 "/sys/fs/bpf/b\n",
+	 "3: 'bpf-pin-dir' given twice (first at line 2)"},
+	{"cluster-file c\ncgroup /a\ncgroup /b\n",
+	 "3: 'cgroup' given twice (first at line 2)"},
+	{"cluster-file c\nxdp on\nxdp off\n",
+	 "3: 'xdp' given twice (first at line 2)"},
+	/* Unknown keys: the known ones are listed. */
+	{"cluster-file c\nadmin-sock /tmp/x.sock\n",
+	 "2: unknown directive 'admin-sock' (known: " KNOWN ")"},
+	{"Cluster-file c\n",
+	 "1: unknown directive 'Cluster-file' (known: " KNOWN ")"},
+	{"cluster c\n", "1: unknown directive 'cluster' (known: " KNOWN ")"},
+};
+
+static void test_bad_rows(void **state)
+{
+	struct fx *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad_rows) / sizeof(bad_rows[0]); i++) {
+		snprintf(f->want, sizeof(f->want), "%s:%s", CONF_PATH,
+			 bad_rows[i].msg);
+		if (load(f, CONF_PATH, bad_rows[i].text) != -EINVAL ||
+		    strcmp(f->err, f->want))
+			fail_msg("row %zu: %s\n  got  '%s'\n  want '%s'", i,
+				 bad_rows[i].text, f->err, f->want);
+	}
+}
+
+static void test_no_cluster_file(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(load(f, CONF_PATH, ""), -EINVAL);
+	assert_string_equal(f->err, CONF_PATH ": no 'cluster-file' directive");
+	assert_int_equal(load(f, CONF_PATH, "# nothing\n\nmode host\n"),
+			 -EINVAL);
+	assert_string_equal(f->err, CONF_PATH ": no 'cluster-file' directive");
+	/* NULL text is an empty file. */
+	assert_int_equal(steerd_conf_load_buf(&f->c, CONF_PATH, NULL, 0, f->err,
+					      sizeof(f->err)),
+			 -EINVAL);
+	assert_string_equal(f->err, CONF_PATH ": no 'cluster-file' directive");
+}
+
+/* sun_path holds 107 bytes and the NUL: absolute or resolved. */
+static void test_admin_socket_length(void **state)
+{
+	struct fx *f = *state;
+	char name[128], text[256];
+
+	/* "/" and 106 bytes: 107, the most there is. */
+	memset(name, 'a', sizeof(name));
+	name[0] = '/';
+	name[107] = '\0';
+	snprintf(text, sizeof(text), "cluster-file c\nadmin-socket %s\n", name);
+	assert_int_equal(load(f, CONF_PATH, text), 0);
+	assert_string_equal(f->c.admin_socket, name);
+
+	name[107] = 'a';
+	name[108] = '\0';
+	snprintf(text, sizeof(text), "cluster-file c\nadmin-socket %s\n", name);
+	assert_int_equal(load(f, CONF_PATH, text), -EINVAL);
+	assert_string_equal(f->err, CONF_PATH
+			    ":2: 'admin-socket' expects a path of at "
+			    "most 107 bytes, got "
+			    "'/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			    "...'");
+
+	/* Short, but too long once taken from /etc/steer/ (11 bytes). */
+	memset(name, 'b', 97);
+	name[97] = '\0';
+	snprintf(text, sizeof(text), "cluster-file c\nadmin-socket %s\n", name);
+	assert_int_equal(load(f, CONF_PATH, text), -EINVAL);
+	assert_string_equal(f->err, CONF_PATH
+			    ":2: 'admin-socket' expects a path of at "
+			    "most 107 bytes, got "
+			    "'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+			    "...'");
+	name[96] = '\0'; /* 11 + 96 = 107 */
+	snprintf(text, sizeof(text), "cluster-file c\nadmin-socket %s\n", name);
+	assert_int_equal(load(f, CONF_PATH, text), 0);
+	assert_int_equal(strlen(f->c.admin_socket), 107);
+}
+
+/* A relative path that outgrows PATH_MAX once anchored. */
+static void test_path_too_long(void **state)
+{
+	struct fx *f = *state;
+	static char dir[3100], text[1300], want[4400];
+
+	memset(dir, 'd', sizeof(dir));
+	dir[0] = '/';
+	memcpy(dir + sizeof(dir) - 8, "/s.conf", 8); /* 3099 bytes */
+	memset(text, 'c', sizeof(text));
+	memcpy(text, "cluster-file ", 13);
+	text[sizeof(text) - 2] = '\n';
+	text[sizeof(text) - 1] = '\0';
+	assert_int_equal(load(f, dir, text), -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s:1: 'cluster-file' expects a shorter path, got "
+		 "'cccccccccccccccccccccccccccccccccccccccc...'",
+		 dir);
+	assert_string_equal(f->err, want);
+
+	/* The same with the key file, after a good cluster-file. */
+	memcpy(text, "cluster-file c\ncluster-key-file ", 32);
+	assert_int_equal(load(f, dir, text), -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s:2: 'cluster-key-file' expects a shorter path, got "
+		 "'cccccccccccccccccccccccccccccccccccccccc...'",
+		 dir);
+	assert_string_equal(f->err, want);
+}
+
+static void test_missing_file(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(steerd_conf_load(&f->c, "/nonexistent/steerd.conf",
+					  f->err, sizeof(f->err)),
+			 -ENOENT);
+	assert_string_equal(f->err, "/nonexistent/steerd.conf: No such file or "
+				    "directory");
+	/* c is written anyway: the defaults. */
+	assert_string_equal(f->c.admin_socket, "/run/steer/steerd.sock");
+	assert_int_equal(f->c.gossip_port, 7946);
+}
+
+/* --- the bad fixtures ------------------------------------------------ */
+
+static void test_fixture_bad_key(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(steerd_conf_load(&f->c, fixture(f, "bad-key.conf"),
+					  f->err, sizeof(f->err)),
+			 -EINVAL);
+	snprintf(f->want, sizeof(f->want),
+		 "%s:3: 'gossip-port' expects an integer in 1..65535, got "
+		 "'70000'",
+		 f->path);
+	assert_string_equal(f->err, f->want);
+}
+
+static void test_fixture_bad_no_cluster(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(steerd_conf_load(&f->c,
+					  fixture(f, "bad-no-cluster.conf"),
+					  f->err, sizeof(f->err)),
+			 -EINVAL);
+	snprintf(f->want, sizeof(f->want), "%s: no 'cluster-file' directive",
+		 f->path);
+	assert_string_equal(f->err, f->want);
+}
+
+static void test_fixture_bad_unknown(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(steerd_conf_load(&f->c, fixture(f, "bad-unknown.conf"),
+					  f->err, sizeof(f->err)),
+			 -EINVAL);
+	snprintf(f->want, sizeof(f->want),
+		 "%s:3: unknown directive 'admin-sock' (known: " KNOWN ")",
+		 f->path);
+	assert_string_equal(f->err, f->want);
+}
+
+/* A good steerd file, a bad description: the description's line. */
+static void test_fixture_bad_cluster(void **state)
+{
+	struct fx *f = *state;
+	struct steerd_world w;
+	char desc[PATH_MAX];
+
+	assert_int_equal(steerd_conf_load(&f->c, fixture(f, "bad-cluster.conf"),
+					  f->err, sizeof(f->err)),
+			 0);
+	snprintf(desc, sizeof(desc),
+		 "%s/tests/fixtures/steerd/bad-cluster-desc.conf", src());
+	assert_string_equal(f->c.cluster_file, desc);
+
+	assert_int_equal(steerd_world_load(&w, f->path, f->err, sizeof(f->err)),
+			 -EINVAL);
+	snprintf(f->want, sizeof(f->want),
+		 "%s:3: 'node' expects a key (id, addr, addr6, mac, via), got "
+		 "'colour'",
+		 desc);
+	assert_string_equal(f->err, f->want);
+	assert_null(w.fp);
+	assert_null(w.cluster.nodes);
+	steerd_world_free(&w); /* safe after a failure */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_key, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_values_each, setup,
+						teardown),
+		cmocka_unit_test(test_level_and_mode_names),
+		cmocka_unit_test_setup_teardown(test_relative_paths, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fixture_good, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fixture_good_world, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_cluster_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_admin_socket_length, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_path_too_long, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_missing_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fixture_bad_key, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fixture_bad_no_cluster,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fixture_bad_unknown, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fixture_bad_cluster, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
