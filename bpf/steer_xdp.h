@@ -226,7 +226,7 @@ static __always_inline int xdp_tmpl_write(struct xdp_md *ctx,
 	__u8 *out = buf + STEER_FRAME_ALIGN_OFF;
 
 	if (data + STEER_TMPL_MAX <= data_end) /* room for any template */
-		return steer_tmpl_apply(data, t, ilen, family, a);
+		return steer_tmpl_apply_copy(data, t, ilen, family, a, 1);
 	if (tlen > STEER_TMPL_MAX || steer_tmpl_apply(out, t, ilen, family, a))
 		return -1;
 	return bpf_xdp_store_bytes(ctx, 0, out, tlen) ? -1 : 0;
