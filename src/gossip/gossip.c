@@ -114,6 +114,7 @@ struct gossip *gossip_new(const struct gossip_config *cfg,
 		g->now + gossip_rand_below(g, cfg->probe_interval_ms);
 	g->probe.verify_next = UINT64_MAX;
 	g->push_at = UINT64_MAX;
+	g->push_skip = g->rx_sender = cfg->self_id;
 	g->next_gossip = g->now + cfg->gossip_interval_ms;
 	g->next_sync = g->now + cfg->sync_interval_ms / 2 +
 		       gossip_rand_below(g, cfg->sync_interval_ms + 1);
@@ -198,8 +199,10 @@ void gossip_enqueue(struct gossip *g, const struct gossip_update *u, bool push)
 		g->ctr.dissem_dropped++;
 	g->ctr.dissem_dropped += g->dissem.dropped;
 	g->dissem.dropped = 0;
-	if (g->dissem.n_push && g->push_at == UINT64_MAX)
+	if (g->dissem.n_push && g->push_at == UINT64_MAX) {
 		g->push_at = g->now + g->cfg.push_delay_ms;
+		g->push_skip = g->rx_sender;
+	}
 }
 
 /*
@@ -242,7 +245,8 @@ void gossip_push_flush(struct gossip *g)
 	g->push_at = UINT64_MAX;
 	n_peers = gossip_pick_members(g, peers, g->cfg.push_fanout,
 				      1u << GOSSIP_ALIVE | 1u << GOSSIP_SUSPECT,
-				      g->cfg.self_id);
+				      g->push_skip);
+	g->push_skip = g->cfg.self_id;
 	/* Each taken update counts one transmission per target. */
 	n = gossip_dissem_take_push(&g->dissem, g->push_buf, GOSSIP_PUSH_MAX,
 				    n_peers, gossip_retransmit_limit(g));
@@ -376,6 +380,7 @@ int gossip_recv(struct gossip *g, const void *buf, size_t len,
 			    g->cfg.self_id, len, gossip_rx_reason_name(r));
 		return -EBADMSG;
 	}
+	g->rx_sender = m->sender;
 	for (i = 0; i < m->n_updates; i++) {
 		changed = gossip_apply_update(g, &m->updates[i]);
 		if (changed > 0 && m->type == GOSSIP_MSG_SYNC)
@@ -406,6 +411,7 @@ int gossip_recv(struct gossip *g, const void *buf, size_t len,
 		gossip_sync_on_sync(g, m, from);
 		break;
 	}
+	g->rx_sender = g->cfg.self_id;
 	gossip_push_flush(g);
 	return 0;
 }

@@ -50,6 +50,11 @@ struct gossip {
 	uint64_t next_member; /* earliest suspicion deadline or reap */
 	uint64_t next_expire;
 	uint64_t push_at; /* UINT64_MAX: nothing waits for a push */
+	/* Who told us the news waiting for the push (not pushed back to
+	 * it); our own id when it is ours. rx_sender: the sender of the
+	 * datagram being handled, our own id outside gossip_recv(). */
+	uint16_t push_skip;
+	uint16_t rx_sender;
 	uint64_t next_stranger_sync;
 	uint32_t sync_cursor;
 
