@@ -2,6 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Installs every build, test and lab dependency of steer from Debian packages.
 # Idempotent: does nothing when everything is present. Needs root (or sudo).
+#
+#   deps.sh          build, test and lab dependencies
+#   deps.sh bench    those, and what the benchmarks compare steer against
+#                    (serf: HashiCorp's SWIM agent, for bench/gossip/)
 set -euo pipefail
 
 pkgs=(
@@ -11,6 +15,17 @@ pkgs=(
 	liblmdb-dev libsodium-dev liblz4-dev libzstd-dev
 	iproute2 nftables ethtool iputils-ping
 )
+# Only the benchmarks' side-by-side comparisons need these.
+bench_pkgs=(serf)
+
+case "${1:-}" in
+"") ;;
+bench) pkgs+=("${bench_pkgs[@]}") ;;
+*)
+	echo "usage: deps.sh [bench]" >&2
+	exit 2
+	;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -28,3 +43,9 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" |
 	$SUDO debconf-set-selections
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Debian's serf package enables serf.service, an agent on *:7946 (steer's
+# gossip port, and where bench/gossip/ binds its own agents): keep the
+# packaged one off when this script installed it.
+if [[ " ${missing[*]} " == *" serf "* ]] && [ -d /run/systemd/system ]; then
+	$SUDO systemctl disable --now serf.service >/dev/null 2>&1 || true
+fi
