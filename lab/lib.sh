@@ -7,7 +7,7 @@
 #
 # Contract:
 # - Everything the lab creates carries the st- prefix: namespaces, links,
-#   the cgroup /sys/fs/cgroup/unified/st-lab, the pins /sys/fs/bpf/st-lab,
+#   the cgroup st-lab under the cgroup2 mount, the pins /sys/fs/bpf/st-lab,
 #   the state directory /run/st-lab. No link is ever created in the caller's namespace and no
 #   namespace gets a link to it, so no lab packet can leave the machine.
 # - lab_up builds from scratch (tearing down a half-built or different lab
@@ -30,7 +30,9 @@
 
 LAB_P=st-
 LAB_STATE=${STEER_LAB_STATE:-/run/st-lab}
-LAB_CG_ROOT=/sys/fs/cgroup/unified
+# The cgroup v2 hierarchy, wherever this machine mounts it.
+LAB_CG_ROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts 2>/dev/null)
+LAB_CG_ROOT=${LAB_CG_ROOT:-/sys/fs/cgroup/unified}
 LAB_CG=$LAB_CG_ROOT/${LAB_P}lab
 LAB_PIN=/sys/fs/bpf/${LAB_P}lab
 
