@@ -119,6 +119,9 @@ xdp_parse(struct xdp_md *ctx, const struct parse_cfg *pc, struct pkt_meta *m)
 	struct parse_cursor c;
 	int d, rc;
 
+	if (!parse_fast((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			pc, m))
+		return 0;
 	rc = parse_begin((void *)(long)ctx->data, (void *)(long)ctx->data_end,
 			 m, &c);
 	if (rc)

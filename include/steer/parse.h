@@ -622,14 +622,119 @@ static __always_inline int parse_layer(void *data, void *data_end,
 }
 
 /*
- * Parse the frame [data, data_end): parse_begin(), then parse_layer()
- * until the innermost layer. Returns 0 with m filled for an IP packet, 1
- * for a frame that is not IP, or -parse_err. m is fully written in every
- * case; on error only the fields up to the failing layer are meaningful.
+ * The L4 header of parse_fast(): TCP or UDP at l4, whose datagram holds
+ * at least its fixed header. 0 with ports (and TCP flags) in m, 1 for
+ * anything the full parser must judge.
  */
-static __always_inline int parse_packet(void *data, void *data_end,
-					const struct parse_cfg *cfg,
-					struct pkt_meta *m)
+static __always_inline int parse_fast_l4(__u8 *l4, void *data_end, __u8 proto,
+					 const struct parse_cfg *cfg,
+					 struct pkt_meta *m)
+{
+	if (proto == STEER_IPPROTO_TCP) {
+		struct steer_tcphdr *th = (void *)l4;
+
+		if ((void *)(th + 1) > data_end || (th->doff_res >> 4) < 5)
+			return 1; /* the first check is implied by the length */
+		m->key.sport = th->source;
+		m->key.dport = th->dest;
+		m->tcp_flags = th->flags;
+	} else {
+		struct steer_udphdr *uh = (void *)l4;
+
+		if ((void *)(uh + 1) > data_end ||
+		    (steer_ntohs(uh->len) < sizeof(*uh) && uh->len != 0) ||
+		    (cfg->gue_port && uh->dest == cfg->gue_port))
+			return 1;
+		m->key.sport = uh->source;
+		m->key.dport = uh->dest;
+	}
+	m->key.proto = proto;
+	m->flags = PKT_F_L4;
+	return 0;
+}
+
+/* The fixed header of TCP or UDP; 0 for another protocol. */
+static __always_inline __u32 parse_fast_l4_min(__u8 proto)
+{
+	return proto == STEER_IPPROTO_TCP   ? sizeof(struct steer_tcphdr)
+	       : proto == STEER_IPPROTO_UDP ? sizeof(struct steer_udphdr)
+					    : 0;
+}
+
+/*
+ * The common shapes in one pass: Ethernet without tags, then IPv4
+ * without options or fragmentation, or IPv6 without extension headers,
+ * then TCP, or UDP not to the GUE port. Returns 0 with m exactly as
+ * parse_packet_full() fills it for such a frame, or 1 when the frame has
+ * another shape or anything to complain about (the full parser then
+ * takes it, errors included). Saves the layer-by-layer walk for most
+ * packets.
+ */
+static __always_inline int parse_fast(void *data, void *data_end,
+				      const struct parse_cfg *cfg,
+				      struct pkt_meta *m)
+{
+	struct steer_ethhdr *eth = data;
+	__u32 l4min, len;
+
+	if ((void *)(eth + 1) > data_end)
+		return 1;
+	if (eth->proto == steer_htons(STEER_ETH_P_IP)) {
+		struct steer_iphdr *ip = (void *)(eth + 1);
+
+		if ((void *)(ip + 1) > data_end || ip->ver_ihl != 0x45 ||
+		    (ip->frag_off &
+		     steer_htons(STEER_IP_MF | STEER_IP_OFFMASK)))
+			return 1;
+		l4min = parse_fast_l4_min(ip->protocol);
+		len = steer_ntohs(ip->tot_len);
+		if (!l4min || len < sizeof(*ip) + l4min ||
+		    (__u8 *)ip + len > (__u8 *)data_end)
+			return 1;
+		__builtin_memset(m, 0, sizeof(*m));
+		if (parse_fast_l4((__u8 *)(ip + 1), data_end, ip->protocol, cfg,
+				  m))
+			return 1;
+		flow_addr_set_v4(&m->key.src, ip->saddr);
+		flow_addr_set_v4(&m->key.dst, ip->daddr);
+		m->family = 4;
+		m->l4_off = sizeof(*eth) + sizeof(*ip);
+	} else if (eth->proto == steer_htons(STEER_ETH_P_IPV6)) {
+		struct steer_ipv6hdr *ip6 = (void *)(eth + 1);
+
+		if ((void *)(ip6 + 1) > data_end ||
+		    (steer_ntohl(ip6->ver_tc_flow) >> 28) != 6)
+			return 1;
+		l4min = parse_fast_l4_min(ip6->nexthdr);
+		len = steer_ntohs(ip6->payload_len);
+		if (!l4min || len < l4min ||
+		    (__u8 *)(ip6 + 1) + len > (__u8 *)data_end)
+			return 1;
+		__builtin_memset(m, 0, sizeof(*m));
+		if (parse_fast_l4((__u8 *)(ip6 + 1), data_end, ip6->nexthdr,
+				  cfg, m))
+			return 1;
+		__builtin_memcpy(m->key.src.b, ip6->saddr, 16);
+		__builtin_memcpy(m->key.dst.b, ip6->daddr, 16);
+		m->family = 6;
+		m->l4_off = sizeof(*eth) + sizeof(*ip6);
+		m->walk = sizeof(*ip6); /* as the extension walk leaves it */
+		len += sizeof(*ip6);
+	} else {
+		return 1;
+	}
+	m->l2_len = sizeof(*eth);
+	m->l3_off = sizeof(*eth);
+	m->l3_end = (__u16)(sizeof(*eth) + len);
+	m->outer_l3_end = m->l3_end;
+	m->outer_family = m->family;
+	return 0;
+}
+
+/* parse_packet() without the shortcut of parse_fast(). */
+static __always_inline int parse_packet_full(void *data, void *data_end,
+					     const struct parse_cfg *cfg,
+					     struct pkt_meta *m)
 {
 	struct parse_cursor c;
 	int d, rc;
@@ -644,6 +749,23 @@ static __always_inline int parse_packet(void *data, void *data_end,
 			return rc;
 	}
 	return -PERR_ENCAP_DEPTH;
+}
+
+/*
+ * Parse the frame [data, data_end): parse_fast() for the common shapes,
+ * else parse_begin() and parse_layer() until the innermost layer (both
+ * give the same m: the parse fuzz target checks it). Returns 0 with m
+ * filled for an IP packet, 1 for a frame that is not IP, or -parse_err.
+ * m is fully written in every case; on error only the fields up to the
+ * failing layer are meaningful.
+ */
+static __always_inline int parse_packet(void *data, void *data_end,
+					const struct parse_cfg *cfg,
+					struct pkt_meta *m)
+{
+	if (!parse_fast(data, data_end, cfg, m))
+		return 0;
+	return parse_packet_full(data, data_end, cfg, m);
 }
 
 #endif /* STEER_PARSE_H */

@@ -81,6 +81,11 @@ static void check_parse(uint8_t *d, uint32_t len)
 	struct pkt_meta m, m2;
 	int rc, strip;
 
+	/* The shortcut must agree with the full parser to the byte. */
+	if (!parse_fast(d, d + len, &cfg, &m)) {
+		check(parse_packet_full(d, d + len, &cfg, &m2) == 0);
+		check(!memcmp(&m, &m2, sizeof(m)));
+	}
 	rc = parse_packet(d, d + len, &cfg, &m);
 	check(rc == 1 || rc == 0 || (rc < 0 && -rc < PERR__MAX));
 	if (rc != 0)
