@@ -20,7 +20,7 @@
 #include <steer/tmpl.h>
 
 #ifndef STEER_XDP_MAX_FLOWS
-#define STEER_XDP_MAX_FLOWS 65536 /* default size of steer_flows (LRU) */
+#define STEER_XDP_MAX_FLOWS 65536 /* default size of steer_flows(4) */
 #endif
 #ifndef STEER_XDP_MAX_TMPLS
 #define STEER_XDP_MAX_TMPLS 4096 /* default size of steer_tmpls: node ids */
@@ -37,6 +37,31 @@
 #ifndef STEER_SOCK_MAX
 #define STEER_SOCK_MAX 262144 /* TCP sessions of this node (sock_ops) */
 #endif
+
+/*
+ * The key of an IPv4 flow in steer_flows4: the flow key without the
+ * v4-mapped prefixes, 16 bytes instead of 40 (a quicker hash and compare
+ * per packet, and less memory per flow). IPv6 flows stay in steer_flows.
+ */
+struct steer_flow4_key {
+	__be32 src;
+	__be32 dst;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+static __always_inline void steer_flow4_key_of(struct steer_flow4_key *k4,
+					       const struct flow_key *k)
+{
+	k4->src = k->src.w[3];
+	k4->dst = k->dst.w[3];
+	k4->sport = k->sport;
+	k4->dport = k->dport;
+	k4->proto = k->proto;
+	k4->pad[0] = k4->pad[1] = k4->pad[2] = 0;
+}
 
 /* A service of this node: address (v4-mapped for IPv4), port, protocol. */
 struct steer_svc_key {

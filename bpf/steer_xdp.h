@@ -5,7 +5,7 @@
  *
  *   parse -> outermost tunnel (GUE0, GUE1, IPIP) addressed to this node?
  *            strip it, keep the sender's hop count, parse the inner packet
- *         -> steer_flows[inner flow]
+ *         -> steer_flows4 / steer_flows[inner flow] (IPv4 / IPv6)
  *            miss or LOCAL: XDP_PASS (the stack holds the socket)
  *            STEER/BACKEND: template steer_tmpls[rule.tmpl] written in
  *                           front of the inner IP packet; hop count + 1,
@@ -50,6 +50,14 @@ struct {
 	__type(key, struct flow_key);
 	__type(value, struct steer_rule);
 } steer_flows SEC(".maps");
+
+/* IPv4 flows, keyed shorter (steer_kern_user.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STEER_XDP_MAX_FLOWS);
+	__type(key, struct steer_flow4_key);
+	__type(value, struct steer_rule);
+} steer_flows4 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -317,6 +325,19 @@ static __always_inline void xdp_udp_seen(const struct flow_key *k,
 	bpf_ringbuf_submit(ev, 0);
 }
 
+/* The flow's rule: IPv4 flows from steer_flows4, the others from
+ * steer_flows. */
+static __always_inline struct steer_rule *
+xdp_rule_lookup(const struct flow_key *k)
+{
+	struct steer_flow4_key k4;
+
+	if (!flow_key_is_v4(k))
+		return bpf_map_lookup_elem(&steer_flows, k);
+	steer_flow4_key_of(&k4, k);
+	return bpf_map_lookup_elem(&steer_flows4, &k4);
+}
+
 /* The whole fast path on one frame: an XDP action. */
 static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 {
@@ -347,7 +368,7 @@ static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 		st->notip++;
 		return XDP_PASS;
 	}
-	rule = bpf_map_lookup_elem(&steer_flows, &s.m.key);
+	rule = xdp_rule_lookup(&s.m.key);
 	if (!rule) {
 		/* Unannounced: a new flow of this node's stack. */
 		st->miss++;

@@ -685,8 +685,8 @@ xb_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 static int xb_maps_share(struct xb *b)
 {
 	static const char *const shared[] = {
-		"steer_cfg",	"steer_flows", "steer_svcs",  "steer_udp",
-		"steer_events", "steer_tmpls", "steer_stats",
+		"steer_cfg", "steer_flows",  "steer_flows4", "steer_svcs",
+		"steer_udp", "steer_events", "steer_tmpls",  "steer_stats",
 	};
 	size_t i;
 	int err;

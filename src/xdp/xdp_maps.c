@@ -101,10 +101,25 @@ int xdp_maps_tmpl_del(struct xdp_prog *x, uint16_t id)
 	return bpf_map_update_elem(fd, &key, &empty, BPF_ANY) ? -errno : 0;
 }
 
+/* The map of k's family, and k as that map keys it (in *k4 for IPv4). */
+static int xdp_maps_flow_map(struct xdp_prog *x, const struct flow_key *k,
+			     struct steer_flow4_key *k4, const void **key)
+{
+	if (!flow_key_is_v4(k)) {
+		*key = k;
+		return xdp_maps_fd(x, "steer_flows");
+	}
+	steer_flow4_key_of(k4, k);
+	*key = k4;
+	return xdp_maps_fd(x, "steer_flows4");
+}
+
 int xdp_maps_flow_set(struct xdp_prog *x, const struct flow_key *k,
 		      uint16_t owner, uint32_t epoch)
 {
-	int fd = xdp_maps_fd(x, "steer_flows");
+	struct steer_flow4_key k4;
+	const void *key;
+	int fd = xdp_maps_flow_map(x, k, &k4, &key);
 	struct steer_xdp_cfg cfg;
 	struct steer_rule r;
 	int err;
@@ -124,7 +139,7 @@ int xdp_maps_flow_set(struct xdp_prog *x, const struct flow_key *k,
 	r.action = owner == cfg.self_id ? STEER_ACT_LOCAL : STEER_ACT_STEER;
 	r.tmpl = owner;
 	r.sport = flow_hash_sport(flow_hash(k, &cfg.secret));
-	if (bpf_map_update_elem(fd, k, &r, BPF_ANY)) {
+	if (bpf_map_update_elem(fd, key, &r, BPF_ANY)) {
 		err = -errno;
 		log_err(MOD, "cannot write a flow: %s", strerror(-err));
 		return err;
@@ -134,11 +149,13 @@ int xdp_maps_flow_set(struct xdp_prog *x, const struct flow_key *k,
 
 int xdp_maps_flow_del(struct xdp_prog *x, const struct flow_key *k)
 {
-	int fd = xdp_maps_fd(x, "steer_flows");
+	struct steer_flow4_key k4;
+	const void *key;
+	int fd = xdp_maps_flow_map(x, k, &k4, &key);
 
 	if (fd < 0)
 		return fd;
-	return bpf_map_delete_elem(fd, k) ? -errno : 0;
+	return bpf_map_delete_elem(fd, key) ? -errno : 0;
 }
 
 int xdp_maps_svc_clear(struct xdp_prog *x)
@@ -210,6 +227,22 @@ static int xdp_maps_flow_one(const void *k, const void *v, void *arg)
 	return w->flow(k, v, w->arg);
 }
 
+/* An IPv4 entry handed on with the full flow key. */
+static int xdp_maps_flow4_one(const void *k, const void *v, void *arg)
+{
+	const struct steer_flow4_key *k4 = k;
+	struct xdp_maps_walk_arg *w = arg;
+	struct flow_key fk;
+
+	memset(&fk, 0, sizeof(fk));
+	flow_addr_set_v4(&fk.src, k4->src);
+	flow_addr_set_v4(&fk.dst, k4->dst);
+	fk.sport = k4->sport;
+	fk.dport = k4->dport;
+	fk.proto = k4->proto;
+	return w->flow(&fk, v, w->arg);
+}
+
 static int xdp_maps_udp_one(const void *k, const void *v, void *arg)
 {
 	struct xdp_maps_walk_arg *w = arg;
@@ -220,7 +253,13 @@ static int xdp_maps_udp_one(const void *k, const void *v, void *arg)
 int xdp_maps_flow_foreach(struct xdp_prog *x, xdp_maps_flow_fn fn, void *arg)
 {
 	struct xdp_maps_walk_arg w = {.flow = fn, .arg = arg};
+	int ret;
 
+	ret = xdp_maps_walk(xdp_maps_fd(x, "steer_flows4"),
+			    sizeof(struct steer_flow4_key),
+			    sizeof(struct steer_rule), xdp_maps_flow4_one, &w);
+	if (ret)
+		return ret;
 	return xdp_maps_walk(xdp_maps_fd(x, "steer_flows"),
 			     sizeof(struct flow_key), sizeof(struct steer_rule),
 			     xdp_maps_flow_one, &w);

@@ -75,9 +75,12 @@ static int xdp_prog_skel_open(struct xdp_prog *x,
 		log_err(MOD, "cannot open the XDP object: %s", strerror(-err));
 		return err;
 	}
-	if (opts && opts->max_flows)
+	if (opts && opts->max_flows) {
 		bpf_map__set_max_entries(x->skel->maps.steer_flows,
 					 opts->max_flows);
+		bpf_map__set_max_entries(x->skel->maps.steer_flows4,
+					 opts->max_flows);
+	}
 	if (opts && opts->max_tmpls)
 		bpf_map__set_max_entries(x->skel->maps.steer_tmpls,
 					 opts->max_tmpls);
