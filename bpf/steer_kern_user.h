@@ -23,8 +23,13 @@
 #define STEER_XDP_MAX_FLOWS 65536 /* default size of steer_flows(4) */
 #endif
 #ifndef STEER_XDP_MAX_TMPLS
-#define STEER_XDP_MAX_TMPLS 4096 /* default size of steer_tmpls: node ids */
+/* steer_tmpls: node id n at n, backend id b at STEER_TMPL_BACKEND + b. */
+#define STEER_XDP_MAX_TMPLS 8192
 #endif
+#define STEER_TMPL_BACKEND 4096 /* first backend template; node ids below */
+/* Cell mode: a flow's shard is its flow hash & (STEER_SHARDS - 1); the
+ * shard's primary cell is steer_shards[shard]. */
+#define STEER_SHARDS 4096
 #ifndef STEER_XDP_MAX_SVCS
 #define STEER_XDP_MAX_SVCS 256 /* services whose UDP sessions are tracked */
 #endif
@@ -110,7 +115,7 @@ enum steer_xdp_drop {
 	STEER_XDP_DROP_MTU,	   /* encapsulated packet above the MTU */
 	STEER_XDP_DROP_HEADROOM,   /* head could not be moved */
 	STEER_XDP_DROP_NO_TMPL,	   /* rule names a missing template */
-	STEER_XDP_DROP_NO_BACKEND, /* unused by the XDP program */
+	STEER_XDP_DROP_NO_BACKEND, /* a service's new flow has no live cell */
 	STEER_XDP_DROP_RULE,	   /* the flow's rule says drop */
 	STEER_XDP_DROP__MAX
 };
@@ -129,7 +134,19 @@ struct steer_xdp_cfg {
 	__u16 self_id;
 	__be16 gue_port; /* 0 disables GUE */
 	__u8 max_encap;	 /* <= STEER_MAX_ENCAP */
-	__u8 pad[3];
+	__u8 mode;	 /* STEER_XDP_MODE_* */
+	__u8 pad[2];
+};
+
+/*
+ * What a miss means. HOST: a new session of this node's stack (pass).
+ * CELL: a new flow of a service goes to its shard's primary cell, GUE
+ * with the exception flag. BACKEND: only strip tunnels addressed here.
+ */
+enum steer_xdp_mode {
+	STEER_XDP_MODE_HOST = 0,
+	STEER_XDP_MODE_CELL = 1,
+	STEER_XDP_MODE_BACKEND = 2,
 };
 
 /*
@@ -145,6 +162,7 @@ struct steer_xdp_stats {
 	__u64 decap;
 	__u64 miss;
 	__u64 udp_new; /* UDP sessions of a service first seen here */
+	__u64 exc_in;  /* exception GUE to this cell, passed up intact */
 	__u64 ev_lost; /* session events lost to a full ring */
 	__u64 action[STEER_ACT__MAX];
 	__u64 parse_err[PERR__MAX];

@@ -6,7 +6,11 @@
  *   parse -> outermost tunnel (GUE0, GUE1, IPIP) addressed to this node?
  *            strip it, keep the sender's hop count, parse the inner packet
  *         -> steer_flows4 / steer_flows[inner flow] (IPv4 / IPv6)
- *            miss or LOCAL: XDP_PASS (the stack holds the socket)
+ *            miss or LOCAL: XDP_PASS (host mode: the stack holds the
+ *                           socket); cell mode, a service's flow: GUE
+ *                           with the exception flag to the primary cell
+ *                           of its shard (steer_shards)
+ *            GUE to this node with the exception flag: XDP_PASS whole
  *            STEER/BACKEND: template steer_tmpls[rule.tmpl] written in
  *                           front of the inner IP packet; hop count + 1,
  *                           dropped past STEER_MAX_HOPS or above the MTU;
@@ -59,6 +63,14 @@ struct {
 	__type(value, struct steer_rule);
 } steer_flows4 SEC(".maps");
 
+/* Cell mode: the primary cell of each shard (STEER_NODE_NONE: none). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, STEER_SHARDS);
+	__type(key, __u32);
+	__type(value, __u16);
+} steer_shards SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, STEER_XDP_MAX_SVCS);
@@ -91,6 +103,9 @@ struct {
 	__type(key, __u32);
 	__type(value, struct steer_xdp_stats);
 } steer_stats SEC(".maps");
+
+/* xdp_classify()'s answer for exception GUE addressed to this cell. */
+#define XDP_CLASS_EXCEPTION 2
 
 /* What survives the decapsulation of the outermost tunnel. */
 struct xdp_state {
@@ -202,6 +217,10 @@ static __always_inline int xdp_classify(struct xdp_md *ctx,
 	if (rc != 0 || !s->m.depth ||
 	    !xdp_outer_is_self(data, data_end, &s->m, cfg))
 		return rc;
+	/* A miss sent to this cell: its steerd reads it whole. */
+	if ((s->m.flags & PKT_F_STEER_PRIV) &&
+	    (s->m.priv.flags & STEER_GUE_F_EXCEPTION))
+		return XDP_CLASS_EXCEPTION;
 	strip = steer_decap_prepare(data, data_end, &s->m);
 	if (strip <= 0)
 		return rc;
@@ -262,11 +281,12 @@ static __always_inline int xdp_encap(struct xdp_md *ctx,
 	tlen = t->len;
 	if (tlen - sizeof(struct steer_ethhdr) + ilen > cfg->mtu)
 		return xdp_drop(st, STEER_XDP_DROP_MTU);
-	if (act == STEER_ACT_STEER) {
+	if (act == STEER_ACT_STEER || act == STEER_ACT_EXCEPTION) {
 		a.hops = (m->flags & PKT_F_STEER_PRIV) ? m->priv.hops + 1 : 1;
 		if (a.hops > STEER_MAX_HOPS)
 			return xdp_drop(st, STEER_XDP_DROP_HOPS);
-		a.flags = STEER_GUE_F_STEERED;
+		a.flags = act == STEER_ACT_STEER ? STEER_GUE_F_STEERED
+						 : STEER_GUE_F_EXCEPTION;
 		a.epoch = steer_htonl(rule->epoch);
 	}
 	if (steer_tmpl_len(t->kind, t->family) != tlen)
@@ -281,6 +301,9 @@ static __always_inline int xdp_encap(struct xdp_md *ctx,
 	if (xdp_tmpl_write(ctx, t, tlen, ilen, m->outer_family, &a))
 		return xdp_drop(st, STEER_XDP_DROP_NO_TMPL);
 	st->action[act]++;
+	/* This node is the flow's cell: up its own stack, to its steerd. */
+	if (act == STEER_ACT_EXCEPTION && rule->owner == cfg->self_id)
+		return XDP_PASS;
 	if (cfg->tx_ifindex)
 		return bpf_redirect(cfg->tx_ifindex, 0);
 	return XDP_TX;
@@ -338,6 +361,43 @@ xdp_rule_lookup(const struct flow_key *k)
 	return bpf_map_lookup_elem(&steer_flows4, &k4);
 }
 
+/* Is the flow's destination a service (its port, or any port)? */
+static __always_inline int xdp_is_service(const struct flow_key *k)
+{
+	struct steer_svc_key sk = {};
+
+	sk.addr = k->dst;
+	sk.port = k->dport;
+	sk.proto = k->proto;
+	if (bpf_map_lookup_elem(&steer_svcs, &sk))
+		return 1;
+	sk.port = 0;
+	return bpf_map_lookup_elem(&steer_svcs, &sk) != 0;
+}
+
+/*
+ * Cell mode, a service's flow this node has no rule for: to the primary
+ * cell of its shard, GUE with the exception flag (or, when that cell is
+ * this node, up its own stack). The cell answers with the rule.
+ */
+static __always_inline int xdp_to_cell(struct xdp_md *ctx,
+				       const struct steer_xdp_cfg *cfg,
+				       struct steer_xdp_stats *st,
+				       const struct pkt_meta *m)
+{
+	struct steer_rule r = {};
+	__u64 h = flow_hash(&m->key, &cfg->secret);
+	__u32 shard = (__u32)h & (STEER_SHARDS - 1);
+	__u16 *cell = bpf_map_lookup_elem(&steer_shards, &shard);
+
+	if (!cell || *cell == STEER_NODE_NONE)
+		return xdp_drop(st, STEER_XDP_DROP_NO_BACKEND);
+	r.owner = *cell;
+	r.tmpl = *cell;
+	r.sport = flow_hash_sport(h);
+	return xdp_encap(ctx, cfg, st, m, &r, STEER_ACT_EXCEPTION);
+}
+
 /* The whole fast path on one frame: an XDP action. */
 static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 {
@@ -368,11 +428,19 @@ static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 		st->notip++;
 		return XDP_PASS;
 	}
+	if (rc == XDP_CLASS_EXCEPTION) {
+		st->exc_in++;
+		return XDP_PASS;
+	}
 	rule = xdp_rule_lookup(&s.m.key);
 	if (!rule) {
-		/* Unannounced: a new flow of this node's stack. */
 		st->miss++;
-		if (s.m.key.proto == STEER_IPPROTO_UDP)
+		if (cfg->mode == STEER_XDP_MODE_CELL &&
+		    xdp_is_service(&s.m.key))
+			return xdp_to_cell(ctx, cfg, st, &s.m);
+		/* Host mode: unannounced, a new flow of this node's stack. */
+		if (cfg->mode == STEER_XDP_MODE_HOST &&
+		    s.m.key.proto == STEER_IPPROTO_UDP)
 			xdp_udp_seen(&s.m.key, st);
 		st->action[STEER_ACT_LOCAL]++;
 		return XDP_PASS;

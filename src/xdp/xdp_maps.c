@@ -147,6 +147,45 @@ int xdp_maps_flow_set(struct xdp_prog *x, const struct flow_key *k,
 	return 0;
 }
 
+int xdp_maps_rule_set(struct xdp_prog *x, const struct flow_key *k,
+		      const struct steer_rule *r)
+{
+	struct steer_flow4_key k4;
+	struct steer_xdp_cfg cfg;
+	struct steer_rule w = *r;
+	const void *key;
+	int fd = xdp_maps_flow_map(x, k, &k4, &key), err;
+
+	if (fd < 0)
+		return fd;
+	if (r->action != STEER_ACT_LOCAL && r->action != STEER_ACT_STEER &&
+	    r->action != STEER_ACT_BACKEND && r->action != STEER_ACT_DROP)
+		return -EINVAL;
+	err = xdp_maps_cfg_get(x, &cfg);
+	if (err)
+		return err;
+	w.sport = flow_hash_sport(flow_hash(k, &cfg.secret));
+	if (bpf_map_update_elem(fd, key, &w, BPF_ANY)) {
+		err = -errno;
+		log_err(MOD, "cannot write a flow: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int xdp_maps_shards_set(struct xdp_prog *x, const uint16_t *cell)
+{
+	int fd = xdp_maps_fd(x, "steer_shards");
+	__u32 i;
+
+	if (fd < 0)
+		return fd;
+	for (i = 0; i < STEER_SHARDS; i++)
+		if (bpf_map_update_elem(fd, &i, &cell[i], BPF_ANY))
+			return -errno;
+	return 0;
+}
+
 int xdp_maps_flow_del(struct xdp_prog *x, const struct flow_key *k)
 {
 	struct steer_flow4_key k4;

@@ -21,8 +21,9 @@
 int xdp_maps_cfg_set(struct xdp_prog *x, const struct steer_xdp_cfg *cfg);
 
 /*
- * Template of node id. -EINVAL when its length does not match its kind
- * and family, -ERANGE when id is beyond the map.
+ * Template at index id: a node's id, or xdp_maps_tmpl_backend() of a
+ * backend's. -EINVAL when its length does not match its kind and family,
+ * -ERANGE when id is beyond the map.
  */
 int xdp_maps_tmpl_set(struct xdp_prog *x, uint16_t id,
 		      const struct steer_tmpl *t);
@@ -41,6 +42,26 @@ int xdp_maps_flow_set(struct xdp_prog *x, const struct flow_key *k,
 
 /* Forget flow k; -ENOENT if it was not there. */
 int xdp_maps_flow_del(struct xdp_prog *x, const struct flow_key *k);
+
+/*
+ * Cell mode: flow k gets rule r as it is (a BACKEND rule names the
+ * backend's template, xdp_maps_tmpl_backend()); its source port is
+ * filled in here. -EINVAL for an action the program does not carry out.
+ */
+int xdp_maps_rule_set(struct xdp_prog *x, const struct flow_key *k,
+		      const struct steer_rule *r);
+
+/* The template index of backend id (below STEER_XDP_MAX_TMPLS). */
+static inline uint16_t xdp_maps_tmpl_backend(uint16_t id)
+{
+	return (uint16_t)(STEER_TMPL_BACKEND + id);
+}
+
+/*
+ * Cell mode: the primary cell of every shard, cell[0 .. STEER_SHARDS-1]
+ * (STEER_NODE_NONE: the shard has no live cell). 0 or -errno.
+ */
+int xdp_maps_shards_set(struct xdp_prog *x, const uint16_t *cell);
 
 /*
  * The services whose UDP sessions this node tracks (steer_svcs): clear

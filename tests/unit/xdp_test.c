@@ -1066,7 +1066,7 @@ static void xt_stat_name(size_t i, char *buf, size_t n)
 {
 	static const char *const scalar[] = {
 		"rx_packets", "rx_bytes", "notip",  "decap",
-		"miss",	      "udp_new",  "ev_lost"};
+		"miss",	      "udp_new",  "exc_in", "ev_lost"};
 	size_t ns = sizeof(scalar) / sizeof(scalar[0]);
 
 	if (i < ns)
@@ -1095,7 +1095,7 @@ static void xt_stats_check(const char *row, const char *side,
 	int bad = 0;
 
 	_Static_assert(offsetof(struct steer_xdp_stats, action) ==
-			       7 * sizeof(__u64),
+			       8 * sizeof(__u64),
 		       "xt_stat_name() lists the scalars");
 	for (i = 0; i < XT_NSTATS; i++) {
 		if (g[i] == w[i])
