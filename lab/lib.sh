@@ -25,6 +25,10 @@
 #                     (default multipath)
 #   STEER_LAB_RES_BUCKETS, STEER_LAB_RES_IDLE  resilient group buckets
 #                     (default 128) and idle timer in s (default 120)
+#   STEER_LAB_KIND    host | cell: hosts terminate the service themselves,
+#                     or cell mode: the nodes steer to backends st-b1..
+#                     (lab/backends.sh) that hold it (default host)
+#   STEER_LAB_BACKENDS backends in cell mode, 1..50 (default 3)
 #   STEER_LAB_STATE   state directory (default /run/st-lab)
 #   STEER_BIN         where steer-echo, steerd... are (default: build/bin)
 
@@ -48,6 +52,9 @@ LAB_LAN=${LAB_P}lan
 # Resilient next-hop group ids; single next hops use id k (v4), 100 + k (v6).
 LAB_NHG4=1000
 LAB_NHG6=1001
+
+# shellcheck source=lab/backends.sh
+. "$(dirname "${BASH_SOURCE[0]}")/backends.sh"
 
 lab_log()
 {
@@ -73,7 +80,14 @@ lab_init()
 		LAB_MODE=${STEER_LAB_ECMP:-multipath}
 		LAB_RES_BUCKETS=${STEER_LAB_RES_BUCKETS:-128}
 		LAB_RES_IDLE=${STEER_LAB_RES_IDLE:-120}
+		LAB_KIND=${STEER_LAB_KIND:-host}
+		LAB_B=${STEER_LAB_BACKENDS:-3}
 	fi
+	case $LAB_KIND in host | cell) ;; *) lab_die "STEER_LAB_KIND expects host or cell, got '$LAB_KIND'" || return ;; esac
+	case $LAB_B in '' | *[!0-9]*) lab_die "STEER_LAB_BACKENDS '$LAB_B' is not a number" || return ;; esac
+	[ "$LAB_KIND" = cell ] || LAB_B=0
+	[ "$LAB_B" -le 50 ] ||
+		lab_die "STEER_LAB_BACKENDS expects 1..50, got $LAB_B" || return
 	case $LAB_N in '' | *[!0-9]*) lab_die "STEER_LAB_HOSTS '$LAB_N' is not a number" || return ;; esac
 	case $LAB_R in '' | *[!0-9]*) lab_die "STEER_LAB_REMOTE '$LAB_R' is not a number" || return ;; esac
 	[ "$LAB_N" -ge 4 ] && [ "$LAB_N" -le 200 ] ||
@@ -100,6 +114,8 @@ LAB_R=$LAB_R
 LAB_MODE=$LAB_MODE
 LAB_RES_BUCKETS=$LAB_RES_BUCKETS
 LAB_RES_IDLE=$LAB_RES_IDLE
+LAB_KIND=$LAB_KIND
+LAB_B=$LAB_B
 EOF
 }
 
@@ -200,6 +216,9 @@ lab_namespaces()
 	echo "$LAB_CLIENT $LAB_ROUTER $LAB_LAN"
 	for ((k = 1; k <= LAB_HOSTS; k++)); do
 		lab_host_ns $k
+	done
+	for ((k = 1; k <= ${LAB_B:-0}; k++)); do
+		lab_backend_ns $k
 	done
 }
 
@@ -322,6 +341,11 @@ lab_echo_start_all()
 {
 	local k i ns
 
+	# Cell mode: the servers are the backends'.
+	if [ "$LAB_KIND" = cell ]; then
+		lab_backend_start_all
+		return
+	fi
 	for ((k = 1; k <= LAB_HOSTS; k++)); do
 		lab_echo_start $k || return
 	done
@@ -339,6 +363,7 @@ lab_echo_stop_all()
 {
 	local k
 
+	lab_backend_stop_all
 	for ((k = 1; k <= LAB_HOSTS; k++)); do
 		lab_stop "echo-h$k"
 	done
@@ -432,10 +457,15 @@ lab_config_write()
 				echo "via rtr"
 			fi
 		done
-		echo "service echo-tcp4 proto tcp vip $LAB_VIP4 port $LAB_PORT"
-		echo "service echo-udp4 proto udp vip $LAB_VIP4 port $LAB_PORT"
-		echo "service echo-tcp6 proto tcp vip $LAB_VIP6 port $LAB_PORT"
-		echo "service echo-udp6 proto udp vip $LAB_VIP6 port $LAB_PORT"
+		if [ "$LAB_KIND" = cell ]; then
+			echo "replication ${STEER_LAB_RF:-2}"
+			lab_backend_config
+		else
+			echo "service echo-tcp4 proto tcp vip $LAB_VIP4 port $LAB_PORT"
+			echo "service echo-udp4 proto udp vip $LAB_VIP4 port $LAB_PORT"
+			echo "service echo-tcp6 proto tcp vip $LAB_VIP6 port $LAB_PORT"
+			echo "service echo-udp6 proto udp vip $LAB_VIP6 port $LAB_PORT"
+		fi
 	} >"$f"
 	lab_steerd_conf_write "$k"
 }
@@ -479,7 +509,7 @@ lab_steerd_conf_write()
 cluster-file cluster.conf
 admin-socket $(lab_admin_path "$k")
 interface ${LAB_P}e0
-mode host
+mode $LAB_KIND
 gossip-port 7946
 cluster-key-file $(lab_key_path)
 bpf-pin-dir $LAB_PIN/h$k
@@ -622,8 +652,11 @@ lab_build_host()
 	ip -n "$ns" addr add "$a4/24" dev ${LAB_P}e0 || return
 	ip -n "$ns" addr add "$a6/64" dev ${LAB_P}e0 nodad || return
 	ip -n "$ns" link set ${LAB_P}e0 up || return
-	ip -n "$ns" addr add "$LAB_VIP4/32" dev lo || return
-	ip -n "$ns" addr add "$LAB_VIP6/128" dev lo || return
+	# Cell mode: the backends hold the VIP, the nodes only steer.
+	if [ "$LAB_KIND" = host ]; then
+		ip -n "$ns" addr add "$LAB_VIP4/32" dev lo || return
+		ip -n "$ns" addr add "$LAB_VIP6/128" dev lo || return
+	fi
 	ip -n "$ns" route add 198.18.0.0/15 via "$g4" || return
 	ip -n "$ns" -6 route add 2001:db8::/32 via "$g6"
 }
@@ -777,6 +810,9 @@ lab_up()
 		lab_build_lan || return
 	for ((k = 1; k <= LAB_HOSTS; k++)); do
 		lab_build_host $k || return
+	done
+	for ((k = 1; k <= LAB_B; k++)); do
+		lab_build_backend $k || return
 	done
 	lab_build_nexthops || return
 	lab_ecmp_reset "$LAB_MODE" || return
