@@ -21,6 +21,7 @@
 
 #include "core/tmpl_build.h"
 #include "fastpath/fastpath.h"
+#include "state/flowtab.h"
 
 #define SLOT 128
 #define HEADROOM (60 + STEER_FRAME_ALIGN_OFF) /* GUE0 needs 58 - 14 */
@@ -273,6 +274,109 @@ static int bench_miss(const struct bench_pkts *b)
 	return 0;
 }
 
+/*
+ * The cell's flow table: n new flows created into a table of 2n (the
+ * primary's exception path), hits looked up in another order than they
+ * were created, and the same records applied to an empty replica table of
+ * 2n (a mirror keeping up with its primary), then applied again one
+ * version newer (state changes). Keys are IPv4 TCP, made beforehand.
+ */
+static int bench_flowtab(uint32_t n)
+{
+	struct flowtab_params p = {.epoch = 1,
+				   .primary = 1,
+				   .rf = 2,
+				   .mirror = {2, STEER_NODE_NONE}};
+	struct flowtab *t = NULL, *replica = NULL;
+	struct flowtab_rec *recs = NULL;
+	struct flow_key *keys = NULL;
+	uint32_t *order = NULL, i, j;
+	struct flowtab_cfg cfg;
+	volatile uint64_t sink = 0;
+	uint64_t seed = 0xf10a7ab5eedull;
+	int ret = -ENOMEM;
+	double t0;
+
+	keys = calloc(n, sizeof(*keys));
+	recs = malloc((size_t)n * sizeof(*recs));
+	order = malloc((size_t)n * sizeof(*order));
+	flowtab_cfg_default(&cfg, 2 * n);
+	cfg.secret.k0 = 0x0123456789abcdefull;
+	cfg.secret.k1 = 0xfedcba9876543210ull;
+	cfg.self_id = 1;
+	t = flowtab_new(&cfg);
+	cfg.self_id = 2;
+	replica = flowtab_new(&cfg);
+	if (!keys || !recs || !order || !t || !replica)
+		goto out;
+	for (i = 0; i < n; i++) {
+		uint64_t r = rng_next(&seed);
+
+		flow_addr_set_v4(&keys[i].src, steer_htonl(0x0a000000u + i));
+		flow_addr_set_v4(&keys[i].dst, steer_htonl(0xc6130001));
+		keys[i].sport = (uint16_t)r;
+		keys[i].dport = steer_htons(443);
+		keys[i].proto = STEER_IPPROTO_TCP;
+		order[i] = i;
+	}
+	for (i = n - 1; i > 0; i--) { /* Fisher-Yates */
+		uint32_t tmp = order[i];
+
+		j = (uint32_t)(rng_next(&seed) % (i + 1));
+		order[i] = order[j];
+		order[j] = tmp;
+	}
+	print_fig("flowtab_bytes_per_flow",
+		  (double)flowtab_memory(t) / flowtab_capacity(t), "bytes");
+
+	t0 = now_s();
+	for (i = 0; i < n; i++) {
+		p.backend = (uint16_t)i;
+		if (!flowtab_create(t, &keys[i], &p, i >> 10))
+			goto out;
+	}
+	print_fig("flowtab_create_ns", (now_s() - t0) * 1e9 / n, "ns/flow");
+
+	t0 = now_s();
+	for (i = 0; i < n; i++) {
+		const struct flowtab_rec *r =
+			flowtab_lookup(t, &keys[order[i]]);
+
+		sink += r->backend;
+	}
+	print_fig("flowtab_lookup_ns", (now_s() - t0) * 1e9 / n, "ns/lookup");
+	(void)sink;
+
+	for (i = 0; i < n; i++)
+		recs[i] = *flowtab_lookup(t, &keys[i]);
+	t0 = now_s();
+	for (i = 0; i < n; i++)
+		if (flowtab_apply(replica, &recs[i], 0) != 1)
+			goto out;
+	print_fig("flowtab_apply_ns", (now_s() - t0) * 1e9 / n, "ns/record");
+	for (i = 0; i < n; i++) {
+		recs[i].version++;
+		recs[i].state = FLOWTAB_ST_ESTABLISHED;
+	}
+	t0 = now_s();
+	for (i = 0; i < n; i++)
+		if (flowtab_apply(replica, &recs[i], 0) != 1)
+			goto out;
+	print_fig("flowtab_apply_update_ns", (now_s() - t0) * 1e9 / n,
+		  "ns/record");
+	ret = 0;
+out:
+	if (ret)
+		fprintf(stderr, "bench: flowtab: %s\n",
+			t && replica ? "unexpected result" : "out of memory");
+	flowtab_free(replica);
+	flowtab_free(t);
+	free(order);
+	free(recs);
+	free(keys);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	uint32_t max_flows = 10000000,
@@ -307,6 +411,7 @@ int main(int argc, char **argv)
 		if (sizes[i] <= max_flows)
 			bench_hits(&b, sizes[i], labels[i]);
 	bench_miss(&b);
+	bench_flowtab(quick ? 100000 : 1000000);
 	fp = fp_make(1024);
 	print_fig("fsc_entry_size", sizeof(struct fsc_entry), "bytes");
 	print_fig("fsc_bytes_per_slot",
