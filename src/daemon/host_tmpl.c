@@ -2,6 +2,7 @@
 #include "daemon/host_tmpl.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,33 +48,72 @@ int host_tmpls_init(struct host_tmpls *t, int ifindex)
 	return 0;
 }
 
-int host_tmpls_nodes(struct host_tmpls *t, const struct cluster *c,
-		     struct xdp_prog *x)
+static void host_tmpl_target(struct host_tmpl_node *hn, uint8_t what,
+			     uint16_t id, uint8_t kind, __be16 dport)
 {
-	struct host_tmpl_node *nodes = calloc(c->n_nodes, sizeof(*nodes));
-	uint32_t i, j, n = 0;
+	memset(hn, 0, sizeof(*hn));
+	hn->what = what;
+	hn->id = id;
+	hn->kind = kind;
+	hn->dport = dport;
+	hn->index = what == HOST_TMPL_BACKEND ? xdp_maps_tmpl_backend(id) : id;
+}
+
+/* Is the target still in c (the same kind of template)? */
+static bool host_tmpl_kept(const struct host_tmpl_node *hn,
+			   const struct host_tmpl_node *nodes, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (nodes[i].index == hn->index)
+			return true;
+	return false;
+}
+
+int host_tmpls_targets(struct host_tmpls *t, const struct cluster *c,
+		       struct xdp_prog *x, unsigned int flags)
+{
+	uint32_t cap = c->n_nodes + c->n_backends + 1, i, j, n = 0;
+	struct host_tmpl_node *nodes = calloc(cap, sizeof(*nodes));
 
 	if (!nodes)
 		return -ENOMEM;
-	for (i = 0; i < c->n_nodes; i++) {
-		if (i == c->self)
-			continue;
-		nodes[n].id = c->nodes[i].ep.id;
-		/* What steer_tmpls holds stays known across a reload. */
+	for (i = 0; i < c->n_nodes; i++)
+		if (i != c->self)
+			host_tmpl_target(&nodes[n++], HOST_TMPL_NODE,
+					 c->nodes[i].ep.id, STEER_TMPL_GUE0,
+					 c->gue_port);
+	if (flags & HOST_TMPLS_SELF)
+		host_tmpl_target(&nodes[n++], HOST_TMPL_SELF,
+				 cluster_self(c)->ep.id, STEER_TMPL_GUE0,
+				 c->gue_port);
+	for (i = 0; (flags & HOST_TMPLS_BACKENDS) && i < c->n_backends; i++)
+		host_tmpl_target(&nodes[n++], HOST_TMPL_BACKEND,
+				 c->backends[i].ep.id, c->backends[i].encap,
+				 c->backends[i].port);
+	/* What steer_tmpls holds stays known across a reload. */
+	for (i = 0; i < n; i++)
 		for (j = 0; j < t->n; j++)
-			if (t->nodes[j].id == nodes[n].id)
-				nodes[n] = t->nodes[j];
-		n++;
-	}
-	/* A node gone from the cluster takes its template with it. */
+			if (t->nodes[j].index == nodes[i].index &&
+			    t->nodes[j].kind == nodes[i].kind &&
+			    t->nodes[j].dport == nodes[i].dport)
+				nodes[i] = t->nodes[j];
+	/* A target gone from the cluster takes its template with it. */
 	for (j = 0; j < t->n; j++)
 		if (t->nodes[j].src != HOST_TMPL_NONE &&
-		    !cluster_node_by_id(c, t->nodes[j].id))
-			xdp_maps_tmpl_del(x, t->nodes[j].id);
+		    !host_tmpl_kept(&t->nodes[j], nodes, n))
+			xdp_maps_tmpl_del(x, t->nodes[j].index);
 	free(t->nodes);
 	t->nodes = nodes;
 	t->n = n;
 	return 0;
+}
+
+int host_tmpls_nodes(struct host_tmpls *t, const struct cluster *c,
+		     struct xdp_prog *x)
+{
+	return host_tmpls_targets(t, c, x, 0);
 }
 
 void host_tmpls_free(struct host_tmpls *t)
@@ -95,8 +135,8 @@ static enum host_tmpl_src host_tmpl_make(struct host_tmpls *t,
 					 struct steer_tmpl *out)
 {
 	const struct cluster_endpoint *me = &cluster_self(c)->ep;
-	struct tmpl_spec s = {.kind = STEER_TMPL_GUE0,
-			      .dport = c->gue_port,
+	struct tmpl_spec s = {.kind = (enum steer_tmpl_kind)hn->kind,
+			      .dport = hn->dport,
 			      .origin = me->id};
 	const uint8_t *cfg_mac = cluster_next_hop_mac(c, ep);
 	static const uint8_t zero[6];
@@ -114,6 +154,12 @@ static enum host_tmpl_src host_tmpl_make(struct host_tmpls *t,
 		return HOST_TMPL_NONE;
 	}
 	memcpy(s.src_mac, t->if_mac, 6);
+	if (hn->what == HOST_TMPL_SELF) {
+		/* Up this node's own stack: its own addresses both ways. */
+		memcpy(s.dst_mac, t->if_mac, 6);
+		hn->last_err = 0;
+		return tmpl_build(out, &s) ? HOST_TMPL_NONE : HOST_TMPL_KERNEL;
+	}
 	err = nh_resolve(t->nl_fd, &s.daddr, &nh);
 	if (!err && nh.ifindex != t->ifindex) {
 		/* XDP transmits on its own interface only: the kernel says
@@ -136,6 +182,20 @@ static enum host_tmpl_src host_tmpl_make(struct host_tmpls *t,
 	return err ? HOST_TMPL_CONFIG : HOST_TMPL_KERNEL;
 }
 
+static const struct cluster_endpoint *
+host_tmpl_endpoint(const struct cluster *c, const struct host_tmpl_node *hn)
+{
+	const struct cluster_backend *b;
+	const struct cluster_node *n;
+
+	if (hn->what == HOST_TMPL_BACKEND) {
+		b = cluster_backend_by_id(c, hn->id);
+		return b ? &b->ep : NULL;
+	}
+	n = cluster_node_by_id(c, hn->id);
+	return n ? &n->ep : NULL;
+}
+
 int host_tmpls_refresh(struct host_tmpls *t, const struct cluster *c,
 		       struct xdp_prog *x)
 {
@@ -146,25 +206,27 @@ int host_tmpls_refresh(struct host_tmpls *t, const struct cluster *c,
 		nh_monitor_drain(t->mon_fd);
 	for (i = 0; i < t->n; i++) {
 		struct host_tmpl_node *hn = &t->nodes[i];
-		const struct cluster_node *n = cluster_node_by_id(c, hn->id);
+		const struct cluster_endpoint *ep = host_tmpl_endpoint(c, hn);
+		const char *what =
+			hn->what == HOST_TMPL_BACKEND ? "backend" : "node";
 		struct steer_tmpl nt;
 		enum host_tmpl_src src;
 		int err;
 
 		memset(&nt, 0, sizeof(nt));
-		src = n ? host_tmpl_make(t, c, &n->ep, hn, &nt)
-			: HOST_TMPL_NONE;
+		src = ep ? host_tmpl_make(t, c, ep, hn, &nt) : HOST_TMPL_NONE;
 		if (src == hn->src && !memcmp(&nt, &hn->tmpl, sizeof(nt)))
 			continue;
-		err = src == HOST_TMPL_NONE ? xdp_maps_tmpl_del(x, hn->id)
-					    : xdp_maps_tmpl_set(x, hn->id, &nt);
+		err = src == HOST_TMPL_NONE
+			      ? xdp_maps_tmpl_del(x, hn->index)
+			      : xdp_maps_tmpl_set(x, hn->index, &nt);
 		if (err) {
-			log_warn(MOD, "node %u: cannot write its template: %s",
-				 hn->id, strerror(-err));
+			log_warn(MOD, "%s %u: cannot write its template: %s",
+				 what, hn->id, strerror(-err));
 			continue;
 		}
 		if (src != hn->src)
-			log_info(MOD, "node %u: template from %s%s (%s)",
+			log_info(MOD, "%s %u: template from %s%s (%s)", what,
 				 hn->id, host_tmpl_src_name(src),
 				 hn->via_gateway ? " via the gateway" : "",
 				 hn->last_err ? strerror(-hn->last_err)

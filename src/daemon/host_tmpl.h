@@ -31,8 +31,19 @@ enum host_tmpl_src {
 	HOST_TMPL_CONFIG,   /* the cluster description's MAC */
 };
 
+/* What a template reaches. */
+enum host_tmpl_what {
+	HOST_TMPL_NODE = 0, /* another node: GUE variant 0 */
+	HOST_TMPL_SELF,	    /* this node (cell mode: a miss to itself) */
+	HOST_TMPL_BACKEND,  /* a backend: GUE variant 1 or IP-in-IP */
+};
+
 struct host_tmpl_node {
-	uint16_t id;
+	uint16_t id;	/* node or backend id */
+	uint16_t index; /* in steer_tmpls */
+	uint8_t what;	/* enum host_tmpl_what */
+	uint8_t kind;	/* enum steer_tmpl_kind */
+	__be16 dport;	/* GUE kinds */
 	enum host_tmpl_src src;
 	bool via_gateway;
 	struct steer_tmpl tmpl; /* what steer_tmpls holds for id */
@@ -40,7 +51,7 @@ struct host_tmpl_node {
 };
 
 struct host_tmpls {
-	struct host_tmpl_node *nodes; /* the cluster's other nodes */
+	struct host_tmpl_node *nodes; /* other nodes, then self, backends */
 	uint32_t n;
 	int nl_fd;  /* rtnetlink queries */
 	int mon_fd; /* route and neighbour changes; -1: none */
@@ -61,6 +72,16 @@ int host_tmpls_init(struct host_tmpls *t, int ifindex);
  */
 int host_tmpls_nodes(struct host_tmpls *t, const struct cluster *c,
 		     struct xdp_prog *x);
+
+/*
+ * The same with, per flags, this node's template to itself
+ * (HOST_TMPLS_SELF: cell mode sends its own misses up its stack with it)
+ * and one per backend (HOST_TMPLS_BACKENDS, at xdp_maps_tmpl_backend()).
+ */
+#define HOST_TMPLS_SELF 0x1
+#define HOST_TMPLS_BACKENDS 0x2
+int host_tmpls_targets(struct host_tmpls *t, const struct cluster *c,
+		       struct xdp_prog *x, unsigned int flags);
 void host_tmpls_free(struct host_tmpls *t);
 
 /*

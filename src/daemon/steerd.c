@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "daemon/admin.h"
+#include "daemon/cell.h"
 #include "daemon/host.h"
 #include "daemon/steerd_gossip.h"
 #include "fastpath/fp_cluster.h"
@@ -217,15 +218,26 @@ static int steerd_modules_start(struct steerd *d, char *err, size_t errlen)
 		if (!d->host)
 			return -errno;
 		host_gossip_events(d->host, &ev);
-	}
-	if (w->conf.mode != FP_MODE_HOST && !w->conf.key_file[0])
+	} else if (w->conf.key_file[0]) {
+		d->cell = cell_start(d->el, w, err, errlen);
+		if (!d->cell)
+			return -errno;
+		cell_gossip_events(d->cell, &ev);
+	} else {
+		/* Without a key nothing can be authenticated: no data plane,
+		 * the fast path is this process's own (admin, tests). */
+		log_warn(MOD, "mode cell without 'cluster-key-file': no XDP, "
+			      "no cell, no gossip");
 		return 0;
+	}
 	d->gossip = steerd_gossip_start(d->el, &w->cluster, &w->conf, &ev, err,
 					errlen);
 	if (!d->gossip)
 		return -errno;
 	if (d->host)
 		host_gossip_attach(d->host, d->gossip);
+	if (d->cell)
+		cell_gossip_attach(d->cell, d->gossip);
 	struct steerd_node_provider p = {.node_info = steerd_node_gossip,
 					 .ctx = d};
 	steerd_node_provider_set(d, &p);
@@ -319,6 +331,8 @@ void steerd_fini(struct steerd *d)
 	steerd_node_provider_set(d, NULL);
 	host_stop(d->host);
 	d->host = NULL;
+	cell_stop(d->cell);
+	d->cell = NULL;
 	admin_free(d->admin);
 	d->admin = NULL;
 	evloop_free(d->el);
@@ -408,6 +422,15 @@ int steerd_reload(struct steerd *d)
 		ret = steerd_reload_check(d, nw, err, sizeof(err));
 	if (ret)
 		goto fail;
+	if (d->cell) {
+		ret = cell_world_set(d->cell, nw);
+		if (ret) {
+			snprintf(err, sizeof(err), "cell mode: %s",
+				 strerror(-ret));
+			cell_world_set(d->cell, d->world);
+			goto fail;
+		}
+	}
 	if (d->host) {
 		ret = host_world_set(d->host, nw);
 		if (ret) {

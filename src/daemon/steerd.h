@@ -77,6 +77,7 @@ struct steerd_stats {
 
 struct admin;
 struct host;
+struct cell;
 struct steerd_gossip;
 
 struct steerd {
@@ -91,7 +92,8 @@ struct steerd {
 	struct steerd_stats st;
 	char last_error[512]; /* of the last failed reload */
 	struct steerd_node_provider nodes;
-	struct host *host;	      /* mode host: XDP, sock_ops, sessions */
+	struct host *host; /* mode host: XDP, sock_ops, sessions */
+	struct cell *cell; /* mode cell (with a key): XDP, exceptions */
 	struct steerd_gossip *gossip; /* with a cluster key, or mode host */
 };
 

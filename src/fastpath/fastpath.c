@@ -297,6 +297,22 @@ static const struct fp_svc *fp_service_match(const struct fastpath *fp,
 	return any;
 }
 
+int fastpath_backend_pick(const struct fastpath *fp, const struct flow_key *k,
+			  uint64_t hash, uint16_t *svc, uint16_t *backend)
+{
+	const struct fp_svc *s = fp_service_match(fp, k);
+	uint16_t b;
+
+	if (!s)
+		return -ENOENT;
+	b = maglev_lookup(s->backends, hash);
+	if (b == STEER_NODE_NONE)
+		return -EHOSTUNREACH;
+	*svc = (uint16_t)(s - fp->svcs);
+	*backend = b;
+	return 0;
+}
+
 /* The rule for a flow the FSC does not know; 0 or an fp_drop reason. */
 static int fp_decide(struct fastpath *fp, const struct flow_key *k,
 		     uint64_t hash, struct steer_rule *r)

@@ -157,6 +157,17 @@ int fastpath_flow_set(struct fastpath *fp, const struct flow_key *k,
 /* Forget flow k (session closed). 0, or -ENOENT if it was not cached. */
 int fastpath_flow_del(struct fastpath *fp, const struct flow_key *k);
 
+/*
+ * The backend a new flow k of a service gets (cell mode's exception
+ * path): the service k's destination matches (an exact port before port
+ * 0) and the backend its Maglev table gives for hash, k's flow hash.
+ * Returns 0 with *svc (index, in the order added) and *backend (id),
+ * -ENOENT when k is not a service's, -EHOSTUNREACH when the service has
+ * no backend.
+ */
+int fastpath_backend_pick(const struct fastpath *fp, const struct flow_key *k,
+			  uint64_t hash, uint16_t *svc, uint16_t *backend);
+
 /* One packet. Never fails: the outcome is in r and the counters. */
 void fastpath_process(struct fastpath *fp, struct fp_pkt *p, uint32_t now_ms,
 		      struct fp_result *r);

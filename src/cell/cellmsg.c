@@ -1,0 +1,825 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Cell mode's wire format (see cellmsg.h). Sealing and the replay window
+ * are gossip_auth's; this module adds the frame, the bodies, LZ4 for
+ * batches and the stream's frame boundaries.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lz4.h>
+
+#include "cell/cellmsg.h"
+#include "steer_kern_user.h"
+
+_Static_assert(CELLMSG_SHARDS == STEER_SHARDS, "one shard count");
+_Static_assert(CELLMSG_FRAME_MAX < (1u << 31), "frame length fits an int");
+_Static_assert(CELLMSG_BATCH_MAX *CELLMSG_REC_LEN <= LZ4_MAX_INPUT_SIZE,
+	       "a batch is one LZ4 block");
+_Static_assert(sizeof(struct flow_key) == CELLMSG_KEY_LEN, "key block");
+
+/* A bounded cursor over a buffer; a read or write past the end sets err. */
+struct cur {
+	uint8_t *p;
+	size_t len;
+	size_t off;
+	bool err;
+};
+
+static void put8(struct cur *c, uint8_t v)
+{
+	if (c->off + 1 > c->len) {
+		c->err = true;
+		return;
+	}
+	c->p[c->off++] = v;
+}
+
+static void put16(struct cur *c, uint16_t v)
+{
+	put8(c, (uint8_t)(v >> 8));
+	put8(c, (uint8_t)v);
+}
+
+static void put32(struct cur *c, uint32_t v)
+{
+	put16(c, (uint16_t)(v >> 16));
+	put16(c, (uint16_t)v);
+}
+
+static void put64(struct cur *c, uint64_t v)
+{
+	put32(c, (uint32_t)(v >> 32));
+	put32(c, (uint32_t)v);
+}
+
+static void putn(struct cur *c, const void *src, size_t n)
+{
+	if (c->off + n > c->len) {
+		c->err = true;
+		return;
+	}
+	memcpy(c->p + c->off, src, n);
+	c->off += n;
+}
+
+static uint8_t get8(struct cur *c)
+{
+	if (c->off + 1 > c->len) {
+		c->err = true;
+		return 0;
+	}
+	return c->p[c->off++];
+}
+
+static uint16_t get16(struct cur *c)
+{
+	uint16_t hi = get8(c);
+
+	return (uint16_t)(hi << 8 | get8(c));
+}
+
+static uint32_t get32(struct cur *c)
+{
+	uint32_t hi = get16(c);
+
+	return hi << 16 | get16(c);
+}
+
+static uint64_t get64(struct cur *c)
+{
+	uint64_t hi = get32(c);
+
+	return hi << 32 | get32(c);
+}
+
+static void getn(struct cur *c, void *dst, size_t n)
+{
+	if (c->off + n > c->len) {
+		c->err = true;
+		memset(dst, 0, n);
+		return;
+	}
+	memcpy(dst, c->p + c->off, n);
+	c->off += n;
+}
+
+/* A reserved field: must read as zero. */
+static void get_zero(struct cur *c, size_t n)
+{
+	while (n--)
+		if (get8(c))
+			c->err = true;
+}
+
+static const char *const rx_names[CELLMSG_RX_REASONS] = {
+	[CELLMSG_RX_OK] = "ok",
+	[CELLMSG_RX_NEED_MORE] = "need_more",
+	[CELLMSG_RX_SHORT] = "short",
+	[CELLMSG_RX_OVERSIZE] = "oversize",
+	[CELLMSG_RX_MAGIC] = "bad_magic",
+	[CELLMSG_RX_VERSION] = "bad_version",
+	[CELLMSG_RX_TYPE] = "bad_type",
+	[CELLMSG_RX_MODE] = "bad_mode",
+	[CELLMSG_RX_FLAGS] = "bad_flags",
+	[CELLMSG_RX_LENGTH] = "bad_length",
+	[CELLMSG_RX_AUTH] = "bad_auth",
+	[CELLMSG_RX_MALFORMED] = "malformed",
+	[CELLMSG_RX_DECOMPRESS] = "bad_compression",
+	[CELLMSG_RX_NOSPACE] = "no_space",
+	[CELLMSG_RX_NOMEM] = "nomem",
+	[CELLMSG_RX_REPLAY] = "replay",
+	[CELLMSG_RX_SENDER] = "wrong_sender",
+};
+
+const char *cellmsg_rx_reason_name(enum cellmsg_rx_reason r)
+{
+	if ((unsigned)r >= CELLMSG_RX_REASONS)
+		return "unknown";
+	return rx_names[r];
+}
+
+static const char *const type_names[CELLMSG_TYPE_MAX + 1] = {
+	[CELLMSG_RULE] = "rule",
+	[CELLMSG_RULE_DEL] = "rule_del",
+	[CELLMSG_HEARTBEAT] = "heartbeat",
+	[CELLMSG_BATCH] = "batch",
+	[CELLMSG_ACK] = "ack",
+	[CELLMSG_RESYNC] = "resync",
+	[CELLMSG_SNAP_BEGIN] = "snapshot_begin",
+	[CELLMSG_SNAP_END] = "snapshot_end",
+};
+
+const char *cellmsg_type_name(uint8_t type)
+{
+	if (type > CELLMSG_TYPE_MAX || !type_names[type])
+		return "unknown";
+	return type_names[type];
+}
+
+void cellmsg_counters_add(struct cellmsg_counters *c, enum cellmsg_rx_reason r)
+{
+	if (r == CELLMSG_RX_NEED_MORE || (unsigned)r >= CELLMSG_RX_REASONS)
+		return;
+	c->rx[r]++;
+}
+
+/* Body length of a type (BATCH: its fixed part), or -1 for an unknown one. */
+static int body_fixed_len(uint8_t type)
+{
+	switch (type) {
+	case CELLMSG_RULE:
+		return CELLMSG_RULE_LEN;
+	case CELLMSG_RULE_DEL:
+		return CELLMSG_RULE_DEL_LEN;
+	case CELLMSG_HEARTBEAT:
+		return CELLMSG_HEARTBEAT_LEN;
+	case CELLMSG_BATCH:
+		return CELLMSG_BATCH_FIXED_LEN;
+	case CELLMSG_ACK:
+		return CELLMSG_ACK_LEN;
+	case CELLMSG_RESYNC:
+		return CELLMSG_RESYNC_LEN;
+	case CELLMSG_SNAP_BEGIN:
+		return CELLMSG_SNAP_BEGIN_LEN;
+	case CELLMSG_SNAP_END:
+		return CELLMSG_SNAP_END_LEN;
+	default:
+		return -1;
+	}
+}
+
+/* steer_rule's invariant: rf counts the primary; rf - 1 mirrors are set. */
+static bool profile_valid(uint16_t primary, const uint16_t *mirror, uint8_t rf)
+{
+	unsigned i;
+
+	if (primary == STEER_NODE_NONE || rf < 1 || rf > 1 + STEER_MAX_MIRRORS)
+		return false;
+	for (i = 0; i < STEER_MAX_MIRRORS; i++)
+		if ((mirror[i] == STEER_NODE_NONE) != (i + 1 >= rf))
+			return false;
+	return true;
+}
+
+static bool key_valid(const struct flow_key *k)
+{
+	return !k->pad[0] && !k->pad[1] && !k->pad[2];
+}
+
+static bool rec_valid(const struct cell_flow_rec *r)
+{
+	return key_valid(&r->key) &&
+	       profile_valid(r->primary, r->mirror, r->rf);
+}
+
+static bool resync_reason_valid(uint8_t r)
+{
+	return r >= CELLMSG_RESYNC_GAP && r <= CELLMSG_RESYNC_MEMBERSHIP;
+}
+
+static bool msg_valid(const struct cellmsg *m)
+{
+	const struct cellmsg_rule *r = &m->rule;
+	uint32_t i;
+
+	if (m->sender == STEER_NODE_NONE)
+		return false;
+	switch (m->type) {
+	case CELLMSG_RULE:
+		return key_valid(&r->key) && r->action != STEER_ACT_NONE &&
+		       r->action < STEER_ACT__MAX &&
+		       profile_valid(r->primary, r->mirror, r->rf);
+	case CELLMSG_RULE_DEL:
+		return key_valid(&m->del.key);
+	case CELLMSG_BATCH:
+		if (m->batch.count > CELLMSG_BATCH_MAX ||
+		    (m->batch.count && !m->batch.recs))
+			return false;
+		for (i = 0; i < m->batch.count; i++)
+			if (!rec_valid(&m->batch.recs[i]))
+				return false;
+		return m->batch.shard < CELLMSG_SHARDS;
+	case CELLMSG_RESYNC:
+		return m->sh.shard < CELLMSG_SHARDS &&
+		       resync_reason_valid(m->sh.reason);
+	case CELLMSG_ACK:
+	case CELLMSG_SNAP_BEGIN:
+	case CELLMSG_SNAP_END:
+		return m->sh.shard < CELLMSG_SHARDS;
+	case CELLMSG_HEARTBEAT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void put_key(struct cur *c, const struct flow_key *k)
+{
+	putn(c, k->src.b, 16);
+	putn(c, k->dst.b, 16);
+	putn(c, &k->sport, 2);
+	putn(c, &k->dport, 2);
+	put8(c, k->proto);
+	put8(c, 0);
+	put16(c, 0);
+}
+
+static void get_key(struct cur *c, struct flow_key *k)
+{
+	getn(c, k->src.b, 16);
+	getn(c, k->dst.b, 16);
+	getn(c, &k->sport, 2);
+	getn(c, &k->dport, 2);
+	k->proto = get8(c);
+	get_zero(c, 3);
+}
+
+static void put_rec(struct cur *c, const struct cell_flow_rec *r)
+{
+	put32(c, r->epoch);
+	put16(c, r->service);
+	put16(c, r->primary);
+	put16(c, r->mirror[0]);
+	put16(c, r->mirror[1]);
+	put8(c, r->key.proto);
+	put8(c, r->rf);
+	put16(c, 0);
+	putn(c, r->key.dst.b, 16);
+	putn(c, &r->key.dport, 2);
+	put16(c, r->backend);
+	putn(c, r->key.src.b, 16);
+	putn(c, &r->key.sport, 2);
+	put8(c, r->state);
+	put8(c, r->tcp_flags);
+	put64(c, r->version);
+	put32(c, r->created_ms);
+	put32(c, r->last_ms);
+	put32(c, r->packets);
+	put32(c, r->bytes);
+}
+
+static void get_rec(struct cur *c, struct cell_flow_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->epoch = get32(c);
+	r->service = get16(c);
+	r->primary = get16(c);
+	r->mirror[0] = get16(c);
+	r->mirror[1] = get16(c);
+	r->key.proto = get8(c);
+	r->rf = get8(c);
+	get_zero(c, 2);
+	getn(c, r->key.dst.b, 16);
+	getn(c, &r->key.dport, 2);
+	r->backend = get16(c);
+	getn(c, r->key.src.b, 16);
+	getn(c, &r->key.sport, 2);
+	r->state = get8(c);
+	r->tcp_flags = get8(c);
+	r->version = get64(c);
+	r->created_ms = get32(c);
+	r->last_ms = get32(c);
+	r->packets = get32(c);
+	r->bytes = get32(c);
+	if (!rec_valid(r))
+		c->err = true;
+}
+
+static void put_body(struct cur *c, const struct cellmsg *m)
+{
+	const struct cellmsg_rule *r = &m->rule;
+	const struct cellmsg_heartbeat *h = &m->hb;
+
+	switch (m->type) {
+	case CELLMSG_RULE:
+		put_key(c, &r->key);
+		put64(c, r->version);
+		put32(c, r->epoch);
+		put16(c, r->backend);
+		put16(c, r->primary);
+		put16(c, r->mirror[0]);
+		put16(c, r->mirror[1]);
+		put8(c, r->action);
+		put8(c, r->rf);
+		put16(c, 0);
+		break;
+	case CELLMSG_RULE_DEL:
+		put_key(c, &m->del.key);
+		put64(c, m->del.version);
+		break;
+	case CELLMSG_HEARTBEAT:
+		put64(c, h->now_ms);
+		put64(c, h->tx_seq);
+		put64(c, h->rx_seq);
+		put64(c, h->shards_hash);
+		put32(c, h->shards_count);
+		put32(c, 0);
+		break;
+	case CELLMSG_BATCH:
+		put16(c, m->batch.shard);
+		put16(c, 0);
+		put64(c, m->batch.first_seq);
+		put32(c, m->batch.count);
+		put32(c, m->batch.count * CELLMSG_REC_LEN);
+		break;
+	case CELLMSG_ACK:
+	case CELLMSG_SNAP_BEGIN:
+	case CELLMSG_SNAP_END:
+		put16(c, m->sh.shard);
+		put16(c, 0);
+		put64(c, m->sh.seq);
+		if (m->type == CELLMSG_SNAP_END)
+			put32(c, m->sh.count);
+		break;
+	case CELLMSG_RESYNC:
+		put16(c, m->sh.shard);
+		put8(c, m->sh.reason);
+		put8(c, 0);
+		put64(c, m->sh.seq);
+		break;
+	}
+}
+
+/* Everything but a BATCH's records; sets c->err when malformed. */
+static void get_body(struct cur *c, struct cellmsg *m, uint32_t *raw_len)
+{
+	struct cellmsg_rule *r = &m->rule;
+	struct cellmsg_heartbeat *h = &m->hb;
+
+	switch (m->type) {
+	case CELLMSG_RULE:
+		get_key(c, &r->key);
+		r->version = get64(c);
+		r->epoch = get32(c);
+		r->backend = get16(c);
+		r->primary = get16(c);
+		r->mirror[0] = get16(c);
+		r->mirror[1] = get16(c);
+		r->action = get8(c);
+		r->rf = get8(c);
+		get_zero(c, 2);
+		break;
+	case CELLMSG_RULE_DEL:
+		get_key(c, &m->del.key);
+		m->del.version = get64(c);
+		break;
+	case CELLMSG_HEARTBEAT:
+		h->now_ms = get64(c);
+		h->tx_seq = get64(c);
+		h->rx_seq = get64(c);
+		h->shards_hash = get64(c);
+		h->shards_count = get32(c);
+		get_zero(c, 4);
+		break;
+	case CELLMSG_BATCH:
+		m->batch.shard = get16(c);
+		get_zero(c, 2);
+		m->batch.first_seq = get64(c);
+		m->batch.count = get32(c);
+		*raw_len = get32(c);
+		break;
+	case CELLMSG_ACK:
+	case CELLMSG_SNAP_BEGIN:
+	case CELLMSG_SNAP_END:
+		m->sh.shard = get16(c);
+		get_zero(c, 2);
+		m->sh.seq = get64(c);
+		if (m->type == CELLMSG_SNAP_END)
+			m->sh.count = get32(c);
+		break;
+	case CELLMSG_RESYNC:
+		m->sh.shard = get16(c);
+		m->sh.reason = get8(c);
+		get_zero(c, 1);
+		m->sh.seq = get64(c);
+		break;
+	}
+}
+
+/*
+ * A batch's records after its fixed part, at buf + off with room bytes
+ * free: LZ4 when the block comes out shorter, raw otherwise. Returns the
+ * bytes written, -EMSGSIZE or -ENOMEM; *compressed says which.
+ */
+static int put_records(const struct cellmsg_batch *b, uint8_t *dst, size_t room,
+		       bool *compressed)
+{
+	size_t raw_len = (size_t)b->count * CELLMSG_REC_LEN;
+	struct cur c;
+	uint8_t *raw;
+	int n = 0;
+	uint32_t i;
+
+	*compressed = false;
+	if (!raw_len)
+		return 0;
+	raw = malloc(raw_len);
+	if (!raw)
+		return -ENOMEM;
+	c = (struct cur){.p = raw, .len = raw_len};
+	for (i = 0; i < b->count; i++)
+		put_rec(&c, &b->recs[i]);
+	/* Worth it only when strictly shorter: a block that does not fit in
+	 * raw_len - 1 bytes is refused by LZ4 (returns 0). */
+	if (raw_len > 1)
+		n = LZ4_compress_default(
+			(const char *)raw, (char *)dst, (int)raw_len,
+			(int)(room < raw_len - 1 ? room : raw_len - 1));
+	if (n > 0) {
+		*compressed = true;
+	} else if (raw_len <= room) {
+		memcpy(dst, raw, raw_len);
+		n = (int)raw_len;
+	} else {
+		n = -EMSGSIZE;
+	}
+	free(raw);
+	return n;
+}
+
+int cellmsg_encode(const struct gossip_auth *a, const struct cellmsg *m,
+		   uint8_t *buf, size_t cap)
+{
+	size_t overhead = gossip_auth_overhead(a), body_len;
+	int fixed = body_fixed_len(m->type), n;
+	bool compressed = false;
+	struct cur c;
+
+	if (fixed < 0 || !msg_valid(m))
+		return -EINVAL;
+	if (cap < CELLMSG_HDR_LEN + (size_t)fixed + overhead)
+		return -EMSGSIZE;
+	/* The body never runs into the room sealing needs. */
+	c = (struct cur){.p = buf, .len = cap - overhead};
+	c.off = CELLMSG_HDR_LEN;
+	put_body(&c, m);
+	if (c.err)
+		return -EMSGSIZE;
+	body_len = (size_t)fixed;
+	if (m->type == CELLMSG_BATCH) {
+		n = put_records(&m->batch, buf + c.off, c.len - c.off,
+				&compressed);
+		if (n < 0)
+			return n;
+		body_len += (size_t)n;
+	}
+	c = (struct cur){.p = buf, .len = CELLMSG_HDR_LEN};
+	put16(&c, CELLMSG_MAGIC);
+	put8(&c, CELLMSG_VERSION);
+	put8(&c, m->type);
+	put8(&c, (uint8_t)((a->encrypt ? CELLMSG_FLAG_ENCRYPTED : 0) |
+			   (compressed ? CELLMSG_FLAG_COMPRESSED : 0)));
+	put8(&c, 0);
+	put16(&c, m->sender);
+	put32(&c, m->incarnation);
+	put64(&c, m->seq);
+	put32(&c, (uint32_t)body_len);
+	if (c.err)
+		return -EMSGSIZE;
+	return (int)gossip_auth_seal(a, buf, CELLMSG_HDR_LEN, body_len);
+}
+
+/*
+ * Header checks that need no key, in the order a reason is counted;
+ * hdr holds CELLMSG_HDR_LEN bytes. Sets *frame_len on success.
+ */
+static enum cellmsg_rx_reason check_header(const struct gossip_auth *a,
+					   const uint8_t *hdr,
+					   struct cellmsg *m, size_t *body_len,
+					   size_t *frame_len)
+{
+	struct cur c = {.p = (uint8_t *)hdr, .len = CELLMSG_HDR_LEN};
+	uint8_t flags;
+	int fixed;
+
+	if (get16(&c) != CELLMSG_MAGIC)
+		return CELLMSG_RX_MAGIC;
+	if (get8(&c) != CELLMSG_VERSION)
+		return CELLMSG_RX_VERSION;
+	m->type = get8(&c);
+	fixed = body_fixed_len(m->type);
+	if (fixed < 0)
+		return CELLMSG_RX_TYPE;
+	m->flags = flags = get8(&c);
+	if (flags & ~(CELLMSG_FLAG_ENCRYPTED | CELLMSG_FLAG_COMPRESSED))
+		return CELLMSG_RX_FLAGS;
+	if (!(flags & CELLMSG_FLAG_ENCRYPTED) != !a->encrypt)
+		return CELLMSG_RX_MODE;
+	if ((flags & CELLMSG_FLAG_COMPRESSED) && m->type != CELLMSG_BATCH)
+		return CELLMSG_RX_FLAGS;
+	if (get8(&c))
+		return CELLMSG_RX_MALFORMED;
+	m->sender = get16(&c);
+	m->incarnation = get32(&c);
+	m->seq = get64(&c);
+	*body_len = get32(&c);
+	if (m->sender == STEER_NODE_NONE)
+		return CELLMSG_RX_MALFORMED;
+	if (m->type == CELLMSG_BATCH) {
+		if (*body_len > CELLMSG_BODY_MAX)
+			return CELLMSG_RX_OVERSIZE;
+		/* A compressed block is at least one byte. */
+		if (*body_len <
+		    (size_t)fixed + !!(flags & CELLMSG_FLAG_COMPRESSED))
+			return CELLMSG_RX_LENGTH;
+	} else if (*body_len != (size_t)fixed) {
+		return CELLMSG_RX_LENGTH;
+	}
+	*frame_len = CELLMSG_HDR_LEN + *body_len + gossip_auth_overhead(a);
+	return CELLMSG_RX_OK;
+}
+
+enum cellmsg_rx_reason cellmsg_frame_len(const struct gossip_auth *a,
+					 const uint8_t *buf, size_t len,
+					 size_t *frame_len)
+{
+	static const uint8_t magic[2] = {CELLMSG_MAGIC >> 8,
+					 CELLMSG_MAGIC & 0xff};
+	enum cellmsg_rx_reason r;
+	struct cellmsg m;
+	size_t body_len;
+
+	*frame_len = CELLMSG_HDR_LEN;
+	if (len < CELLMSG_HDR_LEN) {
+		/* Refuse garbage as soon as it shows. */
+		if (memcmp(buf, magic, len < 2 ? len : 2))
+			return CELLMSG_RX_MAGIC;
+		return CELLMSG_RX_NEED_MORE;
+	}
+	r = check_header(a, buf, &m, &body_len, frame_len);
+	if (r != CELLMSG_RX_OK)
+		return r;
+	return len < *frame_len ? CELLMSG_RX_NEED_MORE : CELLMSG_RX_OK;
+}
+
+/*
+ * A batch's records from its authentic body (fixed part already read by
+ * c): checks count and raw_len against the bounds and the caller's room
+ * before the one allocation they size.
+ */
+static enum cellmsg_rx_reason get_records(struct cur *c, struct cellmsg *m,
+					  uint32_t raw_len,
+					  struct cell_flow_rec *recs,
+					  uint32_t rec_cap)
+{
+	struct cellmsg_batch *b = &m->batch;
+	size_t payload = c->len - c->off;
+	enum cellmsg_rx_reason r = CELLMSG_RX_OK;
+	uint8_t *raw = NULL;
+	struct cur rc;
+	uint32_t i;
+
+	b->recs = recs;
+	if (b->count > CELLMSG_BATCH_MAX)
+		return CELLMSG_RX_OVERSIZE;
+	if (raw_len != b->count * CELLMSG_REC_LEN || b->shard >= CELLMSG_SHARDS)
+		return CELLMSG_RX_MALFORMED;
+	if (b->count > rec_cap)
+		return CELLMSG_RX_NOSPACE;
+	if (!(m->flags & CELLMSG_FLAG_COMPRESSED)) {
+		if (payload != raw_len)
+			return CELLMSG_RX_MALFORMED;
+		rc = (struct cur){.p = c->p + c->off, .len = payload};
+	} else {
+		/* Sent compressed only when shorter. */
+		if (payload >= raw_len)
+			return CELLMSG_RX_MALFORMED;
+		raw = malloc(raw_len);
+		if (!raw)
+			return CELLMSG_RX_NOMEM;
+		if (LZ4_decompress_safe((const char *)c->p + c->off,
+					(char *)raw, (int)payload,
+					(int)raw_len) != (int)raw_len) {
+			r = CELLMSG_RX_DECOMPRESS;
+			goto out;
+		}
+		rc = (struct cur){.p = raw, .len = raw_len};
+	}
+	for (i = 0; i < b->count && !rc.err; i++)
+		get_rec(&rc, &recs[i]);
+	if (rc.err || rc.off != rc.len)
+		r = CELLMSG_RX_MALFORMED;
+out:
+	free(raw);
+	return r;
+}
+
+enum cellmsg_rx_reason
+cellmsg_decode(const struct gossip_auth *a, const uint8_t *buf, size_t len,
+	       struct cellmsg *m, struct cell_flow_rec *recs, uint32_t rec_cap)
+{
+	uint8_t small[CELLMSG_RULE_LEN], *body = small;
+	size_t body_len = 0, frame_len = 0;
+	enum cellmsg_rx_reason r;
+	uint32_t raw_len = 0;
+	struct cur c;
+
+	memset(m, 0, sizeof(*m));
+	if (len > CELLMSG_FRAME_MAX)
+		return CELLMSG_RX_OVERSIZE;
+	if (len < CELLMSG_HDR_LEN)
+		return CELLMSG_RX_SHORT;
+	r = check_header(a, buf, m, &body_len, &frame_len);
+	if (r != CELLMSG_RX_OK)
+		return r;
+	if (len < frame_len)
+		return CELLMSG_RX_SHORT;
+	if (len > frame_len)
+		return CELLMSG_RX_LENGTH;
+	if (body_len > sizeof(small)) {
+		body = malloc(body_len);
+		if (!body)
+			return CELLMSG_RX_NOMEM;
+	}
+	if (gossip_auth_open(a, buf, len, CELLMSG_HDR_LEN, body_len, body)) {
+		r = CELLMSG_RX_AUTH;
+		goto out;
+	}
+	/* From here on the sender holds the cluster key: a malformed body is
+	 * a bug or a version skew, still refused whole. */
+	c = (struct cur){.p = body, .len = body_len};
+	get_body(&c, m, &raw_len);
+	if (c.err) {
+		r = CELLMSG_RX_MALFORMED;
+		goto out;
+	}
+	if (m->type == CELLMSG_BATCH) {
+		r = get_records(&c, m, raw_len, recs, rec_cap);
+	} else if (c.off != c.len || !msg_valid(m)) {
+		r = CELLMSG_RX_MALFORMED;
+	}
+out:
+	if (body != small)
+		free(body);
+	return r;
+}
+
+static bool key_equal(const struct flow_key *x, const struct flow_key *y)
+{
+	return !memcmp(x->src.b, y->src.b, 16) &&
+	       !memcmp(x->dst.b, y->dst.b, 16) && x->sport == y->sport &&
+	       x->dport == y->dport && x->proto == y->proto;
+}
+
+static bool rec_equal(const struct cell_flow_rec *x,
+		      const struct cell_flow_rec *y)
+{
+	return key_equal(&x->key, &y->key) && x->version == y->version &&
+	       x->epoch == y->epoch && x->backend == y->backend &&
+	       x->service == y->service && x->primary == y->primary &&
+	       x->mirror[0] == y->mirror[0] && x->mirror[1] == y->mirror[1] &&
+	       x->rf == y->rf && x->state == y->state &&
+	       x->tcp_flags == y->tcp_flags && x->created_ms == y->created_ms &&
+	       x->last_ms == y->last_ms && x->packets == y->packets &&
+	       x->bytes == y->bytes;
+}
+
+bool cellmsg_equal(const struct cellmsg *x, const struct cellmsg *y)
+{
+	const struct cellmsg_rule *rx = &x->rule, *ry = &y->rule;
+	uint32_t i;
+
+	if (x->type != y->type || x->sender != y->sender ||
+	    x->incarnation != y->incarnation || x->seq != y->seq)
+		return false;
+	switch (x->type) {
+	case CELLMSG_RULE:
+		return key_equal(&rx->key, &ry->key) &&
+		       rx->version == ry->version && rx->epoch == ry->epoch &&
+		       rx->backend == ry->backend &&
+		       rx->primary == ry->primary &&
+		       rx->mirror[0] == ry->mirror[0] &&
+		       rx->mirror[1] == ry->mirror[1] &&
+		       rx->action == ry->action && rx->rf == ry->rf;
+	case CELLMSG_RULE_DEL:
+		return key_equal(&x->del.key, &y->del.key) &&
+		       x->del.version == y->del.version;
+	case CELLMSG_HEARTBEAT:
+		return x->hb.now_ms == y->hb.now_ms &&
+		       x->hb.tx_seq == y->hb.tx_seq &&
+		       x->hb.rx_seq == y->hb.rx_seq &&
+		       x->hb.shards_hash == y->hb.shards_hash &&
+		       x->hb.shards_count == y->hb.shards_count;
+	case CELLMSG_BATCH:
+		if (x->batch.shard != y->batch.shard ||
+		    x->batch.first_seq != y->batch.first_seq ||
+		    x->batch.count != y->batch.count)
+			return false;
+		for (i = 0; i < x->batch.count; i++)
+			if (!rec_equal(&x->batch.recs[i], &y->batch.recs[i]))
+				return false;
+		return true;
+	case CELLMSG_ACK:
+	case CELLMSG_SNAP_BEGIN:
+		return x->sh.shard == y->sh.shard && x->sh.seq == y->sh.seq;
+	case CELLMSG_RESYNC:
+		return x->sh.shard == y->sh.shard && x->sh.seq == y->sh.seq &&
+		       x->sh.reason == y->sh.reason;
+	case CELLMSG_SNAP_END:
+		return x->sh.shard == y->sh.shard && x->sh.seq == y->sh.seq &&
+		       x->sh.count == y->sh.count;
+	default:
+		return true;
+	}
+}
+
+#define FNV64_BASIS 0xcbf29ce484222325ull
+#define FNV64_PRIME 0x100000001b3ull
+
+int cellmsg_shards_digest(const uint64_t *bitmap, uint32_t nshards,
+			  uint32_t *count, uint64_t *hash)
+{
+	uint64_t h = FNV64_BASIS;
+	uint32_t i, n = 0;
+
+	if (nshards > 65536)
+		return -EINVAL;
+	for (i = 0; i < nshards; i++) {
+		if (!(bitmap[i / 64] >> (i % 64) & 1))
+			continue;
+		h = (h ^ (i >> 8)) * FNV64_PRIME;
+		h = (h ^ (i & 0xff)) * FNV64_PRIME;
+		n++;
+	}
+	*count = n;
+	*hash = h;
+	return 0;
+}
+
+void cellmsg_replay_init(struct cellmsg_replay *r)
+{
+	gossip_replay_init(&r->win);
+}
+
+void cellmsg_replay_free(struct cellmsg_replay *r)
+{
+	gossip_replay_free(&r->win);
+}
+
+enum cellmsg_rx_reason cellmsg_replay_accept(struct cellmsg_replay *r,
+					     const struct cellmsg *m)
+{
+	switch (gossip_replay_accept(&r->win, m->sender, m->seq)) {
+	case 0:
+		return CELLMSG_RX_OK;
+	case -EALREADY:
+		return CELLMSG_RX_REPLAY;
+	default:
+		return CELLMSG_RX_NOMEM;
+	}
+}
+
+enum cellmsg_rx_reason cellmsg_stream_accept(struct cellmsg_stream_seq *s,
+					     const struct cellmsg *m)
+{
+	if (s->started && m->sender != s->sender)
+		return CELLMSG_RX_SENDER;
+	if (s->started && m->seq <= s->last)
+		return CELLMSG_RX_REPLAY;
+	s->started = true;
+	s->sender = m->sender;
+	s->last = m->seq;
+	return CELLMSG_RX_OK;
+}

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "cell/shards.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hrw.h"
+
+/* The key a shard is ranked by: its id, hashed like a flow would be. */
+static uint64_t shard_key(uint32_t shard, const struct steer_hash_secret *s)
+{
+	__u64 w[2] = {0x7368617264ull /* "shard" */, shard};
+
+	return steer_siphash13(w, 2, s);
+}
+
+int shard_map_build(struct shard_map *m, const uint16_t *ids, size_t n,
+		    uint8_t rf, const struct steer_hash_secret *secret)
+{
+	struct hrw_node *nodes;
+	uint32_t s;
+	size_t i;
+	int got;
+
+	if (rf < 1 || rf > 1 + STEER_MAX_MIRRORS || (n && !ids))
+		return -EINVAL;
+	nodes = calloc(n ? n : 1, sizeof(*nodes));
+	if (!nodes)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		nodes[i].id = ids[i];
+		nodes[i].weight = 1;
+	}
+	got = hrw_nodes_check(nodes, n);
+	if (got) {
+		free(nodes);
+		return got;
+	}
+	memset(m->cell, 0xff, sizeof(m->cell)); /* STEER_NODE_NONE */
+	m->rf = rf;
+	m->n_cells = (uint32_t)n;
+	for (s = 0; s < STEER_SHARDS && n; s++) {
+		got = hrw_topk(nodes, n, shard_key(s, secret), STEER_NODE_NONE,
+			       secret, m->cell[s], rf);
+		if (got < 0)
+			break;
+	}
+	free(nodes);
+	return got < 0 ? got : 0;
+}
+
+void shard_map_primaries(const struct shard_map *m, uint16_t *out)
+{
+	uint32_t s;
+
+	for (s = 0; s < STEER_SHARDS; s++)
+		out[s] = m->cell[s][0];
+}
+
+uint32_t shard_map_count(const struct shard_map *m, uint16_t id, int as_mirror)
+{
+	uint32_t s, n = 0, j;
+
+	for (s = 0; s < STEER_SHARDS; s++) {
+		if (!as_mirror) {
+			n += m->cell[s][0] == id;
+			continue;
+		}
+		for (j = 1; j < m->rf; j++)
+			n += m->cell[s][j] == id;
+	}
+	return n;
+}

@@ -1,0 +1,713 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "daemon/cell.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <steer/gue.h>
+#include <steer/parse.h>
+
+#include "cell/cellmsg.h"
+#include "cell/shards.h"
+#include "daemon/steerd.h"
+#include "gossip/gossip_auth.h"
+#include "state/flowtab.h"
+#include "util/log.h"
+#include "xdp/xdp_maps.h"
+
+#define MOD "cell"
+#define CELL_RX_BURST 64
+#define CELL_DGRAM_MAX 65536
+#define CELL_FLOWS_DEFAULT (1u << 20)
+
+struct cell {
+	struct evloop *el;
+	const struct steerd_world *w;
+	struct steerd_gossip *g;
+	struct xdp_prog *xdp;
+	struct flowtab *ft;
+	struct gossip_auth auth;
+	struct cellmsg_replay replay;
+	struct cellmsg_counters ctl_rx;
+	struct shard_map *shards;
+	struct host_tmpls tmpls;
+	int ifindex;
+	int exc_fd;  /* exceptions in: UDP on the GUE port */
+	int ctl_fd;  /* RULE in and out: UDP on CELLMSG_PORT */
+	int fwd_fd4; /* to GUE variant 1 backends */
+	int fwd_fd6;
+	int raw_fd[2][2]; /* IP-in-IP: [outer v6][inner v6] */
+	int64_t timer;
+	uint64_t seq;
+	uint32_t incarnation;
+	struct cell_stats st;
+};
+
+const struct cell_stats *cell_stats(const struct cell *c)
+{
+	return &c->st;
+}
+
+struct xdp_prog *cell_xdp(struct cell *c)
+{
+	return c->xdp;
+}
+
+const struct host_tmpls *cell_tmpls(const struct cell *c)
+{
+	return &c->tmpls;
+}
+
+uint32_t cell_flow_count(const struct cell *c)
+{
+	return flowtab_count(c->ft);
+}
+
+static uint16_t cell_self(const struct cell *c)
+{
+	return cluster_self(&c->w->cluster)->ep.id;
+}
+
+static void cell_sockaddr(const struct flow_addr *a, uint16_t port,
+			  struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (flow_addr_is_v4(a)) {
+		struct sockaddr_in *s4 = (void *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		s4->sin_addr.s_addr = a->w[3];
+		*len = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (void *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		memcpy(&s6->sin6_addr, a->b, 16);
+		*len = sizeof(*s6);
+	}
+}
+
+/* An address of ep in the family this node speaks first (IPv4). */
+static const struct flow_addr *cell_addr_of(const struct cell *c,
+					    const struct cluster_endpoint *ep)
+{
+	const struct cluster_endpoint *me = &cluster_self(&c->w->cluster)->ep;
+
+	if (me->has_v4 && ep->has_v4)
+		return &ep->addr4;
+	if (me->has_v6 && ep->has_v6)
+		return &ep->addr6;
+	return NULL;
+}
+
+/* A UDP socket bound to this node's address and port: fd or -errno. */
+static int cell_udp_bound(const struct cell *c, uint16_t port)
+{
+	const struct cluster_endpoint *me = &cluster_self(&c->w->cluster)->ep;
+	const struct flow_addr *a = me->has_v4 ? &me->addr4 : &me->addr6;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, buf = 4 << 20, err;
+
+	cell_sockaddr(a, port, &ss, &len);
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (bind(fd, (struct sockaddr *)&ss, len)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* --- rules: cell -> fast-path node -> XDP -------------------------- */
+
+/* Install a RULE in this node's fast path. */
+static void cell_rule_install(struct cell *c, const struct cellmsg_rule *r)
+{
+	struct steer_rule rule;
+
+	memset(&rule, 0, sizeof(rule));
+	rule.action = r->action;
+	rule.owner = r->primary;
+	rule.epoch = r->epoch;
+	rule.tmpl = xdp_maps_tmpl_backend(r->backend);
+	rule.mirror[0] = r->mirror[0];
+	rule.mirror[1] = r->mirror[1];
+	rule.rf = r->rf;
+	if (xdp_maps_rule_set(c->xdp, &r->key, &rule))
+		c->st.rules_rx_err++;
+	else
+		c->st.rules_rx++;
+}
+
+static void cell_rule_of(const struct flowtab_rec *rec, struct cellmsg_rule *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->key = rec->key;
+	r->version = rec->version;
+	r->epoch = rec->epoch;
+	r->backend = rec->backend;
+	r->primary = rec->primary;
+	r->mirror[0] = rec->mirror[0];
+	r->mirror[1] = rec->mirror[1];
+	r->action = STEER_ACT_BACKEND;
+	r->rf = rec->rf;
+}
+
+/* Tell fast-path node `to` the flow's rule (or install it, if that is
+ * this node). */
+static void cell_rule_send(struct cell *c, uint16_t to,
+			   const struct flowtab_rec *rec)
+{
+	const struct cluster_node *n = cluster_node_by_id(&c->w->cluster, to);
+	const struct flow_addr *a = n ? cell_addr_of(c, &n->ep) : NULL;
+	struct cellmsg m = {.type = CELLMSG_RULE};
+	uint8_t buf[CELLMSG_DGRAM_MAX];
+	struct sockaddr_storage ss;
+	socklen_t slen;
+	int len;
+
+	cell_rule_of(rec, &m.rule);
+	if (to == cell_self(c)) {
+		cell_rule_install(c, &m.rule);
+		return;
+	}
+	if (!a) {
+		c->st.rules_tx_err++;
+		return;
+	}
+	m.sender = cell_self(c);
+	m.incarnation = c->incarnation;
+	m.seq = ++c->seq;
+	len = cellmsg_encode(&c->auth, &m, buf, sizeof(buf));
+	if (len < 0) {
+		c->st.rules_tx_err++;
+		return;
+	}
+	cell_sockaddr(a, CELLMSG_PORT, &ss, &slen);
+	if (sendto(c->ctl_fd, buf, (size_t)len, MSG_DONTWAIT,
+		   (struct sockaddr *)&ss, slen) < 0)
+		c->st.rules_tx_err++;
+	else
+		c->st.rules_tx++;
+}
+
+static void cell_on_ctl(struct evloop *el, int fd, uint32_t events, void *arg)
+{
+	static uint8_t buf[CELL_DGRAM_MAX];
+	struct cell *c = arg;
+	enum cellmsg_rx_reason r;
+	struct cellmsg m;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < CELL_RX_BURST; i++) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0)
+			break;
+		r = cellmsg_decode(&c->auth, buf, (size_t)n, &m, NULL, 0);
+		if (r == CELLMSG_RX_OK)
+			r = cellmsg_replay_accept(&c->replay, &m);
+		if (r == CELLMSG_RX_OK && m.type != CELLMSG_RULE &&
+		    m.type != CELLMSG_RULE_DEL)
+			r = CELLMSG_RX_TYPE; /* not a datagram's */
+		cellmsg_counters_add(&c->ctl_rx, r);
+		if (r != CELLMSG_RX_OK) {
+			c->st.ctl_bad++;
+			continue;
+		}
+		if (m.type == CELLMSG_RULE)
+			cell_rule_install(c, &m.rule);
+		else if (!xdp_maps_flow_del(c->xdp, &m.del.key))
+			c->st.rules_rx++;
+	}
+}
+
+/* --- the exception path ---------------------------------------------- */
+
+/* Send the inner IP packet to backend b as its encapsulation asks. */
+static void cell_forward(struct cell *c, const struct cluster_backend *b,
+			 const uint8_t *ip, size_t len, int inner_v6)
+{
+	const struct flow_addr *a = cell_addr_of(c, &b->ep);
+	struct sockaddr_storage ss;
+	socklen_t slen;
+	int fd, v6;
+
+	if (!a) {
+		c->st.fwd_err++;
+		return;
+	}
+	v6 = !flow_addr_is_v4(a);
+	if (b->encap == STEER_TMPL_GUE1) {
+		/* GUE variant 1: the inner packet is the UDP payload. */
+		cell_sockaddr(a, ntohs(b->port), &ss, &slen);
+		fd = v6 ? c->fwd_fd6 : c->fwd_fd4;
+	} else {
+		/* IP-in-IP: the kernel writes the outer header. */
+		cell_sockaddr(a, 0, &ss, &slen);
+		fd = c->raw_fd[v6][inner_v6];
+		if (fd < 0) {
+			fd = socket(v6 ? AF_INET6 : AF_INET,
+				    SOCK_RAW | SOCK_CLOEXEC,
+				    inner_v6 ? IPPROTO_IPV6 : IPPROTO_IPIP);
+			c->raw_fd[v6][inner_v6] = fd;
+		}
+	}
+	if (fd < 0 ||
+	    sendto(fd, ip, len, MSG_DONTWAIT, (struct sockaddr *)&ss, slen) < 0)
+		c->st.fwd_err++;
+	else
+		c->st.fwd++;
+}
+
+/* The state of flow k: found, or created with a backend. NULL: none. */
+static const struct flowtab_rec *
+cell_flow(struct cell *c, const struct flow_key *k, uint32_t now)
+{
+	const struct flowtab_rec *rec = flowtab_lookup(c->ft, k);
+	uint64_t h = flow_hash(k, &c->w->secret);
+	const uint16_t *cells = c->shards->cell[shard_of_hash(h)];
+	struct flowtab_params p = {.epoch = c->incarnation};
+	uint32_t i;
+	int err;
+
+	if (rec)
+		return rec;
+	err = fastpath_backend_pick(c->w->fp, k, h, &p.service, &p.backend);
+	if (err) {
+		if (err == -ENOENT)
+			c->st.no_service++;
+		else
+			c->st.no_backend++;
+		return NULL;
+	}
+	p.primary = cell_self(c);
+	p.rf = 1;
+	p.mirror[0] = p.mirror[1] = STEER_NODE_NONE;
+	for (i = 1; i < c->shards->rf && cells[i] != STEER_NODE_NONE; i++) {
+		p.mirror[p.rf - 1] = cells[i];
+		p.rf++;
+	}
+	rec = flowtab_create(c->ft, k, &p, now);
+	if (!rec) {
+		c->st.table_full += errno == ENOSPC;
+		return NULL;
+	}
+	c->st.flows_created++;
+	return rec;
+}
+
+/*
+ * One exception datagram: GUE header, steer's private data, the inner IP
+ * packet. A frame is made of the inner packet behind a dummy Ethernet
+ * header, so the one parser keys it as the fast path did.
+ */
+static void cell_exception(struct cell *c, uint8_t *dg, size_t len,
+			   uint8_t *frame, uint32_t now)
+{
+	const struct steer_guehdr *g = (const void *)dg;
+	const struct steer_gue_priv *pd = (const void *)(g + 1);
+	const struct flowtab_rec *rec;
+	const struct cluster_backend *b;
+	struct parse_cfg pc = {.gue_port = 0, .max_encap = 0};
+	size_t hdr = sizeof(*g) + sizeof(*pd), ilen;
+	struct pkt_meta m;
+	uint8_t *ip = dg + hdr;
+
+	c->st.exc_rx++;
+	if (len <= hdr || STEER_GUE_VER(g->vch) != 0 ||
+	    STEER_GUE_HLEN(g->vch) != STEER_GUE_PRIV_WORDS ||
+	    pd->magic != STEER_GUE_PRIV_MAGIC ||
+	    !(pd->flags & STEER_GUE_F_EXCEPTION) || len - hdr > 65535) {
+		c->st.exc_bad++;
+		return;
+	}
+	ilen = len - hdr;
+	memset(frame, 0, sizeof(struct steer_ethhdr));
+	((struct steer_ethhdr *)frame)->proto =
+		htons((ip[0] >> 4) == 6 ? STEER_ETH_P_IPV6 : STEER_ETH_P_IP);
+	memcpy(frame + sizeof(struct steer_ethhdr), ip, ilen);
+	if (parse_packet(frame, frame + sizeof(struct steer_ethhdr) + ilen, &pc,
+			 &m)) {
+		c->st.exc_parse++;
+		return;
+	}
+	rec = cell_flow(c, &m.key, now);
+	if (!rec)
+		return;
+	flowtab_touch(c->ft, &m.key, (uint32_t)ilen, m.tcp_flags, now);
+	cell_rule_send(c, ntohs(pd->origin), rec);
+	b = cluster_backend_by_id(&c->w->cluster, rec->backend);
+	if (b)
+		cell_forward(c, b, ip, ilen, m.family == 6);
+	else
+		c->st.no_backend++;
+}
+
+static void cell_on_exception(struct evloop *el, int fd, uint32_t events,
+			      void *arg)
+{
+	static uint8_t dg[CELL_DGRAM_MAX];
+	/* The frame starts STEER_FRAME_ALIGN_OFF into an aligned buffer. */
+	static uint8_t frame[CELL_DGRAM_MAX + 64] __attribute__((aligned(8)));
+	struct cell *c = arg;
+	uint32_t now = steerd_now_ms();
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < CELL_RX_BURST; i++) {
+		n = recv(fd, dg, sizeof(dg), MSG_DONTWAIT);
+		if (n < 0)
+			break;
+		cell_exception(c, dg, (size_t)n, frame + STEER_FRAME_ALIGN_OFF,
+			       now);
+	}
+}
+
+/* --- shards ------------------------------------------------------------ */
+
+/* The cells: the members gossip holds alive (this node among them). */
+static void cell_shards_rebuild(struct cell *c)
+{
+	const struct cluster *cl = &c->w->cluster;
+	uint16_t *ids = calloc(cl->n_nodes + 1, sizeof(*ids));
+	uint16_t *prim = calloc(STEER_SHARDS, sizeof(*prim));
+	struct gossip_member_info mi;
+	uint32_t i, n = 0;
+
+	if (!ids || !prim)
+		goto out;
+	for (i = 0; i < cl->n_nodes; i++) {
+		uint16_t id = cl->nodes[i].ep.id;
+
+		if (id == cell_self(c) ||
+		    (c->g &&
+		     !gossip_member_get(steerd_gossip_node(c->g), id, &mi) &&
+		     mi.state == GOSSIP_ALIVE))
+			ids[n++] = id;
+	}
+	if (shard_map_build(c->shards, ids, n, (uint8_t)cl->replication,
+			    &c->w->secret))
+		goto out;
+	shard_map_primaries(c->shards, prim);
+	if (xdp_maps_shards_set(c->xdp, prim))
+		log_warn(MOD, "cannot write the shard map");
+	c->st.shard_maps++;
+	log_info(MOD, "%u cells live: primary of %u shards, mirror of %u", n,
+		 shard_map_count(c->shards, cell_self(c), 0),
+		 shard_map_count(c->shards, cell_self(c), 1));
+out:
+	free(ids);
+	free(prim);
+}
+
+static void cell_on_member(void *ctx, const struct gossip_member_info *m,
+			   enum gossip_state old)
+{
+	struct cell *c = ctx;
+
+	if ((m->state == GOSSIP_ALIVE) != (old == GOSSIP_ALIVE))
+		cell_shards_rebuild(c);
+}
+
+void cell_gossip_events(struct cell *c, struct gossip_events *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->ctx = c;
+	ev->member = cell_on_member;
+}
+
+void cell_gossip_attach(struct cell *c, struct steerd_gossip *g)
+{
+	c->g = g;
+	cell_shards_rebuild(c);
+}
+
+/* --- life cycle ---------------------------------------------------------- */
+
+static void cell_on_tick(struct evloop *el, int64_t id, void *arg)
+{
+	struct cell *c = arg;
+
+	host_tmpls_refresh(&c->tmpls, &c->w->cluster, c->xdp);
+	flowtab_expire(c->ft, steerd_now_ms(), 4096);
+}
+
+static void cell_on_netlink(struct evloop *el, int fd, uint32_t events,
+			    void *arg)
+{
+	struct cell *c = arg;
+
+	host_tmpls_refresh(&c->tmpls, &c->w->cluster, c->xdp);
+}
+
+/* Configuration, services and templates of the XDP program. */
+static int cell_program(struct cell *c)
+{
+	const struct cluster *cl = &c->w->cluster;
+	const struct cluster_endpoint *me = &cluster_self(cl)->ep;
+	struct steer_xdp_cfg cfg;
+	uint32_t i;
+	int err;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (me->has_v4)
+		cfg.self_addr = me->addr4;
+	if (me->has_v6)
+		cfg.self_addr6 = me->addr6;
+	cfg.secret = c->w->secret;
+	cfg.mtu = cl->mtu;
+	cfg.self_id = me->id;
+	cfg.gue_port = cl->gue_port;
+	cfg.max_encap = STEER_MAX_ENCAP;
+	cfg.mode = STEER_XDP_MODE_CELL;
+	err = xdp_maps_cfg_set(c->xdp, &cfg);
+	if (!err)
+		err = xdp_maps_svc_clear(c->xdp);
+	for (i = 0; !err && i < cl->n_services; i++) {
+		const struct cluster_service *s = &cl->services[i];
+
+		if (s->n_backends)
+			err = xdp_maps_svc_add(c->xdp, &s->vip, s->port,
+					       s->proto);
+	}
+	if (!err)
+		err = host_tmpls_targets(&c->tmpls, cl, c->xdp,
+					 HOST_TMPLS_SELF | HOST_TMPLS_BACKENDS);
+	if (!err)
+		host_tmpls_refresh(&c->tmpls, cl, c->xdp);
+	return err;
+}
+
+int cell_world_set(struct cell *c, const struct steerd_world *w)
+{
+	c->w = w;
+	return cell_program(c);
+}
+
+/*
+ * The kernel drops a packet whose source is one of its own addresses
+ * unless accept_local says otherwise; a miss this cell sends itself is
+ * such a packet.
+ */
+static void cell_accept_local(const char *ifname)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local",
+		 ifname);
+	f = fopen(path, "we");
+	if (!f || fputs("1\n", f) < 0)
+		log_warn(MOD,
+			 "%s: cannot set accept_local: misses this cell "
+			 "sends itself are dropped",
+			 ifname);
+	if (f)
+		fclose(f);
+}
+
+static int cell_sockets(struct cell *c, char *err, size_t errlen)
+{
+	c->exc_fd = cell_udp_bound(c, ntohs(c->w->cluster.gue_port));
+	if (c->exc_fd < 0) {
+		snprintf(err, errlen, "exception socket: %s",
+			 strerror(-c->exc_fd));
+		return c->exc_fd;
+	}
+	c->ctl_fd = cell_udp_bound(c, CELLMSG_PORT);
+	if (c->ctl_fd < 0) {
+		snprintf(err, errlen, "control socket on port %u: %s",
+			 CELLMSG_PORT, strerror(-c->ctl_fd));
+		return c->ctl_fd;
+	}
+	c->fwd_fd4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	c->fwd_fd6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (evloop_fd_add(c->el, c->exc_fd, EVLOOP_READ, cell_on_exception,
+			  c) ||
+	    evloop_fd_add(c->el, c->ctl_fd, EVLOOP_READ, cell_on_ctl, c)) {
+		snprintf(err, errlen, "event loop: out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int cell_state_new(struct cell *c, char *err, size_t errlen)
+{
+	const struct cluster *cl = &c->w->cluster;
+	struct flowtab_cfg fc;
+	struct gossip_key key;
+	struct timeval tv;
+	int ret;
+
+	if (!c->w->conf.key_file[0]) {
+		snprintf(err, errlen,
+			 "%s: mode cell needs 'cluster-key-file': its control "
+			 "messages are authenticated",
+			 c->w->conf.path);
+		return -EINVAL;
+	}
+	ret = gossip_key_from_file(&key, c->w->conf.key_file);
+	if (!ret)
+		ret = gossip_auth_init(&c->auth, &key, false);
+	memset(&key, 0, sizeof(key));
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", c->w->conf.key_file,
+			 strerror(-ret));
+		return ret;
+	}
+	cellmsg_replay_init(&c->replay);
+	flowtab_cfg_default(&fc, CELL_FLOWS_DEFAULT);
+	fc.secret = c->w->secret;
+	fc.self_id = cluster_self(cl)->ep.id;
+	c->ft = flowtab_new(&fc);
+	c->shards = calloc(1, sizeof(*c->shards));
+	if (!c->ft || !c->shards) {
+		snprintf(err, errlen, "flow state: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	/* Sequences and epochs must grow across restarts. */
+	gettimeofday(&tv, NULL);
+	c->seq = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+	c->incarnation = (uint32_t)tv.tv_sec;
+	return 0;
+}
+
+static int cell_xdp_load(struct cell *c, char *err, size_t errlen)
+{
+	const struct steerd_conf *conf = &c->w->conf;
+	struct xdp_prog_opts xo = {0};
+	char dir[PATH_MAX];
+	int ret;
+
+	if (conf->pin_dir[0])
+		snprintf(dir, sizeof(dir), "%s/xdp", conf->pin_dir);
+	else
+		snprintf(dir, sizeof(dir), "%s/%s/xdp", XDP_PROG_PIN_ROOT,
+			 conf->interface);
+	xo.pin_dir = dir;
+	c->xdp = xdp_prog_open(&xo);
+	if (!c->xdp) {
+		snprintf(err, errlen, "XDP program: %s", strerror(errno));
+		return -errno;
+	}
+	ret = cell_program(c);
+	if (ret) {
+		snprintf(err, errlen, "XDP maps: %s", strerror(-ret));
+		return ret;
+	}
+	if (conf->xdp_off) {
+		log_warn(MOD, "xdp off: %s steers nothing", conf->interface);
+		return 0;
+	}
+	ret = xdp_prog_attach(c->xdp, c->ifindex);
+	if (ret)
+		snprintf(err, errlen, "XDP on %s: %s", conf->interface,
+			 strerror(-ret));
+	return ret;
+}
+
+struct cell *cell_start(struct evloop *el, const struct steerd_world *w,
+			char *err, size_t errlen)
+{
+	struct cell *c = calloc(1, sizeof(*c));
+	int ret;
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->el = el;
+	c->w = w;
+	c->exc_fd = c->ctl_fd = c->fwd_fd4 = c->fwd_fd6 = -1;
+	memset(c->raw_fd, 0xff, sizeof(c->raw_fd));
+	c->tmpls.nl_fd = c->tmpls.mon_fd = -1;
+	c->ifindex = (int)if_nametoindex(w->conf.interface);
+	if (!c->ifindex) {
+		snprintf(err, errlen,
+			 "%s: mode cell needs an existing "
+			 "'interface' ('%s')",
+			 w->conf.path, w->conf.interface);
+		ret = -ENODEV;
+		goto fail;
+	}
+	ret = host_tmpls_init(&c->tmpls, c->ifindex);
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", w->conf.interface,
+			 strerror(-ret));
+		goto fail;
+	}
+	ret = cell_state_new(c, err, errlen);
+	if (!ret)
+		ret = cell_xdp_load(c, err, errlen);
+	if (!ret)
+		ret = cell_sockets(c, err, errlen);
+	if (ret)
+		goto fail;
+	cell_accept_local(w->conf.interface);
+	if (c->tmpls.mon_fd >= 0)
+		evloop_fd_add(el, c->tmpls.mon_fd, EVLOOP_READ, cell_on_netlink,
+			      c);
+	c->timer = evloop_timer_add(el, CELL_TICK_MS, CELL_TICK_MS,
+				    cell_on_tick, c);
+	if (c->timer < 0) {
+		ret = (int)c->timer;
+		snprintf(err, errlen, "timer: %s", strerror(-ret));
+		goto fail;
+	}
+	cell_shards_rebuild(c); /* alone until gossip says otherwise */
+	return c;
+fail:
+	cell_stop(c);
+	errno = -ret;
+	return NULL;
+}
+
+static void cell_fd_close(struct cell *c, int fd, int watched)
+{
+	if (fd < 0)
+		return;
+	if (watched)
+		evloop_fd_del(c->el, fd);
+	close(fd);
+}
+
+void cell_stop(struct cell *c)
+{
+	int i, j;
+
+	if (!c)
+		return;
+	if (c->timer > 0)
+		evloop_timer_del(c->el, c->timer);
+	cell_fd_close(c, c->tmpls.mon_fd, 1);
+	c->tmpls.mon_fd = -1;
+	cell_fd_close(c, c->exc_fd, 1);
+	cell_fd_close(c, c->ctl_fd, 1);
+	cell_fd_close(c, c->fwd_fd4, 0);
+	cell_fd_close(c, c->fwd_fd6, 0);
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 2; j++)
+			cell_fd_close(c, c->raw_fd[i][j], 0);
+	xdp_prog_close(c->xdp);
+	host_tmpls_free(&c->tmpls);
+	flowtab_free(c->ft);
+	free(c->shards);
+	cellmsg_replay_free(&c->replay);
+	gossip_auth_wipe(&c->auth);
+	free(c);
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Cell mode (docs/architecture.md, "Cell mode"): every node is a fast-path
+ * node and an exception-path cell of an L4 load balancer with direct
+ * server return.
+ *
+ *   fast path (XDP): a service's flow without a rule -> GUE, exception
+ *       flag, to the primary cell of its shard (steer_shards)
+ *   cell (here): the exception GUE, read whole from a UDP socket on the
+ *       GUE port -> the flow's state (flowtab), created on its first
+ *       packet with a backend from the service's Maglev table -> RULE to
+ *       the fast-path node it came from (CELLMSG_PORT) -> the packet to
+ *       the backend (UDP for GUE variant 1, a raw socket for IP-in-IP)
+ *   fast path, on a RULE: steer_flows(4)[flow] = BACKEND, the backend's
+ *       template (steer_tmpls at 4096 + backend id)
+ *
+ * The shard map follows gossip: the live members are the cells, ranked
+ * per shard by rendezvous hashing (cell/shards.h); it is rebuilt when a
+ * member changes state and written to steer_shards.
+ *
+ * Not yet here: replication of the flow state to the mirrors, failover,
+ * health checks of backends, expiry of rules on the fast path.
+ */
+#ifndef STEER_CELL_DAEMON_H
+#define STEER_CELL_DAEMON_H
+
+#include <stdint.h>
+
+#include "daemon/host_tmpl.h"
+#include "daemon/steerd_gossip.h"
+#include "gossip/gossip.h"
+#include "util/evloop.h"
+
+#define CELL_TICK_MS 100
+
+struct steerd_world;
+
+struct cell_stats {
+	uint64_t exc_rx;	/* exception datagrams read */
+	uint64_t exc_bad;	/* not GUE with steer's exception data */
+	uint64_t exc_parse;	/* inner packet that does not parse */
+	uint64_t no_service;	/* inner flow of no service */
+	uint64_t no_backend;	/* service without a backend */
+	uint64_t table_full;	/* flow state table full */
+	uint64_t flows_created; /* new flows this cell decided */
+	uint64_t fwd;		/* packets sent on to a backend */
+	uint64_t fwd_err;	/* ... that the socket refused */
+	uint64_t rules_tx;	/* RULE sent to fast-path nodes */
+	uint64_t rules_tx_err;
+	uint64_t rules_rx;     /* RULE installed in this node's XDP */
+	uint64_t rules_rx_err; /* ... that the map refused */
+	uint64_t ctl_bad;      /* control datagrams refused (see ctl_rx) */
+	uint64_t shard_maps;   /* shard maps built */
+};
+
+struct cell;
+
+/*
+ * Load and attach the XDP program in cell mode on the world's interface,
+ * open the sockets, start the timer. NULL with errno set and the reason
+ * in err.
+ */
+struct cell *cell_start(struct evloop *el, const struct steerd_world *w,
+			char *err, size_t errlen);
+
+/* The callbacks gossip must be started with (ctx is c). */
+void cell_gossip_events(struct cell *c, struct gossip_events *ev);
+
+/* Gossip runs: the shard map follows its members from now on. */
+void cell_gossip_attach(struct cell *c, struct steerd_gossip *g);
+
+/* A reloaded world: services, backends, templates. 0 or -errno. */
+int cell_world_set(struct cell *c, const struct steerd_world *w);
+
+/* Detach and unpin, close, free. NULL is fine. */
+void cell_stop(struct cell *c);
+
+const struct cell_stats *cell_stats(const struct cell *c);
+struct xdp_prog *cell_xdp(struct cell *c);
+const struct host_tmpls *cell_tmpls(const struct cell *c);
+/* Live flows and tombstones in the state table. */
+uint32_t cell_flow_count(const struct cell *c);
+
+#endif /* STEER_CELL_DAEMON_H */
