@@ -71,6 +71,21 @@ uint32_t cell_flow_count(const struct cell *c)
 	return flowtab_count(c->ft);
 }
 
+struct flowtab *cell_flowtab(struct cell *c)
+{
+	return c->ft;
+}
+
+const struct shard_map *cell_shards(const struct cell *c)
+{
+	return c->shards;
+}
+
+const struct cellmsg_counters *cell_ctl_counters(const struct cell *c)
+{
+	return &c->ctl_rx;
+}
+
 static uint16_t cell_self(const struct cell *c)
 {
 	return cluster_self(&c->w->cluster)->ep.id;

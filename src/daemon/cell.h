@@ -26,9 +26,12 @@
 
 #include <stdint.h>
 
+#include "cell/cellmsg.h"
+#include "cell/shards.h"
 #include "daemon/host_tmpl.h"
 #include "daemon/steerd_gossip.h"
 #include "gossip/gossip.h"
+#include "state/flowtab.h"
 #include "util/evloop.h"
 
 #define CELL_TICK_MS 100
@@ -80,5 +83,10 @@ struct xdp_prog *cell_xdp(struct cell *c);
 const struct host_tmpls *cell_tmpls(const struct cell *c);
 /* Live flows and tombstones in the state table. */
 uint32_t cell_flow_count(const struct cell *c);
+/* The state table and the shard map, for the admin socket. */
+struct flowtab *cell_flowtab(struct cell *c);
+const struct shard_map *cell_shards(const struct cell *c);
+/* Counters of control datagrams received, by reason. */
+const struct cellmsg_counters *cell_ctl_counters(const struct cell *c);
 
 #endif /* STEER_CELL_DAEMON_H */
