@@ -16,6 +16,7 @@
 #include <steer/parse.h>
 
 #include "cell/cellmsg.h"
+#include "cell/repl.h"
 #include "cell/shards.h"
 #include "daemon/steerd.h"
 #include "gossip/gossip_auth.h"
@@ -34,6 +35,7 @@ struct cell {
 	struct steerd_gossip *g;
 	struct xdp_prog *xdp;
 	struct flowtab *ft;
+	struct repl *repl;
 	struct gossip_auth auth;
 	struct cellmsg_replay replay;
 	struct cellmsg_counters ctl_rx;
@@ -84,6 +86,19 @@ const struct shard_map *cell_shards(const struct cell *c)
 const struct cellmsg_counters *cell_ctl_counters(const struct cell *c)
 {
 	return &c->ctl_rx;
+}
+
+/*
+ * The clock of flow records: wall-clock ms (low 32 bits), the one time
+ * base every cell shares, so a mirror's copies age right once promoted.
+ */
+static uint32_t cell_now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (uint32_t)((uint64_t)tv.tv_sec * 1000u +
+			  (uint64_t)tv.tv_usec / 1000u);
 }
 
 static uint16_t cell_self(const struct cell *c)
@@ -380,7 +395,7 @@ static void cell_on_exception(struct evloop *el, int fd, uint32_t events,
 	/* The frame starts STEER_FRAME_ALIGN_OFF into an aligned buffer. */
 	static uint8_t frame[CELL_DGRAM_MAX + 64] __attribute__((aligned(8)));
 	struct cell *c = arg;
-	uint32_t now = steerd_now_ms();
+	uint32_t now = cell_now_ms();
 	ssize_t n;
 	int i;
 
@@ -421,6 +436,8 @@ static void cell_shards_rebuild(struct cell *c)
 	shard_map_primaries(c->shards, prim);
 	if (xdp_maps_shards_set(c->xdp, prim))
 		log_warn(MOD, "cannot write the shard map");
+	if (c->repl)
+		repl_shards_set(c->repl, c->shards);
 	c->st.shard_maps++;
 	log_info(MOD, "%u cells live: primary of %u shards, mirror of %u", n,
 		 shard_map_count(c->shards, cell_self(c), 0),
@@ -459,7 +476,7 @@ static void cell_on_tick(struct evloop *el, int64_t id, void *arg)
 	struct cell *c = arg;
 
 	host_tmpls_refresh(&c->tmpls, &c->w->cluster, c->xdp);
-	flowtab_expire(c->ft, steerd_now_ms(), 4096);
+	flowtab_expire(c->ft, cell_now_ms(), 4096);
 }
 
 static void cell_on_netlink(struct evloop *el, int fd, uint32_t events,
@@ -510,8 +527,15 @@ static int cell_program(struct cell *c)
 
 int cell_world_set(struct cell *c, const struct steerd_world *w)
 {
+	int err;
+
 	c->w = w;
-	return cell_program(c);
+	err = cell_program(c);
+	if (!err)
+		err = repl_world_set(c->repl, &w->cluster, NULL);
+	if (!err)
+		cell_shards_rebuild(c);
+	return err;
 }
 
 /*
@@ -561,6 +585,43 @@ static int cell_sockets(struct cell *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* A record the table changed goes to the flow's mirrors. */
+static void cell_on_flow_change(const struct flowtab_rec *r, void *arg)
+{
+	struct cell *c = arg;
+
+	if (c->repl)
+		repl_record(c->repl, r);
+}
+
+static int cell_repl_new(struct cell *c, char *err, size_t errlen)
+{
+	const struct cluster_endpoint *me = &cluster_self(&c->w->cluster)->ep;
+	struct repl_cfg rc = {
+		.el = c->el,
+		.auth = &c->auth,
+		.ft = c->ft,
+		.self_id = me->id,
+		.incarnation = c->incarnation,
+		.listen = me->has_v4 ? me->addr4 : me->addr6,
+		.port = REPL_PORT,
+		.now_ms = cell_now_ms,
+	};
+	int ret;
+
+	c->repl = repl_new(&rc);
+	if (!c->repl) {
+		ret = -errno;
+		snprintf(err, errlen, "replication socket on port %u: %s",
+			 REPL_PORT, strerror(errno));
+		return ret;
+	}
+	ret = repl_world_set(c->repl, &c->w->cluster, NULL);
+	if (ret)
+		snprintf(err, errlen, "replication: %s", strerror(-ret));
+	return ret;
+}
+
 static int cell_state_new(struct cell *c, char *err, size_t errlen)
 {
 	const struct cluster *cl = &c->w->cluster;
@@ -589,6 +650,8 @@ static int cell_state_new(struct cell *c, char *err, size_t errlen)
 	flowtab_cfg_default(&fc, CELL_FLOWS_DEFAULT);
 	fc.secret = c->w->secret;
 	fc.self_id = cluster_self(cl)->ep.id;
+	fc.on_change = cell_on_flow_change;
+	fc.on_change_arg = c;
 	c->ft = flowtab_new(&fc);
 	c->shards = calloc(1, sizeof(*c->shards));
 	if (!c->ft || !c->shards) {
@@ -599,7 +662,7 @@ static int cell_state_new(struct cell *c, char *err, size_t errlen)
 	gettimeofday(&tv, NULL);
 	c->seq = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 	c->incarnation = (uint32_t)tv.tv_sec;
-	return 0;
+	return cell_repl_new(c, err, errlen);
 }
 
 static int cell_xdp_load(struct cell *c, char *err, size_t errlen)
@@ -720,6 +783,7 @@ void cell_stop(struct cell *c)
 			cell_fd_close(c, c->raw_fd[i][j], 0);
 	xdp_prog_close(c->xdp);
 	host_tmpls_free(&c->tmpls);
+	repl_free(c->repl);
 	flowtab_free(c->ft);
 	free(c->shards);
 	cellmsg_replay_free(&c->replay);

@@ -18,7 +18,12 @@
  * per shard by rendezvous hashing (cell/shards.h); it is rebuilt when a
  * member changes state and written to steer_shards.
  *
- * Not yet here: replication of the flow state to the mirrors, failover,
+ * Every record the table changes goes to the flow's mirror cells
+ * (cell/repl.h); a mirror holds the copies, so when its primary dies and
+ * the shard map makes it the shard's primary, a flow's next miss finds
+ * its state (the same backend) there.
+ *
+ * Not yet here: a failover faster than gossip's failure detection,
  * health checks of backends, expiry of rules on the fast path.
  */
 #ifndef STEER_CELL_DAEMON_H

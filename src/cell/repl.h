@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Replication of flow state from a primary cell to its mirrors.
+ *
+ * Every cell listens on TCP port REPL_PORT. A primary opens one
+ * connection to each cell that mirrors any of its shards and streams
+ * cellmsg frames on it: BATCH frames of the records its table changed
+ * (create, state change, close), one shard per frame, LZ4-compressed when
+ * that helps, sent every REPL_FLUSH_MS or sooner when REPL_BATCH records
+ * wait; HEARTBEAT frames when there is nothing else to say. The mirror
+ * applies every record to its own table (a record never replaces a newer
+ * version of its flow) and ACKs the stream's sequence as it goes, so the
+ * primary knows its replication lag.
+ *
+ * Resync. A connection that breaks (a restart, a bad frame) or opens
+ * anew starts with a snapshot of every shard the two share: SNAP_BEGIN,
+ * the shard's records, SNAP_END with their count; the mirror drops its
+ * copies of the shard first. A new shard map (a cell joined or left) sends
+ * the snapshots of the pairs that are new. TCP delivers in order, so a gap
+ * within a connection cannot happen: its frames' sequences only check it.
+ *
+ * Single-threaded, on the daemon's event loop; all sockets non-blocking.
+ * A peer that does not read makes its queue grow to REPL_OUT_MAX, then the
+ * connection is dropped and resynced later.
+ */
+#ifndef STEER_CELL_REPL_H
+#define STEER_CELL_REPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cell/cellmsg.h"
+#include "cell/shards.h"
+#include "fastpath/cluster.h"
+#include "state/flowtab.h"
+#include "util/evloop.h"
+
+#define REPL_PORT 6082
+#define REPL_FLUSH_MS 2 /* records wait at most this long */
+#define REPL_BATCH 256	/* ... or until this many wait for one peer */
+#define REPL_HEARTBEAT_MS 50
+#define REPL_OUT_MAX (16u << 20)
+
+struct repl_stats {
+	uint64_t recs_tx; /* records sent (snapshots included) */
+	uint64_t frames_tx;
+	uint64_t bytes_tx;
+	uint64_t snapshots; /* shard snapshots sent */
+	uint64_t recs_rx;   /* records received */
+	uint64_t applied;   /* ... that changed the table */
+	uint64_t ignored;   /* ... older than what it held */
+	uint64_t apply_err; /* ... refused (full table, invalid) */
+	uint64_t bytes_rx;
+	uint64_t connects; /* outgoing connections made */
+	uint64_t accepts;
+	uint64_t drops; /* connections dropped (error, bad frame, slow) */
+	uint64_t lag;	/* frames sent and not acked, all peers */
+	struct cellmsg_counters rx; /* frames received, by reason */
+};
+
+struct repl;
+
+struct repl_cfg {
+	struct evloop *el;
+	const struct gossip_auth *auth;
+	struct flowtab *ft;
+	uint16_t self_id;
+	uint32_t incarnation;
+	/* The address this cell listens on; the peers' addresses come from
+	 * the cluster (repl_world_set). */
+	struct flow_addr listen;
+	uint16_t port; /* REPL_PORT; 0 in tests: an ephemeral one */
+	/* Clock of the records (ms, the cluster's common time base). */
+	uint32_t (*now_ms)(void);
+};
+
+/* NULL with errno set (the errno of socket/bind/listen, ENOMEM). */
+struct repl *repl_new(const struct repl_cfg *cfg);
+void repl_free(struct repl *r);
+
+/* The port it listens on (the ephemeral one when cfg.port was 0). */
+uint16_t repl_port(const struct repl *r);
+
+/*
+ * The peers: where each node listens (addresses from c, port as given,
+ * for tests: port_of may be NULL, then REPL_PORT). 0 or -ENOMEM.
+ */
+int repl_world_set(struct repl *r, const struct cluster *c,
+		   uint16_t (*port_of)(uint16_t id));
+
+/*
+ * A new shard map: connections to the mirrors it names for this cell's
+ * primary shards are opened, those no longer needed closed, and the
+ * shards that are new to a pair are snapshotted.
+ */
+void repl_shards_set(struct repl *r, const struct shard_map *m);
+
+/* The table changed rec (flowtab's on_change): queue it for its mirrors. */
+void repl_record(struct repl *r, const struct flowtab_rec *rec);
+
+const struct repl_stats *repl_stats(const struct repl *r);
+
+/* Records and frames waiting for peer id (0 when none). */
+uint32_t repl_pending(const struct repl *r, uint16_t id);
+
+#endif /* STEER_CELL_REPL_H */

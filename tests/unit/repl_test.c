@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Replication between two cells over real TCP on loopback, one event
+ * loop: cell 1 is primary of its shards and cell 2 their mirror. Flows
+ * created, changed and closed on 1 reach 2 with their versions; a mirror
+ * that restarts empty gets everything again by snapshot; a shard map that
+ * makes 2 the mirror of more shards sends those shards.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <arpa/inet.h>
+
+#include <cmocka.h>
+
+#include "cell/repl.h"
+#include "gossip/gossip_auth.h"
+
+#define NFLOWS 3000
+
+static const char cluster_text[] =
+	"cluster rt\n"
+	"self n1\n"
+	"node n1 id 1 addr 127.0.0.1 mac 02:00:00:00:00:01\n"
+	"node n2 id 2 addr 127.0.0.2 mac 02:00:00:00:00:02\n";
+
+struct cellx {
+	struct flowtab *ft;
+	struct repl *repl;
+};
+
+struct rt {
+	struct evloop *el;
+	struct gossip_auth auth;
+	struct cluster c1, c2; /* as n1 and as n2 see it */
+	struct steer_hash_secret secret;
+	struct cellx a, b;
+	struct shard_map map;
+};
+
+static struct rt *rt_cur; /* for the port callback */
+
+static uint32_t rt_now(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (uint32_t)((uint64_t)tv.tv_sec * 1000u + tv.tv_usec / 1000u);
+}
+
+static uint16_t rt_port(uint16_t id)
+{
+	return repl_port(id == 1 ? rt_cur->a.repl : rt_cur->b.repl);
+}
+
+static void rt_on_change(const struct flowtab_rec *r, void *arg)
+{
+	struct cellx *x = arg;
+
+	if (x->repl)
+		repl_record(x->repl, r);
+}
+
+static void rt_cell_new(struct rt *t, struct cellx *x, uint16_t id)
+{
+	struct flowtab_cfg fc;
+	struct repl_cfg rc = {
+		.el = t->el,
+		.auth = &t->auth,
+		.self_id = id,
+		.incarnation = id,
+		.port = 0,
+		.now_ms = rt_now,
+	};
+
+	flowtab_cfg_default(&fc, 1u << 14);
+	fc.secret = t->secret;
+	fc.self_id = id;
+	fc.on_change = rt_on_change;
+	fc.on_change_arg = x;
+	x->ft = flowtab_new(&fc);
+	assert_non_null(x->ft);
+	rc.ft = x->ft;
+	flow_addr_set_v4(&rc.listen, htonl(id == 1 ? 0x7f000001 : 0x7f000002));
+	x->repl = repl_new(&rc);
+	assert_non_null(x->repl);
+}
+
+static void rt_cell_free(struct cellx *x)
+{
+	repl_free(x->repl);
+	flowtab_free(x->ft);
+	x->repl = NULL;
+	x->ft = NULL;
+}
+
+/* Point both cells at each other and give them the shard map. */
+static void rt_wire(struct rt *t)
+{
+	rt_cur = t;
+	assert_int_equal(repl_world_set(t->a.repl, &t->c1, rt_port), 0);
+	assert_int_equal(repl_world_set(t->b.repl, &t->c2, rt_port), 0);
+	repl_shards_set(t->a.repl, &t->map);
+	repl_shards_set(t->b.repl, &t->map);
+}
+
+static int rt_setup(void **state)
+{
+	static const uint16_t ids[] = {1, 2};
+	struct gossip_key key;
+	struct rt *t = calloc(1, sizeof(*t));
+	char err[256];
+
+	if (!t)
+		return -1;
+	memset(&key, 7, sizeof(key));
+	t->secret.k0 = 1;
+	t->secret.k1 = 2;
+	t->el = evloop_new();
+	if (!t->el || gossip_auth_init(&t->auth, &key, false) ||
+	    cluster_load_buf(&t->c1, "rt", cluster_text, strlen(cluster_text),
+			     err, sizeof(err)) ||
+	    cluster_load_buf(&t->c2, "rt", cluster_text, strlen(cluster_text),
+			     err, sizeof(err)))
+		return -1;
+	t->c2.self = 1; /* the same cluster as n2 sees it */
+	if (shard_map_build(&t->map, ids, 2, 2, &t->secret))
+		return -1;
+	rt_cell_new(t, &t->a, 1);
+	rt_cell_new(t, &t->b, 2);
+	rt_wire(t);
+	*state = t;
+	return 0;
+}
+
+static int rt_teardown(void **state)
+{
+	struct rt *t = *state;
+
+	rt_cell_free(&t->a);
+	rt_cell_free(&t->b);
+	cluster_free(&t->c1);
+	cluster_free(&t->c2);
+	evloop_free(t->el);
+	free(t);
+	return 0;
+}
+
+/* Flow i: a TCP flow whose shard cell 1 is primary of (mirror: 2). */
+static void rt_key(const struct rt *t, uint32_t i, struct flow_key *k)
+{
+	uint32_t n = 0, j;
+
+	for (j = 0;; j++) {
+		memset(k, 0, sizeof(*k));
+		flow_addr_set_v4(&k->src, htonl(0xc6120000u + j));
+		flow_addr_set_v4(&k->dst, htonl(0xc6136401u));
+		k->sport = htons((uint16_t)(1024 + j % 50000));
+		k->dport = htons(80);
+		k->proto = 6;
+		if (t->map.cell[flowtab_shard_of(t->a.ft, k)][0] != 1)
+			continue;
+		if (n++ == i)
+			return;
+	}
+}
+
+/* Run the loop until fn holds, at most 5 s. */
+static int rt_until(struct rt *t, int (*fn)(struct rt *t, void *), void *arg)
+{
+	uint64_t end = evloop_now_ms() + 5000;
+
+	while (evloop_now_ms() < end) {
+		if (fn(t, arg))
+			return 1;
+		evloop_run_once(t->el, 5);
+	}
+	return fn(t, arg);
+}
+
+static int rt_mirror_has(struct rt *t, void *arg)
+{
+	uint32_t want = *(uint32_t *)arg, i, have = 0;
+	struct flow_key k;
+
+	for (i = 0; i < want; i++) {
+		const struct flowtab_rec *ra, *rb;
+
+		rt_key(t, i, &k);
+		ra = flowtab_lookup_any(t->a.ft, &k);
+		rb = flowtab_lookup_any(t->b.ft, &k);
+		have += ra && rb && ra->version == rb->version &&
+			ra->state == rb->state && ra->backend == rb->backend;
+	}
+	return have == want;
+}
+
+static void rt_create(struct rt *t, uint32_t n)
+{
+	struct flowtab_params p = {.epoch = 9,
+				   .primary = 1,
+				   .mirror = {2, STEER_NODE_NONE},
+				   .rf = 2};
+	struct flow_key k;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		rt_key(t, i, &k);
+		p.backend = (uint16_t)(i % 7);
+		assert_non_null(flowtab_create(t->a.ft, &k, &p, rt_now()));
+	}
+}
+
+static void test_stream(void **state)
+{
+	struct rt *t = *state;
+	uint32_t n = NFLOWS;
+	struct flow_key k;
+
+	rt_create(t, n);
+	assert_true(rt_until(t, rt_mirror_has, &n));
+	/* A state change and a close travel too. */
+	rt_key(t, 5, &k);
+	assert_int_equal(flowtab_touch(t->a.ft, &k, 60, 0x10, rt_now()), 1);
+	rt_key(t, 6, &k);
+	assert_int_equal(flowtab_close(t->a.ft, &k, rt_now()), 0);
+	assert_true(rt_until(t, rt_mirror_has, &n));
+	assert_null(flowtab_lookup(t->b.ft, &k));
+	assert_true(repl_stats(t->a.repl)->recs_tx >= n + 2);
+	assert_int_equal(repl_stats(t->b.repl)->apply_err, 0);
+	print_message("[figure] replication: %llu bytes for %u flows: %.1f "
+		      "bytes per flow\n",
+		      (unsigned long long)repl_stats(t->a.repl)->bytes_tx,
+		      n + 2, (double)repl_stats(t->a.repl)->bytes_tx / (n + 2));
+}
+
+/* The mirror restarts with nothing: the snapshot brings it all back. */
+static void test_restart_resync(void **state)
+{
+	struct rt *t = *state;
+	uint32_t n = NFLOWS;
+
+	rt_create(t, n);
+	assert_true(rt_until(t, rt_mirror_has, &n));
+	rt_cell_free(&t->b);
+	rt_cell_new(t, &t->b, 2);
+	rt_wire(t);
+	assert_int_equal(flowtab_count(t->b.ft), 0);
+	assert_true(rt_until(t, rt_mirror_has, &n));
+	assert_true(repl_stats(t->a.repl)->snapshots > 0);
+	assert_true(repl_stats(t->a.repl)->drops +
+			    repl_stats(t->a.repl)->connects >=
+		    2);
+}
+
+/* A mirror never takes an older version over a newer one. */
+static void test_no_older_over_newer(void **state)
+{
+	struct rt *t = *state;
+	uint32_t n = 1;
+	struct flowtab_rec old;
+	struct flow_key k;
+
+	rt_create(t, 1);
+	assert_true(rt_until(t, rt_mirror_has, &n));
+	rt_key(t, 0, &k);
+	old = *flowtab_lookup(t->b.ft, &k);
+	assert_int_equal(flowtab_touch(t->a.ft, &k, 60, 0x10, rt_now()), 1);
+	assert_true(rt_until(t, rt_mirror_has, &n));
+	assert_int_equal(flowtab_apply(t->b.ft, &old, rt_now()), 0);
+	assert_true(flowtab_lookup(t->b.ft, &k)->version > old.version);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_stream, rt_setup,
+						rt_teardown),
+		cmocka_unit_test_setup_teardown(test_restart_resync, rt_setup,
+						rt_teardown),
+		cmocka_unit_test_setup_teardown(test_no_older_over_newer,
+						rt_setup, rt_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
