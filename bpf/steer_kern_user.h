@@ -136,6 +136,19 @@ struct steer_xdp_cfg {
 	__u8 max_encap;	 /* <= STEER_MAX_ENCAP */
 	__u8 mode;	 /* STEER_XDP_MODE_* */
 	__u8 pad[2];
+	/*
+	 * Cell mode: bpf_ktime_get_ns() when the daemon last said it lives
+	 * (every STEER_ALIVE_NS / 5); 0: not watched. A program whose daemon
+	 * is gone sends its own shards' misses to their first mirror.
+	 */
+	__u64 alive_ns;
+};
+
+#define STEER_ALIVE_NS 500000000ull
+
+/* Cell mode: the cells of a shard, primary first (steer_shards). */
+struct steer_shard {
+	__u16 cell[2]; /* primary, first mirror; STEER_NODE_NONE: none */
 };
 
 /*

@@ -63,12 +63,12 @@ struct {
 	__type(value, struct steer_rule);
 } steer_flows4 SEC(".maps");
 
-/* Cell mode: the primary cell of each shard (STEER_NODE_NONE: none). */
+/* Cell mode: the cells of each shard, primary first. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, STEER_SHARDS);
 	__type(key, __u32);
-	__type(value, __u16);
+	__type(value, struct steer_shard);
 } steer_shards SEC(".maps");
 
 struct {
@@ -388,12 +388,20 @@ static __always_inline int xdp_to_cell(struct xdp_md *ctx,
 	struct steer_rule r = {};
 	__u64 h = flow_hash(&m->key, &cfg->secret);
 	__u32 shard = (__u32)h & (STEER_SHARDS - 1);
-	__u16 *cell = bpf_map_lookup_elem(&steer_shards, &shard);
+	struct steer_shard *sh = bpf_map_lookup_elem(&steer_shards, &shard);
+	__u16 cell;
 
-	if (!cell || *cell == STEER_NODE_NONE)
+	if (!sh)
 		return xdp_drop(st, STEER_XDP_DROP_NO_BACKEND);
-	r.owner = *cell;
-	r.tmpl = *cell;
+	cell = sh->cell[0];
+	/* This node's daemon is gone: its mirror holds the state. */
+	if (cell == cfg->self_id && cfg->alive_ns &&
+	    bpf_ktime_get_ns() - cfg->alive_ns > STEER_ALIVE_NS)
+		cell = sh->cell[1];
+	if (cell == STEER_NODE_NONE)
+		return xdp_drop(st, STEER_XDP_DROP_NO_BACKEND);
+	r.owner = cell;
+	r.tmpl = cell;
 	r.sport = flow_hash_sport(h);
 	return xdp_encap(ctx, cfg, st, m, &r, STEER_ACT_EXCEPTION);
 }

@@ -584,7 +584,7 @@ enum cellmsg_rx_reason cellmsg_frame_len(const struct gossip_auth *a,
 	*frame_len = CELLMSG_HDR_LEN;
 	if (len < CELLMSG_HDR_LEN) {
 		/* Refuse garbage as soon as it shows. */
-		if (memcmp(buf, magic, len < 2 ? len : 2))
+		if (len && memcmp(buf, magic, len < 2 ? len : 2))
 			return CELLMSG_RX_MAGIC;
 		return CELLMSG_RX_NEED_MORE;
 	}

@@ -41,6 +41,7 @@ struct repl_out {
 	size_t in_len;
 	uint64_t shared[REPL_SHARD_WORDS]; /* shards it mirrors for us */
 	uint64_t snap[REPL_SHARD_WORDS];   /* ... still to snapshot */
+	bool down;			   /* told on_peer it is down */
 };
 
 /* A primary streaming to this cell (this cell is the mirror). */
@@ -52,6 +53,7 @@ struct repl_in {
 	size_t len;
 	struct cellmsg_stream_seq seq;
 	uint64_t acked;
+	uint64_t heard_ms; /* last frame */
 };
 
 struct repl {
@@ -138,10 +140,27 @@ static struct repl_out *repl_out_of(struct repl *r, uint16_t id)
 	return NULL;
 }
 
+/* Tell the owner a peer went down or came back (once per change). */
+static void repl_peer(struct repl *r, uint16_t id, bool up)
+{
+	struct repl_out *o = repl_out_of(r, id);
+
+	if (!o || o->down == !up)
+		return;
+	o->down = !up;
+	log_info(MOD, "cell %u %s", id,
+		 up ? "reachable again" : "is down (its streams broke)");
+	if (r->cfg.on_peer)
+		r->cfg.on_peer(r->cfg.on_peer_arg, id, up);
+}
+
 static void repl_out_close(struct repl_out *o, bool dropped)
 {
 	struct repl *r = o->r;
 
+	/* It was up and its connection broke, or it never answers. */
+	if (o->fd >= 0 && (o->up || dropped))
+		repl_peer(r, o->id, false);
 	if (o->fd >= 0) {
 		evloop_fd_del(r->cfg.el, o->fd);
 		close(o->fd);
@@ -389,12 +408,14 @@ static void repl_on_out(struct evloop *el, int fd, uint32_t events, void *arg)
 	if (!o->up && (events & (EVLOOP_WRITE | EVLOOP_ERROR))) {
 		getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
 		if (soerr) {
-			repl_out_close(o, false);
+			/* Refused: nobody listens there (any more). */
+			repl_out_close(o, true);
 			return;
 		}
 		o->up = true;
 		o->r->st.connects++;
 		log_info(MOD, "streaming to mirror %u", o->id);
+		repl_peer(o->r, o->id, true);
 	}
 	if (events & (EVLOOP_READ | EVLOOP_ERROR))
 		err = repl_out_read(o);
@@ -479,6 +500,8 @@ static void repl_in_close(struct repl *r, struct repl_in *in, bool dropped)
 {
 	struct repl_in **pp;
 
+	if (in->seq.started && r->cfg.on_peer)
+		repl_peer(r, in->seq.sender, false);
 	for (pp = &r->ins; *pp; pp = &(*pp)->next)
 		if (*pp == in) {
 			*pp = in->next;
@@ -594,6 +617,7 @@ static void repl_on_in(struct evloop *el, int fd, uint32_t events, void *arg)
 				repl_in_close(r, in, true);
 				return;
 			}
+			in->heard_ms = evloop_now_ms();
 			repl_in_frame(r, in, &m);
 			memmove(in->buf, in->buf + flen, in->len - flen);
 			in->len -= flen;
@@ -634,6 +658,22 @@ static void repl_on_accept(struct evloop *el, int fd, uint32_t events,
 
 /* --- life cycle --------------------------------------------------------- */
 
+/* A primary that stopped talking is as good as gone. */
+static void repl_in_watch(struct repl *r, uint64_t now)
+{
+	struct repl_in *in = r->ins, *next;
+
+	for (; in; in = next) {
+		next = in->next;
+		if (in->seq.started && now - in->heard_ms > REPL_DEAD_MS) {
+			log_warn(MOD, "primary %u silent for %llu ms",
+				 in->seq.sender,
+				 (unsigned long long)(now - in->heard_ms));
+			repl_in_close(r, in, true);
+		}
+	}
+}
+
 static void repl_on_tick(struct evloop *el, int64_t id, void *arg)
 {
 	struct repl *r = arg;
@@ -668,6 +708,7 @@ static void repl_on_tick(struct evloop *el, int64_t id, void *arg)
 		lag += o->seq - o->acked;
 	}
 	r->st.lag = lag;
+	repl_in_watch(r, now);
 }
 
 static int repl_listen(struct repl *r)

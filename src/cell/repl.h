@@ -38,7 +38,8 @@
 #define REPL_PORT 6082
 #define REPL_FLUSH_MS 2 /* records wait at most this long */
 #define REPL_BATCH 256	/* ... or until this many wait for one peer */
-#define REPL_HEARTBEAT_MS 50
+#define REPL_HEARTBEAT_MS 20
+#define REPL_DEAD_MS 150 /* a primary silent this long is down */
 #define REPL_OUT_MAX (16u << 20)
 
 struct repl_stats {
@@ -72,6 +73,14 @@ struct repl_cfg {
 	uint16_t port; /* REPL_PORT; 0 in tests: an ephemeral one */
 	/* Clock of the records (ms, the cluster's common time base). */
 	uint32_t (*now_ms)(void);
+	/*
+	 * Optional: a peer's streams broke (up false: its connection was
+	 * reset or refused, or it fell silent for REPL_DEAD_MS) or work
+	 * again (up true). A killed daemon's sockets are reset by its
+	 * kernel at once, so this knows of a dead cell long before gossip.
+	 */
+	void (*on_peer)(void *arg, uint16_t id, bool up);
+	void *on_peer_arg;
 };
 
 /* NULL with errno set (the errno of socket/bind/listen, ENOMEM). */

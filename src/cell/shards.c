@@ -50,12 +50,14 @@ int shard_map_build(struct shard_map *m, const uint16_t *ids, size_t n,
 	return got < 0 ? got : 0;
 }
 
-void shard_map_primaries(const struct shard_map *m, uint16_t *out)
+void shard_map_primaries(const struct shard_map *m, struct steer_shard *out)
 {
 	uint32_t s;
 
-	for (s = 0; s < STEER_SHARDS; s++)
-		out[s] = m->cell[s][0];
+	for (s = 0; s < STEER_SHARDS; s++) {
+		out[s].cell[0] = m->cell[s][0];
+		out[s].cell[1] = m->rf > 1 ? m->cell[s][1] : STEER_NODE_NONE;
+	}
 }
 
 uint32_t shard_map_count(const struct shard_map *m, uint16_t id, int as_mirror)

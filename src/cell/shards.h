@@ -41,8 +41,8 @@ static inline uint32_t shard_of_hash(uint64_t flow_hash)
 	return (uint32_t)flow_hash & (STEER_SHARDS - 1);
 }
 
-/* The primaries of every shard, as the XDP program's steer_shards wants. */
-void shard_map_primaries(const struct shard_map *m, uint16_t *out);
+/* Primary and first mirror of every shard, as steer_shards wants. */
+void shard_map_primaries(const struct shard_map *m, struct steer_shard *out);
 
 /* How many shards cell id is primary (or mirror) of. */
 uint32_t shard_map_count(const struct shard_map *m, uint16_t id, int as_mirror);

@@ -50,6 +50,7 @@ struct cell {
 	int64_t timer;
 	uint64_t seq;
 	uint32_t incarnation;
+	uint8_t *down; /* by node index: its replication streams broke */
 	struct cell_stats st;
 };
 
@@ -415,7 +416,7 @@ static void cell_shards_rebuild(struct cell *c)
 {
 	const struct cluster *cl = &c->w->cluster;
 	uint16_t *ids = calloc(cl->n_nodes + 1, sizeof(*ids));
-	uint16_t *prim = calloc(STEER_SHARDS, sizeof(*prim));
+	struct steer_shard *prim = calloc(STEER_SHARDS, sizeof(*prim));
 	struct gossip_member_info mi;
 	uint32_t i, n = 0;
 
@@ -424,8 +425,10 @@ static void cell_shards_rebuild(struct cell *c)
 	for (i = 0; i < cl->n_nodes; i++) {
 		uint16_t id = cl->nodes[i].ep.id;
 
+		/* Gossip's live members, but those whose streams broke:
+		 * a killed cell is known there at once, by gossip in ~1 s. */
 		if (id == cell_self(c) ||
-		    (c->g &&
+		    (c->g && !c->down[i] &&
 		     !gossip_member_get(steerd_gossip_node(c->g), id, &mi) &&
 		     mi.state == GOSSIP_ALIVE))
 			ids[n++] = id;
@@ -475,6 +478,7 @@ static void cell_on_tick(struct evloop *el, int64_t id, void *arg)
 {
 	struct cell *c = arg;
 
+	xdp_maps_alive(c->xdp);
 	host_tmpls_refresh(&c->tmpls, &c->w->cluster, c->xdp);
 	flowtab_expire(c->ft, cell_now_ms(), 4096);
 }
@@ -527,8 +531,13 @@ static int cell_program(struct cell *c)
 
 int cell_world_set(struct cell *c, const struct steerd_world *w)
 {
+	uint8_t *down = calloc(w->cluster.n_nodes, 1);
 	int err;
 
+	if (!down)
+		return -ENOMEM;
+	free(c->down); /* nodes may have moved: the streams will tell again */
+	c->down = down;
 	c->w = w;
 	err = cell_program(c);
 	if (!err)
@@ -585,6 +594,18 @@ static int cell_sockets(struct cell *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* Replication says a cell's streams broke, or work again. */
+static void cell_on_peer(void *arg, uint16_t id, bool up)
+{
+	struct cell *c = arg;
+	const struct cluster_node *n = cluster_node_by_id(&c->w->cluster, id);
+
+	if (!n)
+		return;
+	c->down[n - c->w->cluster.nodes] = !up;
+	cell_shards_rebuild(c);
+}
+
 /* A record the table changed goes to the flow's mirrors. */
 static void cell_on_flow_change(const struct flowtab_rec *r, void *arg)
 {
@@ -606,6 +627,8 @@ static int cell_repl_new(struct cell *c, char *err, size_t errlen)
 		.listen = me->has_v4 ? me->addr4 : me->addr6,
 		.port = REPL_PORT,
 		.now_ms = cell_now_ms,
+		.on_peer = cell_on_peer,
+		.on_peer_arg = c,
 	};
 	int ret;
 
@@ -654,7 +677,8 @@ static int cell_state_new(struct cell *c, char *err, size_t errlen)
 	fc.on_change_arg = c;
 	c->ft = flowtab_new(&fc);
 	c->shards = calloc(1, sizeof(*c->shards));
-	if (!c->ft || !c->shards) {
+	c->down = calloc(cl->n_nodes, 1);
+	if (!c->ft || !c->shards || !c->down) {
 		snprintf(err, errlen, "flow state: %s", strerror(errno));
 		return -ENOMEM;
 	}
@@ -786,6 +810,7 @@ void cell_stop(struct cell *c)
 	repl_free(c->repl);
 	flowtab_free(c->ft);
 	free(c->shards);
+	free(c->down);
 	cellmsg_replay_free(&c->replay);
 	gossip_auth_wipe(&c->auth);
 	free(c);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -173,7 +174,7 @@ int xdp_maps_rule_set(struct xdp_prog *x, const struct flow_key *k,
 	return 0;
 }
 
-int xdp_maps_shards_set(struct xdp_prog *x, const uint16_t *cell)
+int xdp_maps_shards_set(struct xdp_prog *x, const struct steer_shard *sh)
 {
 	int fd = xdp_maps_fd(x, "steer_shards");
 	__u32 i;
@@ -181,9 +182,23 @@ int xdp_maps_shards_set(struct xdp_prog *x, const uint16_t *cell)
 	if (fd < 0)
 		return fd;
 	for (i = 0; i < STEER_SHARDS; i++)
-		if (bpf_map_update_elem(fd, &i, &cell[i], BPF_ANY))
+		if (bpf_map_update_elem(fd, &i, &sh[i], BPF_ANY))
 			return -errno;
 	return 0;
+}
+
+int xdp_maps_alive(struct xdp_prog *x)
+{
+	struct steer_xdp_cfg cfg;
+	struct timespec ts;
+	int err = xdp_maps_cfg_get(x, &cfg);
+
+	if (err)
+		return err;
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* bpf_ktime_get_ns()'s clock */
+	cfg.alive_ns =
+		(uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return xdp_maps_cfg_set(x, &cfg);
 }
 
 int xdp_maps_flow_del(struct xdp_prog *x, const struct flow_key *k)

@@ -58,10 +58,16 @@ static inline uint16_t xdp_maps_tmpl_backend(uint16_t id)
 }
 
 /*
- * Cell mode: the primary cell of every shard, cell[0 .. STEER_SHARDS-1]
- * (STEER_NODE_NONE: the shard has no live cell). 0 or -errno.
+ * Cell mode: the cells of every shard, sh[0 .. STEER_SHARDS-1], primary
+ * and first mirror (STEER_NODE_NONE: none). 0 or -errno.
  */
-int xdp_maps_shards_set(struct xdp_prog *x, const uint16_t *cell);
+int xdp_maps_shards_set(struct xdp_prog *x, const struct steer_shard *sh);
+
+/*
+ * Cell mode: the daemon lives (steer_cfg.alive_ns = now). Call at least
+ * every STEER_ALIVE_NS / 5. 0 or -errno.
+ */
+int xdp_maps_alive(struct xdp_prog *x);
 
 /*
  * The services whose UDP sessions this node tracks (steer_svcs): clear

@@ -107,15 +107,15 @@ static void test_fewer_cells_than_rf(void **state)
 {
 	static const uint16_t one[] = {9};
 	struct shard_map *m = *state;
-	uint16_t prim[STEER_SHARDS];
+	struct steer_shard prim[STEER_SHARDS];
 
 	assert_int_equal(shard_map_build(m, one, 1, 3, &secret), 0);
 	assert_int_equal(m->cell[17][0], 9);
 	assert_int_equal(m->cell[17][1], STEER_NODE_NONE);
 	assert_int_equal(shard_map_build(m, NULL, 0, 2, &secret), 0);
 	shard_map_primaries(m, prim);
-	assert_int_equal(prim[0], STEER_NODE_NONE);
-	assert_int_equal(prim[STEER_SHARDS - 1], STEER_NODE_NONE);
+	assert_int_equal(prim[0].cell[0], STEER_NODE_NONE);
+	assert_int_equal(prim[STEER_SHARDS - 1].cell[1], STEER_NODE_NONE);
 }
 
 static void test_bad_input(void **state)
