@@ -56,12 +56,16 @@ lab_build_backend()
 	ip -n "$ns" -6 route add 2001:db8::/32 via 2001:db8::fe
 }
 
-# The cluster description's lines for the backends and the services.
+# The cluster description's lines for the backends and the services:
+# the first STEER_LAB_BACKENDS_LISTED backends (default all LAB_B), so a
+# story can build one more than the services use at first and add it
+# later (rewrite the descriptions, SIGHUP every steerd).
 lab_backend_config()
 {
-	local j list=""
+	local j list="" n=${STEER_LAB_BACKENDS_LISTED:-$LAB_B}
 
-	for ((j = 1; j <= LAB_B; j++)); do
+	[ "$n" -le "$LAB_B" ] || n=$LAB_B
+	for ((j = 1; j <= n; j++)); do
 		echo "backend b$j id $j addr $(lab_backend_addr4 $j)" \
 			"addr6 $(lab_backend_addr6 $j) mac $(lab_backend_mac $j)" \
 			"encap gue"

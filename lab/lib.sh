@@ -29,6 +29,11 @@
 #                     or cell mode: the nodes steer to backends st-b1..
 #                     (lab/backends.sh) that hold it (default host)
 #   STEER_LAB_BACKENDS backends in cell mode, 1..50 (default 3)
+#   STEER_LAB_BACKENDS_LISTED how many of them (the first ones) the cluster
+#                     descriptions list, read whenever they are written
+#                     (default all)
+#   STEER_LAB_RF      cell mode: 'replication' of the cluster descriptions,
+#                     read whenever they are written (default 2)
 #   STEER_LAB_STATE   state directory (default /run/st-lab)
 #   STEER_BIN         where steer-echo, steerd... are (default: build/bin)
 
@@ -404,6 +409,16 @@ lab_steerd_stop()
 	lab_stop "steerd-h$1"
 }
 
+# SIGHUP to host k's steerd: it reads its config and cluster description
+# again (its log says 'reloaded', or 'reload failed').
+lab_steerd_hup()
+{
+	local f="$LAB_STATE/pid/steerd-h$1"
+
+	[ -r "$f" ] || lab_die "no steerd runs in h$1" || return
+	kill -HUP "$(cat "$f")"
+}
+
 lab_steerd_stop_all()
 {
 	local k
@@ -737,6 +752,41 @@ lab_ecmp_apply()
 		buckets "$LAB_RES_BUCKETS" idle_timer "$LAB_RES_IDLE" || return
 	ip -n $LAB_ROUTER route add "$LAB_VIP4/32" nhid $LAB_NHG4 || return
 	ip -n $LAB_ROUTER -6 route add "$LAB_VIP6/128" nhid $LAB_NHG6
+}
+
+# The router commands (lines for `ip -batch`) that make the VIP routes
+# of the current mode match the hosts given, once the routes already have
+# that mode's shape (lab_ecmp_apply made them). A change that must land
+# at a given moment is prepared with this, made with lab_ecmp_batch_run.
+lab_ecmp_batch()
+{
+	local k hops4="" hops6="" grp4="" grp6=""
+
+	[ $# -gt 0 ] || lab_die "the VIP needs at least one host" || return
+	for k in "$@"; do
+		hops4="$hops4 nexthop via $(lab_host_addr4 "$k") dev $(lab_gw_dev "$k")"
+		hops6="$hops6 nexthop via $(lab_host_addr6 "$k") dev $(lab_gw_dev "$k")"
+		grp4=${grp4:+$grp4/}$k
+		grp6=${grp6:+$grp6/}$((100 + k))
+	done
+	if [ "$LAB_MODE" = multipath ]; then
+		echo "route replace $LAB_VIP4/32$hops4"
+		echo "route replace $LAB_VIP6/128$hops6"
+	else
+		echo "nexthop replace id $LAB_NHG4 group $grp4 type resilient"
+		echo "nexthop replace id $LAB_NHG6 group $grp6 type resilient"
+	fi
+}
+
+# Run the commands of lab_ecmp_batch (file f) on the router and record
+# the hosts given as the members.
+lab_ecmp_batch_run()
+{
+	local f=$1
+
+	shift
+	ip -n $LAB_ROUTER -batch "$f" || return
+	lab_members_set "$@"
 }
 
 lab_ecmp_add()

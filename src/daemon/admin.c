@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "daemon/admin.h"
+#include "daemon/admin_cell.h"
 #include "daemon/admin_host.h"
 #include "daemon/steerd_gossip.h"
 
@@ -17,6 +18,8 @@
 #include <sys/un.h>
 
 #include "core/tmpl_build.h"
+#include "daemon/cell.h"
+#include "daemon/host.h"
 #include "daemon/steerd.h"
 #include "fastpath/fsc.h"
 #include "util/evloop.h"
@@ -194,7 +197,7 @@ bad_proto:
 			 cmd);
 }
 
-static void admin_key_write(struct jsonw *w, const struct flow_key *k)
+void admin_key_write(struct jsonw *w, const struct flow_key *k)
 {
 	char a[INET6_ADDRSTRLEN], p[8];
 
@@ -348,6 +351,11 @@ static int cmd_flows(struct steerd *d, int argc, char **argv, struct jsonw *w,
 		return admin_err(err, errlen,
 				 "flows: 'limit' expects an integer in 1..%u",
 				 ADMIN_FLOWS_MAX);
+	}
+	if (d->cell) {
+		/* Cell mode: the flow states this cell holds. */
+		admin_cell_flows(d, f.limit, w);
+		return 0;
 	}
 	jsonw_u64(w, "count", fsc_count(fsc));
 	jsonw_u64(w, "capacity", fsc_capacity(fsc));
@@ -504,9 +512,11 @@ static int cmd_templates(struct steerd *d, int argc, char **argv,
 	const struct cluster *c = &d->world->cluster;
 	uint32_t i;
 
-	if (d->host) {
-		/* Host mode: what the kernel's next hops made, in the XDP map. */
-		admin_host_templates(d, w);
+	if (d->host || d->cell) {
+		/* What the kernel's next hops made, in the XDP map. */
+		admin_host_templates(
+			d, d->host ? host_tmpls(d->host) : cell_tmpls(d->cell),
+			d->cell != NULL, w);
 		return 0;
 	}
 	jsonw_arr_open(w, "templates");
@@ -578,7 +588,27 @@ static int cmd_counters(struct steerd *d, int argc, char **argv,
 		jsonw_u64(w, "clients", as->clients);
 		jsonw_obj_close(w);
 	}
+	if (d->cell)
+		admin_cell_counters(d, w);
 	admin_host_counters(d, w);
+	return 0;
+}
+
+static int cmd_shards(struct steerd *d, int argc, char **argv, struct jsonw *w,
+		      char *err, size_t errlen)
+{
+	uint32_t shard;
+
+	if (!d->cell)
+		return admin_err(err, errlen,
+				 "shards: no cell runs here (mode cell with a "
+				 "cluster key)");
+	if (argc == 1 && admin_parse_u32(argv[0], 0, STEER_SHARDS - 1, &shard))
+		return admin_err(err, errlen,
+				 "shards: the shard expects an integer in "
+				 "0..%u",
+				 STEER_SHARDS - 1);
+	admin_cell_shards(d, argc ? (int32_t)shard : -1, w);
 	return 0;
 }
 
@@ -662,7 +692,8 @@ static const struct admin_cmd admin_cmds[] = {
 	{"nodes", cmd_nodes, 0, 0, "nodes",
 	 "the cluster's nodes and their gossip state"},
 	{"flows", cmd_flows, 0, 2, "flows [limit N]",
-	 "flows in the flow-state cache (default limit 100)"},
+	 "flows in the flow-state cache, or in cell mode the cell's flow "
+	 "table (default limit 100)"},
 	{"sessions", cmd_sessions, 0, 2, "sessions [limit N]",
 	 "sessions gossip knows: owner, state, epoch, age (default limit "
 	 "100)"},
@@ -670,7 +701,10 @@ static const struct admin_cmd admin_cmds[] = {
 	 "encapsulation templates to every node and backend"},
 	{"counters", cmd_counters, 0, 0, "counters",
 	 "fast-path, flow-state cache, daemon and admin counters; XDP, "
-	 "sock_ops, host and gossip counters where they run"},
+	 "sock_ops, host, cell and gossip counters where they run"},
+	{"shards", cmd_shards, 0, 1, "shards [N]",
+	 "cell mode: the shard map (live cells, shards per cell), or the "
+	 "cells of shard N in order"},
 	{"flow-set", cmd_flow_set, 7, 7,
 	 "flow-set PROTO SRC SPORT DST DPORT OWNER EPOCH",
 	 "record that node OWNER owns a flow since EPOCH"},

@@ -13,6 +13,7 @@
  *   sessions [limit N]
  *   templates
  *   counters
+ *   shards [N]
  *   flow-set PROTO SRC SPORT DST DPORT OWNER EPOCH
  *   flow-del PROTO SRC SPORT DST DPORT
  *
@@ -88,5 +89,10 @@ const struct admin_stats *admin_stats(const struct admin *a);
  * sends a fixed "out of memory" answer).
  */
 int admin_handle(struct steerd *d, char *line, struct jsonw *out);
+
+struct flow_key;
+
+/* Members proto, src, sport, dst, dport of k: for the admin_* modules. */
+void admin_key_write(struct jsonw *w, const struct flow_key *k);
 
 #endif /* STEER_ADMIN_H */

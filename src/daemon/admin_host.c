@@ -7,12 +7,13 @@
 #include <string.h>
 
 #include "daemon/host.h"
+#include "daemon/host_tmpl.h"
 #include "daemon/steerd.h"
 #include "daemon/steerd_gossip.h"
 #include "xdp/sockops.h"
 #include "xdp/xdp_maps.h"
 
-static void admin_host_xdp(struct jsonw *w, struct xdp_prog *x)
+void admin_host_xdp(struct jsonw *w, struct xdp_prog *x, bool cell)
 {
 	struct steer_xdp_stats s;
 	int i;
@@ -26,6 +27,8 @@ static void admin_host_xdp(struct jsonw *w, struct xdp_prog *x)
 	jsonw_u64(w, "decap", s.decap);
 	jsonw_u64(w, "miss", s.miss);
 	jsonw_u64(w, "udp_new", s.udp_new);
+	if (cell)
+		jsonw_u64(w, "exceptions_in", s.exc_in);
 	jsonw_u64(w, "events_lost", s.ev_lost);
 	jsonw_obj_close(w);
 	jsonw_obj_open(w, "xdp_action");
@@ -116,7 +119,7 @@ static void admin_host_gossip(struct jsonw *w, struct steerd_gossip *sg)
 void admin_host_counters(struct steerd *d, struct jsonw *w)
 {
 	if (d->host) {
-		admin_host_xdp(w, host_xdp(d->host));
+		admin_host_xdp(w, host_xdp(d->host), false);
 		admin_host_sockops(w, host_sockops(d->host));
 		admin_host_stats(w, host_stats(d->host));
 	}
@@ -130,20 +133,68 @@ static void admin_host_mac(struct jsonw *w, const char *key, const uint8_t *m)
 		   m[3], m[4], m[5]);
 }
 
-void admin_host_templates(struct steerd *d, struct jsonw *w)
+static const char *admin_host_tmpl_what(uint8_t what)
 {
-	const struct host_tmpls *t = host_tmpls(d->host);
+	switch (what) {
+	case HOST_TMPL_SELF:
+		return "self";
+	case HOST_TMPL_BACKEND:
+		return "backend";
+	}
+	return "node";
+}
+
+static const char *admin_host_tmpl_kind(uint8_t kind)
+{
+	switch (kind) {
+	case STEER_TMPL_GUE0:
+		return "gue0";
+	case STEER_TMPL_GUE1:
+		return "gue1";
+	case STEER_TMPL_IPIP:
+		return "ipip";
+	}
+	return "none";
+}
+
+/* The name the cluster gives the template's target; "" when none. */
+static const char *admin_host_tmpl_name(const struct cluster *c,
+					const struct host_tmpl_node *hn)
+{
+	const struct cluster_backend *b;
+	const struct cluster_node *n;
+
+	if (hn->what == HOST_TMPL_BACKEND) {
+		b = cluster_backend_by_id(c, hn->id);
+		return b ? b->ep.name : "";
+	}
+	n = cluster_node_by_id(c, hn->id);
+	return n ? n->ep.name : "";
+}
+
+void admin_host_templates(struct steerd *d, const struct host_tmpls *t,
+			  bool targets, struct jsonw *w)
+{
 	const struct cluster *c = &d->world->cluster;
 	uint32_t i;
 
 	jsonw_arr_open(w, "templates");
 	for (i = 0; i < t->n; i++) {
 		const struct host_tmpl_node *hn = &t->nodes[i];
-		const struct cluster_node *n = cluster_node_by_id(c, hn->id);
 
 		jsonw_obj_open(w, NULL);
+		if (targets)
+			jsonw_str(w, "target", admin_host_tmpl_what(hn->what));
 		jsonw_u64(w, "id", hn->id);
-		jsonw_str(w, "name", n ? n->ep.name : "");
+		jsonw_str(w, "name", admin_host_tmpl_name(c, hn));
+		if (targets) {
+			jsonw_u64(w, "index", hn->index);
+			jsonw_str(w, "kind", admin_host_tmpl_kind(hn->kind));
+			if (hn->kind == STEER_TMPL_IPIP)
+				jsonw_str(w, "dport", "");
+			else
+				jsonw_u64(w, "dport", ntohs(hn->dport));
+		}
 		jsonw_str(w, "source", host_tmpl_src_name(hn->src));
 		if (hn->src != HOST_TMPL_NONE) {
 			admin_host_mac(w, "dst_mac", hn->tmpl.hdr);

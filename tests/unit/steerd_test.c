@@ -837,6 +837,19 @@ static void test_admin_templates(void **state)
 	ask_err(f, "templates x", "usage: templates");
 }
 
+/* Without a cell (no cluster key here) shards says why; the lab test
+ * (tests/lab/test_cell_mode.sh) asks a running cell. */
+static void test_admin_shards(void **state)
+{
+	struct fx *f = *state;
+
+	ask_err(f, "shards",
+		"shards: no cell runs here (mode cell with a cluster key)");
+	ask_err(f, "shards 7",
+		"shards: no cell runs here (mode cell with a cluster key)");
+	ask_err(f, "shards 1 2", "usage: shards [N]");
+}
+
 /*
  * help lists at least the commands this test knows, each with a usage and
  * a help text, and every command it lists is one the dispatcher knows.
@@ -1518,6 +1531,7 @@ int main(void)
 		UP(test_admin_nodes),
 		UP(test_admin_nodes_provider),
 		UP(test_admin_templates),
+		UP(test_admin_shards),
 		UP(test_admin_help),
 		UP(test_admin_counters),
 		UP(test_admin_flows),

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "daemon/admin_cell.h"
+
+#include <stdio.h>
+#include <time.h>
+
+#include "cell/cellmsg.h"
+#include "cell/shards.h"
+#include "daemon/admin.h"
+#include "daemon/admin_host.h"
+#include "daemon/cell.h"
+#include "daemon/steerd.h"
+#include "state/flowtab.h"
+
+static void admin_cell_stats(struct jsonw *w, const struct cell_stats *s)
+{
+	jsonw_obj_open(w, "cell");
+	jsonw_u64(w, "exceptions", s->exc_rx);
+	jsonw_u64(w, "exceptions_bad", s->exc_bad);
+	jsonw_u64(w, "exceptions_unparsable", s->exc_parse);
+	jsonw_u64(w, "no_service", s->no_service);
+	jsonw_u64(w, "no_backend", s->no_backend);
+	jsonw_u64(w, "table_full", s->table_full);
+	jsonw_u64(w, "flows_created", s->flows_created);
+	jsonw_u64(w, "forwarded", s->fwd);
+	jsonw_u64(w, "forward_errors", s->fwd_err);
+	jsonw_u64(w, "rules_sent", s->rules_tx);
+	jsonw_u64(w, "rules_send_errors", s->rules_tx_err);
+	jsonw_u64(w, "rules_installed", s->rules_rx);
+	jsonw_u64(w, "rules_install_errors", s->rules_rx_err);
+	jsonw_u64(w, "control_refused", s->ctl_bad);
+	jsonw_u64(w, "shard_maps", s->shard_maps);
+	jsonw_obj_close(w);
+}
+
+static void admin_cell_flowtab(struct jsonw *w, const struct flowtab *t)
+{
+	struct flowtab_stats s;
+
+	flowtab_get_stats(t, &s);
+	jsonw_obj_open(w, "flowtab");
+	jsonw_u64(w, "capacity", flowtab_capacity(t));
+	jsonw_u64(w, "count", flowtab_count(t));
+	jsonw_u64(w, "tombstones", flowtab_tombstones(t));
+	jsonw_u64(w, "memory", flowtab_memory(t));
+	jsonw_u64(w, "lookups", s.lookups);
+	jsonw_u64(w, "hits", s.hits);
+	jsonw_u64(w, "created", s.created);
+	jsonw_u64(w, "applied", s.applied);
+	jsonw_u64(w, "ignored_older", s.ignored_older);
+	jsonw_u64(w, "full", s.full);
+	jsonw_u64(w, "invalid", s.invalid);
+	jsonw_u64(w, "state_changes", s.state_changes);
+	jsonw_u64(w, "closed", s.closed);
+	jsonw_u64(w, "expired", s.expired);
+	jsonw_u64(w, "reclaimed", s.reclaimed);
+	jsonw_u64(w, "deleted", s.deleted);
+	jsonw_obj_close(w);
+}
+
+/* Every control datagram received, by what became of it. */
+static void admin_cell_ctl(struct jsonw *w, const struct cellmsg_counters *c)
+{
+	int i;
+
+	jsonw_obj_open(w, "cell_ctl_rx");
+	for (i = 0; i < CELLMSG_RX_REASONS; i++)
+		if (i != CELLMSG_RX_NEED_MORE) /* streams only: no counter */
+			jsonw_u64(w,
+				  cellmsg_rx_reason_name(
+					  (enum cellmsg_rx_reason)i),
+				  c->rx[i]);
+	jsonw_obj_close(w);
+}
+
+void admin_cell_counters(struct steerd *d, struct jsonw *w)
+{
+	struct cell *c = d->cell;
+
+	admin_host_xdp(w, cell_xdp(c), true);
+	admin_cell_stats(w, cell_stats(c));
+	admin_cell_flowtab(w, cell_flowtab(c));
+	admin_cell_ctl(w, cell_ctl_counters(c));
+}
+
+/* --- flows ---------------------------------------------------------- */
+
+struct admin_cell_walk {
+	struct jsonw *w;
+	const struct cluster *c;
+	uint32_t limit, shown;
+	uint32_t now; /* the records' clock: admin_cell_now_ms() */
+};
+
+/*
+ * The clock of the records (cell.c): wall-clock ms, low 32 bits, the
+ * time base every cell shares so replicas age right. cell.h does not
+ * export it; this must stay the same reading.
+ */
+static uint32_t admin_cell_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000u +
+			  (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+static const char *admin_cell_state(uint8_t st)
+{
+	switch (st) {
+	case FLOWTAB_ST_NEW:
+		return "new";
+	case FLOWTAB_ST_ESTABLISHED:
+		return "established";
+	case FLOWTAB_ST_CLOSING:
+		return "closing";
+	case FLOWTAB_ST_CLOSED:
+		return "closed";
+	}
+	return "?";
+}
+
+/* A node by its name in the cluster, else its id. */
+static void admin_cell_node(struct jsonw *w, const char *key,
+			    const struct cluster *c, uint16_t id)
+{
+	const struct cluster_node *n = cluster_node_by_id(c, id);
+
+	if (n)
+		jsonw_str(w, key, n->ep.name);
+	else
+		jsonw_strf(w, key, "%u", id);
+}
+
+static int admin_cell_flow_one(const struct flowtab_rec *r, void *arg)
+{
+	struct admin_cell_walk *a = arg;
+	const struct cluster_backend *b =
+		cluster_backend_by_id(a->c, r->backend);
+	struct jsonw *w = a->w;
+	int i;
+
+	if (a->shown >= a->limit)
+		return 1;
+	jsonw_obj_open(w, NULL);
+	admin_key_write(w, &r->key);
+	jsonw_str(w, "state", admin_cell_state(r->state));
+	if (b)
+		jsonw_str(w, "backend", b->ep.name);
+	else
+		jsonw_strf(w, "backend", "%u", r->backend);
+	admin_cell_node(w, "primary", a->c, r->primary);
+	jsonw_arr_open(w, "mirrors");
+	for (i = 0; i + 1 < r->rf && i < STEER_MAX_MIRRORS; i++)
+		admin_cell_node(w, NULL, a->c, r->mirror[i]);
+	jsonw_arr_close(w);
+	jsonw_u64(w, "rf", r->rf);
+	jsonw_u64(w, "version", r->version);
+	jsonw_u64(w, "epoch", r->epoch);
+	/* One wrapping ms clock: differences are right modulo 2^32. */
+	jsonw_u64(w, "age_ms", (uint32_t)(a->now - r->created_ms));
+	jsonw_u64(w, "idle_ms", (uint32_t)(a->now - r->last_ms));
+	jsonw_obj_close(w);
+	a->shown++;
+	return 0;
+}
+
+void admin_cell_flows(struct steerd *d, uint32_t limit, struct jsonw *w)
+{
+	struct flowtab *t = cell_flowtab(d->cell);
+	struct admin_cell_walk a = {.w = w,
+				    .c = &d->world->cluster,
+				    .limit = limit,
+				    .now = admin_cell_now_ms()};
+	uint32_t s;
+
+	jsonw_u64(w, "count", flowtab_count(t));
+	jsonw_u64(w, "tombstones", flowtab_tombstones(t));
+	jsonw_u64(w, "capacity", flowtab_capacity(t));
+	jsonw_u64(w, "limit", limit);
+	jsonw_arr_open(w, "flows");
+	for (s = 0; s < FLOWTAB_SHARDS && a.shown < limit; s++)
+		if (flowtab_shard_count(t, s))
+			flowtab_shard_walk(t, s, admin_cell_flow_one, &a);
+	jsonw_arr_close(w);
+	jsonw_u64(w, "shown", a.shown);
+}
+
+/* --- shards --------------------------------------------------------- */
+
+static const char *admin_cell_node_state(struct steerd *d, uint16_t id)
+{
+	struct steerd_node_info info;
+
+	if (d->nodes.node_info(d->nodes.ctx, id, &info))
+		return "unknown";
+	return info.state;
+}
+
+static void admin_cell_shard_one(struct steerd *d, uint32_t shard,
+				 struct jsonw *w)
+{
+	const struct shard_map *m = cell_shards(d->cell);
+	const struct cluster *c = &d->world->cluster;
+	const struct cluster_node *n;
+	uint32_t i;
+
+	jsonw_u64(w, "shard", shard);
+	jsonw_u64(w, "rf", m->rf);
+	jsonw_u64(w, "records_here",
+		  flowtab_shard_count(cell_flowtab(d->cell), shard));
+	jsonw_arr_open(w, "cells");
+	for (i = 0; i < m->rf && i < 1 + STEER_MAX_MIRRORS; i++) {
+		uint16_t id = m->cell[shard][i];
+
+		if (id == STEER_NODE_NONE)
+			break;
+		n = cluster_node_by_id(c, id);
+		jsonw_obj_open(w, NULL);
+		jsonw_u64(w, "rank", i);
+		jsonw_str(w, "role", i ? "mirror" : "primary");
+		jsonw_u64(w, "id", id);
+		jsonw_str(w, "name", n ? n->ep.name : "");
+		jsonw_str(w, "state", admin_cell_node_state(d, id));
+		jsonw_bool(w, "self", n && n == cluster_self(c));
+		jsonw_obj_close(w);
+	}
+	jsonw_arr_close(w);
+}
+
+static void admin_cell_shard_summary(struct steerd *d, struct jsonw *w)
+{
+	const struct shard_map *m = cell_shards(d->cell);
+	const struct cluster *c = &d->world->cluster;
+	uint16_t self = cluster_self(c)->ep.id;
+	uint32_t i;
+
+	jsonw_u64(w, "shards", STEER_SHARDS);
+	jsonw_u64(w, "cells_live", m->n_cells);
+	jsonw_u64(w, "rf", m->rf);
+	jsonw_u64(w, "primary_of", shard_map_count(m, self, 0));
+	jsonw_u64(w, "mirror_of", shard_map_count(m, self, 1));
+	jsonw_arr_open(w, "cells");
+	for (i = 0; i < c->n_nodes; i++) {
+		uint16_t id = c->nodes[i].ep.id;
+
+		jsonw_obj_open(w, NULL);
+		jsonw_u64(w, "id", id);
+		jsonw_str(w, "name", c->nodes[i].ep.name);
+		jsonw_str(w, "state", admin_cell_node_state(d, id));
+		jsonw_bool(w, "self", i == c->self);
+		jsonw_u64(w, "primary_of", shard_map_count(m, id, 0));
+		jsonw_u64(w, "mirror_of", shard_map_count(m, id, 1));
+		jsonw_obj_close(w);
+	}
+	jsonw_arr_close(w);
+}
+
+void admin_cell_shards(struct steerd *d, int32_t shard, struct jsonw *w)
+{
+	if (shard < 0)
+		admin_cell_shard_summary(d, w);
+	else
+		admin_cell_shard_one(d, (uint32_t)shard, w);
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Cell mode in the lab (lab/story_cell.sh): K live TCP connections and U
+# UDP flows per family (v4 and v6) through fast-path nodes h1..h4 to the
+# backends, while at once a backend is added, the cell of h3 dies (its
+# steerd killed, not restarted) and h2 leaves the ECMP set.
+#
+# With replication 2: every connection survives and every UDP flow keeps
+# its backend (the dead cell's flows have their state on its mirrors).
+# With replication 1: the state of the dead cell's flows is gone, so the
+# cells that take its shards decide again, with the new backend among the
+# candidates; the share of sessions lost is printed as a figure.
+# After the rf 2 story, what steerctl shows of h1's cell (--show) must
+# reflect it: h3's cell out of the shard map, the flow table's records
+# with their mirrors, the cell's counters.
+#
+# Exit 0 pass, 1 fail, 77 skipped (not root).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+story=$top/lab/story_cell.sh
+K=${STEER_LAB_CONNS:-300}
+S=${STEER_LAB_SETTLE:-2} # s the sessions live before the events
+U=${STEER_LAB_UDP:-20}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: the lab needs root (namespaces, XDP, cgroups)"
+	exit 77
+fi
+# shellcheck source=lab/lib.sh
+. "$top/lab/lib.sh"
+lab_init || exit 1
+if lab_built; then
+	echo "FAIL: a lab is already up; take it down first (lab/topo.sh down)"
+	exit 1
+fi
+export STEER_LAB_KIND=cell STEER_LAB_BACKENDS=4
+lab_init || exit 1
+trap 'lab_down' EXIT
+trap 'exit 1' INT TERM
+lab_up >/dev/null || { echo "FAIL: the lab does not build"; exit 1; }
+
+fail=0
+check()
+{
+	echo "FAIL: $*"
+	fail=1
+}
+
+# field NAME LINE: the value of NAME=... in a RESULT or EXPLAIN line.
+field()
+{
+	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+for rf in 2 1; do
+	show=
+	[ $rf = 2 ] && show=--show
+	out=$("$story" --keep --rf $rf --conns "$K" --udp "$U" --settle "$S" $show 2>&1)
+	rc=$?
+	echo "$out" | sed 's/^/  /'
+	[ $rc = 0 ] || { check "story (rf $rf) exited $rc"; continue; }
+	n=$(echo "$out" | grep -c '^RESULT')
+	[ "$n" = 2 ] || { check "story (rf $rf): $n results, not 2"; continue; }
+	if [ $rf = 2 ]; then
+		echo "$out" | grep -Eq '^ +cells_live +4$' ||
+			check "steerctl shards: not 4 cells live after h3's died"
+		echo "$out" | grep -Eq '^ +3 +h3 +[a-z]+ +false +0 +0$' ||
+			check "steerctl shards: h3 still holds shards"
+		echo "$out" | grep -q 'STATE  *BACKEND  *PRIMARY  *MIRRORS  *RF  *VERSION  *EPOCH  *AGE_MS  *IDLE_MS' ||
+			check "steerctl flows: no table of the cell's records"
+		echo "$out" | grep -Eq '^ +shown +10$' ||
+			check "steerctl flows limit 10: not 10 records shown"
+		for c in exceptions_in flows_created rules_sent forwarded applied; do
+			echo "$out" | grep -Eq "^ +$c +[1-9]" ||
+				check "steerctl counters: no $c"
+		done
+	fi
+	while read -r line; do
+		fam=$(field family "$line")
+		est=$(field established "$line")
+		sur=$(field survived "$line")
+		usur=$(field udp_survived "$line")
+		umov=$(field udp_moved "$line")
+		[ "$est" = "$K" ] ||
+			check "rf $rf v$fam: $est of $K established"
+		if [ $rf = 2 ]; then
+			[ "$sur" = "$K" ] ||
+				check "rf 2 v$fam: $sur of $K connections survived"
+			[ "$usur" = "$U" ] ||
+				check "rf 2 v$fam: $usur of $U UDP flows survived"
+			[ "$umov" = 0 ] ||
+				check "rf 2 v$fam: $umov UDP flows changed backend"
+			# The story's EXPLAIN line says why (see story_cell.sh).
+			why=$(echo "$out" | grep "^EXPLAIN rf=2 family=$fam ")
+			[ -z "$why" ] || echo "  why (v$fam): $why"
+		else
+			why=$(echo "$out" | grep "^EXPLAIN rf=1 family=$fam ")
+			lost=$(field lost "$why")
+			lost=${lost:-0}
+			echo "[figure] replication 1, v$fam: $((K - sur)) of $K connections lost, $umov of $U UDP flows moved, $((U - usur)) stalled: $lost of $((K + U)) sessions ($((100 * lost / (K + U)))%)"
+		fi
+	done < <(echo "$out" | grep '^RESULT')
+done
+[ $fail = 0 ] && echo "PASS"
+exit $fail
