@@ -41,8 +41,10 @@ int shard_map_build(struct shard_map *m, const uint16_t *ids, size_t n,
 	m->rf = rf;
 	m->n_cells = (uint32_t)n;
 	for (s = 0; s < STEER_SHARDS && n; s++) {
+		/* At least two: the fast path falls back on the second
+		 * when its own daemon is gone, whatever rf says. */
 		got = hrw_topk(nodes, n, shard_key(s, secret), STEER_NODE_NONE,
-			       secret, m->cell[s], rf);
+			       secret, m->cell[s], rf < 2 ? 2 : rf);
 		if (got < 0)
 			break;
 	}
@@ -56,7 +58,7 @@ void shard_map_primaries(const struct shard_map *m, struct steer_shard *out)
 
 	for (s = 0; s < STEER_SHARDS; s++) {
 		out[s].cell[0] = m->cell[s][0];
-		out[s].cell[1] = m->rf > 1 ? m->cell[s][1] : STEER_NODE_NONE;
+		out[s].cell[1] = m->cell[s][1];
 	}
 }
 

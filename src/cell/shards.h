@@ -20,8 +20,9 @@
 #include "steer_kern_user.h"
 
 struct shard_map {
-	/* cell[s][0]: primary of shard s, then its mirrors; unused slots and
-	 * every slot of a shard without live cells are STEER_NODE_NONE. */
+	/* cell[s][0]: primary of shard s, then its rf - 1 mirrors (and the
+	 * next cell when rf is 1: the fast path's fallback); unused slots
+	 * and every slot of a shard without live cells are STEER_NODE_NONE. */
 	uint16_t cell[STEER_SHARDS][1 + STEER_MAX_MIRRORS];
 	uint8_t rf; /* copies asked for: primary + mirrors, 1..3 */
 	uint32_t n_cells;

@@ -30,6 +30,37 @@ static void admin_cell_stats(struct jsonw *w, const struct cell_stats *s)
 	jsonw_u64(w, "rules_install_errors", s->rules_rx_err);
 	jsonw_u64(w, "control_refused", s->ctl_bad);
 	jsonw_u64(w, "shard_maps", s->shard_maps);
+	jsonw_u64(w, "adopted", s->adopted);
+	jsonw_obj_close(w);
+}
+
+/* The replication streams: what went to mirrors, came from primaries. */
+static void admin_cell_repl(struct jsonw *w, const struct repl_stats *s)
+{
+	int i;
+
+	jsonw_obj_open(w, "replication");
+	jsonw_u64(w, "records_sent", s->recs_tx);
+	jsonw_u64(w, "frames_sent", s->frames_tx);
+	jsonw_u64(w, "bytes_sent", s->bytes_tx);
+	jsonw_u64(w, "snapshots", s->snapshots);
+	jsonw_u64(w, "lag_frames", s->lag);
+	jsonw_u64(w, "records_received", s->recs_rx);
+	jsonw_u64(w, "applied", s->applied);
+	jsonw_u64(w, "ignored_older", s->ignored);
+	jsonw_u64(w, "apply_errors", s->apply_err);
+	jsonw_u64(w, "bytes_received", s->bytes_rx);
+	jsonw_u64(w, "connects", s->connects);
+	jsonw_u64(w, "accepts", s->accepts);
+	jsonw_u64(w, "drops", s->drops);
+	jsonw_obj_close(w);
+	jsonw_obj_open(w, "replication_rx");
+	for (i = 0; i < CELLMSG_RX_REASONS; i++)
+		if (i != CELLMSG_RX_NEED_MORE)
+			jsonw_u64(w,
+				  cellmsg_rx_reason_name(
+					  (enum cellmsg_rx_reason)i),
+				  s->rx.rx[i]);
 	jsonw_obj_close(w);
 }
 
@@ -81,6 +112,7 @@ void admin_cell_counters(struct steerd *d, struct jsonw *w)
 	admin_cell_stats(w, cell_stats(c));
 	admin_cell_flowtab(w, cell_flowtab(c));
 	admin_cell_ctl(w, cell_ctl_counters(c));
+	admin_cell_repl(w, cell_repl_stats(c));
 }
 
 /* --- flows ---------------------------------------------------------- */
@@ -89,22 +121,8 @@ struct admin_cell_walk {
 	struct jsonw *w;
 	const struct cluster *c;
 	uint32_t limit, shown;
-	uint32_t now; /* the records' clock: admin_cell_now_ms() */
+	uint32_t now; /* the records' clock: cell_now_ms() */
 };
-
-/*
- * The clock of the records (cell.c): wall-clock ms, low 32 bits, the
- * time base every cell shares so replicas age right. cell.h does not
- * export it; this must stay the same reading.
- */
-static uint32_t admin_cell_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint32_t)((uint64_t)ts.tv_sec * 1000u +
-			  (uint64_t)ts.tv_nsec / 1000000u);
-}
 
 static const char *admin_cell_state(uint8_t st)
 {
@@ -172,7 +190,7 @@ void admin_cell_flows(struct steerd *d, uint32_t limit, struct jsonw *w)
 	struct admin_cell_walk a = {.w = w,
 				    .c = &d->world->cluster,
 				    .limit = limit,
-				    .now = admin_cell_now_ms()};
+				    .now = cell_now_ms()};
 	uint32_t s;
 
 	jsonw_u64(w, "count", flowtab_count(t));

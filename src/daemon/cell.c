@@ -18,6 +18,7 @@
 #include "cell/cellmsg.h"
 #include "cell/repl.h"
 #include "cell/shards.h"
+#include "daemon/host.h"
 #include "daemon/steerd.h"
 #include "gossip/gossip_auth.h"
 #include "state/flowtab.h"
@@ -28,6 +29,7 @@
 #define CELL_RX_BURST 64
 #define CELL_DGRAM_MAX 65536
 #define CELL_FLOWS_DEFAULT (1u << 20)
+#define CELL_IDLE_MS (3600u * 1000u) /* see cell_state_new() */
 
 struct cell {
 	struct evloop *el;
@@ -89,11 +91,16 @@ const struct cellmsg_counters *cell_ctl_counters(const struct cell *c)
 	return &c->ctl_rx;
 }
 
+const struct repl_stats *cell_repl_stats(const struct cell *c)
+{
+	return repl_stats(c->repl);
+}
+
 /*
  * The clock of flow records: wall-clock ms (low 32 bits), the one time
  * base every cell shares, so a mirror's copies age right once promoted.
  */
-static uint32_t cell_now_ms(void)
+uint32_t cell_now_ms(void)
 {
 	struct timeval tv;
 
@@ -305,6 +312,44 @@ static void cell_forward(struct cell *c, const struct cluster_backend *b,
 		c->st.fwd++;
 }
 
+/* The profile of a flow of a shard this cell is primary of, as the
+ * shard map has it now. */
+static void cell_profile(const struct cell *c, const uint16_t *cells,
+			 uint16_t *primary, uint16_t *mirror, uint8_t *rf)
+{
+	uint32_t i;
+
+	*primary = cell_self(c);
+	*rf = 1;
+	mirror[0] = mirror[1] = STEER_NODE_NONE;
+	for (i = 1; i < c->shards->rf && cells[i] != STEER_NODE_NONE; i++) {
+		mirror[*rf - 1] = cells[i];
+		(*rf)++;
+	}
+}
+
+/*
+ * A copy this cell holds as a mirror, of a shard it is now primary of
+ * (its primary died): this cell adopts it, with the mirrors of today's
+ * map, at a newer version that goes to them.
+ */
+static const struct flowtab_rec *cell_adopt(struct cell *c,
+					    const struct flowtab_rec *rec,
+					    const uint16_t *cells, uint32_t now)
+{
+	struct flowtab_rec r = *rec;
+
+	cell_profile(c, cells, &r.primary, r.mirror, &r.rf);
+	r.version = rec->version + 1;
+	if (flowtab_apply(c->ft, &r, now) <= 0)
+		return rec;
+	rec = flowtab_lookup(c->ft, &r.key);
+	if (rec && c->repl)
+		repl_record(c->repl, rec);
+	c->st.adopted++;
+	return rec;
+}
+
 /* The state of flow k: found, or created with a backend. NULL: none. */
 static const struct flowtab_rec *
 cell_flow(struct cell *c, const struct flow_key *k, uint32_t now)
@@ -313,9 +358,10 @@ cell_flow(struct cell *c, const struct flow_key *k, uint32_t now)
 	uint64_t h = flow_hash(k, &c->w->secret);
 	const uint16_t *cells = c->shards->cell[shard_of_hash(h)];
 	struct flowtab_params p = {.epoch = c->incarnation};
-	uint32_t i;
 	int err;
 
+	if (rec && rec->primary != cell_self(c) && cells[0] == cell_self(c))
+		return cell_adopt(c, rec, cells, now);
 	if (rec)
 		return rec;
 	err = fastpath_backend_pick(c->w->fp, k, h, &p.service, &p.backend);
@@ -326,13 +372,7 @@ cell_flow(struct cell *c, const struct flow_key *k, uint32_t now)
 			c->st.no_backend++;
 		return NULL;
 	}
-	p.primary = cell_self(c);
-	p.rf = 1;
-	p.mirror[0] = p.mirror[1] = STEER_NODE_NONE;
-	for (i = 1; i < c->shards->rf && cells[i] != STEER_NODE_NONE; i++) {
-		p.mirror[p.rf - 1] = cells[i];
-		p.rf++;
-	}
+	cell_profile(c, cells, &p.primary, p.mirror, &p.rf);
 	rec = flowtab_create(c->ft, k, &p, now);
 	if (!rec) {
 		c->st.table_full += errno == ENOSPC;
@@ -497,7 +537,6 @@ static int cell_program(struct cell *c)
 	const struct cluster *cl = &c->w->cluster;
 	const struct cluster_endpoint *me = &cluster_self(cl)->ep;
 	struct steer_xdp_cfg cfg;
-	uint32_t i;
 	int err;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -513,14 +552,7 @@ static int cell_program(struct cell *c)
 	cfg.mode = STEER_XDP_MODE_CELL;
 	err = xdp_maps_cfg_set(c->xdp, &cfg);
 	if (!err)
-		err = xdp_maps_svc_clear(c->xdp);
-	for (i = 0; !err && i < cl->n_services; i++) {
-		const struct cluster_service *s = &cl->services[i];
-
-		if (s->n_backends)
-			err = xdp_maps_svc_add(c->xdp, &s->vip, s->port,
-					       s->proto);
-	}
+		err = host_svcs_program(c->xdp, cl, true);
 	if (!err)
 		err = host_tmpls_targets(&c->tmpls, cl, c->xdp,
 					 HOST_TMPLS_SELF | HOST_TMPLS_BACKENDS);
@@ -671,6 +703,11 @@ static int cell_state_new(struct cell *c, char *err, size_t errlen)
 	}
 	cellmsg_replay_init(&c->replay);
 	flowtab_cfg_default(&fc, CELL_FLOWS_DEFAULT);
+	/* The cell sees a flow's first packets only (the fast path has the
+	 * rule after them), so it cannot tell an idle flow from a busy one:
+	 * until fast-path nodes report rule use, states live this long. */
+	fc.tcp_timeout_ms = fc.tcp_closing_timeout_ms = CELL_IDLE_MS;
+	fc.udp_timeout_ms = fc.other_timeout_ms = CELL_IDLE_MS;
 	fc.secret = c->w->secret;
 	fc.self_id = cluster_self(cl)->ep.id;
 	fc.on_change = cell_on_flow_change;

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "cell/cellmsg.h"
+#include "cell/repl.h"
 #include "cell/shards.h"
 #include "daemon/host_tmpl.h"
 #include "daemon/steerd_gossip.h"
@@ -59,6 +60,7 @@ struct cell_stats {
 	uint64_t rules_rx_err; /* ... that the map refused */
 	uint64_t ctl_bad;      /* control datagrams refused (see ctl_rx) */
 	uint64_t shard_maps;   /* shard maps built */
+	uint64_t adopted;      /* copies adopted from a dead primary */
 };
 
 struct cell;
@@ -93,5 +95,9 @@ struct flowtab *cell_flowtab(struct cell *c);
 const struct shard_map *cell_shards(const struct cell *c);
 /* Counters of control datagrams received, by reason. */
 const struct cellmsg_counters *cell_ctl_counters(const struct cell *c);
+const struct repl_stats *cell_repl_stats(const struct cell *c);
+
+/* The clock of flow records: wall-clock ms, low 32 bits (every cell's). */
+uint32_t cell_now_ms(void);
 
 #endif /* STEER_CELL_DAEMON_H */

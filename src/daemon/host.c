@@ -345,13 +345,38 @@ static void host_on_netlink(struct evloop *el, int fd, uint32_t events,
 	host_tmpls_refresh(&h->tmpls, &h->w->cluster, h->xdp);
 }
 
+int host_svcs_program(struct xdp_prog *x, const struct cluster *c,
+		      bool with_backends)
+{
+	struct steer_svc_key *keys = calloc(c->n_services + 1, sizeof(*keys));
+	uint32_t i, n = 0;
+	int err;
+
+	if (!keys)
+		return -ENOMEM;
+	for (i = 0; i < c->n_services; i++) {
+		const struct cluster_service *s = &c->services[i];
+
+		if (with_backends
+			    ? !s->n_backends
+			    : s->n_backends || s->proto != STEER_IPPROTO_UDP)
+			continue;
+		keys[n].addr = s->vip;
+		keys[n].port = s->port;
+		keys[n].proto = s->proto;
+		n++;
+	}
+	err = xdp_maps_svc_set(x, keys, n);
+	free(keys);
+	return err;
+}
+
 /* The program's configuration and services, from the world. */
 static int host_program(struct host *h)
 {
 	const struct cluster *c = &h->w->cluster;
 	const struct cluster_endpoint *me = &cluster_self(c)->ep;
 	struct steer_xdp_cfg cfg;
-	uint32_t i;
 	int err;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -365,15 +390,10 @@ static int host_program(struct host *h)
 	cfg.gue_port = c->gue_port;
 	cfg.max_encap = STEER_MAX_ENCAP;
 	err = xdp_maps_cfg_set(h->xdp, &cfg);
+	/* The UDP services the nodes terminate: their sessions are found
+	 * in XDP. */
 	if (!err)
-		err = xdp_maps_svc_clear(h->xdp);
-	for (i = 0; !err && i < c->n_services; i++) {
-		const struct cluster_service *s = &c->services[i];
-
-		if (!s->n_backends && s->proto == STEER_IPPROTO_UDP)
-			err = xdp_maps_svc_add(h->xdp, &s->vip, s->port,
-					       s->proto);
-	}
+		err = host_svcs_program(h->xdp, c, false);
 	return err;
 }
 

@@ -25,6 +25,7 @@
 #ifndef STEER_HOST_H
 #define STEER_HOST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "daemon/host_tmpl.h"
@@ -74,6 +75,14 @@ int host_world_set(struct host *h, const struct steerd_world *w);
 
 /* Detach the programs and unpin (a clean stop), free. NULL is fine. */
 void host_stop(struct host *h);
+
+/*
+ * steer_svcs from c: with_backends, the services of cell mode (misses go
+ * to cells); else the UDP services the nodes terminate (host mode: their
+ * sessions are found in XDP). 0 or -errno.
+ */
+int host_svcs_program(struct xdp_prog *x, const struct cluster *c,
+		      bool with_backends);
 
 const struct host_stats *host_stats(const struct host *h);
 const struct host_tmpls *host_tmpls(const struct host *h);

@@ -2,6 +2,7 @@
 #include "xdp/xdp_maps.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -212,33 +213,39 @@ int xdp_maps_flow_del(struct xdp_prog *x, const struct flow_key *k)
 	return bpf_map_delete_elem(fd, key) ? -errno : 0;
 }
 
-int xdp_maps_svc_clear(struct xdp_prog *x)
+static bool xdp_maps_svc_listed(const struct steer_svc_key *k,
+				const struct steer_svc_key *keys, size_t n)
 {
-	int fd = xdp_maps_fd(x, "steer_svcs");
-	struct steer_svc_key k;
+	size_t i;
 
-	if (fd < 0)
-		return fd;
-	while (!bpf_map_get_next_key(fd, NULL, &k))
-		if (bpf_map_delete_elem(fd, &k))
-			return -errno;
-	return 0;
+	for (i = 0; i < n; i++)
+		if (!memcmp(k, &keys[i], sizeof(*k)))
+			return true;
+	return false;
 }
 
-int xdp_maps_svc_add(struct xdp_prog *x, const struct flow_addr *addr,
-		     __be16 port, uint8_t proto)
+int xdp_maps_svc_set(struct xdp_prog *x, const struct steer_svc_key *keys,
+		     size_t n)
 {
 	int fd = xdp_maps_fd(x, "steer_svcs");
-	struct steer_svc_key k;
+	struct steer_svc_key k, next;
 	__u32 one = 1;
+	size_t i;
+	int have;
 
 	if (fd < 0)
 		return fd;
-	memset(&k, 0, sizeof(k));
-	k.addr = *addr;
-	k.port = port;
-	k.proto = proto;
-	return bpf_map_update_elem(fd, &k, &one, BPF_ANY) ? -errno : 0;
+	for (i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, &keys[i], &one, BPF_ANY))
+			return -errno;
+	have = !bpf_map_get_next_key(fd, NULL, &k);
+	while (have) {
+		have = !bpf_map_get_next_key(fd, &k, &next);
+		if (!xdp_maps_svc_listed(&k, keys, n))
+			bpf_map_delete_elem(fd, &k);
+		k = next;
+	}
+	return 0;
 }
 
 /*

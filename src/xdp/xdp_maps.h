@@ -8,6 +8,7 @@
 #ifndef STEER_XDP_MAPS_H
 #define STEER_XDP_MAPS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "steer_kern_user.h"
@@ -70,12 +71,13 @@ int xdp_maps_shards_set(struct xdp_prog *x, const struct steer_shard *sh);
 int xdp_maps_alive(struct xdp_prog *x);
 
 /*
- * The services whose UDP sessions this node tracks (steer_svcs): clear
- * them all, then add each. 0 or -errno (-E2BIG past STEER_XDP_MAX_SVCS).
+ * The services of steer_svcs become keys[0..n-1]: each is written first,
+ * then the entries not among them are deleted, so a service that stays
+ * is never missing in between. 0 or -errno (-E2BIG past
+ * STEER_XDP_MAX_SVCS).
  */
-int xdp_maps_svc_clear(struct xdp_prog *x);
-int xdp_maps_svc_add(struct xdp_prog *x, const struct flow_addr *addr,
-		     __be16 port, uint8_t proto);
+int xdp_maps_svc_set(struct xdp_prog *x, const struct steer_svc_key *keys,
+		     size_t n);
 
 /*
  * Walks. fn returns 0 to go on, anything else stops the walk and is

@@ -102,6 +102,23 @@ static void test_failover_to_mirror(void **state)
 	assert_true(moved > 0);
 }
 
+/* rf 1 still names a second cell: the fast path's fallback. */
+static void test_rf1_has_fallback(void **state)
+{
+	static const uint16_t ids[] = {1, 2, 3};
+	struct shard_map *m = *state;
+	struct steer_shard prim[STEER_SHARDS];
+	uint32_t s;
+
+	assert_int_equal(shard_map_build(m, ids, 3, 1, &secret), 0);
+	shard_map_primaries(m, prim);
+	for (s = 0; s < STEER_SHARDS; s++) {
+		assert_int_not_equal(prim[s].cell[1], STEER_NODE_NONE);
+		assert_int_not_equal(prim[s].cell[1], prim[s].cell[0]);
+	}
+	assert_int_equal(shard_map_count(m, 1, 1), 0); /* no mirrors */
+}
+
 /* Fewer cells than copies: the rest of the slots stay empty. */
 static void test_fewer_cells_than_rf(void **state)
 {
@@ -139,6 +156,8 @@ int main(void)
 						sm_teardown),
 		cmocka_unit_test_setup_teardown(test_failover_to_mirror,
 						sm_setup, sm_teardown),
+		cmocka_unit_test_setup_teardown(test_rf1_has_fallback, sm_setup,
+						sm_teardown),
 		cmocka_unit_test_setup_teardown(test_fewer_cells_than_rf,
 						sm_setup, sm_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, sm_setup,
