@@ -564,11 +564,20 @@ static int cell_program(struct cell *c)
 int cell_world_set(struct cell *c, const struct steerd_world *w)
 {
 	uint8_t *down = calloc(w->cluster.n_nodes, 1);
+	const struct cluster_node *n;
+	uint32_t i;
 	int err;
 
 	if (!down)
 		return -ENOMEM;
-	free(c->down); /* nodes may have moved: the streams will tell again */
+	/* A cell known down stays down across a reload (by id). */
+	for (i = 0; i < c->w->cluster.n_nodes; i++) {
+		n = cluster_node_by_id(&w->cluster,
+				       c->w->cluster.nodes[i].ep.id);
+		if (n && c->down[i])
+			down[n - w->cluster.nodes] = 1;
+	}
+	free(c->down);
 	c->down = down;
 	c->w = w;
 	err = cell_program(c);
