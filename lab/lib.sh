@@ -924,6 +924,34 @@ lab_down()
 	[ "$k" -eq 0 ] || lab_die "$k st- links are left in this namespace"
 }
 
+# Whether a built lab is left over by a run that ended without taking it
+# down: no process lives in any of its namespaces. A lab someone still
+# uses (a steerd, a server, a shell) is not stale.
+lab_stale()
+{
+	local ns
+
+	lab_built || return 1
+	for ns in $(cat "$LAB_STATE/namespaces" 2>/dev/null); do
+		[ -e "/run/netns/$ns" ] || continue
+		[ -z "$(ip netns pids "$ns" 2>/dev/null)" ] || return 1
+	done
+	return 0
+}
+
+# For tests: take down a stale lab; fail when a lab is up and in use.
+lab_claim()
+{
+	lab_built || return 0
+	if lab_stale; then
+		lab_log "taking down a stale lab left by an earlier run"
+		# The settings were the stale lab's: take them from the environment.
+		lab_down && lab_init
+		return
+	fi
+	lab_die "a lab is up and in use; take it down first (lab/topo.sh down)"
+}
+
 # Health check of a built lab: namespaces present, no default route
 # anywhere, VIP routes match the members, steer processes alive. Prints
 # problems; returns 1 when there is one.

@@ -31,10 +31,7 @@ fi
 # shellcheck source=lab/lib.sh
 . "$top/lab/lib.sh"
 lab_init || exit 1
-if lab_built; then
-	echo "FAIL: a lab is already up; take it down first (lab/topo.sh down)"
-	exit 1
-fi
+lab_claim || { echo "FAIL: cannot start from a clean lab"; exit 1; }
 export STEER_LAB_KIND=cell STEER_LAB_BACKENDS=4
 lab_init || exit 1
 trap 'lab_down' EXIT

@@ -21,10 +21,7 @@ fi
 # shellcheck source=lab/lib.sh
 . "$top/lab/lib.sh"
 lab_init || exit 1
-if lab_built; then
-	echo "FAIL: a lab is already up; take it down first (lab/topo.sh down)"
-	exit 1
-fi
+lab_claim || { echo "FAIL: cannot start from a clean lab"; exit 1; }
 tmp=$(mktemp -d /tmp/st-forge.XXXXXX)
 trap 'kill %1 2>/dev/null; lab_down; rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM

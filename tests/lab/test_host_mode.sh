@@ -26,10 +26,7 @@ fi
 # shellcheck source=lab/lib.sh
 . "$top/lab/lib.sh"
 lab_init || exit 1
-if lab_built; then
-	echo "FAIL: a lab is already up; take it down first (lab/topo.sh down)"
-	exit 1
-fi
+lab_claim || { echo "FAIL: cannot start from a clean lab"; exit 1; }
 trap 'lab_down' EXIT
 trap 'exit 1' INT TERM
 lab_up >/dev/null || { echo "FAIL: the lab does not build"; exit 1; }
