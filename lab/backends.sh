@@ -87,8 +87,11 @@ lab_backend_start()
 	lab_spawn "$ns" "decap-b$j" "$bin/steer-decap" --interface ${LAB_P}e0 \
 		--addr "$(lab_backend_addr4 "$j")" --addr "$(lab_backend_addr6 "$j")" \
 		--gue-port "$LAB_GUE_PORT" --pin-dir "$LAB_PIN/b$j" --counters
+	# Its own addresses too: the cells' health checks connect there.
 	lab_spawn "$ns" "echo-b$j" "$bin/steer-echo" --name "b$j" \
-		--listen "$LAB_VIP4" --listen "$LAB_VIP6" --port "$LAB_PORT"
+		--listen "$LAB_VIP4" --listen "$LAB_VIP6" \
+		--listen "$(lab_backend_addr4 "$j")" \
+		--listen "$(lab_backend_addr6 "$j")" --port "$LAB_PORT"
 }
 
 # Every backend, and wait (at most 5 s each) until its echo server listens.
@@ -102,7 +105,7 @@ lab_backend_start_all()
 	for ((j = 1; j <= LAB_B; j++)); do
 		ns=$(lab_backend_ns $j)
 		for ((i = 0; i < 50; i++)); do
-			[ "$(lab_exec "$ns" ss -Hltn "sport = :$LAB_PORT" | wc -l)" -ge 2 ] && break
+			[ "$(lab_exec "$ns" ss -Hltn "sport = :$LAB_PORT" | wc -l)" -ge 4 ] && break
 			sleep 0.1
 		done
 		[ $i -lt 50 ] || lab_die "steer-echo of b$j does not listen" || return

@@ -34,6 +34,16 @@ static void admin_cell_stats(struct jsonw *w, const struct cell_stats *s)
 	jsonw_obj_close(w);
 }
 
+static void admin_cell_health(struct jsonw *w, const struct health_stats *s)
+{
+	jsonw_obj_open(w, "health");
+	jsonw_u64(w, "checks", s->checks);
+	jsonw_u64(w, "failures", s->failures);
+	jsonw_u64(w, "changes", s->changes);
+	jsonw_u64(w, "backends_down", s->down);
+	jsonw_obj_close(w);
+}
+
 /* The replication streams: what went to mirrors, came from primaries. */
 static void admin_cell_repl(struct jsonw *w, const struct repl_stats *s)
 {
@@ -113,6 +123,7 @@ void admin_cell_counters(struct steerd *d, struct jsonw *w)
 	admin_cell_flowtab(w, cell_flowtab(c));
 	admin_cell_ctl(w, cell_ctl_counters(c));
 	admin_cell_repl(w, cell_repl_stats(c));
+	admin_cell_health(w, cell_health_stats(c));
 }
 
 /* --- flows ---------------------------------------------------------- */

@@ -16,6 +16,7 @@
 #include <steer/parse.h>
 
 #include "cell/cellmsg.h"
+#include "cell/health.h"
 #include "cell/repl.h"
 #include "cell/shards.h"
 #include "daemon/host.h"
@@ -38,6 +39,7 @@ struct cell {
 	struct xdp_prog *xdp;
 	struct flowtab *ft;
 	struct repl *repl;
+	struct health *health;
 	struct gossip_auth auth;
 	struct cellmsg_replay replay;
 	struct cellmsg_counters ctl_rx;
@@ -94,6 +96,11 @@ const struct cellmsg_counters *cell_ctl_counters(const struct cell *c)
 const struct repl_stats *cell_repl_stats(const struct cell *c)
 {
 	return repl_stats(c->repl);
+}
+
+const struct health_stats *cell_health_stats(const struct cell *c)
+{
+	return health_stats(c->health);
 }
 
 /*
@@ -512,6 +519,85 @@ void cell_gossip_attach(struct cell *c, struct steerd_gossip *g)
 	cell_shards_rebuild(c);
 }
 
+/* --- backends' health --------------------------------------------------- */
+
+/*
+ * Every service picks among its healthy backends only: flows that have a
+ * state keep theirs, new flows avoid the dead ones. The fast path's
+ * services are the cluster's services with backends, in file order.
+ */
+static void cell_backends_apply(struct cell *c)
+{
+	const struct cluster *cl = &c->w->cluster;
+	struct fp_target *t;
+	uint32_t i, j, n, svc = 0;
+
+	for (i = 0; i < cl->n_services; i++) {
+		const struct cluster_service *s = &cl->services[i];
+
+		if (!s->n_backends)
+			continue;
+		t = calloc(s->n_backends, sizeof(*t));
+		if (!t)
+			return;
+		for (j = 0, n = 0; j < s->n_backends; j++) {
+			const struct cluster_backend *b =
+				&cl->backends[s->backends[j]];
+
+			if (!c->health || health_up(c->health, b->ep.id)) {
+				t[n].id = b->ep.id;
+				t[n++].weight = b->weight;
+			}
+		}
+		if (fastpath_service_backends_set(c->w->fp, (uint16_t)svc, t,
+						  n))
+			log_warn(MOD, "service '%s': cannot set its backends",
+				 s->name);
+		free(t);
+		svc++;
+	}
+}
+
+static void cell_on_health(void *arg, uint16_t backend, bool up)
+{
+	cell_backends_apply(arg);
+}
+
+/* One check per backend: its address, the port of its first TCP service. */
+static int cell_health_targets(struct cell *c)
+{
+	const struct cluster *cl = &c->w->cluster;
+	struct health_target *t = calloc(cl->n_backends + 1, sizeof(*t));
+	uint32_t i, j, k, n = 0;
+	int err;
+
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < cl->n_backends; i++) {
+		const struct cluster_backend *b = &cl->backends[i];
+		const struct flow_addr *a = cell_addr_of(c, &b->ep);
+
+		for (j = 0; a && j < cl->n_services; j++) {
+			const struct cluster_service *s = &cl->services[j];
+
+			if (s->proto != STEER_IPPROTO_TCP || !s->port)
+				continue;
+			for (k = 0; k < s->n_backends; k++)
+				if (s->backends[k] == i)
+					break;
+			if (k == s->n_backends)
+				continue;
+			t[n].backend = b->ep.id;
+			t[n].addr = *a;
+			t[n++].port = ntohs(s->port);
+			break;
+		}
+	}
+	err = health_targets_set(c->health, t, n);
+	free(t);
+	return err;
+}
+
 /* --- life cycle ---------------------------------------------------------- */
 
 static void cell_on_tick(struct evloop *el, int64_t id, void *arg)
@@ -583,6 +669,10 @@ int cell_world_set(struct cell *c, const struct steerd_world *w)
 	err = cell_program(c);
 	if (!err)
 		err = repl_world_set(c->repl, &w->cluster, NULL);
+	if (!err)
+		err = cell_health_targets(c);
+	if (!err)
+		cell_backends_apply(c);
 	if (!err)
 		cell_shards_rebuild(c);
 	return err;
@@ -769,6 +859,28 @@ static int cell_xdp_load(struct cell *c, char *err, size_t errlen)
 	return ret;
 }
 
+static int cell_health_new(struct cell *c, char *err, size_t errlen)
+{
+	struct health_cfg hc = {.el = c->el,
+				.interval_ms = 1000,
+				.timeout_ms = 500,
+				.fall = 3,
+				.rise = 2,
+				.on_change = cell_on_health,
+				.arg = c};
+	int ret;
+
+	c->health = health_new(&hc);
+	if (!c->health) {
+		snprintf(err, errlen, "health checks: %s", strerror(errno));
+		return -errno;
+	}
+	ret = cell_health_targets(c);
+	if (ret)
+		snprintf(err, errlen, "health checks: %s", strerror(-ret));
+	return ret;
+}
+
 struct cell *cell_start(struct evloop *el, const struct steerd_world *w,
 			char *err, size_t errlen)
 {
@@ -807,6 +919,9 @@ struct cell *cell_start(struct evloop *el, const struct steerd_world *w,
 	if (ret)
 		goto fail;
 	cell_accept_local(w->conf.interface);
+	ret = cell_health_new(c, err, errlen);
+	if (ret)
+		goto fail;
 	if (c->tmpls.mon_fd >= 0)
 		evloop_fd_add(el, c->tmpls.mon_fd, EVLOOP_READ, cell_on_netlink,
 			      c);
@@ -854,6 +969,7 @@ void cell_stop(struct cell *c)
 	xdp_prog_close(c->xdp);
 	host_tmpls_free(&c->tmpls);
 	repl_free(c->repl);
+	health_free(c->health);
 	flowtab_free(c->ft);
 	free(c->shards);
 	free(c->down);

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "cell/cellmsg.h"
+#include "cell/health.h"
 #include "cell/repl.h"
 #include "cell/shards.h"
 #include "daemon/host_tmpl.h"
@@ -96,6 +97,7 @@ const struct shard_map *cell_shards(const struct cell *c);
 /* Counters of control datagrams received, by reason. */
 const struct cellmsg_counters *cell_ctl_counters(const struct cell *c);
 const struct repl_stats *cell_repl_stats(const struct cell *c);
+const struct health_stats *cell_health_stats(const struct cell *c);
 
 /* The clock of flow records: wall-clock ms, low 32 bits (every cell's). */
 uint32_t cell_now_ms(void);

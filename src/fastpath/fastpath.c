@@ -297,6 +297,19 @@ static const struct fp_svc *fp_service_match(const struct fastpath *fp,
 	return any;
 }
 
+int fastpath_service_backends_set(struct fastpath *fp, uint16_t svc,
+				  const struct fp_target *t, size_t n)
+{
+	size_t i;
+
+	if (svc >= fp->n_svcs || !fp_ids_unique(t, n))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (fp->svcs[svc].tmpl_of[t[i].id] == 0xffff)
+			return -EINVAL; /* not one of its backends */
+	return fp_maglev_fill(fp->svcs[svc].backends, t, n);
+}
+
 int fastpath_backend_pick(const struct fastpath *fp, const struct flow_key *k,
 			  uint64_t hash, uint16_t *svc, uint16_t *backend)
 {

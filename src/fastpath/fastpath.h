@@ -158,6 +158,15 @@ int fastpath_flow_set(struct fastpath *fp, const struct flow_key *k,
 int fastpath_flow_del(struct fastpath *fp, const struct flow_key *k);
 
 /*
+ * Service svc (index, in the order added) now picks among t[0..n-1] only
+ * (ids and weights; templates unused): the healthy subset of the
+ * backends it was added with. 0, -EINVAL for an unknown service or a
+ * backend it was not added with, -ENOMEM; on error nothing changes.
+ */
+int fastpath_service_backends_set(struct fastpath *fp, uint16_t svc,
+				  const struct fp_target *t, size_t n);
+
+/*
  * The backend a new flow k of a service gets (cell mode's exception
  * path): the service k's destination matches (an exact port before port
  * 0) and the backend its Maglev table gives for hash, k's flow hash.
