@@ -149,6 +149,7 @@ static const char *const type_names[CELLMSG_TYPE_MAX + 1] = {
 	[CELLMSG_RESYNC] = "resync",
 	[CELLMSG_SNAP_BEGIN] = "snapshot_begin",
 	[CELLMSG_SNAP_END] = "snapshot_end",
+	[CELLMSG_MIRROR] = "mirror",
 };
 
 const char *cellmsg_type_name(uint8_t type)
@@ -185,6 +186,8 @@ static int body_fixed_len(uint8_t type)
 		return CELLMSG_SNAP_BEGIN_LEN;
 	case CELLMSG_SNAP_END:
 		return CELLMSG_SNAP_END_LEN;
+	case CELLMSG_MIRROR:
+		return CELLMSG_MIRROR_FIXED_LEN;
 	default:
 		return -1;
 	}
@@ -250,6 +253,10 @@ static bool msg_valid(const struct cellmsg *m)
 		return m->sh.shard < CELLMSG_SHARDS;
 	case CELLMSG_HEARTBEAT:
 		return true;
+	case CELLMSG_MIRROR:
+		return rec_valid(&m->mir.rec) && m->mir.cap_len >= 1 &&
+		       m->mir.cap_len <= CELLMSG_MIRROR_CAP &&
+		       m->mir.cap_len <= m->mir.orig_len;
 	default:
 		return false;
 	}
@@ -379,6 +386,12 @@ static void put_body(struct cur *c, const struct cellmsg *m)
 		put8(c, 0);
 		put64(c, m->sh.seq);
 		break;
+	case CELLMSG_MIRROR:
+		put_rec(c, &m->mir.rec);
+		put16(c, m->mir.orig_len);
+		put16(c, m->mir.cap_len);
+		putn(c, m->mir.pkt, m->mir.cap_len);
+		break;
 	}
 }
 
@@ -434,6 +447,16 @@ static void get_body(struct cur *c, struct cellmsg *m, uint32_t *raw_len)
 		m->sh.reason = get8(c);
 		get_zero(c, 1);
 		m->sh.seq = get64(c);
+		break;
+	case CELLMSG_MIRROR:
+		get_rec(c, &m->mir.rec);
+		m->mir.orig_len = get16(c);
+		m->mir.cap_len = get16(c);
+		/* The header bounded the body: cap_len fits the array. */
+		if (m->mir.cap_len != c->len - CELLMSG_MIRROR_FIXED_LEN)
+			c->err = true;
+		else
+			getn(c, m->mir.pkt, m->mir.cap_len);
 		break;
 	}
 }
@@ -498,6 +521,8 @@ int cellmsg_encode(const struct gossip_auth *a, const struct cellmsg *m,
 	if (c.err)
 		return -EMSGSIZE;
 	body_len = (size_t)fixed;
+	if (m->type == CELLMSG_MIRROR)
+		body_len += m->mir.cap_len;
 	if (m->type == CELLMSG_BATCH) {
 		n = put_records(&m->batch, buf + c.off, c.len - c.off,
 				&compressed);
@@ -563,6 +588,10 @@ static enum cellmsg_rx_reason check_header(const struct gossip_auth *a,
 		/* A compressed block is at least one byte. */
 		if (*body_len <
 		    (size_t)fixed + !!(flags & CELLMSG_FLAG_COMPRESSED))
+			return CELLMSG_RX_LENGTH;
+	} else if (m->type == CELLMSG_MIRROR) {
+		if (*body_len <= (size_t)fixed ||
+		    *body_len > (size_t)fixed + CELLMSG_MIRROR_CAP)
 			return CELLMSG_RX_LENGTH;
 	} else if (*body_len != (size_t)fixed) {
 		return CELLMSG_RX_LENGTH;
@@ -760,6 +789,11 @@ bool cellmsg_equal(const struct cellmsg *x, const struct cellmsg *y)
 	case CELLMSG_SNAP_END:
 		return x->sh.shard == y->sh.shard && x->sh.seq == y->sh.seq &&
 		       x->sh.count == y->sh.count;
+	case CELLMSG_MIRROR:
+		return rec_equal(&x->mir.rec, &y->mir.rec) &&
+		       x->mir.orig_len == y->mir.orig_len &&
+		       x->mir.cap_len == y->mir.cap_len &&
+		       !memcmp(x->mir.pkt, y->mir.pkt, x->mir.cap_len);
 	default:
 		return true;
 	}

@@ -4,7 +4,7 @@
  * All integers big endian; ports are in network order as in the flow key.
  *
  * One frame format for both transports: a datagram over UDP (RULE,
- * RULE_DEL, HEARTBEAT) is exactly one frame; a TCP stream between a
+ * RULE_DEL, HEARTBEAT, MIRROR) is exactly one frame; a TCP stream between a
  * primary cell and a mirror (BATCH, ACK, RESYNC, SNAPSHOT_*) is a
  * sequence of frames, each found by cellmsg_frame_len() from its header.
  *
@@ -30,7 +30,7 @@
  *     0  src 16    16 dst 16    32 sport u16    34 dport u16
  *     36 proto u8  37 0 u8 x3
  *
- *   bodies (fixed length per type, except BATCH)
+ *   bodies (fixed length per type, except BATCH and MIRROR)
  *   RULE (64) cell -> fast-path node: the rewriting rule of a flow
  *     0  key block (40)         40 flow version u64
  *     48 owner epoch u32        52 backend u16      54 primary cell u16
@@ -69,6 +69,13 @@
  *     0  shard u16   2  0 u16   4  seq u64
  *   SNAPSHOT_END (16): as BEGIN, then 12 count u32 (records sent)
  *
+ *   MIRROR (84 + cap_len) primary -> mirror, UDP: a packet that changed
+ *   (or, for services that mirror all, met) a flow, with the flow's record
+ *   as the primary holds it after the packet; the mirror merges the record
+ *   by the version rule as if replicated and accounts the packet
+ *     0  record (80)   80 orig_len u16: the IP packet's length
+ *     82 cap_len u16: its first bytes carried, 1 .. min(orig_len,
+ *        CELLMSG_MIRROR_CAP)      84 cap_len bytes of the packet
  *   record (CELLMSG_REC_LEN = 80 bytes): struct cell_flow_rec; the fields
  *   that repeat across a shard's flows come first and together, so LZ4
  *   finds one long match per record
@@ -119,6 +126,9 @@
 #define CELLMSG_SNAP_BEGIN_LEN 12
 #define CELLMSG_SNAP_END_LEN 16
 #define CELLMSG_REC_LEN 80
+#define CELLMSG_MIRROR_FIXED_LEN 84
+/* The head of a mirrored packet: every header steer parses fits. */
+#define CELLMSG_MIRROR_CAP 256
 
 /* Shards of cell mode (== STEER_SHARDS, bpf/steer_kern_user.h). */
 #define CELLMSG_SHARDS 4096
@@ -145,7 +155,8 @@ enum cellmsg_type {
 	CELLMSG_RESYNC = 6,
 	CELLMSG_SNAP_BEGIN = 7,
 	CELLMSG_SNAP_END = 8,
-	CELLMSG_TYPE_MAX = CELLMSG_SNAP_END,
+	CELLMSG_MIRROR = 9,
+	CELLMSG_TYPE_MAX = CELLMSG_MIRROR,
 };
 
 enum cellmsg_resync_reason {
@@ -218,6 +229,13 @@ struct cellmsg_shard {
 	uint32_t count; /* SNAPSHOT_END */
 };
 
+struct cellmsg_mirror {
+	struct cell_flow_rec rec;
+	uint16_t orig_len;
+	uint16_t cap_len;
+	uint8_t pkt[CELLMSG_MIRROR_CAP];
+};
+
 /* One frame, decoded or to encode. */
 struct cellmsg {
 	uint8_t type;  /* enum cellmsg_type */
@@ -231,6 +249,7 @@ struct cellmsg {
 		struct cellmsg_heartbeat hb;
 		struct cellmsg_batch batch;
 		struct cellmsg_shard sh; /* ACK, RESYNC, SNAPSHOT_* */
+		struct cellmsg_mirror mir;
 	};
 };
 

@@ -398,19 +398,46 @@ static int cluster_service_unique(struct conf_line *l, const struct cluster *c,
 	return 0;
 }
 
+/* Cell mode's keys of a service: they need backends. */
+static int cluster_service_cell_opts(struct conf_line *l,
+				     struct cluster_service *s, const char *rf,
+				     const char *mirror)
+{
+	static const char *const modes[] = {"none", "state-changes", "all",
+					    NULL};
+	uint32_t v;
+	int m, rc;
+
+	s->mirror_pkts = CLUSTER_MIRROR_STATE;
+	if (rf) {
+		rc = conf_parse_u32(l, "replication", rf, 1,
+				    CLUSTER_REPLICATION_MAX, &v);
+		if (rc)
+			return rc;
+		s->replication = (uint8_t)v;
+	}
+	if (mirror) {
+		rc = conf_parse_enum(l, "mirror-packets", mirror, modes, &m);
+		if (rc)
+			return rc;
+		s->mirror_pkts = (uint8_t)m;
+	}
+	return 0;
+}
+
 static int h_service(struct conf_line *l, void *ctx)
 {
 	struct cluster_loader *ld = ctx;
 	struct cluster *c = ld->c;
-	struct conf_kv kv[] = {{.key = "proto"},
-			       {.key = "vip"},
-			       {.key = "port"},
-			       {.key = "backends"}};
+	struct conf_kv kv[] = {
+		{.key = "proto"},	{.key = "vip"},
+		{.key = "port"},	{.key = "backends"},
+		{.key = "replication"}, {.key = "mirror-packets"}};
 	struct cluster_service s = {.line = l->lineno};
 	int i, fam = 0, rc;
 
 	rc = cluster_head_parse(c, l, c->n_services, CLUSTER_MAX_SERVICES,
-				s.name, kv, 4);
+				s.name, kv, 6);
 	/* Without backends the nodes terminate the service themselves
 	 * (host mode): its sessions are the ones gossiped. */
 	for (i = 0; !rc && i < 3; i++)
@@ -428,6 +455,12 @@ static int h_service(struct conf_line *l, void *ctx)
 		rc = conf_expect(l, "backends",
 				 "backend names joined by commas like b1,b2",
 				 kv[3].value);
+	if (!rc && !kv[3].value && (kv[4].value || kv[5].value))
+		rc = conf_errorf(
+			l, "service '%s': '%s' needs 'backends'", s.name,
+			kv[4].value ? "replication" : "mirror-packets");
+	if (!rc)
+		rc = cluster_service_cell_opts(l, &s, kv[4].value, kv[5].value);
 	if (!rc)
 		rc = cluster_service_unique(l, c, &s);
 	if (!rc)
@@ -461,7 +494,8 @@ static const struct conf_directive cluster_directives[] = {
 	 "NAME id N addr IP addr6 IP6 mac MAC|via GW encap ipip|gue "
 	 "[port P] [weight W]"},
 	{"service", h_service,
-	 "NAME proto tcp|udp vip IP port P(0 = any) [backends B1,B2]"},
+	 "NAME proto tcp|udp vip IP port P(0 = any) [backends B1,B2] "
+	 "[replication N] [mirror-packets none|state-changes|all]"},
 	{NULL, NULL, NULL},
 };
 
@@ -601,4 +635,20 @@ void cluster_free(struct cluster *c)
 	free(c->nodes);
 	free(c->gateways);
 	memset(c, 0, sizeof(*c));
+}
+
+uint32_t cluster_service_rf(const struct cluster *c,
+			    const struct cluster_service *s)
+{
+	return s->replication ? s->replication : c->replication;
+}
+
+uint32_t cluster_rf_max(const struct cluster *c)
+{
+	uint32_t i, rf = c->replication;
+
+	for (i = 0; i < c->n_services; i++)
+		if (c->services[i].replication > rf)
+			rf = c->services[i].replication;
+	return rf;
 }

@@ -19,6 +19,8 @@
  *   backend b1 id 1 addr 198.18.1.1 mac 02:00:00:00:01:01 encap ipip
  *   backend b2 id 2 addr6 2001:db8:1::2 via gw1 encap gue port 6080 weight 2
  *   service web proto tcp vip 10.0.0.1 port 80 backends b1,b2
+ *       replication 3 mirror-packets all   (cell mode; the defaults are
+ *       the cluster's replication and state-changes)
  *   service echo proto udp vip 10.0.0.2 port 7 (no backends: the nodes
  *       terminate it themselves, host mode; its sessions are gossiped)
  *
@@ -84,6 +86,8 @@ struct cluster_backend {
 	uint32_t weight;	    /* 1..65535, relative share */
 };
 
+struct cluster;
+
 struct cluster_service {
 	char name[CLUSTER_NAME_MAX];
 	uint8_t proto;	      /* STEER_IPPROTO_TCP or STEER_IPPROTO_UDP */
@@ -92,7 +96,28 @@ struct cluster_service {
 	__be16 port;	      /* 0: any port */
 	uint32_t *backends;   /* indices in cluster.backends, file order */
 	uint32_t n_backends;
+	/* Cell mode: copies of each flow's state (0: the cluster's). */
+	uint8_t replication;
+	uint8_t mirror_pkts; /* enum cluster_mirror_pkts */
 	unsigned int line;
+};
+
+/* The replication factor of service s's flows. */
+uint32_t cluster_service_rf(const struct cluster *c,
+			    const struct cluster_service *s);
+/* The largest replication factor of any service: the shard map's. */
+uint32_t cluster_rf_max(const struct cluster *c);
+
+/*
+ * Cell mode: which packets of a service's flows reach its mirror cells
+ * besides the state itself. STATE: those that change the flow's state
+ * (its first packet, SYN, FIN, RST), the default; ALL: every packet, the
+ * fast path then sends every packet through the primary cell.
+ */
+enum cluster_mirror_pkts {
+	CLUSTER_MIRROR_NONE = 0,
+	CLUSTER_MIRROR_STATE = 1,
+	CLUSTER_MIRROR_ALL = 2,
 };
 
 /* Flow State Cache sizing and idle timeouts. */

@@ -16,7 +16,8 @@
  *      it with the key;
  *   3  as 2, and the body is shaped: cut or padded to its type's length
  *      and, for a BATCH, a consistent fixed part (raw_len = count * 80)
- *      and, uncompressed, records whose profiles hold.
+ *      and, uncompressed, records whose profiles hold; for a MIRROR, a
+ *      record that holds and consistent packet lengths.
  *
  * Checks: every outcome is a known reason; a frame that decodes re-encodes
  * to one that cellmsg_frame_len() delimits exactly and that decodes to the
@@ -210,6 +211,30 @@ static void shape_recs(uint8_t *r, uint32_t count)
 	}
 }
 
+/* A MIRROR: a record whose profile holds, 1..256 packet bytes (what
+ * the input gave), orig_len at least cap_len. */
+static void shape_mirror(uint8_t *body, size_t *body_len, size_t room)
+{
+	size_t have = *body_len, cap;
+
+	if (have <= CELLMSG_MIRROR_FIXED_LEN) {
+		memset(body + have, 0, CELLMSG_MIRROR_FIXED_LEN + 1 - have);
+		have = CELLMSG_MIRROR_FIXED_LEN + 1;
+	}
+	cap = have - CELLMSG_MIRROR_FIXED_LEN;
+	if (cap > CELLMSG_MIRROR_CAP)
+		cap = CELLMSG_MIRROR_CAP;
+	check(CELLMSG_MIRROR_FIXED_LEN + cap <= room);
+	shape_recs(body, 1);
+	body[82] = (uint8_t)(cap >> 8);
+	body[83] = (uint8_t)cap;
+	if ((size_t)(body[80] << 8 | body[81]) < cap) {
+		body[80] = body[82];
+		body[81] = body[83];
+	}
+	*body_len = CELLMSG_MIRROR_FIXED_LEN + cap;
+}
+
 /*
  * Shape a body for its type: its length (*body_len, at most room) and,
  * for a BATCH, the fixed part and records. Bytes added are zero.
@@ -226,12 +251,17 @@ static void shape(uint8_t type, uint8_t flags, uint8_t *body, size_t *body_len,
 		[CELLMSG_RESYNC] = CELLMSG_RESYNC_LEN,
 		[CELLMSG_SNAP_BEGIN] = CELLMSG_SNAP_BEGIN_LEN,
 		[CELLMSG_SNAP_END] = CELLMSG_SNAP_END_LEN,
+		[CELLMSG_MIRROR] = CELLMSG_MIRROR_FIXED_LEN,
 	};
 	size_t want = fixed[type], have = *body_len;
 	uint32_t count;
 
 	if (have < want)
 		memset(body + have, 0, want - have);
+	if (type == CELLMSG_MIRROR) {
+		shape_mirror(body, body_len, room);
+		return;
+	}
 	if (type != CELLMSG_BATCH) {
 		*body_len = want;
 		return;

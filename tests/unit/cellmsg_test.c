@@ -246,6 +246,19 @@ static void msg_make(struct cellmsg *m, uint8_t type,
 		m->batch.count = n;
 		m->batch.recs = recs;
 		break;
+	case CELLMSG_MIRROR:
+		m->mir.rec = recs[0];
+		if (!n) {
+			memset(&m->mir.rec, 0, sizeof(m->mir.rec));
+			m->mir.rec.key = m->rule.key; /* zero: a valid key */
+			m->mir.rec.version = 7;
+			set_profile(&m->mir.rec.primary, m->mir.rec.mirror,
+				    &m->mir.rec.rf, 2, 3, 4, 5);
+		}
+		m->mir.orig_len = 1500;
+		m->mir.cap_len = 60;
+		memset(m->mir.pkt, 0x45, m->mir.cap_len);
+		break;
 	case CELLMSG_RESYNC:
 		m->sh.reason = CELLMSG_RESYNC_MEMBERSHIP;
 		/* fall through */
@@ -270,8 +283,11 @@ static size_t body_len_of(uint8_t type, uint32_t n)
 		[CELLMSG_RESYNC] = CELLMSG_RESYNC_LEN,
 		[CELLMSG_SNAP_BEGIN] = CELLMSG_SNAP_BEGIN_LEN,
 		[CELLMSG_SNAP_END] = CELLMSG_SNAP_END_LEN,
+		[CELLMSG_MIRROR] = CELLMSG_MIRROR_FIXED_LEN,
 	};
 
+	if (type == CELLMSG_MIRROR)
+		return len[type] + 60; /* msg_make's cap_len */
 	return len[type] + (type == CELLMSG_BATCH ? n * CELLMSG_REC_LEN : 0);
 }
 
@@ -315,8 +331,9 @@ static size_t craft(const struct gossip_auth *a, uint8_t *buf, uint8_t type,
 }
 
 static const uint8_t all_types[] = {
-	CELLMSG_RULE, CELLMSG_RULE_DEL, CELLMSG_HEARTBEAT,  CELLMSG_BATCH,
-	CELLMSG_ACK,  CELLMSG_RESYNC,	CELLMSG_SNAP_BEGIN, CELLMSG_SNAP_END,
+	CELLMSG_RULE,	    CELLMSG_RULE_DEL, CELLMSG_HEARTBEAT,
+	CELLMSG_BATCH,	    CELLMSG_ACK,      CELLMSG_RESYNC,
+	CELLMSG_SNAP_BEGIN, CELLMSG_SNAP_END, CELLMSG_MIRROR,
 };
 
 static void roundtrip_one(struct fx *f, const struct gossip_auth *a,
@@ -371,6 +388,66 @@ static void test_roundtrip(void **state)
 	}
 }
 
+/* A MIRROR's packet lengths: cap_len must match the body, be 1..256 and
+ * not exceed orig_len; the encoder refuses what the decoder would. */
+static void test_mirror_bounds(void **state)
+{
+	struct fx *f = *state;
+	uint8_t body[CELLMSG_MIRROR_FIXED_LEN + CELLMSG_MIRROR_CAP + 1];
+	struct cellmsg m;
+	size_t len;
+
+	msg_make(&m, CELLMSG_MIRROR, f->recs, 0);
+	len = (size_t)cellmsg_encode(&f->plain, &m, f->buf, sizeof(f->buf));
+	memcpy(body, f->buf + CELLMSG_HDR_LEN, CELLMSG_MIRROR_FIXED_LEN + 60);
+	/* As encoded: accepted. */
+	len = craft(&f->plain, f->buf, CELLMSG_MIRROR, 0, body,
+		    CELLMSG_MIRROR_FIXED_LEN + 60);
+	assert_int_equal(
+		cellmsg_decode(&f->plain, f->buf, len, &f->out, NULL, 0),
+		CELLMSG_RX_OK);
+	assert_int_equal(f->out.mir.cap_len, 60);
+	/* cap_len says 61, the body carries 60. */
+	body[83] = 61;
+	len = craft(&f->plain, f->buf, CELLMSG_MIRROR, 0, body,
+		    CELLMSG_MIRROR_FIXED_LEN + 60);
+	assert_int_equal(
+		cellmsg_decode(&f->plain, f->buf, len, &f->out, NULL, 0),
+		CELLMSG_RX_MALFORMED);
+	/* More bytes carried than the packet had. */
+	body[83] = 60;
+	body[80] = 0;
+	body[81] = 59;
+	len = craft(&f->plain, f->buf, CELLMSG_MIRROR, 0, body,
+		    CELLMSG_MIRROR_FIXED_LEN + 60);
+	assert_int_equal(
+		cellmsg_decode(&f->plain, f->buf, len, &f->out, NULL, 0),
+		CELLMSG_RX_MALFORMED);
+	/* No packet at all, or more than the cap: refused by length. */
+	len = craft(&f->plain, f->buf, CELLMSG_MIRROR, 0, body,
+		    CELLMSG_MIRROR_FIXED_LEN);
+	assert_int_equal(
+		cellmsg_decode(&f->plain, f->buf, len, &f->out, NULL, 0),
+		CELLMSG_RX_LENGTH);
+	memset(body + CELLMSG_MIRROR_FIXED_LEN, 0, CELLMSG_MIRROR_CAP + 1);
+	len = craft(&f->plain, f->buf, CELLMSG_MIRROR, 0, body, sizeof(body));
+	assert_int_equal(
+		cellmsg_decode(&f->plain, f->buf, len, &f->out, NULL, 0),
+		CELLMSG_RX_LENGTH);
+	/* The encoder's side. */
+	m.mir.cap_len = 0;
+	assert_int_equal(cellmsg_encode(&f->plain, &m, f->buf, sizeof(f->buf)),
+			 -EINVAL);
+	m.mir.cap_len = 61;
+	m.mir.orig_len = 60;
+	assert_int_equal(cellmsg_encode(&f->plain, &m, f->buf, sizeof(f->buf)),
+			 -EINVAL);
+	m.mir.cap_len = CELLMSG_MIRROR_CAP + 1;
+	m.mir.orig_len = 1500;
+	assert_int_equal(cellmsg_encode(&f->plain, &m, f->buf, sizeof(f->buf)),
+			 -EINVAL);
+}
+
 /* A change in any field makes messages unequal (cellmsg_equal is the
  * oracle of the round trips, so it must be able to say no). */
 static void test_equal_discriminates(void **state)
@@ -406,6 +483,9 @@ static void test_equal_discriminates(void **state)
 			break;
 		case CELLMSG_SNAP_END:
 			b.sh.count++;
+			break;
+		case CELLMSG_MIRROR:
+			b.mir.pkt[59] ^= 1;
 			break;
 		default:
 			b.sh.shard++;
@@ -1233,6 +1313,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_equal_discriminates, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mirror_bounds, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_reasons, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bitflip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encode_errors, setup,

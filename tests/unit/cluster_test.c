@@ -157,7 +157,14 @@ static void check_services(const struct cluster *c)
 	assert_int_equal(s->port, 0);
 	assert_int_equal(s->n_backends, 1);
 	assert_int_equal(s->backends[0], 2);
+	/* Cell mode's defaults: the cluster's replication, state changes. */
+	assert_int_equal(s->replication, 0);
+	assert_int_equal(cluster_service_rf(c, s), 1);
+	assert_int_equal(s->mirror_pkts, CLUSTER_MIRROR_STATE);
 	s = &c->services[1];
+	assert_int_equal(cluster_service_rf(c, s), 3);
+	assert_int_equal(s->mirror_pkts, CLUSTER_MIRROR_ALL);
+	assert_int_equal(cluster_rf_max(c), 3);
 	assert_string_equal(s->name, "web");
 	assert_int_equal(s->proto, STEER_IPPROTO_TCP);
 	assert_int_equal(s->family, 4);
@@ -171,6 +178,7 @@ static void check_services(const struct cluster *c)
 	assert_int_equal(s->family, 6);
 	assert_v6(&s->vip, "2001:db8:5::53");
 	assert_int_equal(s->port, htons(53));
+	assert_int_equal(s->mirror_pkts, CLUSTER_MIRROR_NONE);
 	/* b4 is declared after the service that names it. */
 	assert_int_equal(s->n_backends, 3);
 	assert_int_equal(s->backends[0], 1);
@@ -349,6 +357,13 @@ static const struct bad_case bad_cases[] = {
 	{"bad-proto.conf", 5, "'proto' expects tcp or udp, got 'icmp'"},
 	{"bad-replication.conf", 3,
 	 "'replication' expects an integer in 1..3, got '4'"},
+	{"bad-service-rf.conf", 5,
+	 "'replication' expects an integer in 1..3, got '0'"},
+	{"bad-mirror-packets.conf", 5,
+	 "'mirror-packets' expects one of none, state-changes, all, got "
+	 "'some'"},
+	{"bad-service-opts-no-backends.conf", 4,
+	 "service 'web': 'mirror-packets' needs 'backends'"},
 	{"bad-mtu.conf", 3,
 	 "'mtu' expects an integer in 576..9216, got "
 	 "'9217'"},
