@@ -68,6 +68,16 @@ static __always_inline void steer_flow4_key_of(struct steer_flow4_key *k4,
 	k4->pad[0] = k4->pad[1] = k4->pad[2] = 0;
 }
 
+/*
+ * steer_svcs' value: flags. CLOSE_VIA_CELL (cell mode): a FIN or RST of a
+ * flow with a rule goes to the flow's cell, which sees the flow close and
+ * mirrors the packet, and the rule is dropped, so the last packets of a
+ * closing flow pass through the cell too. ALL_VIA_CELL: the cells send no
+ * rules for the service, every packet takes the exception path.
+ */
+#define STEER_SVC_F_PRESENT 0x01
+#define STEER_SVC_F_CLOSE_VIA_CELL 0x02
+
 /* A service of this node: address (v4-mapped for IPv4), port, protocol. */
 struct steer_svc_key {
 	struct flow_addr addr;
@@ -180,6 +190,7 @@ struct steer_xdp_stats {
 	__u64 action[STEER_ACT__MAX];
 	__u64 parse_err[PERR__MAX];
 	__u64 drop[STEER_XDP_DROP__MAX];
+	__u64 close_to_cell; /* cell mode: FIN/RST sent to the flow's cell */
 };
 
 #endif /* STEER_KERN_USER_H */

@@ -361,6 +361,18 @@ xdp_rule_lookup(const struct flow_key *k)
 	return bpf_map_lookup_elem(&steer_flows4, &k4);
 }
 
+static __always_inline void xdp_rule_delete(const struct flow_key *k)
+{
+	struct steer_flow4_key k4;
+
+	if (!flow_key_is_v4(k)) {
+		bpf_map_delete_elem(&steer_flows, k);
+		return;
+	}
+	steer_flow4_key_of(&k4, k);
+	bpf_map_delete_elem(&steer_flows4, &k4);
+}
+
 /* Is the flow's destination a service (its port, or any port)? */
 static __always_inline int xdp_is_service(const struct flow_key *k)
 {
@@ -373,6 +385,38 @@ static __always_inline int xdp_is_service(const struct flow_key *k)
 		return 1;
 	sk.port = 0;
 	return bpf_map_lookup_elem(&steer_svcs, &sk) != 0;
+}
+
+/*
+ * Is this node's daemon gone? Its exception socket (this node's address,
+ * the GUE port) closes the instant the process dies, even by kill -9; the
+ * alive stamp catches a daemon that hangs. Only watched daemons count.
+ */
+static __always_inline int xdp_daemon_gone(struct xdp_md *ctx,
+					   const struct steer_xdp_cfg *cfg)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	__u32 len;
+
+	if (!cfg->alive_ns)
+		return 0;
+	if (bpf_ktime_get_ns() - cfg->alive_ns > STEER_ALIVE_NS)
+		return 1;
+	if (flow_addr_is_v4(&cfg->self_addr)) {
+		t.ipv4.daddr = cfg->self_addr.w[3];
+		t.ipv4.dport = cfg->gue_port;
+		len = sizeof(t.ipv4);
+	} else {
+		__builtin_memcpy(t.ipv6.daddr, cfg->self_addr6.w, 16);
+		t.ipv6.dport = cfg->gue_port;
+		len = sizeof(t.ipv6);
+	}
+	sk = bpf_sk_lookup_udp(ctx, &t, len, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return 1;
+	bpf_sk_release(sk);
+	return 0;
 }
 
 /*
@@ -395,8 +439,7 @@ static __always_inline int xdp_to_cell(struct xdp_md *ctx,
 		return xdp_drop(st, STEER_XDP_DROP_NO_BACKEND);
 	cell = sh->cell[0];
 	/* This node's daemon is gone: its mirror holds the state. */
-	if (cell == cfg->self_id && cfg->alive_ns &&
-	    bpf_ktime_get_ns() - cfg->alive_ns > STEER_ALIVE_NS)
+	if (cell == cfg->self_id && xdp_daemon_gone(ctx, cfg))
 		cell = sh->cell[1];
 	if (cell == STEER_NODE_NONE)
 		return xdp_drop(st, STEER_XDP_DROP_NO_BACKEND);
@@ -404,6 +447,31 @@ static __always_inline int xdp_to_cell(struct xdp_md *ctx,
 	r.tmpl = cell;
 	r.sport = flow_hash_sport(h);
 	return xdp_encap(ctx, cfg, st, m, &r, STEER_ACT_EXCEPTION);
+}
+
+/*
+ * Cell mode: a FIN or RST of a flow whose service wants its cell to see
+ * closes (STEER_SVC_F_CLOSE_VIA_CELL).
+ */
+static __always_inline int xdp_close_via_cell(const struct steer_xdp_cfg *cfg,
+					      const struct pkt_meta *m)
+{
+	struct steer_svc_key sk = {};
+	__u32 *v;
+
+	if (cfg->mode != STEER_XDP_MODE_CELL ||
+	    m->key.proto != STEER_IPPROTO_TCP ||
+	    !(m->tcp_flags & (STEER_TCP_FIN | STEER_TCP_RST)))
+		return 0;
+	sk.addr = m->key.dst;
+	sk.port = m->key.dport;
+	sk.proto = m->key.proto;
+	v = bpf_map_lookup_elem(&steer_svcs, &sk);
+	if (!v) {
+		sk.port = 0;
+		v = bpf_map_lookup_elem(&steer_svcs, &sk);
+	}
+	return v && (*v & STEER_SVC_F_CLOSE_VIA_CELL);
 }
 
 /* The whole fast path on one frame: an XDP action. */
@@ -458,8 +526,14 @@ static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 	case STEER_ACT_LOCAL:
 		st->action[STEER_ACT_LOCAL]++;
 		return XDP_PASS;
-	case STEER_ACT_STEER:
 	case STEER_ACT_BACKEND:
+		if (xdp_close_via_cell(cfg, &s.m)) {
+			xdp_rule_delete(&s.m.key);
+			st->close_to_cell++;
+			return xdp_to_cell(ctx, cfg, st, &s.m);
+		}
+		/* fall through */
+	case STEER_ACT_STEER:
 		return xdp_encap(ctx, cfg, st, &s.m, rule, act);
 	}
 	return xdp_drop(st, STEER_XDP_DROP_RULE);

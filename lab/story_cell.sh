@@ -298,9 +298,11 @@ ingress_seen "$out/ingress.after"
 say "traffic over"
 # Records younger than this were made after the events.
 since=$(($(now_ms) - ta))
+sleep 0.5 # the closes of the last segments reach the cells
 for ((k = 1; k <= LAB_HOSTS; k++)); do
 	[ $k = $kill_h ] && continue
 	lab_steerctl $k -j flows limit 100000 >"$out/flows-h$k.json" 2>/dev/null
+	lab_steerctl $k -j counters >"$out/counters-h$k.json" 2>/dev/null
 done
 echo
 if [ $show = 1 ]; then
@@ -330,6 +332,36 @@ fi
 #                 shard map, frozen at the kill, says
 #   no_state      no live cell holds its state
 #   other         none of these: a live cell holds its state from before
+# What the cells saw of the sessions' ends and what they mirrored: FIN or
+# RST the fast paths sent to cells, records closing or closed, MIRROR
+# datagrams sent and received, over the live cells.
+closes()
+{
+	python3 - "$out" <<'EOF'
+import json, os, sys
+out = sys.argv[1]
+tot = {"close_to_cell": 0, "mirror_sent": 0, "mirror_received": 0,
+       "mirror_applied": 0, "closing": 0, "closed": 0}
+for f in sorted(os.listdir(out)):
+    try:
+        doc = json.load(open(out + "/" + f))
+    except (OSError, ValueError):
+        continue
+    if f.startswith("counters-h"):
+        x, c = doc.get("xdp", {}), doc.get("cell", {})
+        tot["close_to_cell"] += x.get("close_to_cell", 0)
+        tot["mirror_sent"] += c.get("mirror_packets_sent", 0)
+        tot["mirror_received"] += c.get("mirror_packets_received", 0)
+        tot["mirror_applied"] += c.get("mirror_records_applied", 0)
+    elif f.startswith("flows-h"):
+        node = f[len("flows-"):-len(".json")]
+        for r in doc.get("flows", []):
+            if r.get("primary") == node and r.get("state") in tot:
+                tot[r["state"]] += 1
+print("CLOSES " + " ".join("%s=%d" % kv for kv in tot.items()))
+EOF
+}
+
 explain()
 {
 	python3 - "$out" "$1" "$kill_h" "$rf" "$since" <<'EOF'
@@ -420,6 +452,7 @@ EOF
 }
 
 rc=0
+closes
 for fam in 4 6; do
 	f=$out/v$fam.txt
 	if ! grep -q '^connections ' "$f"; then

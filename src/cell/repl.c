@@ -86,8 +86,7 @@ static void bit_clr(uint64_t *b, uint32_t i)
 
 /* --- records: the table's and the wire's ----------------------------- */
 
-static void repl_rec_to_wire(const struct flowtab_rec *a,
-			     struct cell_flow_rec *b)
+void repl_rec_to_wire(const struct flowtab_rec *a, struct cell_flow_rec *b)
 {
 	memset(b, 0, sizeof(*b));
 	b->key = a->key;
@@ -107,8 +106,7 @@ static void repl_rec_to_wire(const struct flowtab_rec *a,
 	b->bytes = a->bytes;
 }
 
-static void repl_rec_from_wire(const struct cell_flow_rec *b,
-			       struct flowtab_rec *a)
+void repl_rec_from_wire(const struct cell_flow_rec *b, struct flowtab_rec *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->key = b->key;

@@ -107,6 +107,10 @@ void repl_shards_set(struct repl *r, const struct shard_map *m);
 /* The table changed rec (flowtab's on_change): queue it for its mirrors. */
 void repl_record(struct repl *r, const struct flowtab_rec *rec);
 
+/* A record as the table holds it and as it travels (cellmsg). */
+void repl_rec_to_wire(const struct flowtab_rec *a, struct cell_flow_rec *b);
+void repl_rec_from_wire(const struct cell_flow_rec *b, struct flowtab_rec *a);
+
 const struct repl_stats *repl_stats(const struct repl *r);
 
 /* Records and frames waiting for peer id (0 when none). */

@@ -31,6 +31,11 @@ static void admin_cell_stats(struct jsonw *w, const struct cell_stats *s)
 	jsonw_u64(w, "control_refused", s->ctl_bad);
 	jsonw_u64(w, "shard_maps", s->shard_maps);
 	jsonw_u64(w, "adopted", s->adopted);
+	jsonw_u64(w, "mirror_packets_sent", s->mirror_tx);
+	jsonw_u64(w, "mirror_send_errors", s->mirror_tx_err);
+	jsonw_u64(w, "mirror_packets_received", s->mirror_rx);
+	jsonw_u64(w, "mirror_records_applied", s->mirror_applied);
+	jsonw_u64(w, "mirror_records_refused", s->mirror_rx_err);
 	jsonw_obj_close(w);
 }
 

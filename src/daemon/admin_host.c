@@ -27,8 +27,10 @@ void admin_host_xdp(struct jsonw *w, struct xdp_prog *x, bool cell)
 	jsonw_u64(w, "decap", s.decap);
 	jsonw_u64(w, "miss", s.miss);
 	jsonw_u64(w, "udp_new", s.udp_new);
-	if (cell)
+	if (cell) {
 		jsonw_u64(w, "exceptions_in", s.exc_in);
+		jsonw_u64(w, "close_to_cell", s.close_to_cell);
+	}
 	jsonw_u64(w, "events_lost", s.ev_lost);
 	jsonw_obj_close(w);
 	jsonw_obj_open(w, "xdp_action");

@@ -22,8 +22,9 @@ void admin_host_counters(struct steerd *d, struct jsonw *w);
 
 /*
  * Objects "xdp", "xdp_action", "xdp_parse_err", "xdp_drop": the counters
- * of program x; nothing when they cannot be read. cell adds "exceptions_in"
- * to "xdp" (exception GUE this node's cell received).
+ * of program x; nothing when they cannot be read. cell adds to "xdp"
+ * "exceptions_in" (exception GUE this node's cell received) and
+ * "close_to_cell" (FIN/RST this fast path sent to a flow's cell).
  */
 void admin_host_xdp(struct jsonw *w, struct xdp_prog *x, bool cell);
 

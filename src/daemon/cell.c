@@ -250,6 +250,21 @@ static void cell_rule_send(struct cell *c, uint16_t to,
 		c->st.rules_tx++;
 }
 
+/* A mirrored packet: its record merges by the version rule. */
+static void cell_mirror_apply(struct cell *c, const struct cellmsg_mirror *mm)
+{
+	struct flowtab_rec rec;
+	int ret;
+
+	c->st.mirror_rx++;
+	repl_rec_from_wire(&mm->rec, &rec);
+	ret = flowtab_apply(c->ft, &rec, cell_now_ms());
+	if (ret > 0)
+		c->st.mirror_applied++;
+	else if (ret < 0)
+		c->st.mirror_rx_err++;
+}
+
 static void cell_on_ctl(struct evloop *el, int fd, uint32_t events, void *arg)
 {
 	static uint8_t buf[CELL_DGRAM_MAX];
@@ -267,7 +282,7 @@ static void cell_on_ctl(struct evloop *el, int fd, uint32_t events, void *arg)
 		if (r == CELLMSG_RX_OK)
 			r = cellmsg_replay_accept(&c->replay, &m);
 		if (r == CELLMSG_RX_OK && m.type != CELLMSG_RULE &&
-		    m.type != CELLMSG_RULE_DEL)
+		    m.type != CELLMSG_RULE_DEL && m.type != CELLMSG_MIRROR)
 			r = CELLMSG_RX_TYPE; /* not a datagram's */
 		cellmsg_counters_add(&c->ctl_rx, r);
 		if (r != CELLMSG_RX_OK) {
@@ -276,6 +291,8 @@ static void cell_on_ctl(struct evloop *el, int fd, uint32_t events, void *arg)
 		}
 		if (m.type == CELLMSG_RULE)
 			cell_rule_install(c, &m.rule);
+		else if (m.type == CELLMSG_MIRROR)
+			cell_mirror_apply(c, &m.mir);
 		else if (!xdp_maps_flow_del(c->xdp, &m.del.key))
 			c->st.rules_rx++;
 	}
@@ -319,17 +336,52 @@ static void cell_forward(struct cell *c, const struct cluster_backend *b,
 		c->st.fwd++;
 }
 
-/* The profile of a flow of a shard this cell is primary of, as the
- * shard map has it now. */
-static void cell_profile(const struct cell *c, const uint16_t *cells,
-			 uint16_t *primary, uint16_t *mirror, uint8_t *rf)
+/* The cluster's service of the fast path's service index svc (the
+ * services with backends, in file order), or NULL. */
+static const struct cluster_service *cell_service(const struct cell *c,
+						  uint16_t svc)
 {
-	uint32_t i;
+	const struct cluster *cl = &c->w->cluster;
+	uint32_t i, n = 0;
+
+	for (i = 0; i < cl->n_services; i++) {
+		if (!cl->services[i].n_backends)
+			continue;
+		if (n++ == svc)
+			return &cl->services[i];
+	}
+	return NULL;
+}
+
+static uint32_t cell_rf_of(const struct cell *c, uint16_t svc)
+{
+	const struct cluster_service *s = cell_service(c, svc);
+
+	return s ? cluster_service_rf(&c->w->cluster, s)
+		 : c->w->cluster.replication;
+}
+
+static uint8_t cell_mirror_mode(const struct cell *c, uint16_t svc)
+{
+	const struct cluster_service *s = cell_service(c, svc);
+
+	return s ? s->mirror_pkts : CLUSTER_MIRROR_STATE;
+}
+
+/* The profile of a flow of service svc, of a shard this cell is primary
+ * of, as the shard map has it now. */
+static void cell_profile(const struct cell *c, const uint16_t *cells,
+			 uint16_t svc, uint16_t *primary, uint16_t *mirror,
+			 uint8_t *rf)
+{
+	uint32_t i, want = cell_rf_of(c, svc);
 
 	*primary = cell_self(c);
 	*rf = 1;
 	mirror[0] = mirror[1] = STEER_NODE_NONE;
-	for (i = 1; i < c->shards->rf && cells[i] != STEER_NODE_NONE; i++) {
+	for (i = 1;
+	     i < want && i < c->shards->rf && cells[i] != STEER_NODE_NONE;
+	     i++) {
 		mirror[*rf - 1] = cells[i];
 		(*rf)++;
 	}
@@ -346,7 +398,7 @@ static const struct flowtab_rec *cell_adopt(struct cell *c,
 {
 	struct flowtab_rec r = *rec;
 
-	cell_profile(c, cells, &r.primary, r.mirror, &r.rf);
+	cell_profile(c, cells, r.service, &r.primary, r.mirror, &r.rf);
 	r.version = rec->version + 1;
 	if (flowtab_apply(c->ft, &r, now) <= 0)
 		return rec;
@@ -357,9 +409,10 @@ static const struct flowtab_rec *cell_adopt(struct cell *c,
 	return rec;
 }
 
-/* The state of flow k: found, or created with a backend. NULL: none. */
+/* The state of flow k: found, or created with a backend (*created).
+ * NULL: none. */
 static const struct flowtab_rec *
-cell_flow(struct cell *c, const struct flow_key *k, uint32_t now)
+cell_flow(struct cell *c, const struct flow_key *k, uint32_t now, bool *created)
 {
 	const struct flowtab_rec *rec = flowtab_lookup(c->ft, k);
 	uint64_t h = flow_hash(k, &c->w->secret);
@@ -379,14 +432,68 @@ cell_flow(struct cell *c, const struct flow_key *k, uint32_t now)
 			c->st.no_backend++;
 		return NULL;
 	}
-	cell_profile(c, cells, &p.primary, p.mirror, &p.rf);
+	cell_profile(c, cells, p.service, &p.primary, p.mirror, &p.rf);
 	rec = flowtab_create(c->ft, k, &p, now);
 	if (!rec) {
 		c->st.table_full += errno == ENOSPC;
 		return NULL;
 	}
 	c->st.flows_created++;
+	*created = true;
 	return rec;
+}
+
+/*
+ * Packet mirroring: the packet's head and the flow's record after it, to
+ * each mirror cell of the flow, as one MIRROR datagram each.
+ */
+static void cell_mirror_send(struct cell *c, const struct flowtab_rec *rec,
+			     const uint8_t *ip, size_t ilen)
+{
+	struct cellmsg m = {.type = CELLMSG_MIRROR};
+	uint8_t buf[CELLMSG_DGRAM_MAX];
+	const struct cluster_node *n;
+	const struct flow_addr *a;
+	struct sockaddr_storage ss;
+	socklen_t slen;
+	uint32_t i;
+	int len;
+
+	repl_rec_to_wire(rec, &m.mir.rec);
+	m.mir.orig_len = (uint16_t)(ilen > 65535 ? 65535 : ilen);
+	m.mir.cap_len =
+		(uint16_t)(ilen < CELLMSG_MIRROR_CAP ? ilen
+						     : CELLMSG_MIRROR_CAP);
+	memcpy(m.mir.pkt, ip, m.mir.cap_len);
+	m.sender = cell_self(c);
+	m.incarnation = c->incarnation;
+	for (i = 0; i + 1 < rec->rf && i < STEER_MAX_MIRRORS; i++) {
+		n = cluster_node_by_id(&c->w->cluster, rec->mirror[i]);
+		a = n ? cell_addr_of(c, &n->ep) : NULL;
+		m.seq = ++c->seq;
+		len = a ? cellmsg_encode(&c->auth, &m, buf, sizeof(buf))
+			: -EINVAL;
+		if (len < 0) {
+			c->st.mirror_tx_err++;
+			continue;
+		}
+		cell_sockaddr(a, CELLMSG_PORT, &ss, &slen);
+		if (sendto(c->ctl_fd, buf, (size_t)len, MSG_DONTWAIT,
+			   (struct sockaddr *)&ss, slen) < 0)
+			c->st.mirror_tx_err++;
+		else
+			c->st.mirror_tx++;
+	}
+}
+
+/* Does this packet go to the mirrors, by its service's mode? */
+static bool cell_mirror_wanted(uint8_t mode, bool changed, uint8_t tcp_flags)
+{
+	if (mode == CLUSTER_MIRROR_ALL)
+		return true;
+	return mode == CLUSTER_MIRROR_STATE &&
+	       (changed ||
+		(tcp_flags & (STEER_TCP_SYN | STEER_TCP_FIN | STEER_TCP_RST)));
 }
 
 /*
@@ -403,8 +510,9 @@ static void cell_exception(struct cell *c, uint8_t *dg, size_t len,
 	const struct cluster_backend *b;
 	struct parse_cfg pc = {.gue_port = 0, .max_encap = 0};
 	size_t hdr = sizeof(*g) + sizeof(*pd), ilen;
+	bool created = false, changed;
 	struct pkt_meta m;
-	uint8_t *ip = dg + hdr;
+	uint8_t *ip = dg + hdr, mode;
 
 	c->st.exc_rx++;
 	if (len <= hdr || STEER_GUE_VER(g->vch) != 0 ||
@@ -424,11 +532,21 @@ static void cell_exception(struct cell *c, uint8_t *dg, size_t len,
 		c->st.exc_parse++;
 		return;
 	}
-	rec = cell_flow(c, &m.key, now);
+	rec = cell_flow(c, &m.key, now, &created);
 	if (!rec)
 		return;
-	flowtab_touch(c->ft, &m.key, (uint32_t)ilen, m.tcp_flags, now);
-	cell_rule_send(c, ntohs(pd->origin), rec);
+	changed = flowtab_touch(c->ft, &m.key, (uint32_t)ilen, m.tcp_flags,
+				now) == 1;
+	rec = flowtab_lookup(c->ft, &m.key);
+	if (!rec)
+		return;
+	mode = cell_mirror_mode(c, rec->service);
+	if (cell_mirror_wanted(mode, created || changed, m.tcp_flags))
+		cell_mirror_send(c, rec, ip, ilen);
+	/* A closing flow's last packets come this way (the fast path dropped
+	 * its rule with the FIN or RST), and so do all of an ALL service. */
+	if (mode != CLUSTER_MIRROR_ALL && rec->state != FLOWTAB_ST_CLOSING)
+		cell_rule_send(c, ntohs(pd->origin), rec);
 	b = cluster_backend_by_id(&c->w->cluster, rec->backend);
 	if (b)
 		cell_forward(c, b, ip, ilen, m.family == 6);
@@ -480,7 +598,7 @@ static void cell_shards_rebuild(struct cell *c)
 		     mi.state == GOSSIP_ALIVE))
 			ids[n++] = id;
 	}
-	if (shard_map_build(c->shards, ids, n, (uint8_t)cl->replication,
+	if (shard_map_build(c->shards, ids, n, (uint8_t)cluster_rf_max(cl),
 			    &c->w->secret))
 		goto out;
 	shard_map_primaries(c->shards, prim);
@@ -802,11 +920,14 @@ static int cell_state_new(struct cell *c, char *err, size_t errlen)
 	}
 	cellmsg_replay_init(&c->replay);
 	flowtab_cfg_default(&fc, CELL_FLOWS_DEFAULT);
-	/* The cell sees a flow's first packets only (the fast path has the
-	 * rule after them), so it cannot tell an idle flow from a busy one:
-	 * until fast-path nodes report rule use, states live this long. */
-	fc.tcp_timeout_ms = fc.tcp_closing_timeout_ms = CELL_IDLE_MS;
+	/* The cell sees a flow's first packets and its close only (the fast
+	 * path has the rule in between), so it cannot tell an idle flow from
+	 * a busy one: until fast-path nodes report rule use, states live
+	 * this long. */
+	fc.tcp_timeout_ms = fc.tcp_opening_timeout_ms = CELL_IDLE_MS;
 	fc.udp_timeout_ms = fc.other_timeout_ms = CELL_IDLE_MS;
+	/* A close it does see: FIN and RST come through the cell. */
+	fc.tcp_closing_timeout_ms = cl->fsc.tcp_closing_timeout_ms;
 	fc.secret = c->w->secret;
 	fc.self_id = cluster_self(cl)->ep.id;
 	fc.on_change = cell_on_flow_change;

@@ -62,6 +62,11 @@ struct cell_stats {
 	uint64_t ctl_bad;      /* control datagrams refused (see ctl_rx) */
 	uint64_t shard_maps;   /* shard maps built */
 	uint64_t adopted;      /* copies adopted from a dead primary */
+	uint64_t mirror_tx;    /* MIRROR datagrams sent to mirror cells */
+	uint64_t mirror_tx_err;
+	uint64_t mirror_rx;	 /* MIRROR datagrams received */
+	uint64_t mirror_applied; /* ... whose record was newer */
+	uint64_t mirror_rx_err;	 /* ... whose record the table refused */
 };
 
 struct cell;

@@ -349,11 +349,12 @@ int host_svcs_program(struct xdp_prog *x, const struct cluster *c,
 		      bool with_backends)
 {
 	struct steer_svc_key *keys = calloc(c->n_services + 1, sizeof(*keys));
+	__u32 *flags = calloc(c->n_services + 1, sizeof(*flags));
 	uint32_t i, n = 0;
-	int err;
+	int err = -ENOMEM;
 
-	if (!keys)
-		return -ENOMEM;
+	if (!keys || !flags)
+		goto out;
 	for (i = 0; i < c->n_services; i++) {
 		const struct cluster_service *s = &c->services[i];
 
@@ -364,10 +365,15 @@ int host_svcs_program(struct xdp_prog *x, const struct cluster *c,
 		keys[n].addr = s->vip;
 		keys[n].port = s->port;
 		keys[n].proto = s->proto;
+		/* Cell mode: cells see closes unless nothing is mirrored. */
+		if (with_backends && s->mirror_pkts != CLUSTER_MIRROR_NONE)
+			flags[n] = STEER_SVC_F_CLOSE_VIA_CELL;
 		n++;
 	}
-	err = xdp_maps_svc_set(x, keys, n);
+	err = xdp_maps_svc_set(x, keys, flags, n);
+out:
 	free(keys);
+	free(flags);
 	return err;
 }
 

@@ -111,6 +111,7 @@ static int ft_cfg_valid(const struct flowtab_cfg *cfg)
 	return cfg->capacity && cfg->capacity <= FLOWTAB_MAX_CAPACITY &&
 	       cfg->tcp_timeout_ms <= INT32_MAX &&
 	       cfg->tcp_closing_timeout_ms <= INT32_MAX &&
+	       cfg->tcp_opening_timeout_ms <= INT32_MAX &&
 	       cfg->udp_timeout_ms <= INT32_MAX &&
 	       cfg->other_timeout_ms <= INT32_MAX &&
 	       cfg->closed_timeout_ms <= INT32_MAX;
@@ -292,9 +293,11 @@ static uint32_t ft_timeout(const struct flowtab *t, const struct flowtab_rec *r)
 		return t->cfg.closed_timeout_ms;
 	switch (r->key.proto) {
 	case STEER_IPPROTO_TCP:
-		return r->state == FLOWTAB_ST_ESTABLISHED
-			       ? t->cfg.tcp_timeout_ms
-			       : t->cfg.tcp_closing_timeout_ms;
+		if (r->state == FLOWTAB_ST_ESTABLISHED)
+			return t->cfg.tcp_timeout_ms;
+		if (r->state == FLOWTAB_ST_NEW && t->cfg.tcp_opening_timeout_ms)
+			return t->cfg.tcp_opening_timeout_ms;
+		return t->cfg.tcp_closing_timeout_ms;
 	case STEER_IPPROTO_UDP:
 		return t->cfg.udp_timeout_ms;
 	}

@@ -123,7 +123,8 @@ struct flowtab_cfg {
 	uint16_t self_id;
 	/* Idle timeouts (at most 2^31 - 1 ms). */
 	uint32_t tcp_timeout_ms;	 /* TCP established */
-	uint32_t tcp_closing_timeout_ms; /* TCP opening or closing */
+	uint32_t tcp_closing_timeout_ms; /* TCP closing (FIN or RST seen) */
+	uint32_t tcp_opening_timeout_ms; /* TCP new; 0: the closing one */
 	uint32_t udp_timeout_ms;
 	uint32_t other_timeout_ms;
 	uint32_t closed_timeout_ms; /* how long a tombstone stays */

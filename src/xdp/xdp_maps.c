@@ -225,19 +225,21 @@ static bool xdp_maps_svc_listed(const struct steer_svc_key *k,
 }
 
 int xdp_maps_svc_set(struct xdp_prog *x, const struct steer_svc_key *keys,
-		     size_t n)
+		     const __u32 *flags, size_t n)
 {
 	int fd = xdp_maps_fd(x, "steer_svcs");
 	struct steer_svc_key k, next;
-	__u32 one = 1;
+	__u32 v;
 	size_t i;
 	int have;
 
 	if (fd < 0)
 		return fd;
-	for (i = 0; i < n; i++)
-		if (bpf_map_update_elem(fd, &keys[i], &one, BPF_ANY))
+	for (i = 0; i < n; i++) {
+		v = STEER_SVC_F_PRESENT | (flags ? flags[i] : 0);
+		if (bpf_map_update_elem(fd, &keys[i], &v, BPF_ANY))
 			return -errno;
+	}
 	have = !bpf_map_get_next_key(fd, NULL, &k);
 	while (have) {
 		have = !bpf_map_get_next_key(fd, &k, &next);

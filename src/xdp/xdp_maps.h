@@ -71,13 +71,13 @@ int xdp_maps_shards_set(struct xdp_prog *x, const struct steer_shard *sh);
 int xdp_maps_alive(struct xdp_prog *x);
 
 /*
- * The services of steer_svcs become keys[0..n-1]: each is written first,
- * then the entries not among them are deleted, so a service that stays
- * is never missing in between. 0 or -errno (-E2BIG past
- * STEER_XDP_MAX_SVCS).
+ * The services of steer_svcs become keys[0..n-1] with flags[i] (NULL:
+ * STEER_SVC_F_PRESENT for all): each is written first, then the entries
+ * not among them are deleted, so a service that stays is never missing
+ * in between. 0 or -errno (-E2BIG past STEER_XDP_MAX_SVCS).
  */
 int xdp_maps_svc_set(struct xdp_prog *x, const struct steer_svc_key *keys,
-		     size_t n);
+		     const __u32 *flags, size_t n);
 
 /*
  * Walks. fn returns 0 to go on, anything else stops the walk and is

@@ -13,7 +13,9 @@
 # candidates; the share of sessions lost is printed as a figure.
 # After the rf 2 story, what steerctl shows of h1's cell (--show) must
 # reflect it: h3's cell out of the shard map, the flow table's records
-# with their mirrors, the cell's counters.
+# with their mirrors, the cell's counters. When the sessions end, their
+# closes reach the cells (the fast path sends FIN and RST there), and the
+# packets that changed state reached the mirror cells (rf 2 only).
 #
 # Exit 0 pass, 1 fail, 77 skipped (not root).
 set -uo pipefail
@@ -73,6 +75,22 @@ for rf in 2 1; do
 			echo "$out" | grep -Eq "^ +$c +[1-9]" ||
 				check "steerctl counters: no $c"
 		done
+	fi
+	# Closes reach the cells (FIN/RST through the cell), and state
+	# changes reach the mirrors as packets too, but only with mirrors.
+	cl=$(echo "$out" | grep '^CLOSES ')
+	closing=$(field closing "$cl")
+	[ "${closing:-0}" -ge "$K" ] ||
+		check "rf $rf: ${closing:-no} TCP records closing after $((2 * K)) sessions ended"
+	[ "$(field close_to_cell "$cl")" -gt 0 ] 2>/dev/null ||
+		check "rf $rf: no FIN or RST sent to a cell by a fast path"
+	msent=$(field mirror_sent "$cl")
+	if [ $rf = 2 ]; then
+		[ "$(field mirror_applied "$cl")" -gt 0 ] 2>/dev/null ||
+			check "rf 2: no mirrored packet applied by a mirror"
+	else
+		[ "$msent" = 0 ] ||
+			check "rf 1: $msent packets mirrored without mirrors"
 	fi
 	while read -r line; do
 		fam=$(field family "$line")

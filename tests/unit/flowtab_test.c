@@ -491,6 +491,42 @@ static void test_expire_by_state(void **state)
 }
 
 /* The sweep goes on where it stopped: budgets add up to one full pass. */
+/* A cell that sees only first packets: opening flows live long, closing
+ * ones go after the closing timeout. */
+static void test_expire_opening(void **state)
+{
+	struct fx *fx = *state;
+	struct flowtab_params p = params(1);
+	struct flow_key a = key_n(40, STEER_IPPROTO_TCP); /* SYN only */
+	struct flow_key c = key_n(41, STEER_IPPROTO_TCP); /* closing */
+	struct flowtab_cfg cfg;
+
+	flowtab_cfg_default(&cfg, 64);
+	cfg.self_id = 1;
+	cfg.clock_ms = test_clock;
+	cfg.tcp_opening_timeout_ms = 50000;
+	cfg.tcp_closing_timeout_ms = 2000;
+	fx->extra = flowtab_new(&cfg);
+	assert_non_null(fx->extra);
+	flowtab_create(fx->extra, &a, &p, 0);
+	flowtab_touch(fx->extra, &a, 60, 0x02, 0);
+	flowtab_create(fx->extra, &c, &p, 0);
+	flowtab_touch(fx->extra, &c, 60, 0x02, 0);
+	flowtab_touch(fx->extra, &c, 60, 0x11, 0);
+	assert_int_equal(flowtab_lookup(fx->extra, &c)->state,
+			 FLOWTAB_ST_CLOSING);
+	assert_int_equal(flowtab_expire(fx->extra, 2000, 64), 0);
+	assert_int_equal(flowtab_expire(fx->extra, 2001, 64), 1);
+	assert_null(flowtab_lookup(fx->extra, &c));
+	assert_non_null(flowtab_lookup(fx->extra, &a));
+	assert_int_equal(flowtab_expire(fx->extra, 50000, 64), 0);
+	assert_int_equal(flowtab_expire(fx->extra, 50001, 64), 1);
+	assert_null(flowtab_lookup(fx->extra, &a));
+	cfg.tcp_opening_timeout_ms = 1u << 31;
+	assert_null(flowtab_new(&cfg));
+	assert_int_equal(errno, EINVAL);
+}
+
 static void test_expire_budget(void **state)
 {
 	struct flowtab *t = ((struct fx *)*state)->t;
@@ -1004,6 +1040,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire_by_state, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_expire_opening, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_expire_budget, setup,
 						teardown),
