@@ -20,19 +20,27 @@
 #               its cell is gone (its shards move to their mirrors)
 #           (c) h2 leaves the ECMP set (its flows reach other nodes,
 #               which have no rule for them: misses to the shard's cell)
+#   t0+2s+R with --restart R: h3's steerd starts again, empty; its
+#           mirrors hand its shards' state back before it decides flows
 #   t0+8s   the traffic stops; every session reports survived or not
 #           (--settle and --after change the 2 s and the 6 s)
 #
 # Usage: lab/story_cell.sh [--rf N] [--conns K] [--udp U] [--backends B]
 #                          [--ecmp multipath|resilient] [--settle S]
-#                          [--after S] [--keep] [--show] [--csv DIR]
+#                          [--after S] [--restart S] [--keep] [--show]
+#                          [--csv DIR]
 # --rf: 'replication N' in the cluster descriptions (1..3, default 2).
 # --backends: backends to build when the story builds the lab (default 4;
 # the services use all but the last until (a)). --settle: s from the
 # sessions up to the events (default 2); --after: s of traffic after them
 # (default 6). --show: what steerctl says on h1 after the traffic
 # (shards, counters, flows). --csv: steer-traffic's per-flow rows into
-# DIR/v4.csv, v6.csv.
+# DIR/v4.csv, v6.csv. --restart: s after the events when the killed
+# cell's steerd starts again (less than --after; default 0: never); the
+# account then has a line
+#   RESTART handback_applied=N waited=W timed_out=T held=H released=R
+#           dropped=D flows=F
+# of what it got back from its mirrors and held meanwhile.
 # Prints a readable account, then one line per family:
 #   RESULT rf=N family=F tcp=K established=E survived=S broken=B stalled=T
 #          udp=U udp_survived=V udp_moved=W longest_gap_ms=G
@@ -59,6 +67,7 @@ kill_h=3  # the cell that dies
 leave_h=2 # the fast-path node that leaves the ECMP set
 settle=2  # s between the sessions up and the events
 after=6   # s of traffic after the events
+restart=0 # s after the events when the killed cell comes back; 0: never
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rf) rf=$2; shift 2 ;;
@@ -68,10 +77,11 @@ while [ $# -gt 0 ]; do
 	--ecmp) ecmp=$2; shift 2 ;;
 	--settle) settle=$2; shift 2 ;;
 	--after) after=$2; shift 2 ;;
+	--restart) restart=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--show) show=1; shift ;;
 	--csv) csvdir=$2; shift 2 ;;
-	*) echo "usage: $0 [--rf N] [--conns K] [--udp U] [--backends B] [--ecmp multipath|resilient] [--settle S] [--after S] [--keep] [--show] [--csv DIR]" >&2
+	*) echo "usage: $0 [--rf N] [--conns K] [--udp U] [--backends B] [--ecmp multipath|resilient] [--settle S] [--after S] [--restart S] [--keep] [--show] [--csv DIR]" >&2
 	   exit 1 ;;
 	esac
 done
@@ -80,7 +90,8 @@ if [ "$(id -u)" != 0 ]; then
 	exit 77
 fi
 case $rf in 1 | 2 | 3) ;; *) echo "story: --rf expects 1..3" >&2; exit 1 ;; esac
-case $conns$udp$backends$settle$after in *[!0-9]*) echo "story: --conns, --udp, --backends, --settle, --after expect numbers" >&2; exit 1 ;; esac
+case $conns$udp$backends$settle$after$restart in *[!0-9]*) echo "story: --conns, --udp, --backends, --settle, --after, --restart expect numbers" >&2; exit 1 ;; esac
+[ "$restart" -lt "$after" ] || { echo "story: --restart expects less than --after" >&2; exit 1; }
 [ "$after" -ge 1 ] || { echo "story: --after expects at least 1 s" >&2; exit 1; }
 [ "$conns" -ge 1 ] || { echo "story: --conns expects at least 1" >&2; exit 1; }
 lab_mode_check "$ecmp" || exit 1
@@ -290,6 +301,16 @@ if lab_exec "$(lab_host_ns $kill_h)" ip -d link show ${LAB_P}e0 | grep -q 'prog/
 else
 	say "h$kill_h's XDP program is gone"
 fi
+if [ "$restart" -gt 0 ]; then
+	rem=$((ta + restart * 1000 - $(now_ms)))
+	[ $rem -le 0 ] || sleep "$(printf '%d.%03d' $((rem / 1000)) $((rem % 1000)))"
+	if lab_steerd_start $kill_h; then
+		say "steerd of h$kill_h started again (+$(($(now_ms) - ta)) ms)"
+	else
+		say "steerd of h$kill_h does not start again"
+		restart=0
+	fi
+fi
 for p in $(cat "$out/pids"); do
 	wait "$p"
 done
@@ -300,7 +321,7 @@ say "traffic over"
 since=$(($(now_ms) - ta))
 sleep 0.5 # the closes of the last segments reach the cells
 for ((k = 1; k <= LAB_HOSTS; k++)); do
-	[ $k = $kill_h ] && continue
+	[ $k = $kill_h ] && [ "$restart" = 0 ] && continue
 	lab_steerctl $k -j flows limit 100000 >"$out/flows-h$k.json" 2>/dev/null
 	lab_steerctl $k -j counters >"$out/counters-h$k.json" 2>/dev/null
 done
@@ -335,6 +356,27 @@ fi
 # What the cells saw of the sessions' ends and what they mirrored: FIN or
 # RST the fast paths sent to cells, records closing or closed, MIRROR
 # datagrams sent and received, over the live cells.
+# What the restarted cell got back from its mirrors and held meanwhile.
+restarted()
+{
+	python3 - "$out/counters-h$kill_h.json" "$out/flows-h$kill_h.json" <<'EOF'
+import json, sys
+try:
+    c = json.load(open(sys.argv[1]))
+    f = json.load(open(sys.argv[2]))
+except (OSError, ValueError):
+    print("RESTART unknown")
+    sys.exit(0)
+r, h = c.get("replication", {}), c.get("hold", {})
+print("RESTART handback_applied=%d waited=%d timed_out=%d held=%d "
+      "released=%d dropped=%d flows=%d" % (
+    r.get("handback_records_applied", 0), h.get("shards_waited", 0),
+    h.get("shards_timed_out", 0), h.get("packets_held", 0),
+    h.get("packets_released", 0), h.get("packets_dropped", 0),
+    len([x for x in f.get("flows", []) if x.get("state") != "closed"])))
+EOF
+}
+
 closes()
 {
 	python3 - "$out" <<'EOF'
@@ -453,6 +495,7 @@ EOF
 
 rc=0
 closes
+[ "$restart" = 0 ] || restarted
 for fam in 4 6; do
 	f=$out/v$fam.txt
 	if ! grep -q '^connections ' "$f"; then

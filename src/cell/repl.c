@@ -37,7 +37,9 @@ struct repl_out {
 	uint32_t n, pcap;
 	uint64_t seq, acked;
 	uint64_t last_tx_ms;
-	uint8_t in[CELLMSG_FRAME_MAX]; /* its ACKs */
+	uint64_t in_seq;     /* of its last hand-back frame */
+	uint32_t hb_applied; /* records of the running hand-back applied */
+	uint8_t in[CELLMSG_FRAME_MAX]; /* its ACKs and hand-backs */
 	size_t in_len;
 	uint64_t shared[REPL_SHARD_WORDS]; /* shards it mirrors for us */
 	uint64_t snap[REPL_SHARD_WORDS];   /* ... still to snapshot */
@@ -54,6 +56,9 @@ struct repl_in {
 	struct cellmsg_stream_seq seq;
 	uint64_t acked;
 	uint64_t heard_ms; /* last frame */
+	uint64_t tx_seq;   /* of the hand-back frames it sends */
+	uint8_t *obuf;	   /* ACK and hand-back frames not yet sent */
+	size_t olen, ooff, ocap;
 };
 
 struct repl {
@@ -64,8 +69,10 @@ struct repl {
 	struct repl_out *outs; /* one per other node of the cluster */
 	uint32_t n_outs;
 	struct repl_in *ins;
-	struct cell_flow_rec *recs; /* CELLMSG_BATCH_MAX: frames' records */
-	uint8_t *frame;		    /* CELLMSG_FRAME_MAX: one encoded frame */
+	struct cell_flow_rec *recs;    /* CELLMSG_BATCH_MAX: frames' records */
+	struct cell_flow_rec *hb_recs; /* CELLMSG_BATCH_MAX: hand-backs' */
+	uint64_t mine[REPL_SHARD_WORDS]; /* shards this cell is primary of */
+	uint8_t *frame; /* CELLMSG_FRAME_MAX: one encoded frame */
 	struct repl_stats st;
 };
 
@@ -169,6 +176,8 @@ static void repl_out_close(struct repl_out *o, bool dropped)
 	o->len = o->off = o->in_len = 0;
 	o->n = 0;
 	o->acked = o->seq;
+	o->in_seq = 0;
+	o->hb_applied = 0;
 	o->retry_ms = evloop_now_ms() + REPL_RETRY_MS;
 	/* Whatever it mirrors goes again, whole, on the next connection. */
 	memcpy(o->snap, o->shared, sizeof(o->snap));
@@ -363,7 +372,59 @@ static void repl_out_send(struct repl_out *o)
 		      EVLOOP_READ | (o->off < o->len ? EVLOOP_WRITE : 0));
 }
 
-/* ACKs from the mirror: how far it applied. 0 or -errno to drop it. */
+/* Snapshot shard again to every mirror of it. */
+static void repl_resnap(struct repl *r, uint16_t shard)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->n_outs; i++)
+		if (bit_get(r->outs[i].shared, shard))
+			bit_set(r->outs[i].snap, shard);
+}
+
+/*
+ * A hand-back frame from mirror o: its records merge by the version rule;
+ * SNAP_END says the shard is complete. -1 for a frame out of place.
+ */
+static int repl_out_handback(struct repl_out *o, const struct cellmsg *m)
+{
+	struct repl *r = o->r;
+	struct flowtab_rec rec;
+	uint32_t i, now = r->cfg.now_ms();
+
+	if (m->sender != o->id || m->seq <= o->in_seq)
+		return -1;
+	o->in_seq = m->seq;
+	switch (m->type) {
+	case CELLMSG_BATCH:
+		for (i = 0; i < m->batch.count; i++) {
+			repl_rec_from_wire(&m->batch.recs[i], &rec);
+			r->st.handback_rx++;
+			if (flowtab_apply(r->cfg.ft, &rec, now) > 0) {
+				r->st.handback_applied++;
+				o->hb_applied++;
+			}
+		}
+		return 0;
+	case CELLMSG_SNAP_END:
+		r->st.handbacks_done++;
+		/* What came back is new to the mirrors that dropped it for
+		 * the snapshot: the shard goes to them again. */
+		if (o->hb_applied)
+			repl_resnap(r, m->sh.shard);
+		o->hb_applied = 0;
+		if (r->cfg.on_handback)
+			r->cfg.on_handback(r->cfg.on_peer_arg, m->sh.shard,
+					   o->id);
+		return 0;
+	case CELLMSG_HEARTBEAT:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* ACKs and hand-backs from the mirror. 0 or -errno to drop it. */
 static int repl_out_read(struct repl_out *o)
 {
 	struct repl *r = o->r;
@@ -384,14 +445,16 @@ static int repl_out_read(struct repl_out *o)
 		if (why == CELLMSG_RX_NEED_MORE)
 			return 0;
 		if (why == CELLMSG_RX_OK)
-			why = cellmsg_decode(r->cfg.auth, o->in, flen, &m, NULL,
-					     0);
+			why = cellmsg_decode(r->cfg.auth, o->in, flen, &m,
+					     r->recs, CELLMSG_BATCH_MAX);
 		cellmsg_counters_add(&r->st.rx, why);
 		if (why != CELLMSG_RX_OK)
 			return -EBADMSG;
 		if (m.type == CELLMSG_ACK && m.sender == o->id &&
 		    m.sh.seq <= o->seq && m.sh.seq > o->acked)
 			o->acked = m.sh.seq;
+		else if (m.type != CELLMSG_ACK && repl_out_handback(o, &m) < 0)
+			return -EBADMSG;
 		memmove(o->in, o->in + flen, o->in_len - flen);
 		o->in_len -= flen;
 	}
@@ -509,6 +572,7 @@ static void repl_in_close(struct repl *r, struct repl_in *in, bool dropped)
 	close(in->fd);
 	r->st.drops += dropped;
 	free(in->buf);
+	free(in->obuf);
 	free(in);
 }
 
@@ -526,9 +590,120 @@ static int repl_drop_one(const struct flowtab_rec *rec, void *arg)
 	return 0;
 }
 
-/* One frame from a primary: apply it. */
-static void repl_in_frame(struct repl *r, struct repl_in *in,
-			  const struct cellmsg *m)
+struct repl_hb {
+	struct repl *r;
+	struct repl_in *in;
+	uint16_t shard;
+	uint32_t n, count;
+	int err;
+};
+
+/* Write what waits for the primary of in; watch for room while some
+ * is left. 0 or -errno. */
+static int repl_in_flush(struct repl *r, struct repl_in *in)
+{
+	ssize_t n;
+
+	while (in->ooff < in->olen) {
+		n = send(in->fd, in->obuf + in->ooff, in->olen - in->ooff,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+		in->ooff += (size_t)n;
+		r->st.bytes_tx += (uint64_t)n;
+	}
+	if (in->ooff == in->olen)
+		in->ooff = in->olen = 0;
+	return evloop_fd_mod(r->cfg.el, in->fd,
+			     EVLOOP_READ | (in->olen ? EVLOOP_WRITE : 0));
+}
+
+/* Queue one frame (seq as m has it) for the primary of in. */
+static int repl_in_queue(struct repl *r, struct repl_in *in,
+			 const struct cellmsg *m)
+{
+	int n = cellmsg_encode(r->cfg.auth, m, r->frame, CELLMSG_FRAME_MAX);
+
+	if (n < 0)
+		return n;
+	if (in->olen + (size_t)n > in->ocap) {
+		size_t cap = in->ocap ? in->ocap : 65536;
+		uint8_t *b;
+
+		while (cap < in->olen + (size_t)n)
+			cap *= 2;
+		if (cap > REPL_OUT_MAX)
+			return -ENOBUFS;
+		b = realloc(in->obuf, cap);
+		if (!b)
+			return -ENOMEM;
+		in->obuf = b;
+		in->ocap = cap;
+	}
+	memcpy(in->obuf + in->olen, r->frame, (size_t)n);
+	in->olen += (size_t)n;
+	return 0;
+}
+
+/* A hand-back frame to the primary of in, behind what waits already. */
+static int repl_in_send(struct repl *r, struct repl_in *in, struct cellmsg *m)
+{
+	m->sender = r->cfg.self_id;
+	m->incarnation = r->cfg.incarnation;
+	m->seq = ++in->tx_seq;
+	return repl_in_queue(r, in, m);
+}
+
+static int repl_in_hb_flush(struct repl_hb *h)
+{
+	struct cellmsg m = {.type = CELLMSG_BATCH};
+
+	if (!h->n)
+		return 0;
+	m.batch.shard = h->shard;
+	m.batch.count = h->n;
+	m.batch.recs = h->r->hb_recs;
+	h->r->st.handback_tx += h->n;
+	h->n = 0;
+	return repl_in_send(h->r, h->in, &m);
+}
+
+static int repl_hb_one(const struct flowtab_rec *rec, void *arg)
+{
+	struct repl_hb *h = arg;
+
+	repl_rec_to_wire(rec, &h->r->hb_recs[h->n++]);
+	h->count++;
+	if (h->n == CELLMSG_BATCH_MAX)
+		h->err = repl_in_hb_flush(h);
+	return h->err;
+}
+
+/* Hand every record of shard back to the primary of in. 0 or -errno. */
+static int repl_in_handback(struct repl *r, struct repl_in *in, uint16_t shard)
+{
+	struct repl_hb h = {.r = r, .in = in, .shard = shard};
+	struct cellmsg m = {.type = CELLMSG_SNAP_END};
+
+	flowtab_shard_walk(r->cfg.ft, shard, repl_hb_one, &h);
+	if (!h.err)
+		h.err = repl_in_hb_flush(&h);
+	if (h.err)
+		return h.err;
+	m.sh.shard = shard;
+	m.sh.seq = in->tx_seq + 1;
+	m.sh.count = h.count;
+	h.err = repl_in_send(r, in, &m);
+	return h.err ? h.err : repl_in_flush(r, in);
+}
+
+/* One frame from a primary: apply it. -1: the connection must go. */
+static int repl_in_frame(struct repl *r, struct repl_in *in,
+			 const struct cellmsg *m)
 {
 	struct repl_drop d = {.ft = r->cfg.ft, .self = r->cfg.self_id};
 	struct flowtab_rec rec;
@@ -550,19 +725,22 @@ static void repl_in_frame(struct repl *r, struct repl_in *in,
 		}
 		break;
 	case CELLMSG_SNAP_BEGIN:
-		/* The snapshot says all: drop the copies it replaces. */
+		/* What this cell holds goes back first, then the snapshot
+		 * says all: drop the copies it replaces. */
+		if (repl_in_handback(r, in, m->sh.shard))
+			return -1;
 		flowtab_shard_walk(r->cfg.ft, m->sh.shard, repl_drop_one, &d);
 		break;
 	default:
 		break; /* SNAP_END, HEARTBEAT: the stream is alive */
 	}
+	return 0;
 }
 
 /* ACK what was applied. A full socket skips it: the next one says more. */
 static void repl_in_ack(struct repl *r, struct repl_in *in)
 {
 	struct cellmsg m = {.type = CELLMSG_ACK};
-	int n;
 
 	if (!in->seq.started || in->acked == in->seq.last)
 		return;
@@ -570,10 +748,12 @@ static void repl_in_ack(struct repl *r, struct repl_in *in)
 	m.incarnation = r->cfg.incarnation;
 	m.seq = in->seq.last;
 	m.sh.seq = in->seq.last;
-	n = cellmsg_encode(r->cfg.auth, &m, r->frame, CELLMSG_FRAME_MAX);
-	if (n > 0 &&
-	    send(in->fd, r->frame, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) == n)
-		in->acked = in->seq.last;
+	/* Behind the hand-backs waiting, if any: frames never interleave. */
+	if (in->olen > REPL_SNAP_LOW || repl_in_queue(r, in, &m))
+		return;
+	in->acked = in->seq.last;
+	if (repl_in_flush(r, in))
+		in->olen = in->ooff = 0; /* the read side sees it close */
 }
 
 static void repl_on_in(struct evloop *el, int fd, uint32_t events, void *arg)
@@ -586,6 +766,12 @@ static void repl_on_in(struct evloop *el, int fd, uint32_t events, void *arg)
 	ssize_t n;
 	int i;
 
+	bool started;
+
+	if ((events & EVLOOP_WRITE) && repl_in_flush(r, in)) {
+		repl_in_close(r, in, true);
+		return;
+	}
 	for (i = 0; i < 64; i++) {
 		n = recv(fd, in->buf + in->len, CELLMSG_FRAME_MAX - in->len,
 			 MSG_DONTWAIT);
@@ -606,6 +792,7 @@ static void repl_on_in(struct evloop *el, int fd, uint32_t events, void *arg)
 				why = cellmsg_decode(r->cfg.auth, in->buf, flen,
 						     &m, r->recs,
 						     CELLMSG_BATCH_MAX);
+			started = in->seq.started;
 			if (why == CELLMSG_RX_OK)
 				why = cellmsg_stream_accept(&in->seq, &m);
 			cellmsg_counters_add(&r->st.rx, why);
@@ -616,7 +803,17 @@ static void repl_on_in(struct evloop *el, int fd, uint32_t events, void *arg)
 				return;
 			}
 			in->heard_ms = evloop_now_ms();
-			repl_in_frame(r, in, &m);
+			/* A primary that streams again lives again. */
+			if (!started)
+				repl_peer(r, m.sender, true);
+			if (repl_in_frame(r, in, &m)) {
+				log_warn(MOD,
+					 "primary %u: hand-back of shard "
+					 "%u failed: dropped",
+					 m.sender, m.sh.shard);
+				repl_in_close(r, in, true);
+				return;
+			}
 			memmove(in->buf, in->buf + flen, in->len - flen);
 			in->len -= flen;
 		}
@@ -757,8 +954,9 @@ struct repl *repl_new(const struct repl_cfg *cfg)
 	r->lfd = -1;
 	r->timer = -1;
 	r->recs = calloc(CELLMSG_BATCH_MAX, sizeof(*r->recs));
+	r->hb_recs = calloc(CELLMSG_BATCH_MAX, sizeof(*r->hb_recs));
 	r->frame = malloc(CELLMSG_FRAME_MAX);
-	if (!r->recs || !r->frame) {
+	if (!r->recs || !r->hb_recs || !r->frame) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -799,6 +997,7 @@ void repl_free(struct repl *r)
 		close(r->lfd);
 	}
 	free(r->recs);
+	free(r->hb_recs);
 	free(r->frame);
 	free(r);
 }
@@ -883,10 +1082,56 @@ int repl_world_set(struct repl *r, const struct cluster *c,
 	return 0;
 }
 
+/* The inbound stream from primary id, or NULL. */
+static struct repl_in *repl_in_of(struct repl *r, uint16_t id)
+{
+	struct repl_in *in;
+
+	for (in = r->ins; in; in = in->next)
+		if (in->seq.started && in->seq.sender == id)
+			return in;
+	return NULL;
+}
+
+/*
+ * Shards this cell was primary of and is no longer: what it decided for
+ * them goes to their new primary now, if it streams to this cell
+ * already (else its snapshot will ask for it).
+ */
+static void repl_shards_lost(struct repl *r, const struct shard_map *m)
+{
+	struct repl_in *in;
+	uint32_t s;
+
+	for (s = 0; s < STEER_SHARDS; s++) {
+		bool mine = m->cell[s][0] == r->cfg.self_id;
+
+		if (bit_get(r->mine, s) == mine)
+			continue;
+		if (mine) {
+			bit_set(r->mine, s);
+			continue;
+		}
+		bit_clr(r->mine, s);
+		in = m->cell[s][0] == STEER_NODE_NONE
+			     ? NULL
+			     : repl_in_of(r, m->cell[s][0]);
+		if (in && repl_in_handback(r, in, (uint16_t)s)) {
+			log_warn(MOD,
+				 "primary %u: hand-back of shard %u "
+				 "failed: dropped",
+				 in->seq.sender, s);
+			repl_in_close(r, in, true);
+		}
+	}
+}
+
 void repl_shards_set(struct repl *r, const struct shard_map *m)
 {
 	uint64_t shared[REPL_SHARD_WORDS];
 	uint32_t i, s, j;
+
+	repl_shards_lost(r, m);
 
 	for (i = 0; i < r->n_outs; i++) {
 		struct repl_out *o = &r->outs[i];

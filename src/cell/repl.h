@@ -19,6 +19,17 @@
  * the snapshots of the pairs that are new. TCP delivers in order, so a gap
  * within a connection cannot happen: its frames' sequences only check it.
  *
+ * Hand-back. Before it drops its copies for a SNAP_BEGIN, the mirror sends
+ * the primary, on the same connection, every record it holds of the shard
+ * (BATCH frames, then SNAP_END with their count): a primary that restarted
+ * empty gets its flows back, and the flows a mirror took over while the
+ * primary was away (a crash, a partition) go to it. The primary merges
+ * them by the version rule, so a stale record never wins over a newer
+ * one, and is told when a shard's hand-back is complete (on_handback).
+ * A cell that stops being a shard's primary (a new shard map) hands its
+ * records back the same way to the new primary, if that one streams to
+ * it already.
+ *
  * Single-threaded, on the daemon's event loop; all sockets non-blocking.
  * A peer that does not read makes its queue grow to REPL_OUT_MAX, then the
  * connection is dropped and resynced later.
@@ -54,8 +65,12 @@ struct repl_stats {
 	uint64_t bytes_rx;
 	uint64_t connects; /* outgoing connections made */
 	uint64_t accepts;
-	uint64_t drops; /* connections dropped (error, bad frame, slow) */
-	uint64_t lag;	/* frames sent and not acked, all peers */
+	uint64_t drops;	      /* connections dropped (error, bad frame, slow) */
+	uint64_t lag;	      /* frames sent and not acked, all peers */
+	uint64_t handback_tx; /* records handed back to a primary */
+	uint64_t handback_rx; /* records handed back by a mirror */
+	uint64_t handback_applied;  /* ... newer than what this cell held */
+	uint64_t handbacks_done;    /* shards whose hand-back ended */
 	struct cellmsg_counters rx; /* frames received, by reason */
 };
 
@@ -81,6 +96,9 @@ struct repl_cfg {
 	 */
 	void (*on_peer)(void *arg, uint16_t id, bool up);
 	void *on_peer_arg;
+	/* Optional: mirror `from` has handed back all it held of shard
+	 * (its records are applied), with on_peer's arg. */
+	void (*on_handback)(void *arg, uint16_t shard, uint16_t from);
 };
 
 /* NULL with errno set (the errno of socket/bind/listen, ENOMEM). */

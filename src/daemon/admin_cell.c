@@ -36,6 +36,20 @@ static void admin_cell_stats(struct jsonw *w, const struct cell_stats *s)
 	jsonw_u64(w, "mirror_packets_received", s->mirror_rx);
 	jsonw_u64(w, "mirror_records_applied", s->mirror_applied);
 	jsonw_u64(w, "mirror_records_refused", s->mirror_rx_err);
+	jsonw_u64(w, "relayed_to_primary", s->relayed);
+	jsonw_u64(w, "relay_errors", s->relay_err);
+	jsonw_obj_close(w);
+}
+
+/* Exceptions held while a restarted cell's shards come back. */
+static void admin_cell_hold(struct jsonw *w, const struct hold_stats *s)
+{
+	jsonw_obj_open(w, "hold");
+	jsonw_u64(w, "shards_waited", s->waits);
+	jsonw_u64(w, "shards_timed_out", s->timeouts);
+	jsonw_u64(w, "packets_held", s->held);
+	jsonw_u64(w, "packets_released", s->released);
+	jsonw_u64(w, "packets_dropped", s->dropped);
 	jsonw_obj_close(w);
 }
 
@@ -68,6 +82,10 @@ static void admin_cell_repl(struct jsonw *w, const struct repl_stats *s)
 	jsonw_u64(w, "connects", s->connects);
 	jsonw_u64(w, "accepts", s->accepts);
 	jsonw_u64(w, "drops", s->drops);
+	jsonw_u64(w, "handback_records_sent", s->handback_tx);
+	jsonw_u64(w, "handback_records_received", s->handback_rx);
+	jsonw_u64(w, "handback_records_applied", s->handback_applied);
+	jsonw_u64(w, "handbacks_done", s->handbacks_done);
 	jsonw_obj_close(w);
 	jsonw_obj_open(w, "replication_rx");
 	for (i = 0; i < CELLMSG_RX_REASONS; i++)
@@ -129,6 +147,7 @@ void admin_cell_counters(struct steerd *d, struct jsonw *w)
 	admin_cell_ctl(w, cell_ctl_counters(c));
 	admin_cell_repl(w, cell_repl_stats(c));
 	admin_cell_health(w, cell_health_stats(c));
+	admin_cell_hold(w, cell_hold_stats(c));
 }
 
 /* --- flows ---------------------------------------------------------- */

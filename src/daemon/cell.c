@@ -17,6 +17,7 @@
 
 #include "cell/cellmsg.h"
 #include "cell/health.h"
+#include "cell/hold.h"
 #include "cell/repl.h"
 #include "cell/shards.h"
 #include "daemon/host.h"
@@ -31,6 +32,10 @@
 #define CELL_DGRAM_MAX 65536
 #define CELL_FLOWS_DEFAULT (1u << 20)
 #define CELL_IDLE_MS (3600u * 1000u) /* see cell_state_new() */
+/* For this long after a start, the shards this cell becomes primary of
+ * wait for their mirrors' hand-back, each at most CELL_PULL_WAIT_MS. */
+#define CELL_PULL_WINDOW_MS 5000u
+#define CELL_PULL_WAIT_MS 1000u
 
 struct cell {
 	struct evloop *el;
@@ -54,7 +59,13 @@ struct cell {
 	int64_t timer;
 	uint64_t seq;
 	uint32_t incarnation;
-	uint8_t *down; /* by node index: its replication streams broke */
+	uint8_t *down;	     /* by node index: its replication streams broke */
+	struct hold *hold;   /* exceptions of shards awaiting hand-back */
+	uint64_t started_ms; /* evloop clock */
+	uint64_t pulled[STEER_SHARDS / 64]; /* shards handed back */
+	/* Per shard, the cell a hand-back is expected from: the next in
+	 * rank among the others not known dead (see cell_pull_wait). */
+	struct shard_map *expect;
 	struct cell_stats st;
 };
 
@@ -96,6 +107,11 @@ const struct cellmsg_counters *cell_ctl_counters(const struct cell *c)
 const struct repl_stats *cell_repl_stats(const struct cell *c)
 {
 	return repl_stats(c->repl);
+}
+
+const struct hold_stats *cell_hold_stats(const struct cell *c)
+{
+	return hold_stats(c->hold);
 }
 
 const struct health_stats *cell_health_stats(const struct cell *c)
@@ -497,6 +513,57 @@ static bool cell_mirror_wanted(uint8_t mode, bool changed, uint8_t tcp_flags)
 }
 
 /*
+ * A flow without state in a shard whose state is on its way back to this
+ * restarted cell: its datagram waits (true), to be run when it arrives.
+ */
+static bool cell_held(struct cell *c, const struct flow_key *k,
+		      const uint8_t *dg, size_t len)
+{
+	uint32_t shard = flowtab_shard_of(c->ft, k);
+
+	if (!hold_waiting(c->hold, shard) || flowtab_lookup(c->ft, k))
+		return false;
+	hold_put(c->hold, shard, dg, len);
+	return true;
+}
+
+/*
+ * A new flow of a shard another cell is primary of, by this cell's map:
+ * only the primary decides (it alone has the shard's state), so the
+ * datagram goes on to it, once more at most (maps that disagree for a
+ * moment must not bounce it for ever; then this cell decides). True when
+ * relayed.
+ */
+static bool cell_relayed(struct cell *c, const struct flow_key *k, uint8_t *dg,
+			 size_t len)
+{
+	struct steer_gue_priv *pd =
+		(struct steer_gue_priv *)(dg + sizeof(struct steer_guehdr));
+	uint32_t shard = flowtab_shard_of(c->ft, k);
+	uint16_t to = c->shards->cell[shard][0];
+	const struct cluster_node *n;
+	const struct flow_addr *a;
+	struct sockaddr_storage ss;
+	socklen_t slen;
+
+	if (to == cell_self(c) || to == STEER_NODE_NONE || pd->hops >= 2 ||
+	    flowtab_lookup(c->ft, k))
+		return false;
+	n = cluster_node_by_id(&c->w->cluster, to);
+	a = n ? cell_addr_of(c, &n->ep) : NULL;
+	if (!a)
+		return false;
+	pd->hops++;
+	cell_sockaddr(a, ntohs(c->w->cluster.gue_port), &ss, &slen);
+	if (sendto(c->exc_fd, dg, len, MSG_DONTWAIT, (struct sockaddr *)&ss,
+		   slen) < 0)
+		c->st.relay_err++;
+	else
+		c->st.relayed++;
+	return true;
+}
+
+/*
  * One exception datagram: GUE header, steer's private data, the inner IP
  * packet. A frame is made of the inner packet behind a dummy Ethernet
  * header, so the one parser keys it as the fast path did.
@@ -532,6 +599,8 @@ static void cell_exception(struct cell *c, uint8_t *dg, size_t len,
 		c->st.exc_parse++;
 		return;
 	}
+	if (cell_held(c, &m.key, dg, len) || cell_relayed(c, &m.key, dg, len))
+		return;
 	rec = cell_flow(c, &m.key, now, &created);
 	if (!rec)
 		return;
@@ -574,7 +643,117 @@ static void cell_on_exception(struct evloop *el, int fd, uint32_t events,
 	}
 }
 
+/* A held datagram whose shard's state is here (or waited long enough). */
+static void cell_held_run(void *arg, uint8_t *dg, size_t len)
+{
+	static uint8_t frame[HOLD_DGRAM_MAX + 64] __attribute__((aligned(8)));
+
+	cell_exception(arg, dg, len, frame + STEER_FRAME_ALIGN_OFF,
+		       cell_now_ms());
+}
+
 /* --- shards ------------------------------------------------------------ */
+
+struct cell_adopt_walk {
+	struct cell *c;
+	const uint16_t *cells;
+	uint32_t now;
+};
+
+static int cell_adopt_one(const struct flowtab_rec *rec, void *arg)
+{
+	struct cell_adopt_walk *a = arg;
+
+	if (rec->state != FLOWTAB_ST_CLOSED && rec->primary != cell_self(a->c))
+		cell_adopt(a->c, rec, a->cells, a->now);
+	return 0;
+}
+
+/*
+ * A mirror handed shard back. If this cell is its primary, the records
+ * that name another primary (the mirror's, made while this cell was
+ * away) become this cell's at once, so no flow has two owners; the
+ * datagrams that waited for them run.
+ */
+static void cell_on_handback(void *arg, uint16_t shard, uint16_t from)
+{
+	struct cell *c = arg;
+	struct cell_adopt_walk a = {.c = c, .now = cell_now_ms()};
+
+	a.cells = c->shards->cell[shard];
+	if (a.cells[0] == cell_self(c))
+		flowtab_shard_walk(c->ft, shard, cell_adopt_one, &a);
+	/* The cell that held the shard while this one was away is the one
+	 * ranked next: its word ends the wait, not another mirror's. */
+	if (c->expect->cell[shard][0] == from) {
+		c->pulled[shard / 64] |= 1ull << (shard % 64);
+		hold_done(c->hold, shard);
+		hold_release(c->hold, evloop_now_ms(), cell_held_run, c);
+	}
+	log_debug(MOD, "shard %u handed back by cell %u", shard, from);
+}
+
+/*
+ * Who held each shard while this cell was away: the first in rank among
+ * the other cells that gossip does not know dead. One not heard of yet
+ * counts (a cell that just started may not know its peers), so a shard
+ * waits for the right one rather than for whoever is ranked next among
+ * the few known. A shard whose expected cell changes waits again.
+ */
+static int cell_pull_expect(struct cell *c)
+{
+	const struct cluster *cl = &c->w->cluster;
+	uint16_t *ids = calloc(cl->n_nodes + 1, sizeof(*ids));
+	struct gossip_member_info mi;
+	uint16_t old[STEER_SHARDS];
+	uint32_t i, n = 0, s;
+	int err;
+
+	if (!ids)
+		return -ENOMEM;
+	for (i = 0; i < cl->n_nodes; i++) {
+		uint16_t id = cl->nodes[i].ep.id;
+
+		if (id == cell_self(c) || c->down[i] ||
+		    (c->g &&
+		     !gossip_member_get(steerd_gossip_node(c->g), id, &mi) &&
+		     (mi.state == GOSSIP_DEAD || mi.state == GOSSIP_LEFT)))
+			continue;
+		ids[n++] = id;
+	}
+	for (s = 0; s < STEER_SHARDS; s++)
+		old[s] = c->expect->cell[s][0];
+	err = shard_map_build(c->expect, ids, n, 1, &c->w->secret);
+	free(ids);
+	if (err)
+		return err;
+	for (s = 0; s < STEER_SHARDS; s++)
+		if (old[s] != c->expect->cell[s][0])
+			c->pulled[s / 64] &= ~(1ull << (s % 64));
+	return 0;
+}
+
+/*
+ * Soon after a start, the shards this cell is primary of wait for a
+ * mirror's hand-back before they decide new flows: from the first shard
+ * map on, where this cell may be alone (its peers not heard of yet) and
+ * primary of every shard, and again at each new map, for
+ * CELL_PULL_WAIT_MS each time, all within CELL_PULL_WINDOW_MS of the
+ * start. Without mirrors configured there is nothing to wait for.
+ */
+static void cell_pull_wait(struct cell *c)
+{
+	uint64_t now = evloop_now_ms();
+	uint32_t s;
+
+	if (now - c->started_ms > CELL_PULL_WINDOW_MS || c->shards->rf < 2 ||
+	    cell_pull_expect(c))
+		return;
+	for (s = 0; s < STEER_SHARDS; s++)
+		if (c->shards->cell[s][0] == cell_self(c) &&
+		    !(c->pulled[s / 64] >> (s % 64) & 1))
+			hold_wait(c->hold, s, now + CELL_PULL_WAIT_MS);
+}
 
 /* The cells: the members gossip holds alive (this node among them). */
 static void cell_shards_rebuild(struct cell *c)
@@ -606,6 +785,7 @@ static void cell_shards_rebuild(struct cell *c)
 		log_warn(MOD, "cannot write the shard map");
 	if (c->repl)
 		repl_shards_set(c->repl, c->shards);
+	cell_pull_wait(c);
 	c->st.shard_maps++;
 	log_info(MOD, "%u cells live: primary of %u shards, mirror of %u", n,
 		 shard_map_count(c->shards, cell_self(c), 0),
@@ -619,9 +799,15 @@ static void cell_on_member(void *ctx, const struct gossip_member_info *m,
 			   enum gossip_state old)
 {
 	struct cell *c = ctx;
+	const struct cluster_node *n;
 
-	if ((m->state == GOSSIP_ALIVE) != (old == GOSSIP_ALIVE))
-		cell_shards_rebuild(c);
+	if ((m->state == GOSSIP_ALIVE) == (old == GOSSIP_ALIVE))
+		return;
+	/* Back from the dead by gossip's word: a new life, streams too. */
+	n = cluster_node_by_id(&c->w->cluster, m->id);
+	if (n && m->state == GOSSIP_ALIVE)
+		c->down[n - c->w->cluster.nodes] = 0;
+	cell_shards_rebuild(c);
 }
 
 void cell_gossip_events(struct cell *c, struct gossip_events *ev)
@@ -725,6 +911,7 @@ static void cell_on_tick(struct evloop *el, int64_t id, void *arg)
 	xdp_maps_alive(c->xdp);
 	host_tmpls_refresh(&c->tmpls, &c->w->cluster, c->xdp);
 	flowtab_expire(c->ft, cell_now_ms(), 4096);
+	hold_release(c->hold, evloop_now_ms(), cell_held_run, c);
 }
 
 static void cell_on_netlink(struct evloop *el, int fd, uint32_t events,
@@ -878,6 +1065,7 @@ static int cell_repl_new(struct cell *c, char *err, size_t errlen)
 		.now_ms = cell_now_ms,
 		.on_peer = cell_on_peer,
 		.on_peer_arg = c,
+		.on_handback = cell_on_handback,
 	};
 	int ret;
 
@@ -935,7 +1123,10 @@ static int cell_state_new(struct cell *c, char *err, size_t errlen)
 	c->ft = flowtab_new(&fc);
 	c->shards = calloc(1, sizeof(*c->shards));
 	c->down = calloc(cl->n_nodes, 1);
-	if (!c->ft || !c->shards || !c->down) {
+	c->hold = hold_new();
+	c->expect = calloc(1, sizeof(*c->expect));
+	c->started_ms = evloop_now_ms();
+	if (!c->ft || !c->shards || !c->down || !c->hold || !c->expect) {
 		snprintf(err, errlen, "flow state: %s", strerror(errno));
 		return -ENOMEM;
 	}
@@ -1091,6 +1282,8 @@ void cell_stop(struct cell *c)
 	host_tmpls_free(&c->tmpls);
 	repl_free(c->repl);
 	health_free(c->health);
+	hold_free(c->hold);
+	free(c->expect);
 	flowtab_free(c->ft);
 	free(c->shards);
 	free(c->down);

@@ -33,6 +33,7 @@
 
 #include "cell/cellmsg.h"
 #include "cell/health.h"
+#include "cell/hold.h"
 #include "cell/repl.h"
 #include "cell/shards.h"
 #include "daemon/host_tmpl.h"
@@ -67,6 +68,8 @@ struct cell_stats {
 	uint64_t mirror_rx;	 /* MIRROR datagrams received */
 	uint64_t mirror_applied; /* ... whose record was newer */
 	uint64_t mirror_rx_err;	 /* ... whose record the table refused */
+	uint64_t relayed;   /* new flows sent on to their shard's primary */
+	uint64_t relay_err; /* ... that the socket refused */
 };
 
 struct cell;
@@ -103,6 +106,7 @@ const struct shard_map *cell_shards(const struct cell *c);
 const struct cellmsg_counters *cell_ctl_counters(const struct cell *c);
 const struct repl_stats *cell_repl_stats(const struct cell *c);
 const struct health_stats *cell_health_stats(const struct cell *c);
+const struct hold_stats *cell_hold_stats(const struct cell *c);
 
 /* The clock of flow records: wall-clock ms, low 32 bits (every cell's). */
 uint32_t cell_now_ms(void);

@@ -16,6 +16,9 @@
 # with their mirrors, the cell's counters. When the sessions end, their
 # closes reach the cells (the fast path sends FIN and RST there), and the
 # packets that changed state reached the mirror cells (rf 2 only).
+# A third story (rf 2) starts the killed cell again 2 s after the events:
+# its mirrors hand its flows back (it holds new flows of its shards until
+# then), and every connection survives that too.
 #
 # Exit 0 pass, 1 fail, 77 skipped (not root).
 set -uo pipefail
@@ -53,16 +56,27 @@ field()
 	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 
-for rf in 2 1; do
+for run in 2 1 2r; do
+	rf=${run%r}
 	show=
-	[ $rf = 2 ] && show=--show
-	out=$("$story" --keep --rf $rf --conns "$K" --udp "$U" --settle "$S" $show 2>&1)
+	extra=
+	[ $run = 2 ] && show=--show
+	# The killed cell starts again 2 s after the events, empty: its
+	# mirrors hand its flows back and no connection may break.
+	[ $run = 2r ] && extra="--restart 2"
+	# shellcheck disable=SC2086
+	out=$("$story" --keep --rf $rf --conns "$K" --udp "$U" --settle "$S" $show $extra 2>&1)
 	rc=$?
 	echo "$out" | sed 's/^/  /'
 	[ $rc = 0 ] || { check "story (rf $rf) exited $rc"; continue; }
 	n=$(echo "$out" | grep -c '^RESULT')
 	[ "$n" = 2 ] || { check "story (rf $rf): $n results, not 2"; continue; }
-	if [ $rf = 2 ]; then
+	if [ $run = 2r ]; then
+		rs=$(echo "$out" | grep '^RESTART ')
+		[ "$(field handback_applied "$rs")" -gt 0 ] 2>/dev/null ||
+			check "restart: nothing handed back to the restarted cell ($rs)"
+	fi
+	if [ $run = 2 ]; then
 		echo "$out" | grep -Eq '^ +cells_live +4$' ||
 			check "steerctl shards: not 4 cells live after h3's died"
 		echo "$out" | grep -Eq '^ +3 +h3 +[a-z]+ +false +0 +0$' ||
@@ -102,11 +116,11 @@ for rf in 2 1; do
 			check "rf $rf v$fam: $est of $K established"
 		if [ $rf = 2 ]; then
 			[ "$sur" = "$K" ] ||
-				check "rf 2 v$fam: $sur of $K connections survived"
+				check "run $run v$fam: $sur of $K connections survived"
 			[ "$usur" = "$U" ] ||
-				check "rf 2 v$fam: $usur of $U UDP flows survived"
+				check "run $run v$fam: $usur of $U UDP flows survived"
 			[ "$umov" = 0 ] ||
-				check "rf 2 v$fam: $umov UDP flows changed backend"
+				check "run $run v$fam: $umov UDP flows changed backend"
 			# The story's EXPLAIN line says why (see story_cell.sh).
 			why=$(echo "$out" | grep "^EXPLAIN rf=2 family=$fam ")
 			[ -z "$why" ] || echo "  why (v$fam): $why"

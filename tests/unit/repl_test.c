@@ -257,6 +257,90 @@ static void test_restart_resync(void **state)
 		    2);
 }
 
+static uint32_t hb_calls;
+
+static void rt_on_handback(void *arg, uint16_t shard, uint16_t from)
+{
+	(void)arg;
+	(void)shard;
+	assert_int_equal(from, 2);
+	hb_calls++;
+}
+
+/* The primary restarts with nothing: its mirror hands the flows back,
+ * and then holds its copies again. */
+static void test_primary_restart_handback(void **state)
+{
+	struct rt *t = *state;
+	struct repl_cfg rc = {.el = t->el,
+			      .auth = &t->auth,
+			      .self_id = 1,
+			      .incarnation = 2,
+			      .now_ms = rt_now,
+			      .on_handback = rt_on_handback};
+	struct flowtab_cfg fc;
+	uint32_t n = NFLOWS;
+
+	rt_create(t, n);
+	assert_true(rt_until(t, rt_mirror_has, &n));
+	rt_cell_free(&t->a);
+	flowtab_cfg_default(&fc, 1u << 14);
+	fc.secret = t->secret;
+	fc.self_id = 1;
+	fc.on_change = rt_on_change;
+	fc.on_change_arg = &t->a;
+	t->a.ft = flowtab_new(&fc);
+	assert_non_null(t->a.ft);
+	rc.ft = t->a.ft;
+	flow_addr_set_v4(&rc.listen, htonl(0x7f000001));
+	t->a.repl = repl_new(&rc);
+	assert_non_null(t->a.repl);
+	hb_calls = 0;
+	rt_wire(t);
+	assert_int_equal(flowtab_count(t->a.ft), 0);
+	/* Both hold every flow, at the versions from before the restart. */
+	assert_true(rt_until(t, rt_mirror_has, &n));
+	assert_int_equal(flowtab_count(t->a.ft), n);
+	assert_true(repl_stats(t->b.repl)->handback_tx >= n);
+	assert_int_equal(repl_stats(t->a.repl)->handback_applied, n);
+	assert_true(hb_calls > 0);
+	assert_true(repl_stats(t->a.repl)->handbacks_done >= hb_calls);
+}
+
+/* A flow the mirror took over (a newer version) wins over the primary's
+ * stale record of it when they meet again; an older one does not. */
+static void test_handback_newer_wins(void **state)
+{
+	struct rt *t = *state;
+	uint32_t n = 2;
+	struct flowtab_rec rec;
+	struct flow_key k0, k1;
+
+	rt_create(t, n);
+	assert_true(rt_until(t, rt_mirror_has, &n));
+	rt_key(t, 0, &k0);
+	rt_key(t, 1, &k1);
+	/* The mirror takes flow 0 over while the primary is cut off. */
+	rec = *flowtab_lookup(t->b.ft, &k0);
+	rec.primary = 2;
+	rec.mirror[0] = 1;
+	rec.backend = 42;
+	rec.version++;
+	assert_int_equal(flowtab_apply(t->b.ft, &rec, rt_now()), 1);
+	/* The primary's flow 1 moved on; the mirror's copy is older. */
+	assert_int_equal(flowtab_touch(t->a.ft, &k1, 60, 0x10, rt_now()), 1);
+	rec = *flowtab_lookup(t->a.ft, &k1);
+	/* The streams break and connect again: snapshot and hand-back. */
+	repl_shards_set(t->a.repl, &(struct shard_map){.rf = 1});
+	evloop_run_once(t->el, 5);
+	repl_shards_set(t->a.repl, &t->map);
+	assert_true(rt_until(t, rt_mirror_has, &n));
+	assert_int_equal(flowtab_lookup(t->a.ft, &k0)->primary, 2);
+	assert_int_equal(flowtab_lookup(t->a.ft, &k0)->backend, 42);
+	assert_int_equal(flowtab_lookup(t->a.ft, &k1)->version, rec.version);
+	assert_int_equal(flowtab_lookup(t->b.ft, &k1)->version, rec.version);
+}
+
 /* A mirror never takes an older version over a newer one. */
 static void test_no_older_over_newer(void **state)
 {
@@ -282,6 +366,10 @@ int main(void)
 						rt_teardown),
 		cmocka_unit_test_setup_teardown(test_restart_resync, rt_setup,
 						rt_teardown),
+		cmocka_unit_test_setup_teardown(test_primary_restart_handback,
+						rt_setup, rt_teardown),
+		cmocka_unit_test_setup_teardown(test_handback_newer_wins,
+						rt_setup, rt_teardown),
 		cmocka_unit_test_setup_teardown(test_no_older_over_newer,
 						rt_setup, rt_teardown),
 	};
