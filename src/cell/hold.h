@@ -17,8 +17,8 @@
 
 #include "steer_kern_user.h"
 
-#define HOLD_MAX 1024	       /* datagrams held at most */
-#define HOLD_DGRAM_MAX 2048    /* longer ones are not held (dropped) */
+#define HOLD_MAX 1024	    /* datagrams held at most */
+#define HOLD_DGRAM_MAX 2048 /* longer ones are not held (dropped) */
 
 struct hold_stats {
 	uint64_t held;	   /* datagrams held */
