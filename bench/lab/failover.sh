@@ -11,17 +11,22 @@
 # tears down its own lab.
 #
 #   sudo bash bench/lab/failover.sh [--rf "2 1"] [--runs 3] [--conns 300]
+#                                   [--restart S]
+# --restart: the killed cell starts again S s after the events (the
+# story's --restart); the figures then cover its return too.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 rfs="2 1"
 runs=3
 conns=300
+restart=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rf) rfs=$2; shift 2 ;;
 	--runs) runs=$2; shift 2 ;;
 	--conns) conns=$2; shift 2 ;;
-	*) echo "usage: $0 [--rf \"2 1\"] [--runs N] [--conns K]" >&2; exit 2 ;;
+	--restart) restart=$2; shift 2 ;;
+	*) echo "usage: $0 [--rf \"2 1\"] [--runs N] [--conns K] [--restart S]" >&2; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "failover: needs root (the lab)" >&2; exit 77; }
@@ -31,7 +36,7 @@ for rf in $rfs; do
 	for ((r = 1; r <= runs; r++)); do
 		mkdir -p "$tmp/rf$rf/$r"
 		"$top/lab/story_cell.sh" --rf "$rf" --conns "$conns" \
-			--csv "$tmp/rf$rf/$r" >"$tmp/rf$rf/$r.log" 2>&1 ||
+			--restart "$restart" --csv "$tmp/rf$rf/$r" >"$tmp/rf$rf/$r.log" 2>&1 ||
 			{ echo "failover: story (rf $rf, run $r) failed:" >&2
 			  tail -5 "$tmp/rf$rf/$r.log" >&2; exit 1; }
 	done
