@@ -16,6 +16,7 @@
 #include <steer/parse.h>
 
 #include "cell/cellmsg.h"
+#include "cell/director.h"
 #include "cell/health.h"
 #include "cell/hold.h"
 #include "cell/repl.h"
@@ -59,9 +60,11 @@ struct cell {
 	int64_t timer;
 	uint64_t seq;
 	uint32_t incarnation;
-	uint8_t *down;	     /* by node index: its replication streams broke */
-	struct hold *hold;   /* exceptions of shards awaiting hand-back */
-	uint64_t started_ms; /* evloop clock */
+	uint8_t *down;	   /* by node index: its replication streams broke */
+	struct hold *hold; /* exceptions of shards awaiting hand-back */
+	/* The mirroring director's predictor (NULL: the configuration). */
+	const struct director_predictor *predictor;
+	uint64_t started_ms;		    /* evloop clock */
 	uint64_t pulled[STEER_SHARDS / 64]; /* shards handed back */
 	/* Per shard, the cell a hand-back is expected from: the next in
 	 * rank among the others not known dead (see cell_pull_wait). */
@@ -384,23 +387,26 @@ static uint8_t cell_mirror_mode(const struct cell *c, uint16_t svc)
 	return s ? s->mirror_pkts : CLUSTER_MIRROR_STATE;
 }
 
-/* The profile of a flow of service svc, of a shard this cell is primary
- * of, as the shard map has it now. */
+/* The profile of flow k of service svc, of a shard this cell is primary
+ * of, as the shard map has it now: the mirroring director's. */
 static void cell_profile(const struct cell *c, const uint16_t *cells,
-			 uint16_t svc, uint16_t *primary, uint16_t *mirror,
-			 uint8_t *rf)
+			 const struct flow_key *k, uint16_t svc,
+			 uint16_t *primary, uint16_t *mirror, uint8_t *rf)
 {
-	uint32_t i, want = cell_rf_of(c, svc);
+	uint16_t ranked[1 + STEER_MAX_MIRRORS];
+	struct director_flow f = {.key = k,
+				  .service = svc,
+				  .rf_config = (uint8_t)cell_rf_of(c, svc),
+				  .ranked = ranked,
+				  .n_ranked = c->shards->rf};
+	uint32_t i;
 
-	*primary = cell_self(c);
-	*rf = 1;
-	mirror[0] = mirror[1] = STEER_NODE_NONE;
-	for (i = 1;
-	     i < want && i < c->shards->rf && cells[i] != STEER_NODE_NONE;
-	     i++) {
-		mirror[*rf - 1] = cells[i];
-		(*rf)++;
-	}
+	ranked[0] = cell_self(c);
+	for (i = 1; i < 1 + STEER_MAX_MIRRORS; i++)
+		ranked[i] = cells[i];
+	if (f.n_ranked > 1 + STEER_MAX_MIRRORS)
+		f.n_ranked = 1 + STEER_MAX_MIRRORS;
+	director_profile(c->predictor, &f, primary, mirror, rf);
 }
 
 /*
@@ -414,7 +420,7 @@ static const struct flowtab_rec *cell_adopt(struct cell *c,
 {
 	struct flowtab_rec r = *rec;
 
-	cell_profile(c, cells, r.service, &r.primary, r.mirror, &r.rf);
+	cell_profile(c, cells, &r.key, r.service, &r.primary, r.mirror, &r.rf);
 	r.version = rec->version + 1;
 	if (flowtab_apply(c->ft, &r, now) <= 0)
 		return rec;
@@ -448,7 +454,7 @@ cell_flow(struct cell *c, const struct flow_key *k, uint32_t now, bool *created)
 			c->st.no_backend++;
 		return NULL;
 	}
-	cell_profile(c, cells, p.service, &p.primary, p.mirror, &p.rf);
+	cell_profile(c, cells, k, p.service, &p.primary, p.mirror, &p.rf);
 	rec = flowtab_create(c->ft, k, &p, now);
 	if (!rec) {
 		c->st.table_full += errno == ENOSPC;

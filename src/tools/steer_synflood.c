@@ -150,10 +150,11 @@ int main(int argc, char **argv)
 				 htons((uint16_t)port), i + j);
 			iov[j].iov_base = &p[j];
 			iov[j].iov_len = sizeof(p[j]);
-			mm[j].msg_hdr = (struct msghdr){.msg_name = &to,
-							.msg_namelen = sizeof(to),
-							.msg_iov = &iov[j],
-							.msg_iovlen = 1};
+			mm[j].msg_hdr =
+				(struct msghdr){.msg_name = &to,
+						.msg_namelen = sizeof(to),
+						.msg_iov = &iov[j],
+						.msg_iovlen = 1};
 		}
 		n = sendmmsg(fd, mm, k, 0);
 		if (n > 0)
