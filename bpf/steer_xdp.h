@@ -449,6 +449,15 @@ static __always_inline int xdp_to_cell(struct xdp_md *ctx,
 	return xdp_encap(ctx, cfg, st, m, &r, STEER_ACT_EXCEPTION);
 }
 
+/* Cell mode: stamp the rule's use, a write only when the stamp moves. */
+static __always_inline void xdp_rule_used(struct steer_rule *r)
+{
+	__u32 now = (__u32)(bpf_ktime_get_coarse_ns() >> STEER_RULE_USED_SHIFT);
+
+	if (r->used != now)
+		r->used = now;
+}
+
 /*
  * Cell mode: a FIN or RST of a flow whose service wants its cell to see
  * closes (STEER_SVC_F_CLOSE_VIA_CELL).
@@ -532,6 +541,7 @@ static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 			st->close_to_cell++;
 			return xdp_to_cell(ctx, cfg, st, &s.m);
 		}
+		xdp_rule_used(rule);
 		/* fall through */
 	case STEER_ACT_STEER:
 		return xdp_encap(ctx, cfg, st, &s.m, rule, act);

@@ -32,6 +32,8 @@
 #   STEER_LAB_BACKENDS_LISTED how many of them (the first ones) the cluster
 #                     descriptions list, read whenever they are written
 #                     (default all)
+#   STEER_LAB_UDP_TIMEOUT  cell mode: the cluster's UDP idle timeout (s);
+#                     default the cluster's own (30)
 #   STEER_LAB_RF      cell mode: 'replication' of the cluster descriptions,
 #                     read whenever they are written (default 2)
 #   STEER_LAB_STATE   state directory (default /run/st-lab)
@@ -474,6 +476,8 @@ lab_config_write()
 		done
 		if [ "$LAB_KIND" = cell ]; then
 			echo "replication ${STEER_LAB_RF:-2}"
+			[ -z "${STEER_LAB_UDP_TIMEOUT:-}" ] ||
+				echo "fsc udp-timeout $STEER_LAB_UDP_TIMEOUT"
 			lab_backend_config
 		else
 			echo "service echo-tcp4 proto tcp vip $LAB_VIP4 port $LAB_PORT"

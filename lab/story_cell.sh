@@ -27,8 +27,8 @@
 #
 # Usage: lab/story_cell.sh [--rf N] [--conns K] [--udp U] [--backends B]
 #                          [--ecmp multipath|resilient] [--settle S]
-#                          [--after S] [--restart S] [--keep] [--show]
-#                          [--csv DIR]
+#                          [--after S] [--restart S] [--linger S] [--keep]
+#                          [--show] [--csv DIR]
 # --rf: 'replication N' in the cluster descriptions (1..3, default 2).
 # --backends: backends to build when the story builds the lab (default 4;
 # the services use all but the last until (a)). --settle: s from the
@@ -40,7 +40,9 @@
 # account then has a line
 #   RESTART handback_applied=N waited=W timed_out=T held=H released=R
 #           dropped=D flows=F
-# of what it got back from its mirrors and held meanwhile.
+# of what it got back from its mirrors and held meanwhile. --linger: s to
+# wait after the traffic before the story looks at the cells (for rules
+# to expire: the fast paths drop rules idle past the flows' timeouts).
 # Prints a readable account, then one line per family:
 #   RESULT rf=N family=F tcp=K established=E survived=S broken=B stalled=T
 #          udp=U udp_survived=V udp_moved=W longest_gap_ms=G
@@ -68,6 +70,7 @@ leave_h=2 # the fast-path node that leaves the ECMP set
 settle=2  # s between the sessions up and the events
 after=6   # s of traffic after the events
 restart=0 # s after the events when the killed cell comes back; 0: never
+linger=0  # s the story waits after the traffic before it looks
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rf) rf=$2; shift 2 ;;
@@ -78,10 +81,11 @@ while [ $# -gt 0 ]; do
 	--settle) settle=$2; shift 2 ;;
 	--after) after=$2; shift 2 ;;
 	--restart) restart=$2; shift 2 ;;
+	--linger) linger=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--show) show=1; shift ;;
 	--csv) csvdir=$2; shift 2 ;;
-	*) echo "usage: $0 [--rf N] [--conns K] [--udp U] [--backends B] [--ecmp multipath|resilient] [--settle S] [--after S] [--restart S] [--keep] [--show] [--csv DIR]" >&2
+	*) echo "usage: $0 [--rf N] [--conns K] [--udp U] [--backends B] [--ecmp multipath|resilient] [--settle S] [--after S] [--restart S] [--linger S] [--keep] [--show] [--csv DIR]" >&2
 	   exit 1 ;;
 	esac
 done
@@ -90,7 +94,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 77
 fi
 case $rf in 1 | 2 | 3) ;; *) echo "story: --rf expects 1..3" >&2; exit 1 ;; esac
-case $conns$udp$backends$settle$after$restart in *[!0-9]*) echo "story: --conns, --udp, --backends, --settle, --after, --restart expect numbers" >&2; exit 1 ;; esac
+case $conns$udp$backends$settle$after$restart$linger in *[!0-9]*) echo "story: --conns, --udp, --backends, --settle, --after, --restart, --linger expect numbers" >&2; exit 1 ;; esac
 [ "$restart" -lt "$after" ] || { echo "story: --restart expects less than --after" >&2; exit 1; }
 [ "$after" -ge 1 ] || { echo "story: --after expects at least 1 s" >&2; exit 1; }
 [ "$conns" -ge 1 ] || { echo "story: --conns expects at least 1" >&2; exit 1; }
@@ -320,6 +324,7 @@ say "traffic over"
 # Records younger than this were made after the events.
 since=$(($(now_ms) - ta))
 sleep 0.5 # the closes of the last segments reach the cells
+[ "$linger" = 0 ] || sleep "$linger"
 for ((k = 1; k <= LAB_HOSTS; k++)); do
 	[ $k = $kill_h ] && [ "$restart" = 0 ] && continue
 	lab_steerctl $k -j flows limit 100000 >"$out/flows-h$k.json" 2>/dev/null
@@ -383,7 +388,7 @@ closes()
 import json, os, sys
 out = sys.argv[1]
 tot = {"close_to_cell": 0, "mirror_sent": 0, "mirror_received": 0,
-       "mirror_applied": 0, "closing": 0, "closed": 0}
+       "mirror_applied": 0, "rules_expired": 0, "closing": 0, "closed": 0}
 for f in sorted(os.listdir(out)):
     try:
         doc = json.load(open(out + "/" + f))
@@ -395,6 +400,7 @@ for f in sorted(os.listdir(out)):
         tot["mirror_sent"] += c.get("mirror_packets_sent", 0)
         tot["mirror_received"] += c.get("mirror_packets_received", 0)
         tot["mirror_applied"] += c.get("mirror_records_applied", 0)
+        tot["rules_expired"] += c.get("rules_expired", 0)
     elif f.startswith("flows-h"):
         node = f[len("flows-"):-len(".json")]
         for r in doc.get("flows", []):

@@ -23,11 +23,15 @@ enum steer_action {
 #define STEER_MAX_MIRRORS 2 /* mirror cells held in a fast-path entry */
 
 /*
- * A rule: 16 bytes. owner is the owner node (host mode) or primary cell
+ * A rule: 20 bytes. owner is the owner node (host mode) or primary cell
  * (cell mode); tmpl indexes the template table (one per node, backend or
  * predicted (flow, target) pair). rf counts the primary, so rf - 1 of
- * mirror[] are valid.
+ * mirror[] are valid. used (cell mode, BACKEND rules): when a packet last
+ * met the rule, in units of 2^30 ns of the coarse monotonic clock
+ * (STEER_RULE_USED_SHIFT), written by the fast path only when it changes;
+ * the daemon drops rules idle past the flow's timeout.
  */
+#define STEER_RULE_USED_SHIFT 30
 struct steer_rule {
 	__u32 epoch;
 	__u16 owner;
@@ -37,6 +41,7 @@ struct steer_rule {
 	__u8 rf;
 	__be16 sport; /* outer UDP source port from the flow hash; 0: none
 			 stored, the fast path computes it */
+	__u32 used;
 };
 
 #endif /* STEER_RULE_H */

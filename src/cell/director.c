@@ -28,8 +28,8 @@ void director_profile(const struct director_predictor *p,
 	*primary = f->n_ranked ? f->ranked[0] : STEER_NODE_NONE;
 	*rf = 1;
 	mirror[0] = mirror[1] = STEER_NODE_NONE;
-	for (i = 1; i < want && i < f->n_ranked &&
-		    f->ranked[i] != STEER_NODE_NONE;
+	for (i = 1;
+	     i < want && i < f->n_ranked && f->ranked[i] != STEER_NODE_NONE;
 	     i++)
 		mirror[(*rf)++ - 1] = f->ranked[i];
 }

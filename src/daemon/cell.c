@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -64,7 +65,8 @@ struct cell {
 	struct hold *hold; /* exceptions of shards awaiting hand-back */
 	/* The mirroring director's predictor (NULL: the configuration). */
 	const struct director_predictor *predictor;
-	uint64_t started_ms;		    /* evloop clock */
+	uint64_t started_ms; /* evloop clock */
+	uint64_t swept_ms;   /* the fast path's rules, last swept */
 	uint64_t pulled[STEER_SHARDS / 64]; /* shards handed back */
 	/* Per shard, the cell a hand-back is expected from: the next in
 	 * rank among the others not known dead (see cell_pull_wait). */
@@ -198,6 +200,61 @@ static int cell_udp_bound(const struct cell *c, uint16_t port)
 
 /* --- rules: cell -> fast-path node -> XDP -------------------------- */
 
+/* The fast path's clock of rule use (steer_rule.used). */
+static uint32_t cell_rule_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint32_t)(((uint64_t)ts.tv_sec * 1000000000ull +
+			   (uint64_t)ts.tv_nsec) >>
+			  STEER_RULE_USED_SHIFT);
+}
+
+struct cell_sweep {
+	struct cell *c;
+	uint32_t now;
+};
+
+/* A BACKEND rule no packet met for longer than its flow's timeout goes:
+ * the next packet asks the cell again, which still holds the state. */
+static int cell_rule_idle(const struct flow_key *k, const struct steer_rule *r,
+			  void *arg)
+{
+	struct cell_sweep *sw = arg;
+	const struct cluster_fsc *f = &sw->c->w->cluster.fsc;
+	uint64_t idle_ns = (uint64_t)(uint32_t)(sw->now - r->used)
+			   << STEER_RULE_USED_SHIFT;
+	uint32_t ms = k->proto == STEER_IPPROTO_TCP   ? f->tcp_timeout_ms
+		      : k->proto == STEER_IPPROTO_UDP ? f->udp_timeout_ms
+						      : f->other_timeout_ms;
+
+	if (r->action != STEER_ACT_BACKEND || idle_ns <= (uint64_t)ms * 1000000)
+		return 0;
+	if (!xdp_maps_flow_del(sw->c->xdp, k))
+		sw->c->st.rules_expired++;
+	return 0;
+}
+
+/* Every half of the shortest idle timeout (1 .. 30 s): a full walk. */
+static void cell_rules_sweep(struct cell *c)
+{
+	const struct cluster_fsc *f = &c->w->cluster.fsc;
+	struct cell_sweep sw = {.c = c, .now = cell_rule_now()};
+	uint64_t now = evloop_now_ms(), every = f->udp_timeout_ms;
+
+	if (f->tcp_timeout_ms < every)
+		every = f->tcp_timeout_ms;
+	if (f->other_timeout_ms < every)
+		every = f->other_timeout_ms;
+	every /= 2;
+	every = every < 1000 ? 1000 : every > 30000 ? 30000 : every;
+	if (now - c->swept_ms < every)
+		return;
+	c->swept_ms = now;
+	xdp_maps_flow_foreach(c->xdp, cell_rule_idle, &sw);
+}
+
 /* Install a RULE in this node's fast path. */
 static void cell_rule_install(struct cell *c, const struct cellmsg_rule *r)
 {
@@ -211,6 +268,7 @@ static void cell_rule_install(struct cell *c, const struct cellmsg_rule *r)
 	rule.mirror[0] = r->mirror[0];
 	rule.mirror[1] = r->mirror[1];
 	rule.rf = r->rf;
+	rule.used = cell_rule_now();
 	if (xdp_maps_rule_set(c->xdp, &r->key, &rule))
 		c->st.rules_rx_err++;
 	else
@@ -918,6 +976,7 @@ static void cell_on_tick(struct evloop *el, int64_t id, void *arg)
 	host_tmpls_refresh(&c->tmpls, &c->w->cluster, c->xdp);
 	flowtab_expire(c->ft, cell_now_ms(), 4096);
 	hold_release(c->hold, evloop_now_ms(), cell_held_run, c);
+	cell_rules_sweep(c);
 }
 
 static void cell_on_netlink(struct evloop *el, int fd, uint32_t events,

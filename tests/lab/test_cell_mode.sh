@@ -63,15 +63,21 @@ for run in 2 1 2r; do
 	[ $run = 2 ] && show=--show
 	# The killed cell starts again 2 s after the events, empty: its
 	# mirrors hand its flows back and no connection may break.
-	[ $run = 2r ] && extra="--restart 2"
+	# UDP rules idle 2 s expire on the fast paths (after the traffic).
+	[ $run = 2r ] && extra="--restart 2 --linger 4"
 	# shellcheck disable=SC2086
-	out=$("$story" --keep --rf $rf --conns "$K" --udp "$U" --settle "$S" $show $extra 2>&1)
+	udpt=
+	[ $run = 2r ] && udpt=2
+	out=$(STEER_LAB_UDP_TIMEOUT=$udpt "$story" --keep --rf $rf --conns "$K" --udp "$U" --settle "$S" $show $extra 2>&1)
 	rc=$?
 	echo "$out" | sed 's/^/  /'
 	[ $rc = 0 ] || { check "story (rf $rf) exited $rc"; continue; }
 	n=$(echo "$out" | grep -c '^RESULT')
 	[ "$n" = 2 ] || { check "story (rf $rf): $n results, not 2"; continue; }
 	if [ $run = 2r ]; then
+		rx=$(field rules_expired "$(echo "$out" | grep '^CLOSES ')")
+		[ "${rx:-0}" -ge "$U" ] ||
+			check "run 2r: ${rx:-no} idle rules expired, not the $U UDP flows' at least"
 		rs=$(echo "$out" | grep '^RESTART ')
 		[ "$(field handback_applied "$rs")" -gt 0 ] 2>/dev/null ||
 			check "restart: nothing handed back to the restarted cell ($rs)"
