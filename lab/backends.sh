@@ -87,9 +87,17 @@ lab_backend_start()
 	lab_spawn "$ns" "decap-b$j" "$bin/steer-decap" --interface ${LAB_P}e0 \
 		--addr "$(lab_backend_addr4 "$j")" --addr "$(lab_backend_addr6 "$j")" \
 		--gue-port "$LAB_GUE_PORT" --pin-dir "$LAB_PIN/b$j" --counters
-	# Its own addresses too: the cells' health checks connect there.
-	lab_spawn "$ns" "echo-b$j" "$bin/steer-echo" --name "b$j" \
-		--listen "$LAB_VIP4" --listen "$LAB_VIP6" \
+	lab_backend_echo_start "$j"
+}
+
+# Backend j's echo server, on the VIPs and, for the cells' health checks,
+# on its own addresses.
+lab_backend_echo_start()
+{
+	local j=$1
+
+	lab_spawn "$(lab_backend_ns "$j")" "echo-b$j" "$(lab_bin)/steer-echo" \
+		--name "b$j" --listen "$LAB_VIP4" --listen "$LAB_VIP6" \
 		--listen "$(lab_backend_addr4 "$j")" \
 		--listen "$(lab_backend_addr6 "$j")" --port "$LAB_PORT"
 }
