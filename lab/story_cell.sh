@@ -38,8 +38,8 @@
 # DIR/v4.csv, v6.csv. --restart: s after the events when the killed
 # cell's steerd starts again (less than --after; default 0: never); the
 # account then has a line
-#   RESTART handback_applied=N waited=W timed_out=T held=H released=R
-#           dropped=D flows=F
+#   RESTART handback_received=N handback_applied=A waited=W timed_out=T
+#           held=H released=R dropped=D flows=F
 # of what it got back from its mirrors and held meanwhile. --linger: s to
 # wait after the traffic before the story looks at the cells (for rules
 # to expire: the fast paths drop rules idle past the flows' timeouts).
@@ -373,8 +373,9 @@ except (OSError, ValueError):
     print("RESTART unknown")
     sys.exit(0)
 r, h = c.get("replication", {}), c.get("hold", {})
-print("RESTART handback_applied=%d waited=%d timed_out=%d held=%d "
-      "released=%d dropped=%d flows=%d" % (
+print("RESTART handback_received=%d handback_applied=%d waited=%d "
+      "timed_out=%d held=%d released=%d dropped=%d flows=%d" % (
+    r.get("handback_records_received", 0),
     r.get("handback_records_applied", 0), h.get("shards_waited", 0),
     h.get("shards_timed_out", 0), h.get("packets_held", 0),
     h.get("packets_released", 0), h.get("packets_dropped", 0),

@@ -43,7 +43,12 @@ struct repl_out {
 	size_t in_len;
 	uint64_t shared[REPL_SHARD_WORDS]; /* shards it mirrors for us */
 	uint64_t snap[REPL_SHARD_WORDS];   /* ... still to snapshot */
-	bool down;			   /* told on_peer it is down */
+	/* Shards it is now primary of and this cell was: their records go
+	 * to it on this stream (it does not stream to this cell). */
+	uint64_t give[REPL_SHARD_WORDS];
+	uint64_t given[REPL_SHARD_WORDS]; /* ... sent, until acked */
+	uint64_t given_seq;		  /* the last frame they took */
+	bool down;			  /* told on_peer it is down */
 };
 
 /* A primary streaming to this cell (this cell is the mirror). */
@@ -71,10 +76,14 @@ struct repl {
 	struct repl_in *ins;
 	struct cell_flow_rec *recs;    /* CELLMSG_BATCH_MAX: frames' records */
 	struct cell_flow_rec *hb_recs; /* CELLMSG_BATCH_MAX: hand-backs' */
-	uint64_t mine[REPL_SHARD_WORDS]; /* shards this cell is primary of */
+	uint64_t mine[REPL_SHARD_WORDS];    /* shards this cell is primary of */
+	uint64_t mirrors[REPL_SHARD_WORDS]; /* ... a mirror of */
+	uint64_t map_ms, gc_ms;		    /* last map, last collection */
 	uint8_t *frame; /* CELLMSG_FRAME_MAX: one encoded frame */
 	struct repl_stats st;
 };
+
+static void repl_collect(struct repl *r, uint64_t now);
 
 static bool bit_get(const uint64_t *b, uint32_t i)
 {
@@ -162,6 +171,7 @@ static void repl_peer(struct repl *r, uint16_t id, bool up)
 static void repl_out_close(struct repl_out *o, bool dropped)
 {
 	struct repl *r = o->r;
+	uint32_t i;
 
 	/* It was up and its connection broke, or it never answers. */
 	if (o->fd >= 0 && (o->up || dropped))
@@ -179,8 +189,13 @@ static void repl_out_close(struct repl_out *o, bool dropped)
 	o->in_seq = 0;
 	o->hb_applied = 0;
 	o->retry_ms = evloop_now_ms() + REPL_RETRY_MS;
-	/* Whatever it mirrors goes again, whole, on the next connection. */
+	/* Whatever it mirrors goes again, whole, on the next connection,
+	 * and so do the shards given to it and not acked. */
 	memcpy(o->snap, o->shared, sizeof(o->snap));
+	for (i = 0; i < REPL_SHARD_WORDS; i++) {
+		o->give[i] |= o->given[i];
+		o->given[i] = 0;
+	}
 }
 
 /* Append the encoded frame of m to o's output. 0 or -errno. */
@@ -317,13 +332,70 @@ static int repl_out_snapshot(struct repl_out *o, uint16_t shard)
 	return repl_out_frame(o, &m);
 }
 
-/* Snapshot pending shards while the backlog is below REPL_SNAP_LOW. */
+static int repl_forget_one(const struct flowtab_rec *rec, void *arg)
+{
+	flowtab_delete(arg, &rec->key);
+	return 0;
+}
+
+/*
+ * Shard's records went to its new primary: a cell that is not one of its
+ * mirrors either keeps none (the records would name an owner that is not
+ * the shard's, beside the primary's own); a mirror keeps them until the
+ * primary's newer versions replace them.
+ */
+static void repl_forget(struct repl *r, uint16_t shard)
+{
+	if (!bit_get(r->mirrors, shard) && !bit_get(r->mine, shard))
+		flowtab_shard_walk(r->cfg.ft, shard, repl_forget_one,
+				   r->cfg.ft);
+}
+
+static int repl_give_one(const struct flowtab_rec *rec, void *arg)
+{
+	struct repl_snap *s = arg;
+	struct repl *r = s->o->r;
+
+	repl_rec_to_wire(rec, &r->recs[s->n++]);
+	s->count++;
+	if (s->n == CELLMSG_BATCH_MAX) {
+		s->err = repl_out_batch(s->o, s->shard, r->recs, s->n);
+		s->n = 0;
+	}
+	return s->err;
+}
+
+/* The records of a shard o is now primary of, as plain BATCH frames (it
+ * merges them as a mirror would, and adopts them on their next miss). */
+static int repl_out_give(struct repl_out *o, uint16_t shard)
+{
+	struct repl_snap s = {.o = o, .shard = shard};
+
+	flowtab_shard_walk(o->r->cfg.ft, shard, repl_give_one, &s);
+	if (!s.err && s.n)
+		s.err = repl_out_batch(o, shard, o->r->recs, s.n);
+	o->r->st.handback_tx += s.count;
+	if (!s.err) {
+		bit_set(o->given, shard);
+		o->given_seq = o->seq;
+	}
+	return s.err;
+}
+
+/* Snapshot (and give) pending shards while the backlog is below
+ * REPL_SNAP_LOW. */
 static int repl_out_snapshots(struct repl_out *o)
 {
 	uint32_t s;
 	int err;
 
 	for (s = 0; s < STEER_SHARDS && o->len - o->off < REPL_SNAP_LOW; s++) {
+		if (bit_get(o->give, s)) {
+			bit_clr(o->give, s);
+			err = repl_out_give(o, (uint16_t)s);
+			if (err)
+				return err;
+		}
 		if (!bit_get(o->snap, s))
 			continue;
 		bit_clr(o->snap, s);
@@ -380,6 +452,21 @@ static void repl_resnap(struct repl *r, uint16_t shard)
 	for (i = 0; i < r->n_outs; i++)
 		if (bit_get(r->outs[i].shared, shard))
 			bit_set(r->outs[i].snap, shard);
+}
+
+/* The shards given to o are applied there (acked): this cell forgets
+ * them, unless it mirrors them. */
+static void repl_out_given(struct repl_out *o)
+{
+	uint32_t s;
+
+	if (o->acked < o->given_seq)
+		return;
+	for (s = 0; s < STEER_SHARDS; s++)
+		if (bit_get(o->given, s)) {
+			bit_clr(o->given, s);
+			repl_forget(o->r, (uint16_t)s);
+		}
 }
 
 /*
@@ -451,9 +538,11 @@ static int repl_out_read(struct repl_out *o)
 		if (why != CELLMSG_RX_OK)
 			return -EBADMSG;
 		if (m.type == CELLMSG_ACK && m.sender == o->id &&
-		    m.sh.seq <= o->seq && m.sh.seq > o->acked)
+		    m.sh.seq <= o->seq && m.sh.seq > o->acked) {
 			o->acked = m.sh.seq;
-		else if (m.type != CELLMSG_ACK && repl_out_handback(o, &m) < 0)
+			repl_out_given(o);
+		} else if (m.type != CELLMSG_ACK &&
+			   repl_out_handback(o, &m) < 0)
 			return -EBADMSG;
 		memmove(o->in, o->in + flen, o->in_len - flen);
 		o->in_len -= flen;
@@ -515,7 +604,7 @@ static bool repl_out_needed(const struct repl_out *o)
 	uint32_t i;
 
 	for (i = 0; i < REPL_SHARD_WORDS; i++)
-		if (o->shared[i])
+		if (o->shared[i] || o->give[i] || o->given[i])
 			return true;
 	return false;
 }
@@ -879,11 +968,11 @@ static void repl_on_tick(struct evloop *el, int64_t id, void *arg)
 	for (i = 0; i < r->n_outs; i++) {
 		struct repl_out *o = &r->outs[i];
 
-		if (!repl_out_needed(o)) {
-			if (o->fd >= 0)
-				repl_out_close(o, false);
+		/* A stream no longer needed stays: its end would read as
+		 * the death of this cell at the other end (a killed
+		 * daemon's kernel closes its sockets the same way). */
+		if (!repl_out_needed(o) && o->fd < 0)
 			continue;
-		}
 		if (o->fd < 0 && now >= o->retry_ms)
 			repl_out_connect(o);
 		if (!o->up)
@@ -904,6 +993,7 @@ static void repl_on_tick(struct evloop *el, int64_t id, void *arg)
 	}
 	r->st.lag = lag;
 	repl_in_watch(r, now);
+	repl_collect(r, now);
 }
 
 static int repl_listen(struct repl *r)
@@ -1082,27 +1172,24 @@ int repl_world_set(struct repl *r, const struct cluster *c,
 	return 0;
 }
 
-/* The inbound stream from primary id, or NULL. */
-static struct repl_in *repl_in_of(struct repl *r, uint16_t id)
-{
-	struct repl_in *in;
-
-	for (in = r->ins; in; in = in->next)
-		if (in->seq.started && in->seq.sender == id)
-			return in;
-	return NULL;
-}
-
 /*
- * Shards this cell was primary of and is no longer: what it decided for
- * them goes to their new primary now, if it streams to this cell
- * already (else its snapshot will ask for it).
+ * Shards this cell was primary of and is no longer: what it holds of
+ * them goes to their new primary on this cell's own stream to it, which
+ * the primary acks (then this cell forgets them unless it mirrors them).
  */
 static void repl_shards_lost(struct repl *r, const struct shard_map *m)
 {
-	struct repl_in *in;
+	struct repl_out *o;
 	uint32_t s;
 
+	for (s = 0; s < STEER_SHARDS; s++) {
+		uint32_t j;
+
+		bit_clr(r->mirrors, s);
+		for (j = 1; j < m->rf && j < 1 + STEER_MAX_MIRRORS; j++)
+			if (m->cell[s][j] == r->cfg.self_id)
+				bit_set(r->mirrors, s);
+	}
 	for (s = 0; s < STEER_SHARDS; s++) {
 		bool mine = m->cell[s][0] == r->cfg.self_id;
 
@@ -1113,16 +1200,50 @@ static void repl_shards_lost(struct repl *r, const struct shard_map *m)
 			continue;
 		}
 		bit_clr(r->mine, s);
-		in = m->cell[s][0] == STEER_NODE_NONE
-			     ? NULL
-			     : repl_in_of(r, m->cell[s][0]);
-		if (in && repl_in_handback(r, in, (uint16_t)s)) {
-			log_warn(MOD,
-				 "primary %u: hand-back of shard %u "
-				 "failed: dropped",
-				 in->seq.sender, s);
-			repl_in_close(r, in, true);
-		}
+		if (m->cell[s][0] == STEER_NODE_NONE)
+			continue;
+		/* This cell's own stream to it carries them, and its ACK
+		 * says when they are there. */
+		o = repl_out_of(r, m->cell[s][0]);
+		if (o)
+			bit_set(o->give, s);
+	}
+}
+
+/* Is shard on its way to a new primary (given, not acked yet)? */
+static bool repl_giving(const struct repl *r, uint32_t shard)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->n_outs; i++)
+		if (bit_get(r->outs[i].give, shard) ||
+		    bit_get(r->outs[i].given, shard))
+			return true;
+	return false;
+}
+
+/*
+ * Records of shards this cell neither owns nor mirrors, once the map has
+ * held still for REPL_GC_STABLE_MS: copies from a map of before (the
+ * shard moved), or sent by a cell whose map differed for a moment. The
+ * shard's primary and mirrors hold the state; such copies only name
+ * owners beside the shard's own.
+ */
+static void repl_collect(struct repl *r, uint64_t now)
+{
+	uint32_t s, before;
+
+	if (now - r->map_ms < REPL_GC_STABLE_MS ||
+	    now - r->gc_ms < REPL_GC_STABLE_MS)
+		return;
+	r->gc_ms = now;
+	for (s = 0; s < STEER_SHARDS; s++) {
+		if (bit_get(r->mine, s) || bit_get(r->mirrors, s) ||
+		    !flowtab_shard_count(r->cfg.ft, s) || repl_giving(r, s))
+			continue;
+		before = flowtab_shard_count(r->cfg.ft, s);
+		flowtab_shard_walk(r->cfg.ft, s, repl_forget_one, r->cfg.ft);
+		r->st.collected += before - flowtab_shard_count(r->cfg.ft, s);
 	}
 }
 
@@ -1132,6 +1253,7 @@ void repl_shards_set(struct repl *r, const struct shard_map *m)
 	uint32_t i, s, j;
 
 	repl_shards_lost(r, m);
+	r->map_ms = evloop_now_ms();
 
 	for (i = 0; i < r->n_outs; i++) {
 		struct repl_out *o = &r->outs[i];

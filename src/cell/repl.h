@@ -26,9 +26,14 @@
  * primary was away (a crash, a partition) go to it. The primary merges
  * them by the version rule, so a stale record never wins over a newer
  * one, and is told when a shard's hand-back is complete (on_handback).
- * A cell that stops being a shard's primary (a new shard map) hands its
- * records back the same way to the new primary, if that one streams to
- * it already.
+ * A cell that stops being a shard's primary (a new shard map) gives its
+ * records of the shard to the new primary on its own stream to it (BATCH
+ * frames, merged there as a mirror merges them, adopted on their next
+ * miss); once acked, it forgets them unless it mirrors the shard, so no
+ * record names an owner beside the shard's primary for long. Records a
+ * cell holds of shards it neither owns nor mirrors (a shard that moved, a
+ * copy from a cell whose map differed for a moment) are dropped once its
+ * map has held still for REPL_GC_STABLE_MS.
  *
  * Single-threaded, on the daemon's event loop; all sockets non-blocking.
  * A peer that does not read makes its queue grow to REPL_OUT_MAX, then the
@@ -52,6 +57,7 @@
 #define REPL_HEARTBEAT_MS 20
 #define REPL_DEAD_MS 150 /* a primary silent this long is down */
 #define REPL_OUT_MAX (16u << 20)
+#define REPL_GC_STABLE_MS 1000 /* a map this old: stray copies go */
 
 struct repl_stats {
 	uint64_t recs_tx; /* records sent (snapshots included) */
@@ -69,8 +75,9 @@ struct repl_stats {
 	uint64_t lag;	      /* frames sent and not acked, all peers */
 	uint64_t handback_tx; /* records handed back to a primary */
 	uint64_t handback_rx; /* records handed back by a mirror */
-	uint64_t handback_applied;  /* ... newer than what this cell held */
-	uint64_t handbacks_done;    /* shards whose hand-back ended */
+	uint64_t handback_applied; /* ... newer than what this cell held */
+	uint64_t handbacks_done;   /* shards whose hand-back ended */
+	uint64_t collected; /* records of shards neither owned nor mirrored */
 	struct cellmsg_counters rx; /* frames received, by reason */
 };
 

@@ -87,6 +87,7 @@ static void admin_cell_repl(struct jsonw *w, const struct repl_stats *s)
 	jsonw_u64(w, "handback_records_received", s->handback_rx);
 	jsonw_u64(w, "handback_records_applied", s->handback_applied);
 	jsonw_u64(w, "handbacks_done", s->handbacks_done);
+	jsonw_u64(w, "stray_records_dropped", s->collected);
 	jsonw_obj_close(w);
 	jsonw_obj_open(w, "replication_rx");
 	for (i = 0; i < CELLMSG_RX_REASONS; i++)
@@ -158,6 +159,8 @@ struct admin_cell_walk {
 	const struct cluster *c;
 	uint32_t limit, shown;
 	uint32_t now; /* the records' clock: cell_now_ms() */
+	struct flowtab *t;
+	const struct shard_map *m;
 };
 
 static const char *admin_cell_state(uint8_t st)
@@ -193,6 +196,7 @@ static int admin_cell_flow_one(const struct flowtab_rec *r, void *arg)
 	const struct cluster_backend *b =
 		cluster_backend_by_id(a->c, r->backend);
 	struct jsonw *w = a->w;
+	uint32_t shard;
 	int i;
 
 	if (a->shown >= a->limit)
@@ -205,6 +209,11 @@ static int admin_cell_flow_one(const struct flowtab_rec *r, void *arg)
 	else
 		jsonw_strf(w, "backend", "%u", r->backend);
 	admin_cell_node(w, "primary", a->c, r->primary);
+	shard = flowtab_shard_of(a->t, &r->key);
+	jsonw_u64(w, "shard", shard);
+	/* Who this cell's map says owns the shard: the record should say
+	 * the same, once a change has settled. */
+	admin_cell_node(w, "shard_primary", a->c, a->m->cell[shard][0]);
 	jsonw_arr_open(w, "mirrors");
 	for (i = 0; i + 1 < r->rf && i < STEER_MAX_MIRRORS; i++)
 		admin_cell_node(w, NULL, a->c, r->mirror[i]);
@@ -226,7 +235,9 @@ void admin_cell_flows(struct steerd *d, uint32_t limit, struct jsonw *w)
 	struct admin_cell_walk a = {.w = w,
 				    .c = &d->world->cluster,
 				    .limit = limit,
-				    .now = cell_now_ms()};
+				    .now = cell_now_ms(),
+				    .t = t,
+				    .m = cell_shards(d->cell)};
 	uint32_t s;
 
 	jsonw_u64(w, "count", flowtab_count(t));

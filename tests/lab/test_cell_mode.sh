@@ -79,7 +79,7 @@ for run in 2 1 2r; do
 		[ "${rx:-0}" -ge "$U" ] ||
 			check "run 2r: ${rx:-no} idle rules expired, not the $U UDP flows' at least"
 		rs=$(echo "$out" | grep '^RESTART ')
-		[ "$(field handback_applied "$rs")" -gt 0 ] 2>/dev/null ||
+		[ "$(field handback_received "$rs")" -gt 0 ] 2>/dev/null ||
 			check "restart: nothing handed back to the restarted cell ($rs)"
 	fi
 	if [ $run = 2 ]; then
@@ -87,7 +87,7 @@ for run in 2 1 2r; do
 			check "steerctl shards: not 4 cells live after h3's died"
 		echo "$out" | grep -Eq '^ +3 +h3 +[a-z]+ +false +0 +0$' ||
 			check "steerctl shards: h3 still holds shards"
-		echo "$out" | grep -q 'STATE  *BACKEND  *PRIMARY  *MIRRORS  *RF  *VERSION  *EPOCH  *AGE_MS  *IDLE_MS' ||
+		echo "$out" | grep -q 'STATE  *BACKEND  *PRIMARY  *SHARD  *SHARD_PRIMARY  *MIRRORS  *RF  *VERSION  *EPOCH  *AGE_MS  *IDLE_MS' ||
 			check "steerctl flows: no table of the cell's records"
 		echo "$out" | grep -Eq '^ +shown +10$' ||
 			check "steerctl flows limit 10: not 10 records shown"

@@ -341,6 +341,45 @@ static void test_handback_newer_wins(void **state)
 	assert_int_equal(flowtab_lookup(t->b.ft, &k1)->version, rec.version);
 }
 
+static int rt_gave(struct rt *t, void *arg)
+{
+	uint32_t want = *(uint32_t *)arg;
+
+	return flowtab_count(t->b.ft) == want && flowtab_count(t->a.ft) == 0;
+}
+
+/* A cell that stops being a shard's primary gives its records to the new
+ * one even when that one streams nothing to it, and, mirroring nothing
+ * of the shard, keeps none. */
+static void test_lost_shards_given(void **state)
+{
+	struct rt *t = *state;
+	struct shard_map *m = calloc(1, sizeof(*m));
+	uint32_t n = 50, s;
+
+	assert_non_null(m);
+	m->rf = 1;
+	for (s = 0; s < STEER_SHARDS; s++) {
+		m->cell[s][0] = 1;
+		m->cell[s][1] = m->cell[s][2] = STEER_NODE_NONE;
+	}
+	repl_shards_set(t->a.repl, m);
+	repl_shards_set(t->b.repl, m);
+	rt_create(t, n);
+	assert_int_equal(flowtab_count(t->a.ft), n);
+	for (s = 0; s < STEER_SHARDS; s++)
+		m->cell[s][0] = 2;
+	repl_shards_set(t->a.repl, m);
+	repl_shards_set(t->b.repl, m);
+	if (!rt_until(t, rt_gave, &n))
+		fail_msg(
+			"a holds %u, b %u, a gave %llu", flowtab_count(t->a.ft),
+			flowtab_count(t->b.ft),
+			(unsigned long long)repl_stats(t->a.repl)->handback_tx);
+	assert_int_equal(repl_stats(t->a.repl)->handback_tx, n);
+	free(m);
+}
+
 /* A mirror never takes an older version over a newer one. */
 static void test_no_older_over_newer(void **state)
 {
@@ -369,6 +408,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_primary_restart_handback,
 						rt_setup, rt_teardown),
 		cmocka_unit_test_setup_teardown(test_handback_newer_wins,
+						rt_setup, rt_teardown),
+		cmocka_unit_test_setup_teardown(test_lost_shards_given,
 						rt_setup, rt_teardown),
 		cmocka_unit_test_setup_teardown(test_no_older_over_newer,
 						rt_setup, rt_teardown),

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# A partition of one cell, and its end, on real daemons in the cell-mode
+# lab (replication 2): 100 live TCP connections; h3 is cut off from the
+# other nodes (nftables in its namespace drops everything between its
+# addresses and theirs) for 3 s, during which 40 new connections open
+# through the VIP: h3, alone, is primary of every shard and decides those
+# that reach it, the others decide theirs. Then the partition heals.
+# Every connection must survive, and 3 s later no flow may have two
+# owners: for every flow, the records all live cells hold name one
+# primary, and it is the primary of the flow's shard in the cells' maps.
+#
+# Exit 0 pass, 1 fail, 77 skipped (not root).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+K=100
+N=40
+CUT=3
+
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: the lab needs root (namespaces, XDP, cgroups)"
+	exit 77
+fi
+# shellcheck source=lab/lib.sh
+. "$top/lab/lib.sh"
+lab_init || exit 1
+lab_claim || { echo "FAIL: cannot start from a clean lab"; exit 1; }
+export STEER_LAB_KIND=cell STEER_LAB_BACKENDS=3 STEER_LAB_RF=2
+lab_init || exit 1
+tmp=$(mktemp -d /tmp/st-part.XXXXXX)
+cut_ns=$(lab_host_ns 3)
+trap 'kill $(jobs -p) 2>/dev/null; wait; lab_down; rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
+lab_up >/dev/null || { echo "FAIL: the lab does not build"; exit 1; }
+lab_echo_start_all && lab_steerd_start_all || { echo "FAIL: steerd"; exit 1; }
+
+fail=0
+check()
+{
+	echo "FAIL: $*"
+	fail=1
+}
+
+cells_live()
+{
+	lab_steerctl "$1" -j shards 2>/dev/null |
+		grep -o '"cells_live":[0-9]*' | head -1 | cut -d: -f2
+}
+
+# Wait (at most 10 s) until every cell sees want cells live.
+wait_live()
+{
+	local want=$1 i k ok
+
+	for ((i = 0; i < 100; i++)); do
+		ok=1
+		for ((k = 1; k <= LAB_HOSTS; k++)); do
+			[ "$(cells_live $k)" = "$want" ] || { ok=0; break; }
+		done
+		[ $ok = 1 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+wait_live "$LAB_HOSTS" || check "the cells do not see each other"
+traffic()
+{
+	lab_exec $LAB_CLIENT "$(lab_bin)/steer-traffic" --target "$LAB_VIP4" \
+		--port "$LAB_PORT" --conns "$1" --interval 100 --duration "$2" \
+		--connect-timeout 5 --stall 1000 >"$tmp/$3.out" 2>"$tmp/$3.err"
+}
+traffic $K 12 old &
+sleep 2
+# The cut: nothing between h3's addresses and the other nodes'.
+others4= others6=
+for ((k = 1; k <= LAB_HOSTS; k++)); do
+	[ $k = 3 ] && continue
+	others4="$others4${others4:+, }$(lab_host_addr4 $k)"
+	others6="$others6${others6:+, }$(lab_host_addr6 $k)"
+done
+lab_exec "$cut_ns" nft -f - <<NFT || check "nftables: cannot cut h3 off"
+table inet st-cut {
+	chain in {
+		type filter hook input priority -10; policy accept;
+		ip saddr { $others4 } drop
+		ip6 saddr { $others6 } drop
+	}
+	chain out {
+		type filter hook output priority -10; policy accept;
+		ip daddr { $others4 } drop
+		ip6 daddr { $others6 } drop
+	}
+}
+NFT
+# Each side decides without the other: new flows on both.
+sleep 1.5
+traffic $N 6 new &
+sleep $((CUT - 1))
+lab_exec "$cut_ns" nft delete table inet st-cut || check "nftables: cannot heal"
+echo "  h3 cut off for ${CUT}.5 s, $N connections opened meanwhile"
+wait_live "$LAB_HOSTS" || check "the cells do not see each other after the heal"
+wait
+for f in old new; do
+	sed "s/^/  $f: /" "$tmp/$f.out"
+	read -r _ want _ est _ sur _ <"$tmp/$f.out"
+	[ "$sur" = "$want" ] && [ "$est" = "$want" ] ||
+		check "$f connections: $est of $want established, $sur survived"
+done
+sleep 3
+for ((k = 1; k <= LAB_HOSTS; k++)); do
+	lab_steerctl $k -j flows limit 100000 >"$tmp/flows-h$k.json" ||
+		check "steerctl flows on h$k"
+done
+python3 - "$tmp" "$LAB_HOSTS" <<'PY' || check "a flow has two owners"
+import json, sys
+d, n = sys.argv[1], int(sys.argv[2])
+owners, held, bad = {}, {}, 0
+for k in range(1, n + 1):
+    for r in json.load(open("%s/flows-h%d.json" % (d, k)))["flows"]:
+        if r["state"] == "closed":
+            continue
+        key = (r["proto"], r["src"], r["sport"], r["dst"], r["dport"])
+        owners.setdefault(key, set()).add(r["primary"])
+        owners[key].add(r["shard_primary"])
+        held.setdefault(key, []).append("h%d: primary %s, shard %d of %s, "
+            "v%d" % (k, r["primary"], r["shard"], r["shard_primary"],
+                     r["version"]))
+for key, o in owners.items():
+    if len(o) != 1:
+        bad += 1
+        if bad <= 5:
+            print("  two owners: %s/%d: %s" % (key[0], key[2],
+                  "; ".join(held[key])))
+print("  %d flows, %d with more than one owner" % (len(owners), bad))
+sys.exit(1 if bad or not owners else 0)
+PY
+[ $fail = 0 ] && echo "PASS"
+exit $fail
