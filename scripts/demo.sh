@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# The demo. As root: the host-mode story in the lab (lab/story.sh): 200
-# live TCP connections and 10 UDP flows per family through an ECMP router
-# while a host joins, a host leaves and a steerd crashes, first with steer
-# and then without it, and a summary of both. Without root (no namespaces
-# or XDP), the offline replay of a real capture through one node instead.
+# The demo. As root, two stories in the lab. Host mode (lab/story.sh):
+# 200 live TCP connections and 10 UDP flows per family through an ECMP
+# router while a host joins, a host leaves and a steerd crashes, first
+# with steer and then without it, and a summary of both. Cell mode
+# (lab/story_cell.sh): 300 TCP + 20 UDP sessions per family through fast
+# paths, cells and backends while a backend is added, a cell is killed
+# and an ingress node leaves, with replication 2, the killed cell coming
+# back 2 s later. Without root (no namespaces or XDP), the offline replay
+# of a real capture through one node instead.
 set -euo pipefail
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,11 +39,8 @@ fi
 # shellcheck source=lab/lib.sh
 . "$top/lab/lib.sh"
 lab_init
-if lab_built; then
-	echo "demo: a lab is already up (lab/topo.sh down first)" >&2
-	exit 1
-fi
-trap 'lab_down' EXIT
+lab_claim || exit 1
+trap 'lab_down >/dev/null 2>&1 || true' EXIT
 echo "demo: building the lab (client, ECMP router, 4 hosts on a bridge, 1 routed)"
 lab_up >/dev/null
 results=$(mktemp)
@@ -59,6 +60,23 @@ grep '^RESULT' "$results" | while read -r line; do
 	}
 	printf '%-8s v%-5s %-22s %-22s %s ms\n' "$(f xdp)" "$(f family)" \
 		"$(f survived)/$(f tcp)" "$(($(f udp) - $(f udp_moved)))/$(f udp)" \
+		"$(f longest_gap_ms)"
+done
+lab_down >/dev/null
+
+echo
+echo "=== cell mode: replication 2, a backend added, a cell killed and back, an ingress node out ==="
+"$top/lab/story_cell.sh" --rf 2 --restart 2 | tee "$results"
+echo
+echo "=== summary (cell mode) ==="
+printf '%-6s %-22s %-22s %s\n' family "TCP survived" "UDP kept their backend" "longest gap"
+grep '^RESULT' "$results" | while read -r line; do
+	f()
+	{
+		echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"
+	}
+	printf 'v%-5s %-22s %-22s %s ms\n' "$(f family)" \
+		"$(f survived)/$(f tcp)" "$(($(f udp_survived) - $(f udp_moved)))/$(f udp)" \
 		"$(f longest_gap_ms)"
 done
 rm -f "$results"
