@@ -389,7 +389,8 @@ closes()
 import json, os, sys
 out = sys.argv[1]
 tot = {"close_to_cell": 0, "mirror_sent": 0, "mirror_received": 0,
-       "mirror_applied": 0, "rules_expired": 0, "closing": 0, "closed": 0}
+       "mirror_applied": 0, "rules_expired": 0, "flows_touched": 0,
+       "closing": 0, "closed": 0}
 for f in sorted(os.listdir(out)):
     try:
         doc = json.load(open(out + "/" + f))
@@ -402,6 +403,7 @@ for f in sorted(os.listdir(out)):
         tot["mirror_received"] += c.get("mirror_packets_received", 0)
         tot["mirror_applied"] += c.get("mirror_records_applied", 0)
         tot["rules_expired"] += c.get("rules_expired", 0)
+        tot["flows_touched"] += c.get("flows_touched", 0)
     elif f.startswith("flows-h"):
         node = f[len("flows-"):-len(".json")]
         for r in doc.get("flows", []):

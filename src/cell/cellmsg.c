@@ -150,6 +150,7 @@ static const char *const type_names[CELLMSG_TYPE_MAX + 1] = {
 	[CELLMSG_SNAP_BEGIN] = "snapshot_begin",
 	[CELLMSG_SNAP_END] = "snapshot_end",
 	[CELLMSG_MIRROR] = "mirror",
+	[CELLMSG_TOUCH] = "touch",
 };
 
 const char *cellmsg_type_name(uint8_t type)
@@ -188,6 +189,8 @@ static int body_fixed_len(uint8_t type)
 		return CELLMSG_SNAP_END_LEN;
 	case CELLMSG_MIRROR:
 		return CELLMSG_MIRROR_FIXED_LEN;
+	case CELLMSG_TOUCH:
+		return CELLMSG_TOUCH_FIXED_LEN;
 	default:
 		return -1;
 	}
@@ -252,6 +255,13 @@ static bool msg_valid(const struct cellmsg *m)
 	case CELLMSG_SNAP_END:
 		return m->sh.shard < CELLMSG_SHARDS;
 	case CELLMSG_HEARTBEAT:
+		return true;
+	case CELLMSG_TOUCH:
+		if (m->touch.count < 1 || m->touch.count > CELLMSG_TOUCH_MAX)
+			return false;
+		for (i = 0; i < m->touch.count; i++)
+			if (!key_valid(&m->touch.keys[i]))
+				return false;
 		return true;
 	case CELLMSG_MIRROR:
 		return rec_valid(&m->mir.rec) && m->mir.cap_len >= 1 &&
@@ -338,6 +348,7 @@ static void put_body(struct cur *c, const struct cellmsg *m)
 {
 	const struct cellmsg_rule *r = &m->rule;
 	const struct cellmsg_heartbeat *h = &m->hb;
+	uint32_t i;
 
 	switch (m->type) {
 	case CELLMSG_RULE:
@@ -386,6 +397,12 @@ static void put_body(struct cur *c, const struct cellmsg *m)
 		put8(c, 0);
 		put64(c, m->sh.seq);
 		break;
+	case CELLMSG_TOUCH:
+		put16(c, m->touch.count);
+		put16(c, 0);
+		for (i = 0; i < m->touch.count; i++)
+			put_key(c, &m->touch.keys[i]);
+		break;
 	case CELLMSG_MIRROR:
 		put_rec(c, &m->mir.rec);
 		put16(c, m->mir.orig_len);
@@ -400,6 +417,7 @@ static void get_body(struct cur *c, struct cellmsg *m, uint32_t *raw_len)
 {
 	struct cellmsg_rule *r = &m->rule;
 	struct cellmsg_heartbeat *h = &m->hb;
+	uint32_t i;
 
 	switch (m->type) {
 	case CELLMSG_RULE:
@@ -447,6 +465,19 @@ static void get_body(struct cur *c, struct cellmsg *m, uint32_t *raw_len)
 		m->sh.reason = get8(c);
 		get_zero(c, 1);
 		m->sh.seq = get64(c);
+		break;
+	case CELLMSG_TOUCH:
+		m->touch.count = get16(c);
+		get_zero(c, 2);
+		/* The header bounded the body: count fits the array. */
+		if (m->touch.count < 1 || m->touch.count > CELLMSG_TOUCH_MAX ||
+		    (size_t)m->touch.count * CELLMSG_KEY_LEN !=
+			    c->len - CELLMSG_TOUCH_FIXED_LEN) {
+			c->err = true;
+			break;
+		}
+		for (i = 0; i < m->touch.count; i++)
+			get_key(c, &m->touch.keys[i]);
 		break;
 	case CELLMSG_MIRROR:
 		get_rec(c, &m->mir.rec);
@@ -523,6 +554,8 @@ int cellmsg_encode(const struct gossip_auth *a, const struct cellmsg *m,
 	body_len = (size_t)fixed;
 	if (m->type == CELLMSG_MIRROR)
 		body_len += m->mir.cap_len;
+	if (m->type == CELLMSG_TOUCH)
+		body_len += (size_t)m->touch.count * CELLMSG_KEY_LEN;
 	if (m->type == CELLMSG_BATCH) {
 		n = put_records(&m->batch, buf + c.off, c.len - c.off,
 				&compressed);
@@ -588,6 +621,12 @@ static enum cellmsg_rx_reason check_header(const struct gossip_auth *a,
 		/* A compressed block is at least one byte. */
 		if (*body_len <
 		    (size_t)fixed + !!(flags & CELLMSG_FLAG_COMPRESSED))
+			return CELLMSG_RX_LENGTH;
+	} else if (m->type == CELLMSG_TOUCH) {
+		if (*body_len < (size_t)fixed + CELLMSG_KEY_LEN ||
+		    *body_len > (size_t)fixed +
+					CELLMSG_TOUCH_MAX * CELLMSG_KEY_LEN ||
+		    (*body_len - (size_t)fixed) % CELLMSG_KEY_LEN)
 			return CELLMSG_RX_LENGTH;
 	} else if (m->type == CELLMSG_MIRROR) {
 		if (*body_len <= (size_t)fixed ||
@@ -789,6 +828,13 @@ bool cellmsg_equal(const struct cellmsg *x, const struct cellmsg *y)
 	case CELLMSG_SNAP_END:
 		return x->sh.shard == y->sh.shard && x->sh.seq == y->sh.seq &&
 		       x->sh.count == y->sh.count;
+	case CELLMSG_TOUCH:
+		if (x->touch.count != y->touch.count)
+			return false;
+		for (i = 0; i < x->touch.count; i++)
+			if (!key_equal(&x->touch.keys[i], &y->touch.keys[i]))
+				return false;
+		return true;
 	case CELLMSG_MIRROR:
 		return rec_equal(&x->mir.rec, &y->mir.rec) &&
 		       x->mir.orig_len == y->mir.orig_len &&

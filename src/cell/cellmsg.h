@@ -4,7 +4,7 @@
  * All integers big endian; ports are in network order as in the flow key.
  *
  * One frame format for both transports: a datagram over UDP (RULE,
- * RULE_DEL, HEARTBEAT, MIRROR) is exactly one frame; a TCP stream between a
+ * RULE_DEL, HEARTBEAT, MIRROR, TOUCH) is exactly one frame; a TCP stream between a
  * primary cell and a mirror (BATCH, ACK, RESYNC, SNAPSHOT_*) is a
  * sequence of frames, each found by cellmsg_frame_len() from its header.
  *
@@ -30,7 +30,7 @@
  *     0  src 16    16 dst 16    32 sport u16    34 dport u16
  *     36 proto u8  37 0 u8 x3
  *
- *   bodies (fixed length per type, except BATCH and MIRROR)
+ *   bodies (fixed length per type, except BATCH, MIRROR and TOUCH)
  *   RULE (64) cell -> fast-path node: the rewriting rule of a flow
  *     0  key block (40)         40 flow version u64
  *     48 owner epoch u32        52 backend u16      54 primary cell u16
@@ -76,6 +76,11 @@
  *     0  record (80)   80 orig_len u16: the IP packet's length
  *     82 cap_len u16: its first bytes carried, 1 .. min(orig_len,
  *        CELLMSG_MIRROR_CAP)      84 cap_len bytes of the packet
+ *   TOUCH (4 + 40 * count) fast-path node -> primary cell, UDP: these
+ *   flows' rules met packets lately (the cell, which sees only a flow's
+ *   first packets and its close, keeps their state from idling out)
+ *     0  count u16 (1 .. CELLMSG_TOUCH_MAX)   2  0 u16
+ *     4  count key blocks
  *   record (CELLMSG_REC_LEN = 80 bytes): struct cell_flow_rec; the fields
  *   that repeat across a shard's flows come first and together, so LZ4
  *   finds one long match per record
@@ -129,6 +134,9 @@
 #define CELLMSG_MIRROR_FIXED_LEN 84
 /* The head of a mirrored packet: every header steer parses fits. */
 #define CELLMSG_MIRROR_CAP 256
+#define CELLMSG_TOUCH_FIXED_LEN 4
+/* Keys in one TOUCH: 1204 bytes of body, a datagram under 1400. */
+#define CELLMSG_TOUCH_MAX 30
 
 /* Shards of cell mode (== STEER_SHARDS, bpf/steer_kern_user.h). */
 #define CELLMSG_SHARDS 4096
@@ -156,7 +164,8 @@ enum cellmsg_type {
 	CELLMSG_SNAP_BEGIN = 7,
 	CELLMSG_SNAP_END = 8,
 	CELLMSG_MIRROR = 9,
-	CELLMSG_TYPE_MAX = CELLMSG_MIRROR,
+	CELLMSG_TOUCH = 10,
+	CELLMSG_TYPE_MAX = CELLMSG_TOUCH,
 };
 
 enum cellmsg_resync_reason {
@@ -236,6 +245,11 @@ struct cellmsg_mirror {
 	uint8_t pkt[CELLMSG_MIRROR_CAP];
 };
 
+struct cellmsg_touch {
+	uint16_t count;
+	struct flow_key keys[CELLMSG_TOUCH_MAX];
+};
+
 /* One frame, decoded or to encode. */
 struct cellmsg {
 	uint8_t type;  /* enum cellmsg_type */
@@ -250,6 +264,7 @@ struct cellmsg {
 		struct cellmsg_batch batch;
 		struct cellmsg_shard sh; /* ACK, RESYNC, SNAPSHOT_* */
 		struct cellmsg_mirror mir;
+		struct cellmsg_touch touch;
 	};
 };
 

@@ -37,6 +37,10 @@ static void admin_cell_stats(struct jsonw *w, const struct cell_stats *s)
 	jsonw_u64(w, "mirror_records_applied", s->mirror_applied);
 	jsonw_u64(w, "mirror_records_refused", s->mirror_rx_err);
 	jsonw_u64(w, "rules_expired", s->rules_expired);
+	jsonw_u64(w, "touch_reports_sent", s->touch_tx);
+	jsonw_u64(w, "touch_send_errors", s->touch_tx_err);
+	jsonw_u64(w, "touch_reports_received", s->touch_rx);
+	jsonw_u64(w, "flows_touched", s->touched);
 	jsonw_u64(w, "relayed_to_primary", s->relayed);
 	jsonw_u64(w, "relay_errors", s->relay_err);
 	jsonw_obj_close(w);

@@ -33,7 +33,6 @@
 #define CELL_RX_BURST 64
 #define CELL_DGRAM_MAX 65536
 #define CELL_FLOWS_DEFAULT (1u << 20)
-#define CELL_IDLE_MS (3600u * 1000u) /* see cell_state_new() */
 /* For this long after a start, the shards this cell becomes primary of
  * wait for their mirrors' hand-back, each at most CELL_PULL_WAIT_MS. */
 #define CELL_PULL_WINDOW_MS 5000u
@@ -211,13 +210,90 @@ static uint32_t cell_rule_now(void)
 			  STEER_RULE_USED_SHIFT);
 }
 
+/* How often the fast path's rules are swept: every half of the shortest
+ * idle timeout, 1 .. 30 s. */
+static uint64_t cell_sweep_every_ms(const struct cluster_fsc *f)
+{
+	uint64_t every = f->udp_timeout_ms;
+
+	if (f->tcp_timeout_ms < every)
+		every = f->tcp_timeout_ms;
+	if (f->other_timeout_ms < every)
+		every = f->other_timeout_ms;
+	every /= 2;
+	return every < 1000 ? 1000 : every > 30000 ? 30000 : every;
+}
+
 struct cell_sweep {
 	struct cell *c;
 	uint32_t now;
+	uint64_t every_ms;
+	struct cellmsg_touch *touch; /* by node index: uses to report */
 };
 
-/* A BACKEND rule no packet met for longer than its flow's timeout goes:
- * the next packet asks the cell again, which still holds the state. */
+/* Report the uses gathered for node index i to that cell (this one: at
+ * once). */
+static void cell_touch_flush(struct cell_sweep *sw, uint32_t i)
+{
+	struct cell *c = sw->c;
+	const struct cluster_node *n = &c->w->cluster.nodes[i];
+	struct cellmsg m = {.type = CELLMSG_TOUCH};
+	uint8_t buf[CELLMSG_DGRAM_MAX];
+	const struct flow_addr *a;
+	struct sockaddr_storage ss;
+	socklen_t slen;
+	uint32_t k;
+	int len;
+
+	if (!sw->touch[i].count)
+		return;
+	if (n->ep.id == cell_self(c)) {
+		for (k = 0; k < sw->touch[i].count; k++)
+			c->st.touched += !flowtab_seen(
+				c->ft, &sw->touch[i].keys[k], cell_now_ms());
+		sw->touch[i].count = 0;
+		return;
+	}
+	m.touch = sw->touch[i];
+	sw->touch[i].count = 0;
+	m.sender = cell_self(c);
+	m.incarnation = c->incarnation;
+	m.seq = ++c->seq;
+	a = cell_addr_of(c, &n->ep);
+	len = a ? cellmsg_encode(&c->auth, &m, buf, sizeof(buf)) : -EINVAL;
+	if (len > 0) {
+		cell_sockaddr(a, CELLMSG_PORT, &ss, &slen);
+		if (sendto(c->ctl_fd, buf, (size_t)len, MSG_DONTWAIT,
+			   (struct sockaddr *)&ss, slen) == len) {
+			c->st.touch_tx++;
+			return;
+		}
+	}
+	c->st.touch_tx_err++;
+}
+
+/* A rule in use: its flow's primary cell (by this node's map) hears. */
+static void cell_touch_add(struct cell_sweep *sw, const struct flow_key *k)
+{
+	struct cell *c = sw->c;
+	uint16_t to = c->shards->cell[flowtab_shard_of(c->ft, k)][0];
+	const struct cluster_node *n = cluster_node_by_id(&c->w->cluster, to);
+	uint32_t i;
+
+	if (!n || !sw->touch)
+		return;
+	i = (uint32_t)(n - c->w->cluster.nodes);
+	sw->touch[i].keys[sw->touch[i].count++] = *k;
+	if (sw->touch[i].count == CELLMSG_TOUCH_MAX)
+		cell_touch_flush(sw, i);
+}
+
+/*
+ * A BACKEND rule no packet met for longer than its flow's timeout goes:
+ * the next packet asks the cell again, which still holds the state. One
+ * that met packets since the last sweep is reported to the flow's cell,
+ * which sees none of them and would idle the flow out.
+ */
 static int cell_rule_idle(const struct flow_key *k, const struct steer_rule *r,
 			  void *arg)
 {
@@ -229,30 +305,38 @@ static int cell_rule_idle(const struct flow_key *k, const struct steer_rule *r,
 		      : k->proto == STEER_IPPROTO_UDP ? f->udp_timeout_ms
 						      : f->other_timeout_ms;
 
-	if (r->action != STEER_ACT_BACKEND || idle_ns <= (uint64_t)ms * 1000000)
+	if (r->action != STEER_ACT_BACKEND)
 		return 0;
+	if (idle_ns <= (uint64_t)ms * 1000000) {
+		/* The stamp's unit is 2^30 ns: one more covers it. */
+		if (idle_ns <=
+		    (sw->every_ms * 1000000) + (1ull << STEER_RULE_USED_SHIFT))
+			cell_touch_add(sw, k);
+		return 0;
+	}
 	if (!xdp_maps_flow_del(sw->c->xdp, k))
 		sw->c->st.rules_expired++;
 	return 0;
 }
 
-/* Every half of the shortest idle timeout (1 .. 30 s): a full walk. */
+/* A full walk of the rules, every cell_sweep_every_ms(). */
 static void cell_rules_sweep(struct cell *c)
 {
-	const struct cluster_fsc *f = &c->w->cluster.fsc;
-	struct cell_sweep sw = {.c = c, .now = cell_rule_now()};
-	uint64_t now = evloop_now_ms(), every = f->udp_timeout_ms;
+	const struct cluster *cl = &c->w->cluster;
+	struct cell_sweep sw = {.c = c,
+				.now = cell_rule_now(),
+				.every_ms = cell_sweep_every_ms(&cl->fsc)};
+	uint64_t now = evloop_now_ms();
+	uint32_t i;
 
-	if (f->tcp_timeout_ms < every)
-		every = f->tcp_timeout_ms;
-	if (f->other_timeout_ms < every)
-		every = f->other_timeout_ms;
-	every /= 2;
-	every = every < 1000 ? 1000 : every > 30000 ? 30000 : every;
-	if (now - c->swept_ms < every)
+	if (now - c->swept_ms < sw.every_ms)
 		return;
 	c->swept_ms = now;
+	sw.touch = calloc(cl->n_nodes, sizeof(*sw.touch));
 	xdp_maps_flow_foreach(c->xdp, cell_rule_idle, &sw);
+	for (i = 0; sw.touch && i < cl->n_nodes; i++)
+		cell_touch_flush(&sw, i);
+	free(sw.touch);
 }
 
 /* Install a RULE in this node's fast path. */
@@ -327,6 +411,16 @@ static void cell_rule_send(struct cell *c, uint16_t to,
 		c->st.rules_tx++;
 }
 
+/* A fast path's report of rules in use: the flows do not idle out. */
+static void cell_touch_apply(struct cell *c, const struct cellmsg_touch *t)
+{
+	uint32_t i, now = cell_now_ms();
+
+	c->st.touch_rx++;
+	for (i = 0; i < t->count; i++)
+		c->st.touched += !flowtab_seen(c->ft, &t->keys[i], now);
+}
+
 /* A mirrored packet: its record merges by the version rule. */
 static void cell_mirror_apply(struct cell *c, const struct cellmsg_mirror *mm)
 {
@@ -359,7 +453,8 @@ static void cell_on_ctl(struct evloop *el, int fd, uint32_t events, void *arg)
 		if (r == CELLMSG_RX_OK)
 			r = cellmsg_replay_accept(&c->replay, &m);
 		if (r == CELLMSG_RX_OK && m.type != CELLMSG_RULE &&
-		    m.type != CELLMSG_RULE_DEL && m.type != CELLMSG_MIRROR)
+		    m.type != CELLMSG_RULE_DEL && m.type != CELLMSG_MIRROR &&
+		    m.type != CELLMSG_TOUCH)
 			r = CELLMSG_RX_TYPE; /* not a datagram's */
 		cellmsg_counters_add(&c->ctl_rx, r);
 		if (r != CELLMSG_RX_OK) {
@@ -370,6 +465,8 @@ static void cell_on_ctl(struct evloop *el, int fd, uint32_t events, void *arg)
 			cell_rule_install(c, &m.rule);
 		else if (m.type == CELLMSG_MIRROR)
 			cell_mirror_apply(c, &m.mir);
+		else if (m.type == CELLMSG_TOUCH)
+			cell_touch_apply(c, &m.touch);
 		else if (!xdp_maps_flow_del(c->xdp, &m.del.key))
 			c->st.rules_rx++;
 	}
@@ -974,7 +1071,10 @@ static void cell_on_tick(struct evloop *el, int64_t id, void *arg)
 
 	xdp_maps_alive(c->xdp);
 	host_tmpls_refresh(&c->tmpls, &c->w->cluster, c->xdp);
-	flowtab_expire(c->ft, cell_now_ms(), 4096);
+	/* The whole table once a second: idle flows go within a second of
+	 * their timeout. */
+	flowtab_expire(c->ft, cell_now_ms(),
+		       flowtab_capacity(c->ft) / (1000 / CELL_TICK_MS) + 1);
 	hold_release(c->hold, evloop_now_ms(), cell_held_run, c);
 	cell_rules_sweep(c);
 }
@@ -1153,6 +1253,7 @@ static int cell_state_new(struct cell *c, char *err, size_t errlen)
 	struct flowtab_cfg fc;
 	struct gossip_key key;
 	struct timeval tv;
+	uint64_t margin;
 	int ret;
 
 	if (!c->w->conf.key_file[0]) {
@@ -1174,11 +1275,14 @@ static int cell_state_new(struct cell *c, char *err, size_t errlen)
 	cellmsg_replay_init(&c->replay);
 	flowtab_cfg_default(&fc, CELL_FLOWS_DEFAULT);
 	/* The cell sees a flow's first packets and its close only (the fast
-	 * path has the rule in between), so it cannot tell an idle flow from
-	 * a busy one: until fast-path nodes report rule use, states live
-	 * this long. */
-	fc.tcp_timeout_ms = fc.tcp_opening_timeout_ms = CELL_IDLE_MS;
-	fc.udp_timeout_ms = fc.other_timeout_ms = CELL_IDLE_MS;
+	 * path has the rule in between): the fast paths report the rules in
+	 * use every sweep (TOUCH), so a flow idles out its timeout after its
+	 * last report, two sweeps of margin added. */
+	margin = 2 * cell_sweep_every_ms(&cl->fsc);
+	fc.tcp_timeout_ms = fc.tcp_opening_timeout_ms =
+		cl->fsc.tcp_timeout_ms + margin;
+	fc.udp_timeout_ms = cl->fsc.udp_timeout_ms + margin;
+	fc.other_timeout_ms = cl->fsc.other_timeout_ms + margin;
 	/* A close it does see: FIN and RST come through the cell. */
 	fc.tcp_closing_timeout_ms = cl->fsc.tcp_closing_timeout_ms;
 	fc.secret = c->w->secret;

@@ -69,6 +69,10 @@ struct cell_stats {
 	uint64_t mirror_applied; /* ... whose record was newer */
 	uint64_t mirror_rx_err;	 /* ... whose record the table refused */
 	uint64_t rules_expired;	 /* fast-path rules idle past their timeout */
+	uint64_t touch_tx;	 /* TOUCH reports of rules in use sent */
+	uint64_t touch_tx_err;
+	uint64_t touch_rx;  /* TOUCH reports received */
+	uint64_t touched;   /* flows they (or this node's own) kept alive */
 	uint64_t relayed;   /* new flows sent on to their shard's primary */
 	uint64_t relay_err; /* ... that the socket refused */
 };

@@ -491,6 +491,18 @@ static uint8_t ft_tcp_next(uint8_t st, uint8_t f)
 	return st;
 }
 
+int flowtab_seen(struct flowtab *t, const struct flow_key *key, uint32_t now)
+{
+	struct flowtab_entry *e = ft_find(t, key, ft_hash(t, key));
+
+	if (!e || e->rec.state == FLOWTAB_ST_CLOSED)
+		return -ENOENT;
+	/* Never back in time (modulo 2^32): a late report changes nothing. */
+	if ((int32_t)(now - e->rec.last_ms) > 0)
+		e->rec.last_ms = now;
+	return 0;
+}
+
 int flowtab_touch(struct flowtab *t, const struct flow_key *key, uint32_t len,
 		  uint8_t tcp_flags, uint32_t now)
 {

@@ -222,6 +222,14 @@ int flowtab_touch(struct flowtab *t, const struct flow_key *key, uint32_t len,
 		  uint8_t tcp_flags, uint32_t now);
 
 /*
+ * Packets of key met its rule on a fast path lately (the cell does not see
+ * them): last_ms = now when that is later, so the flow does not idle out.
+ * No version, no counters, no on_change. 0, or -ENOENT when key has no
+ * live flow.
+ */
+int flowtab_seen(struct flowtab *t, const struct flow_key *key, uint32_t now);
+
+/*
  * The primary closes a flow: it becomes a tombstone (CLOSED, a fresh
  * version, last_ms = now) and on_change is called with the record that
  * tells the mirrors. 0, or -ENOENT when key has no live flow.

@@ -17,7 +17,8 @@
  *   3  as 2, and the body is shaped: cut or padded to its type's length
  *      and, for a BATCH, a consistent fixed part (raw_len = count * 80)
  *      and, uncompressed, records whose profiles hold; for a MIRROR, a
- *      record that holds and consistent packet lengths.
+ *      record that holds and consistent packet lengths; for a TOUCH,
+ *      whole keys and their count.
  *
  * Checks: every outcome is a known reason; a frame that decodes re-encodes
  * to one that cellmsg_frame_len() delimits exactly and that decodes to the
@@ -235,6 +236,31 @@ static void shape_mirror(uint8_t *body, size_t *body_len, size_t room)
 	*body_len = CELLMSG_MIRROR_FIXED_LEN + cap;
 }
 
+/* A TOUCH: as many whole keys as the input gave (1..30), the count
+ * saying so, key padding zero. */
+static void shape_touch(uint8_t *body, size_t *body_len, size_t room)
+{
+	size_t have = *body_len, n, i;
+
+	if (have < CELLMSG_TOUCH_FIXED_LEN + CELLMSG_KEY_LEN) {
+		memset(body + have, 0,
+		       CELLMSG_TOUCH_FIXED_LEN + CELLMSG_KEY_LEN - have);
+		have = CELLMSG_TOUCH_FIXED_LEN + CELLMSG_KEY_LEN;
+	}
+	n = (have - CELLMSG_TOUCH_FIXED_LEN) / CELLMSG_KEY_LEN;
+	if (n > CELLMSG_TOUCH_MAX)
+		n = CELLMSG_TOUCH_MAX;
+	check(CELLMSG_TOUCH_FIXED_LEN + n * CELLMSG_KEY_LEN <= room);
+	body[0] = 0;
+	body[1] = (uint8_t)n;
+	body[2] = body[3] = 0;
+	for (i = 0; i < n; i++)
+		memset(body + CELLMSG_TOUCH_FIXED_LEN + i * CELLMSG_KEY_LEN +
+			       37,
+		       0, 3);
+	*body_len = CELLMSG_TOUCH_FIXED_LEN + n * CELLMSG_KEY_LEN;
+}
+
 /*
  * Shape a body for its type: its length (*body_len, at most room) and,
  * for a BATCH, the fixed part and records. Bytes added are zero.
@@ -252,6 +278,7 @@ static void shape(uint8_t type, uint8_t flags, uint8_t *body, size_t *body_len,
 		[CELLMSG_SNAP_BEGIN] = CELLMSG_SNAP_BEGIN_LEN,
 		[CELLMSG_SNAP_END] = CELLMSG_SNAP_END_LEN,
 		[CELLMSG_MIRROR] = CELLMSG_MIRROR_FIXED_LEN,
+		[CELLMSG_TOUCH] = CELLMSG_TOUCH_FIXED_LEN,
 	};
 	size_t want = fixed[type], have = *body_len;
 	uint32_t count;
@@ -260,6 +287,10 @@ static void shape(uint8_t type, uint8_t flags, uint8_t *body, size_t *body_len,
 		memset(body + have, 0, want - have);
 	if (type == CELLMSG_MIRROR) {
 		shape_mirror(body, body_len, room);
+		return;
+	}
+	if (type == CELLMSG_TOUCH) {
+		shape_touch(body, body_len, room);
 		return;
 	}
 	if (type != CELLMSG_BATCH) {

@@ -63,8 +63,9 @@ for run in 2 1 2r; do
 	[ $run = 2 ] && show=--show
 	# The killed cell starts again 2 s after the events, empty: its
 	# mirrors hand its flows back and no connection may break.
-	# UDP rules idle 2 s expire on the fast paths (after the traffic).
-	[ $run = 2r ] && extra="--restart 2 --linger 4"
+	# UDP rules idle 2 s expire on the fast paths, and the UDP flows'
+	# records on the cells (after the traffic).
+	[ $run = 2r ] && extra="--restart 2 --linger 9"
 	# shellcheck disable=SC2086
 	udpt=
 	[ $run = 2r ] && udpt=2
@@ -75,9 +76,16 @@ for run in 2 1 2r; do
 	n=$(echo "$out" | grep -c '^RESULT')
 	[ "$n" = 2 ] || { check "story (rf $rf): $n results, not 2"; continue; }
 	if [ $run = 2r ]; then
-		rx=$(field rules_expired "$(echo "$out" | grep '^CLOSES ')")
+		cl=$(echo "$out" | grep '^CLOSES ')
+		rx=$(field rules_expired "$cl")
 		[ "${rx:-0}" -ge "$U" ] ||
 			check "run 2r: ${rx:-no} idle rules expired, not the $U UDP flows' at least"
+		# The cells heard of the rules in use while the traffic ran,
+		# and idled the UDP flows out once it stopped.
+		[ "$(field flows_touched "$cl")" -gt 0 ] 2>/dev/null ||
+			check "run 2r: no fast path reported a rule in use to a cell"
+		[ "$(field closed "$cl")" -ge "$U" ] 2>/dev/null ||
+			check "run 2r: $(field closed "$cl") records idled out on the cells, not the $U UDP flows' at least"
 		rs=$(echo "$out" | grep '^RESTART ')
 		[ "$(field handback_received "$rs")" -gt 0 ] 2>/dev/null ||
 			check "restart: nothing handed back to the restarted cell ($rs)"

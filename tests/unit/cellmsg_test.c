@@ -206,6 +206,8 @@ static void rec_random(struct cell_flow_rec *r)
 static void msg_make(struct cellmsg *m, uint8_t type,
 		     struct cell_flow_rec *recs, uint32_t n)
 {
+	uint32_t i;
+
 	memset(m, 0, sizeof(*m));
 	m->type = type;
 	m->sender = SELF;
@@ -246,6 +248,18 @@ static void msg_make(struct cellmsg *m, uint8_t type,
 		m->batch.count = n;
 		m->batch.recs = recs;
 		break;
+	case CELLMSG_TOUCH:
+		m->touch.count = 3;
+		for (i = 0; i < 3; i++) {
+			flow_addr_set_v4(&m->touch.keys[i].src,
+					 htonl(0x64400100u + i));
+			flow_addr_set_v4(&m->touch.keys[i].dst,
+					 htonl(0xc6126401u));
+			m->touch.keys[i].sport = htons((uint16_t)(40000 + i));
+			m->touch.keys[i].dport = htons(443);
+			m->touch.keys[i].proto = STEER_IPPROTO_TCP;
+		}
+		break;
 	case CELLMSG_MIRROR:
 		m->mir.rec = recs[0];
 		if (!n) {
@@ -284,8 +298,11 @@ static size_t body_len_of(uint8_t type, uint32_t n)
 		[CELLMSG_SNAP_BEGIN] = CELLMSG_SNAP_BEGIN_LEN,
 		[CELLMSG_SNAP_END] = CELLMSG_SNAP_END_LEN,
 		[CELLMSG_MIRROR] = CELLMSG_MIRROR_FIXED_LEN,
+		[CELLMSG_TOUCH] = CELLMSG_TOUCH_FIXED_LEN,
 	};
 
+	if (type == CELLMSG_TOUCH)
+		return len[type] + 3 * CELLMSG_KEY_LEN; /* msg_make's */
 	if (type == CELLMSG_MIRROR)
 		return len[type] + 60; /* msg_make's cap_len */
 	return len[type] + (type == CELLMSG_BATCH ? n * CELLMSG_REC_LEN : 0);
@@ -331,9 +348,9 @@ static size_t craft(const struct gossip_auth *a, uint8_t *buf, uint8_t type,
 }
 
 static const uint8_t all_types[] = {
-	CELLMSG_RULE,	    CELLMSG_RULE_DEL, CELLMSG_HEARTBEAT,
-	CELLMSG_BATCH,	    CELLMSG_ACK,      CELLMSG_RESYNC,
-	CELLMSG_SNAP_BEGIN, CELLMSG_SNAP_END, CELLMSG_MIRROR,
+	CELLMSG_RULE,	CELLMSG_RULE_DEL, CELLMSG_HEARTBEAT,  CELLMSG_BATCH,
+	CELLMSG_ACK,	CELLMSG_RESYNC,	  CELLMSG_SNAP_BEGIN, CELLMSG_SNAP_END,
+	CELLMSG_MIRROR, CELLMSG_TOUCH,
 };
 
 static void roundtrip_one(struct fx *f, const struct gossip_auth *a,
@@ -448,6 +465,64 @@ static void test_mirror_bounds(void **state)
 			 -EINVAL);
 }
 
+/* A TOUCH's count must match its keys, 1..30 of them; encode agrees. */
+static void test_touch_bounds(void **state)
+{
+	struct fx *f = *state;
+	uint8_t body[CELLMSG_TOUCH_FIXED_LEN +
+		     (CELLMSG_TOUCH_MAX + 1) * CELLMSG_KEY_LEN];
+	struct cellmsg m;
+	size_t len, blen = CELLMSG_TOUCH_FIXED_LEN + 3 * CELLMSG_KEY_LEN;
+
+	msg_make(&m, CELLMSG_TOUCH, f->recs, 0);
+	len = (size_t)cellmsg_encode(&f->plain, &m, f->buf, sizeof(f->buf));
+	assert_int_equal(len, CELLMSG_HDR_LEN + blen +
+				      gossip_auth_overhead(&f->plain));
+	memcpy(body, f->buf + CELLMSG_HDR_LEN, blen);
+	len = craft(&f->plain, f->buf, CELLMSG_TOUCH, 0, body, blen);
+	assert_int_equal(
+		cellmsg_decode(&f->plain, f->buf, len, &f->out, NULL, 0),
+		CELLMSG_RX_OK);
+	assert_int_equal(f->out.touch.count, 3);
+	assert_int_equal(f->out.touch.keys[2].sport, m.touch.keys[2].sport);
+	assert_memory_equal(f->out.touch.keys[1].src.b, m.touch.keys[1].src.b,
+			    16);
+	/* count 2 with three keys; count 0. */
+	body[1] = 2;
+	len = craft(&f->plain, f->buf, CELLMSG_TOUCH, 0, body, blen);
+	assert_int_equal(
+		cellmsg_decode(&f->plain, f->buf, len, &f->out, NULL, 0),
+		CELLMSG_RX_MALFORMED);
+	body[1] = 0;
+	len = craft(&f->plain, f->buf, CELLMSG_TOUCH, 0, body, blen);
+	assert_int_equal(
+		cellmsg_decode(&f->plain, f->buf, len, &f->out, NULL, 0),
+		CELLMSG_RX_MALFORMED);
+	/* A key cut short, no key at all, one key too many. */
+	body[1] = 3;
+	len = craft(&f->plain, f->buf, CELLMSG_TOUCH, 0, body, blen - 1);
+	assert_int_equal(
+		cellmsg_decode(&f->plain, f->buf, len, &f->out, NULL, 0),
+		CELLMSG_RX_LENGTH);
+	len = craft(&f->plain, f->buf, CELLMSG_TOUCH, 0, body,
+		    CELLMSG_TOUCH_FIXED_LEN);
+	assert_int_equal(
+		cellmsg_decode(&f->plain, f->buf, len, &f->out, NULL, 0),
+		CELLMSG_RX_LENGTH);
+	memset(body, 0, sizeof(body));
+	body[1] = CELLMSG_TOUCH_MAX + 1;
+	len = craft(&f->plain, f->buf, CELLMSG_TOUCH, 0, body, sizeof(body));
+	assert_int_equal(
+		cellmsg_decode(&f->plain, f->buf, len, &f->out, NULL, 0),
+		CELLMSG_RX_LENGTH);
+	m.touch.count = 0;
+	assert_int_equal(cellmsg_encode(&f->plain, &m, f->buf, sizeof(f->buf)),
+			 -EINVAL);
+	m.touch.count = CELLMSG_TOUCH_MAX + 1;
+	assert_int_equal(cellmsg_encode(&f->plain, &m, f->buf, sizeof(f->buf)),
+			 -EINVAL);
+}
+
 /* A change in any field makes messages unequal (cellmsg_equal is the
  * oracle of the round trips, so it must be able to say no). */
 static void test_equal_discriminates(void **state)
@@ -486,6 +561,9 @@ static void test_equal_discriminates(void **state)
 			break;
 		case CELLMSG_MIRROR:
 			b.mir.pkt[59] ^= 1;
+			break;
+		case CELLMSG_TOUCH:
+			b.touch.keys[2].sport ^= 1;
 			break;
 		default:
 			b.sh.shard++;
@@ -1314,6 +1392,8 @@ int main(int argc, char **argv)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mirror_bounds, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_touch_bounds, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reasons, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bitflip, setup, teardown),

@@ -527,6 +527,30 @@ static void test_expire_opening(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+/* A fast path's report of use keeps a flow from idling out, and nothing
+ * else: no version, no callback; an older report changes nothing. */
+static void test_seen(void **state)
+{
+	struct flowtab *t = ((struct fx *)*state)->t;
+	struct flowtab_params p = params(1);
+	struct flow_key k = key_n(50, STEER_IPPROTO_UDP);
+	struct flow_key none = key_n(51, STEER_IPPROTO_UDP);
+	uint64_t v;
+
+	assert_non_null(flowtab_create(t, &k, &p, 0));
+	v = flowtab_lookup(t, &k)->version;
+	chg.n = 0;
+	assert_int_equal(flowtab_seen(t, &k, 25000), 0);
+	assert_int_equal(flowtab_seen(t, &k, 20000), 0);
+	assert_int_equal(flowtab_lookup(t, &k)->last_ms, 25000);
+	assert_int_equal(flowtab_lookup(t, &k)->version, v);
+	assert_int_equal(chg.n, 0);
+	assert_int_equal(flowtab_expire(t, 30001, 64), 0); /* 30 s UDP */
+	assert_int_equal(flowtab_expire(t, 55001, 64), 1);
+	assert_int_equal(flowtab_seen(t, &k, 60000), -ENOENT); /* closed */
+	assert_int_equal(flowtab_seen(t, &none, 60000), -ENOENT);
+}
+
 static void test_expire_budget(void **state)
 {
 	struct flowtab *t = ((struct fx *)*state)->t;
@@ -1043,6 +1067,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_expire_opening, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_seen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire_budget, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_shard_walk, setup_walk,
