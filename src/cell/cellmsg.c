@@ -12,6 +12,7 @@
 
 #include "cell/cellmsg.h"
 #include "steer_kern_user.h"
+#include "util/wire.h"
 
 _Static_assert(CELLMSG_SHARDS == STEER_SHARDS, "one shard count");
 _Static_assert(CELLMSG_FRAME_MAX < (1u << 31), "frame length fits an int");
@@ -20,99 +21,6 @@ _Static_assert(CELLMSG_BATCH_MAX *CELLMSG_REC_LEN <= LZ4_MAX_INPUT_SIZE,
 _Static_assert(sizeof(struct flow_key) == CELLMSG_KEY_LEN, "key block");
 
 /* A bounded cursor over a buffer; a read or write past the end sets err. */
-struct cur {
-	uint8_t *p;
-	size_t len;
-	size_t off;
-	bool err;
-};
-
-static void put8(struct cur *c, uint8_t v)
-{
-	if (c->off + 1 > c->len) {
-		c->err = true;
-		return;
-	}
-	c->p[c->off++] = v;
-}
-
-static void put16(struct cur *c, uint16_t v)
-{
-	put8(c, (uint8_t)(v >> 8));
-	put8(c, (uint8_t)v);
-}
-
-static void put32(struct cur *c, uint32_t v)
-{
-	put16(c, (uint16_t)(v >> 16));
-	put16(c, (uint16_t)v);
-}
-
-static void put64(struct cur *c, uint64_t v)
-{
-	put32(c, (uint32_t)(v >> 32));
-	put32(c, (uint32_t)v);
-}
-
-static void putn(struct cur *c, const void *src, size_t n)
-{
-	if (c->off + n > c->len) {
-		c->err = true;
-		return;
-	}
-	memcpy(c->p + c->off, src, n);
-	c->off += n;
-}
-
-static uint8_t get8(struct cur *c)
-{
-	if (c->off + 1 > c->len) {
-		c->err = true;
-		return 0;
-	}
-	return c->p[c->off++];
-}
-
-static uint16_t get16(struct cur *c)
-{
-	uint16_t hi = get8(c);
-
-	return (uint16_t)(hi << 8 | get8(c));
-}
-
-static uint32_t get32(struct cur *c)
-{
-	uint32_t hi = get16(c);
-
-	return hi << 16 | get16(c);
-}
-
-static uint64_t get64(struct cur *c)
-{
-	uint64_t hi = get32(c);
-
-	return hi << 32 | get32(c);
-}
-
-static void getn(struct cur *c, void *dst, size_t n)
-{
-	if (c->off + n > c->len) {
-		c->err = true;
-		memset(dst, 0, n);
-		return;
-	}
-	memcpy(dst, c->p + c->off, n);
-	c->off += n;
-}
-
-/* A reserved field: must read as zero. */
-static void get_zero(struct cur *c, size_t n)
-{
-	while (n--)
-		if (get8(c))
-			c->err = true;
-}
-
 static const char *const rx_names[CELLMSG_RX_REASONS] = {
 	[CELLMSG_RX_OK] = "ok",
 	[CELLMSG_RX_NEED_MORE] = "need_more",
@@ -272,79 +180,79 @@ static bool msg_valid(const struct cellmsg *m)
 	}
 }
 
-static void put_key(struct cur *c, const struct flow_key *k)
+static void put_key(struct wire *c, const struct flow_key *k)
 {
-	putn(c, k->src.b, 16);
-	putn(c, k->dst.b, 16);
-	putn(c, &k->sport, 2);
-	putn(c, &k->dport, 2);
-	put8(c, k->proto);
-	put8(c, 0);
-	put16(c, 0);
+	wire_putn(c, k->src.b, 16);
+	wire_putn(c, k->dst.b, 16);
+	wire_putn(c, &k->sport, 2);
+	wire_putn(c, &k->dport, 2);
+	wire_put8(c, k->proto);
+	wire_put8(c, 0);
+	wire_put16(c, 0);
 }
 
-static void get_key(struct cur *c, struct flow_key *k)
+static void get_key(struct wire *c, struct flow_key *k)
 {
-	getn(c, k->src.b, 16);
-	getn(c, k->dst.b, 16);
-	getn(c, &k->sport, 2);
-	getn(c, &k->dport, 2);
-	k->proto = get8(c);
-	get_zero(c, 3);
+	wire_getn(c, k->src.b, 16);
+	wire_getn(c, k->dst.b, 16);
+	wire_getn(c, &k->sport, 2);
+	wire_getn(c, &k->dport, 2);
+	k->proto = wire_get8(c);
+	wire_get_zero(c, 3);
 }
 
-static void put_rec(struct cur *c, const struct cell_flow_rec *r)
+static void put_rec(struct wire *c, const struct cell_flow_rec *r)
 {
-	put32(c, r->epoch);
-	put16(c, r->service);
-	put16(c, r->primary);
-	put16(c, r->mirror[0]);
-	put16(c, r->mirror[1]);
-	put8(c, r->key.proto);
-	put8(c, r->rf);
-	put16(c, 0);
-	putn(c, r->key.dst.b, 16);
-	putn(c, &r->key.dport, 2);
-	put16(c, r->backend);
-	putn(c, r->key.src.b, 16);
-	putn(c, &r->key.sport, 2);
-	put8(c, r->state);
-	put8(c, r->tcp_flags);
-	put64(c, r->version);
-	put32(c, r->created_ms);
-	put32(c, r->last_ms);
-	put32(c, r->packets);
-	put32(c, r->bytes);
+	wire_put32(c, r->epoch);
+	wire_put16(c, r->service);
+	wire_put16(c, r->primary);
+	wire_put16(c, r->mirror[0]);
+	wire_put16(c, r->mirror[1]);
+	wire_put8(c, r->key.proto);
+	wire_put8(c, r->rf);
+	wire_put16(c, 0);
+	wire_putn(c, r->key.dst.b, 16);
+	wire_putn(c, &r->key.dport, 2);
+	wire_put16(c, r->backend);
+	wire_putn(c, r->key.src.b, 16);
+	wire_putn(c, &r->key.sport, 2);
+	wire_put8(c, r->state);
+	wire_put8(c, r->tcp_flags);
+	wire_put64(c, r->version);
+	wire_put32(c, r->created_ms);
+	wire_put32(c, r->last_ms);
+	wire_put32(c, r->packets);
+	wire_put32(c, r->bytes);
 }
 
-static void get_rec(struct cur *c, struct cell_flow_rec *r)
+static void get_rec(struct wire *c, struct cell_flow_rec *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->epoch = get32(c);
-	r->service = get16(c);
-	r->primary = get16(c);
-	r->mirror[0] = get16(c);
-	r->mirror[1] = get16(c);
-	r->key.proto = get8(c);
-	r->rf = get8(c);
-	get_zero(c, 2);
-	getn(c, r->key.dst.b, 16);
-	getn(c, &r->key.dport, 2);
-	r->backend = get16(c);
-	getn(c, r->key.src.b, 16);
-	getn(c, &r->key.sport, 2);
-	r->state = get8(c);
-	r->tcp_flags = get8(c);
-	r->version = get64(c);
-	r->created_ms = get32(c);
-	r->last_ms = get32(c);
-	r->packets = get32(c);
-	r->bytes = get32(c);
+	r->epoch = wire_get32(c);
+	r->service = wire_get16(c);
+	r->primary = wire_get16(c);
+	r->mirror[0] = wire_get16(c);
+	r->mirror[1] = wire_get16(c);
+	r->key.proto = wire_get8(c);
+	r->rf = wire_get8(c);
+	wire_get_zero(c, 2);
+	wire_getn(c, r->key.dst.b, 16);
+	wire_getn(c, &r->key.dport, 2);
+	r->backend = wire_get16(c);
+	wire_getn(c, r->key.src.b, 16);
+	wire_getn(c, &r->key.sport, 2);
+	r->state = wire_get8(c);
+	r->tcp_flags = wire_get8(c);
+	r->version = wire_get64(c);
+	r->created_ms = wire_get32(c);
+	r->last_ms = wire_get32(c);
+	r->packets = wire_get32(c);
+	r->bytes = wire_get32(c);
 	if (!rec_valid(r))
 		c->err = true;
 }
 
-static void put_body(struct cur *c, const struct cellmsg *m)
+static void put_body(struct wire *c, const struct cellmsg *m)
 {
 	const struct cellmsg_rule *r = &m->rule;
 	const struct cellmsg_heartbeat *h = &m->hb;
@@ -353,67 +261,67 @@ static void put_body(struct cur *c, const struct cellmsg *m)
 	switch (m->type) {
 	case CELLMSG_RULE:
 		put_key(c, &r->key);
-		put64(c, r->version);
-		put32(c, r->epoch);
-		put16(c, r->backend);
-		put16(c, r->primary);
-		put16(c, r->mirror[0]);
-		put16(c, r->mirror[1]);
-		put8(c, r->action);
-		put8(c, r->rf);
-		put16(c, 0);
+		wire_put64(c, r->version);
+		wire_put32(c, r->epoch);
+		wire_put16(c, r->backend);
+		wire_put16(c, r->primary);
+		wire_put16(c, r->mirror[0]);
+		wire_put16(c, r->mirror[1]);
+		wire_put8(c, r->action);
+		wire_put8(c, r->rf);
+		wire_put16(c, 0);
 		break;
 	case CELLMSG_RULE_DEL:
 		put_key(c, &m->del.key);
-		put64(c, m->del.version);
+		wire_put64(c, m->del.version);
 		break;
 	case CELLMSG_HEARTBEAT:
-		put64(c, h->now_ms);
-		put64(c, h->tx_seq);
-		put64(c, h->rx_seq);
-		put64(c, h->shards_hash);
-		put32(c, h->shards_count);
-		put32(c, 0);
+		wire_put64(c, h->now_ms);
+		wire_put64(c, h->tx_seq);
+		wire_put64(c, h->rx_seq);
+		wire_put64(c, h->shards_hash);
+		wire_put32(c, h->shards_count);
+		wire_put32(c, 0);
 		break;
 	case CELLMSG_BATCH:
-		put16(c, m->batch.shard);
-		put16(c, 0);
-		put64(c, m->batch.first_seq);
-		put32(c, m->batch.count);
-		put32(c, m->batch.count * CELLMSG_REC_LEN);
+		wire_put16(c, m->batch.shard);
+		wire_put16(c, 0);
+		wire_put64(c, m->batch.first_seq);
+		wire_put32(c, m->batch.count);
+		wire_put32(c, m->batch.count * CELLMSG_REC_LEN);
 		break;
 	case CELLMSG_ACK:
 	case CELLMSG_SNAP_BEGIN:
 	case CELLMSG_SNAP_END:
-		put16(c, m->sh.shard);
-		put16(c, 0);
-		put64(c, m->sh.seq);
+		wire_put16(c, m->sh.shard);
+		wire_put16(c, 0);
+		wire_put64(c, m->sh.seq);
 		if (m->type == CELLMSG_SNAP_END)
-			put32(c, m->sh.count);
+			wire_put32(c, m->sh.count);
 		break;
 	case CELLMSG_RESYNC:
-		put16(c, m->sh.shard);
-		put8(c, m->sh.reason);
-		put8(c, 0);
-		put64(c, m->sh.seq);
+		wire_put16(c, m->sh.shard);
+		wire_put8(c, m->sh.reason);
+		wire_put8(c, 0);
+		wire_put64(c, m->sh.seq);
 		break;
 	case CELLMSG_TOUCH:
-		put16(c, m->touch.count);
-		put16(c, 0);
+		wire_put16(c, m->touch.count);
+		wire_put16(c, 0);
 		for (i = 0; i < m->touch.count; i++)
 			put_key(c, &m->touch.keys[i]);
 		break;
 	case CELLMSG_MIRROR:
 		put_rec(c, &m->mir.rec);
-		put16(c, m->mir.orig_len);
-		put16(c, m->mir.cap_len);
-		putn(c, m->mir.pkt, m->mir.cap_len);
+		wire_put16(c, m->mir.orig_len);
+		wire_put16(c, m->mir.cap_len);
+		wire_putn(c, m->mir.pkt, m->mir.cap_len);
 		break;
 	}
 }
 
 /* Everything but a BATCH's records; sets c->err when malformed. */
-static void get_body(struct cur *c, struct cellmsg *m, uint32_t *raw_len)
+static void get_body(struct wire *c, struct cellmsg *m, uint32_t *raw_len)
 {
 	struct cellmsg_rule *r = &m->rule;
 	struct cellmsg_heartbeat *h = &m->hb;
@@ -422,53 +330,53 @@ static void get_body(struct cur *c, struct cellmsg *m, uint32_t *raw_len)
 	switch (m->type) {
 	case CELLMSG_RULE:
 		get_key(c, &r->key);
-		r->version = get64(c);
-		r->epoch = get32(c);
-		r->backend = get16(c);
-		r->primary = get16(c);
-		r->mirror[0] = get16(c);
-		r->mirror[1] = get16(c);
-		r->action = get8(c);
-		r->rf = get8(c);
-		get_zero(c, 2);
+		r->version = wire_get64(c);
+		r->epoch = wire_get32(c);
+		r->backend = wire_get16(c);
+		r->primary = wire_get16(c);
+		r->mirror[0] = wire_get16(c);
+		r->mirror[1] = wire_get16(c);
+		r->action = wire_get8(c);
+		r->rf = wire_get8(c);
+		wire_get_zero(c, 2);
 		break;
 	case CELLMSG_RULE_DEL:
 		get_key(c, &m->del.key);
-		m->del.version = get64(c);
+		m->del.version = wire_get64(c);
 		break;
 	case CELLMSG_HEARTBEAT:
-		h->now_ms = get64(c);
-		h->tx_seq = get64(c);
-		h->rx_seq = get64(c);
-		h->shards_hash = get64(c);
-		h->shards_count = get32(c);
-		get_zero(c, 4);
+		h->now_ms = wire_get64(c);
+		h->tx_seq = wire_get64(c);
+		h->rx_seq = wire_get64(c);
+		h->shards_hash = wire_get64(c);
+		h->shards_count = wire_get32(c);
+		wire_get_zero(c, 4);
 		break;
 	case CELLMSG_BATCH:
-		m->batch.shard = get16(c);
-		get_zero(c, 2);
-		m->batch.first_seq = get64(c);
-		m->batch.count = get32(c);
-		*raw_len = get32(c);
+		m->batch.shard = wire_get16(c);
+		wire_get_zero(c, 2);
+		m->batch.first_seq = wire_get64(c);
+		m->batch.count = wire_get32(c);
+		*raw_len = wire_get32(c);
 		break;
 	case CELLMSG_ACK:
 	case CELLMSG_SNAP_BEGIN:
 	case CELLMSG_SNAP_END:
-		m->sh.shard = get16(c);
-		get_zero(c, 2);
-		m->sh.seq = get64(c);
+		m->sh.shard = wire_get16(c);
+		wire_get_zero(c, 2);
+		m->sh.seq = wire_get64(c);
 		if (m->type == CELLMSG_SNAP_END)
-			m->sh.count = get32(c);
+			m->sh.count = wire_get32(c);
 		break;
 	case CELLMSG_RESYNC:
-		m->sh.shard = get16(c);
-		m->sh.reason = get8(c);
-		get_zero(c, 1);
-		m->sh.seq = get64(c);
+		m->sh.shard = wire_get16(c);
+		m->sh.reason = wire_get8(c);
+		wire_get_zero(c, 1);
+		m->sh.seq = wire_get64(c);
 		break;
 	case CELLMSG_TOUCH:
-		m->touch.count = get16(c);
-		get_zero(c, 2);
+		m->touch.count = wire_get16(c);
+		wire_get_zero(c, 2);
 		/* The header bounded the body: count fits the array. */
 		if (m->touch.count < 1 || m->touch.count > CELLMSG_TOUCH_MAX ||
 		    (size_t)m->touch.count * CELLMSG_KEY_LEN !=
@@ -481,13 +389,13 @@ static void get_body(struct cur *c, struct cellmsg *m, uint32_t *raw_len)
 		break;
 	case CELLMSG_MIRROR:
 		get_rec(c, &m->mir.rec);
-		m->mir.orig_len = get16(c);
-		m->mir.cap_len = get16(c);
+		m->mir.orig_len = wire_get16(c);
+		m->mir.cap_len = wire_get16(c);
 		/* The header bounded the body: cap_len fits the array. */
 		if (m->mir.cap_len != c->len - CELLMSG_MIRROR_FIXED_LEN)
 			c->err = true;
 		else
-			getn(c, m->mir.pkt, m->mir.cap_len);
+			wire_getn(c, m->mir.pkt, m->mir.cap_len);
 		break;
 	}
 }
@@ -501,7 +409,7 @@ static int put_records(const struct cellmsg_batch *b, uint8_t *dst, size_t room,
 		       bool *compressed)
 {
 	size_t raw_len = (size_t)b->count * CELLMSG_REC_LEN;
-	struct cur c;
+	struct wire c;
 	uint8_t *raw;
 	int n = 0;
 	uint32_t i;
@@ -512,7 +420,7 @@ static int put_records(const struct cellmsg_batch *b, uint8_t *dst, size_t room,
 	raw = malloc(raw_len);
 	if (!raw)
 		return -ENOMEM;
-	c = (struct cur){.p = raw, .len = raw_len};
+	c = (struct wire){.p = raw, .len = raw_len};
 	for (i = 0; i < b->count; i++)
 		put_rec(&c, &b->recs[i]);
 	/* Worth it only when strictly shorter: a block that does not fit in
@@ -539,14 +447,14 @@ int cellmsg_encode(const struct gossip_auth *a, const struct cellmsg *m,
 	size_t overhead = gossip_auth_overhead(a), body_len;
 	int fixed = body_fixed_len(m->type), n;
 	bool compressed = false;
-	struct cur c;
+	struct wire c;
 
 	if (fixed < 0 || !msg_valid(m))
 		return -EINVAL;
 	if (cap < CELLMSG_HDR_LEN + (size_t)fixed + overhead)
 		return -EMSGSIZE;
 	/* The body never runs into the room sealing needs. */
-	c = (struct cur){.p = buf, .len = cap - overhead};
+	c = (struct wire){.p = buf, .len = cap - overhead};
 	c.off = CELLMSG_HDR_LEN;
 	put_body(&c, m);
 	if (c.err)
@@ -563,17 +471,17 @@ int cellmsg_encode(const struct gossip_auth *a, const struct cellmsg *m,
 			return n;
 		body_len += (size_t)n;
 	}
-	c = (struct cur){.p = buf, .len = CELLMSG_HDR_LEN};
-	put16(&c, CELLMSG_MAGIC);
-	put8(&c, CELLMSG_VERSION);
-	put8(&c, m->type);
-	put8(&c, (uint8_t)((a->encrypt ? CELLMSG_FLAG_ENCRYPTED : 0) |
-			   (compressed ? CELLMSG_FLAG_COMPRESSED : 0)));
-	put8(&c, 0);
-	put16(&c, m->sender);
-	put32(&c, m->incarnation);
-	put64(&c, m->seq);
-	put32(&c, (uint32_t)body_len);
+	c = (struct wire){.p = buf, .len = CELLMSG_HDR_LEN};
+	wire_put16(&c, CELLMSG_MAGIC);
+	wire_put8(&c, CELLMSG_VERSION);
+	wire_put8(&c, m->type);
+	wire_put8(&c, (uint8_t)((a->encrypt ? CELLMSG_FLAG_ENCRYPTED : 0) |
+				(compressed ? CELLMSG_FLAG_COMPRESSED : 0)));
+	wire_put8(&c, 0);
+	wire_put16(&c, m->sender);
+	wire_put32(&c, m->incarnation);
+	wire_put64(&c, m->seq);
+	wire_put32(&c, (uint32_t)body_len);
 	if (c.err)
 		return -EMSGSIZE;
 	return (int)gossip_auth_seal(a, buf, CELLMSG_HDR_LEN, body_len);
@@ -588,31 +496,31 @@ static enum cellmsg_rx_reason check_header(const struct gossip_auth *a,
 					   struct cellmsg *m, size_t *body_len,
 					   size_t *frame_len)
 {
-	struct cur c = {.p = (uint8_t *)hdr, .len = CELLMSG_HDR_LEN};
+	struct wire c = {.p = (uint8_t *)hdr, .len = CELLMSG_HDR_LEN};
 	uint8_t flags;
 	int fixed;
 
-	if (get16(&c) != CELLMSG_MAGIC)
+	if (wire_get16(&c) != CELLMSG_MAGIC)
 		return CELLMSG_RX_MAGIC;
-	if (get8(&c) != CELLMSG_VERSION)
+	if (wire_get8(&c) != CELLMSG_VERSION)
 		return CELLMSG_RX_VERSION;
-	m->type = get8(&c);
+	m->type = wire_get8(&c);
 	fixed = body_fixed_len(m->type);
 	if (fixed < 0)
 		return CELLMSG_RX_TYPE;
-	m->flags = flags = get8(&c);
+	m->flags = flags = wire_get8(&c);
 	if (flags & ~(CELLMSG_FLAG_ENCRYPTED | CELLMSG_FLAG_COMPRESSED))
 		return CELLMSG_RX_FLAGS;
 	if (!(flags & CELLMSG_FLAG_ENCRYPTED) != !a->encrypt)
 		return CELLMSG_RX_MODE;
 	if ((flags & CELLMSG_FLAG_COMPRESSED) && m->type != CELLMSG_BATCH)
 		return CELLMSG_RX_FLAGS;
-	if (get8(&c))
+	if (wire_get8(&c))
 		return CELLMSG_RX_MALFORMED;
-	m->sender = get16(&c);
-	m->incarnation = get32(&c);
-	m->seq = get64(&c);
-	*body_len = get32(&c);
+	m->sender = wire_get16(&c);
+	m->incarnation = wire_get32(&c);
+	m->seq = wire_get64(&c);
+	*body_len = wire_get32(&c);
 	if (m->sender == STEER_NODE_NONE)
 		return CELLMSG_RX_MALFORMED;
 	if (m->type == CELLMSG_BATCH) {
@@ -667,7 +575,7 @@ enum cellmsg_rx_reason cellmsg_frame_len(const struct gossip_auth *a,
  * c): checks count and raw_len against the bounds and the caller's room
  * before the one allocation they size.
  */
-static enum cellmsg_rx_reason get_records(struct cur *c, struct cellmsg *m,
+static enum cellmsg_rx_reason get_records(struct wire *c, struct cellmsg *m,
 					  uint32_t raw_len,
 					  struct cell_flow_rec *recs,
 					  uint32_t rec_cap)
@@ -676,7 +584,7 @@ static enum cellmsg_rx_reason get_records(struct cur *c, struct cellmsg *m,
 	size_t payload = c->len - c->off;
 	enum cellmsg_rx_reason r = CELLMSG_RX_OK;
 	uint8_t *raw = NULL;
-	struct cur rc;
+	struct wire rc;
 	uint32_t i;
 
 	b->recs = recs;
@@ -689,7 +597,7 @@ static enum cellmsg_rx_reason get_records(struct cur *c, struct cellmsg *m,
 	if (!(m->flags & CELLMSG_FLAG_COMPRESSED)) {
 		if (payload != raw_len)
 			return CELLMSG_RX_MALFORMED;
-		rc = (struct cur){.p = c->p + c->off, .len = payload};
+		rc = (struct wire){.p = c->p + c->off, .len = payload};
 	} else {
 		/* Sent compressed only when shorter. */
 		if (payload >= raw_len)
@@ -703,7 +611,7 @@ static enum cellmsg_rx_reason get_records(struct cur *c, struct cellmsg *m,
 			r = CELLMSG_RX_DECOMPRESS;
 			goto out;
 		}
-		rc = (struct cur){.p = raw, .len = raw_len};
+		rc = (struct wire){.p = raw, .len = raw_len};
 	}
 	for (i = 0; i < b->count && !rc.err; i++)
 		get_rec(&rc, &recs[i]);
@@ -722,7 +630,7 @@ cellmsg_decode(const struct gossip_auth *a, const uint8_t *buf, size_t len,
 	size_t body_len = 0, frame_len = 0;
 	enum cellmsg_rx_reason r;
 	uint32_t raw_len = 0;
-	struct cur c;
+	struct wire c;
 
 	memset(m, 0, sizeof(*m));
 	if (len > CELLMSG_FRAME_MAX)
@@ -747,7 +655,7 @@ cellmsg_decode(const struct gossip_auth *a, const uint8_t *buf, size_t len,
 	}
 	/* From here on the sender holds the cluster key: a malformed body is
 	 * a bug or a version skew, still refused whole. */
-	c = (struct cur){.p = body, .len = body_len};
+	c = (struct wire){.p = body, .len = body_len};
 	get_body(&c, m, &raw_len);
 	if (c.err) {
 		r = CELLMSG_RX_MALFORMED;

@@ -11,100 +11,7 @@
 #include <steer/rule.h>
 
 #include "gossip/gossip_codec.h"
-
-/* A bounded cursor over a buffer; a read past the end sets err. */
-struct cur {
-	uint8_t *p;
-	size_t len;
-	size_t off;
-	bool err;
-};
-
-static void put8(struct cur *c, uint8_t v)
-{
-	if (c->off + 1 > c->len) {
-		c->err = true;
-		return;
-	}
-	c->p[c->off++] = v;
-}
-
-static void put16(struct cur *c, uint16_t v)
-{
-	put8(c, (uint8_t)(v >> 8));
-	put8(c, (uint8_t)v);
-}
-
-static void put32(struct cur *c, uint32_t v)
-{
-	put16(c, (uint16_t)(v >> 16));
-	put16(c, (uint16_t)v);
-}
-
-static void put64(struct cur *c, uint64_t v)
-{
-	put32(c, (uint32_t)(v >> 32));
-	put32(c, (uint32_t)v);
-}
-
-static void putn(struct cur *c, const void *src, size_t n)
-{
-	if (c->off + n > c->len) {
-		c->err = true;
-		return;
-	}
-	memcpy(c->p + c->off, src, n);
-	c->off += n;
-}
-
-static uint8_t get8(struct cur *c)
-{
-	if (c->off + 1 > c->len) {
-		c->err = true;
-		return 0;
-	}
-	return c->p[c->off++];
-}
-
-static uint16_t get16(struct cur *c)
-{
-	uint16_t hi = get8(c);
-
-	return (uint16_t)(hi << 8 | get8(c));
-}
-
-static uint32_t get32(struct cur *c)
-{
-	uint32_t hi = get16(c);
-
-	return hi << 16 | get16(c);
-}
-
-static uint64_t get64(struct cur *c)
-{
-	uint64_t hi = get32(c);
-
-	return hi << 32 | get32(c);
-}
-
-static void getn(struct cur *c, void *dst, size_t n)
-{
-	if (c->off + n > c->len) {
-		c->err = true;
-		memset(dst, 0, n);
-		return;
-	}
-	memcpy(dst, c->p + c->off, n);
-	c->off += n;
-}
-
-/* A reserved field: must read as zero. */
-static void get_zero(struct cur *c, size_t n)
-{
-	while (n--)
-		if (get8(c))
-			c->err = true;
-}
+#include "util/wire.h"
 
 static const char *const rx_names[GOSSIP_RX_REASONS] = {
 	[GOSSIP_RX_OK] = "ok",
@@ -194,54 +101,54 @@ static bool update_valid(const struct gossip_update *u)
 	}
 }
 
-static void put_addr(struct cur *c, const struct gossip_addr *a)
+static void put_addr(struct wire *c, const struct gossip_addr *a)
 {
-	put16(c, a->port);
-	putn(c, a->ip.b, 16);
+	wire_put16(c, a->port);
+	wire_putn(c, a->ip.b, 16);
 }
 
-static void get_addr(struct cur *c, struct gossip_addr *a)
+static void get_addr(struct wire *c, struct gossip_addr *a)
 {
-	a->port = get16(c);
-	getn(c, a->ip.b, 16);
+	a->port = wire_get16(c);
+	wire_getn(c, a->ip.b, 16);
 }
 
-static void put_update(struct cur *c, const struct gossip_update *u)
+static void put_update(struct wire *c, const struct gossip_update *u)
 {
 	const struct gossip_member_update *m = &u->member;
 	const struct gossip_session_update *s = &u->session;
 	const struct gossip_load_update *l = &u->load;
 
-	put8(c, u->kind);
-	put8(c, (uint8_t)(gossip_codec_update_size(u->kind) - 2));
+	wire_put8(c, u->kind);
+	wire_put8(c, (uint8_t)(gossip_codec_update_size(u->kind) - 2));
 	switch (u->kind) {
 	case GOSSIP_UPD_MEMBER:
-		put16(c, m->node);
-		put8(c, m->state);
-		put8(c, 0);
-		put32(c, m->incarnation);
-		put16(c, m->from);
+		wire_put16(c, m->node);
+		wire_put8(c, m->state);
+		wire_put8(c, 0);
+		wire_put32(c, m->incarnation);
+		wire_put16(c, m->from);
 		put_addr(c, &m->addr);
 		break;
 	case GOSSIP_UPD_SESSION:
-		put16(c, s->owner);
-		put8(c, s->op);
-		put8(c, s->key.proto);
-		put32(c, s->epoch);
-		putn(c, s->key.src.b, 16);
-		putn(c, s->key.dst.b, 16);
-		putn(c, &s->key.sport, 2);
-		putn(c, &s->key.dport, 2);
+		wire_put16(c, s->owner);
+		wire_put8(c, s->op);
+		wire_put8(c, s->key.proto);
+		wire_put32(c, s->epoch);
+		wire_putn(c, s->key.src.b, 16);
+		wire_putn(c, s->key.dst.b, 16);
+		wire_putn(c, &s->key.sport, 2);
+		wire_putn(c, &s->key.dport, 2);
 		break;
 	case GOSSIP_UPD_LOAD:
-		put16(c, l->node);
-		put16(c, l->cpu_permille);
-		put16(c, l->mem_permille);
-		put16(c, 0);
-		put64(c, l->seq);
-		put64(c, l->bandwidth_bps);
-		put32(c, l->sessions);
-		put32(c, 0);
+		wire_put16(c, l->node);
+		wire_put16(c, l->cpu_permille);
+		wire_put16(c, l->mem_permille);
+		wire_put16(c, 0);
+		wire_put64(c, l->seq);
+		wire_put64(c, l->bandwidth_bps);
+		wire_put32(c, l->sessions);
+		wire_put32(c, 0);
 		break;
 	}
 }
@@ -250,7 +157,7 @@ static void put_update(struct cur *c, const struct gossip_update *u)
  * Decode one update. Returns 1 when an update was decoded into u, 0 when
  * one of unknown kind was skipped, -1 when malformed.
  */
-static int get_update(struct cur *c, struct gossip_update *u)
+static int get_update(struct wire *c, struct gossip_update *u)
 {
 	struct gossip_member_update *m = &u->member;
 	struct gossip_session_update *s = &u->session;
@@ -259,8 +166,8 @@ static int get_update(struct cur *c, struct gossip_update *u)
 	uint8_t len;
 
 	memset(u, 0, sizeof(*u));
-	u->kind = get8(c);
-	len = get8(c);
+	u->kind = wire_get8(c);
+	len = wire_get8(c);
 	if (c->err || c->off + len > c->len)
 		return -1;
 	want = gossip_codec_update_size(u->kind);
@@ -273,32 +180,32 @@ static int get_update(struct cur *c, struct gossip_update *u)
 	start = c->off;
 	switch (u->kind) {
 	case GOSSIP_UPD_MEMBER:
-		m->node = get16(c);
-		m->state = get8(c);
-		get_zero(c, 1);
-		m->incarnation = get32(c);
-		m->from = get16(c);
+		m->node = wire_get16(c);
+		m->state = wire_get8(c);
+		wire_get_zero(c, 1);
+		m->incarnation = wire_get32(c);
+		m->from = wire_get16(c);
 		get_addr(c, &m->addr);
 		break;
 	case GOSSIP_UPD_SESSION:
-		s->owner = get16(c);
-		s->op = get8(c);
-		s->key.proto = get8(c);
-		s->epoch = get32(c);
-		getn(c, s->key.src.b, 16);
-		getn(c, s->key.dst.b, 16);
-		getn(c, &s->key.sport, 2);
-		getn(c, &s->key.dport, 2);
+		s->owner = wire_get16(c);
+		s->op = wire_get8(c);
+		s->key.proto = wire_get8(c);
+		s->epoch = wire_get32(c);
+		wire_getn(c, s->key.src.b, 16);
+		wire_getn(c, s->key.dst.b, 16);
+		wire_getn(c, &s->key.sport, 2);
+		wire_getn(c, &s->key.dport, 2);
 		break;
 	case GOSSIP_UPD_LOAD:
-		l->node = get16(c);
-		l->cpu_permille = get16(c);
-		l->mem_permille = get16(c);
-		get_zero(c, 2);
-		l->seq = get64(c);
-		l->bandwidth_bps = get64(c);
-		l->sessions = get32(c);
-		get_zero(c, 4);
+		l->node = wire_get16(c);
+		l->cpu_permille = wire_get16(c);
+		l->mem_permille = wire_get16(c);
+		wire_get_zero(c, 2);
+		l->seq = wire_get64(c);
+		l->bandwidth_bps = wire_get64(c);
+		l->sessions = wire_get32(c);
+		wire_get_zero(c, 4);
 		break;
 	}
 	if (c->err || c->off - start != len || !update_valid(u))
@@ -306,59 +213,59 @@ static int get_update(struct cur *c, struct gossip_update *u)
 	return 1;
 }
 
-static void put_fixed(struct cur *c, const struct gossip_msg *m)
+static void put_fixed(struct wire *c, const struct gossip_msg *m)
 {
 	switch (m->type) {
 	case GOSSIP_MSG_PING:
-		put16(c, m->target);
-		put16(c, 0);
-		put32(c, m->probe_seq);
+		wire_put16(c, m->target);
+		wire_put16(c, 0);
+		wire_put32(c, m->probe_seq);
 		break;
 	case GOSSIP_MSG_ACK:
 	case GOSSIP_MSG_NACK:
-		put32(c, m->probe_seq);
+		wire_put32(c, m->probe_seq);
 		break;
 	case GOSSIP_MSG_PING_REQ:
-		put16(c, m->target);
-		put16(c, 0);
-		put32(c, m->probe_seq);
-		putn(c, m->target_addr.ip.b, 16);
-		put16(c, m->target_addr.port);
-		put16(c, 0);
+		wire_put16(c, m->target);
+		wire_put16(c, 0);
+		wire_put32(c, m->probe_seq);
+		wire_putn(c, m->target_addr.ip.b, 16);
+		wire_put16(c, m->target_addr.port);
+		wire_put16(c, 0);
 		break;
 	case GOSSIP_MSG_SYNC:
-		put8(c, m->sync_flags);
-		put8(c, 0);
-		put16(c, 0);
+		wire_put8(c, m->sync_flags);
+		wire_put8(c, 0);
+		wire_put16(c, 0);
 		break;
 	}
 }
 
-static void get_fixed(struct cur *c, struct gossip_msg *m)
+static void get_fixed(struct wire *c, struct gossip_msg *m)
 {
 	switch (m->type) {
 	case GOSSIP_MSG_PING:
-		m->target = get16(c);
-		get_zero(c, 2);
-		m->probe_seq = get32(c);
+		m->target = wire_get16(c);
+		wire_get_zero(c, 2);
+		m->probe_seq = wire_get32(c);
 		break;
 	case GOSSIP_MSG_ACK:
 	case GOSSIP_MSG_NACK:
-		m->probe_seq = get32(c);
+		m->probe_seq = wire_get32(c);
 		break;
 	case GOSSIP_MSG_PING_REQ:
-		m->target = get16(c);
-		get_zero(c, 2);
-		m->probe_seq = get32(c);
-		getn(c, m->target_addr.ip.b, 16);
-		m->target_addr.port = get16(c);
-		get_zero(c, 2);
+		m->target = wire_get16(c);
+		wire_get_zero(c, 2);
+		m->probe_seq = wire_get32(c);
+		wire_getn(c, m->target_addr.ip.b, 16);
+		m->target_addr.port = wire_get16(c);
+		wire_get_zero(c, 2);
 		if (m->target == STEER_NODE_NONE)
 			c->err = true;
 		break;
 	case GOSSIP_MSG_SYNC:
-		m->sync_flags = get8(c);
-		get_zero(c, 3);
+		m->sync_flags = wire_get8(c);
+		wire_get_zero(c, 3);
 		if (m->sync_flags & ~GOSSIP_SYNC_PULL)
 			c->err = true;
 		break;
@@ -368,7 +275,7 @@ static void get_fixed(struct cur *c, struct gossip_msg *m)
 int gossip_codec_encode(const struct gossip_auth *a, const struct gossip_msg *m,
 			uint8_t *buf, size_t cap)
 {
-	struct cur c = {.p = buf, .len = cap};
+	struct wire c = {.p = buf, .len = cap};
 	size_t body_len, total;
 	uint16_t i;
 
@@ -384,18 +291,18 @@ int gossip_codec_encode(const struct gossip_auth *a, const struct gossip_msg *m,
 	total = GOSSIP_HDR_LEN + body_len + gossip_auth_overhead(a);
 	if (total > cap || total > GOSSIP_DGRAM_MAX)
 		return -EMSGSIZE;
-	put16(&c, GOSSIP_MAGIC);
-	put8(&c, GOSSIP_VERSION);
-	put8(&c, m->type);
-	put8(&c, a->encrypt ? GOSSIP_FLAG_ENCRYPTED : 0);
-	put8(&c, 0);
-	put16(&c, m->sender);
-	put32(&c, m->incarnation);
-	put64(&c, m->seq);
-	put16(&c, (uint16_t)body_len);
-	put16(&c, 0);
+	wire_put16(&c, GOSSIP_MAGIC);
+	wire_put8(&c, GOSSIP_VERSION);
+	wire_put8(&c, m->type);
+	wire_put8(&c, a->encrypt ? GOSSIP_FLAG_ENCRYPTED : 0);
+	wire_put8(&c, 0);
+	wire_put16(&c, m->sender);
+	wire_put32(&c, m->incarnation);
+	wire_put64(&c, m->seq);
+	wire_put16(&c, (uint16_t)body_len);
+	wire_put16(&c, 0);
 	put_fixed(&c, m);
-	put8(&c, (uint8_t)m->n_updates);
+	wire_put8(&c, (uint8_t)m->n_updates);
 	for (i = 0; i < m->n_updates; i++)
 		put_update(&c, &m->updates[i]);
 	if (c.err || c.off != GOSSIP_HDR_LEN + body_len)
@@ -405,7 +312,7 @@ int gossip_codec_encode(const struct gossip_auth *a, const struct gossip_msg *m,
 
 /* Header checks that need no key, in the order a reason is counted. */
 static enum gossip_rx_reason check_header(const struct gossip_auth *a,
-					  struct cur *c, struct gossip_msg *m,
+					  struct wire *c, struct gossip_msg *m,
 					  size_t len, size_t *body_len)
 {
 	uint8_t flags;
@@ -414,23 +321,23 @@ static enum gossip_rx_reason check_header(const struct gossip_auth *a,
 		return GOSSIP_RX_OVERSIZE;
 	if (len < GOSSIP_HDR_LEN)
 		return GOSSIP_RX_SHORT;
-	if (get16(c) != GOSSIP_MAGIC)
+	if (wire_get16(c) != GOSSIP_MAGIC)
 		return GOSSIP_RX_MAGIC;
-	if (get8(c) != GOSSIP_VERSION)
+	if (wire_get8(c) != GOSSIP_VERSION)
 		return GOSSIP_RX_VERSION;
-	m->type = get8(c);
+	m->type = wire_get8(c);
 	if (fixed_len(m->type) < 0)
 		return GOSSIP_RX_TYPE;
-	flags = get8(c);
+	flags = wire_get8(c);
 	if (flags != (a->encrypt ? GOSSIP_FLAG_ENCRYPTED : 0))
 		return GOSSIP_RX_MODE;
-	if (get8(c))
+	if (wire_get8(c))
 		return GOSSIP_RX_MALFORMED;
-	m->sender = get16(c);
-	m->incarnation = get32(c);
-	m->seq = get64(c);
-	*body_len = get16(c);
-	if (get16(c))
+	m->sender = wire_get16(c);
+	m->incarnation = wire_get32(c);
+	m->seq = wire_get64(c);
+	*body_len = wire_get16(c);
+	if (wire_get16(c))
 		return GOSSIP_RX_MALFORMED;
 	if (len < GOSSIP_HDR_LEN + *body_len + gossip_auth_overhead(a))
 		return GOSSIP_RX_SHORT;
@@ -447,7 +354,7 @@ enum gossip_rx_reason gossip_codec_decode(const struct gossip_auth *a,
 					  uint32_t *unknown)
 {
 	uint8_t body[GOSSIP_DGRAM_MAX];
-	struct cur c = {.p = (uint8_t *)buf, .len = len};
+	struct wire c = {.p = (uint8_t *)buf, .len = len};
 	enum gossip_rx_reason r;
 	size_t body_len = 0;
 	uint8_t i, n;
@@ -462,9 +369,9 @@ enum gossip_rx_reason gossip_codec_decode(const struct gossip_auth *a,
 		return GOSSIP_RX_AUTH;
 	/* From here on the sender holds the cluster key: a malformed body is
 	 * a bug or a version skew, still refused whole. */
-	c = (struct cur){.p = body, .len = body_len};
+	c = (struct wire){.p = body, .len = body_len};
 	get_fixed(&c, m);
-	n = get8(&c);
+	n = wire_get8(&c);
 	if (c.err || n > GOSSIP_MAX_UPDATES)
 		return GOSSIP_RX_MALFORMED;
 	for (i = 0; i < n; i++) {
