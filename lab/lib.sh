@@ -439,6 +439,43 @@ lab_steerctl()
 	"$(lab_bin)/steerctl" -s "$(lab_admin_path "$k")" "$@"
 }
 
+# Cell mode: the cells host k's map counts live, or nothing.
+lab_cells_live()
+{
+	lab_steerctl "$1" -j shards 2>/dev/null |
+		grep -o '"cells_live":[0-9]*' | head -1 | cut -d: -f2
+}
+
+# Cell mode: wait (at most secs s, default 5) until every host's map
+# counts want cells live. 0, or 1 on timeout.
+lab_cells_wait()
+{
+	local want=$1 secs=${2:-5} i k ok
+
+	for ((i = 0; i < secs * 10; i++)); do
+		ok=1
+		for ((k = 1; k <= LAB_HOSTS; k++)); do
+			[ "$(lab_cells_live $k)" = "$want" ] || { ok=0; break; }
+		done
+		[ $ok = 1 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+lab_now_ms()
+{
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# A line of a story's account, stamped with the seconds since $t0 (ms).
+lab_say()
+{
+	local d=$(($(lab_now_ms) - t0))
+
+	printf '  %3d.%01ds  %s\n' $((d / 1000)) $((d % 1000 / 100)) "$*"
+}
+
 # --- cluster descriptions for steerd (format of src/fastpath/cluster.h)
 
 lab_config_path()

@@ -94,17 +94,7 @@ lab_steerd_start_all || exit 1
 # Gossip converges in well under a second; give the joins that long.
 sleep 1
 
-now_ms()
-{
-	echo $(($(date +%s%N) / 1000000))
-}
 
-say()
-{
-	local d=$(($(now_ms) - t0))
-
-	printf '  %3d.%01ds  %s\n' $((d / 1000)) $((d % 1000 / 100)) "$*"
-}
 
 echo "story: $conns TCP + $udp UDP sessions per family through $LAB_VIP4 and"
 echo "       $LAB_VIP6, ECMP $ecmp, steer XDP $xdp"
@@ -123,20 +113,20 @@ for ((i = 0; i < 200; i++)); do
 	[ -e "$out/ready4" ] && [ -e "$out/ready6" ] && break
 	sleep 0.05
 done
-t0=$(now_ms)
-say "sessions up: v4 $(cat "$out/ready4" 2>/dev/null), v6 $(cat "$out/ready6" 2>/dev/null)"
+t0=$(lab_now_ms)
+lab_say "sessions up: v4 $(cat "$out/ready4" 2>/dev/null), v6 $(cat "$out/ready6" 2>/dev/null)"
 sleep 2
-lab_ecmp_add 5 >/dev/null && say "h5 joins the ECMP set"
+lab_ecmp_add 5 >/dev/null && lab_say "h5 joins the ECMP set"
 sleep 2
-lab_ecmp_del 2 >/dev/null && say "h2 leaves the ECMP set"
+lab_ecmp_del 2 >/dev/null && lab_say "h2 leaves the ECMP set"
 sleep 2
-lab_crash steerd-h3 && say "steerd of h3 killed (-9)"
+lab_crash steerd-h3 && lab_say "steerd of h3 killed (-9)"
 sleep 1
-lab_steerd_start 3 && say "steerd of h3 started again"
+lab_steerd_start 3 && lab_say "steerd of h3 started again"
 for p in $(cat "$out/pids"); do
 	wait "$p"
 done
-say "traffic over"
+lab_say "traffic over"
 echo
 if [ $show = 1 ]; then
 	for c in nodes templates; do

@@ -155,38 +155,12 @@ lab_echo_stop_all
 lab_echo_start_all || exit 1
 lab_steerd_start_all || exit 1
 
-now_ms()
-{
-	echo $(($(date +%s%N) / 1000000))
-}
 
-# Field NAME of host k's `steerctl shards` (a number), or nothing.
-shards_field()
-{
-	lab_steerctl "$1" -j shards 2>/dev/null |
-		grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2
-}
-
-# Wait (at most 5 s) until every node's cell sees every cell live.
-for ((i = 0; i < 50; i++)); do
-	ok=1
-	for ((k = 1; k <= LAB_HOSTS; k++)); do
-		[ "$(shards_field $k cells_live)" = "$LAB_HOSTS" ] || { ok=0; break; }
-	done
-	[ $ok = 1 ] && break
-	sleep 0.1
-done
-if [ $ok != 1 ]; then
+if ! lab_cells_wait "$LAB_HOSTS"; then
 	echo "story: the cells do not see each other within 5 s" >&2
 	exit 1
 fi
 
-say()
-{
-	local d=$(($(now_ms) - t0))
-
-	printf '  %3d.%01ds  %s\n' $((d / 1000)) $((d % 1000 / 100)) "$*"
-}
 
 # Where the router sends each session: a set per family in the router's
 # egress hook, of (protocol, client port, next hop's MAC) seen in the last
@@ -249,8 +223,8 @@ for ((i = 0; i < 300; i++)); do
 	[ -e "$out/ready4" ] && [ -e "$out/ready6" ] && break
 	sleep 0.05
 done
-t0=$(now_ms)
-say "sessions up: v4 $(cat "$out/ready4" 2>/dev/null), v6 $(cat "$out/ready6" 2>/dev/null)"
+t0=$(lab_now_ms)
+lab_say "sessions up: v4 $(cat "$out/ready4" 2>/dev/null), v6 $(cat "$out/ready6" 2>/dev/null)"
 # Everything prepared, so the three events land together. (a): the
 # descriptions list bB (nothing reads them before SIGHUP); (c): the
 # router's new routes.
@@ -263,17 +237,17 @@ for ((k = 1; k <= LAB_HOSTS; k++)); do
 	[ $k = $kill_h ] || hup+=("$(cat "$LAB_STATE/pid/steerd-h$k")")
 done
 ingress_seen "$out/ingress.before"
-rem=$((t0 + settle * 1000 - $(now_ms)))
+rem=$((t0 + settle * 1000 - $(lab_now_ms)))
 [ $rem -le 0 ] || sleep "$(printf '%d.%03d' $((rem / 1000)) $((rem % 1000)))"
-ta=$(now_ms)
+ta=$(lab_now_ms)
 kill -HUP "${hup[@]}"
-tb=$(now_ms)
+tb=$(lab_now_ms)
 lab_crash steerd-h$kill_h
-tc=$(now_ms)
+tc=$(lab_now_ms)
 # shellcheck disable=SC2086
 lab_ecmp_batch_run "$out/ecmp" $members || exit 1
-td=$(now_ms)
-say "b$LAB_B added (SIGHUP at +0 ms), steerd of h$kill_h killed (+$((tb - ta)) ms)," \
+td=$(lab_now_ms)
+lab_say "b$LAB_B added (SIGHUP at +0 ms), steerd of h$kill_h killed (+$((tb - ta)) ms)," \
 	"h$leave_h out of ECMP (+$((tc - ta)) ms): all within $((td - ta)) ms"
 
 # The reloads, and the cells' view of h3's death, as they happen.
@@ -288,30 +262,30 @@ for ((i = 0; i < 60; i++)); do
 		done
 		if [ $n = $((LAB_HOSTS - 1)) ]; then
 			reloaded=1
-			say "every live steerd reloaded (b$LAB_B in the services)"
+			lab_say "every live steerd reloaded (b$LAB_B in the services)"
 		fi
 	fi
-	if [ $dead_seen = 0 ] && [ "$(shards_field 1 cells_live)" = $((LAB_HOSTS - 1)) ]; then
+	if [ $dead_seen = 0 ] && [ "$(lab_cells_live 1)" = $((LAB_HOSTS - 1)) ]; then
 		dead_seen=1
-		say "h1 sees $((LAB_HOSTS - 1)) cells live: h$kill_h's shards moved to their mirrors"
+		lab_say "h1 sees $((LAB_HOSTS - 1)) cells live: h$kill_h's shards moved to their mirrors"
 	fi
 	[ $reloaded = 1 ] && [ $dead_seen = 1 ] && break
 	sleep 0.05
 done
-[ $reloaded = 1 ] || say "not every live steerd reloaded within 3 s (see $LAB_STATE/log)"
-[ $dead_seen = 1 ] || say "h1 still sees h$kill_h's cell live after 3 s"
+[ $reloaded = 1 ] || lab_say "not every live steerd reloaded within 3 s (see $LAB_STATE/log)"
+[ $dead_seen = 1 ] || lab_say "h1 still sees h$kill_h's cell live after 3 s"
 if lab_exec "$(lab_host_ns $kill_h)" ip -d link show ${LAB_P}e0 | grep -q 'prog/xdp'; then
-	say "h$kill_h's XDP program is still attached"
+	lab_say "h$kill_h's XDP program is still attached"
 else
-	say "h$kill_h's XDP program is gone"
+	lab_say "h$kill_h's XDP program is gone"
 fi
 if [ "$restart" -gt 0 ]; then
-	rem=$((ta + restart * 1000 - $(now_ms)))
+	rem=$((ta + restart * 1000 - $(lab_now_ms)))
 	[ $rem -le 0 ] || sleep "$(printf '%d.%03d' $((rem / 1000)) $((rem % 1000)))"
 	if lab_steerd_start $kill_h; then
-		say "steerd of h$kill_h started again (+$(($(now_ms) - ta)) ms)"
+		lab_say "steerd of h$kill_h started again (+$(($(lab_now_ms) - ta)) ms)"
 	else
-		say "steerd of h$kill_h does not start again"
+		lab_say "steerd of h$kill_h does not start again"
 		restart=0
 	fi
 fi
@@ -320,9 +294,9 @@ for p in $(cat "$out/pids"); do
 done
 : >"$out/pids"
 ingress_seen "$out/ingress.after"
-say "traffic over"
+lab_say "traffic over"
 # Records younger than this were made after the events.
-since=$(($(now_ms) - ta))
+since=$(($(lab_now_ms) - ta))
 sleep 0.5 # the closes of the last segments reach the cells
 [ "$linger" = 0 ] || sleep "$linger"
 for ((k = 1; k <= LAB_HOSTS; k++)); do

@@ -286,6 +286,7 @@ struct repl_snap {
 	struct repl_out *o;
 	uint32_t count, n;
 	uint16_t shard;
+	bool all; /* also the flows o is primary of */
 	int err;
 };
 
@@ -294,7 +295,7 @@ static int repl_snap_one(const struct flowtab_rec *rec, void *arg)
 	struct repl_snap *s = arg;
 	struct repl *r = s->o->r;
 
-	if (rec->primary == s->o->id)
+	if (!s->all && rec->primary == s->o->id)
 		return 0; /* its own flows: it has them */
 	repl_rec_to_wire(rec, &r->recs[s->n++]);
 	s->count++;
@@ -302,6 +303,17 @@ static int repl_snap_one(const struct flowtab_rec *rec, void *arg)
 		s->err = repl_out_batch(s->o, s->shard, r->recs, s->n);
 		s->n = 0;
 	}
+	return s->err;
+}
+
+/* The records of s->shard to s->o as BATCH frames. 0 or -errno. */
+static int repl_out_records(struct repl_snap *s)
+{
+	struct repl *r = s->o->r;
+
+	flowtab_shard_walk(r->cfg.ft, s->shard, repl_snap_one, s);
+	if (!s->err && s->n)
+		s->err = repl_out_batch(s->o, s->shard, r->recs, s->n);
 	return s->err;
 }
 
@@ -318,11 +330,9 @@ static int repl_out_snapshot(struct repl_out *o, uint16_t shard)
 	err = repl_out_frame(o, &m);
 	if (err)
 		return err;
-	flowtab_shard_walk(r->cfg.ft, shard, repl_snap_one, &s);
-	if (!s.err && s.n)
-		s.err = repl_out_batch(o, shard, r->recs, s.n);
-	if (s.err)
-		return s.err;
+	err = repl_out_records(&s);
+	if (err)
+		return err;
 	memset(&m, 0, sizeof(m));
 	m.type = CELLMSG_SNAP_END;
 	m.sh.shard = shard;
@@ -351,29 +361,13 @@ static void repl_forget(struct repl *r, uint16_t shard)
 				   r->cfg.ft);
 }
 
-static int repl_give_one(const struct flowtab_rec *rec, void *arg)
-{
-	struct repl_snap *s = arg;
-	struct repl *r = s->o->r;
-
-	repl_rec_to_wire(rec, &r->recs[s->n++]);
-	s->count++;
-	if (s->n == CELLMSG_BATCH_MAX) {
-		s->err = repl_out_batch(s->o, s->shard, r->recs, s->n);
-		s->n = 0;
-	}
-	return s->err;
-}
-
 /* The records of a shard o is now primary of, as plain BATCH frames (it
  * merges them as a mirror would, and adopts them on their next miss). */
 static int repl_out_give(struct repl_out *o, uint16_t shard)
 {
-	struct repl_snap s = {.o = o, .shard = shard};
+	struct repl_snap s = {.o = o, .shard = shard, .all = true};
 
-	flowtab_shard_walk(o->r->cfg.ft, shard, repl_give_one, &s);
-	if (!s.err && s.n)
-		s.err = repl_out_batch(o, shard, o->r->recs, s.n);
+	repl_out_records(&s);
 	o->r->st.handback_tx += s.count;
 	if (!s.err) {
 		bit_set(o->given, shard);

@@ -1091,22 +1091,9 @@ static void cell_on_netlink(struct evloop *el, int fd, uint32_t events,
 static int cell_program(struct cell *c)
 {
 	const struct cluster *cl = &c->w->cluster;
-	const struct cluster_endpoint *me = &cluster_self(cl)->ep;
-	struct steer_xdp_cfg cfg;
 	int err;
 
-	memset(&cfg, 0, sizeof(cfg));
-	if (me->has_v4)
-		cfg.self_addr = me->addr4;
-	if (me->has_v6)
-		cfg.self_addr6 = me->addr6;
-	cfg.secret = c->w->secret;
-	cfg.mtu = cl->mtu;
-	cfg.self_id = me->id;
-	cfg.gue_port = cl->gue_port;
-	cfg.max_encap = STEER_MAX_ENCAP;
-	cfg.mode = STEER_XDP_MODE_CELL;
-	err = xdp_maps_cfg_set(c->xdp, &cfg);
+	err = host_cfg_program(c->xdp, c->w, STEER_XDP_MODE_CELL);
 	if (!err)
 		err = host_svcs_program(c->xdp, cl, true);
 	if (!err)

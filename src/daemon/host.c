@@ -377,25 +377,34 @@ out:
 	return err;
 }
 
-/* The program's configuration and services, from the world. */
-static int host_program(struct host *h)
+int host_cfg_program(struct xdp_prog *x, const struct steerd_world *w,
+		     uint8_t mode)
 {
-	const struct cluster *c = &h->w->cluster;
+	const struct cluster *c = &w->cluster;
 	const struct cluster_endpoint *me = &cluster_self(c)->ep;
 	struct steer_xdp_cfg cfg;
-	int err;
 
 	memset(&cfg, 0, sizeof(cfg));
 	if (me->has_v4)
 		cfg.self_addr = me->addr4;
 	if (me->has_v6)
 		cfg.self_addr6 = me->addr6;
-	cfg.secret = h->w->secret;
+	cfg.secret = w->secret;
 	cfg.mtu = c->mtu;
 	cfg.self_id = me->id;
 	cfg.gue_port = c->gue_port;
 	cfg.max_encap = STEER_MAX_ENCAP;
-	err = xdp_maps_cfg_set(h->xdp, &cfg);
+	cfg.mode = mode;
+	return xdp_maps_cfg_set(x, &cfg);
+}
+
+/* The program's configuration and services, from the world. */
+static int host_program(struct host *h)
+{
+	const struct cluster *c = &h->w->cluster;
+	int err;
+
+	err = host_cfg_program(h->xdp, h->w, STEER_XDP_MODE_HOST);
 	/* The UDP services the nodes terminate: their sessions are found
 	 * in XDP. */
 	if (!err)

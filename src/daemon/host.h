@@ -77,6 +77,13 @@ int host_world_set(struct host *h, const struct steerd_world *w);
 void host_stop(struct host *h);
 
 /*
+ * steer_cfg from the world: this node's addresses and id, the cluster's
+ * secret, MTU and GUE port, mode (STEER_XDP_MODE_*). 0 or -errno.
+ */
+int host_cfg_program(struct xdp_prog *x, const struct steerd_world *w,
+		     uint8_t mode);
+
+/*
  * steer_svcs from c: with_backends, the services of cell mode (misses go
  * to cells); else the UDP services the nodes terminate (host mode: their
  * sessions are found in XDP). 0 or -errno.

@@ -43,29 +43,7 @@ check()
 	fail=1
 }
 
-cells_live()
-{
-	lab_steerctl "$1" -j shards 2>/dev/null |
-		grep -o '"cells_live":[0-9]*' | head -1 | cut -d: -f2
-}
-
-# Wait (at most 10 s) until every cell sees want cells live.
-wait_live()
-{
-	local want=$1 i k ok
-
-	for ((i = 0; i < 100; i++)); do
-		ok=1
-		for ((k = 1; k <= LAB_HOSTS; k++)); do
-			[ "$(cells_live $k)" = "$want" ] || { ok=0; break; }
-		done
-		[ $ok = 1 ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-wait_live "$LAB_HOSTS" || check "the cells do not see each other"
+lab_cells_wait "$LAB_HOSTS" 10 || check "the cells do not see each other"
 traffic()
 {
 	lab_exec $LAB_CLIENT "$(lab_bin)/steer-traffic" --target "$LAB_VIP4" \
@@ -101,7 +79,7 @@ traffic $N 6 new &
 sleep $((CUT - 1))
 lab_exec "$cut_ns" nft delete table inet st-cut || check "nftables: cannot heal"
 echo "  h3 cut off for ${CUT}.5 s, $N connections opened meanwhile"
-wait_live "$LAB_HOSTS" || check "the cells do not see each other after the heal"
+lab_cells_wait "$LAB_HOSTS" 10 || check "the cells do not see each other after the heal"
 wait
 for f in old new; do
 	sed "s/^/  $f: /" "$tmp/$f.out"
