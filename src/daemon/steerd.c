@@ -409,6 +409,7 @@ int steerd_reload(struct steerd *d)
 {
 	struct steerd_world *nw = calloc(1, sizeof(*nw));
 	struct steerd_carry carry = {.now = steerd_now_ms()};
+	uint64_t t0 = evloop_now_ms();
 	char err[sizeof(d->last_error)] = "";
 	int ret;
 
@@ -449,8 +450,11 @@ int steerd_reload(struct steerd *d)
 	d->st.flows_carried = carry.carried;
 	d->last_error[0] = '\0';
 	steerd_log_level_apply(d);
-	log_info(MOD, "reloaded %s (generation %llu, %llu flows carried)",
-		 d->config, (unsigned long long)d->st.generation,
+	log_info(MOD,
+		 "reloaded %s in %llu ms (generation %llu, %llu flows "
+		 "carried)",
+		 d->config, (unsigned long long)(evloop_now_ms() - t0),
+		 (unsigned long long)d->st.generation,
 		 (unsigned long long)carry.carried);
 	steerd_world_announce(nw);
 	return 0;

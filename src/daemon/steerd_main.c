@@ -180,6 +180,8 @@ int main(int argc, char **argv)
 		log_set_level((enum log_level)a.log_level);
 	if (a.check)
 		return steerd_check(&a);
+	/* journald stamps the lines it takes itself. */
+	log_set_timestamps(!getenv("JOURNAL_STREAM"));
 	/* Detached, the working directory is '/': keep the path whole. */
 	if (!realpath(a.config, path)) {
 		fprintf(stderr, "steerd: %s: %s\n", a.config, strerror(errno));

@@ -2,10 +2,13 @@
 #include "util/log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <sys/time.h>
 #include <stdio.h>
 #include <time.h>
 
 static enum log_level log_level = LOG_INFO;
+static bool log_stamps;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
@@ -19,12 +22,32 @@ enum log_level log_get_level(void)
 	return log_level;
 }
 
+void log_set_timestamps(bool on)
+{
+	log_stamps = on;
+}
+
+/* Wall-clock time, UTC, to the millisecond: lines of several daemons
+ * (one per node of a lab) merge into one timeline. */
+static void log_stamp(void)
+{
+	struct timeval tv;
+	struct tm tm;
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	fprintf(stderr, "%02d:%02d:%02d.%03ld ", tm.tm_hour, tm.tm_min,
+		tm.tm_sec, (long)tv.tv_usec / 1000);
+}
+
 void log_msg(enum log_level lvl, const char *mod, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (lvl > log_level)
 		return;
+	if (log_stamps)
+		log_stamp();
 	fprintf(stderr, "%s: %s: ", level_names[lvl], mod);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

@@ -6,6 +6,7 @@
 #ifndef STEER_LOG_H
 #define STEER_LOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum log_level { LOG_ERR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -13,6 +14,10 @@ enum log_level { LOG_ERR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 /* Lines above this level are dropped; default LOG_INFO. */
 void log_set_level(enum log_level lvl);
 enum log_level log_get_level(void);
+
+/* Lines start with the UTC time of day to the ms (off by default: the
+ * daemon turns it on unless journald, which stamps lines, takes them). */
+void log_set_timestamps(bool on);
 
 void log_msg(enum log_level lvl, const char *mod, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
