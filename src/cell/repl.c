@@ -168,6 +168,13 @@ static void repl_peer(struct repl *r, uint16_t id, bool up)
 		r->cfg.on_peer(r->cfg.on_peer_arg, id, up);
 }
 
+static bool repl_peer_is_down(struct repl *r, uint16_t id)
+{
+	struct repl_out *o = repl_out_of(r, id);
+
+	return o && o->down;
+}
+
 static void repl_out_close(struct repl_out *o, bool dropped)
 {
 	struct repl *r = o->r;
@@ -556,10 +563,12 @@ static void repl_on_out(struct evloop *el, int fd, uint32_t events, void *arg)
 			repl_out_close(o, true);
 			return;
 		}
+		/* Connected is not alive (a stopped daemon's kernel still
+		 * accepts): the peer lives again when its own stream to this
+		 * cell speaks (repl_on_in). */
 		o->up = true;
 		o->r->st.connects++;
-		log_info(MOD, "streaming to mirror %u", o->id);
-		repl_peer(o->r, o->id, true);
+		log_info(MOD, "streaming to cell %u", o->id);
 	}
 	if (events & (EVLOOP_READ | EVLOOP_ERROR))
 		err = repl_out_read(o);
@@ -591,16 +600,6 @@ static void repl_out_connect(struct repl_out *o)
 		o->fd = -1;
 		o->retry_ms = evloop_now_ms() + REPL_RETRY_MS;
 	}
-}
-
-static bool repl_out_needed(const struct repl_out *o)
-{
-	uint32_t i;
-
-	for (i = 0; i < REPL_SHARD_WORDS; i++)
-		if (o->shared[i] || o->give[i] || o->given[i])
-			return true;
-	return false;
 }
 
 void repl_record(struct repl *r, const struct flowtab_rec *rec)
@@ -849,8 +848,6 @@ static void repl_on_in(struct evloop *el, int fd, uint32_t events, void *arg)
 	ssize_t n;
 	int i;
 
-	bool started;
-
 	if ((events & EVLOOP_WRITE) && repl_in_flush(r, in)) {
 		repl_in_close(r, in, true);
 		return;
@@ -875,7 +872,6 @@ static void repl_on_in(struct evloop *el, int fd, uint32_t events, void *arg)
 				why = cellmsg_decode(r->cfg.auth, in->buf, flen,
 						     &m, r->recs,
 						     CELLMSG_BATCH_MAX);
-			started = in->seq.started;
 			if (why == CELLMSG_RX_OK)
 				why = cellmsg_stream_accept(&in->seq, &m);
 			cellmsg_counters_add(&r->st.rx, why);
@@ -886,9 +882,8 @@ static void repl_on_in(struct evloop *el, int fd, uint32_t events, void *arg)
 				return;
 			}
 			in->heard_ms = evloop_now_ms();
-			/* A primary that streams again lives again. */
-			if (!started)
-				repl_peer(r, m.sender, true);
+			/* A cell that speaks lives (again). */
+			repl_peer(r, m.sender, true);
 			if (repl_in_frame(r, in, &m)) {
 				log_warn(MOD,
 					 "primary %u: hand-back of shard "
@@ -936,18 +931,37 @@ static void repl_on_accept(struct evloop *el, int fd, uint32_t events,
 
 /* --- life cycle --------------------------------------------------------- */
 
-/* A primary that stopped talking is as good as gone. */
+/*
+ * A cell that stopped talking is down (hung, or cut off; a killed one
+ * is known sooner, by its reset streams). Bytes waiting in the socket
+ * mean this loop was the late one, not the peer: a fresh window. The
+ * connection stays: if the peer speaks again it is up again, and the
+ * stream goes on where it was. Only after REPL_GIVEUP_MS of silence
+ * (its host gone for good) does it close.
+ */
 static void repl_in_watch(struct repl *r, uint64_t now)
 {
 	struct repl_in *in = r->ins, *next;
+	uint8_t b;
 
 	for (; in; in = next) {
 		next = in->next;
-		if (in->seq.started && now - in->heard_ms > REPL_DEAD_MS) {
-			log_warn(MOD, "primary %u silent for %llu ms",
+		if (!in->seq.started || now - in->heard_ms <= REPL_DEAD_MS)
+			continue;
+		if (recv(in->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+			in->heard_ms = now;
+			continue;
+		}
+		if (now - in->heard_ms > REPL_GIVEUP_MS) {
+			repl_in_close(r, in, true);
+			continue;
+		}
+		if (!repl_peer_is_down(r, in->seq.sender)) {
+			log_warn(MOD, "cell %u silent for %llu ms",
 				 in->seq.sender,
 				 (unsigned long long)(now - in->heard_ms));
-			repl_in_close(r, in, true);
+			r->st.silent++;
+			repl_peer(r, in->seq.sender, false);
 		}
 	}
 }
@@ -962,11 +976,9 @@ static void repl_on_tick(struct evloop *el, int64_t id, void *arg)
 	for (i = 0; i < r->n_outs; i++) {
 		struct repl_out *o = &r->outs[i];
 
-		/* A stream no longer needed stays: its end would read as
-		 * the death of this cell at the other end (a killed
-		 * daemon's kernel closes its sockets the same way). */
-		if (!repl_out_needed(o) && o->fd < 0)
-			continue;
+		/* A stream to every other cell, shards shared or not: its
+		 * heartbeats tell that cell this one lives, and its end (a
+		 * killed daemon's kernel resets its sockets) that it died. */
 		if (o->fd < 0 && now >= o->retry_ms)
 			repl_out_connect(o);
 		if (!o->up)

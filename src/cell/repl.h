@@ -2,9 +2,10 @@
 /*
  * Replication of flow state from a primary cell to its mirrors.
  *
- * Every cell listens on TCP port REPL_PORT. A primary opens one
- * connection to each cell that mirrors any of its shards and streams
- * cellmsg frames on it: BATCH frames of the records its table changed
+ * Every cell listens on TCP port REPL_PORT and opens one connection to
+ * each other cell of the cluster, whether or not that cell mirrors any of
+ * its shards (the streams are also how cells know each other alive: see
+ * on_peer). As a primary it streams cellmsg frames on it: BATCH frames of the records its table changed
  * (create, state change, close), one shard per frame, LZ4-compressed when
  * that helps, sent every REPL_FLUSH_MS or sooner when REPL_BATCH records
  * wait; HEARTBEAT frames when there is nothing else to say. The mirror
@@ -55,7 +56,13 @@
 #define REPL_FLUSH_MS 2 /* records wait at most this long */
 #define REPL_BATCH 256	/* ... or until this many wait for one peer */
 #define REPL_HEARTBEAT_MS 20
-#define REPL_DEAD_MS 150 /* a primary silent this long is down */
+/* A cell whose stream to this one is silent this long is down. A killed
+ * daemon is known at once (its kernel resets its streams); silence means
+ * a hung or cut-off cell, and must outlast a busy machine's scheduling
+ * delays and a reload's (see repl_in_watch). */
+#define REPL_DEAD_MS 300
+/* ... and after this long its connection is closed. */
+#define REPL_GIVEUP_MS 30000
 #define REPL_OUT_MAX (16u << 20)
 #define REPL_GC_STABLE_MS 1000 /* a map this old: stray copies go */
 
@@ -72,6 +79,7 @@ struct repl_stats {
 	uint64_t connects; /* outgoing connections made */
 	uint64_t accepts;
 	uint64_t drops;	      /* connections dropped (error, bad frame, slow) */
+	uint64_t silent;      /* peers found silent (then down) */
 	uint64_t lag;	      /* frames sent and not acked, all peers */
 	uint64_t handback_tx; /* records handed back to a primary */
 	uint64_t handback_rx; /* records handed back by a mirror */
@@ -96,10 +104,12 @@ struct repl_cfg {
 	/* Clock of the records (ms, the cluster's common time base). */
 	uint32_t (*now_ms)(void);
 	/*
-	 * Optional: a peer's streams broke (up false: its connection was
-	 * reset or refused, or it fell silent for REPL_DEAD_MS) or work
-	 * again (up true). A killed daemon's sockets are reset by its
-	 * kernel at once, so this knows of a dead cell long before gossip.
+	 * Optional: a peer is down (up false: a connection with it was
+	 * reset or refused, or its stream to this cell fell silent for
+	 * REPL_DEAD_MS) or up again (true: a frame of its stream to this
+	 * cell arrived). A killed daemon's sockets are reset by its kernel
+	 * at once, so this knows of a dead cell long before gossip; once
+	 * up, a cell is told down only when it is.
 	 */
 	void (*on_peer)(void *arg, uint16_t id, bool up);
 	void *on_peer_arg;

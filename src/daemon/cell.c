@@ -916,6 +916,11 @@ static void cell_pull_wait(struct cell *c)
 			hold_wait(c->hold, s, now + CELL_PULL_WAIT_MS);
 }
 
+static bool cell_gossip_live(enum gossip_state st)
+{
+	return st == GOSSIP_ALIVE || st == GOSSIP_SUSPECT;
+}
+
 /* The cells: the members gossip holds alive (this node among them). */
 static void cell_shards_rebuild(struct cell *c)
 {
@@ -930,12 +935,15 @@ static void cell_shards_rebuild(struct cell *c)
 	for (i = 0; i < cl->n_nodes; i++) {
 		uint16_t id = cl->nodes[i].ep.id;
 
-		/* Gossip's live members, but those whose streams broke:
-		 * a killed cell is known there at once, by gossip in ~1 s. */
+		/* Gossip's members not known dead, but those replication
+		 * finds down: a killed cell is known there at once (its
+		 * streams reset), a hung one in REPL_DEAD_MS; gossip's
+		 * suspicion (a probe or two lost on a busy machine) is not
+		 * enough to move shards, its verdict is. */
 		if (id == cell_self(c) ||
 		    (c->g && !c->down[i] &&
 		     !gossip_member_get(steerd_gossip_node(c->g), id, &mi) &&
-		     mi.state == GOSSIP_ALIVE))
+		     cell_gossip_live(mi.state)))
 			ids[n++] = id;
 	}
 	if (shard_map_build(c->shards, ids, n, (uint8_t)cluster_rf_max(cl),
@@ -962,11 +970,11 @@ static void cell_on_member(void *ctx, const struct gossip_member_info *m,
 	struct cell *c = ctx;
 	const struct cluster_node *n;
 
-	if ((m->state == GOSSIP_ALIVE) == (old == GOSSIP_ALIVE))
+	if (cell_gossip_live(m->state) == cell_gossip_live(old))
 		return;
 	/* Back from the dead by gossip's word: a new life, streams too. */
 	n = cluster_node_by_id(&c->w->cluster, m->id);
-	if (n && m->state == GOSSIP_ALIVE)
+	if (n && cell_gossip_live(m->state))
 		c->down[n - c->w->cluster.nodes] = 0;
 	cell_shards_rebuild(c);
 }

@@ -4,7 +4,12 @@
  * loop: cell 1 is primary of its shards and cell 2 their mirror. Flows
  * created, changed and closed on 1 reach 2 with their versions; a mirror
  * that restarts empty gets everything again by snapshot; a shard map that
- * makes 2 the mirror of more shards sends those shards.
+ * makes 2 the mirror of more shards sends those shards. Each cell runs its
+ * own event loop, so one can stall while the other runs: the cells know
+ * each other alive whether they share shards or not, a killed cell is
+ * known down by its reset streams, a hung one by its silence and alive
+ * again when it speaks, and a cell whose own loop stalled does not take
+ * its peers for dead.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,12 +34,15 @@ static const char cluster_text[] =
 	"node n2 id 2 addr 127.0.0.2 mac 02:00:00:00:00:02\n";
 
 struct cellx {
+	struct evloop *el;
 	struct flowtab *ft;
 	struct repl *repl;
+	/* What on_peer said of the other cell: calls, and the last word. */
+	uint32_t ups, downs;
+	bool peer_up;
 };
 
 struct rt {
-	struct evloop *el;
 	struct gossip_auth auth;
 	struct cluster c1, c2; /* as n1 and as n2 see it */
 	struct steer_hash_secret secret;
@@ -65,16 +73,27 @@ static void rt_on_change(const struct flowtab_rec *r, void *arg)
 		repl_record(x->repl, r);
 }
 
+static void rt_on_peer(void *arg, uint16_t id, bool up)
+{
+	struct cellx *x = arg;
+
+	x->ups += up;
+	x->downs += !up;
+	x->peer_up = up;
+}
+
 static void rt_cell_new(struct rt *t, struct cellx *x, uint16_t id)
 {
 	struct flowtab_cfg fc;
 	struct repl_cfg rc = {
-		.el = t->el,
+		.el = x->el,
 		.auth = &t->auth,
 		.self_id = id,
 		.incarnation = id,
 		.port = 0,
 		.now_ms = rt_now,
+		.on_peer = rt_on_peer,
+		.on_peer_arg = x,
 	};
 
 	flowtab_cfg_default(&fc, 1u << 14);
@@ -88,6 +107,7 @@ static void rt_cell_new(struct rt *t, struct cellx *x, uint16_t id)
 	flow_addr_set_v4(&rc.listen, htonl(id == 1 ? 0x7f000001 : 0x7f000002));
 	x->repl = repl_new(&rc);
 	assert_non_null(x->repl);
+	x->peer_up = true; /* as the cell presumes until told */
 }
 
 static void rt_cell_free(struct cellx *x)
@@ -120,8 +140,9 @@ static int rt_setup(void **state)
 	memset(&key, 7, sizeof(key));
 	t->secret.k0 = 1;
 	t->secret.k1 = 2;
-	t->el = evloop_new();
-	if (!t->el || gossip_auth_init(&t->auth, &key, false) ||
+	t->a.el = evloop_new();
+	t->b.el = evloop_new();
+	if (!t->a.el || !t->b.el || gossip_auth_init(&t->auth, &key, false) ||
 	    cluster_load_buf(&t->c1, "rt", cluster_text, strlen(cluster_text),
 			     err, sizeof(err)) ||
 	    cluster_load_buf(&t->c2, "rt", cluster_text, strlen(cluster_text),
@@ -145,7 +166,8 @@ static int rt_teardown(void **state)
 	rt_cell_free(&t->b);
 	cluster_free(&t->c1);
 	cluster_free(&t->c2);
-	evloop_free(t->el);
+	evloop_free(t->a.el);
+	evloop_free(t->b.el);
 	free(t);
 	return 0;
 }
@@ -169,7 +191,14 @@ static void rt_key(const struct rt *t, uint32_t i, struct flow_key *k)
 	}
 }
 
-/* Run the loop until fn holds, at most 5 s. */
+/* One turn of both cells' loops. */
+static void rt_run(struct rt *t)
+{
+	evloop_run_once(t->a.el, 2);
+	evloop_run_once(t->b.el, 2);
+}
+
+/* Run the loops until fn holds, at most 5 s. */
 static int rt_until(struct rt *t, int (*fn)(struct rt *t, void *), void *arg)
 {
 	uint64_t end = evloop_now_ms() + 5000;
@@ -177,7 +206,7 @@ static int rt_until(struct rt *t, int (*fn)(struct rt *t, void *), void *arg)
 	while (evloop_now_ms() < end) {
 		if (fn(t, arg))
 			return 1;
-		evloop_run_once(t->el, 5);
+		rt_run(t);
 	}
 	return fn(t, arg);
 }
@@ -272,7 +301,7 @@ static void rt_on_handback(void *arg, uint16_t shard, uint16_t from)
 static void test_primary_restart_handback(void **state)
 {
 	struct rt *t = *state;
-	struct repl_cfg rc = {.el = t->el,
+	struct repl_cfg rc = {.el = t->a.el,
 			      .auth = &t->auth,
 			      .self_id = 1,
 			      .incarnation = 2,
@@ -332,7 +361,7 @@ static void test_handback_newer_wins(void **state)
 	rec = *flowtab_lookup(t->a.ft, &k1);
 	/* The streams break and connect again: snapshot and hand-back. */
 	repl_shards_set(t->a.repl, &(struct shard_map){.rf = 1});
-	evloop_run_once(t->el, 5);
+	rt_run(t);
 	repl_shards_set(t->a.repl, &t->map);
 	assert_true(rt_until(t, rt_mirror_has, &n));
 	assert_int_equal(flowtab_lookup(t->a.ft, &k0)->primary, 2);
@@ -398,6 +427,92 @@ static void test_no_older_over_newer(void **state)
 	assert_true(flowtab_lookup(t->b.ft, &k)->version > old.version);
 }
 
+/* Each cell hears the other's stream, and takes it for alive. */
+static int rt_both_up(struct rt *t, void *arg)
+{
+	(void)arg;
+	return t->a.peer_up && t->b.peer_up &&
+	       repl_stats(t->a.repl)->bytes_rx > 0 &&
+	       repl_stats(t->b.repl)->bytes_rx > 0;
+}
+
+static int rt_a_sees_b_down(struct rt *t, void *arg)
+{
+	(void)arg;
+	return t->a.downs > 0 && !t->a.peer_up;
+}
+
+/* Run cell x's loop alone for ms: the other cell stalls. */
+static void rt_run_alone(struct cellx *x, uint64_t ms)
+{
+	uint64_t end = evloop_now_ms() + ms;
+
+	while (evloop_now_ms() < end)
+		evloop_run_once(x->el, 2);
+}
+
+/* A map where each cell is primary of its own shards and mirrors none. */
+static void rt_map_unshared(struct rt *t)
+{
+	static const uint16_t ids[] = {1, 2};
+
+	assert_int_equal(shard_map_build(&t->map, ids, 2, 1, &t->secret), 0);
+	repl_shards_set(t->a.repl, &t->map);
+	repl_shards_set(t->b.repl, &t->map);
+}
+
+/* Cells that share no shard stream to each other all the same, and a
+ * killed one is known down by its reset streams, not by silence. */
+static void test_peers_unshared_and_killed(void **state)
+{
+	struct rt *t = *state;
+
+	rt_map_unshared(t);
+	assert_true(rt_until(t, rt_both_up, NULL));
+	assert_int_equal(t->a.downs, 0);
+	rt_cell_free(&t->b);
+	assert_true(rt_until(t, rt_a_sees_b_down, NULL));
+	assert_int_equal(repl_stats(t->a.repl)->silent, 0);
+	/* Back: its stream speaks again. */
+	rt_cell_new(t, &t->b, 2);
+	rt_wire(t);
+	rt_map_unshared(t);
+	assert_true(rt_until(t, rt_both_up, NULL));
+}
+
+/* A cell whose own loop stalled finds its peer's heartbeats waiting:
+ * the peer lived all along. */
+static void test_own_stall_not_death(void **state)
+{
+	struct rt *t = *state;
+
+	assert_true(rt_until(t, rt_both_up, NULL));
+	rt_run_alone(&t->b, 3 * REPL_DEAD_MS);
+	rt_run(t);
+	rt_run_alone(&t->a, 20);
+	assert_int_equal(t->a.downs, 0);
+	assert_int_equal(repl_stats(t->a.repl)->silent, 0);
+	assert_true(t->a.peer_up);
+}
+
+/* A hung cell (its loop stalls, its sockets stay) is down once silent,
+ * and up again when it speaks, on the same connections: no resync. */
+static void test_hung_peer_back(void **state)
+{
+	struct rt *t = *state;
+	uint64_t connects, accepts;
+
+	assert_true(rt_until(t, rt_both_up, NULL));
+	connects = repl_stats(t->a.repl)->connects;
+	accepts = repl_stats(t->a.repl)->accepts;
+	rt_run_alone(&t->a, 2 * REPL_DEAD_MS);
+	assert_true(rt_a_sees_b_down(t, NULL));
+	assert_int_equal(repl_stats(t->a.repl)->silent, 1);
+	assert_true(rt_until(t, rt_both_up, NULL));
+	assert_int_equal(repl_stats(t->a.repl)->connects, connects);
+	assert_int_equal(repl_stats(t->a.repl)->accepts, accepts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +528,12 @@ int main(void)
 						rt_setup, rt_teardown),
 		cmocka_unit_test_setup_teardown(test_no_older_over_newer,
 						rt_setup, rt_teardown),
+		cmocka_unit_test_setup_teardown(test_peers_unshared_and_killed,
+						rt_setup, rt_teardown),
+		cmocka_unit_test_setup_teardown(test_own_stall_not_death,
+						rt_setup, rt_teardown),
+		cmocka_unit_test_setup_teardown(test_hung_peer_back, rt_setup,
+						rt_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
