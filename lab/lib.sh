@@ -468,6 +468,59 @@ lab_now_ms()
 	echo $(($(date +%s%N) / 1000000))
 }
 
+# Both cores busy with other work, as on a loaded machine: one busy loop
+# per CPU, at the lab's own priority, each ending by itself after secs s
+# (timeout); their pids are appended to pidfile for the caller to end
+# them sooner.
+lab_burn()
+{
+	local secs=$1 pidfile=$2 i
+
+	for ((i = 0; i < $(nproc); i++)); do
+		timeout "$secs" bash -c 'while :; do :; done' &
+		echo $! >>"$pidfile"
+	done
+}
+
+# When each live steerd knew that host k's cell died: ms from epoch
+# instant t (ms) to its first log line saying so, the largest of them
+# ("-1" when one never did). Reads the lines' UTC time of day.
+lab_death_known_ms()
+{
+	local k=$1 t=$2 h logs=()
+
+	for ((h = 1; h <= LAB_HOSTS; h++)); do
+		[ "$h" = "$k" ] || logs+=("$LAB_STATE/log/steerd-h$h.log")
+	done
+	python3 - "$k" "$t" "${logs[@]}" <<'EOF2'
+import re, sys
+k, t = sys.argv[1], int(sys.argv[2])
+day = 86400000
+pat = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) .*repl: cell %s (is down|silent)" % k)
+worst = 0
+for path in sys.argv[3:]:
+    seen = None
+    try:
+        lines = open(path, errors="replace").read().splitlines()
+    except OSError:
+        lines = []
+    for ln in lines:
+        m = pat.match(ln)
+        if not m:
+            continue
+        h, mi, s, ms = map(int, m.groups()[:4])
+        d = (h * 3600000 + mi * 60000 + s * 1000 + ms - t) % day
+        if d < day // 2:  # after t (the log holds earlier lives too)
+            seen = d
+            break
+    if seen is None:
+        print(-1)
+        sys.exit(0)
+    worst = max(worst, seen)
+print(worst)
+EOF2
+}
+
 # A line of a story's account, stamped with the seconds since $t0 (ms).
 lab_say()
 {

@@ -28,7 +28,7 @@
 # Usage: lab/story_cell.sh [--rf N] [--conns K] [--udp U] [--backends B]
 #                          [--ecmp multipath|resilient] [--settle S]
 #                          [--after S] [--restart S] [--linger S] [--keep]
-#                          [--show] [--csv DIR]
+#                          [--show] [--csv DIR] [--load]
 # --rf: 'replication N' in the cluster descriptions (1..3, default 2).
 # --backends: backends to build when the story builds the lab (default 4;
 # the services use all but the last until (a)). --settle: s from the
@@ -43,9 +43,14 @@
 # of what it got back from its mirrors and held meanwhile. --linger: s to
 # wait after the traffic before the story looks at the cells (for rules
 # to expire: the fast paths drop rules idle past the flows' timeouts).
+# --load: both cores kept busy by one busy loop per CPU (bounded, ended
+# with the story) from before the sessions open to the end of traffic.
 # Prints a readable account, then one line per family:
 #   RESULT rf=N family=F tcp=K established=E survived=S broken=B stalled=T
 #          udp=U udp_survived=V udp_moved=W longest_gap_ms=G
+#          death_known_ms=D load=0|1
+# (D: ms from the kill until the last live cell knew it, by their logs;
+# -1 when one never did)
 # and, for every family that lost a session, why (see explain below):
 #   EXPLAIN rf=N family=F lost=L redecided=R dead_ingress=D no_state=S
 #           other=X
@@ -71,6 +76,7 @@ settle=2  # s between the sessions up and the events
 after=6   # s of traffic after the events
 restart=0 # s after the events when the killed cell comes back; 0: never
 linger=0  # s the story waits after the traffic before it looks
+load=0    # 1: CPU burners on every core while the story runs
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rf) rf=$2; shift 2 ;;
@@ -85,7 +91,8 @@ while [ $# -gt 0 ]; do
 	--keep) keep=1; shift ;;
 	--show) show=1; shift ;;
 	--csv) csvdir=$2; shift 2 ;;
-	*) echo "usage: $0 [--rf N] [--conns K] [--udp U] [--backends B] [--ecmp multipath|resilient] [--settle S] [--after S] [--restart S] [--linger S] [--keep] [--show] [--csv DIR]" >&2
+	--load) load=1; shift ;;
+	*) echo "usage: $0 [--rf N] [--conns K] [--udp U] [--backends B] [--ecmp multipath|resilient] [--settle S] [--after S] [--restart S] [--linger S] [--keep] [--show] [--csv DIR] [--load]" >&2
 	   exit 1 ;;
 	esac
 done
@@ -209,6 +216,11 @@ echo "       $LAB_VIP6; cells h1..h$LAB_HOSTS, replication $rf, backends b1..b$(
 bin=$(lab_bin)
 ingress_unwatch
 ingress_watch || exit 1
+if [ $load = 1 ]; then
+	lab_burn $((settle + after + 15)) "$out/burners"
+	cat "$out/burners" >>"$out/pids"
+	echo "       load: $(nproc) CPU burners running"
+fi
 for fam in 4 6; do
 	target=$LAB_VIP4
 	[ $fam = 6 ] && target=$LAB_VIP6
@@ -290,10 +302,16 @@ if [ "$restart" -gt 0 ]; then
 	fi
 fi
 for p in $(cat "$out/pids"); do
-	wait "$p"
+	grep -qx "$p" "$out/burners" 2>/dev/null || wait "$p"
+done
+for p in $(cat "$out/burners" 2>/dev/null); do
+	kill "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
 done
 : >"$out/pids"
 ingress_seen "$out/ingress.after"
+known=$(lab_death_known_ms $kill_h "$tb")
+lab_say "every live cell knew h$kill_h's cell dead $known ms after the kill"
 lab_say "traffic over"
 # Records younger than this were made after the events.
 since=$(($(lab_now_ms) - ta))
@@ -494,6 +512,7 @@ for fam in 4 6; do
 	explain $fam
 	echo "RESULT rf=$rf family=$fam tcp=$k established=$e" \
 		"survived=$s broken=$b stalled=$t udp=${u:-0}" \
-		"udp_survived=${us:-0} udp_moved=${um:-0} longest_gap_ms=$g"
+		"udp_survived=${us:-0} udp_moved=${um:-0} longest_gap_ms=$g" \
+		"death_known_ms=$known load=$load"
 done
 exit $rc

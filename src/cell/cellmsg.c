@@ -59,6 +59,8 @@ static const char *const type_names[CELLMSG_TYPE_MAX + 1] = {
 	[CELLMSG_SNAP_END] = "snapshot_end",
 	[CELLMSG_MIRROR] = "mirror",
 	[CELLMSG_TOUCH] = "touch",
+	[CELLMSG_QUERY] = "query",
+	[CELLMSG_ANSWER] = "answer",
 };
 
 const char *cellmsg_type_name(uint8_t type)
@@ -99,6 +101,10 @@ static int body_fixed_len(uint8_t type)
 		return CELLMSG_MIRROR_FIXED_LEN;
 	case CELLMSG_TOUCH:
 		return CELLMSG_TOUCH_FIXED_LEN;
+	case CELLMSG_QUERY:
+		return CELLMSG_QUERY_LEN;
+	case CELLMSG_ANSWER:
+		return CELLMSG_ANSWER_FIXED_LEN;
 	default:
 		return -1;
 	}
@@ -120,6 +126,13 @@ static bool profile_valid(uint16_t primary, const uint16_t *mirror, uint8_t rf)
 static bool key_valid(const struct flow_key *k)
 {
 	return !k->pad[0] && !k->pad[1] && !k->pad[2];
+}
+
+static bool key_equal(const struct flow_key *x, const struct flow_key *y)
+{
+	return !memcmp(x->src.b, y->src.b, 16) &&
+	       !memcmp(x->dst.b, y->dst.b, 16) && x->sport == y->sport &&
+	       x->dport == y->dport && x->proto == y->proto;
 }
 
 static bool rec_valid(const struct cell_flow_rec *r)
@@ -171,6 +184,14 @@ static bool msg_valid(const struct cellmsg *m)
 			if (!key_valid(&m->touch.keys[i]))
 				return false;
 		return true;
+	case CELLMSG_QUERY:
+		return key_valid(&m->query);
+	case CELLMSG_ANSWER:
+		if (m->ans.found > 1 || !key_valid(&m->ans.key))
+			return false;
+		return !m->ans.found ||
+		       (rec_valid(&m->ans.rec) &&
+			key_equal(&m->ans.rec.key, &m->ans.key));
 	case CELLMSG_MIRROR:
 		return rec_valid(&m->mir.rec) && m->mir.cap_len >= 1 &&
 		       m->mir.cap_len <= CELLMSG_MIRROR_CAP &&
@@ -311,6 +332,17 @@ static void put_body(struct wire *c, const struct cellmsg *m)
 		for (i = 0; i < m->touch.count; i++)
 			put_key(c, &m->touch.keys[i]);
 		break;
+	case CELLMSG_QUERY:
+		put_key(c, &m->query);
+		break;
+	case CELLMSG_ANSWER:
+		put_key(c, &m->ans.key);
+		wire_put8(c, m->ans.found);
+		wire_put8(c, 0);
+		wire_put16(c, 0);
+		if (m->ans.found)
+			put_rec(c, &m->ans.rec);
+		break;
 	case CELLMSG_MIRROR:
 		put_rec(c, &m->mir.rec);
 		wire_put16(c, m->mir.orig_len);
@@ -386,6 +418,21 @@ static void get_body(struct wire *c, struct cellmsg *m, uint32_t *raw_len)
 		}
 		for (i = 0; i < m->touch.count; i++)
 			get_key(c, &m->touch.keys[i]);
+		break;
+	case CELLMSG_QUERY:
+		get_key(c, &m->query);
+		break;
+	case CELLMSG_ANSWER:
+		get_key(c, &m->ans.key);
+		m->ans.found = wire_get8(c);
+		wire_get_zero(c, 3);
+		/* The header bounded the body to one of the two lengths. */
+		if (m->ans.found != (c->len > CELLMSG_ANSWER_FIXED_LEN)) {
+			c->err = true;
+			break;
+		}
+		if (m->ans.found)
+			get_rec(c, &m->ans.rec);
 		break;
 	case CELLMSG_MIRROR:
 		get_rec(c, &m->mir.rec);
@@ -464,6 +511,8 @@ int cellmsg_encode(const struct gossip_auth *a, const struct cellmsg *m,
 		body_len += m->mir.cap_len;
 	if (m->type == CELLMSG_TOUCH)
 		body_len += (size_t)m->touch.count * CELLMSG_KEY_LEN;
+	if (m->type == CELLMSG_ANSWER && m->ans.found)
+		body_len += CELLMSG_REC_LEN;
 	if (m->type == CELLMSG_BATCH) {
 		n = put_records(&m->batch, buf + c.off, c.len - c.off,
 				&compressed);
@@ -535,6 +584,10 @@ static enum cellmsg_rx_reason check_header(const struct gossip_auth *a,
 		    *body_len > (size_t)fixed +
 					CELLMSG_TOUCH_MAX * CELLMSG_KEY_LEN ||
 		    (*body_len - (size_t)fixed) % CELLMSG_KEY_LEN)
+			return CELLMSG_RX_LENGTH;
+	} else if (m->type == CELLMSG_ANSWER) {
+		if (*body_len != (size_t)fixed &&
+		    *body_len != (size_t)fixed + CELLMSG_REC_LEN)
 			return CELLMSG_RX_LENGTH;
 	} else if (m->type == CELLMSG_MIRROR) {
 		if (*body_len <= (size_t)fixed ||
@@ -672,13 +725,6 @@ out:
 	return r;
 }
 
-static bool key_equal(const struct flow_key *x, const struct flow_key *y)
-{
-	return !memcmp(x->src.b, y->src.b, 16) &&
-	       !memcmp(x->dst.b, y->dst.b, 16) && x->sport == y->sport &&
-	       x->dport == y->dport && x->proto == y->proto;
-}
-
 static bool rec_equal(const struct cell_flow_rec *x,
 		      const struct cell_flow_rec *y)
 {
@@ -743,6 +789,12 @@ bool cellmsg_equal(const struct cellmsg *x, const struct cellmsg *y)
 			if (!key_equal(&x->touch.keys[i], &y->touch.keys[i]))
 				return false;
 		return true;
+	case CELLMSG_QUERY:
+		return key_equal(&x->query, &y->query);
+	case CELLMSG_ANSWER:
+		return key_equal(&x->ans.key, &y->ans.key) &&
+		       x->ans.found == y->ans.found &&
+		       (!x->ans.found || rec_equal(&x->ans.rec, &y->ans.rec));
 	case CELLMSG_MIRROR:
 		return rec_equal(&x->mir.rec, &y->mir.rec) &&
 		       x->mir.orig_len == y->mir.orig_len &&

@@ -4,7 +4,7 @@
  * All integers big endian; ports are in network order as in the flow key.
  *
  * One frame format for both transports: a datagram over UDP (RULE,
- * RULE_DEL, HEARTBEAT, MIRROR, TOUCH) is exactly one frame; a TCP stream between a
+ * RULE_DEL, HEARTBEAT, MIRROR, TOUCH, QUERY, ANSWER) is exactly one frame; a TCP stream between a
  * primary cell and a mirror (BATCH, ACK, RESYNC, SNAPSHOT_*) is a
  * sequence of frames, each found by cellmsg_frame_len() from its header.
  *
@@ -81,6 +81,15 @@
  *   first packets and its close, keeps their state from idling out)
  *     0  count u16 (1 .. CELLMSG_TOUCH_MAX)   2  0 u16
  *     4  count key blocks
+ *   QUERY (40) cell -> cell, UDP: do you hold this flow's state? Asked
+ *   before a cell decides a flow it has no record of from a packet that
+ *   is not a flow's first (mid-flow TCP), or of a shard whose cells just
+ *   changed: another cell may hold it, and deciding again would move it
+ *     0  key block (40)
+ *   ANSWER (44, or 124 with a record) cell -> cell, UDP: the answer
+ *     0  key block (40)          40 found u8 (0 or 1)   41 0 u8 x3
+ *     44 with found 1: the record (80) as this cell holds it; its key is
+ *        the key block's
  *   record (CELLMSG_REC_LEN = 80 bytes): struct cell_flow_rec; the fields
  *   that repeat across a shard's flows come first and together, so LZ4
  *   finds one long match per record
@@ -135,6 +144,8 @@
 /* The head of a mirrored packet: every header steer parses fits. */
 #define CELLMSG_MIRROR_CAP 256
 #define CELLMSG_TOUCH_FIXED_LEN 4
+#define CELLMSG_QUERY_LEN 40
+#define CELLMSG_ANSWER_FIXED_LEN 44
 /* Keys in one TOUCH: 1204 bytes of body, a datagram under 1400. */
 #define CELLMSG_TOUCH_MAX 30
 
@@ -165,7 +176,9 @@ enum cellmsg_type {
 	CELLMSG_SNAP_END = 8,
 	CELLMSG_MIRROR = 9,
 	CELLMSG_TOUCH = 10,
-	CELLMSG_TYPE_MAX = CELLMSG_TOUCH,
+	CELLMSG_QUERY = 11,
+	CELLMSG_ANSWER = 12,
+	CELLMSG_TYPE_MAX = CELLMSG_ANSWER,
 };
 
 enum cellmsg_resync_reason {
@@ -250,6 +263,12 @@ struct cellmsg_touch {
 	struct flow_key keys[CELLMSG_TOUCH_MAX];
 };
 
+struct cellmsg_answer {
+	struct flow_key key;
+	uint8_t found;		  /* 0: no record here; 1: rec */
+	struct cell_flow_rec rec; /* with found: its key is key */
+};
+
 /* One frame, decoded or to encode. */
 struct cellmsg {
 	uint8_t type;  /* enum cellmsg_type */
@@ -265,6 +284,8 @@ struct cellmsg {
 		struct cellmsg_shard sh; /* ACK, RESYNC, SNAPSHOT_* */
 		struct cellmsg_mirror mir;
 		struct cellmsg_touch touch;
+		struct flow_key query; /* QUERY */
+		struct cellmsg_answer ans;
 	};
 };
 

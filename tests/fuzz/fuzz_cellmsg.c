@@ -18,7 +18,8 @@
  *      and, for a BATCH, a consistent fixed part (raw_len = count * 80)
  *      and, uncompressed, records whose profiles hold; for a MIRROR, a
  *      record that holds and consistent packet lengths; for a TOUCH,
- *      whole keys and their count.
+ *      whole keys and their count; for a QUERY, a key; for an ANSWER,
+ *      a key and, found or not as the input says, its record.
  *
  * Checks: every outcome is a known reason; a frame that decodes re-encodes
  * to one that cellmsg_frame_len() delimits exactly and that decodes to the
@@ -261,6 +262,32 @@ static void shape_touch(uint8_t *body, size_t *body_len, size_t room)
 	*body_len = CELLMSG_TOUCH_FIXED_LEN + n * CELLMSG_KEY_LEN;
 }
 
+/* An ANSWER: found (0 or 1, the input's low bit) and, with found, a
+ * record that holds, whose key is the key block's. */
+static void shape_answer(uint8_t *body, size_t *body_len, size_t room)
+{
+	size_t have = *body_len;
+	uint8_t *r = body + CELLMSG_ANSWER_FIXED_LEN;
+
+	body[40] &= 1;
+	body[41] = body[42] = body[43] = 0;
+	*body_len = CELLMSG_ANSWER_FIXED_LEN;
+	if (!body[40])
+		return;
+	check(CELLMSG_ANSWER_FIXED_LEN + CELLMSG_REC_LEN <= room);
+	if (have < *body_len + CELLMSG_REC_LEN)
+		memset(body + (have > *body_len ? have : *body_len), 0,
+		       *body_len + CELLMSG_REC_LEN -
+			       (have > *body_len ? have : *body_len));
+	shape_recs(r, 1);
+	memcpy(r + 36, body, 16);      /* src */
+	memcpy(r + 16, body + 16, 16); /* dst */
+	memcpy(r + 52, body + 32, 2);  /* sport */
+	memcpy(r + 32, body + 34, 2);  /* dport */
+	r[12] = body[36];	       /* proto */
+	*body_len += CELLMSG_REC_LEN;
+}
+
 /*
  * Shape a body for its type: its length (*body_len, at most room) and,
  * for a BATCH, the fixed part and records. Bytes added are zero.
@@ -279,6 +306,8 @@ static void shape(uint8_t type, uint8_t flags, uint8_t *body, size_t *body_len,
 		[CELLMSG_SNAP_END] = CELLMSG_SNAP_END_LEN,
 		[CELLMSG_MIRROR] = CELLMSG_MIRROR_FIXED_LEN,
 		[CELLMSG_TOUCH] = CELLMSG_TOUCH_FIXED_LEN,
+		[CELLMSG_QUERY] = CELLMSG_QUERY_LEN,
+		[CELLMSG_ANSWER] = CELLMSG_ANSWER_FIXED_LEN,
 	};
 	size_t want = fixed[type], have = *body_len;
 	uint32_t count;
@@ -291,6 +320,12 @@ static void shape(uint8_t type, uint8_t flags, uint8_t *body, size_t *body_len,
 	}
 	if (type == CELLMSG_TOUCH) {
 		shape_touch(body, body_len, room);
+		return;
+	}
+	if (type == CELLMSG_QUERY || type == CELLMSG_ANSWER)
+		memset(body + 37, 0, 3); /* the key block's padding */
+	if (type == CELLMSG_ANSWER) {
+		shape_answer(body, body_len, room);
 		return;
 	}
 	if (type != CELLMSG_BATCH) {

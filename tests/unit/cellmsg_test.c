@@ -260,6 +260,20 @@ static void msg_make(struct cellmsg *m, uint8_t type,
 			m->touch.keys[i].proto = STEER_IPPROTO_TCP;
 		}
 		break;
+	case CELLMSG_QUERY:
+		m->query = m->rule.key; /* zero: a valid key */
+		m->query.sport = htons(40001);
+		m->query.proto = STEER_IPPROTO_TCP;
+		break;
+	case CELLMSG_ANSWER:
+		m->ans.key.proto = STEER_IPPROTO_UDP;
+		m->ans.key.dport = htons(53);
+		m->ans.found = n > 0;
+		if (n) {
+			m->ans.rec = recs[0];
+			m->ans.key = recs[0].key;
+		}
+		break;
 	case CELLMSG_MIRROR:
 		m->mir.rec = recs[0];
 		if (!n) {
@@ -299,8 +313,12 @@ static size_t body_len_of(uint8_t type, uint32_t n)
 		[CELLMSG_SNAP_END] = CELLMSG_SNAP_END_LEN,
 		[CELLMSG_MIRROR] = CELLMSG_MIRROR_FIXED_LEN,
 		[CELLMSG_TOUCH] = CELLMSG_TOUCH_FIXED_LEN,
+		[CELLMSG_QUERY] = CELLMSG_QUERY_LEN,
+		[CELLMSG_ANSWER] = CELLMSG_ANSWER_FIXED_LEN,
 	};
 
+	if (type == CELLMSG_ANSWER)
+		return len[type] + (n ? CELLMSG_REC_LEN : 0);
 	if (type == CELLMSG_TOUCH)
 		return len[type] + 3 * CELLMSG_KEY_LEN; /* msg_make's */
 	if (type == CELLMSG_MIRROR)
@@ -350,7 +368,7 @@ static size_t craft(const struct gossip_auth *a, uint8_t *buf, uint8_t type,
 static const uint8_t all_types[] = {
 	CELLMSG_RULE,	CELLMSG_RULE_DEL, CELLMSG_HEARTBEAT,  CELLMSG_BATCH,
 	CELLMSG_ACK,	CELLMSG_RESYNC,	  CELLMSG_SNAP_BEGIN, CELLMSG_SNAP_END,
-	CELLMSG_MIRROR, CELLMSG_TOUCH,
+	CELLMSG_MIRROR, CELLMSG_TOUCH,	  CELLMSG_QUERY,      CELLMSG_ANSWER,
 };
 
 static void roundtrip_one(struct fx *f, const struct gossip_auth *a,
@@ -523,6 +541,70 @@ static void test_touch_bounds(void **state)
 			 -EINVAL);
 }
 
+/* An ANSWER carries a record exactly when found says so, with the key
+ * it answers for; encode agrees. */
+static void test_answer_bounds(void **state)
+{
+	struct fx *f = *state;
+	uint8_t body[CELLMSG_ANSWER_FIXED_LEN + CELLMSG_REC_LEN];
+	size_t len, full = sizeof(body);
+	struct cellmsg m;
+
+	rec_random(&f->recs[0]);
+	set_profile(&f->recs[0].primary, f->recs[0].mirror, &f->recs[0].rf, 2,
+		    3, 4, 5);
+	memset(f->recs[0].key.pad, 0, sizeof(f->recs[0].key.pad));
+	msg_make(&m, CELLMSG_ANSWER, f->recs, 1);
+	len = (size_t)cellmsg_encode(&f->plain, &m, f->buf, sizeof(f->buf));
+	assert_int_equal(len, CELLMSG_HDR_LEN + full +
+				      gossip_auth_overhead(&f->plain));
+	memcpy(body, f->buf + CELLMSG_HDR_LEN, full);
+	assert_int_equal(body[40], 1);
+	len = craft(&f->plain, f->buf, CELLMSG_ANSWER, 0, body, full);
+	assert_int_equal(
+		cellmsg_decode(&f->plain, f->buf, len, &f->out, NULL, 0),
+		CELLMSG_RX_OK);
+	assert_int_equal(f->out.ans.found, 1);
+	assert_int_equal(f->out.ans.key.sport, f->recs[0].key.sport);
+	assert_int_equal(f->out.ans.rec.backend, f->recs[0].backend);
+	assert_true(f->out.ans.rec.version == f->recs[0].version);
+	/* found 1 without its record; found 0 with one; found 2. */
+	len = craft(&f->plain, f->buf, CELLMSG_ANSWER, 0, body,
+		    CELLMSG_ANSWER_FIXED_LEN);
+	assert_int_equal(
+		cellmsg_decode(&f->plain, f->buf, len, &f->out, NULL, 0),
+		CELLMSG_RX_MALFORMED);
+	body[40] = 0;
+	len = craft(&f->plain, f->buf, CELLMSG_ANSWER, 0, body, full);
+	assert_int_equal(
+		cellmsg_decode(&f->plain, f->buf, len, &f->out, NULL, 0),
+		CELLMSG_RX_MALFORMED);
+	body[40] = 2;
+	len = craft(&f->plain, f->buf, CELLMSG_ANSWER, 0, body, full);
+	assert_int_equal(
+		cellmsg_decode(&f->plain, f->buf, len, &f->out, NULL, 0),
+		CELLMSG_RX_MALFORMED);
+	/* A record of another flow than the key asked about. */
+	body[40] = 1;
+	body[33] ^= 1; /* the key block's sport */
+	len = craft(&f->plain, f->buf, CELLMSG_ANSWER, 0, body, full);
+	assert_int_equal(
+		cellmsg_decode(&f->plain, f->buf, len, &f->out, NULL, 0),
+		CELLMSG_RX_MALFORMED);
+	/* Any other length. */
+	len = craft(&f->plain, f->buf, CELLMSG_ANSWER, 0, body, full - 1);
+	assert_int_equal(
+		cellmsg_decode(&f->plain, f->buf, len, &f->out, NULL, 0),
+		CELLMSG_RX_LENGTH);
+	m.ans.found = 2;
+	assert_int_equal(cellmsg_encode(&f->plain, &m, f->buf, sizeof(f->buf)),
+			 -EINVAL);
+	m.ans.found = 1;
+	m.ans.key.sport ^= 1;
+	assert_int_equal(cellmsg_encode(&f->plain, &m, f->buf, sizeof(f->buf)),
+			 -EINVAL);
+}
+
 /* A change in any field makes messages unequal (cellmsg_equal is the
  * oracle of the round trips, so it must be able to say no). */
 static void test_equal_discriminates(void **state)
@@ -564,6 +646,12 @@ static void test_equal_discriminates(void **state)
 			break;
 		case CELLMSG_TOUCH:
 			b.touch.keys[2].sport ^= 1;
+			break;
+		case CELLMSG_QUERY:
+			b.query.dport ^= 1;
+			break;
+		case CELLMSG_ANSWER:
+			b.ans.found ^= 1;
 			break;
 		default:
 			b.sh.shard++;
@@ -1392,6 +1480,8 @@ int main(int argc, char **argv)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mirror_bounds, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_answer_bounds, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_touch_bounds, setup,
 						teardown),
