@@ -20,6 +20,7 @@
 #include "cell/director.h"
 #include "cell/health.h"
 #include "cell/hold.h"
+#include "cell/query.h"
 #include "cell/repl.h"
 #include "cell/shards.h"
 #include "daemon/host.h"
@@ -37,6 +38,12 @@
  * wait for their mirrors' hand-back, each at most CELL_PULL_WAIT_MS. */
 #define CELL_PULL_WINDOW_MS 5000u
 #define CELL_PULL_WAIT_MS 1000u
+/* For this long after a shard's primary changed, its other cells may
+ * still hold flows this cell has no record of yet: a flow's first packet
+ * (UDP, a SYN) is asked about too, not only mid-flow TCP. */
+#define CELL_MOVED_ASK_MS 5000u
+/* An exception that already waited for the other cells' answers. */
+#define CELL_EXC_ASKED 1u
 
 struct cell {
 	struct evloop *el;
@@ -60,8 +67,13 @@ struct cell {
 	int64_t timer;
 	uint64_t seq;
 	uint32_t incarnation;
-	uint8_t *down;	   /* by node index: its replication streams broke */
-	struct hold *hold; /* exceptions of shards awaiting hand-back */
+	uint8_t *down;	     /* by node index: its replication streams broke */
+	struct hold *hold;   /* exceptions of shards awaiting hand-back */
+	struct query *query; /* flows asked about before deciding them */
+	struct shard_map *prev; /* the map before the last one */
+	uint64_t *moved_ms;	/* per shard: its primary last changed */
+	uint16_t *live;		/* the cells of the map, this one too */
+	uint32_t n_live;
 	/* The mirroring director's predictor (NULL: the configuration). */
 	const struct director_predictor *predictor;
 	uint64_t started_ms; /* evloop clock */
@@ -116,6 +128,11 @@ const struct repl_stats *cell_repl_stats(const struct cell *c)
 const struct hold_stats *cell_hold_stats(const struct cell *c)
 {
 	return hold_stats(c->hold);
+}
+
+const struct query_stats *cell_query_stats(const struct cell *c)
+{
+	return query_stats(c->query);
 }
 
 const struct health_stats *cell_health_stats(const struct cell *c)
@@ -224,6 +241,35 @@ static uint64_t cell_sweep_every_ms(const struct cluster_fsc *f)
 	return every < 1000 ? 1000 : every > 30000 ? 30000 : every;
 }
 
+/*
+ * Send cell message m to node `to`'s control port, stamped as this cell's
+ * next datagram. 0, or -EINVAL (no such node, no address of its family,
+ * a message the codec refuses) or the socket's -errno.
+ */
+static int cell_ctl_send(struct cell *c, uint16_t to, struct cellmsg *m)
+{
+	const struct cluster_node *n = cluster_node_by_id(&c->w->cluster, to);
+	const struct flow_addr *a = n ? cell_addr_of(c, &n->ep) : NULL;
+	uint8_t buf[CELLMSG_DGRAM_MAX];
+	struct sockaddr_storage ss;
+	socklen_t slen;
+	int len;
+
+	if (!a)
+		return -EINVAL;
+	m->sender = cell_self(c);
+	m->incarnation = c->incarnation;
+	m->seq = ++c->seq;
+	len = cellmsg_encode(&c->auth, m, buf, sizeof(buf));
+	if (len < 0)
+		return len;
+	cell_sockaddr(a, CELLMSG_PORT, &ss, &slen);
+	if (sendto(c->ctl_fd, buf, (size_t)len, MSG_DONTWAIT,
+		   (struct sockaddr *)&ss, slen) != len)
+		return -errno;
+	return 0;
+}
+
 struct cell_sweep {
 	struct cell *c;
 	uint32_t now;
@@ -238,12 +284,7 @@ static void cell_touch_flush(struct cell_sweep *sw, uint32_t i)
 	struct cell *c = sw->c;
 	const struct cluster_node *n = &c->w->cluster.nodes[i];
 	struct cellmsg m = {.type = CELLMSG_TOUCH};
-	uint8_t buf[CELLMSG_DGRAM_MAX];
-	const struct flow_addr *a;
-	struct sockaddr_storage ss;
-	socklen_t slen;
 	uint32_t k;
-	int len;
 
 	if (!sw->touch[i].count)
 		return;
@@ -256,20 +297,10 @@ static void cell_touch_flush(struct cell_sweep *sw, uint32_t i)
 	}
 	m.touch = sw->touch[i];
 	sw->touch[i].count = 0;
-	m.sender = cell_self(c);
-	m.incarnation = c->incarnation;
-	m.seq = ++c->seq;
-	a = cell_addr_of(c, &n->ep);
-	len = a ? cellmsg_encode(&c->auth, &m, buf, sizeof(buf)) : -EINVAL;
-	if (len > 0) {
-		cell_sockaddr(a, CELLMSG_PORT, &ss, &slen);
-		if (sendto(c->ctl_fd, buf, (size_t)len, MSG_DONTWAIT,
-			   (struct sockaddr *)&ss, slen) == len) {
-			c->st.touch_tx++;
-			return;
-		}
-	}
-	c->st.touch_tx_err++;
+	if (cell_ctl_send(c, n->ep.id, &m))
+		c->st.touch_tx_err++;
+	else
+		c->st.touch_tx++;
 }
 
 /* A rule in use: its flow's primary cell (by this node's map) hears. */
@@ -378,34 +409,12 @@ static void cell_rule_of(const struct flowtab_rec *rec, struct cellmsg_rule *r)
 static void cell_rule_send(struct cell *c, uint16_t to,
 			   const struct flowtab_rec *rec)
 {
-	const struct cluster_node *n = cluster_node_by_id(&c->w->cluster, to);
-	const struct flow_addr *a = n ? cell_addr_of(c, &n->ep) : NULL;
 	struct cellmsg m = {.type = CELLMSG_RULE};
-	uint8_t buf[CELLMSG_DGRAM_MAX];
-	struct sockaddr_storage ss;
-	socklen_t slen;
-	int len;
 
 	cell_rule_of(rec, &m.rule);
-	if (to == cell_self(c)) {
+	if (to == cell_self(c))
 		cell_rule_install(c, &m.rule);
-		return;
-	}
-	if (!a) {
-		c->st.rules_tx_err++;
-		return;
-	}
-	m.sender = cell_self(c);
-	m.incarnation = c->incarnation;
-	m.seq = ++c->seq;
-	len = cellmsg_encode(&c->auth, &m, buf, sizeof(buf));
-	if (len < 0) {
-		c->st.rules_tx_err++;
-		return;
-	}
-	cell_sockaddr(a, CELLMSG_PORT, &ss, &slen);
-	if (sendto(c->ctl_fd, buf, (size_t)len, MSG_DONTWAIT,
-		   (struct sockaddr *)&ss, slen) < 0)
+	else if (cell_ctl_send(c, to, &m))
 		c->st.rules_tx_err++;
 	else
 		c->st.rules_tx++;
@@ -628,13 +637,7 @@ static void cell_mirror_send(struct cell *c, const struct flowtab_rec *rec,
 			     const uint8_t *ip, size_t ilen)
 {
 	struct cellmsg m = {.type = CELLMSG_MIRROR};
-	uint8_t buf[CELLMSG_DGRAM_MAX];
-	const struct cluster_node *n;
-	const struct flow_addr *a;
-	struct sockaddr_storage ss;
-	socklen_t slen;
 	uint32_t i;
-	int len;
 
 	repl_rec_to_wire(rec, &m.mir.rec);
 	m.mir.orig_len = (uint16_t)(ilen > 65535 ? 65535 : ilen);
@@ -642,21 +645,8 @@ static void cell_mirror_send(struct cell *c, const struct flowtab_rec *rec,
 		(uint16_t)(ilen < CELLMSG_MIRROR_CAP ? ilen
 						     : CELLMSG_MIRROR_CAP);
 	memcpy(m.mir.pkt, ip, m.mir.cap_len);
-	m.sender = cell_self(c);
-	m.incarnation = c->incarnation;
 	for (i = 0; i + 1 < rec->rf && i < STEER_MAX_MIRRORS; i++) {
-		n = cluster_node_by_id(&c->w->cluster, rec->mirror[i]);
-		a = n ? cell_addr_of(c, &n->ep) : NULL;
-		m.seq = ++c->seq;
-		len = a ? cellmsg_encode(&c->auth, &m, buf, sizeof(buf))
-			: -EINVAL;
-		if (len < 0) {
-			c->st.mirror_tx_err++;
-			continue;
-		}
-		cell_sockaddr(a, CELLMSG_PORT, &ss, &slen);
-		if (sendto(c->ctl_fd, buf, (size_t)len, MSG_DONTWAIT,
-			   (struct sockaddr *)&ss, slen) < 0)
+		if (cell_ctl_send(c, rec->mirror[i], &m))
 			c->st.mirror_tx_err++;
 		else
 			c->st.mirror_tx++;
