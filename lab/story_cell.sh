@@ -127,7 +127,13 @@ cleanup()
 		# The lab as it was: every node behind the VIP.
 		lab_ecmp_reset >/dev/null 2>&1
 	fi
-	rm -rf "$out"
+	# STEER_STORY_KEEP_OUT=1: the flows, counters and traffic rows stay
+	# for a look (the path is printed).
+	if [ -n "${STEER_STORY_KEEP_OUT:-}" ]; then
+		echo "story: its files are in $out" >&2
+	else
+		rm -rf "$out"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -313,12 +319,12 @@ ingress_seen "$out/ingress.after"
 known=$(lab_death_known_ms $kill_h "$tb")
 lab_say "every live cell knew h$kill_h's cell dead $known ms after the kill"
 lab_say "traffic over"
-# Records younger than this were made after the events.
-since=$(($(lab_now_ms) - ta))
 sleep 0.5 # the closes of the last segments reach the cells
 [ "$linger" = 0 ] || sleep "$linger"
 for ((k = 1; k <= LAB_HOSTS; k++)); do
 	[ $k = $kill_h ] && [ "$restart" = 0 ] && continue
+	# Records younger than this were made after the events.
+	echo $(($(lab_now_ms) - ta)) >"$out/since-h$k"
 	lab_steerctl $k -j flows limit 100000 >"$out/flows-h$k.json" 2>/dev/null
 	lab_steerctl $k -j counters >"$out/counters-h$k.json" 2>/dev/null
 done
@@ -375,6 +381,44 @@ print("RESTART handback_received=%d handback_applied=%d waited=%d "
 EOF
 }
 
+# The cells' records after the story: flows held by any live cell, those
+# whose records (closed ones aside) name different backends on different
+# cells (must be none: a flow is decided once), and what the cells asked
+# each other before deciding a flow they had no record of.
+records()
+{
+	python3 - "$out" <<'EOF'
+import json, os, sys
+out = sys.argv[1]
+backends, bad = {}, []
+q = {"flows_asked": 0, "found_elsewhere": 0, "new_everywhere": 0,
+     "timed_out": 0, "packets_dropped": 0}
+for f in sorted(os.listdir(out)):
+    try:
+        doc = json.load(open(out + "/" + f))
+    except (OSError, ValueError):
+        continue
+    if f.startswith("counters-h"):
+        for k in q:
+            q[k] += doc.get("query", {}).get(k, 0)
+    elif f.startswith("flows-h"):
+        node = f[len("flows-"):-len(".json")]
+        for r in doc.get("flows", []):
+            if r.get("state") == "closed":
+                continue
+            k = (r["proto"], r["src"], r["sport"], r["dst"], r["dport"])
+            backends.setdefault(k, {})[node] = r["backend"]
+for k, held in sorted(backends.items()):
+    if len(set(held.values())) > 1:
+        bad.append("%s/%s:%s %s" % (k[0], k[1], k[2], ", ".join(
+            "%s: %s" % kv for kv in sorted(held.items()))))
+for b in bad[:3]:
+    print("  disagree     " + b)
+print("RECORDS flows=%d disagree=%d %s" % (len(backends), len(bad),
+      " ".join("%s=%d" % kv for kv in q.items())))
+EOF
+}
+
 closes()
 {
 	python3 - "$out" <<'EOF'
@@ -407,10 +451,9 @@ EOF
 
 explain()
 {
-	python3 - "$out" "$1" "$kill_h" "$rf" "$since" <<'EOF'
+	python3 - "$out" "$1" "$kill_h" "$rf" <<'EOF'
 import csv, json, os, sys
 out, fam, dead, rf = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-since = int(sys.argv[5])
 def ingress(path):
     """(proto, family, port) -> host number the router sent it to last."""
     m, best = {}, {}
@@ -442,14 +485,16 @@ for f in sorted(os.listdir(out)):
     node = f[len("flows-"):-len(".json")]
     try:
         doc = json.load(open(out + "/" + f))
-    except ValueError:
+        # ms from the events to the read: younger records are newer
+        since = int(open(out + "/since-" + node).read())
+    except (OSError, ValueError):
         continue
     for r in doc.get("flows", []):
         if r.get("state") == "closed":
             continue
         fa = "6" if ":" in r["dst"] else "4"
         recs.setdefault((r["proto"], fa, str(r["sport"])), []).append(
-            (node, r["primary"], r["backend"], r["age_ms"]))
+            (node, r["primary"], r["backend"], r["age_ms"] < since))
 causes = {"redecided": [], "dead_ingress": [], "no_state": [], "other": []}
 lost = n = moved = onto_dead = 0
 for row in csv.DictReader(open(out + "/v" + fam + ".csv")):
@@ -471,9 +516,9 @@ for row in csv.DictReader(open(out + "/v" + fam + ".csv")):
         row["state"], row["proto"], row["local_port"], row["error"],
         row["first_host"], row["last_host"], b, a,
         ", ".join("%s (primary %s, backend %s, %s)" % (h[0], h[1], h[2],
-                  "new" if h[3] < since else "old") for h in held)
+                  "new" if h[3] else "old") for h in held)
         or "no live cell")
-    if any(h[3] < since for h in held):
+    if any(h[3] for h in held):
         causes["redecided"].append(why)
     elif a == dead and b != dead:
         causes["dead_ingress"].append(why)
@@ -496,6 +541,7 @@ EOF
 
 rc=0
 closes
+records
 [ "$restart" = 0 ] || restarted
 for fam in 4 6; do
 	f=$out/v$fam.txt

@@ -43,6 +43,28 @@ static void admin_cell_stats(struct jsonw *w, const struct cell_stats *s)
 	jsonw_u64(w, "flows_touched", s->touched);
 	jsonw_u64(w, "relayed_to_primary", s->relayed);
 	jsonw_u64(w, "relay_errors", s->relay_err);
+	jsonw_u64(w, "queries_sent", s->query_tx);
+	jsonw_u64(w, "query_send_errors", s->query_tx_err);
+	jsonw_u64(w, "queries_answered", s->query_rx);
+	jsonw_u64(w, "answer_send_errors", s->answer_tx_err);
+	jsonw_u64(w, "answers_received", s->answer_rx);
+	jsonw_u64(w, "answer_records_refused", s->answer_refused);
+	jsonw_obj_close(w);
+}
+
+/* Flows asked about before they were decided. */
+static void admin_cell_query(struct jsonw *w, const struct query_stats *s)
+{
+	jsonw_obj_open(w, "query");
+	jsonw_u64(w, "flows_asked", s->flows);
+	jsonw_u64(w, "found_elsewhere", s->found);
+	jsonw_u64(w, "new_everywhere", s->none);
+	jsonw_u64(w, "timed_out", s->timeouts);
+	jsonw_u64(w, "asked_again", s->resent);
+	jsonw_u64(w, "packets_held", s->held);
+	jsonw_u64(w, "packets_released", s->released);
+	jsonw_u64(w, "packets_dropped", s->dropped);
+	jsonw_u64(w, "answers_unsolicited", s->unsolicited);
 	jsonw_obj_close(w);
 }
 
@@ -154,6 +176,7 @@ void admin_cell_counters(struct steerd *d, struct jsonw *w)
 	admin_cell_repl(w, cell_repl_stats(c));
 	admin_cell_health(w, cell_health_stats(c));
 	admin_cell_hold(w, cell_hold_stats(c));
+	admin_cell_query(w, cell_query_stats(c));
 }
 
 /* --- flows ---------------------------------------------------------- */

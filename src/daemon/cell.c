@@ -445,6 +445,46 @@ static void cell_mirror_apply(struct cell *c, const struct cellmsg_mirror *mm)
 		c->st.mirror_rx_err++;
 }
 
+/* Another cell asks whether this one holds flow k's state: the record,
+ * or none. */
+static void cell_query_answer(struct cell *c, uint16_t from,
+			      const struct flow_key *k)
+{
+	const struct flowtab_rec *rec = flowtab_lookup(c->ft, k);
+	struct cellmsg m = {.type = CELLMSG_ANSWER};
+
+	c->st.query_rx++;
+	m.ans.key = *k;
+	if (rec) {
+		m.ans.found = 1;
+		repl_rec_to_wire(rec, &m.ans.rec);
+		m.ans.rec.key = *k;
+	}
+	if (cell_ctl_send(c, from, &m))
+		c->st.answer_tx_err++;
+}
+
+static void cell_query_send(void *arg, const struct flow_key *k, uint16_t to);
+static void cell_query_release(void *arg, uint8_t *dg, size_t len, bool found);
+
+/* A cell's answer to this one's question: its record merges by the
+ * version rule; the flow waits no more once one came (query_run). */
+static void cell_answer_apply(struct cell *c, uint16_t from,
+			      const struct cellmsg_answer *a)
+{
+	struct flowtab_rec rec;
+
+	c->st.answer_rx++;
+	if (a->found) {
+		repl_rec_from_wire(&a->rec, &rec);
+		if (flowtab_apply(c->ft, &rec, cell_now_ms()) < 0)
+			c->st.answer_refused++;
+	}
+	query_answer(c->query, &a->key, from, a->found);
+	query_run(c->query, evloop_now_ms(), cell_query_send,
+		  cell_query_release, c);
+}
+
 static void cell_on_ctl(struct evloop *el, int fd, uint32_t events, void *arg)
 {
 	static uint8_t buf[CELL_DGRAM_MAX];
@@ -463,7 +503,8 @@ static void cell_on_ctl(struct evloop *el, int fd, uint32_t events, void *arg)
 			r = cellmsg_replay_accept(&c->replay, &m);
 		if (r == CELLMSG_RX_OK && m.type != CELLMSG_RULE &&
 		    m.type != CELLMSG_RULE_DEL && m.type != CELLMSG_MIRROR &&
-		    m.type != CELLMSG_TOUCH)
+		    m.type != CELLMSG_TOUCH && m.type != CELLMSG_QUERY &&
+		    m.type != CELLMSG_ANSWER)
 			r = CELLMSG_RX_TYPE; /* not a datagram's */
 		cellmsg_counters_add(&c->ctl_rx, r);
 		if (r != CELLMSG_RX_OK) {
@@ -476,6 +517,10 @@ static void cell_on_ctl(struct evloop *el, int fd, uint32_t events, void *arg)
 			cell_mirror_apply(c, &m.mir);
 		else if (m.type == CELLMSG_TOUCH)
 			cell_touch_apply(c, &m.touch);
+		else if (m.type == CELLMSG_QUERY)
+			cell_query_answer(c, m.sender, &m.query);
+		else if (m.type == CELLMSG_ANSWER)
+			cell_answer_apply(c, m.sender, &m.ans);
 		else if (!xdp_maps_flow_del(c->xdp, &m.del.key))
 			c->st.rules_rx++;
 	}
@@ -714,13 +759,104 @@ static bool cell_relayed(struct cell *c, const struct flow_key *k, uint8_t *dg,
 	return true;
 }
 
+/* Is c among the live cells of the map? */
+static bool cell_is_live(const struct cell *c, uint16_t id)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->n_live; i++)
+		if (c->live[i] == id)
+			return true;
+	return false;
+}
+
+/* Add id to ids[0..*n) unless it is this cell, not live, there already or
+ * the list is full. */
+static void cell_ask_add(const struct cell *c, uint16_t *ids, uint32_t *n,
+			 uint16_t id)
+{
+	uint32_t i;
+
+	if (id == cell_self(c) || *n == QUERY_ASK_MAX || !cell_is_live(c, id))
+		return;
+	for (i = 0; i < *n; i++)
+		if (ids[i] == id)
+			return;
+	ids[(*n)++] = id;
+}
+
+/*
+ * The cells that may hold a flow of shard: its mirrors, its cells of the
+ * map before (the previous primary and mirrors), then every other live
+ * cell, QUERY_ASK_MAX at most. Returns how many.
+ */
+static uint32_t cell_ask_list(const struct cell *c, uint32_t shard,
+			      uint16_t *ids)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < 1 + STEER_MAX_MIRRORS; i++)
+		cell_ask_add(c, ids, &n, c->shards->cell[shard][i]);
+	for (i = 0; i < 1 + STEER_MAX_MIRRORS; i++)
+		cell_ask_add(c, ids, &n, c->prev->cell[shard][i]);
+	for (i = 0; i < c->n_live; i++)
+		cell_ask_add(c, ids, &n, c->live[i]);
+	return n;
+}
+
+static void cell_query_send(void *arg, const struct flow_key *k, uint16_t to)
+{
+	struct cell *c = arg;
+	struct cellmsg m = {.type = CELLMSG_QUERY};
+
+	m.query = *k;
+	if (cell_ctl_send(c, to, &m))
+		c->st.query_tx_err++;
+	else
+		c->st.query_tx++;
+}
+
+/*
+ * A flow this cell holds no record of, from a packet that is not a
+ * flow's first (TCP without SYN), or not known to be (UDP and others) in
+ * a shard whose primary changed a moment ago: another cell may hold it, and deciding it again could move
+ * a live connection to another backend. The datagram waits while the
+ * cells that may hold it are asked (true); false: decide now (a first
+ * packet, or nobody to ask).
+ */
+static bool cell_asked(struct cell *c, const struct pkt_meta *m,
+		       const uint8_t *dg, size_t len)
+{
+	uint32_t shard = flowtab_shard_of(c->ft, &m->key), n, i;
+	uint16_t ids[QUERY_ASK_MAX];
+	bool tcp = m->key.proto == STEER_IPPROTO_TCP;
+	int ret;
+
+	/* A SYN opens a connection: new. A UDP flow's first packet looks
+	 * like any other: new unless its shard just moved. */
+	if (tcp && (m->tcp_flags & STEER_TCP_SYN))
+		return false;
+	if (!tcp && evloop_now_ms() - c->moved_ms[shard] > CELL_MOVED_ASK_MS)
+		return false;
+	if (flowtab_lookup(c->ft, &m->key))
+		return false;
+	n = cell_ask_list(c, shard, ids);
+	if (!n)
+		return false;
+	ret = query_hold(c->query, &m->key, ids, n, dg, len, evloop_now_ms());
+	for (i = 0; ret == 1 && i < n; i++)
+		cell_query_send(c, &m->key, ids[i]);
+	return true;
+}
+
 /*
  * One exception datagram: GUE header, steer's private data, the inner IP
  * packet. A frame is made of the inner packet behind a dummy Ethernet
- * header, so the one parser keys it as the fast path did.
+ * header, so the one parser keys it as the fast path did. flags:
+ * CELL_EXC_ASKED when the other cells were asked about it already.
  */
 static void cell_exception(struct cell *c, uint8_t *dg, size_t len,
-			   uint8_t *frame, uint32_t now)
+			   uint8_t *frame, uint32_t now, uint32_t flags)
 {
 	const struct steer_guehdr *g = (const void *)dg;
 	const struct steer_gue_priv *pd = (const void *)(g + 1);
@@ -751,6 +887,8 @@ static void cell_exception(struct cell *c, uint8_t *dg, size_t len,
 		return;
 	}
 	if (cell_held(c, &m.key, dg, len) || cell_relayed(c, &m.key, dg, len))
+		return;
+	if (!(flags & CELL_EXC_ASKED) && cell_asked(c, &m, dg, len))
 		return;
 	rec = cell_flow(c, &m.key, now, &created);
 	if (!rec)
@@ -790,7 +928,7 @@ static void cell_on_exception(struct evloop *el, int fd, uint32_t events,
 		if (n < 0)
 			break;
 		cell_exception(c, dg, (size_t)n, frame + STEER_FRAME_ALIGN_OFF,
-			       now);
+			       now, 0);
 	}
 }
 
@@ -800,7 +938,18 @@ static void cell_held_run(void *arg, uint8_t *dg, size_t len)
 	static uint8_t frame[HOLD_DGRAM_MAX + 64] __attribute__((aligned(8)));
 
 	cell_exception(arg, dg, len, frame + STEER_FRAME_ALIGN_OFF,
-		       cell_now_ms());
+		       cell_now_ms(), 0);
+}
+
+/* A datagram whose flow the other cells were asked about: its record is
+ * here now (found), or nobody had one and it is decided. */
+static void cell_query_release(void *arg, uint8_t *dg, size_t len, bool found)
+{
+	static uint8_t frame[QUERY_DGRAM_MAX + 64] __attribute__((aligned(8)));
+
+	(void)found;
+	cell_exception(arg, dg, len, frame + STEER_FRAME_ALIGN_OFF,
+		       cell_now_ms(), CELL_EXC_ASKED);
 }
 
 /* --- shards ------------------------------------------------------------ */
@@ -911,17 +1060,37 @@ static bool cell_gossip_live(enum gossip_state st)
 	return st == GOSSIP_ALIVE || st == GOSSIP_SUSPECT;
 }
 
+/*
+ * The map changed from old: it becomes the previous map (whose cells may
+ * hold flows of shards they no longer own, see cell_ask), and the
+ * shards whose primary changed are stamped.
+ */
+static void cell_shards_moved(struct cell *c, const struct shard_map *old)
+{
+	uint64_t now = evloop_now_ms();
+	uint32_t s;
+
+	if (!memcmp(old->cell, c->shards->cell, sizeof(old->cell)))
+		return;
+	for (s = 0; s < STEER_SHARDS; s++)
+		if (old->cell[s][0] != c->shards->cell[s][0])
+			c->moved_ms[s] = now;
+	*c->prev = *old;
+}
+
 /* The cells: the members gossip holds alive (this node among them). */
 static void cell_shards_rebuild(struct cell *c)
 {
 	const struct cluster *cl = &c->w->cluster;
 	uint16_t *ids = calloc(cl->n_nodes + 1, sizeof(*ids));
 	struct steer_shard *prim = calloc(STEER_SHARDS, sizeof(*prim));
+	struct shard_map *old = malloc(sizeof(*old));
 	struct gossip_member_info mi;
 	uint32_t i, n = 0;
 
-	if (!ids || !prim)
+	if (!ids || !prim || !old)
 		goto out;
+	*old = *c->shards;
 	for (i = 0; i < cl->n_nodes; i++) {
 		uint16_t id = cl->nodes[i].ep.id;
 
@@ -939,6 +1108,11 @@ static void cell_shards_rebuild(struct cell *c)
 	if (shard_map_build(c->shards, ids, n, (uint8_t)cluster_rf_max(cl),
 			    &c->w->secret))
 		goto out;
+	cell_shards_moved(c, old);
+	free(c->live);
+	c->live = ids;
+	c->n_live = n;
+	ids = NULL;
 	shard_map_primaries(c->shards, prim);
 	if (xdp_maps_shards_set(c->xdp, prim))
 		log_warn(MOD, "cannot write the shard map");
@@ -952,6 +1126,7 @@ static void cell_shards_rebuild(struct cell *c)
 out:
 	free(ids);
 	free(prim);
+	free(old);
 }
 
 static void cell_on_member(void *ctx, const struct gossip_member_info *m,
@@ -1074,6 +1249,8 @@ static void cell_on_tick(struct evloop *el, int64_t id, void *arg)
 	flowtab_expire(c->ft, cell_now_ms(),
 		       flowtab_capacity(c->ft) / (1000 / CELL_TICK_MS) + 1);
 	hold_release(c->hold, evloop_now_ms(), cell_held_run, c);
+	query_run(c->query, evloop_now_ms(), cell_query_send,
+		  cell_query_release, c);
 	cell_rules_sweep(c);
 }
 
@@ -1279,8 +1456,12 @@ static int cell_state_new(struct cell *c, char *err, size_t errlen)
 	c->down = calloc(cl->n_nodes, 1);
 	c->hold = hold_new();
 	c->expect = calloc(1, sizeof(*c->expect));
+	c->query = query_new();
+	c->prev = calloc(1, sizeof(*c->prev));
+	c->moved_ms = calloc(STEER_SHARDS, sizeof(*c->moved_ms));
 	c->started_ms = evloop_now_ms();
-	if (!c->ft || !c->shards || !c->down || !c->hold || !c->expect) {
+	if (!c->ft || !c->shards || !c->down || !c->hold || !c->expect ||
+	    !c->query || !c->prev || !c->moved_ms) {
 		snprintf(err, errlen, "flow state: %s", strerror(errno));
 		return -ENOMEM;
 	}
@@ -1437,6 +1618,10 @@ void cell_stop(struct cell *c)
 	repl_free(c->repl);
 	health_free(c->health);
 	hold_free(c->hold);
+	query_free(c->query);
+	free(c->prev);
+	free(c->moved_ms);
+	free(c->live);
 	free(c->expect);
 	flowtab_free(c->ft);
 	free(c->shards);

@@ -34,6 +34,7 @@
 #include "cell/cellmsg.h"
 #include "cell/health.h"
 #include "cell/hold.h"
+#include "cell/query.h"
 #include "cell/repl.h"
 #include "cell/shards.h"
 #include "daemon/host_tmpl.h"
@@ -75,6 +76,12 @@ struct cell_stats {
 	uint64_t touched;   /* flows they (or this node's own) kept alive */
 	uint64_t relayed;   /* new flows sent on to their shard's primary */
 	uint64_t relay_err; /* ... that the socket refused */
+	uint64_t query_tx;  /* QUERY sent: a flow's state asked of a cell */
+	uint64_t query_tx_err;
+	uint64_t query_rx;	 /* QUERY received (each answered) */
+	uint64_t answer_tx_err;	 /* ANSWER the socket refused */
+	uint64_t answer_rx;	 /* ANSWER received */
+	uint64_t answer_refused; /* ... whose record the table refused */
 };
 
 struct cell;
@@ -112,6 +119,7 @@ const struct cellmsg_counters *cell_ctl_counters(const struct cell *c);
 const struct repl_stats *cell_repl_stats(const struct cell *c);
 const struct health_stats *cell_health_stats(const struct cell *c);
 const struct hold_stats *cell_hold_stats(const struct cell *c);
+const struct query_stats *cell_query_stats(const struct cell *c);
 
 /* The clock of flow records: wall-clock ms, low 32 bits (every cell's). */
 uint32_t cell_now_ms(void);
