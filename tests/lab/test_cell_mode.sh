@@ -18,7 +18,13 @@
 # packets that changed state reached the mirror cells (rf 2 only).
 # A third story (rf 2) starts the killed cell again 2 s after the events:
 # its mirrors hand its flows back (it holds new flows of its shards until
-# then), and every connection survives that too.
+# then), and every connection survives that too. A fourth (rf 2) runs
+# with both cores kept busy by CPU burners the story starts (--load): a
+# loaded machine must keep every connection too.
+# In every rf 2 story: every live cell knows of the killed one (the run
+# reports how soon), and no flow's records name different backends on
+# different cells (a flow is decided once). Each run prints a line
+#   [run] NAME survived v4 S/K v6 S/K longest_gap_ms G death_known_ms D
 #
 # Exit 0 pass, 1 fail, 77 skipped (not root).
 set -uo pipefail
@@ -56,39 +62,58 @@ field()
 	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 
-for run in 2 1 2r; do
-	rf=${run%r}
+# A run is the replication factor, then r for the restart, l for load.
+# STEER_LAB_RUNS picks others (e.g. "2l 1l 2rl": all of them loaded).
+for run in ${STEER_LAB_RUNS:-2 1 2r 2l}; do
+	rf=${run%%[rl]*}
 	show=
 	extra=
+	load=
 	[ $run = 2 ] && show=--show
+	case $run in *l*) load=--load ;; esac
 	# The killed cell starts again 2 s after the events, empty: its
 	# mirrors hand its flows back and no connection may break.
 	# UDP rules idle 2 s expire on the fast paths, and the UDP flows'
 	# records on the cells (after the traffic).
-	[ $run = 2r ] && extra="--restart 2 --linger 9"
+	case $run in *r*) extra="--restart 2 --linger 9" ;; esac
 	# shellcheck disable=SC2086
 	udpt=
-	[ $run = 2r ] && udpt=2
-	out=$(STEER_LAB_UDP_TIMEOUT=$udpt "$story" --keep --rf $rf --conns "$K" --udp "$U" --settle "$S" $show $extra 2>&1)
+	case $run in *r*) udpt=2 ;; esac
+	out=$(STEER_LAB_UDP_TIMEOUT=$udpt "$story" --keep --rf $rf --conns "$K" --udp "$U" --settle "$S" $show $extra $load 2>&1)
 	rc=$?
 	echo "$out" | sed 's/^/  /'
 	[ $rc = 0 ] || { check "story (rf $rf) exited $rc"; continue; }
 	n=$(echo "$out" | grep -c '^RESULT')
 	[ "$n" = 2 ] || { check "story (rf $rf): $n results, not 2"; continue; }
-	if [ $run = 2r ]; then
+	r4=$(echo "$out" | grep '^RESULT .*family=4 ')
+	r6=$(echo "$out" | grep '^RESULT .*family=6 ')
+	g4=$(field longest_gap_ms "$r4")
+	g6=$(field longest_gap_ms "$r6")
+	dk=$(field death_known_ms "$r4")
+	echo "[run] $run survived v4 $(field survived "$r4")/$K v6" \
+		"$(field survived "$r6")/$K longest_gap_ms" \
+		"$((g4 > g6 ? g4 : g6)) death_known_ms $dk"
+	if [ "$rf" = 2 ]; then
+		[ "${dk:--1}" -ge 0 ] 2>/dev/null ||
+			check "run $run: not every live cell knew h3's cell dead"
+		rec=$(echo "$out" | grep '^RECORDS ')
+		[ "$(field disagree "$rec")" = 0 ] ||
+			check "run $run: records of $(field disagree "$rec") flows name different backends ($rec)"
+	fi
+	if [ -n "$extra" ]; then
 		cl=$(echo "$out" | grep '^CLOSES ')
 		rx=$(field rules_expired "$cl")
 		[ "${rx:-0}" -ge "$U" ] ||
-			check "run 2r: ${rx:-no} idle rules expired, not the $U UDP flows' at least"
+			check "run $run: ${rx:-no} idle rules expired, not the $U UDP flows' at least"
 		# The cells heard of the rules in use while the traffic ran,
 		# and idled the UDP flows out once it stopped.
 		[ "$(field flows_touched "$cl")" -gt 0 ] 2>/dev/null ||
-			check "run 2r: no fast path reported a rule in use to a cell"
+			check "run $run: no fast path reported a rule in use to a cell"
 		[ "$(field closed "$cl")" -ge "$U" ] 2>/dev/null ||
-			check "run 2r: $(field closed "$cl") records idled out on the cells, not the $U UDP flows' at least"
+			check "run $run: $(field closed "$cl") records idled out on the cells, not the $U UDP flows' at least"
 		rs=$(echo "$out" | grep '^RESTART ')
 		[ "$(field handback_received "$rs")" -gt 0 ] 2>/dev/null ||
-			check "restart: nothing handed back to the restarted cell ($rs)"
+			check "run $run: nothing handed back to the restarted cell ($rs)"
 	fi
 	if [ $run = 2 ]; then
 		echo "$out" | grep -Eq '^ +cells_live +4$' ||
