@@ -21,7 +21,7 @@
 
 #include "core/tmpl_build.h"
 #include "fastpath/fastpath.h"
-#include "state/flowtab.h"
+#include "cell/flowtab.h"
 
 #define SLOT 128
 #define HEADROOM (60 + STEER_FRAME_ALIGN_OFF) /* GUE0 needs 58 - 14 */

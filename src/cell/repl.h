@@ -48,8 +48,8 @@
 
 #include "cell/cellmsg.h"
 #include "cell/shards.h"
-#include "fastpath/cluster.h"
-#include "state/flowtab.h"
+#include "core/cluster.h"
+#include "cell/flowtab.h"
 #include "util/evloop.h"
 
 #define REPL_PORT 6082

@@ -8,9 +8,9 @@
 #include "cell/shards.h"
 #include "daemon/admin.h"
 #include "daemon/admin_host.h"
-#include "daemon/cell.h"
+#include "cell/cell.h"
 #include "daemon/steerd.h"
-#include "state/flowtab.h"
+#include "cell/flowtab.h"
 
 static void admin_cell_stats(struct jsonw *w, const struct cell_stats *s)
 {

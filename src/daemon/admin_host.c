@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "daemon/host.h"
-#include "daemon/host_tmpl.h"
+#include "node/node_tmpl.h"
 #include "daemon/steerd.h"
 #include "daemon/steerd_gossip.h"
 #include "xdp/sockops.h"
@@ -135,18 +135,18 @@ static void admin_host_mac(struct jsonw *w, const char *key, const uint8_t *m)
 		   m[3], m[4], m[5]);
 }
 
-static const char *admin_host_tmpl_what(uint8_t what)
+static const char *admin_node_tmpl_what(uint8_t what)
 {
 	switch (what) {
-	case HOST_TMPL_SELF:
+	case NODE_TMPL_SELF:
 		return "self";
-	case HOST_TMPL_BACKEND:
+	case NODE_TMPL_BACKEND:
 		return "backend";
 	}
 	return "node";
 }
 
-static const char *admin_host_tmpl_kind(uint8_t kind)
+static const char *admin_node_tmpl_kind(uint8_t kind)
 {
 	switch (kind) {
 	case STEER_TMPL_GUE0:
@@ -160,13 +160,13 @@ static const char *admin_host_tmpl_kind(uint8_t kind)
 }
 
 /* The name the cluster gives the template's target; "" when none. */
-static const char *admin_host_tmpl_name(const struct cluster *c,
-					const struct host_tmpl_node *hn)
+static const char *admin_node_tmpl_name(const struct cluster *c,
+					const struct node_tmpl_node *hn)
 {
 	const struct cluster_backend *b;
 	const struct cluster_node *n;
 
-	if (hn->what == HOST_TMPL_BACKEND) {
+	if (hn->what == NODE_TMPL_BACKEND) {
 		b = cluster_backend_by_id(c, hn->id);
 		return b ? b->ep.name : "";
 	}
@@ -174,7 +174,7 @@ static const char *admin_host_tmpl_name(const struct cluster *c,
 	return n ? n->ep.name : "";
 }
 
-void admin_host_templates(struct steerd *d, const struct host_tmpls *t,
+void admin_host_templates(struct steerd *d, const struct node_tmpls *t,
 			  bool targets, struct jsonw *w)
 {
 	const struct cluster *c = &d->world->cluster;
@@ -182,23 +182,23 @@ void admin_host_templates(struct steerd *d, const struct host_tmpls *t,
 
 	jsonw_arr_open(w, "templates");
 	for (i = 0; i < t->n; i++) {
-		const struct host_tmpl_node *hn = &t->nodes[i];
+		const struct node_tmpl_node *hn = &t->nodes[i];
 
 		jsonw_obj_open(w, NULL);
 		if (targets)
-			jsonw_str(w, "target", admin_host_tmpl_what(hn->what));
+			jsonw_str(w, "target", admin_node_tmpl_what(hn->what));
 		jsonw_u64(w, "id", hn->id);
-		jsonw_str(w, "name", admin_host_tmpl_name(c, hn));
+		jsonw_str(w, "name", admin_node_tmpl_name(c, hn));
 		if (targets) {
 			jsonw_u64(w, "index", hn->index);
-			jsonw_str(w, "kind", admin_host_tmpl_kind(hn->kind));
+			jsonw_str(w, "kind", admin_node_tmpl_kind(hn->kind));
 			if (hn->kind == STEER_TMPL_IPIP)
 				jsonw_str(w, "dport", "");
 			else
 				jsonw_u64(w, "dport", ntohs(hn->dport));
 		}
-		jsonw_str(w, "source", host_tmpl_src_name(hn->src));
-		if (hn->src != HOST_TMPL_NONE) {
+		jsonw_str(w, "source", node_tmpl_src_name(hn->src));
+		if (hn->src != NODE_TMPL_NONE) {
 			admin_host_mac(w, "dst_mac", hn->tmpl.hdr);
 			admin_host_mac(w, "src_mac", hn->tmpl.hdr + 6);
 		} else {

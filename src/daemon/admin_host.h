@@ -14,7 +14,7 @@
 #include "daemon/jsonw.h"
 
 struct steerd;
-struct host_tmpls;
+struct node_tmpls;
 struct xdp_prog;
 
 /* Objects "xdp", "sockops", "host", "gossip" of what runs. */
@@ -34,7 +34,7 @@ void admin_host_xdp(struct jsonw *w, struct xdp_prog *x, bool cell);
  * ("node", "self" or "backend"), its slot in steer_tmpls, its kind and
  * port.
  */
-void admin_host_templates(struct steerd *d, const struct host_tmpls *t,
+void admin_host_templates(struct steerd *d, const struct node_tmpls *t,
 			  bool targets, struct jsonw *w);
 
 #endif /* STEER_ADMIN_HOST_H */

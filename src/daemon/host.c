@@ -15,6 +15,7 @@
 
 #include "daemon/host_load.h"
 #include "daemon/steerd.h"
+#include "node/node_xdp.h"
 #include "util/log.h"
 #include "xdp/sockops.h"
 #include "xdp/xdp_maps.h"
@@ -31,7 +32,7 @@ struct host {
 	int rb_fd;
 	int ifindex; /* 0: not attached ('xdp off') */
 	int64_t timer;
-	struct host_tmpls tmpls;
+	struct node_tmpls tmpls;
 	struct host_load load;
 	uint64_t *dead_since; /* by node index: ms, 0 while alive */
 	struct host_stats st;
@@ -42,7 +43,7 @@ const struct host_stats *host_stats(const struct host *h)
 	return &h->st;
 }
 
-const struct host_tmpls *host_tmpls(const struct host *h)
+const struct node_tmpls *host_tmpls(const struct host *h)
 {
 	return &h->tmpls;
 }
@@ -327,7 +328,7 @@ static void host_on_tick(struct evloop *el, int64_t id, void *arg)
 		.idle_ns = (uint64_t)h->w->cluster.fsc.udp_timeout_ms * 1000000,
 	};
 
-	host_tmpls_refresh(&h->tmpls, &h->w->cluster, h->xdp);
+	node_tmpls_refresh(&h->tmpls, &h->w->cluster, h->xdp);
 	xdp_maps_udp_foreach(h->xdp, host_udp_idle, &w);
 	host_grace(h, evloop_now_ms());
 	if (h->g) {
@@ -342,60 +343,7 @@ static void host_on_netlink(struct evloop *el, int fd, uint32_t events,
 {
 	struct host *h = arg;
 
-	host_tmpls_refresh(&h->tmpls, &h->w->cluster, h->xdp);
-}
-
-int host_svcs_program(struct xdp_prog *x, const struct cluster *c,
-		      bool with_backends)
-{
-	struct steer_svc_key *keys = calloc(c->n_services + 1, sizeof(*keys));
-	__u32 *flags = calloc(c->n_services + 1, sizeof(*flags));
-	uint32_t i, n = 0;
-	int err = -ENOMEM;
-
-	if (!keys || !flags)
-		goto out;
-	for (i = 0; i < c->n_services; i++) {
-		const struct cluster_service *s = &c->services[i];
-
-		if (with_backends
-			    ? !s->n_backends
-			    : s->n_backends || s->proto != STEER_IPPROTO_UDP)
-			continue;
-		keys[n].addr = s->vip;
-		keys[n].port = s->port;
-		keys[n].proto = s->proto;
-		/* Cell mode: cells see closes unless nothing is mirrored. */
-		if (with_backends && s->mirror_pkts != CLUSTER_MIRROR_NONE)
-			flags[n] = STEER_SVC_F_CLOSE_VIA_CELL;
-		n++;
-	}
-	err = xdp_maps_svc_set(x, keys, flags, n);
-out:
-	free(keys);
-	free(flags);
-	return err;
-}
-
-int host_cfg_program(struct xdp_prog *x, const struct steerd_world *w,
-		     uint8_t mode)
-{
-	const struct cluster *c = &w->cluster;
-	const struct cluster_endpoint *me = &cluster_self(c)->ep;
-	struct steer_xdp_cfg cfg;
-
-	memset(&cfg, 0, sizeof(cfg));
-	if (me->has_v4)
-		cfg.self_addr = me->addr4;
-	if (me->has_v6)
-		cfg.self_addr6 = me->addr6;
-	cfg.secret = w->secret;
-	cfg.mtu = c->mtu;
-	cfg.self_id = me->id;
-	cfg.gue_port = c->gue_port;
-	cfg.max_encap = STEER_MAX_ENCAP;
-	cfg.mode = mode;
-	return xdp_maps_cfg_set(x, &cfg);
+	node_tmpls_refresh(&h->tmpls, &h->w->cluster, h->xdp);
 }
 
 /* The program's configuration and services, from the world. */
@@ -404,11 +352,12 @@ static int host_program(struct host *h)
 	const struct cluster *c = &h->w->cluster;
 	int err;
 
-	err = host_cfg_program(h->xdp, h->w, STEER_XDP_MODE_HOST);
+	err = node_xdp_cfg(h->xdp, &h->w->cluster, &h->w->secret,
+			   STEER_XDP_MODE_HOST);
 	/* The UDP services the nodes terminate: their sessions are found
 	 * in XDP. */
 	if (!err)
-		err = host_svcs_program(h->xdp, c, false);
+		err = node_xdp_svcs(h->xdp, c, false);
 	return err;
 }
 
@@ -425,10 +374,10 @@ int host_world_set(struct host *h, const struct steerd_world *w)
 	err = host_program(h);
 	if (err)
 		return err;
-	err = host_tmpls_nodes(&h->tmpls, &w->cluster, h->xdp);
+	err = node_tmpls_nodes(&h->tmpls, &w->cluster, h->xdp);
 	if (err)
 		return err;
-	host_tmpls_refresh(&h->tmpls, &w->cluster, h->xdp);
+	node_tmpls_refresh(&h->tmpls, &w->cluster, h->xdp);
 	return 0;
 }
 
@@ -565,7 +514,7 @@ struct host *host_start(struct evloop *el, const struct steerd_world *w,
 		ret = -ENODEV;
 		goto fail;
 	}
-	ret = host_tmpls_init(&h->tmpls, h->ifindex);
+	ret = node_tmpls_init(&h->tmpls, h->ifindex);
 	if (ret) {
 		snprintf(err, errlen, "%s: %s", w->conf.interface,
 			 strerror(-ret));
@@ -611,7 +560,7 @@ void host_stop(struct host *h)
 	}
 	sockops_close(h->so);
 	xdp_prog_close(h->xdp);
-	host_tmpls_free(&h->tmpls);
+	node_tmpls_free(&h->tmpls);
 	free(h->dead_since);
 	free(h);
 }

@@ -28,7 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "daemon/host_tmpl.h"
+#include "node/node_tmpl.h"
 #include "daemon/steerd_gossip.h"
 #include "gossip/gossip.h"
 #include "util/evloop.h"
@@ -76,23 +76,8 @@ int host_world_set(struct host *h, const struct steerd_world *w);
 /* Detach the programs and unpin (a clean stop), free. NULL is fine. */
 void host_stop(struct host *h);
 
-/*
- * steer_cfg from the world: this node's addresses and id, the cluster's
- * secret, MTU and GUE port, mode (STEER_XDP_MODE_*). 0 or -errno.
- */
-int host_cfg_program(struct xdp_prog *x, const struct steerd_world *w,
-		     uint8_t mode);
-
-/*
- * steer_svcs from c: with_backends, the services of cell mode (misses go
- * to cells); else the UDP services the nodes terminate (host mode: their
- * sessions are found in XDP). 0 or -errno.
- */
-int host_svcs_program(struct xdp_prog *x, const struct cluster *c,
-		      bool with_backends);
-
 const struct host_stats *host_stats(const struct host *h);
-const struct host_tmpls *host_tmpls(const struct host *h);
+const struct node_tmpls *host_tmpls(const struct host *h);
 /* NULL with 'xdp off'. */
 struct xdp_prog *host_xdp(struct host *h);
 struct sockops *host_sockops(struct host *h);

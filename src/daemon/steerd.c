@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "daemon/admin.h"
-#include "daemon/cell.h"
+#include "cell/cell.h"
 #include "daemon/host.h"
 #include "daemon/steerd_gossip.h"
 #include "fastpath/fp_cluster.h"
@@ -207,6 +207,16 @@ static int steerd_node_gossip(void *ctx, uint16_t id,
 	return 0;
 }
 
+/* What a cell runs on, from the world. */
+static const struct cell_world *steerd_cell_world(const struct steerd_world *w,
+						  struct cell_world *cw)
+{
+	cw->cluster = &w->cluster;
+	cw->secret = &w->secret;
+	cw->fp = w->fp;
+	return cw;
+}
+
 /* Mode host and gossip: what runs beside the admin socket. */
 static int steerd_modules_start(struct steerd *d, char *err, size_t errlen)
 {
@@ -219,7 +229,15 @@ static int steerd_modules_start(struct steerd *d, char *err, size_t errlen)
 			return -errno;
 		host_gossip_events(d->host, &ev);
 	} else if (w->conf.key_file[0]) {
-		d->cell = cell_start(d->el, w, err, errlen);
+		struct cell_opts co = {.conf_path = w->conf.path,
+				       .interface = w->conf.interface,
+				       .pin_dir = w->conf.pin_dir,
+				       .key_file = w->conf.key_file,
+				       .xdp_off = w->conf.xdp_off};
+		struct cell_world cw;
+
+		d->cell = cell_start(d->el, &co, steerd_cell_world(w, &cw), err,
+				     errlen);
 		if (!d->cell)
 			return -errno;
 		cell_gossip_events(d->cell, &ev);
@@ -237,7 +255,7 @@ static int steerd_modules_start(struct steerd *d, char *err, size_t errlen)
 	if (d->host)
 		host_gossip_attach(d->host, d->gossip);
 	if (d->cell)
-		cell_gossip_attach(d->cell, d->gossip);
+		cell_gossip_attach(d->cell, steerd_gossip_node(d->gossip));
 	struct steerd_node_provider p = {.node_info = steerd_node_gossip,
 					 .ctx = d};
 	steerd_node_provider_set(d, &p);
@@ -424,11 +442,14 @@ int steerd_reload(struct steerd *d)
 	if (ret)
 		goto fail;
 	if (d->cell) {
-		ret = cell_world_set(d->cell, nw);
+		struct cell_world cw;
+
+		ret = cell_world_set(d->cell, steerd_cell_world(nw, &cw));
 		if (ret) {
 			snprintf(err, sizeof(err), "cell mode: %s",
 				 strerror(-ret));
-			cell_world_set(d->cell, d->world);
+			cell_world_set(d->cell,
+				       steerd_cell_world(d->world, &cw));
 			goto fail;
 		}
 	}

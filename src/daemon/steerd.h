@@ -29,7 +29,7 @@
 #include <steer/hash.h>
 
 #include "daemon/steerd_conf.h"
-#include "fastpath/cluster.h"
+#include "core/cluster.h"
 #include "fastpath/fastpath.h"
 #include "util/evloop.h"
 

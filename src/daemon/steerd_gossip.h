@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "daemon/steerd_conf.h"
-#include "fastpath/cluster.h"
+#include "core/cluster.h"
 #include "gossip/gossip.h"
 #include "gossip/gossip_net.h"
 #include "util/evloop.h"

@@ -11,7 +11,7 @@
 
 #include <steer/hash.h>
 
-#include "fastpath/cluster.h"
+#include "core/cluster.h"
 #include "fastpath/fastpath.h"
 
 /*

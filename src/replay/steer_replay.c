@@ -21,7 +21,7 @@
 
 #include <steer/hash.h>
 
-#include "fastpath/cluster.h"
+#include "core/cluster.h"
 #include "fastpath/fp_cluster.h"
 #include "fastpath/pcapio.h"
 #include "replay/flowstats.h"

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "fastpath/cluster.h"
+#include "core/cluster.h"
 #include "fastpath/fastpath.h"
 #include "replay/flowstats.h"
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "fastpath/cluster.h"
+#include "core/cluster.h"
 
 static void check(int cond)
 {

@@ -69,7 +69,7 @@ def addr(text):
 
 
 def load_cluster(path):
-    """A cluster file (fastpath/cluster.h); targets: (kind, address) -> ep."""
+    """A cluster file (core/cluster.h); targets: (kind, address) -> ep."""
     c = {"gue-port": "6080", "all": {}, "targets": {}}
     with open(path) as f:
         for w in (line.split("#")[0].split() for line in f):

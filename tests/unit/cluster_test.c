@@ -19,7 +19,7 @@
 
 #include <steer/parse.h>
 
-#include "fastpath/cluster.h"
+#include "core/cluster.h"
 #include "fastpath/pcapio.h"
 
 struct fx {

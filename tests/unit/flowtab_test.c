@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "state/flowtab.h"
+#include "cell/flowtab.h"
 
 static const struct steer_hash_secret secret = {0x0123456789abcdefull,
 						0x0f1e2d3c4b5a6978ull};

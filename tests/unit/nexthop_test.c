@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Next hops as the kernel sees them (daemon/nexthop.h) and host mode's
- * templates built from them (daemon/host_tmpl.h), in a network namespace
+ * templates built from them (daemon/node_tmpl.h), in a network namespace
  * of their own: each test forks a child that unshare(CLONE_NEWNET)s, so
  * nothing outlives it, builds the topology below with iproute2, runs its
  * checks and reports the first one that fails through a pipe; the parent
@@ -28,7 +28,7 @@
  *   |     neighbour 198.18.60.8 02:00:00:00:60:08                  |
  *   +--------------------------------------------------------------+
  *
- * host_tmpl's tests load the XDP program (xdp_prog_open(), not attached)
+ * node_tmpl's tests load the XDP program (xdp_prog_open(), not attached)
  * and read steer_tmpls back with bpf_map_lookup_elem(); expected
  * templates are checked byte by byte at the header offsets, not only
  * against tmpl_build().
@@ -53,9 +53,9 @@
 #include <bpf/bpf.h>
 
 #include "core/tmpl_build.h"
-#include "daemon/host_tmpl.h"
-#include "daemon/nexthop.h"
-#include "fastpath/cluster.h"
+#include "node/node_tmpl.h"
+#include "node/nexthop.h"
+#include "core/cluster.h"
 #include "util/log.h"
 #include "xdp/xdp_maps.h"
 #include "xdp/xdp_prog.h"
@@ -491,7 +491,7 @@ static void test_monitor(void **state)
 	in_netns(c_monitor);
 }
 
-/* ---- host_tmpl: templates in steer_tmpls ---- */
+/* ---- node_tmpl: templates in steer_tmpls ---- */
 
 static const char cluster_text[] =
 	"cluster ut\n"
@@ -515,7 +515,7 @@ static const char cluster_text[] =
 struct ht {
 	struct cluster c;
 	struct xdp_prog *x;
-	struct host_tmpls t;
+	struct node_tmpls t;
 	int map;
 };
 
@@ -537,28 +537,28 @@ static void ht_open(struct ht *h, const char *text)
 	}
 	h->map = xdp_prog_map_fd(h->x, "steer_tmpls");
 	CK(h->map >= 0);
-	CK_INT(host_tmpls_init(&h->t, (int)if_nametoindex("ut0")), 0);
+	CK_INT(node_tmpls_init(&h->t, (int)if_nametoindex("ut0")), 0);
 	CK(h->t.nl_fd >= 0);
 	CK(h->t.mon_fd >= 0);
 	CK_MAC(h->t.if_mac, IF_MAC);
-	CK_INT(host_tmpls_nodes(&h->t, &h->c, h->x), 0);
+	CK_INT(node_tmpls_nodes(&h->t, &h->c, h->x), 0);
 }
 
 static void ht_close(struct ht *h)
 {
-	host_tmpls_free(&h->t);
+	node_tmpls_free(&h->t);
 	xdp_prog_close(h->x);
 	cluster_free(&h->c);
 }
 
-static struct host_tmpl_node *ht_node(struct ht *h, uint16_t id)
+static struct node_tmpl_node *ht_node(struct ht *h, uint16_t id)
 {
 	uint32_t i;
 
 	for (i = 0; i < h->t.n; i++)
 		if (h->t.nodes[i].id == id)
 			return &h->t.nodes[i];
-	ck_fail(__LINE__, "node %u not in host_tmpls", id);
+	ck_fail(__LINE__, "node %u not in node_tmpls", id);
 }
 
 static void ht_read(struct ht *h, uint16_t id, struct steer_tmpl *t)
@@ -640,7 +640,7 @@ static void ck_tmpl(struct ht *h, int line, uint16_t id, const char *daddr,
 
 #define CK_SRC(h, id, src_, err_, gw_)                                         \
 	do {                                                                   \
-		struct host_tmpl_node *n_ = ht_node(h, id);                    \
+		struct node_tmpl_node *n_ = ht_node(h, id);                    \
 		CK_INT(n_->src, src_);                                         \
 		CK_INT(n_->last_err, err_);                                    \
 		CK_INT(n_->via_gateway, gw_);                                  \
@@ -653,20 +653,20 @@ static void c_tmpl_first(void)
 
 	ht_open(&h, cluster_text);
 	CK_INT(h.t.n, 6); /* every node but this one */
-	CK_INT(host_tmpls_refresh(&h.t, &h.c, h.x), 5);
+	CK_INT(node_tmpls_refresh(&h.t, &h.c, h.x), 5);
 	CK_INT(h.t.builds, 5);
 	CK_TMPL(&h, 2, "198.18.10.2", HOST_MAC);
-	CK_SRC(&h, 2, HOST_TMPL_KERNEL, 0, 0);
+	CK_SRC(&h, 2, NODE_TMPL_KERNEL, 0, 0);
 	CK_TMPL(&h, 3, "198.18.20.3", GW_MAC);
-	CK_SRC(&h, 3, HOST_TMPL_KERNEL, 0, 1);
+	CK_SRC(&h, 3, NODE_TMPL_KERNEL, 0, 1);
 	CK_TMPL(&h, 4, "198.18.10.4", "02:00:00:00:0c:04");
-	CK_SRC(&h, 4, HOST_TMPL_CONFIG, -EAGAIN, 0);
+	CK_SRC(&h, 4, NODE_TMPL_CONFIG, -EAGAIN, 0);
 	CK_TMPL(&h, 5, "2001:db8:10::2", HOST_MAC);
-	CK_SRC(&h, 5, HOST_TMPL_KERNEL, 0, 0);
+	CK_SRC(&h, 5, NODE_TMPL_KERNEL, 0, 0);
 	CK_TMPL(&h, 7, "198.18.50.7", "02:00:00:00:0c:07");
-	CK_SRC(&h, 7, HOST_TMPL_CONFIG, -ENETUNREACH, 0);
+	CK_SRC(&h, 7, NODE_TMPL_CONFIG, -ENETUNREACH, 0);
 	/* Routed through another interface: XDP cannot reach it. */
-	CK_SRC(&h, 8, HOST_TMPL_NONE, -EXDEV, 0);
+	CK_SRC(&h, 8, NODE_TMPL_NONE, -EXDEV, 0);
 	ht_read(&h, 8, &t);
 	CK_INT(t.len, 0);
 	/* Nothing for this node or for ids nobody has. */
@@ -675,7 +675,7 @@ static void c_tmpl_first(void)
 	ht_read(&h, 6, &t);
 	CK_INT(t.len, 0);
 	/* Nothing changed: nothing written. */
-	CK_INT(host_tmpls_refresh(&h.t, &h.c, h.x), 0);
+	CK_INT(node_tmpls_refresh(&h.t, &h.c, h.x), 0);
 	CK_INT(h.t.builds, 5);
 	ht_close(&h);
 }
@@ -690,43 +690,43 @@ static void c_tmpl_follows_kernel(void)
 	struct ht h;
 
 	ht_open(&h, cluster_text);
-	CK_INT(host_tmpls_refresh(&h.t, &h.c, h.x), 5);
+	CK_INT(node_tmpls_refresh(&h.t, &h.c, h.x), 5);
 
 	/* n4 gets a neighbour entry: from the description to the kernel. */
 	sh("ip neigh add 198.18.10.4 lladdr 02:00:00:00:10:04 dev ut0 nud "
 	   "permanent");
 	CK(readable(h.t.mon_fd, 2000));
-	CK_INT(host_tmpls_refresh(&h.t, &h.c, h.x), 1);
+	CK_INT(node_tmpls_refresh(&h.t, &h.c, h.x), 1);
 	CK(!readable(h.t.mon_fd, 0)); /* drained by the refresh */
 	CK_TMPL(&h, 4, "198.18.10.4", "02:00:00:00:10:04");
-	CK_SRC(&h, 4, HOST_TMPL_KERNEL, 0, 0);
+	CK_SRC(&h, 4, NODE_TMPL_KERNEL, 0, 0);
 
 	/* n2's MAC changes (v4 only: n5 has its own IPv6 entry). */
 	sh("ip neigh replace 198.18.10.2 lladdr 02:00:00:00:10:22 dev ut0 nud "
 	   "permanent");
-	CK_INT(host_tmpls_refresh(&h.t, &h.c, h.x), 1);
+	CK_INT(node_tmpls_refresh(&h.t, &h.c, h.x), 1);
 	CK_TMPL(&h, 2, "198.18.10.2", "02:00:00:00:10:22");
 	CK_TMPL(&h, 5, "2001:db8:10::2", HOST_MAC);
 
 	/* The gateway's MAC changes: n3 behind it follows. */
 	sh("ip neigh replace 198.18.10.254 lladdr 02:00:00:00:10:ef dev ut0 "
 	   "nud permanent");
-	CK_INT(host_tmpls_refresh(&h.t, &h.c, h.x), 1);
+	CK_INT(node_tmpls_refresh(&h.t, &h.c, h.x), 1);
 	CK_TMPL(&h, 3, "198.18.20.3", "02:00:00:00:10:ef");
-	CK_SRC(&h, 3, HOST_TMPL_KERNEL, 0, 1);
+	CK_SRC(&h, 3, NODE_TMPL_KERNEL, 0, 1);
 
 	/* n2's entry gone: back to the description's MAC. */
 	sh("ip neigh del 198.18.10.2 dev ut0");
-	CK_INT(host_tmpls_refresh(&h.t, &h.c, h.x), 1);
+	CK_INT(node_tmpls_refresh(&h.t, &h.c, h.x), 1);
 	CK_TMPL(&h, 2, "198.18.10.2", "02:00:00:00:0c:02");
-	CK_SRC(&h, 2, HOST_TMPL_CONFIG, -EAGAIN, 0);
+	CK_SRC(&h, 2, NODE_TMPL_CONFIG, -EAGAIN, 0);
 
 	/* n7 gets a route through the gateway: the kernel's MAC. */
 	sh("ip route add 198.18.50.0/24 via 198.18.10.254");
-	CK_INT(host_tmpls_refresh(&h.t, &h.c, h.x), 1);
+	CK_INT(node_tmpls_refresh(&h.t, &h.c, h.x), 1);
 	CK_TMPL(&h, 7, "198.18.50.7", "02:00:00:00:10:ef");
-	CK_SRC(&h, 7, HOST_TMPL_KERNEL, 0, 1);
-	CK_INT(host_tmpls_refresh(&h.t, &h.c, h.x), 0);
+	CK_SRC(&h, 7, NODE_TMPL_KERNEL, 0, 1);
+	CK_INT(node_tmpls_refresh(&h.t, &h.c, h.x), 0);
 	CK_INT(h.t.builds, 10);
 	ht_close(&h);
 }
@@ -752,21 +752,21 @@ static void c_tmpl_nodes_change(void)
 	struct ht h;
 
 	ht_open(&h, cluster_text);
-	CK_INT(host_tmpls_refresh(&h.t, &h.c, h.x), 5);
+	CK_INT(node_tmpls_refresh(&h.t, &h.c, h.x), 5);
 	CK_INT(cluster_load_buf(&c2, "ut-next", next, strlen(next), err,
 				sizeof(err)),
 	       0);
-	CK_INT(host_tmpls_nodes(&h.t, &c2, h.x), 0);
+	CK_INT(node_tmpls_nodes(&h.t, &c2, h.x), 0);
 	/* n3 left the cluster: its template left the map with it. */
 	ht_read(&h, 3, &t);
 	CK_INT(t.len, 0);
 	CK_INT(h.t.n, 2);
-	CK_SRC(&h, 2, HOST_TMPL_KERNEL, 0, 0); /* kept as it was */
-	CK_SRC(&h, 9, HOST_TMPL_NONE, 0, 0);
+	CK_SRC(&h, 2, NODE_TMPL_KERNEL, 0, 0); /* kept as it was */
+	CK_SRC(&h, 9, NODE_TMPL_NONE, 0, 0);
 	/* n2 unchanged: only n9 is written, through the gateway. */
-	CK_INT(host_tmpls_refresh(&h.t, &c2, h.x), 1);
+	CK_INT(node_tmpls_refresh(&h.t, &c2, h.x), 1);
 	CK_TMPL(&h, 9, "198.18.20.9", GW_MAC);
-	CK_SRC(&h, 9, HOST_TMPL_KERNEL, 0, 1);
+	CK_SRC(&h, 9, NODE_TMPL_KERNEL, 0, 1);
 	cluster_free(&c2);
 	ht_close(&h);
 }
@@ -788,8 +788,8 @@ static void c_tmpl_no_family(void)
 	struct ht h;
 
 	ht_open(&h, text);
-	CK_INT(host_tmpls_refresh(&h.t, &h.c, h.x), 0);
-	CK_SRC(&h, 5, HOST_TMPL_NONE, -EAFNOSUPPORT, 0);
+	CK_INT(node_tmpls_refresh(&h.t, &h.c, h.x), 0);
+	CK_SRC(&h, 5, NODE_TMPL_NONE, -EAFNOSUPPORT, 0);
 	ht_read(&h, 5, &t);
 	CK_INT(t.len, 0);
 	CK_INT(h.t.builds, 0);
@@ -803,19 +803,19 @@ static void test_tmpl_no_family(void **state)
 
 static void test_tmpl_src_names(void **state)
 {
-	assert_string_equal(host_tmpl_src_name(HOST_TMPL_NONE), "none");
-	assert_string_equal(host_tmpl_src_name(HOST_TMPL_KERNEL), "kernel");
-	assert_string_equal(host_tmpl_src_name(HOST_TMPL_CONFIG), "config");
-	assert_string_equal(host_tmpl_src_name((enum host_tmpl_src)9), "none");
+	assert_string_equal(node_tmpl_src_name(NODE_TMPL_NONE), "none");
+	assert_string_equal(node_tmpl_src_name(NODE_TMPL_KERNEL), "kernel");
+	assert_string_equal(node_tmpl_src_name(NODE_TMPL_CONFIG), "config");
+	assert_string_equal(node_tmpl_src_name((enum node_tmpl_src)9), "none");
 }
 
-/* host_tmpls_init() on an interface that is not there. */
+/* node_tmpls_init() on an interface that is not there. */
 static void test_tmpl_init_no_device(void **state)
 {
-	struct host_tmpls t;
+	struct node_tmpls t;
 
-	assert_int_equal(host_tmpls_init(&t, 999999), -ENODEV);
-	host_tmpls_free(&t);
+	assert_int_equal(node_tmpls_init(&t, 999999), -ENODEV);
+	node_tmpls_free(&t);
 	assert_int_equal(t.nl_fd, -1);
 	assert_int_equal(t.mon_fd, -1);
 }

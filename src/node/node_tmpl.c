@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "daemon/host_tmpl.h"
+#include "node/node_tmpl.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -8,25 +8,25 @@
 #include <unistd.h>
 
 #include "core/tmpl_build.h"
-#include "daemon/nexthop.h"
+#include "node/nexthop.h"
 #include "util/log.h"
 #include "xdp/xdp_maps.h"
 
 #define MOD "tmpl"
 
-const char *host_tmpl_src_name(enum host_tmpl_src s)
+const char *node_tmpl_src_name(enum node_tmpl_src s)
 {
 	switch (s) {
-	case HOST_TMPL_KERNEL:
+	case NODE_TMPL_KERNEL:
 		return "kernel";
-	case HOST_TMPL_CONFIG:
+	case NODE_TMPL_CONFIG:
 		return "config";
 	default:
 		return "none";
 	}
 }
 
-int host_tmpls_init(struct host_tmpls *t, int ifindex)
+int node_tmpls_init(struct node_tmpls *t, int ifindex)
 {
 	int err;
 
@@ -48,7 +48,7 @@ int host_tmpls_init(struct host_tmpls *t, int ifindex)
 	return 0;
 }
 
-static void host_tmpl_target(struct host_tmpl_node *hn, uint8_t what,
+static void node_tmpl_target(struct node_tmpl_node *hn, uint8_t what,
 			     uint16_t id, uint8_t kind, __be16 dport)
 {
 	memset(hn, 0, sizeof(*hn));
@@ -56,12 +56,12 @@ static void host_tmpl_target(struct host_tmpl_node *hn, uint8_t what,
 	hn->id = id;
 	hn->kind = kind;
 	hn->dport = dport;
-	hn->index = what == HOST_TMPL_BACKEND ? xdp_maps_tmpl_backend(id) : id;
+	hn->index = what == NODE_TMPL_BACKEND ? xdp_maps_tmpl_backend(id) : id;
 }
 
 /* Is the target still in c (the same kind of template)? */
-static bool host_tmpl_kept(const struct host_tmpl_node *hn,
-			   const struct host_tmpl_node *nodes, uint32_t n)
+static bool node_tmpl_kept(const struct node_tmpl_node *hn,
+			   const struct node_tmpl_node *nodes, uint32_t n)
 {
 	uint32_t i;
 
@@ -71,25 +71,25 @@ static bool host_tmpl_kept(const struct host_tmpl_node *hn,
 	return false;
 }
 
-int host_tmpls_targets(struct host_tmpls *t, const struct cluster *c,
+int node_tmpls_targets(struct node_tmpls *t, const struct cluster *c,
 		       struct xdp_prog *x, unsigned int flags)
 {
 	uint32_t cap = c->n_nodes + c->n_backends + 1, i, j, n = 0;
-	struct host_tmpl_node *nodes = calloc(cap, sizeof(*nodes));
+	struct node_tmpl_node *nodes = calloc(cap, sizeof(*nodes));
 
 	if (!nodes)
 		return -ENOMEM;
 	for (i = 0; i < c->n_nodes; i++)
 		if (i != c->self)
-			host_tmpl_target(&nodes[n++], HOST_TMPL_NODE,
+			node_tmpl_target(&nodes[n++], NODE_TMPL_NODE,
 					 c->nodes[i].ep.id, STEER_TMPL_GUE0,
 					 c->gue_port);
-	if (flags & HOST_TMPLS_SELF)
-		host_tmpl_target(&nodes[n++], HOST_TMPL_SELF,
+	if (flags & NODE_TMPLS_SELF)
+		node_tmpl_target(&nodes[n++], NODE_TMPL_SELF,
 				 cluster_self(c)->ep.id, STEER_TMPL_GUE0,
 				 c->gue_port);
-	for (i = 0; (flags & HOST_TMPLS_BACKENDS) && i < c->n_backends; i++)
-		host_tmpl_target(&nodes[n++], HOST_TMPL_BACKEND,
+	for (i = 0; (flags & NODE_TMPLS_BACKENDS) && i < c->n_backends; i++)
+		node_tmpl_target(&nodes[n++], NODE_TMPL_BACKEND,
 				 c->backends[i].ep.id, c->backends[i].encap,
 				 c->backends[i].port);
 	/* What steer_tmpls holds stays known across a reload. */
@@ -101,8 +101,8 @@ int host_tmpls_targets(struct host_tmpls *t, const struct cluster *c,
 				nodes[i] = t->nodes[j];
 	/* A target gone from the cluster takes its template with it. */
 	for (j = 0; j < t->n; j++)
-		if (t->nodes[j].src != HOST_TMPL_NONE &&
-		    !host_tmpl_kept(&t->nodes[j], nodes, n))
+		if (t->nodes[j].src != NODE_TMPL_NONE &&
+		    !node_tmpl_kept(&t->nodes[j], nodes, n))
 			xdp_maps_tmpl_del(x, t->nodes[j].index);
 	free(t->nodes);
 	t->nodes = nodes;
@@ -110,13 +110,13 @@ int host_tmpls_targets(struct host_tmpls *t, const struct cluster *c,
 	return 0;
 }
 
-int host_tmpls_nodes(struct host_tmpls *t, const struct cluster *c,
+int node_tmpls_nodes(struct node_tmpls *t, const struct cluster *c,
 		     struct xdp_prog *x)
 {
-	return host_tmpls_targets(t, c, x, 0);
+	return node_tmpls_targets(t, c, x, 0);
 }
 
-void host_tmpls_free(struct host_tmpls *t)
+void node_tmpls_free(struct node_tmpls *t)
 {
 	if (t->nl_fd >= 0)
 		close(t->nl_fd);
@@ -128,10 +128,10 @@ void host_tmpls_free(struct host_tmpls *t)
 }
 
 /* The template to node ep as things are now; src says from what. */
-static enum host_tmpl_src host_tmpl_make(struct host_tmpls *t,
+static enum node_tmpl_src node_tmpl_make(struct node_tmpls *t,
 					 const struct cluster *c,
 					 const struct cluster_endpoint *ep,
-					 struct host_tmpl_node *hn,
+					 struct node_tmpl_node *hn,
 					 struct steer_tmpl *out)
 {
 	const struct cluster_endpoint *me = &cluster_self(c)->ep;
@@ -151,21 +151,21 @@ static enum host_tmpl_src host_tmpl_make(struct host_tmpls *t,
 		s.daddr = ep->addr6;
 	} else {
 		hn->last_err = -EAFNOSUPPORT;
-		return HOST_TMPL_NONE;
+		return NODE_TMPL_NONE;
 	}
 	memcpy(s.src_mac, t->if_mac, 6);
-	if (hn->what == HOST_TMPL_SELF) {
+	if (hn->what == NODE_TMPL_SELF) {
 		/* Up this node's own stack: its own addresses both ways. */
 		memcpy(s.dst_mac, t->if_mac, 6);
 		hn->last_err = 0;
-		return tmpl_build(out, &s) ? HOST_TMPL_NONE : HOST_TMPL_KERNEL;
+		return tmpl_build(out, &s) ? NODE_TMPL_NONE : NODE_TMPL_KERNEL;
 	}
 	err = nh_resolve(t->nl_fd, &s.daddr, &nh);
 	if (!err && nh.ifindex != t->ifindex) {
 		/* XDP transmits on its own interface only: the kernel says
 		 * the node is elsewhere, so no MAC of this link reaches it. */
 		hn->last_err = -EXDEV;
-		return HOST_TMPL_NONE;
+		return NODE_TMPL_NONE;
 	}
 	hn->last_err = err;
 	if (!err) {
@@ -175,20 +175,20 @@ static enum host_tmpl_src host_tmpl_make(struct host_tmpls *t,
 		memcpy(s.dst_mac, cfg_mac, 6);
 		hn->via_gateway = ep->gateway >= 0;
 	} else {
-		return HOST_TMPL_NONE;
+		return NODE_TMPL_NONE;
 	}
 	if (tmpl_build(out, &s))
-		return HOST_TMPL_NONE;
-	return err ? HOST_TMPL_CONFIG : HOST_TMPL_KERNEL;
+		return NODE_TMPL_NONE;
+	return err ? NODE_TMPL_CONFIG : NODE_TMPL_KERNEL;
 }
 
 static const struct cluster_endpoint *
-host_tmpl_endpoint(const struct cluster *c, const struct host_tmpl_node *hn)
+node_tmpl_endpoint(const struct cluster *c, const struct node_tmpl_node *hn)
 {
 	const struct cluster_backend *b;
 	const struct cluster_node *n;
 
-	if (hn->what == HOST_TMPL_BACKEND) {
+	if (hn->what == NODE_TMPL_BACKEND) {
 		b = cluster_backend_by_id(c, hn->id);
 		return b ? &b->ep : NULL;
 	}
@@ -196,7 +196,7 @@ host_tmpl_endpoint(const struct cluster *c, const struct host_tmpl_node *hn)
 	return n ? &n->ep : NULL;
 }
 
-int host_tmpls_refresh(struct host_tmpls *t, const struct cluster *c,
+int node_tmpls_refresh(struct node_tmpls *t, const struct cluster *c,
 		       struct xdp_prog *x)
 {
 	int changed = 0;
@@ -205,19 +205,19 @@ int host_tmpls_refresh(struct host_tmpls *t, const struct cluster *c,
 	if (t->mon_fd >= 0)
 		nh_monitor_drain(t->mon_fd);
 	for (i = 0; i < t->n; i++) {
-		struct host_tmpl_node *hn = &t->nodes[i];
-		const struct cluster_endpoint *ep = host_tmpl_endpoint(c, hn);
+		struct node_tmpl_node *hn = &t->nodes[i];
+		const struct cluster_endpoint *ep = node_tmpl_endpoint(c, hn);
 		const char *what =
-			hn->what == HOST_TMPL_BACKEND ? "backend" : "node";
+			hn->what == NODE_TMPL_BACKEND ? "backend" : "node";
 		struct steer_tmpl nt;
-		enum host_tmpl_src src;
+		enum node_tmpl_src src;
 		int err;
 
 		memset(&nt, 0, sizeof(nt));
-		src = ep ? host_tmpl_make(t, c, ep, hn, &nt) : HOST_TMPL_NONE;
+		src = ep ? node_tmpl_make(t, c, ep, hn, &nt) : NODE_TMPL_NONE;
 		if (src == hn->src && !memcmp(&nt, &hn->tmpl, sizeof(nt)))
 			continue;
-		err = src == HOST_TMPL_NONE
+		err = src == NODE_TMPL_NONE
 			      ? xdp_maps_tmpl_del(x, hn->index)
 			      : xdp_maps_tmpl_set(x, hn->index, &nt);
 		if (err) {
@@ -227,7 +227,7 @@ int host_tmpls_refresh(struct host_tmpls *t, const struct cluster *c,
 		}
 		if (src != hn->src)
 			log_info(MOD, "%s %u: template from %s%s (%s)", what,
-				 hn->id, host_tmpl_src_name(src),
+				 hn->id, node_tmpl_src_name(src),
 				 hn->via_gateway ? " via the gateway" : "",
 				 hn->last_err ? strerror(-hn->last_err)
 					      : "resolved");

@@ -14,7 +14,7 @@
  * buckets are independent of shards up to 2^20 buckets and still uniform
  * beyond; a chain compares the stored hash before the key.
  */
-#include "state/flowtab.h"
+#include "cell/flowtab.h"
 
 #include <errno.h>
 #include <stdlib.h>

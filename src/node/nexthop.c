@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "daemon/nexthop.h"
+#include "node/nexthop.h"
 
 #include <errno.h>
 #include <net/if.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "fastpath/cluster.h"
+#include "core/cluster.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

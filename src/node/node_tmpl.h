@@ -13,45 +13,45 @@
  * its own only), it has no template and the fast path drops what it
  * would steer there (no-template).
  */
-#ifndef STEER_HOST_TMPL_H
-#define STEER_HOST_TMPL_H
+#ifndef STEER_NODE_TMPL_H
+#define STEER_NODE_TMPL_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <steer/tmpl.h>
 
-#include "fastpath/cluster.h"
+#include "core/cluster.h"
 #include "xdp/xdp_prog.h"
 
 /* Where a node's template comes from. */
-enum host_tmpl_src {
-	HOST_TMPL_NONE = 0, /* none: unreachable or unresolved */
-	HOST_TMPL_KERNEL,   /* FIB + neighbour table */
-	HOST_TMPL_CONFIG,   /* the cluster description's MAC */
+enum node_tmpl_src {
+	NODE_TMPL_NONE = 0, /* none: unreachable or unresolved */
+	NODE_TMPL_KERNEL,   /* FIB + neighbour table */
+	NODE_TMPL_CONFIG,   /* the cluster description's MAC */
 };
 
 /* What a template reaches. */
-enum host_tmpl_what {
-	HOST_TMPL_NODE = 0, /* another node: GUE variant 0 */
-	HOST_TMPL_SELF,	    /* this node (cell mode: a miss to itself) */
-	HOST_TMPL_BACKEND,  /* a backend: GUE variant 1 or IP-in-IP */
+enum node_tmpl_what {
+	NODE_TMPL_NODE = 0, /* another node: GUE variant 0 */
+	NODE_TMPL_SELF,	    /* this node (cell mode: a miss to itself) */
+	NODE_TMPL_BACKEND,  /* a backend: GUE variant 1 or IP-in-IP */
 };
 
-struct host_tmpl_node {
+struct node_tmpl_node {
 	uint16_t id;	/* node or backend id */
 	uint16_t index; /* in steer_tmpls */
-	uint8_t what;	/* enum host_tmpl_what */
+	uint8_t what;	/* enum node_tmpl_what */
 	uint8_t kind;	/* enum steer_tmpl_kind */
 	__be16 dport;	/* GUE kinds */
-	enum host_tmpl_src src;
+	enum node_tmpl_src src;
 	bool via_gateway;
 	struct steer_tmpl tmpl; /* what steer_tmpls holds for id */
 	int last_err;		/* of the last resolution, 0 or -errno */
 };
 
-struct host_tmpls {
-	struct host_tmpl_node *nodes; /* other nodes, then self, backends */
+struct node_tmpls {
+	struct node_tmpl_node *nodes; /* other nodes, then self, backends */
 	uint32_t n;
 	int nl_fd;  /* rtnetlink queries */
 	int mon_fd; /* route and neighbour changes; -1: none */
@@ -64,33 +64,33 @@ struct host_tmpls {
  * Open the netlink sockets for interface ifindex (its MAC is read here).
  * Returns 0 or -errno (-ENODEV, the errno of the sockets).
  */
-int host_tmpls_init(struct host_tmpls *t, int ifindex);
+int node_tmpls_init(struct node_tmpls *t, int ifindex);
 
 /*
  * The nodes of c but this one; what is known of a kept one stays, the
  * template of a node c no longer has is deleted from x. 0 or -ENOMEM.
  */
-int host_tmpls_nodes(struct host_tmpls *t, const struct cluster *c,
+int node_tmpls_nodes(struct node_tmpls *t, const struct cluster *c,
 		     struct xdp_prog *x);
 
 /*
  * The same with, per flags, this node's template to itself
- * (HOST_TMPLS_SELF: cell mode sends its own misses up its stack with it)
- * and one per backend (HOST_TMPLS_BACKENDS, at xdp_maps_tmpl_backend()).
+ * (NODE_TMPLS_SELF: cell mode sends its own misses up its stack with it)
+ * and one per backend (NODE_TMPLS_BACKENDS, at xdp_maps_tmpl_backend()).
  */
-#define HOST_TMPLS_SELF 0x1
-#define HOST_TMPLS_BACKENDS 0x2
-int host_tmpls_targets(struct host_tmpls *t, const struct cluster *c,
+#define NODE_TMPLS_SELF 0x1
+#define NODE_TMPLS_BACKENDS 0x2
+int node_tmpls_targets(struct node_tmpls *t, const struct cluster *c,
 		       struct xdp_prog *x, unsigned int flags);
-void host_tmpls_free(struct host_tmpls *t);
+void node_tmpls_free(struct node_tmpls *t);
 
 /*
  * Resolve every node again and write the templates that changed into
  * x's steer_tmpls. Returns how many changed (0 when all are as before).
  */
-int host_tmpls_refresh(struct host_tmpls *t, const struct cluster *c,
+int node_tmpls_refresh(struct node_tmpls *t, const struct cluster *c,
 		       struct xdp_prog *x);
 
-const char *host_tmpl_src_name(enum host_tmpl_src s);
+const char *node_tmpl_src_name(enum node_tmpl_src s);
 
-#endif /* STEER_HOST_TMPL_H */
+#endif /* STEER_NODE_TMPL_H */

@@ -2,7 +2,15 @@
 /*
  * Cell mode (docs/architecture.md, "Cell mode"): every node is a fast-path
  * node and an exception-path cell of an L4 load balancer with direct
- * server return.
+ * server return. Three roles, a file each:
+ *   cell.c       the cell's life cycle: sockets, XDP program, shard map
+ *                (gossip and replication say which cells live), backends'
+ *                health, the control socket's dispatch
+ *   exception.c  the exception path: a flow's state found, asked of the
+ *                other cells or decided, replicated and mirrored; the rule
+ *                to the fast-path node; the packet to its backend
+ *   agent.c      the fast-path node's rule agent: rules from cells into
+ *                XDP, idle rules swept, rules in use reported (TOUCH)
  *
  *   fast path (XDP): a service's flow without a rule -> GUE, exception
  *       flag, to the primary cell of its shard (steer_shards)
@@ -23,11 +31,11 @@
  * the shard map makes it the shard's primary, a flow's next miss finds
  * its state (the same backend) there.
  *
- * Not yet here: a failover faster than gossip's failure detection,
- * health checks of backends, expiry of rules on the fast path.
+ * A cell is given what it runs on (struct cell_world, struct cell_opts):
+ * it knows no daemon type.
  */
-#ifndef STEER_CELL_DAEMON_H
-#define STEER_CELL_DAEMON_H
+#ifndef STEER_CELL_H
+#define STEER_CELL_H
 
 #include <stdint.h>
 
@@ -37,15 +45,34 @@
 #include "cell/query.h"
 #include "cell/repl.h"
 #include "cell/shards.h"
-#include "daemon/host_tmpl.h"
+#include "node/node_tmpl.h"
 #include "daemon/steerd_gossip.h"
 #include "gossip/gossip.h"
-#include "state/flowtab.h"
+#include "cell/flowtab.h"
 #include "util/evloop.h"
 
 #define CELL_TICK_MS 100
 
-struct steerd_world;
+/*
+ * What a cell runs on, the cluster as loaded: kept by pointer until the
+ * next cell_world_set() or cell_stop().
+ */
+struct cell_world {
+	const struct cluster *cluster;
+	const struct steer_hash_secret *secret; /* the flow hash's */
+	/* The services' backends and their Maglev tables: new flows pick
+	 * here; health checks set who is eligible. */
+	struct fastpath *fp;
+};
+
+/* What a cell is started with, read at the start only. */
+struct cell_opts {
+	const char *conf_path; /* for error messages */
+	const char *interface; /* the fabric interface: XDP, sockets */
+	const char *pin_dir;   /* the XDP maps' pins ("": the default) */
+	const char *key_file;  /* the cluster key (required) */
+	bool xdp_off;	       /* load the maps, attach nothing */
+};
 
 struct cell_stats {
 	uint64_t exc_rx;	/* exception datagrams read */
@@ -87,28 +114,27 @@ struct cell_stats {
 struct cell;
 
 /*
- * Load and attach the XDP program in cell mode on the world's interface,
- * open the sockets, start the timer. NULL with errno set and the reason
- * in err.
+ * Load and attach the XDP program in cell mode on o's interface, open the
+ * sockets, start the timer. NULL with errno set and the reason in err.
  */
-struct cell *cell_start(struct evloop *el, const struct steerd_world *w,
-			char *err, size_t errlen);
+struct cell *cell_start(struct evloop *el, const struct cell_opts *o,
+			const struct cell_world *w, char *err, size_t errlen);
 
 /* The callbacks gossip must be started with (ctx is c). */
 void cell_gossip_events(struct cell *c, struct gossip_events *ev);
 
 /* Gossip runs: the shard map follows its members from now on. */
-void cell_gossip_attach(struct cell *c, struct steerd_gossip *g);
+void cell_gossip_attach(struct cell *c, struct gossip *g);
 
 /* A reloaded world: services, backends, templates. 0 or -errno. */
-int cell_world_set(struct cell *c, const struct steerd_world *w);
+int cell_world_set(struct cell *c, const struct cell_world *w);
 
 /* Detach and unpin, close, free. NULL is fine. */
 void cell_stop(struct cell *c);
 
 const struct cell_stats *cell_stats(const struct cell *c);
 struct xdp_prog *cell_xdp(struct cell *c);
-const struct host_tmpls *cell_tmpls(const struct cell *c);
+const struct node_tmpls *cell_tmpls(const struct cell *c);
 /* Live flows and tombstones in the state table. */
 uint32_t cell_flow_count(const struct cell *c);
 /* The state table and the shard map, for the admin socket. */
@@ -124,4 +150,4 @@ const struct query_stats *cell_query_stats(const struct cell *c);
 /* The clock of flow records: wall-clock ms, low 32 bits (every cell's). */
 uint32_t cell_now_ms(void);
 
-#endif /* STEER_CELL_DAEMON_H */
+#endif /* STEER_CELL_H */

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * This node's XDP program, as the cluster description configures it: the
+ * same in host and cell mode (steer_cfg, steer_svcs).
+ */
+#ifndef STEER_NODE_XDP_H
+#define STEER_NODE_XDP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <steer/hash.h>
+
+#include "core/cluster.h"
+#include "xdp/xdp_prog.h"
+
+/*
+ * steer_cfg from the cluster: this node's addresses and id, the flow-hash
+ * secret, the cluster's MTU and GUE port, mode (STEER_XDP_MODE_*).
+ * 0 or -errno.
+ */
+int node_xdp_cfg(struct xdp_prog *x, const struct cluster *c,
+		 const struct steer_hash_secret *secret, uint8_t mode);
+
+/*
+ * steer_svcs from c: with_backends, the services of cell mode (misses go
+ * to cells); else the UDP services the nodes terminate (host mode: their
+ * sessions are found in XDP). 0 or -errno.
+ */
+int node_xdp_svcs(struct xdp_prog *x, const struct cluster *c,
+		  bool with_backends);
+
+#endif /* STEER_NODE_XDP_H */
