@@ -529,7 +529,7 @@ lab_say()
 	printf '  %3d.%01ds  %s\n' $((d / 1000)) $((d % 1000 / 100)) "$*"
 }
 
-# --- cluster descriptions for steerd (format of src/fastpath/cluster.h)
+# --- cluster descriptions for steerd (format of src/core/cluster.h)
 
 lab_config_path()
 {

@@ -426,7 +426,7 @@ import json, os, sys
 out = sys.argv[1]
 tot = {"close_to_cell": 0, "mirror_sent": 0, "mirror_received": 0,
        "mirror_applied": 0, "rules_expired": 0, "flows_touched": 0,
-       "closing": 0, "closed": 0}
+       "closing": 0, "closed": 0, "tcp_ended": 0}
 for f in sorted(os.listdir(out)):
     try:
         doc = json.load(open(out + "/" + f))
@@ -445,6 +445,9 @@ for f in sorted(os.listdir(out)):
         for r in doc.get("flows", []):
             if r.get("primary") == node and r.get("state") in tot:
                 tot[r["state"]] += 1
+                # A TCP close the cell saw: closing, or closed once its
+                # closing timeout passed.
+                tot["tcp_ended"] += r.get("proto") == "tcp"
 print("CLOSES " + " ".join("%s=%d" % kv for kv in tot.items()))
 EOF
 }

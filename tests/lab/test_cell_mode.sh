@@ -132,9 +132,9 @@ for run in ${STEER_LAB_RUNS:-2 1 2r 2l}; do
 	# Closes reach the cells (FIN/RST through the cell), and state
 	# changes reach the mirrors as packets too, but only with mirrors.
 	cl=$(echo "$out" | grep '^CLOSES ')
-	closing=$(field closing "$cl")
-	[ "${closing:-0}" -ge "$K" ] ||
-		check "rf $rf: ${closing:-no} TCP records closing after $((2 * K)) sessions ended"
+	ended=$(field tcp_ended "$cl")
+	[ "${ended:-0}" -ge "$K" ] ||
+		check "run $run: ${ended:-no} TCP records closing or closed after $((2 * K)) sessions ended"
 	[ "$(field close_to_cell "$cl")" -gt 0 ] 2>/dev/null ||
 		check "rf $rf: no FIN or RST sent to a cell by a fast path"
 	msent=$(field mirror_sent "$cl")
