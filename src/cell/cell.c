@@ -181,6 +181,30 @@ int cell_ctl_send(struct cell *c, uint16_t to, struct cellmsg *m)
 	return 0;
 }
 
+int cell_flow_forget(struct cell *c, const struct flow_key *k)
+{
+	const struct cluster *cl = c->w.cluster;
+	struct cellmsg m;
+	bool found = false;
+	uint32_t i;
+
+	/* A tombstone at a fresh version: its mirrors forget it too. */
+	if (flowtab_lookup(c->ft, k) && !flowtab_close(c->ft, k, cell_now_ms()))
+		found = true;
+	if (c->xdp && !xdp_maps_flow_del(c->xdp, k))
+		found = true;
+	for (i = 0; i < cl->n_nodes; i++) {
+		if (cl->nodes[i].ep.id == cell_self(c))
+			continue;
+		memset(&m, 0, sizeof(m));
+		m.type = CELLMSG_RULE_DEL;
+		m.del.key = *k;
+		if (cell_ctl_send(c, cl->nodes[i].ep.id, &m))
+			c->st.rules_tx_err++;
+	}
+	return found ? 0 : -ENOENT;
+}
+
 static void cell_on_ctl(struct evloop *el, int fd, uint32_t events, void *arg)
 {
 	static uint8_t buf[CELL_DGRAM_MAX];

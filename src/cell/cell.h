@@ -129,6 +129,15 @@ void cell_gossip_attach(struct cell *c, struct gossip *g);
 /* A reloaded world: services, backends, templates. 0 or -errno. */
 int cell_world_set(struct cell *c, const struct cell_world *w);
 
+/*
+ * An operator forgets flow k: the cell's record becomes a tombstone (its
+ * mirrors hear), this node's rule goes, and every other node is told to
+ * drop its rule (RULE_DEL). The flow's next packet is a miss, decided
+ * again. 0, or -ENOENT when neither the cell nor this node held it (the
+ * other nodes are told all the same).
+ */
+int cell_flow_forget(struct cell *c, const struct flow_key *k);
+
 /* Detach and unpin, close, free. NULL is fine. */
 void cell_stop(struct cell *c);
 

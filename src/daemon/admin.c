@@ -18,6 +18,7 @@
 #include "cell/cell.h"
 #include "daemon/host.h"
 #include "daemon/steerd.h"
+#include "daemon/dataplane.h"
 #include "fastpath/fsc.h"
 #include "util/evloop.h"
 #include "util/log.h"
@@ -265,79 +266,102 @@ static int cmd_nodes(struct steerd *d, int argc, char **argv, struct jsonw *w,
 
 struct admin_flows {
 	struct jsonw *w;
+	const struct cluster *c;
 	uint32_t limit, shown;
-	uint32_t now;
 };
 
-static const char *admin_fsc_state(uint8_t st)
+static int admin_flow_one(const struct dp_flow *f, void *arg)
 {
-	switch (st & FSC_ST_MASK) {
-	case FSC_ST_EST:
-		return "established";
-	case FSC_ST_CLOSING:
-		return "closing";
-	}
-	return "new";
-}
-
-static int admin_flow_one(const struct fsc_entry *e, void *arg)
-{
-	struct admin_flows *f = arg;
-	struct jsonw *w = f->w;
-	struct flow_key k;
+	struct admin_flows *a = arg;
+	const struct cluster_backend *b;
+	struct jsonw *w = a->w;
 	int i;
 
-	if (f->shown == f->limit)
+	if (a->shown == a->limit)
 		return 1;
-	fsc_entry_key(e, &k);
 	jsonw_obj_open(w, NULL);
-	admin_key_write(w, &k);
-	jsonw_str(w, "action", fastpath_action_name(e->action));
-	jsonw_u64(w, "owner", e->owner);
+	admin_key_write(w, &f->key);
+	jsonw_str(w, "action", fastpath_action_name(f->action));
+	jsonw_u64(w, "owner", f->owner);
+	if (f->backend != STEER_NODE_NONE) {
+		b = cluster_backend_by_id(a->c, f->backend);
+		if (b)
+			jsonw_str(w, "backend", b->ep.name);
+		else
+			jsonw_strf(w, "backend", "%u", f->backend);
+	}
 	jsonw_arr_open(w, "mirrors");
-	for (i = 0; i + 1 < e->rf && i < STEER_MAX_MIRRORS; i++)
-		jsonw_u64(w, NULL, e->mirror[i]);
+	for (i = 0; i + 1 < f->rf && i < STEER_MAX_MIRRORS; i++)
+		jsonw_u64(w, NULL, f->mirror[i]);
 	jsonw_arr_close(w);
-	jsonw_u64(w, "epoch", e->epoch);
-	jsonw_str(w, "state", admin_fsc_state(e->state));
-	/* Entries keep their last packet's time only: age since then. */
-	jsonw_u64(w, "idle_ms", (uint32_t)(f->now - e->last_ms));
-	jsonw_u64(w, "packets", e->packets);
-	jsonw_u64(w, "bytes", e->bytes);
+	jsonw_u64(w, "epoch", f->epoch);
+	if (f->state)
+		jsonw_str(w, "state", f->state);
+	if (f->idle_ms >= 0)
+		jsonw_u64(w, "idle_ms", (uint64_t)f->idle_ms);
+	if (f->has_counts) {
+		jsonw_u64(w, "packets", f->packets);
+		jsonw_u64(w, "bytes", f->bytes);
+	}
 	jsonw_obj_close(w);
-	f->shown++;
+	a->shown++;
+	return 0;
+}
+
+/* The flows of this node's data plane (dataplane.h). */
+static void admin_rules_write(struct steerd *d, uint32_t limit, struct jsonw *w)
+{
+	struct admin_flows a = {
+		.w = w, .c = &d->world->cluster, .limit = limit};
+
+	jsonw_u64(w, "count", dp_flow_count(d));
+	jsonw_u64(w, "capacity", dp_flow_capacity(d));
+	jsonw_u64(w, "limit", limit);
+	jsonw_arr_open(w, "flows");
+	dp_flow_walk(d, admin_flow_one, &a);
+	jsonw_arr_close(w);
+	jsonw_u64(w, "shown", a.shown);
+	jsonw_str(w, "source", dp_source(d));
+}
+
+/* [limit N] of a listing; 0, or an error said in err. */
+static int admin_parse_limit(const char *cmd, int argc, char **argv,
+			     uint32_t *limit, char *err, size_t errlen)
+{
+	*limit = ADMIN_FLOWS_DEFAULT;
+	if (argc == 1 || (argc == 2 && strcmp(argv[0], "limit")))
+		return admin_err(err, errlen, "usage: %s [limit N]", cmd);
+	if (argc == 2 && admin_parse_u32(argv[1], 1, ADMIN_FLOWS_MAX, limit))
+		return admin_err(err, errlen,
+				 "%s: 'limit' expects an integer in 1..%u", cmd,
+				 ADMIN_FLOWS_MAX);
 	return 0;
 }
 
 static int cmd_flows(struct steerd *d, int argc, char **argv, struct jsonw *w,
 		     char *err, size_t errlen)
 {
-	struct fsc *fsc = fastpath_fsc(d->world->fp);
-	struct admin_flows f = {
-		.w = w, .limit = ADMIN_FLOWS_DEFAULT, .now = steerd_now_ms()};
+	uint32_t limit;
+	int ret = admin_parse_limit("flows", argc, argv, &limit, err, errlen);
 
-	if (argc == 1 || (argc == 2 && strcmp(argv[0], "limit"))) {
-		return admin_err(err, errlen, "usage: flows [limit N]");
-	}
-	if (argc == 2 &&
-	    admin_parse_u32(argv[1], 1, ADMIN_FLOWS_MAX, &f.limit)) {
-		return admin_err(err, errlen,
-				 "flows: 'limit' expects an integer in 1..%u",
-				 ADMIN_FLOWS_MAX);
-	}
-	if (d->cell) {
-		/* Cell mode: the flow states this cell holds. */
-		admin_cell_flows(d, f.limit, w);
-		return 0;
-	}
-	jsonw_u64(w, "count", fsc_count(fsc));
-	jsonw_u64(w, "capacity", fsc_capacity(fsc));
-	jsonw_u64(w, "limit", f.limit);
-	jsonw_arr_open(w, "flows");
-	fsc_foreach(fsc, admin_flow_one, &f);
-	jsonw_arr_close(w);
-	jsonw_u64(w, "shown", f.shown);
+	if (ret)
+		return ret;
+	if (d->cell) /* Cell mode: the flow states this cell holds. */
+		admin_cell_flows(d, limit, w);
+	else
+		admin_rules_write(d, limit, w);
 	return 0;
+}
+
+static int cmd_rules(struct steerd *d, int argc, char **argv, struct jsonw *w,
+		     char *err, size_t errlen)
+{
+	uint32_t limit;
+	int ret = admin_parse_limit("rules", argc, argv, &limit, err, errlen);
+
+	if (!ret)
+		admin_rules_write(d, limit, w);
+	return ret;
 }
 
 struct admin_sessions {
@@ -504,12 +528,12 @@ static int cmd_templates(struct steerd *d, int argc, char **argv,
 	return 0;
 }
 
-static int cmd_counters(struct steerd *d, int argc, char **argv,
-			struct jsonw *w, char *err, size_t errlen)
+/* The userspace fast path's counters: shown only when it is the data
+ * plane (no XDP program runs; dataplane.h). */
+static void admin_fastpath_counters(struct steerd *d, struct jsonw *w)
 {
 	const struct fp_counters *fc = fastpath_counters(d->world->fp);
 	struct fsc *f = fastpath_fsc(d->world->fp);
-	const struct admin_stats *as = admin_stats(d->admin);
 	struct fsc_stats fs;
 	int i;
 
@@ -545,6 +569,15 @@ static int cmd_counters(struct steerd *d, int argc, char **argv,
 	jsonw_u64(w, "expired", fs.expired);
 	jsonw_u64(w, "deletes", fs.deletes);
 	jsonw_obj_close(w);
+}
+
+static int cmd_counters(struct steerd *d, int argc, char **argv,
+			struct jsonw *w, char *err, size_t errlen)
+{
+	const struct admin_stats *as = admin_stats(d->admin);
+
+	if (!strcmp(dp_source(d), "userspace"))
+		admin_fastpath_counters(d, w);
 	jsonw_obj_open(w, "daemon");
 	jsonw_u64(w, "generation", d->st.generation);
 	jsonw_u64(w, "reloads_failed", d->st.reloads_failed);
@@ -605,7 +638,6 @@ static int admin_parse_owner(const struct cluster *c, const char *s,
 static int cmd_flow_set(struct steerd *d, int argc, char **argv,
 			struct jsonw *w, char *err, size_t errlen)
 {
-	struct fastpath *fp = d->world->fp;
 	struct flow_key k;
 	uint16_t owner;
 	uint32_t epoch;
@@ -624,7 +656,7 @@ static int cmd_flow_set(struct steerd *d, int argc, char **argv,
 				 "flow-set: epoch expects an integer in 0..%u",
 				 UINT32_MAX);
 	}
-	ret = fastpath_flow_set(fp, &k, owner, epoch, steerd_now_ms());
+	ret = dp_flow_set(d, &k, owner, epoch);
 	if (ret == -ENOENT)
 		return admin_err(err, errlen,
 				 "flow-set: no template to node %u", owner);
@@ -647,10 +679,10 @@ static int cmd_flow_del(struct steerd *d, int argc, char **argv,
 	ret = admin_parse_key("flow-del", argv, &k, err, errlen);
 	if (ret)
 		return ret;
-	ret = fastpath_flow_del(d->world->fp, &k);
+	ret = dp_flow_del(d, &k);
 	if (ret)
 		return admin_err(err, errlen, "flow-del: %s",
-				 ret == -ENOENT ? "flow not cached"
+				 ret == -ENOENT ? "no such flow"
 						: strerror(-ret));
 	jsonw_obj_open(w, "flow");
 	admin_key_write(w, &k);
@@ -665,8 +697,11 @@ static const struct admin_cmd admin_cmds[] = {
 	{"nodes", cmd_nodes, 0, 0, "nodes",
 	 "the cluster's nodes and their gossip state"},
 	{"flows", cmd_flows, 0, 2, "flows [limit N]",
-	 "flows in the flow-state cache, or in cell mode the cell's flow "
-	 "table (default limit 100)"},
+	 "host mode: the flows this node's data plane steers (the XDP "
+	 "program's); cell mode: the cell's flow table (default limit 100)"},
+	{"rules", cmd_rules, 0, 2, "rules [limit N]",
+	 "the rules of this node's data plane (the XDP program's flow maps; "
+	 "in cell mode, the fast path's BACKEND rules) (default limit 100)"},
 	{"sessions", cmd_sessions, 0, 2, "sessions [limit N]",
 	 "sessions gossip knows: owner, state, epoch, age (default limit "
 	 "100)"},
@@ -680,9 +715,10 @@ static const struct admin_cmd admin_cmds[] = {
 	 "cells of shard N in order"},
 	{"flow-set", cmd_flow_set, 7, 7,
 	 "flow-set PROTO SRC SPORT DST DPORT OWNER EPOCH",
-	 "record that node OWNER owns a flow since EPOCH"},
+	 "steer a flow to node OWNER (epoch EPOCH) on this node's data plane"},
 	{"flow-del", cmd_flow_del, 5, 5, "flow-del PROTO SRC SPORT DST DPORT",
-	 "forget a flow"},
+	 "forget a flow on this node's data plane (cell mode: its record on "
+	 "the cells and its rules on every fast path too)"},
 	{NULL, NULL, 0, 0, NULL, NULL},
 };
 

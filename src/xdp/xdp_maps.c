@@ -116,6 +116,24 @@ static int xdp_maps_flow_map(struct xdp_prog *x, const struct flow_key *k,
 	return xdp_maps_fd(x, "steer_flows4");
 }
 
+uint64_t xdp_maps_flow_capacity(struct xdp_prog *x)
+{
+	static const char *const names[] = {"steer_flows4", "steer_flows"};
+	struct bpf_map_info info;
+	uint32_t len, i;
+	uint64_t n = 0;
+	int fd;
+
+	for (i = 0; i < 2; i++) {
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		fd = xdp_maps_fd(x, names[i]);
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			n += info.max_entries;
+	}
+	return n;
+}
+
 int xdp_maps_flow_set(struct xdp_prog *x, const struct flow_key *k,
 		      uint16_t owner, uint32_t epoch)
 {

@@ -41,6 +41,9 @@ int xdp_maps_tmpl_del(struct xdp_prog *x, uint16_t id);
 int xdp_maps_flow_set(struct xdp_prog *x, const struct flow_key *k,
 		      uint16_t owner, uint32_t epoch);
 
+/* Flows the program's flow maps hold at most (IPv4's and IPv6's). */
+uint64_t xdp_maps_flow_capacity(struct xdp_prog *x);
+
 /* Forget flow k; -ENOENT if it was not there. */
 int xdp_maps_flow_del(struct xdp_prog *x, const struct flow_key *k);
 

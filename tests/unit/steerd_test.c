@@ -857,7 +857,7 @@ static void test_admin_shards(void **state)
 static void test_admin_help(void **state)
 {
 	static const char *const names[] = {
-		"version",   "help",	 "nodes",    "flows",
+		"version",   "help",	 "nodes",    "flows",	 "rules",
 		"templates", "counters", "flow-set", "flow-del",
 	};
 	struct fx *f = *state;
@@ -961,7 +961,8 @@ static void test_admin_flows(void **state)
 
 	ask_ok(f, "flows",
 	       "{\"ok\":true,\"result\":{\"count\":0,\"capacity\":1024,"
-	       "\"limit\":100,\"flows\":[],\"shown\":0}}");
+	       "\"limit\":100,\"flows\":[],\"shown\":0,"
+	       "\"source\":\"userspace\"}}");
 	set_three_flows(f);
 	assert_int_equal(ask(f, "flows"), 0);
 	assert_has(f->out, "{\"ok\":true,\"result\":{\"count\":3,"
@@ -969,16 +970,24 @@ static void test_admin_flows(void **state)
 	assert_has(f->out, FLOW_A);
 	assert_has(f->out, FLOW_B);
 	assert_has(f->out, FLOW_C);
-	assert_has(f->out, "],\"shown\":3}}");
+	assert_has(f->out, "],\"shown\":3,\"source\":\"userspace\"}}");
 
 	assert_int_equal(ask(f, "flows limit 1"), 0);
 	assert_has(f->out, "{\"ok\":true,\"result\":{\"count\":3,"
 			   "\"capacity\":1024,\"limit\":1,\"flows\":[{");
-	assert_has(f->out, "}],\"shown\":1}}");
+	assert_has(f->out, "}],\"shown\":1,");
 	assert_int_equal(ask(f, "flows limit 100000"), 0);
 	assert_has(f->out, "\"limit\":100000,");
-	assert_has(f->out, "\"shown\":3}}");
+	assert_has(f->out, "\"shown\":3,");
 
+	/* Without an XDP program, the rules are the userspace fast path's:
+	 * the same flows. */
+	assert_int_equal(ask(f, "rules limit 2"), 0);
+	assert_has(f->out, "{\"ok\":true,\"result\":{\"count\":3,"
+			   "\"capacity\":1024,\"limit\":2,\"flows\":[{");
+	assert_has(f->out, "\"shown\":2,\"source\":\"userspace\"}}");
+	ask_err(f, "rules limit x",
+		"rules: 'limit' expects an integer in 1..100000");
 	ask_err(f, "flows limit", "usage: flows [limit N]");
 	ask_err(f, "flows max 5", "usage: flows [limit N]");
 	ask_err(f, "flows limit 5 6", "usage: flows [limit N]");
@@ -1061,12 +1070,12 @@ static void test_admin_flow_del(void **state)
 	set_three_flows(f);
 	ask_ok(f, "flow-del tcp 198.18.5.2 1001 198.19.0.80 80", ok_b);
 	ask_err(f, "flow-del tcp 198.18.5.2 1001 198.19.0.80 80",
-		"flow-del: flow not cached");
+		"flow-del: no such flow");
 	/* The reverse direction is another flow. */
 	ask_err(f, "flow-del tcp 198.19.0.80 80 198.18.5.2 1001",
-		"flow-del: flow not cached");
+		"flow-del: no such flow");
 	ask_err(f, "flow-del udp 198.18.5.1 1000 198.19.0.80 80",
-		"flow-del: flow not cached");
+		"flow-del: no such flow");
 	ask_ok(f, "flow-del 17 2001:db8:5::10 53 2001:db8::3 0",
 	       "{\"ok\":true,\"result\":{\"flow\":{\"proto\":\"udp\","
 	       "\"src\":\"2001:db8:5::10\",\"sport\":53,"
@@ -1193,7 +1202,7 @@ static void test_reload_changed_cluster(void **state)
 	assert_has(f->out, FLOW_A);
 	assert_has(f->out, FLOW_B);
 	assert_has_not(f->out, "\"owner\":3");
-	assert_has(f->out, "\"shown\":2}}");
+	assert_has(f->out, "\"shown\":2,");
 
 	assert_int_equal(ask(f, "nodes"), 0);
 	assert_has(f->out,
@@ -1505,7 +1514,8 @@ static void test_socket_longest_request(void **state)
 	assert_true(got > 0);
 	assert_string_equal(buf, "{\"ok\":true,\"result\":{\"count\":0,"
 				 "\"capacity\":1024,\"limit\":100,"
-				 "\"flows\":[],\"shown\":0}}\n");
+				 "\"flows\":[],\"shown\":0,"
+				 "\"source\":\"userspace\"}}\n");
 	assert_int_equal(as->too_long, 0);
 	assert_int_equal(as->requests, 1);
 	assert_int_equal(as->errors, 0);
