@@ -1071,7 +1071,7 @@ static void test_e2e_flows(void **state)
 	    "10.0.0.2", "80");
 	assert_int_equal(r.status, 1);
 	assert_string_equal(r.out, "");
-	assert_string_equal(r.err, "steerctl: flow-del: flow not cached\n");
+	assert_string_equal(r.err, "steerctl: flow-del: no such flow\n");
 	run_free(&r);
 }
 
