@@ -3,7 +3,7 @@
 # plain and under ASan+UBSan. Every tests/fuzz/fuzz_<name>.c is a libFuzzer
 # target run for STEER_FUZZ_SECONDS. tests/oracle holds tshark cross-checks.
 
-set(STEER_PCAPS ${STEER_SHARED_DIR}/data/pcaps)
+set(STEER_PCAPS ${STEER_DATA_DIR}/pcaps)
 set(STEER_TEST_ENV "STEER_PCAPS=${STEER_PCAPS};STEER_BIN=${CMAKE_BINARY_DIR}/bin;STEER_SRC=${CMAKE_SOURCE_DIR}")
 
 file(GLOB UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/*_test.c)

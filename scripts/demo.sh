@@ -16,12 +16,12 @@ export STEER_BIN=$top/$build/bin
 
 replay()
 {
-	local shared=${STEER_SHARED:-$top/../shared} out=$top/$build/demo pcap
+	local out=$top/$build/demo pcap
 
-	pcap=$shared/data/pcaps/pathspider_real.pcap
+	pcap=$top/tests/data/pcaps/pathspider_real.pcap
 	mkdir -p "$out"
 	if [ ! -r "$pcap" ]; then
-		echo "demo: $pcap not found (set STEER_SHARED to the shared folder)" >&2
+		echo "demo: $pcap not found" >&2
 		exit 1
 	fi
 	"$STEER_BIN/steer-replay" --cluster "$top/lab/demo-cluster.conf" \

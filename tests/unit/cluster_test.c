@@ -475,7 +475,7 @@ static void test_demo_matches_capture(void **state)
 	cfg.gue_port = f->c.gue_port;
 
 	snprintf(path, sizeof(path), "%s/pathspider_real.pcap",
-		 dir ? dir : "/work/shared/data/pcaps");
+		 dir ? dir : "tests/data/pcaps");
 	in = pcapio_open_read(path);
 	assert_non_null(in);
 	while ((rc = pcapio_next(in, &data, &cap, &wire, &ts)) == 1) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * steer's parser and decapsulation against Katran's reference packets
- * ($STEER_PCAPS/katran/, see the README there): a second implementation's
+ * ($STEER_PCAPS/katran/, tests/data/README.md): a second implementation's
  * tables of input packet, expected output packet and XDP action.
  *
  * - XdpDecapTestFixtures, XdpDecapGueTestFixtures: where Katran's

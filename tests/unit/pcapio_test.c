@@ -363,7 +363,7 @@ static void test_katran_fixture(void **state)
 	int n, i;
 
 	if (!dir)
-		dir = "/work/shared/data/pcaps";
+		dir = "tests/data/pcaps";
 	snprintf(pcap, sizeof(pcap),
 		 "%s/katran/XdpDecapTestFixtures_input.pcap", dir);
 	snprintf(csv, sizeof(csv), "%s/katran/XdpDecapTestFixtures_index.csv",

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# steerctl acts on the live data plane (host mode). K TCP connections
+# run through the VIP; h1 leaves the ECMP set, so its connections reach
+# the other hosts, whose XDP rules steer them back to h1 (every one
+# survives that). Then `steerctl flow-del` on every host forgets D of
+# h1's connections: no host's `steerctl rules` lists them any more, and
+# exactly those D break (the host their packets now reach passes them to
+# its own stack, which resets them), while every other connection lives.
+# So what steerctl shows and deletes is what the packets meet.
+#
+#   client --> router (ECMP: h2..h5 after the change) --> hX --GUE--> h1
+#
+# Exit 0 pass, 1 fail, 77 skipped (not root).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+K=${STEER_LAB_CONNS:-60}
+D=5
+
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: the lab needs root (namespaces, XDP, cgroups)"
+	exit 77
+fi
+# shellcheck source=lab/lib.sh
+. "$top/lab/lib.sh"
+lab_init || exit 1
+lab_claim || { echo "FAIL: cannot start from a clean lab"; exit 1; }
+out=$(mktemp -d /tmp/st-flowdel.XXXXXX)
+cleanup()
+{
+	[ -z "${traffic:-}" ] || kill -KILL "$traffic" 2>/dev/null
+	lab_down
+	rm -rf "$out"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+lab_up >/dev/null || { echo "FAIL: the lab does not build"; exit 1; }
+
+fail=0
+check()
+{
+	echo "FAIL: $*"
+	fail=1
+}
+
+lab_config_write_all || exit 1
+lab_ecmp_reset multipath 0 >/dev/null || exit 1
+lab_echo_start_all || exit 1
+lab_steerd_start_all || exit 1
+sleep 1 # gossip's joins
+
+bin=$(lab_bin)
+lab_exec $LAB_CLIENT "$bin/steer-traffic" --target "$LAB_VIP4" \
+	--port "$LAB_PORT" --conns "$K" --udp 0 --interval 100 --duration 8 \
+	--connect-timeout 10 --stall 1000 --ready "$out/ready" \
+	--csv "$out/v4.csv" >"$out/v4.txt" 2>"$out/v4.err" &
+traffic=$!
+for ((i = 0; i < 200; i++)); do
+	[ -e "$out/ready" ] && break
+	sleep 0.05
+done
+[ -e "$out/ready" ] || { echo "FAIL: the connections do not open"; exit 1; }
+sleep 1 # the sessions reach every host by gossip
+
+# D connections h1 owns, as h2's data plane steers them: src and port.
+lab_steerctl 2 -j rules limit 100000 >"$out/rules-before.json"
+python3 - "$out/rules-before.json" "$LAB_VIP4" "$LAB_PORT" "$D" \
+	>"$out/victims" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+vip, port, want = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+doc = doc.get("result", doc)
+got = [f for f in doc.get("flows", [])
+       if f["proto"] == "tcp" and f["dst"] == vip and f["dport"] == port
+       and f["action"] == "steer" and f["owner"] == 1]
+for f in sorted(got, key=lambda f: f["sport"])[:want]:
+    print(f["src"], f["sport"])
+EOF
+n=$(wc -l <"$out/victims")
+[ "$n" = "$D" ] || { echo "FAIL: h2 steers $n of h1's connections, not $D or more"; exit 1; }
+
+lab_ecmp_del 1 >/dev/null || { echo "FAIL: h1 does not leave ECMP"; exit 1; }
+sleep 1 # h1's connections now reach the others and are steered back
+while read -r src sport; do
+	for ((k = 1; k <= LAB_HOSTS; k++)); do
+		lab_steerctl $k flow-del tcp "$src" "$sport" "$LAB_VIP4" \
+			"$LAB_PORT" >/dev/null 2>&1
+	done
+done <"$out/victims"
+for ((k = 1; k <= LAB_HOSTS; k++)); do
+	lab_steerctl $k -j rules limit 100000 >"$out/rules-h$k.json" ||
+		check "steerctl rules on h$k failed"
+	left=$(python3 - "$out/rules-h$k.json" "$out/victims" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc = doc.get("result", doc)
+victims = {tuple(l.split()) for l in open(sys.argv[2]) if l.strip()}
+print(doc.get("source"), sum((f["src"], str(f["sport"])) in victims
+                            for f in doc.get("flows", [])))
+EOF
+)
+	[ "$left" = "xdp 0" ] ||
+		check "h$k's rules (source, deleted flows still there): $left"
+done
+
+wait "$traffic"
+traffic=
+python3 - "$out/v4.csv" "$out/victims" <<'EOF' || fail=1
+import csv, sys
+victims = {l.split()[1] for l in open(sys.argv[2]) if l.strip()}
+bad = 0
+broke = kept = 0
+for row in csv.DictReader(open(sys.argv[1])):
+    if row["proto"] != "tcp":
+        continue
+    alive = row["state"] == "survived"
+    if row["local_port"] in victims:
+        broke += not alive
+        if alive:
+            print("FAIL: deleted flow port %s survived" % row["local_port"])
+            bad = 1
+    else:
+        kept += alive
+        if not alive:
+            print("FAIL: flow port %s, not deleted, %s (%s)" % (
+                row["local_port"], row["state"], row["error"]))
+            bad = 1
+print("[figure] flow-del: %d of %d deleted connections broke, %d others "
+      "survived" % (broke, len(victims), kept))
+sys.exit(bad)
+EOF
+[ $fail = 0 ] && echo "PASS"
+exit $fail
