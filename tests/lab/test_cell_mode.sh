@@ -79,6 +79,9 @@ for run in ${STEER_LAB_RUNS:-2 1 2r 2l}; do
 	# shellcheck disable=SC2086
 	udpt=
 	case $run in *r*) udpt=2 ;; esac
+	# Checks read $out with <<<, not `echo | grep -q`: grep -q stops at
+	# its first match and, with pipefail, echo's SIGPIPE on a long
+	# account failed the check.
 	out=$(STEER_LAB_UDP_TIMEOUT=$udpt "$story" --keep --rf $rf --conns "$K" --udp "$U" --settle "$S" $show $extra $load 2>&1)
 	rc=$?
 	echo "$out" | sed 's/^/  /'
@@ -116,16 +119,16 @@ for run in ${STEER_LAB_RUNS:-2 1 2r 2l}; do
 			check "run $run: nothing handed back to the restarted cell ($rs)"
 	fi
 	if [ $run = 2 ]; then
-		echo "$out" | grep -Eq '^ +cells_live +4$' ||
+		grep -Eq '^ +cells_live +4$' <<<"$out" ||
 			check "steerctl shards: not 4 cells live after h3's died"
-		echo "$out" | grep -Eq '^ +3 +h3 +[a-z]+ +false +0 +0$' ||
+		grep -Eq '^ +3 +h3 +[a-z]+ +false +0 +0$' <<<"$out" ||
 			check "steerctl shards: h3 still holds shards"
-		echo "$out" | grep -q 'STATE  *BACKEND  *PRIMARY  *SHARD  *SHARD_PRIMARY  *MIRRORS  *RF  *VERSION  *EPOCH  *AGE_MS  *IDLE_MS' ||
+		grep -q 'STATE  *BACKEND  *PRIMARY  *SHARD  *SHARD_PRIMARY  *MIRRORS  *RF  *VERSION  *EPOCH  *AGE_MS  *IDLE_MS' <<<"$out" ||
 			check "steerctl flows: no table of the cell's records"
-		echo "$out" | grep -Eq '^ +shown +10$' ||
+		grep -Eq '^ +shown +10$' <<<"$out" ||
 			check "steerctl flows limit 10: not 10 records shown"
 		for c in exceptions_in flows_created rules_sent forwarded applied; do
-			echo "$out" | grep -Eq "^ +$c +[1-9]" ||
+			grep -Eq "^ +$c +[1-9]" <<<"$out" ||
 				check "steerctl counters: no $c"
 		done
 	fi
