@@ -25,6 +25,12 @@ if [ ! -d "$seeds" ]; then
 	fuzz_ctl_json)
 		printf '%s' '{"ok":true,"result":{"nodes":[{"id":1,"name":"n1","self":true,"load":0.5},{"id":2,"name":"n\u00e9","via":null}]}}' >"$seeds/a"
 		printf '%s' '[1,-2.5e3,"x\ud83d\ude00",[],{},true,false,null]' >"$seeds/b" ;;
+	fuzz_series)
+		# Real series: the head of each link-load file, a season byte
+		# first.
+		for f in "$here"/../data/workloads/link_load/*.txt; do
+			{ printf '\026'; head -c 4000 "$f"; } >"$seeds/$(basename "$f")"
+		done ;;
 	fuzz_cellmsg)
 		# Valid frames under the target's key, written by the unit test.
 		if ! "$(dirname "$bin")/cellmsg_test" --seeds "$seeds"; then

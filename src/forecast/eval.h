@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Rolling-origin evaluation of the forecasters, by the protocol the
+ * project compares against (docs/forecasting.md): origins over the last
+ * fifth of the series, every model refit from scratch at every origin on
+ * a capped window, standardised; MASE against the in-sample naive step of
+ * the whole history before the origin, and sMAPE.
+ */
+#ifndef STEER_FORECAST_EVAL_H
+#define STEER_FORECAST_EVAL_H
+
+#include <stddef.h>
+
+#include "forecast/forecast.h"
+
+#define EVAL_HMAX 24	  /* horizons 1..EVAL_HMAX */
+#define EVAL_ORIGINS 60	  /* at most */
+#define EVAL_WINDOW 2000  /* fit window cap */
+#define EVAL_HW_SEASONS 4 /* hw fits on the last 4 m points at most */
+
+/* The origins t (points known) of a series of n points: *k of them into
+ * t[0..EVAL_ORIGINS-1]. -EINVAL when n is too short for any. */
+int eval_origins(size_t n, size_t *t, size_t *k);
+
+struct eval_result {
+	double mase[EVAL_HMAX]; /* by h - 1 */
+	double smape[EVAL_HMAX];
+	double fit_ms;	    /* per origin, fit and forecast */
+	unsigned fallbacks; /* origins where the model fell back */
+	const char *why;    /* the last fallback's reason */
+};
+
+/*
+ * Evaluate kind on y[0..n-1] with season m (0: none; snaive and hw then
+ * fall back to naive and holt). 0, -EINVAL or -ENOMEM.
+ */
+int eval_run(const double *y, size_t n, enum fc_kind kind, unsigned season,
+	     struct eval_result *out);
+
+/*
+ * Read a series: one number per line, blank lines and '#' comments
+ * skipped. *y (malloc'd) and *n. 0, -ENOENT/-errno of the file, -EINVAL
+ * with *bad_line the line that is not a number.
+ */
+int eval_series_read(const char *path, double **y, size_t *n, size_t *bad_line);
+
+/* The same from len bytes of buf (a number: at most 63 characters). */
+int eval_series_parse(const char *buf, size_t len, double **y, size_t *n,
+		      size_t *bad_line);
+
+#endif /* STEER_FORECAST_EVAL_H */

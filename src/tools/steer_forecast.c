@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * steer-forecast: rolling-origin evaluation of steer's forecasters on
+ * series files (one number per line), by the protocol of
+ * docs/forecasting.md. One line per result:
+ *   mase SERIES H MODEL VALUE
+ *   smape SERIES H MODEL VALUE
+ *   fit_ms SERIES MODEL VALUE        (fit and forecast, per origin)
+ *   fallback SERIES MODEL ORIGINS REASON   (when a model fell back)
+ *
+ *   steer-forecast [--models naive,snaive,holt,hw] [--season M]
+ *                  [--horizons 1,6,12,24] FILE...
+ * --season: steps in a season; by default 288 for a file whose name holds
+ * "5M" (5-minute data, a day), 24 for "1H" (hourly), else none.
+ * Exit 0; 1 when a file cannot be read or evaluated; 2 for bad usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forecast/eval.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: steer-forecast [--models LIST] [--season M] "
+		   "[--horizons LIST] FILE...\n"
+		   "  models: naive, snaive, holt, hw (default all)\n");
+}
+
+/* A comma-separated list of numbers 1..max into v; their count, or -1. */
+static int parse_list(const char *s, unsigned *v, unsigned cap, unsigned max)
+{
+	char *end;
+	unsigned n = 0;
+	unsigned long x;
+
+	while (*s) {
+		x = strtoul(s, &end, 10);
+		if (end == s || x < 1 || x > max || n == cap ||
+		    (*end && *end != ','))
+			return -1;
+		v[n++] = (unsigned)x;
+		s = *end ? end + 1 : end;
+	}
+	return n ? (int)n : -1;
+}
+
+static int parse_models(const char *s, int *kinds)
+{
+	char buf[128], *tok, *save;
+	int n = 0, k;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		k = fc_kind_of(tok);
+		if (k < 0 || n == FC_KINDS)
+			return -1;
+		kinds[n++] = k;
+	}
+	return n ? n : -1;
+}
+
+/* The series' name: the file's base name without its extension. */
+static void series_name(const char *path, char *out, size_t len)
+{
+	char buf[512], *dot;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	snprintf(out, len, "%s", basename(buf));
+	dot = strrchr(out, '.');
+	if (dot && dot != out)
+		*dot = '\0';
+}
+
+static int run_file(const char *path, const int *kinds, int nk, int season,
+		    const unsigned *hs, int nh)
+{
+	struct eval_result r;
+	char name[256];
+	size_t n, bad;
+	double *y;
+	unsigned m;
+	int i, j, err;
+
+	err = eval_series_read(path, &y, &n, &bad);
+	if (err == -EINVAL) {
+		fprintf(stderr, "steer-forecast: %s:%zu: not a number\n", path,
+			bad);
+		return 1;
+	}
+	if (err) {
+		fprintf(stderr, "steer-forecast: %s: %s\n", path,
+			strerror(-err));
+		return 1;
+	}
+	series_name(path, name, sizeof(name));
+	m = season >= 0		 ? (unsigned)season
+	    : strstr(name, "5M") ? 288u
+	    : strstr(name, "1H") ? 24u
+				 : 0u;
+	for (i = 0; i < nk; i++) {
+		err = eval_run(y, n, (enum fc_kind)kinds[i], m, &r);
+		if (err) {
+			fprintf(stderr, "steer-forecast: %s: %s: %s\n", path,
+				fc_kind_name(kinds[i]),
+				err == -EINVAL ? "too short to evaluate"
+					       : strerror(-err));
+			free(y);
+			return 1;
+		}
+		for (j = 0; j < nh; j++)
+			printf("mase %s %u %s %.4f\n", name, hs[j],
+			       fc_kind_name(kinds[i]), r.mase[hs[j] - 1]);
+		for (j = 0; j < nh; j++)
+			printf("smape %s %u %s %.4f\n", name, hs[j],
+			       fc_kind_name(kinds[i]), r.smape[hs[j] - 1]);
+		printf("fit_ms %s %s %.3f\n", name, fc_kind_name(kinds[i]),
+		       r.fit_ms);
+		if (r.fallbacks)
+			printf("fallback %s %s %u %s\n", name,
+			       fc_kind_name(kinds[i]), r.fallbacks, r.why);
+		fflush(stdout);
+	}
+	free(y);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"models", required_argument, NULL, 'm'},
+		{"season", required_argument, NULL, 's'},
+		{"horizons", required_argument, NULL, 'H'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int kinds[FC_KINDS] = {FC_NAIVE, FC_SNAIVE, FC_HOLT, FC_HW};
+	unsigned hs[EVAL_HMAX] = {1, 6, 12, 24}, s;
+	int nk = FC_KINDS, nh = 4, season = -1, c, i, rc = 0;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			nk = parse_models(optarg, kinds);
+			if (nk < 0) {
+				fprintf(stderr, "steer-forecast: --models "
+						"expects a list of naive, "
+						"snaive, holt, hw\n");
+				return 2;
+			}
+			break;
+		case 's':
+			if (parse_list(optarg, &s, 1, 100000) != 1) {
+				fprintf(stderr, "steer-forecast: --season "
+						"expects 1..100000\n");
+				return 2;
+			}
+			season = (int)s;
+			break;
+		case 'H':
+			nh = parse_list(optarg, hs, EVAL_HMAX, EVAL_HMAX);
+			if (nh < 0) {
+				fprintf(stderr,
+					"steer-forecast: --horizons expects "
+					"a list of 1..%d\n",
+					EVAL_HMAX);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind == argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (i = optind; i < argc; i++)
+		rc |= run_file(argv[i], kinds, nk, season, hs, nh);
+	return rc;
+}

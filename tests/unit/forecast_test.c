@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Forecasters (src/forecast): the minimiser finds known minima; each model
+ * continues a series it can describe exactly (a line, a line plus a
+ * season); bad or short series fall back with a reason, bad arguments are
+ * refused; the evaluation's origins and MASE follow the protocol, checked
+ * against an independent computation on a real series (tests/data).
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "forecast/eval.h"
+#include "forecast/forecast.h"
+
+static double rosenbrock(const double *x, void *arg)
+{
+	(void)arg;
+	return (1 - x[0]) * (1 - x[0]) +
+	       100 * (x[1] - x[0] * x[0]) * (x[1] - x[0] * x[0]);
+}
+
+static void test_nelder_mead(void **state)
+{
+	double x[2] = {-1.2, 1.0}, step[2] = {0.5, 0.5}, fx;
+	unsigned evals;
+
+	(void)state;
+	evals = fc_nelder_mead(rosenbrock, NULL, x, step, 2, 5000, 1e-14, &fx);
+	assert_true(evals > 10 && evals <= 5000);
+	assert_true(fabs(x[0] - 1) < 1e-3 && fabs(x[1] - 1) < 1e-3);
+	assert_true(fx < 1e-6);
+	assert_int_equal(
+		fc_nelder_mead(rosenbrock, NULL, x, step, 0, 100, 1e-9, &fx),
+		0);
+}
+
+/* A line: Holt continues it. */
+static void test_holt_line(void **state)
+{
+	double y[200], f[10], lo[10], hi[10];
+	struct fc_model m;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 200; i++)
+		y[i] = 1000 + 7.5 * i;
+	assert_int_equal(fc_fit(&m, FC_HOLT, y, 200, 0), 0);
+	assert_int_equal(m.used, FC_HOLT);
+	assert_null(m.why);
+	fc_forecast(&m, 10, f, lo, hi);
+	for (i = 0; i < 10; i++) {
+		assert_true(fabs(f[i] - (1000 + 7.5 * (200 + i))) < 0.05);
+		assert_true(lo[i] <= f[i] && f[i] <= hi[i]);
+	}
+	fc_model_free(&m);
+}
+
+/* A line plus a season of 12: Holt-Winters continues both; Holt cannot. */
+static void test_hw_season(void **state)
+{
+	double y[240], f[24], truth, err_hw = 0, err_holt = 0;
+	struct fc_model m;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 240; i++)
+		y[i] = 50 + 0.2 * i + 10 * sin(2 * M_PI * i / 12.0);
+	assert_int_equal(fc_fit(&m, FC_HW, y, 240, 12), 0);
+	assert_int_equal(m.used, FC_HW);
+	fc_forecast(&m, 24, f, NULL, NULL);
+	for (i = 0; i < 24; i++) {
+		truth = 50 + 0.2 * (240 + i) +
+			10 * sin(2 * M_PI * (240 + i) / 12.0);
+		err_hw += fabs(f[i] - truth);
+	}
+	fc_model_free(&m);
+	assert_int_equal(fc_fit(&m, FC_HOLT, y, 240, 0), 0);
+	fc_forecast(&m, 24, f, NULL, NULL);
+	for (i = 0; i < 24; i++) {
+		truth = 50 + 0.2 * (240 + i) +
+			10 * sin(2 * M_PI * (240 + i) / 12.0);
+		err_holt += fabs(f[i] - truth);
+	}
+	fc_model_free(&m);
+	assert_true(err_hw / 24 < 0.5);
+	assert_true(err_holt > 10 * err_hw);
+}
+
+static void test_naive_snaive(void **state)
+{
+	double y[] = {1, 2, 3, 4, 5, 6, 7}, f[5];
+	struct fc_model m;
+
+	(void)state;
+	assert_int_equal(fc_fit(&m, FC_NAIVE, y, 7, 0), 0);
+	fc_forecast(&m, 3, f, NULL, NULL);
+	assert_true(f[0] == 7 && f[2] == 7);
+	fc_model_free(&m);
+	assert_int_equal(fc_fit(&m, FC_SNAIVE, y, 7, 3), 0);
+	fc_forecast(&m, 5, f, NULL, NULL);
+	/* y[t + h - 1 - k m], k = ceil(h / m): 5 6 7 5 6 */
+	assert_true(f[0] == 5 && f[1] == 6 && f[2] == 7 && f[3] == 5 &&
+		    f[4] == 6);
+	fc_model_free(&m);
+}
+
+/* Bad data falls back and says why; bad arguments are refused. */
+static void test_fallbacks(void **state)
+{
+	double y[40], f[2];
+	struct fc_model m;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 40; i++)
+		y[i] = 5;
+	assert_int_equal(fc_fit(&m, FC_HW, y, 40, 12), 0);
+	assert_int_equal(m.used, FC_NAIVE);
+	assert_string_equal(m.why, "constant");
+	fc_forecast(&m, 2, f, NULL, NULL);
+	assert_true(f[1] == 5);
+	fc_model_free(&m);
+	for (i = 0; i < 40; i++)
+		y[i] = i % 3;
+	assert_int_equal(fc_fit(&m, FC_HW, y, 30, 12), 0);
+	assert_int_equal(m.used, FC_HOLT);
+	assert_string_equal(m.why, "shorter than two seasons");
+	fc_model_free(&m);
+	assert_int_equal(fc_fit(&m, FC_SNAIVE, y, 5, 12), 0);
+	assert_int_equal(m.used, FC_NAIVE);
+	fc_model_free(&m);
+	assert_int_equal(fc_fit(&m, FC_HOLT, y, 3, 0), 0);
+	assert_int_equal(m.used, FC_NAIVE);
+	fc_model_free(&m);
+	y[20] = NAN;
+	assert_int_equal(fc_fit(&m, FC_HOLT, y, 40, 0), 0);
+	assert_int_equal(m.used, FC_NAIVE);
+	assert_string_equal(m.why, "a value is not finite");
+	fc_forecast(&m, 1, f, NULL, NULL);
+	assert_true(isfinite(f[0]));
+	fc_model_free(&m);
+	assert_int_equal(fc_fit(&m, FC_HOLT, y, 0, 0), -EINVAL);
+	assert_int_equal(fc_fit(&m, FC_SNAIVE, y, 40, 0), -EINVAL);
+	assert_int_equal(fc_fit(&m, (enum fc_kind)9, y, 40, 0), -EINVAL);
+	assert_int_equal(fc_kind_of("hw"), FC_HW);
+	assert_int_equal(fc_kind_of("lstm"), -1);
+}
+
+/* Origins: the last fifth, K = min(60, span), rounded, no repeats. */
+static void test_origins(void **state)
+{
+	size_t t[EVAL_ORIGINS], k;
+
+	(void)state;
+	assert_int_equal(eval_origins(1231, t, &k), 0);
+	assert_int_equal(k, 60);
+	assert_int_equal(t[0], 1231 - 246);
+	assert_int_equal(t[59], 1231 - 24);
+	/* A fifth shorter than the horizon: one origin, the last one. */
+	assert_int_equal(eval_origins(100, t, &k), 0);
+	assert_int_equal(k, 1);
+	assert_int_equal(t[0], 100 - 24);
+	assert_int_equal(eval_origins(10, t, &k), -EINVAL);
+}
+
+/* MASE of naive at h = 1 on a real series, computed here the plain way,
+ * equals the evaluator's (and the reference's 0.925). */
+static void test_mase_naive_real(void **state)
+{
+	const char *dir = getenv("STEER_SRC");
+	char path[512];
+	struct eval_result r;
+	size_t n, bad, t[EVAL_ORIGINS], k, o, i;
+	double *y, mase = 0, s;
+
+	(void)state;
+	snprintf(path, sizeof(path),
+		 "%s/tests/data/workloads/link_load/tsdl_cortez_A1H.txt",
+		 dir ? dir : ".");
+	assert_int_equal(eval_series_read(path, &y, &n, &bad), 0);
+	assert_int_equal(n, 1231);
+	assert_int_equal(eval_run(y, n, FC_NAIVE, 24, &r), 0);
+	assert_int_equal(eval_origins(n, t, &k), 0);
+	for (o = 0; o < k; o++) {
+		s = 0;
+		for (i = 1; i < t[o]; i++)
+			s += fabs(y[i] - y[i - 1]);
+		s /= (double)(t[o] - 1);
+		mase += fabs(y[t[o]] - y[t[o] - 1]) / s;
+	}
+	mase /= (double)k;
+	assert_true(fabs(r.mase[0] - mase) < 1e-9);
+	assert_true(fabs(mase - 0.925) < 0.0006);
+	free(y);
+}
+
+static void test_series_read(void **state)
+{
+	char path[] = "/tmp/fc-series-XXXXXX";
+	int fd = mkstemp(path);
+	size_t n, bad;
+	double *y;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_true(write(fd, "# a\n1.5\n\n2e3\n  -4 \nx7\n", 22) == 22);
+	close(fd);
+	assert_int_equal(eval_series_read(path, &y, &n, &bad), -EINVAL);
+	assert_int_equal(bad, 6);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_true(write(fd, "1.5\n2e3\n-4\n", 11) == 11);
+	close(fd);
+	assert_int_equal(eval_series_read(path, &y, &n, &bad), 0);
+	assert_int_equal(n, 3);
+	assert_true(y[0] == 1.5 && y[1] == 2000 && y[2] == -4);
+	free(y);
+	unlink(path);
+	assert_int_equal(eval_series_read(path, &y, &n, &bad), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nelder_mead),
+		cmocka_unit_test(test_holt_line),
+		cmocka_unit_test(test_hw_season),
+		cmocka_unit_test(test_naive_snaive),
+		cmocka_unit_test(test_fallbacks),
+		cmocka_unit_test(test_origins),
+		cmocka_unit_test(test_mase_naive_real),
+		cmocka_unit_test(test_series_read),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
