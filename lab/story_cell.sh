@@ -356,9 +356,6 @@ fi
 #                 shard map, frozen at the kill, says
 #   no_state      no live cell holds its state
 #   other         none of these: a live cell holds its state from before
-# What the cells saw of the sessions' ends and what they mirrored: FIN or
-# RST the fast paths sent to cells, records closing or closed, MIRROR
-# datagrams sent and received, over the live cells.
 # What the restarted cell got back from its mirrors and held meanwhile.
 restarted()
 {
@@ -381,44 +378,14 @@ print("RESTART handback_received=%d handback_applied=%d waited=%d "
 EOF
 }
 
-# The cells' records after the story: flows held by any live cell, those
-# whose records (closed ones aside) name different backends on different
-# cells (must be none: a flow is decided once), and what the cells asked
-# each other before deciding a flow they had no record of.
-records()
-{
-	python3 - "$out" <<'EOF'
-import json, os, sys
-out = sys.argv[1]
-backends, bad = {}, []
-q = {"flows_asked": 0, "found_elsewhere": 0, "new_everywhere": 0,
-     "timed_out": 0, "packets_dropped": 0}
-for f in sorted(os.listdir(out)):
-    try:
-        doc = json.load(open(out + "/" + f))
-    except (OSError, ValueError):
-        continue
-    if f.startswith("counters-h"):
-        for k in q:
-            q[k] += doc.get("query", {}).get(k, 0)
-    elif f.startswith("flows-h"):
-        node = f[len("flows-"):-len(".json")]
-        for r in doc.get("flows", []):
-            if r.get("state") == "closed":
-                continue
-            k = (r["proto"], r["src"], r["sport"], r["dst"], r["dport"])
-            backends.setdefault(k, {})[node] = r["backend"]
-for k, held in sorted(backends.items()):
-    if len(set(held.values())) > 1:
-        bad.append("%s/%s:%s %s" % (k[0], k[1], k[2], ", ".join(
-            "%s: %s" % kv for kv in sorted(held.items()))))
-for b in bad[:3]:
-    print("  disagree     " + b)
-print("RECORDS flows=%d disagree=%d %s" % (len(backends), len(bad),
-      " ".join("%s=%d" % kv for kv in q.items())))
-EOF
-}
-
+# What the cells saw of the sessions' ends, what they mirrored, and their
+# records after the story, from their counters and flows (one pass):
+#   CLOSES   FIN or RST the fast paths sent to cells, records closing or
+#            closed, MIRROR datagrams sent and received, rules expired
+#   RECORDS  flows held by any live cell, those whose records (closed ones
+#            aside) name different backends on different cells (must be
+#            none: a flow is decided once), and what the cells asked each
+#            other before deciding a flow they had no record of
 closes()
 {
 	python3 - "$out" <<'EOF'
@@ -427,6 +394,9 @@ out = sys.argv[1]
 tot = {"close_to_cell": 0, "mirror_sent": 0, "mirror_received": 0,
        "mirror_applied": 0, "rules_expired": 0, "flows_touched": 0,
        "closing": 0, "closed": 0, "tcp_ended": 0}
+q = {"flows_asked": 0, "found_elsewhere": 0, "new_everywhere": 0,
+     "timed_out": 0, "packets_dropped": 0}
+backends, bad = {}, []
 for f in sorted(os.listdir(out)):
     try:
         doc = json.load(open(out + "/" + f))
@@ -440,6 +410,8 @@ for f in sorted(os.listdir(out)):
         tot["mirror_applied"] += c.get("mirror_records_applied", 0)
         tot["rules_expired"] += c.get("rules_expired", 0)
         tot["flows_touched"] += c.get("flows_touched", 0)
+        for k in q:
+            q[k] += doc.get("query", {}).get(k, 0)
     elif f.startswith("flows-h"):
         node = f[len("flows-"):-len(".json")]
         for r in doc.get("flows", []):
@@ -448,7 +420,18 @@ for f in sorted(os.listdir(out)):
                 # A TCP close the cell saw: closing, or closed once its
                 # closing timeout passed.
                 tot["tcp_ended"] += r.get("proto") == "tcp"
+            if r.get("state") != "closed":
+                k = (r["proto"], r["src"], r["sport"], r["dst"], r["dport"])
+                backends.setdefault(k, {})[node] = r["backend"]
+for k, held in sorted(backends.items()):
+    if len(set(held.values())) > 1:
+        bad.append("%s/%s:%s %s" % (k[0], k[1], k[2], ", ".join(
+            "%s: %s" % kv for kv in sorted(held.items()))))
 print("CLOSES " + " ".join("%s=%d" % kv for kv in tot.items()))
+for b in bad[:3]:
+    print("  disagree     " + b)
+print("RECORDS flows=%d disagree=%d %s" % (len(backends), len(bad),
+      " ".join("%s=%d" % kv for kv in q.items())))
 EOF
 }
 
@@ -544,7 +527,6 @@ EOF
 
 rc=0
 closes
-records
 [ "$restart" = 0 ] || restarted
 for fam in 4 6; do
 	f=$out/v$fam.txt
