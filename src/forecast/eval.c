@@ -73,6 +73,15 @@ int eval_run(const double *y, size_t n, enum fc_kind kind, unsigned season,
 		return -ENOMEM;
 	for (i = 1; i < n; i++)
 		cum[i] = cum[i - 1] + fabs(y[i] - y[i - 1]);
+	/* ARIMA's order: chosen once, on the first origin's window. */
+	if (kind == FC_ARIMA) {
+		from = eval_window(kind, t[0], season);
+		err = fc_arima_order(y + from, t[0] - from, out->order);
+		if (err) {
+			free(cum);
+			return err;
+		}
+	}
 	for (o = 0; o < k; o++) {
 		enum fc_kind kd = kind;
 
@@ -83,7 +92,10 @@ int eval_run(const double *y, size_t n, enum fc_kind kind, unsigned season,
 			kd = FC_HOLT;
 		from = eval_window(kd, t[o], season);
 		t0 = eval_now_ms();
-		err = fc_fit(&m, kd, y + from, t[o] - from, season);
+		err = kd == FC_ARIMA
+			      ? fc_fit_arima(&m, y + from, t[o] - from,
+					     out->order)
+			      : fc_fit(&m, kd, y + from, t[o] - from, season);
 		if (err) {
 			free(cum);
 			return err;
@@ -112,6 +124,36 @@ int eval_run(const double *y, size_t n, enum fc_kind kind, unsigned season,
 	}
 	out->fit_ms /= (double)k;
 	free(cum);
+	return 0;
+}
+
+int eval_auto(const double *y, size_t n, unsigned season, enum fc_kind *choice)
+{
+	size_t t[EVAL_ORIGINS], k;
+	double best[EVAL_HMAX];
+	struct eval_result r;
+	unsigned h;
+	int kind, err;
+
+	if (eval_origins(n, t, &k))
+		return -EINVAL;
+	for (h = 0; h < EVAL_HMAX; h++) {
+		best[h] = HUGE_VAL;
+		choice[h] = FC_NAIVE;
+	}
+	/* The series as known at the first evaluation origin. */
+	for (kind = 0; kind < FC_KINDS; kind++) {
+		err = eval_run(y, t[0], (enum fc_kind)kind, season, &r);
+		if (err == -EINVAL)
+			return err;
+		if (err)
+			return err;
+		for (h = 0; h < EVAL_HMAX; h++)
+			if (r.mase[h] < best[h]) {
+				best[h] = r.mase[h];
+				choice[h] = (enum fc_kind)kind;
+			}
+	}
 	return 0;
 }
 

@@ -27,6 +27,7 @@ struct eval_result {
 	double smape[EVAL_HMAX];
 	double fit_ms;	    /* per origin, fit and forecast */
 	unsigned fallbacks; /* origins where the model fell back */
+	unsigned order[3];  /* arima: p, d, q, chosen at the first origin */
 	const char *why;    /* the last fallback's reason */
 };
 
@@ -36,6 +37,15 @@ struct eval_result {
  */
 int eval_run(const double *y, size_t n, enum fc_kind kind, unsigned season,
 	     struct eval_result *out);
+
+/*
+ * steer's own choice, as a daemon would make it, from past errors only:
+ * for each horizon the model whose MASE was lowest when the same protocol
+ * ran on the series as it was known at the first evaluation origin (so
+ * every fit and every error it looks at lies before the evaluation
+ * window). choice[h - 1] for h = 1..EVAL_HMAX. 0, -EINVAL, -ENOMEM.
+ */
+int eval_auto(const double *y, size_t n, unsigned season, enum fc_kind *choice);
 
 /*
  * Read a series: one number per line, blank lines and '#' comments

@@ -6,16 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forecast/arima.h"
 #include "forecast/ets.h"
 
 /* 95% of a normal error. */
 #define FC_Z95 1.959964
 
 static const char *const fc_names[FC_KINDS] = {
-	[FC_NAIVE] = "naive",
-	[FC_SNAIVE] = "snaive",
-	[FC_HOLT] = "holt",
-	[FC_HW] = "hw",
+	[FC_NAIVE] = "naive", [FC_SNAIVE] = "snaive", [FC_HOLT] = "holt",
+	[FC_HW] = "hw",	      [FC_ARIMA] = "arima",
 };
 
 const char *fc_kind_name(enum fc_kind k)
@@ -115,12 +114,98 @@ static int fc_fit_ets(struct fc_model *m, enum fc_kind kind, const double *y,
 	return 0;
 }
 
+/* y standardised into a new array (NULL: no memory). */
+static double *fc_standardise(const double *y, size_t n, double mu, double sd)
+{
+	double *z = malloc(n * sizeof(*z));
+	size_t i;
+
+	for (i = 0; z && i < n; i++)
+		z[i] = (y[i] - mu) / sd;
+	return z;
+}
+
+int fc_arima_order(const double *y, size_t n, unsigned *order)
+{
+	double mu, sd, *z;
+	int err;
+
+	if (!n || !fc_moments(y, n, &mu, &sd) || sd == 0)
+		return -EINVAL;
+	z = fc_standardise(y, n, mu, sd);
+	if (!z)
+		return -ENOMEM;
+	err = arima_select(z, n, &order[0], &order[1], &order[2]);
+	free(z);
+	return err;
+}
+
+int fc_fit_arima(struct fc_model *m, const double *y, size_t n,
+		 const unsigned *order)
+{
+	unsigned o[3];
+	double mu, sd, *z;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	if (!n || !y)
+		return -EINVAL;
+	m->asked = FC_ARIMA;
+	m->n = n;
+	if (!fc_moments(y, n, &mu, &sd) || sd == 0) {
+		m->why = sd == 0 ? "constant" : "a value is not finite";
+		while (n > 1 && !isfinite(y[n - 1]))
+			n--;
+		m->used = FC_NAIVE;
+		m->last = isfinite(y[n - 1]) ? y[n - 1] : 0;
+		return 0;
+	}
+	if (order) {
+		memcpy(o, order, sizeof(o));
+	} else {
+		err = fc_arima_order(y, n, o);
+		if (err == -ENOMEM)
+			return err;
+		if (err) {
+			m->why = "too short";
+			return fc_fit_naive(m, y, n);
+		}
+	}
+	z = fc_standardise(y, n, mu, sd);
+	m->arima = calloc(1, sizeof(*m->arima));
+	if (!z || !m->arima) {
+		free(z);
+		free(m->arima);
+		m->arima = NULL;
+		return -ENOMEM;
+	}
+	err = arima_fit(z, n, o[0], o[1], o[2], m->arima);
+	free(z);
+	if (err == -ENOMEM)
+		return err;
+	if (err) {
+		free(m->arima);
+		m->arima = NULL;
+		m->why = "too short";
+		return fc_fit_naive(m, y, n);
+	}
+	m->used = FC_ARIMA;
+	m->z_mu = mu;
+	m->z_sd = sd;
+	m->sigma = m->arima->sigma * sd;
+	m->evals = m->arima->evals;
+	m->last = y[n - 1];
+	return 0;
+}
+
 int fc_fit(struct fc_model *m, enum fc_kind kind, const double *y, size_t n,
 	   unsigned season)
 {
 	double mu, sd;
 	int err;
 
+	if (kind == FC_ARIMA)
+		return fc_fit_arima(m, y, n, NULL);
 	memset(m, 0, sizeof(*m));
 	if ((unsigned)kind >= FC_KINDS || !n || !y ||
 	    ((kind == FC_SNAIVE || kind == FC_HW) && season < 2))
@@ -174,8 +259,14 @@ void fc_forecast(const struct fc_model *m, unsigned h, double *mean, double *lo,
 	double f, w;
 	unsigned i;
 
+	if (m->used == FC_ARIMA)
+		arima_forecast(m->arima, h, mean);
 	for (i = 0; i < h; i++) {
 		switch (m->used) {
+		case FC_ARIMA:
+			f = mean[i] * m->z_sd + m->z_mu;
+			w = sqrt((double)(i + 1));
+			break;
 		case FC_SNAIVE:
 			f = m->tail[i % m->season];
 			w = sqrt((double)(i / m->season + 1));
@@ -206,5 +297,7 @@ void fc_model_free(struct fc_model *m)
 {
 	free(m->seasonal);
 	free(m->tail);
+	free(m->arima);
 	m->seasonal = m->tail = NULL;
+	m->arima = NULL;
 }

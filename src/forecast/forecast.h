@@ -13,10 +13,12 @@
  *   hw      Holt-Winters, additive trend and season of m steps: alpha,
  *           beta, gamma fitted the same way, the initial state from a
  *           classical decomposition of the first seasons
+ *   arima   ARIMA(p, d, q), p and q in 0..3, d in 0..1, by conditional
+ *           least squares; the order by the lowest AICc, or given
  *
  * A fit never fails on data: a series too short for a model, or one with
  * NaN or infinite values, falls back to a simpler model (hw -> holt ->
- * naive; snaive -> naive) and says so (fc_fallback_reason); only invalid
+ * naive; snaive -> naive; arima -> naive) and says so (fc_fallback_reason); only invalid
  * arguments are errors. Deterministic: no randomness anywhere.
  */
 #ifndef STEER_FORECAST_H
@@ -30,13 +32,16 @@ enum fc_kind {
 	FC_SNAIVE,
 	FC_HOLT,
 	FC_HW,
+	FC_ARIMA,
 	FC_KINDS,
 };
 
-/* "naive", "snaive", "holt", "hw"; NULL for another value. */
+/* "naive", "snaive", "holt", "hw", "arima"; NULL for another value. */
 const char *fc_kind_name(enum fc_kind k);
 /* The kind of a name, or -1. */
 int fc_kind_of(const char *name);
+
+struct arima_fit;
 
 struct fc_model {
 	enum fc_kind asked; /* what the caller asked for */
@@ -47,11 +52,13 @@ struct fc_model {
 	double level, trend;
 	double *seasonal; /* m values, the next one first (hw) */
 	double alpha, beta, gamma;
-	double last;	/* y[n-1] */
-	double *tail;	/* the last m values of y (snaive) */
-	double sigma;	/* std of the one-step errors in sample */
-	size_t n;	/* points fitted */
-	unsigned evals; /* objective evaluations of the fit */
+	double last;		 /* y[n-1] */
+	double *tail;		 /* the last m values of y (snaive) */
+	double sigma;		 /* std of the one-step errors in sample */
+	struct arima_fit *arima; /* arima's coefficients and end state */
+	double z_mu, z_sd;	 /* arima: the standardisation undone */
+	size_t n;		 /* points fitted */
+	unsigned evals;		 /* objective evaluations of the fit */
 };
 
 /*
@@ -61,6 +68,17 @@ struct fc_model {
  */
 int fc_fit(struct fc_model *m, enum fc_kind kind, const double *y, size_t n,
 	   unsigned season);
+
+/*
+ * ARIMA of a given order (order: p, d, q), or of the order arima's AICc
+ * picks on y (order NULL). As fc_fit otherwise.
+ */
+int fc_fit_arima(struct fc_model *m, const double *y, size_t n,
+		 const unsigned *order);
+
+/* The order (p, d, q) of the lowest AICc on y, into order[3]: 0,
+ * -EINVAL (too short, not finite), -ENOMEM. */
+int fc_arima_order(const double *y, size_t n, unsigned *order);
 
 /*
  * Forecasts for steps 1..h into mean[0..h-1]; lo and hi (each may be

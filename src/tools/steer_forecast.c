@@ -7,8 +7,13 @@
  *   smape SERIES H MODEL VALUE
  *   fit_ms SERIES MODEL VALUE        (fit and forecast, per origin)
  *   fallback SERIES MODEL ORIGINS REASON   (when a model fell back)
+ *   order SERIES arima P D Q         (the order AICc chose)
+ *   choice SERIES H auto MODEL       (auto's pick for horizon H)
+ * auto is steer's own choice per horizon, from errors before the
+ * evaluation window only (eval_auto); it needs every model run.
  *
- *   steer-forecast [--models naive,snaive,holt,hw] [--season M]
+ *   steer-forecast [--models naive,snaive,holt,hw,arima,auto]
+ *                  [--season M]
  *                  [--horizons 1,6,12,24] FILE...
  * --season: steps in a season; by default 288 for a file whose name holds
  * "5M" (5-minute data, a day), 24 for "1H" (hourly), else none.
@@ -17,6 +22,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +33,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: steer-forecast [--models LIST] [--season M] "
 		   "[--horizons LIST] FILE...\n"
-		   "  models: naive, snaive, holt, hw (default all)\n");
+		   "  models: naive, snaive, holt, hw, arima, auto (default "
+		   "all)\n");
 }
 
 /* A comma-separated list of numbers 1..max into v; their count, or -1. */
@@ -48,20 +55,36 @@ static int parse_list(const char *s, unsigned *v, unsigned cap, unsigned max)
 	return n ? (int)n : -1;
 }
 
-static int parse_models(const char *s, int *kinds)
+/* A comma-separated list of models; "auto" sets *with_auto. */
+static int parse_models(const char *s, int *kinds, bool *with_auto)
 {
 	char buf[128], *tok, *save;
 	int n = 0, k;
 
+	*with_auto = false;
 	snprintf(buf, sizeof(buf), "%s", s);
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "auto")) {
+			*with_auto = true;
+			continue;
+		}
 		k = fc_kind_of(tok);
 		if (k < 0 || n == FC_KINDS)
 			return -1;
 		kinds[n++] = k;
 	}
 	return n ? n : -1;
+}
+
+static bool model_wanted(const int *kinds, int nk, int k)
+{
+	int i;
+
+	for (i = 0; i < nk; i++)
+		if (kinds[i] == k)
+			return true;
+	return false;
 }
 
 /* The series' name: the file's base name without its extension. */
@@ -77,9 +100,10 @@ static void series_name(const char *path, char *out, size_t len)
 }
 
 static int run_file(const char *path, const int *kinds, int nk, int season,
-		    const unsigned *hs, int nh)
+		    const unsigned *hs, int nh, bool with_auto)
 {
-	struct eval_result r;
+	struct eval_result r, all[FC_KINDS];
+	enum fc_kind choice[EVAL_HMAX];
 	char name[256];
 	size_t n, bad;
 	double *y;
@@ -102,28 +126,53 @@ static int run_file(const char *path, const int *kinds, int nk, int season,
 	    : strstr(name, "5M") ? 288u
 	    : strstr(name, "1H") ? 24u
 				 : 0u;
-	for (i = 0; i < nk; i++) {
-		err = eval_run(y, n, (enum fc_kind)kinds[i], m, &r);
+	for (i = 0; i < (with_auto ? FC_KINDS : nk); i++) {
+		int kd = with_auto ? i : kinds[i];
+
+		err = eval_run(y, n, (enum fc_kind)kd, m, &all[kd]);
+		r = all[kd];
 		if (err) {
 			fprintf(stderr, "steer-forecast: %s: %s: %s\n", path,
-				fc_kind_name(kinds[i]),
+				fc_kind_name(kd),
 				err == -EINVAL ? "too short to evaluate"
 					       : strerror(-err));
 			free(y);
 			return 1;
 		}
+		if (!model_wanted(kinds, nk, kd))
+			continue;
 		for (j = 0; j < nh; j++)
 			printf("mase %s %u %s %.4f\n", name, hs[j],
-			       fc_kind_name(kinds[i]), r.mase[hs[j] - 1]);
+			       fc_kind_name(kd), r.mase[hs[j] - 1]);
 		for (j = 0; j < nh; j++)
 			printf("smape %s %u %s %.4f\n", name, hs[j],
-			       fc_kind_name(kinds[i]), r.smape[hs[j] - 1]);
-		printf("fit_ms %s %s %.3f\n", name, fc_kind_name(kinds[i]),
-		       r.fit_ms);
+			       fc_kind_name(kd), r.smape[hs[j] - 1]);
+		printf("fit_ms %s %s %.3f\n", name, fc_kind_name(kd), r.fit_ms);
+		if (kd == FC_ARIMA)
+			printf("order %s arima %u %u %u\n", name, r.order[0],
+			       r.order[1], r.order[2]);
 		if (r.fallbacks)
-			printf("fallback %s %s %u %s\n", name,
-			       fc_kind_name(kinds[i]), r.fallbacks, r.why);
+			printf("fallback %s %s %u %s\n", name, fc_kind_name(kd),
+			       r.fallbacks, r.why);
 		fflush(stdout);
+	}
+	if (with_auto) {
+		err = eval_auto(y, n, m, choice);
+		if (err) {
+			fprintf(stderr, "steer-forecast: %s: auto: %s\n", path,
+				strerror(-err));
+			free(y);
+			return 1;
+		}
+		for (j = 0; j < nh; j++)
+			printf("mase %s %u auto %.4f\n", name, hs[j],
+			       all[choice[hs[j] - 1]].mase[hs[j] - 1]);
+		for (j = 0; j < nh; j++)
+			printf("smape %s %u auto %.4f\n", name, hs[j],
+			       all[choice[hs[j] - 1]].smape[hs[j] - 1]);
+		for (j = 0; j < nh; j++)
+			printf("choice %s %u auto %s\n", name, hs[j],
+			       fc_kind_name(choice[hs[j] - 1]));
 	}
 	free(y);
 	return 0;
@@ -138,18 +187,20 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int kinds[FC_KINDS] = {FC_NAIVE, FC_SNAIVE, FC_HOLT, FC_HW};
+	int kinds[FC_KINDS] = {FC_NAIVE, FC_SNAIVE, FC_HOLT, FC_HW, FC_ARIMA};
 	unsigned hs[EVAL_HMAX] = {1, 6, 12, 24}, s;
 	int nk = FC_KINDS, nh = 4, season = -1, c, i, rc = 0;
+	bool with_auto = true;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			nk = parse_models(optarg, kinds);
+			nk = parse_models(optarg, kinds, &with_auto);
 			if (nk < 0) {
 				fprintf(stderr, "steer-forecast: --models "
 						"expects a list of naive, "
-						"snaive, holt, hw\n");
+						"snaive, holt, hw, arima, "
+						"auto\n");
 				return 2;
 			}
 			break;
@@ -184,6 +235,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (i = optind; i < argc; i++)
-		rc |= run_file(argv[i], kinds, nk, season, hs, nh);
+		rc |= run_file(argv[i], kinds, nk, season, hs, nh, with_auto);
 	return rc;
 }

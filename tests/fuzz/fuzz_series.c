@@ -44,7 +44,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < n; i++)
 		finite = finite && isfinite(y[i]) && fabs(y[i]) < 1e100;
 	for (k = 0; n && k < FC_KINDS; k++) {
-		check(fc_fit(&m, (enum fc_kind)k, y, n, season) == 0);
+		/* ARIMA's order search fits 32 models: a shorter series. */
+		check(fc_fit(&m, (enum fc_kind)k, y,
+			     k == FC_ARIMA && n > 120 ? 120 : n, season) == 0);
 		fc_forecast(&m, 8, f, lo, hi);
 		for (i = 0; finite && i < 8; i++)
 			check(isfinite(f[i]) && lo[i] <= hi[i]);

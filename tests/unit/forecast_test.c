@@ -19,8 +19,21 @@
 
 #include <cmocka.h>
 
+#include "forecast/arima.h"
 #include "forecast/eval.h"
 #include "forecast/forecast.h"
+
+/* Standard normal noise from a fixed LCG (Box-Muller): the same every run. */
+static double noise(unsigned long long *s)
+{
+	double u1, u2;
+
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	u1 = ((*s >> 11) + 1.0) / 9007199254740993.0;
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	u2 = ((*s >> 11) + 1.0) / 9007199254740993.0;
+	return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+}
 
 static double rosenbrock(const double *x, void *arg)
 {
@@ -96,6 +109,78 @@ static void test_hw_season(void **state)
 	assert_true(err_holt > 10 * err_hw);
 }
 
+/* ARIMA recovers an AR(1) and an MA(1) it is given, picks d = 1 for a
+ * random walk, and forecasts an AR(1) toward its mean. */
+static void test_arima(void **state)
+{
+	static double y[3000];
+	unsigned long long seed = 42;
+	struct arima_fit f;
+	struct fc_model m;
+	unsigned o[3];
+	double e, prev = 0, fc[3];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3000; i++) {
+		y[i] = (i ? 0.7 * y[i - 1] : 0) + noise(&seed);
+	}
+	assert_int_equal(arima_fit(y, 3000, 1, 0, 0, &f), 0);
+	assert_true(fabs(f.phi[0] - 0.7) < 0.04);
+	assert_true(fabs(f.sigma - 1) < 0.05);
+	for (i = 0; i < 3000; i++) {
+		e = noise(&seed);
+		y[i] = 5 + e + 0.5 * prev;
+		prev = e;
+	}
+	assert_int_equal(arima_fit(y, 3000, 0, 0, 1, &f), 0);
+	assert_true(fabs(f.theta[0] - 0.5) < 0.05);
+	assert_true(fabs(f.mu - 5) < 0.1);
+	/* A random walk: differencing wins the AICc. */
+	for (i = 0; i < 2000; i++)
+		y[i] = (i ? y[i - 1] : 0) + noise(&seed);
+	assert_int_equal(fc_arima_order(y, 2000, o), 0);
+	assert_int_equal(o[1], 1);
+	/* AR(1) forecasts decay toward the mean, geometrically. */
+	for (i = 0; i < 3000; i++)
+		y[i] = 100 + (i ? 0.8 * (y[i - 1] - 100) : 0) + noise(&seed);
+	y[2999] = 120;
+	o[0] = 1;
+	o[1] = 0;
+	o[2] = 0;
+	assert_int_equal(fc_fit_arima(&m, y, 3000, o), 0);
+	assert_int_equal(m.used, FC_ARIMA);
+	fc_forecast(&m, 3, fc, NULL, NULL);
+	assert_true(fc[0] > fc[1] && fc[1] > fc[2] && fc[2] > 100);
+	assert_true(fabs((fc[1] - 100) / (fc[0] - 100) - 0.8) < 0.05);
+	fc_model_free(&m);
+	assert_int_equal(arima_fit(y, 10, 3, 1, 3, &f), -EINVAL);
+	assert_int_equal(arima_fit(y, 3000, 4, 0, 0, &f), -EINVAL);
+}
+
+/* auto chooses from errors before the evaluation window only: whatever
+ * the window holds, the choice stays. */
+static void test_auto_past_only(void **state)
+{
+	static double y[800];
+	enum fc_kind a[EVAL_HMAX], b[EVAL_HMAX];
+	unsigned long long seed = 7;
+	size_t t[EVAL_ORIGINS], k, i;
+
+	(void)state;
+	for (i = 0; i < 800; i++)
+		y[i] = 10 * sin(2 * M_PI * i / 24.0) + noise(&seed);
+	assert_int_equal(eval_auto(y, 800, 24, a), 0);
+	assert_int_equal(eval_origins(800, t, &k), 0);
+	for (i = t[0]; i < 800; i++)
+		y[i] = 1e3 * noise(&seed);
+	assert_int_equal(eval_auto(y, 800, 24, b), 0);
+	assert_memory_equal(a, b, sizeof(a));
+	/* A clear season: a seasonal model wins the long horizons. */
+	assert_true(a[EVAL_HMAX - 1] == FC_SNAIVE ||
+		    a[EVAL_HMAX - 1] == FC_HW || a[EVAL_HMAX - 1] == FC_ARIMA);
+}
+
 static void test_naive_snaive(void **state)
 {
 	double y[] = {1, 2, 3, 4, 5, 6, 7}, f[5];
@@ -153,6 +238,7 @@ static void test_fallbacks(void **state)
 	assert_int_equal(fc_fit(&m, FC_SNAIVE, y, 40, 0), -EINVAL);
 	assert_int_equal(fc_fit(&m, (enum fc_kind)9, y, 40, 0), -EINVAL);
 	assert_int_equal(fc_kind_of("hw"), FC_HW);
+	assert_int_equal(fc_kind_of("arima"), FC_ARIMA);
 	assert_int_equal(fc_kind_of("lstm"), -1);
 }
 
@@ -236,6 +322,8 @@ int main(void)
 		cmocka_unit_test(test_holt_line),
 		cmocka_unit_test(test_hw_season),
 		cmocka_unit_test(test_naive_snaive),
+		cmocka_unit_test(test_arima),
+		cmocka_unit_test(test_auto_past_only),
 		cmocka_unit_test(test_fallbacks),
 		cmocka_unit_test(test_origins),
 		cmocka_unit_test(test_mase_naive_real),
