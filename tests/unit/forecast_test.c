@@ -22,6 +22,7 @@
 #include "forecast/arima.h"
 #include "forecast/eval.h"
 #include "forecast/forecast.h"
+#include "forecast/online.h"
 
 /* Standard normal noise from a fixed LCG (Box-Muller): the same every run. */
 static double noise(unsigned long long *s)
@@ -181,6 +182,56 @@ static void test_auto_past_only(void **state)
 		    a[EVAL_HMAX - 1] == FC_HW || a[EVAL_HMAX - 1] == FC_ARIMA);
 }
 
+/* The online forecaster: refits on a cadence, scores each model on the
+ * samples that arrive, offers the one with the lowest recent error. */
+static void test_online(void **state)
+{
+	struct fc_online_cfg cfg = {.capacity = 240,
+				    .refit_every = 12,
+				    .horizon = 24,
+				    .season = 12,
+				    .err_weight = 0.1};
+	struct fc_online_view v;
+	unsigned long long seed = 3;
+	struct fc_online *o;
+	double f, lo, hi;
+	unsigned i;
+
+	(void)state;
+	cfg.horizon = 0;
+	assert_null(fc_online_new(&cfg));
+	cfg.horizon = 24;
+	o = fc_online_new(&cfg);
+	assert_non_null(o);
+	assert_int_equal(fc_online_forecast(o, 1, &f, NULL, NULL, NULL),
+			 -EAGAIN);
+	/* A season of 12 with little noise: a seasonal model is offered,
+	 * and scored far better than naive. */
+	for (i = 0; i < 600; i++)
+		assert_int_equal(
+			fc_online_add(o, 100 + 20 * sin(2 * M_PI * i / 12.0) +
+						 0.5 * noise(&seed)),
+			0);
+	assert_int_equal(fc_online_forecast(o, 1, &f, &lo, &hi, &v), 0);
+	assert_true(v.model == FC_SNAIVE || v.model == FC_HW ||
+		    v.model == FC_ARIMA);
+	assert_true(v.err >= 0 && v.err < v.err_of[FC_NAIVE] / 3);
+	assert_true(lo <= f && f <= hi);
+	assert_true(fabs(f - (100 + 20 * sin(2 * M_PI * 600 / 12.0))) < 3);
+	assert_int_equal(v.samples, 240);
+	/* 600 % 12 == 0: refit on the last sample, 24 steps ahead. */
+	assert_int_equal(fc_online_forecast(o, 24, &f, NULL, NULL, NULL), 0);
+	assert_int_equal(fc_online_forecast(o, 25, &f, NULL, NULL, NULL),
+			 -EINVAL);
+	assert_int_equal(fc_online_forecast(o, 0, &f, NULL, NULL, NULL),
+			 -EINVAL);
+	/* Not a number: taken as the last value. */
+	assert_int_equal(fc_online_add(o, NAN), 0);
+	assert_int_equal(fc_online_forecast(o, 1, &f, NULL, NULL, &v), 0);
+	assert_true(isfinite(v.last) && isfinite(f));
+	fc_online_free(o);
+}
+
 static void test_naive_snaive(void **state)
 {
 	double y[] = {1, 2, 3, 4, 5, 6, 7}, f[5];
@@ -324,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_naive_snaive),
 		cmocka_unit_test(test_arima),
 		cmocka_unit_test(test_auto_past_only),
+		cmocka_unit_test(test_online),
 		cmocka_unit_test(test_fallbacks),
 		cmocka_unit_test(test_origins),
 		cmocka_unit_test(test_mase_naive_real),
