@@ -19,6 +19,7 @@
 #include "daemon/host.h"
 #include "daemon/steerd.h"
 #include "daemon/dataplane.h"
+#include "daemon/node_fc.h"
 #include "fastpath/fsc.h"
 #include "util/evloop.h"
 #include "util/log.h"
@@ -690,6 +691,15 @@ static int cmd_flow_del(struct steerd *d, int argc, char **argv,
 	return 0;
 }
 
+static int cmd_forecast(struct steerd *d, int argc, char **argv,
+			struct jsonw *w, char *err, size_t errlen)
+{
+	if (!d->nfc)
+		return admin_err(err, errlen, "forecast: none kept");
+	node_fc_write(d->nfc, w);
+	return 0;
+}
+
 static const struct admin_cmd admin_cmds[] = {
 	{"version", cmd_version, 0, 0, "version",
 	 "daemon version, cluster, this node, config generation"},
@@ -713,6 +723,10 @@ static const struct admin_cmd admin_cmds[] = {
 	{"shards", cmd_shards, 0, 1, "shards [N]",
 	 "cell mode: the shard map (live cells, shards per cell), or the "
 	 "cells of shard N in order"},
+	{"forecast", cmd_forecast, 0, 0, "forecast",
+	 "this node's load (CPU, memory, bandwidth received) as series: the "
+	 "last value, forecasts 10 s and 60 s ahead, the model offered and "
+	 "each model's recent error"},
 	{"flow-set", cmd_flow_set, 7, 7,
 	 "flow-set PROTO SRC SPORT DST DPORT OWNER EPOCH",
 	 "steer a flow to node OWNER (epoch EPOCH) on this node's data plane"},

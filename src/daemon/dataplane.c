@@ -22,6 +22,11 @@ static struct xdp_prog *dp_xdp(struct steerd *d)
 	return NULL;
 }
 
+struct xdp_prog *dp_xdp_prog(struct steerd *d)
+{
+	return dp_xdp(d);
+}
+
 const char *dp_source(struct steerd *d)
 {
 	return dp_xdp(d) ? "xdp" : "userspace";

@@ -17,6 +17,7 @@
 #include <steer/rule.h>
 
 struct steerd;
+struct xdp_prog;
 
 /* One flow as the data plane holds it. */
 struct dp_flow {
@@ -32,6 +33,9 @@ struct dp_flow {
 	bool has_counts;   /* packets and bytes (userspace only) */
 	uint64_t packets, bytes;
 };
+
+/* This node's XDP program, or NULL when none runs. */
+struct xdp_prog *dp_xdp_prog(struct steerd *d);
 
 /* "xdp" or "userspace": where the flows below live. */
 const char *dp_source(struct steerd *d);

@@ -13,7 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "daemon/host_load.h"
+#include "node/node_load.h"
 #include "daemon/steerd.h"
 #include "node/node_xdp.h"
 #include "util/log.h"
@@ -33,7 +33,7 @@ struct host {
 	int ifindex; /* 0: not attached ('xdp off') */
 	int64_t timer;
 	struct node_tmpls tmpls;
-	struct host_load load;
+	struct node_load load;
 	uint64_t *dead_since; /* by node index: ms, 0 while alive */
 	struct host_stats st;
 };
@@ -332,7 +332,7 @@ static void host_on_tick(struct evloop *el, int64_t id, void *arg)
 	xdp_maps_udp_foreach(h->xdp, host_udp_idle, &w);
 	host_grace(h, evloop_now_ms());
 	if (h->g) {
-		host_load_report(&h->load, h->xdp, h->so,
+		node_load_report(&h->load, h->xdp, h->so,
 				 steerd_gossip_node(h->g));
 		steerd_gossip_kick(h->g);
 	}

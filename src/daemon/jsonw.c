@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +223,20 @@ void jsonw_i64(struct jsonw *w, const char *key, int64_t v)
 	char buf[24];
 	int n = snprintf(buf, sizeof(buf), "%" PRId64, v);
 
+	if (!jsonw_member(w, key))
+		jsonw_raw(w, buf, (size_t)n);
+}
+
+void jsonw_double(struct jsonw *w, const char *key, double v)
+{
+	char buf[32];
+	int n;
+
+	if (!isfinite(v)) { /* JSON has no NaN nor infinity */
+		jsonw_null(w, key);
+		return;
+	}
+	n = snprintf(buf, sizeof(buf), "%.6g", v);
 	if (!jsonw_member(w, key))
 		jsonw_raw(w, buf, (size_t)n);
 }

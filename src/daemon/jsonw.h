@@ -45,6 +45,8 @@ void jsonw_strf(struct jsonw *w, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void jsonw_u64(struct jsonw *w, const char *key, uint64_t v);
 void jsonw_i64(struct jsonw *w, const char *key, int64_t v);
+/* A number, to 6 significant digits; null when not finite. */
+void jsonw_double(struct jsonw *w, const char *key, double v);
 void jsonw_bool(struct jsonw *w, const char *key, bool v);
 void jsonw_null(struct jsonw *w, const char *key);
 

@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/admin.h"
 #include "cell/cell.h"
+#include "daemon/admin.h"
+#include "daemon/dataplane.h"
 #include "daemon/host.h"
+#include "daemon/node_fc.h"
 #include "daemon/steerd_gossip.h"
 #include "fastpath/fp_cluster.h"
 #include "fastpath/fsc.h"
@@ -149,6 +151,16 @@ static void steerd_world_announce(const struct steerd_world *w)
 			      "collisions at");
 }
 
+/* A sample of this node's load into its series (host or cell mode's XDP
+ * counters, host mode's sessions). */
+static void steerd_on_forecast(struct evloop *el, int64_t id, void *arg)
+{
+	struct steerd *d = arg;
+
+	node_fc_sample(d->nfc, dp_xdp_prog(d),
+		       d->host ? host_sockops(d->host) : NULL);
+}
+
 static void steerd_on_sweep(struct evloop *el, int64_t id, void *arg)
 {
 	struct steerd *d = arg;
@@ -268,7 +280,7 @@ int steerd_init(struct steerd *d, const struct steerd_opts *o, char *err,
 	int ret;
 
 	memset(d, 0, sizeof(*d));
-	d->sweep_timer = -1;
+	d->sweep_timer = d->fc_timer = -1;
 	steerd_node_provider_set(d, NULL);
 	d->cli_log_level = o->log_level;
 	if (strlen(o->config) >= sizeof(d->config)) {
@@ -320,6 +332,16 @@ int steerd_init(struct steerd *d, const struct steerd_opts *o, char *err,
 	ret = steerd_modules_start(d, err, errlen);
 	if (ret)
 		goto fail;
+	d->nfc = node_fc_new();
+	d->fc_timer = d->nfc ? evloop_timer_add(d->el, NODE_FC_PERIOD_MS,
+						NODE_FC_PERIOD_MS,
+						steerd_on_forecast, d)
+			     : -ENOMEM;
+	if (d->fc_timer < 0) {
+		ret = (int)d->fc_timer;
+		snprintf(err, errlen, "forecasts: %s", strerror(-ret));
+		goto fail;
+	}
 	d->start_ms = evloop_now_ms();
 	steerd_world_announce(d->world);
 	return 0;
@@ -351,6 +373,11 @@ void steerd_fini(struct steerd *d)
 	d->host = NULL;
 	cell_stop(d->cell);
 	d->cell = NULL;
+	if (d->fc_timer >= 0)
+		evloop_timer_del(d->el, d->fc_timer);
+	d->fc_timer = -1;
+	node_fc_free(d->nfc);
+	d->nfc = NULL;
 	admin_free(d->admin);
 	d->admin = NULL;
 	evloop_free(d->el);

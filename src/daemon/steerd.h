@@ -80,6 +80,8 @@ struct host;
 struct cell;
 struct steerd_gossip;
 
+struct node_fc;
+
 struct steerd {
 	struct evloop *el;
 	struct steerd_world *world;
@@ -95,6 +97,8 @@ struct steerd {
 	struct host *host; /* mode host: XDP, sock_ops, sessions */
 	struct cell *cell; /* mode cell (with a key): XDP, exceptions */
 	struct steerd_gossip *gossip; /* with a cluster key, or mode host */
+	struct node_fc *nfc;	      /* this node's load series, forecasts */
+	int64_t fc_timer;
 };
 
 /*

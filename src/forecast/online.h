@@ -16,7 +16,7 @@
 
 #include "forecast/forecast.h"
 
-#define FC_ONLINE_HMAX 64 /* steps forecast at each refit, at most */
+#define FC_ONLINE_HMAX 128 /* steps forecast at each refit, at most */
 
 struct fc_online_cfg {
 	uint32_t capacity;    /* samples kept (>= 8) */

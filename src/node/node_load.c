@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "daemon/host_load.h"
+#include "node/node_load.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include "xdp/xdp_maps.h"
 
 /* Busy permille since the last call; 0 on the first or on failure. */
-static uint16_t host_load_cpu(struct host_load *l)
+static uint16_t node_load_cpu(struct node_load *l)
 {
 	uint64_t v[8] = {0}, total = 0, idle, dt, di;
 	FILE *f = fopen("/proc/stat", "re");
@@ -37,7 +37,7 @@ static uint16_t host_load_cpu(struct host_load *l)
 	return pm;
 }
 
-static uint16_t host_load_mem(void)
+static uint16_t node_load_mem(void)
 {
 	uint64_t total = 0, avail = 0, v;
 	char key[64];
@@ -57,26 +57,33 @@ static uint16_t host_load_mem(void)
 		       : 0;
 }
 
-void host_load_report(struct host_load *l, struct xdp_prog *x,
-		      struct sockops *so, struct gossip *g)
+void node_load_measure(struct node_load *l, struct xdp_prog *x,
+		       struct sockops *so)
 {
 	struct steer_xdp_stats xs;
 	struct steer_sock_stats ss;
 	uint64_t now = evloop_now_ms(), bps = 0;
 	uint32_t sessions = l->udp_sessions;
 
-	if (!xdp_maps_stats_read(x, &xs)) {
+	if (x && !xdp_maps_stats_read(x, &xs)) {
 		if (l->at_ms && now > l->at_ms && xs.rx_bytes >= l->rx_bytes)
 			bps = (xs.rx_bytes - l->rx_bytes) * 8 * 1000 /
 			      (now - l->at_ms);
 		l->rx_bytes = xs.rx_bytes;
 	}
-	if (!sockops_stats_read(so, &ss) && ss.up >= ss.down)
+	if (so && !sockops_stats_read(so, &ss) && ss.up >= ss.down)
 		sessions += (uint32_t)(ss.up - ss.down);
-	l->cpu_permille = host_load_cpu(l);
-	l->mem_permille = host_load_mem();
+	l->cpu_permille = node_load_cpu(l);
+	l->mem_permille = node_load_mem();
 	l->bandwidth_bps = bps;
 	l->sessions = sessions;
 	l->at_ms = now;
-	gossip_load_report(g, l->cpu_permille, l->mem_permille, bps, sessions);
+}
+
+void node_load_report(struct node_load *l, struct xdp_prog *x,
+		      struct sockops *so, struct gossip *g)
+{
+	node_load_measure(l, x, so);
+	gossip_load_report(g, l->cpu_permille, l->mem_permille,
+			   l->bandwidth_bps, l->sessions);
 }

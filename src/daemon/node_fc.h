@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * This node's load as time series and their forecasts: CPU busy and
+ * memory used (permille) and the bandwidth its fast path receives,
+ * sampled every NODE_FC_PERIOD_MS into bounded rings (10 minutes), each
+ * with an online forecaster (forecast/online.h) that refits every 10
+ * samples and offers the model with the lowest recent error. steerctl
+ * forecast shows them. (Not gossiped yet: the load reports carry the
+ * current values only.)
+ */
+#ifndef STEER_DAEMON_NODE_FC_H
+#define STEER_DAEMON_NODE_FC_H
+
+#include "daemon/jsonw.h"
+#include "xdp/sockops.h"
+#include "xdp/xdp_prog.h"
+
+#define NODE_FC_PERIOD_MS 1000
+#define NODE_FC_SAMPLES 600 /* kept per series: 10 minutes */
+
+struct node_fc;
+
+/* NULL with errno ENOMEM. */
+struct node_fc *node_fc_new(void);
+void node_fc_free(struct node_fc *f);
+
+/* One sample of every series (x, so may be NULL: bandwidth, sessions 0). */
+void node_fc_sample(struct node_fc *f, struct xdp_prog *x, struct sockops *so);
+
+/* Per series: the last value, the forecasts at +10 s and +60 s with their
+ * 95% intervals, the model offered and every model's recent error. */
+void node_fc_write(struct node_fc *f, struct jsonw *w);
+
+#endif /* STEER_DAEMON_NODE_FC_H */

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * This node's load: CPU busy and memory used in permille (from /proc/stat
+ * and /proc/meminfo), the bandwidth its fast path received (XDP byte
+ * counter), and the sessions it holds (sock_ops tally of TCP connections
+ * established minus closed, plus live UDP sessions). Host mode gossips
+ * it every tick; the node's forecasts (daemon/node_fc.h) sample it.
+ */
+#ifndef STEER_NODE_LOAD_H
+#define STEER_NODE_LOAD_H
+
+#include <stdint.h>
+
+#include "gossip/gossip.h"
+#include "xdp/sockops.h"
+#include "xdp/xdp_prog.h"
+
+struct node_load {
+	uint64_t cpu_total, cpu_idle; /* jiffies at the last report */
+	uint64_t rx_bytes;	      /* XDP bytes at the last report */
+	uint64_t at_ms;		      /* when it was; 0: never */
+	uint32_t udp_sessions;	      /* kept by the caller */
+	/* What was reported last, for steerctl. */
+	uint16_t cpu_permille, mem_permille;
+	uint64_t bandwidth_bps;
+	uint32_t sessions;
+};
+
+/* Measure (x, so may be NULL: no bandwidth, no TCP sessions); the first
+ * call only takes the baselines of CPU and bandwidth (0 then). Failures
+ * to read /proc give 0. */
+void node_load_measure(struct node_load *l, struct xdp_prog *x,
+		       struct sockops *so);
+
+/* Measure and publish in the gossip's load report. */
+void node_load_report(struct node_load *l, struct xdp_prog *x,
+		      struct sockops *so, struct gossip *g);
+
+#endif /* STEER_NODE_LOAD_H */
