@@ -2,6 +2,7 @@
 #include "daemon/node_fc.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,6 +14,8 @@
 
 static const char *const node_fc_names[NODE_FC_SERIES] = {
 	"cpu_permille", "mem_permille", "rx_bps"};
+/* What each series can hold: forecasts are clamped to it. */
+static const double node_fc_max[NODE_FC_SERIES] = {1000, 1000, HUGE_VAL};
 /* Seconds ahead steerctl shows. */
 static const unsigned node_fc_ahead[] = {10, 60};
 
@@ -77,7 +80,12 @@ void node_fc_sample(struct node_fc *f, struct xdp_prog *x, struct sockops *so)
 			fc_online_add(f->s[i], v[i]);
 }
 
-static void node_fc_series(struct jsonw *w, const char *name,
+static double node_fc_clamp(double v, double max)
+{
+	return v < 0 ? 0 : v > max ? max : v;
+}
+
+static void node_fc_series(struct jsonw *w, const char *name, double max,
 			   const struct fc_online *o)
 {
 	struct fc_online_view v;
@@ -104,9 +112,9 @@ static void node_fc_series(struct jsonw *w, const char *name,
 			continue;
 		snprintf(key, sizeof(key), "in_%us", node_fc_ahead[i]);
 		jsonw_obj_open(w, key);
-		jsonw_double(w, "mean", mean);
-		jsonw_double(w, "lo", lo);
-		jsonw_double(w, "hi", hi);
+		jsonw_double(w, "mean", node_fc_clamp(mean, max));
+		jsonw_double(w, "lo", node_fc_clamp(lo, max));
+		jsonw_double(w, "hi", node_fc_clamp(hi, max));
 		jsonw_obj_close(w);
 	}
 	jsonw_obj_open(w, "errors");
@@ -124,6 +132,6 @@ void node_fc_write(struct node_fc *f, struct jsonw *w)
 	jsonw_u64(w, "period_ms", NODE_FC_PERIOD_MS);
 	jsonw_arr_open(w, "forecasts");
 	for (i = 0; i < NODE_FC_SERIES; i++)
-		node_fc_series(w, node_fc_names[i], f->s[i]);
+		node_fc_series(w, node_fc_names[i], node_fc_max[i], f->s[i]);
 	jsonw_arr_close(w);
 }

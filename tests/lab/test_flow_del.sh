@@ -8,7 +8,8 @@
 # h1's connections: no host's `steerctl rules` lists them any more, and
 # exactly those D break (the host their packets now reach passes them to
 # its own stack, which resets them), while every other connection lives.
-# So what steerctl shows and deletes is what the packets meet.
+# So what steerctl shows and deletes is what the packets meet. Last, the
+# live node forecasts its own load (steerctl forecast).
 #
 #   client --> router (ECMP: h2..h5 after the change) --> hX --GUE--> h1
 #
@@ -131,5 +132,13 @@ print("[figure] flow-del: %d of %d deleted connections broke, %d others "
       "survived" % (broke, len(victims), kept))
 sys.exit(bad)
 EOF
+# The live node's load series: after ~11 s its CPU series has a model
+# and forecasts (steerctl forecast, src/daemon/node_fc.c).
+for ((i = 0; i < 100; i++)); do
+	lab_steerctl 2 -j forecast >"$out/forecast.json" 2>/dev/null
+	grep -q '"series":"cpu_permille","samples":[0-9]*,"last":[0-9.e+-]*,"model":"[a-z]*","recent_error":[^,]*,"in_10s"' "$out/forecast.json" && break
+	sleep 0.1
+done
+[ $i -lt 100 ] || check "steerctl forecast on h2: no CPU forecast ($(head -c 300 "$out/forecast.json"))"
 [ $fail = 0 ] && echo "PASS"
 exit $fail
