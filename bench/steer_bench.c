@@ -12,6 +12,7 @@
  *   steer-bench [--quick] [--max-flows N]
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "core/tmpl_build.h"
 #include "fastpath/fastpath.h"
 #include "cell/flowtab.h"
+#include "forecast/online.h"
 
 #define SLOT 128
 #define HEADROOM (60 + STEER_FRAME_ALIGN_OFF) /* GUE0 needs 58 - 14 */
@@ -97,7 +99,7 @@ static int pkts_make(struct bench_pkts *b, uint32_t n, uint64_t seed)
 
 static void print_fig(const char *name, double v, const char *unit)
 {
-	printf("%s %.1f %s\n", name, v, unit);
+	printf("%s %.*f %s\n", name, v < 1 ? 3 : 1, v, unit);
 	fflush(stdout);
 }
 
@@ -377,6 +379,42 @@ out:
 	return ret;
 }
 
+/*
+ * A node's load series as steerd forecasts it (src/daemon/node_fc.c):
+ * 600 samples kept, every model refit every 10 samples; the mean and
+ * longest refit (ARIMA's order search every 30 refits) and the share of
+ * one core for three series at one sample a second.
+ */
+static void bench_forecast(uint32_t samples)
+{
+	struct fc_online_cfg c = {.capacity = 600,
+				  .refit_every = 10,
+				  .horizon = 70,
+				  .err_weight = 0.1};
+	struct fc_online *o = fc_online_new(&c);
+	double t0, dt, sum = 0, worst = 0, v;
+	uint32_t i, n = 0;
+
+	if (!o)
+		return;
+	for (i = 0; i < samples; i++) {
+		v = 500 + 100 * sin(i / 50.0) + (double)((i * 7919u) % 13);
+		t0 = now_s();
+		fc_online_add(o, v);
+		dt = (now_s() - t0) * 1e3;
+		if (i >= 600 && i % 10 == 9) {
+			sum += dt;
+			n++;
+			if (dt > worst)
+				worst = dt;
+		}
+	}
+	fc_online_free(o);
+	print_fig("forecast_refit_mean", sum / n, "ms");
+	print_fig("forecast_refit_max", worst, "ms");
+	print_fig("forecast_node_core_share", 3 * (sum / n) / 10000 * 100, "%");
+}
+
 int main(int argc, char **argv)
 {
 	uint32_t max_flows = 10000000,
@@ -412,6 +450,7 @@ int main(int argc, char **argv)
 			bench_hits(&b, sizes[i], labels[i]);
 	bench_miss(&b);
 	bench_flowtab(quick ? 100000 : 1000000);
+	bench_forecast(quick ? 900 : 3600);
 	fp = fp_make(1024);
 	print_fig("fsc_entry_size", sizeof(struct fsc_entry), "bytes");
 	print_fig("fsc_bytes_per_slot",
