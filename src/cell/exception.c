@@ -113,9 +113,10 @@ void cell_answer_apply(struct cell *c, uint16_t from,
 		if (flowtab_apply(c->ft, &rec, cell_now_ms()) < 0)
 			c->st.answer_refused++;
 	}
-	query_answer(c->query, &a->key, from, a->found);
-	query_run(c->query, evloop_now_ms(), cell_query_send,
-		  cell_query_release, c);
+	/* Only an answer that ends a wait releases anything now. */
+	if (query_answer(c->query, &a->key, from, a->found) == 1)
+		query_run(c->query, evloop_now_ms(), cell_query_send,
+			  cell_query_release, c);
 }
 
 /* Send the inner IP packet to backend b as its encapsulation asks. */

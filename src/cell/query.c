@@ -208,7 +208,7 @@ int query_answer(struct query *q, const struct flow_key *k, uint16_t from,
 		f->done = true;
 		q->st.none++;
 	}
-	return 0;
+	return f->done;
 }
 
 /* Ask again the cells of f that have not answered. */

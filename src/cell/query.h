@@ -73,8 +73,10 @@ bool query_waiting(const struct query *q, const struct flow_key *k);
 /*
  * Cell `from` answered about flow k: found says it sent a record (which
  * the caller has merged into its table). The flow's wait ends at the
- * first record, or when every asked cell has said none. Returns 0, or
- * -ENOENT for an answer nobody waits for (counted as unsolicited).
+ * first record, or when every asked cell has said none. Returns 1 when
+ * this answer ended it (query_run then hands its datagrams back), 0 when
+ * it goes on or had ended, -ENOENT for an answer nobody waits for
+ * (counted as unsolicited).
  */
 int query_answer(struct query *q, const struct flow_key *k, uint16_t from,
 		 bool found);
