@@ -69,14 +69,14 @@ echo "=== cell mode: replication 2, a backend added, a cell killed and back, an 
 "$top/lab/story_cell.sh" --rf 2 --restart 2 | tee "$results"
 echo
 echo "=== summary (cell mode) ==="
-printf '%-6s %-22s %-22s %s\n' family "TCP survived" "UDP kept their backend" "longest gap"
+printf '%-6s %-22s %-22s %-12s %s\n' family "TCP survived" "UDP kept their backend" "longest gap" "every cell knew of the kill"
 grep '^RESULT' "$results" | while read -r line; do
 	f()
 	{
 		echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"
 	}
-	printf 'v%-5s %-22s %-22s %s ms\n' "$(f family)" \
+	printf 'v%-5s %-22s %-22s %-12s %s\n' "$(f family)" \
 		"$(f survived)/$(f tcp)" "$(($(f udp_survived) - $(f udp_moved)))/$(f udp)" \
-		"$(f longest_gap_ms)"
+		"$(f longest_gap_ms) ms" "after $(f death_known_ms) ms"
 done
 rm -f "$results"
