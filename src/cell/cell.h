@@ -133,8 +133,10 @@ int cell_world_set(struct cell *c, const struct cell_world *w);
  * An operator forgets flow k: the cell's record becomes a tombstone (its
  * mirrors hear), this node's rule goes, and every other node is told to
  * drop its rule (RULE_DEL). The flow's next packet is a miss, decided
- * again. 0, or -ENOENT when neither the cell nor this node held it (the
- * other nodes are told all the same).
+ * again. Meant for the flow's primary cell: a mirror's tombstone goes to
+ * the record's mirrors, not back to its primary. 0, or -ENOENT when
+ * neither the cell nor this node held it (the other nodes are told all
+ * the same).
  */
 int cell_flow_forget(struct cell *c, const struct flow_key *k);
 

@@ -731,8 +731,9 @@ static const struct admin_cmd admin_cmds[] = {
 	 "flow-set PROTO SRC SPORT DST DPORT OWNER EPOCH",
 	 "steer a flow to node OWNER (epoch EPOCH) on this node's data plane"},
 	{"flow-del", cmd_flow_del, 5, 5, "flow-del PROTO SRC SPORT DST DPORT",
-	 "forget a flow on this node's data plane (cell mode: its record on "
-	 "the cells and its rules on every fast path too)"},
+	 "forget a flow on this node's data plane (cell mode, on the flow's "
+	 "primary cell: its record on the cells and its rules on every fast "
+	 "path too)"},
 	{NULL, NULL, 0, 0, NULL, NULL},
 };
 
