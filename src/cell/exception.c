@@ -231,12 +231,14 @@ const struct flowtab_rec *cell_adopt(struct cell *c,
 	return rec;
 }
 
-/* The state of flow k: found, or created with a backend (*created).
- * NULL: none. */
-static const struct flowtab_rec *
-cell_flow(struct cell *c, const struct flow_key *k, uint32_t now, bool *created)
+/* The state of flow k: rec (its record here, NULL: none), adopted when
+ * this cell is its shard's primary now, or created with a backend
+ * (*created). NULL: none. */
+static const struct flowtab_rec *cell_flow(struct cell *c,
+					   const struct flow_key *k,
+					   const struct flowtab_rec *rec,
+					   uint32_t now, bool *created)
 {
-	const struct flowtab_rec *rec = flowtab_lookup(c->ft, k);
 	uint64_t h = flow_hash(k, c->w.secret);
 	const uint16_t *cells = c->shards->cell[shard_of_hash(h)];
 	struct flowtab_params p = {.epoch = c->incarnation};
@@ -308,7 +310,7 @@ static bool cell_held(struct cell *c, const struct flow_key *k,
 {
 	uint32_t shard = flowtab_shard_of(c->ft, k);
 
-	if (!hold_waiting(c->hold, shard) || flowtab_lookup(c->ft, k))
+	if (!hold_waiting(c->hold, shard))
 		return false;
 	hold_put(c->hold, shard, dg, len);
 	return true;
@@ -333,8 +335,7 @@ static bool cell_relayed(struct cell *c, const struct flow_key *k, uint8_t *dg,
 	struct sockaddr_storage ss;
 	socklen_t slen;
 
-	if (to == cell_self(c) || to == STEER_NODE_NONE || pd->hops >= 2 ||
-	    flowtab_lookup(c->ft, k))
+	if (to == cell_self(c) || to == STEER_NODE_NONE || pd->hops >= 2)
 		return false;
 	n = cluster_node_by_id(c->w.cluster, to);
 	a = n ? cell_addr_of(c, &n->ep) : NULL;
@@ -410,8 +411,8 @@ void cell_query_send(void *arg, const struct flow_key *k, uint16_t to)
 /*
  * A flow this cell holds no record of, from a packet that is not a
  * flow's first (TCP without SYN), or not known to be (UDP and others) in
- * a shard whose primary changed a moment ago: another cell may hold it, and deciding it again could move
- * a live connection to another backend. The datagram waits while the
+ * a shard whose primary changed a moment ago: another cell may hold it,
+ * and deciding it again could move a live connection to another backend. The datagram waits while the
  * cells that may hold it are asked (true); false: decide now (a first
  * packet, or nobody to ask).
  */
@@ -428,8 +429,6 @@ static bool cell_asked(struct cell *c, const struct pkt_meta *m,
 	if (tcp && (m->tcp_flags & STEER_TCP_SYN))
 		return false;
 	if (!tcp && evloop_now_ms() - c->moved_ms[shard] > CELL_MOVED_ASK_MS)
-		return false;
-	if (flowtab_lookup(c->ft, &m->key))
 		return false;
 	n = cell_ask_list(c, shard, ids);
 	if (!n)
@@ -477,11 +476,14 @@ static void cell_exception(struct cell *c, uint8_t *dg, size_t len,
 		c->st.exc_parse++;
 		return;
 	}
-	if (cell_held(c, &m.key, dg, len) || cell_relayed(c, &m.key, dg, len))
+	/* A flow without a record here may wait for its state (a hand-back,
+	 * the other cells' answers) or belong to another primary. */
+	rec = flowtab_lookup(c->ft, &m.key);
+	if (!rec && (cell_held(c, &m.key, dg, len) ||
+		     cell_relayed(c, &m.key, dg, len) ||
+		     (!(flags & CELL_EXC_ASKED) && cell_asked(c, &m, dg, len))))
 		return;
-	if (!(flags & CELL_EXC_ASKED) && cell_asked(c, &m, dg, len))
-		return;
-	rec = cell_flow(c, &m.key, now, &created);
+	rec = cell_flow(c, &m.key, rec, now, &created);
 	if (!rec)
 		return;
 	changed = flowtab_touch(c->ft, &m.key, (uint32_t)ilen, m.tcp_flags,
