@@ -6,13 +6,14 @@
  * change here needs a new program and fresh pins.
  *
  * Counter indices are those of the userspace twin (enum parse_err from
- * parse.h, enum steer_action from rule.h, and steer_xdp_drop, which
- * mirrors enum fp_drop of src/fastpath/fastpath.h; the loader checks the
- * mirror at compile time), so both sides' counters compare one to one.
+ * parse.h, enum steer_action from rule.h, enum steer_drop from decide.h;
+ * the shard, service-flag and mode definitions are decide.h's too), so
+ * both sides' counters compare one to one.
  */
 #ifndef STEER_KERN_USER_H
 #define STEER_KERN_USER_H
 
+#include <steer/decide.h>
 #include <steer/flow.h>
 #include <steer/hash.h>
 #include <steer/parse.h>
@@ -27,9 +28,6 @@
 #define STEER_XDP_MAX_TMPLS 8192
 #endif
 #define STEER_TMPL_BACKEND 4096 /* first backend template; node ids below */
-/* Cell mode: a flow's shard is its flow hash & (STEER_SHARDS - 1); the
- * shard's primary cell is steer_shards[shard]. */
-#define STEER_SHARDS 4096
 #ifndef STEER_XDP_MAX_SVCS
 #define STEER_XDP_MAX_SVCS 256 /* services whose UDP sessions are tracked */
 #endif
@@ -67,16 +65,6 @@ static __always_inline void steer_flow4_key_of(struct steer_flow4_key *k4,
 	k4->proto = k->proto;
 	k4->pad[0] = k4->pad[1] = k4->pad[2] = 0;
 }
-
-/*
- * steer_svcs' value: flags. CLOSE_VIA_CELL (cell mode): a FIN or RST of a
- * flow with a rule goes to the flow's cell, which sees the flow close and
- * mirrors the packet, and the rule is dropped, so the last packets of a
- * closing flow pass through the cell too. ALL_VIA_CELL: the cells send no
- * rules for the service, every packet takes the exception path.
- */
-#define STEER_SVC_F_PRESENT 0x01
-#define STEER_SVC_F_CLOSE_VIA_CELL 0x02
 
 /* A service of this node: address (v4-mapped for IPv4), port, protocol. */
 struct steer_svc_key {
@@ -117,19 +105,6 @@ struct steer_sess_ev {
 	__u8 pad[7];
 };
 
-/* Why the fast path dropped a packet: the values of enum fp_drop. */
-enum steer_xdp_drop {
-	STEER_XDP_DROP_NONE = 0,
-	STEER_XDP_DROP_PARSE,	   /* see parse_err[] */
-	STEER_XDP_DROP_HOPS,	   /* steered too many times: a loop */
-	STEER_XDP_DROP_MTU,	   /* encapsulated packet above the MTU */
-	STEER_XDP_DROP_HEADROOM,   /* head could not be moved */
-	STEER_XDP_DROP_NO_TMPL,	   /* rule names a missing template */
-	STEER_XDP_DROP_NO_BACKEND, /* a service's new flow has no live cell */
-	STEER_XDP_DROP_RULE,	   /* the flow's rule says drop */
-	STEER_XDP_DROP__MAX
-};
-
 /*
  * The one entry of steer_cfg. mtu 0 means "not configured yet": every
  * packet passes to the stack uncounted, so an attached program with empty
@@ -156,22 +131,6 @@ struct steer_xdp_cfg {
 
 #define STEER_ALIVE_NS 500000000ull
 
-/* Cell mode: the cells of a shard, primary first (steer_shards). */
-struct steer_shard {
-	__u16 cell[2]; /* primary, first mirror; STEER_NODE_NONE: none */
-};
-
-/*
- * What a miss means. HOST: a new session of this node's stack (pass).
- * CELL: a new flow of a service goes to its shard's primary cell, GUE
- * with the exception flag. BACKEND: only strip tunnels addressed here.
- */
-enum steer_xdp_mode {
-	STEER_XDP_MODE_HOST = 0,
-	STEER_XDP_MODE_CELL = 1,
-	STEER_XDP_MODE_BACKEND = 2,
-};
-
 /*
  * The one entry of steer_stats (per CPU). Every packet bumps rx_* and
  * exactly one of: action[], parse_err[] (with drop[PARSE]), drop[],
@@ -189,7 +148,7 @@ struct steer_xdp_stats {
 	__u64 ev_lost; /* session events lost to a full ring */
 	__u64 action[STEER_ACT__MAX];
 	__u64 parse_err[PERR__MAX];
-	__u64 drop[STEER_XDP_DROP__MAX];
+	__u64 drop[STEER_DROP__MAX];
 	__u64 close_to_cell; /* cell mode: FIN/RST sent to the flow's cell */
 };
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * steer's XDP fast path, host mode: the kernel side of
- * src/fastpath/fastpath.c with FP_MODE_HOST, decision for decision.
+ * steer's XDP fast path: the kernel side of src/fastpath/fastpath.c
+ * (FP_MODE_HOST, FP_MODE_CELL_NODE). The decisions after parsing are
+ * include/steer/decide.h's, shared with that twin; this file holds what
+ * only the kernel has: maps, moving the frame's head, the daemon check.
  *
  *   parse -> outermost tunnel (GUE0, GUE1, IPIP) addressed to this node?
  *            strip it, keep the sender's hop count, parse the inner packet
@@ -33,6 +35,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include <steer/decap.h>
+#include <steer/decide.h>
 #include <steer/hash.h>
 #include <steer/parse.h>
 #include <steer/rule.h>
@@ -115,7 +118,7 @@ struct xdp_state {
 
 static __always_inline int xdp_drop(struct steer_xdp_stats *st, __u32 why)
 {
-	if (why < STEER_XDP_DROP__MAX)
+	if (why < STEER_DROP__MAX)
 		st->drop[why]++;
 	return XDP_DROP;
 }
@@ -157,37 +160,6 @@ xdp_parse(struct xdp_md *ctx, const struct parse_cfg *pc, struct pkt_meta *m)
 	return -PERR_ENCAP_DEPTH;
 }
 
-/* Is the outermost IP destination one of this node's addresses? */
-static __always_inline int xdp_outer_is_self(void *data, void *data_end,
-					     const struct pkt_meta *m,
-					     const struct steer_xdp_cfg *cfg)
-{
-	__u32 l2 = m->l2_len;
-
-	if (l2 > sizeof(struct steer_ethhdr) +
-			 STEER_MAX_VLANS * sizeof(struct steer_vlanhdr))
-		return 0;
-	if (m->outer_family == 4) {
-		struct steer_iphdr *ip = data + l2;
-
-		if ((void *)(ip + 1) > data_end) /* outer IPv4 header */
-			return 0;
-		return flow_addr_is_v4(&cfg->self_addr) &&
-		       ip->daddr == cfg->self_addr.w[3];
-	} else {
-		struct steer_ipv6hdr *ip6 = data + l2;
-		const __u32 *d;
-
-		if ((void *)(ip6 + 1) > data_end) /* outer IPv6 header */
-			return 0;
-		d = (const __u32 *)ip6->daddr;
-		return d[0] == cfg->self_addr6.w[0] &&
-		       d[1] == cfg->self_addr6.w[1] &&
-		       d[2] == cfg->self_addr6.w[2] &&
-		       d[3] == cfg->self_addr6.w[3];
-	}
-}
-
 /* Cut the frame to len bytes (Ethernet padding). 0 or -1. */
 static __always_inline int xdp_trim(struct xdp_md *ctx, __u32 len)
 {
@@ -214,13 +186,19 @@ static __always_inline int xdp_classify(struct xdp_md *ctx,
 	int rc, strip;
 
 	rc = xdp_parse(ctx, &s->pcfg, &s->m);
-	if (rc != 0 || !s->m.depth ||
-	    !xdp_outer_is_self(data, data_end, &s->m, cfg))
+	if (rc != 0 || !s->m.depth)
 		return rc;
-	/* A miss sent to this cell: its steerd reads it whole. */
-	if ((s->m.flags & PKT_F_STEER_PRIV) &&
-	    (s->m.priv.flags & STEER_GUE_F_EXCEPTION))
+	switch (steer_tunnel_verdict(&s->m,
+				     steer_outer_is_self(data, data_end, &s->m,
+							 &cfg->self_addr,
+							 &cfg->self_addr6))) {
+	case STEER_TUN_KEEP:
+		return rc;
+	case STEER_TUN_EXCEPTION: /* its steerd reads it whole */
 		return XDP_CLASS_EXCEPTION;
+	default:
+		break;
+	}
 	strip = steer_decap_prepare(data, data_end, &s->m);
 	if (strip <= 0)
 		return rc;
@@ -262,7 +240,8 @@ static __always_inline int xdp_tmpl_write(struct xdp_md *ctx,
 	return bpf_xdp_store_bytes(ctx, 0, out, tlen) ? -1 : 0;
 }
 
-/* STEER and BACKEND: encapsulate with the rule's template and send. */
+/* STEER, BACKEND, EXCEPTION: encapsulate with the rule's template
+ * (steer_encap_plan()) and send. */
 static __always_inline int xdp_encap(struct xdp_md *ctx,
 				     const struct steer_xdp_cfg *cfg,
 				     struct steer_xdp_stats *st,
@@ -271,39 +250,27 @@ static __always_inline int xdp_encap(struct xdp_md *ctx,
 {
 	struct steer_tmpl_args a = {};
 	__u32 key = rule->tmpl, tlen;
-	/* The whole outermost IP packet travels (a transit tunnel too). */
 	__u32 ilen = m->outer_l3_end - m->l2_len;
 	struct steer_tmpl *t;
+	int why;
 
 	t = bpf_map_lookup_elem(&steer_tmpls, &key);
-	if (!t || !t->len)
-		return xdp_drop(st, STEER_XDP_DROP_NO_TMPL);
+	why = steer_encap_plan(m, t, cfg->mtu, act, rule->epoch, &a);
+	if (why || !t)
+		return xdp_drop(st, why ? why : STEER_DROP_NO_TMPL);
 	tlen = t->len;
-	if (tlen - sizeof(struct steer_ethhdr) + ilen > cfg->mtu)
-		return xdp_drop(st, STEER_XDP_DROP_MTU);
-	if (act == STEER_ACT_STEER || act == STEER_ACT_EXCEPTION) {
-		a.hops = (m->flags & PKT_F_STEER_PRIV) ? m->priv.hops + 1 : 1;
-		if (a.hops > STEER_MAX_HOPS)
-			return xdp_drop(st, STEER_XDP_DROP_HOPS);
-		a.flags = act == STEER_ACT_STEER ? STEER_GUE_F_STEERED
-						 : STEER_GUE_F_EXCEPTION;
-		a.epoch = steer_htonl(rule->epoch);
-	}
-	if (steer_tmpl_len(t->kind, t->family) != tlen)
-		return xdp_drop(st, STEER_XDP_DROP_NO_TMPL);
 	/* Stored with the rule by the daemon: the hash is not per packet. */
 	a.sport = rule->sport
 			  ? rule->sport
 			  : flow_hash_sport(flow_hash(&m->key, &cfg->secret));
 	if (xdp_trim(ctx, m->outer_l3_end) ||
 	    bpf_xdp_adjust_head(ctx, (int)m->l2_len - (int)tlen))
-		return xdp_drop(st, STEER_XDP_DROP_HEADROOM);
+		return xdp_drop(st, STEER_DROP_HEADROOM);
 	if (xdp_tmpl_write(ctx, t, tlen, ilen, m->outer_family, &a))
-		return xdp_drop(st, STEER_XDP_DROP_NO_TMPL);
+		return xdp_drop(st, STEER_DROP_NO_TMPL);
 	st->action[act]++;
-	/* This node is the flow's cell: up its own stack, to its steerd. */
-	if (act == STEER_ACT_EXCEPTION && rule->owner == cfg->self_id)
-		return XDP_PASS;
+	if (steer_encap_is_local(act, rule->owner, cfg->self_id))
+		return XDP_PASS; /* this node is the flow's cell */
 	if (cfg->tx_ifindex)
 		return bpf_redirect(cfg->tx_ifindex, 0);
 	return XDP_TX;
@@ -420,9 +387,9 @@ static __always_inline int xdp_daemon_gone(struct xdp_md *ctx,
 }
 
 /*
- * Cell mode, a service's flow this node has no rule for: to the primary
- * cell of its shard, GUE with the exception flag (or, when that cell is
- * this node, up its own stack). The cell answers with the rule.
+ * Cell mode, a service's flow this node has no rule for: to the cell of
+ * its shard (steer_cell_pick()), GUE with the exception flag, or up its
+ * own stack when that cell is this node. The cell answers with the rule.
  */
 static __always_inline int xdp_to_cell(struct xdp_md *ctx,
 				       const struct steer_xdp_cfg *cfg,
@@ -431,21 +398,19 @@ static __always_inline int xdp_to_cell(struct xdp_md *ctx,
 {
 	struct steer_rule r = {};
 	__u64 h = flow_hash(&m->key, &cfg->secret);
-	__u32 shard = (__u32)h & (STEER_SHARDS - 1);
+	__u32 shard = steer_shard_of(h);
 	struct steer_shard *sh = bpf_map_lookup_elem(&steer_shards, &shard);
 	__u16 cell;
 
 	if (!sh)
-		return xdp_drop(st, STEER_XDP_DROP_NO_BACKEND);
-	cell = sh->cell[0];
-	/* This node's daemon is gone: its mirror holds the state. */
-	if (cell == cfg->self_id && xdp_daemon_gone(ctx, cfg))
-		cell = sh->cell[1];
+		return xdp_drop(st, STEER_DROP_NO_BACKEND);
+	cell = steer_cell_pick(sh, cfg->self_id,
+			       sh->cell[0] == cfg->self_id &&
+				       xdp_daemon_gone(ctx, cfg));
 	if (cell == STEER_NODE_NONE)
-		return xdp_drop(st, STEER_XDP_DROP_NO_BACKEND);
-	r.owner = cell;
+		return xdp_drop(st, STEER_DROP_NO_BACKEND);
+	steer_exception_rule(&r, cell, h);
 	r.tmpl = cell;
-	r.sport = flow_hash_sport(h);
 	return xdp_encap(ctx, cfg, st, m, &r, STEER_ACT_EXCEPTION);
 }
 
@@ -468,9 +433,7 @@ static __always_inline int xdp_close_via_cell(const struct steer_xdp_cfg *cfg,
 	struct steer_svc_key sk = {};
 	__u32 *v;
 
-	if (cfg->mode != STEER_XDP_MODE_CELL ||
-	    m->key.proto != STEER_IPPROTO_TCP ||
-	    !(m->tcp_flags & (STEER_TCP_FIN | STEER_TCP_RST)))
+	if (!steer_close_candidate(cfg->mode, m))
 		return 0;
 	sk.addr = m->key.dst;
 	sk.port = m->key.dport;
@@ -507,7 +470,7 @@ static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 		perr = -rc;
 		if (perr < PERR__MAX)
 			st->parse_err[perr]++;
-		return xdp_drop(st, STEER_XDP_DROP_PARSE);
+		return xdp_drop(st, STEER_DROP_PARSE);
 	}
 	if (rc == 1) {
 		st->notip++;
@@ -520,8 +483,9 @@ static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 	rule = xdp_rule_lookup(&s.m.key);
 	if (!rule) {
 		st->miss++;
-		if (cfg->mode == STEER_XDP_MODE_CELL &&
-		    xdp_is_service(&s.m.key))
+		if (steer_miss_to_cell(cfg->mode,
+				       cfg->mode == STEER_XDP_MODE_CELL &&
+					       xdp_is_service(&s.m.key)))
 			return xdp_to_cell(ctx, cfg, st, &s.m);
 		/* Host mode: unannounced, a new flow of this node's stack. */
 		if (cfg->mode == STEER_XDP_MODE_HOST &&
@@ -531,22 +495,23 @@ static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 	act = rule->action;
-	switch (act) {
-	case STEER_ACT_LOCAL:
-		st->action[STEER_ACT_LOCAL]++;
-		return XDP_PASS;
-	case STEER_ACT_BACKEND:
+	if (act == STEER_ACT_BACKEND) {
 		if (xdp_close_via_cell(cfg, &s.m)) {
 			xdp_rule_delete(&s.m.key);
 			st->close_to_cell++;
 			return xdp_to_cell(ctx, cfg, st, &s.m);
 		}
 		xdp_rule_used(rule);
-		/* fall through */
-	case STEER_ACT_STEER:
-		return xdp_encap(ctx, cfg, st, &s.m, rule, act);
 	}
-	return xdp_drop(st, STEER_XDP_DROP_RULE);
+	switch (steer_rule_verdict(act)) {
+	case STEER_RV_PASS:
+		st->action[act]++;
+		return XDP_PASS;
+	case STEER_RV_ENCAP:
+		return xdp_encap(ctx, cfg, st, &s.m, rule, act);
+	default:
+		return xdp_drop(st, STEER_DROP_RULE);
+	}
 }
 
 #endif /* STEER_XDP_H */

@@ -830,7 +830,7 @@ static void pg_steer_check(const struct pg_snap *a, const struct pg_snap *b,
 	uint64_t drops = 0;
 	int i;
 
-	for (i = 0; i < STEER_XDP_DROP__MAX; i++)
+	for (i = 0; i < STEER_DROP__MAX; i++)
 		drops += b->steer.drop[i] - a->steer.drop[i];
 	/* The two counters are read one after the other, not at once. */
 	if (rx > st + 512 || st > rx + 512 || drops || !st) {

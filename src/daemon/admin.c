@@ -554,8 +554,9 @@ static void admin_fastpath_counters(struct steerd *d, struct jsonw *w)
 		jsonw_u64(w, fastpath_parse_err_name(i), fc->parse_err[i]);
 	jsonw_obj_close(w);
 	jsonw_obj_open(w, "drop");
-	for (i = FP_DROP_NONE + 1; i < FP_DROP__MAX; i++)
-		jsonw_u64(w, fastpath_drop_name((enum fp_drop)i), fc->drop[i]);
+	for (i = STEER_DROP_NONE + 1; i < STEER_DROP__MAX; i++)
+		jsonw_u64(w, fastpath_drop_name((enum steer_drop)i),
+			  fc->drop[i]);
 	jsonw_obj_close(w);
 	fsc_get_stats(f, &fs);
 	jsonw_obj_open(w, "fsc");

@@ -42,8 +42,8 @@ void admin_host_xdp(struct jsonw *w, struct xdp_prog *x, bool cell)
 		jsonw_u64(w, fastpath_parse_err_name(i), s.parse_err[i]);
 	jsonw_obj_close(w);
 	jsonw_obj_open(w, "xdp_drop");
-	for (i = STEER_XDP_DROP_NONE + 1; i < STEER_XDP_DROP__MAX; i++)
-		jsonw_u64(w, fastpath_drop_name((enum fp_drop)i), s.drop[i]);
+	for (i = STEER_DROP_NONE + 1; i < STEER_DROP__MAX; i++)
+		jsonw_u64(w, fastpath_drop_name((enum steer_drop)i), s.drop[i]);
 	jsonw_obj_close(w);
 }
 

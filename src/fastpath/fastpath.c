@@ -30,21 +30,24 @@ struct fastpath {
 	struct steer_tmpl *tmpls;
 	uint16_t *tmpl_id; /* node or backend id of each template */
 	uint32_t n_tmpls;
-	uint16_t *node_tmpl; /* node id -> template index */
+	uint16_t *node_tmpl;	/* node id -> template index */
+	uint16_t *backend_tmpl; /* backend id -> template index (cell node) */
+	struct steer_shard *shards; /* cell node: STEER_SHARDS of them */
+	int daemon_gone;	    /* cell node */
 	struct fp_svc svcs[FP_MAX_SERVICES];
 	uint32_t n_svcs;
 	struct fp_counters ctr;
 };
 
-static const char *const drop_names[FP_DROP__MAX] = {
-	[FP_DROP_NONE] = "none",
-	[FP_DROP_PARSE] = "parse",
-	[FP_DROP_HOPS] = "hop-limit",
-	[FP_DROP_MTU] = "mtu",
-	[FP_DROP_HEADROOM] = "headroom",
-	[FP_DROP_NO_TMPL] = "no-template",
-	[FP_DROP_NO_BACKEND] = "no-backend",
-	[FP_DROP_RULE] = "rule",
+static const char *const drop_names[STEER_DROP__MAX] = {
+	[STEER_DROP_NONE] = "none",
+	[STEER_DROP_PARSE] = "parse",
+	[STEER_DROP_HOPS] = "hop-limit",
+	[STEER_DROP_MTU] = "mtu",
+	[STEER_DROP_HEADROOM] = "headroom",
+	[STEER_DROP_NO_TMPL] = "no-template",
+	[STEER_DROP_NO_BACKEND] = "no-backend",
+	[STEER_DROP_RULE] = "rule",
 };
 
 static const char *const perr_names[PERR__MAX] = {
@@ -68,9 +71,9 @@ static const char *const act_names[STEER_ACT__MAX] = {
 	[STEER_ACT_EXCEPTION] = "exception", [STEER_ACT_DROP] = "drop",
 };
 
-const char *fastpath_drop_name(enum fp_drop d)
+const char *fastpath_drop_name(enum steer_drop d)
 {
-	return (unsigned)d < FP_DROP__MAX ? drop_names[d] : "?";
+	return (unsigned)d < STEER_DROP__MAX ? drop_names[d] : "?";
 }
 
 const char *fastpath_parse_err_name(int perr)
@@ -91,7 +94,7 @@ struct fastpath *fastpath_new(const struct fp_config *cfg)
 
 	if (cfg->mtu < 68 || cfg->max_encap > STEER_MAX_ENCAP ||
 	    cfg->replication > 1 + STEER_MAX_MIRRORS ||
-	    cfg->self_id == STEER_NODE_NONE) {
+	    cfg->self_id == STEER_NODE_NONE || cfg->mode > FP_MODE_CELL_NODE) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -104,12 +107,16 @@ struct fastpath *fastpath_new(const struct fp_config *cfg)
 	fp->fsc = fsc_new(&cfg->fsc);
 	fp->owners = maglev_new(msize, &cfg->secret);
 	fp->node_tmpl = malloc(65536 * sizeof(uint16_t));
-	if (!fp->fsc || !fp->owners || !fp->node_tmpl) {
+	fp->backend_tmpl = malloc(65536 * sizeof(uint16_t));
+	fp->shards = calloc(STEER_SHARDS, sizeof(*fp->shards));
+	if (!fp->fsc || !fp->owners || !fp->node_tmpl || !fp->backend_tmpl ||
+	    !fp->shards) {
 		fastpath_free(fp);
 		errno = ENOMEM;
 		return NULL;
 	}
 	memset(fp->node_tmpl, 0xff, 65536 * sizeof(uint16_t));
+	memset(fp->backend_tmpl, 0xff, 65536 * sizeof(uint16_t));
 	return fp;
 }
 
@@ -127,6 +134,8 @@ void fastpath_free(struct fastpath *fp)
 	maglev_free(fp->owners);
 	free(fp->mirror_set);
 	free(fp->node_tmpl);
+	free(fp->backend_tmpl);
+	free(fp->shards);
 	free(fp->tmpls);
 	free(fp->tmpl_id);
 	free(fp);
@@ -265,8 +274,10 @@ int fastpath_add_service(struct fastpath *fp, const struct fp_service *svc,
 		err = base;
 		goto err_free;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		s->tmpl_of[backends[i].id] = (uint16_t)(base + i);
+		fp->backend_tmpl[backends[i].id] = (uint16_t)(base + i);
+	}
 	return (int)fp->n_svcs++;
 
 err_free:
@@ -360,44 +371,44 @@ static int fp_decide(struct fastpath *fp, const struct flow_key *k,
 	}
 	owner = maglev_lookup(svc->backends, hash);
 	if (owner == STEER_NODE_NONE)
-		return FP_DROP_NO_BACKEND;
+		return STEER_DROP_NO_BACKEND;
 	r->action = STEER_ACT_BACKEND;
 	r->tmpl = svc->tmpl_of[owner];
 	return 0;
 }
 
-/* Is the outermost IP destination one of this node's addresses? */
-static int fp_outer_is_self(const struct fastpath *fp, const uint8_t *data,
-			    const struct pkt_meta *m)
-{
-	const uint8_t *ip = data + m->l2_len;
-
-	if (m->outer_family == 4)
-		return memcmp(ip + 16, &fp->cfg.self_addr.w[3], 4) == 0 &&
-		       flow_addr_is_v4(&fp->cfg.self_addr);
-	return memcmp(ip + 24, fp->cfg.self_addr6.b, 16) == 0;
-}
-
-static void fp_drop(struct fastpath *fp, struct fp_result *r, enum fp_drop why)
+static void fp_drop(struct fastpath *fp, struct fp_result *r, int why)
 {
 	r->verdict = FP_DROP;
-	r->drop = why;
+	r->drop = (enum steer_drop)why;
 	fp->ctr.drop[why]++;
 }
 
 /*
- * Parse, and strip a tunnel addressed to this node. Returns 0 with m
- * describing the packet to act on, or -1 when the verdict is final.
+ * Parse, and strip a tunnel addressed to this node (steer_tunnel_verdict()
+ * of decide.h). Returns 0 with m describing the packet to act on, or -1
+ * when the verdict is final.
  */
 static __always_inline int fp_classify(struct fastpath *fp, struct fp_pkt *p,
 				       struct pkt_meta *m, struct fp_result *r)
 {
+	enum steer_tunnel tun = STEER_TUN_KEEP;
 	int rc, strip;
 
 	fp->ctr.rx_packets++;
 	fp->ctr.rx_bytes += p->len;
 	rc = parse_packet(p->data, p->data + p->len, &fp->pcfg, m);
-	if (rc == 0 && m->depth && fp_outer_is_self(fp, p->data, m)) {
+	if (rc == 0 && m->depth)
+		tun = steer_tunnel_verdict(
+			m, steer_outer_is_self(p->data, p->data + p->len, m,
+					       &fp->cfg.self_addr,
+					       &fp->cfg.self_addr6));
+	if (tun == STEER_TUN_EXCEPTION) {
+		fp->ctr.exc_in++;
+		r->verdict = FP_PASS;
+		return -1;
+	}
+	if (tun == STEER_TUN_STRIP) {
 		strip = steer_decap_prepare(p->data, p->data + p->len, m);
 		if (strip > 0) {
 			uint32_t end = m->outer_l3_end;
@@ -420,7 +431,7 @@ static __always_inline int fp_classify(struct fastpath *fp, struct fp_pkt *p,
 	if (rc < 0) {
 		r->parse_err = (int8_t)-rc;
 		fp->ctr.parse_err[-rc]++;
-		fp_drop(fp, r, FP_DROP_PARSE);
+		fp_drop(fp, r, STEER_DROP_PARSE);
 		return -1;
 	}
 	if (rc == 1) {
@@ -434,40 +445,117 @@ static __always_inline int fp_classify(struct fastpath *fp, struct fp_pkt *p,
 	return 0;
 }
 
+/*
+ * Encapsulate by rule (steer_encap_plan() of decide.h) and count it.
+ * The packet goes out (FP_TX), or up this node's stack when it is an
+ * exception for this node's own cell.
+ */
 static void fp_encap(struct fastpath *fp, struct fp_pkt *p,
-		     const struct pkt_meta *m, const struct fsc_entry *e,
+		     const struct pkt_meta *m, const struct steer_rule *rule,
 		     uint64_t hash, struct fp_result *r)
 {
-	const struct steer_tmpl *t;
+	const struct steer_tmpl *t =
+		rule->tmpl < fp->n_tmpls ? &fp->tmpls[rule->tmpl] : NULL;
 	struct steer_tmpl_args a = {0};
-	/* The whole outermost IP packet travels: a tunnel not addressed to
-	 * this node is carried as it came, not stripped. */
 	uint32_t ilen = m->outer_l3_end - m->l2_len;
-	uint8_t *inner = p->data + m->l2_len, *out;
+	uint8_t *out;
+	int why;
 
-	if (e->tmpl >= fp->n_tmpls)
-		return fp_drop(fp, r, FP_DROP_NO_TMPL);
-	t = &fp->tmpls[e->tmpl];
-	if (t->len - sizeof(struct steer_ethhdr) + ilen > fp->cfg.mtu)
-		return fp_drop(fp, r, FP_DROP_MTU);
+	why = steer_encap_plan(m, t, fp->cfg.mtu, rule->action, rule->epoch,
+			       &a);
+	if (why)
+		return fp_drop(fp, r, why);
 	if (t->len > m->l2_len + p->headroom)
-		return fp_drop(fp, r, FP_DROP_HEADROOM);
-	a.sport = flow_hash_sport(hash);
-	if (e->action == STEER_ACT_STEER) {
-		a.hops = (m->flags & PKT_F_STEER_PRIV) ? m->priv.hops + 1 : 1;
-		if (a.hops > STEER_MAX_HOPS)
-			return fp_drop(fp, r, FP_DROP_HOPS);
-		a.flags = STEER_GUE_F_STEERED;
-		a.epoch = steer_htonl(e->epoch);
-	}
-	out = inner - t->len;
+		return fp_drop(fp, r, STEER_DROP_HEADROOM);
+	a.sport = rule->sport ? rule->sport : flow_hash_sport(hash);
+	out = p->data + m->l2_len - t->len;
 	if (steer_tmpl_apply(out, t, ilen, m->outer_family, &a))
-		return fp_drop(fp, r, FP_DROP_NO_TMPL);
+		return fp_drop(fp, r, STEER_DROP_NO_TMPL);
 	p->headroom -= (uint32_t)(p->data - out);
 	p->data = out;
 	p->len = t->len + ilen;
-	r->verdict = FP_TX;
-	r->target = fp->tmpl_id[e->tmpl];
+	fp->ctr.action[rule->action]++;
+	r->target = fp->tmpl_id[rule->tmpl];
+	r->verdict =
+		steer_encap_is_local(rule->action, rule->owner, fp->cfg.self_id)
+			? FP_PASS
+			: FP_TX;
+}
+
+/* Cell node: the flow to its shard's cell, GUE with the exception flag. */
+static void fp_to_cell(struct fastpath *fp, struct fp_pkt *p,
+		       const struct pkt_meta *m, uint64_t hash,
+		       struct fp_result *r)
+{
+	const struct steer_shard *sh = &fp->shards[steer_shard_of(hash)];
+	struct steer_rule rule = {0};
+	uint16_t cell;
+
+	cell = steer_cell_pick(sh, fp->cfg.self_id, fp->daemon_gone);
+	if (cell == STEER_NODE_NONE)
+		return fp_drop(fp, r, STEER_DROP_NO_BACKEND);
+	steer_exception_rule(&rule, cell, hash);
+	rule.tmpl = fp->node_tmpl[cell];
+	r->action = STEER_ACT_EXCEPTION;
+	r->owner = cell;
+	r->rf = 1;
+	fp_encap(fp, p, m, &rule, hash, r);
+}
+
+/* A flow the FSC does not know. Returns the entry to act on, or NULL
+ * when the packet's verdict is given. */
+static struct fsc_entry *fp_miss(struct fastpath *fp, struct fp_pkt *p,
+				 const struct pkt_meta *m, uint64_t hash,
+				 struct fp_result *r, uint32_t now_ms)
+{
+	struct steer_rule rule;
+	int why;
+
+	fp->ctr.miss++;
+	if (fp->cfg.mode == FP_MODE_CELL_NODE) {
+		if (steer_miss_to_cell(STEER_XDP_MODE_CELL,
+				       fp_service_match(fp, &m->key) != NULL)) {
+			fp_to_cell(fp, p, m, hash, r);
+			return NULL;
+		}
+		rule.action = STEER_ACT_LOCAL;
+		rule.owner = fp->cfg.self_id;
+	} else {
+		why = fp_decide(fp, &m->key, hash, &rule);
+		if (why) {
+			fp_drop(fp, r, why);
+			return NULL;
+		}
+	}
+	if (fp->cfg.mode != FP_MODE_CELL && rule.action == STEER_ACT_LOCAL) {
+		/* Unannounced: the local stack's; not cached, so an
+		 * announcement (or a cell's rule) later is the only entry
+		 * for it. */
+		r->action = STEER_ACT_LOCAL;
+		r->owner = rule.owner;
+		r->rf = 1;
+		r->verdict = FP_PASS;
+		fp->ctr.action[STEER_ACT_LOCAL]++;
+		return NULL;
+	}
+	fp->ctr.new_flows++;
+	r->new_flow = 1;
+	return fsc_insert(fp->fsc, &m->key, hash, &rule, now_ms);
+}
+
+/* Cell node: a FIN or RST of a CLOSE_VIA_CELL service's BACKEND flow? */
+static int fp_close_via_cell(const struct fastpath *fp,
+			     const struct pkt_meta *m,
+			     const struct fsc_entry *e)
+{
+	const struct fp_svc *svc;
+
+	if (fp->cfg.mode != FP_MODE_CELL_NODE ||
+	    e->action != STEER_ACT_BACKEND ||
+	    !steer_close_candidate(STEER_XDP_MODE_CELL, m))
+		return 0;
+	svc = fp_service_match(fp, &m->key);
+	return svc && (svc->spec.flags & STEER_SVC_F_CLOSE_VIA_CELL);
 }
 
 static __always_inline void fp_act(struct fastpath *fp, struct fp_pkt *p,
@@ -475,46 +563,39 @@ static __always_inline void fp_act(struct fastpath *fp, struct fp_pkt *p,
 				   struct fp_result *r, uint32_t now_ms)
 {
 	struct fsc_entry *e = fsc_lookup(fp->fsc, &m->key, hash, now_ms);
+	struct steer_rule rule;
 
 	if (!e) {
-		struct steer_rule rule;
-		int why = fp_decide(fp, &m->key, hash, &rule);
-
-		if (why)
-			return fp_drop(fp, r, why);
-		if (fp->cfg.mode == FP_MODE_HOST &&
-		    rule.action == STEER_ACT_LOCAL) {
-			/* Unannounced: the local stack's; not cached, so an
-			 * announcement later is the only entry for it. */
-			r->action = STEER_ACT_LOCAL;
-			r->owner = rule.owner;
-			r->rf = 1;
-			r->verdict = FP_PASS;
-			fp->ctr.action[STEER_ACT_LOCAL]++;
+		e = fp_miss(fp, p, m, hash, r, now_ms);
+		if (!e)
 			return;
-		}
-		e = fsc_insert(fp->fsc, &m->key, hash, &rule, now_ms);
-		fp->ctr.new_flows++;
-		r->new_flow = 1;
+	}
+	if (fp_close_via_cell(fp, m, e)) {
+		fsc_delete(fp->fsc, &m->key, hash);
+		fp->ctr.close_to_cell++;
+		return fp_to_cell(fp, p, m, hash, r);
 	}
 	fsc_entry_account(e, r->l3_len, m->tcp_flags, now_ms);
 	r->action = e->action;
 	r->owner = e->owner;
 	r->rf = e->rf;
 	memcpy(r->mirror, e->mirror, sizeof(r->mirror));
-	switch (e->action) {
-	case STEER_ACT_LOCAL:
+	switch (steer_rule_verdict(e->action)) {
+	case STEER_RV_PASS:
 		r->verdict = FP_PASS;
+		fp->ctr.action[e->action]++;
 		break;
-	case STEER_ACT_STEER:
-	case STEER_ACT_BACKEND:
-		fp_encap(fp, p, m, e, hash, r);
+	case STEER_RV_ENCAP:
+		rule.tmpl = e->tmpl;
+		rule.action = e->action;
+		rule.epoch = e->epoch;
+		rule.owner = e->owner;
+		rule.sport = 0;
+		fp_encap(fp, p, m, &rule, hash, r);
 		break;
 	default:
-		return fp_drop(fp, r, FP_DROP_RULE);
+		fp_drop(fp, r, STEER_DROP_RULE);
 	}
-	if (r->verdict != FP_DROP)
-		fp->ctr.action[e->action]++;
 }
 
 void fastpath_process(struct fastpath *fp, struct fp_pkt *p, uint32_t now_ms,
@@ -573,6 +654,40 @@ int fastpath_flow_set(struct fastpath *fp, const struct flow_key *k,
 	}
 	fsc_insert(fp->fsc, k, flow_hash(k, &fp->cfg.secret), &r, now_ms);
 	return 0;
+}
+
+int fastpath_rule_set(struct fastpath *fp, const struct flow_key *k,
+		      uint8_t action, uint16_t id, uint32_t epoch,
+		      uint32_t now_ms)
+{
+	struct steer_rule r;
+
+	memset(&r, 0, sizeof(r));
+	r.action = action;
+	r.owner = id;
+	r.epoch = epoch;
+	r.rf = 1;
+	r.mirror[0] = r.mirror[1] = STEER_NODE_NONE;
+	if (action == STEER_ACT_STEER)
+		r.tmpl = fp->node_tmpl[id];
+	else if (action == STEER_ACT_BACKEND)
+		r.tmpl = fp->backend_tmpl[id];
+	else if (action != STEER_ACT_LOCAL)
+		return -EINVAL;
+	if (action != STEER_ACT_LOCAL && r.tmpl == 0xffff)
+		return -ENOENT;
+	fsc_insert(fp->fsc, k, flow_hash(k, &fp->cfg.secret), &r, now_ms);
+	return 0;
+}
+
+void fastpath_shards_set(struct fastpath *fp, const struct steer_shard *sh)
+{
+	memcpy(fp->shards, sh, STEER_SHARDS * sizeof(*sh));
+}
+
+void fastpath_daemon_gone_set(struct fastpath *fp, int gone)
+{
+	fp->daemon_gone = !!gone;
 }
 
 int fastpath_flow_del(struct fastpath *fp, const struct flow_key *k)

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <steer/decide.h>
 #include <steer/hash.h>
 #include <steer/parse.h>
 #include <steer/rule.h>
@@ -36,18 +37,6 @@ enum fp_verdict {
 	FP_DROP,
 };
 
-enum fp_drop {
-	FP_DROP_NONE = 0,
-	FP_DROP_PARSE,	    /* see the parse_err counters */
-	FP_DROP_HOPS,	    /* steered too many times: a loop */
-	FP_DROP_MTU,	    /* encapsulated packet above the fabric MTU */
-	FP_DROP_HEADROOM,   /* no room in front of the packet */
-	FP_DROP_NO_TMPL,    /* rule names a template that is not there */
-	FP_DROP_NO_BACKEND, /* service without a healthy backend */
-	FP_DROP_RULE,	    /* the flow's rule says drop */
-	FP_DROP__MAX
-};
-
 struct fp_counters {
 	uint64_t rx_packets;
 	uint64_t rx_bytes;
@@ -56,18 +45,27 @@ struct fp_counters {
 	uint64_t new_flows;
 	uint64_t action[STEER_ACT__MAX]; /* packets per action carried out */
 	uint64_t parse_err[PERR__MAX];
-	uint64_t drop[FP_DROP__MAX];
+	uint64_t drop[STEER_DROP__MAX];
+	uint64_t miss;	 /* flows without a rule */
+	uint64_t exc_in; /* exception GUE to this cell, passed up whole */
+	uint64_t close_to_cell; /* FIN/RST sent to the flow's cell */
 };
 
 /*
  * Where the owner of a new flow comes from. Cell mode: computed (Maglev
- * over the nodes). Host mode: the node whose kernel holds the socket,
- * learnt from session events and gossip through fastpath_flow_set(); a
- * flow nobody announced is new and belongs to this node's stack.
+ * over the nodes; the offline model of replay and benchmarks). Host mode:
+ * the node whose kernel holds the socket, learnt from session events and
+ * gossip through fastpath_flow_set(); a flow nobody announced is new and
+ * belongs to this node's stack. Cell node: the XDP program of a cell-mode
+ * node, decision for decision: rules come from the cells
+ * (fastpath_rule_set()), a service's flow without one goes to its
+ * shard's cell (fastpath_shards_set()) as exception GUE, a closing flow
+ * of a CLOSE_VIA_CELL service too.
  */
 enum fp_mode {
 	FP_MODE_CELL = 0,
 	FP_MODE_HOST = 1,
+	FP_MODE_CELL_NODE = 2,
 };
 
 struct fp_config {
@@ -94,7 +92,8 @@ struct fp_target {
 struct fp_service {
 	uint8_t proto;
 	struct flow_addr vip;
-	__be16 port; /* 0: any */
+	__be16 port;   /* 0: any */
+	uint8_t flags; /* STEER_SVC_F_* (decide.h) */
 };
 
 /*
@@ -109,10 +108,10 @@ struct fp_pkt {
 
 struct fp_result {
 	enum fp_verdict verdict;
-	enum fp_drop drop; /* with FP_DROP */
-	int8_t parse_err;  /* with FP_DROP_PARSE: enum parse_err */
-	uint8_t action;	   /* enum steer_action carried out */
-	uint8_t new_flow;  /* this packet created the FSC entry */
+	enum steer_drop drop; /* with FP_DROP */
+	int8_t parse_err;     /* with STEER_DROP_PARSE: enum parse_err */
+	uint8_t action;	      /* enum steer_action carried out */
+	uint8_t new_flow;     /* this packet created the FSC entry */
 	uint8_t has_key;
 	uint16_t owner;
 	uint16_t target; /* FP_TX: id of the node or backend sent to */
@@ -154,6 +153,23 @@ int fastpath_add_service(struct fastpath *fp, const struct fp_service *svc,
 int fastpath_flow_set(struct fastpath *fp, const struct flow_key *k,
 		      uint16_t owner, uint32_t epoch, uint32_t now_ms);
 
+/*
+ * Cell node: flow k gets rule action (LOCAL, STEER to node id, BACKEND
+ * to backend id) from its cell, as xdp_maps_rule_set() gives the XDP
+ * program. 0, -ENOENT when id has no template, -EINVAL for another
+ * action.
+ */
+int fastpath_rule_set(struct fastpath *fp, const struct flow_key *k,
+		      uint8_t action, uint16_t id, uint32_t epoch,
+		      uint32_t now_ms);
+
+/* Cell node: the cells of every shard, sh[0 .. STEER_SHARDS-1]. */
+void fastpath_shards_set(struct fastpath *fp, const struct steer_shard *sh);
+
+/* Cell node: is this node's daemon gone (its shards' misses then go to
+ * their first mirror)? */
+void fastpath_daemon_gone_set(struct fastpath *fp, int gone);
+
 /* Forget flow k (session closed). 0, or -ENOENT if it was not cached. */
 int fastpath_flow_del(struct fastpath *fp, const struct flow_key *k);
 
@@ -188,7 +204,7 @@ void fastpath_process_burst(struct fastpath *fp, struct fp_pkt *pkts, size_t n,
 
 const struct fp_counters *fastpath_counters(const struct fastpath *fp);
 struct fsc *fastpath_fsc(struct fastpath *fp);
-const char *fastpath_drop_name(enum fp_drop d);
+const char *fastpath_drop_name(enum steer_drop d);
 const char *fastpath_parse_err_name(int perr);
 const char *fastpath_action_name(uint8_t action);
 

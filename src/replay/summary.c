@@ -105,7 +105,7 @@ static void print_drops(struct fastpath *fp, FILE *out)
 				(unsigned long long)k->parse_err[i]);
 			any = 1;
 		}
-	for (i = FP_DROP_PARSE + 1; i < FP_DROP__MAX; i++)
+	for (i = STEER_DROP_PARSE + 1; i < STEER_DROP__MAX; i++)
 		if (k->drop[i]) {
 			fprintf(out, " %s %llu", fastpath_drop_name(i),
 				(unsigned long long)k->drop[i]);

@@ -15,19 +15,6 @@
 
 #define MOD "xdp"
 
-/* The counter layout is the userspace twin's, index for index. */
-_Static_assert(STEER_XDP_DROP__MAX == FP_DROP__MAX, "drop reasons differ");
-_Static_assert(STEER_XDP_DROP_PARSE == FP_DROP_PARSE, "drop reasons differ");
-_Static_assert(STEER_XDP_DROP_HOPS == FP_DROP_HOPS, "drop reasons differ");
-_Static_assert(STEER_XDP_DROP_MTU == FP_DROP_MTU, "drop reasons differ");
-_Static_assert(STEER_XDP_DROP_HEADROOM == FP_DROP_HEADROOM,
-	       "drop reasons differ");
-_Static_assert(STEER_XDP_DROP_NO_TMPL == FP_DROP_NO_TMPL,
-	       "drop reasons differ");
-_Static_assert(STEER_XDP_DROP_NO_BACKEND == FP_DROP_NO_BACKEND,
-	       "drop reasons differ");
-_Static_assert(STEER_XDP_DROP_RULE == FP_DROP_RULE, "drop reasons differ");
-
 static int xdp_maps_fd(struct xdp_prog *x, const char *name)
 {
 	int fd = xdp_prog_map_fd(x, name);

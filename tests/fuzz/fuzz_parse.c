@@ -69,7 +69,7 @@ static uint64_t counted(const struct fp_counters *c)
 
 	for (i = 0; i < STEER_ACT__MAX; i++)
 		n += c->action[i];
-	for (i = 0; i < FP_DROP__MAX; i++)
+	for (i = 0; i < STEER_DROP__MAX; i++)
 		n += c->drop[i];
 	return n;
 }

@@ -281,8 +281,8 @@ static void test_decap_to_self(void **state)
 	fastpath_process(f->fp, pkt_gue_to_self(f, theirs, STEER_MAX_HOPS), 0,
 			 &r);
 	assert_int_equal(r.verdict, FP_DROP);
-	assert_int_equal(r.drop, FP_DROP_HOPS);
-	assert_int_equal(fastpath_counters(f->fp)->drop[FP_DROP_HOPS], 1);
+	assert_int_equal(r.drop, STEER_DROP_HOPS);
+	assert_int_equal(fastpath_counters(f->fp)->drop[STEER_DROP_HOPS], 1);
 }
 
 static void test_mtu_and_bad_input(void **state)
@@ -300,7 +300,7 @@ static void test_mtu_and_bad_input(void **state)
 				 STEER_TCP_ACK, 1460),
 			 0, &r);
 	assert_int_equal(r.verdict, FP_DROP);
-	assert_int_equal(r.drop, FP_DROP_MTU);
+	assert_int_equal(r.drop, STEER_DROP_MTU);
 	/* Truncations at every length never crash and are counted. */
 	for (i = 0; i < 54; i++) {
 		struct fp_pkt *p = pkt_tcp(f, 0x0a000001, 0x0a000002, theirs,
@@ -310,15 +310,15 @@ static void test_mtu_and_bad_input(void **state)
 		fastpath_process(f->fp, p, 0, &r);
 		if (i < 14 || (i >= 14 && i < 54)) {
 			assert_int_equal(r.verdict, FP_DROP);
-			assert_int_equal(r.drop, FP_DROP_PARSE);
+			assert_int_equal(r.drop, STEER_DROP_PARSE);
 			dropped++;
 		}
 	}
-	assert_int_equal(c->drop[FP_DROP_PARSE], dropped);
+	assert_int_equal(c->drop[STEER_DROP_PARSE], dropped);
 	assert_int_equal(c->parse_err[PERR_TRUNC_ETH], 14);
 	/* Every packet is accounted for exactly once. */
-	uint64_t sum = c->notip + c->drop[FP_DROP_PARSE] +
-		       c->drop[FP_DROP_MTU] + c->drop[FP_DROP_HOPS];
+	uint64_t sum = c->notip + c->drop[STEER_DROP_PARSE] +
+		       c->drop[STEER_DROP_MTU] + c->drop[STEER_DROP_HOPS];
 
 	for (i = 0; i < STEER_ACT__MAX; i++)
 		sum += c->action[i];

@@ -4,10 +4,12 @@
  * input frame -> expected output frame + expected XDP action + expected
  * counters. Every row runs through BPF_PROG_TEST_RUN on the program that
  * xdp_prog_open() loads (bpf/steer_xdp.bpf.c, not attached) and through
- * fastpath_process() in FP_MODE_HOST, both given the same configuration,
- * secret, templates (tmpl_build()) and announced flows. Both must give
- * the row's action, the row's output bytes and the row's counters, hence
- * the same as each other.
+ * fastpath_process(), both given the same configuration, secret,
+ * templates (tmpl_build()) and flows. Both must give the row's action,
+ * the row's output bytes and the row's counters, hence the same as each
+ * other. Two nodes: xt in host mode (FP_MODE_HOST, announced flows) and
+ * xc in cell mode (FP_MODE_CELL_NODE: shards, services, the cells'
+ * BACKEND rules, close via the cell, the daemon gone).
  *
  * Expected outputs are written here byte by byte (own header writers and
  * IPv4 checksum), not with tmpl.h or parse.h, so a bug shared by the two
@@ -397,7 +399,7 @@ static void xt_steer_want(struct xt_buf *f, uint16_t node,
 
 /* ---- the table ---- */
 
-enum xt_outcome { XT_ACT, XT_PERR, XT_DROP, XT_NOTIP };
+enum xt_outcome { XT_ACT, XT_PERR, XT_DROP, XT_NOTIP, XT_EXC };
 
 struct xt_row {
 	const char *name;
@@ -408,6 +410,10 @@ struct xt_row {
 	uint8_t decap;		 /* a tunnel to this node was stripped */
 	uint8_t miss;		 /* flow not announced (XDP's miss) */
 	uint16_t target;	 /* XDP_TX: the node sent to */
+	uint8_t cell;		 /* run on the cell-mode node (xc) */
+	uint8_t close;		 /* a FIN/RST sent to the flow's cell */
+	void (*before)(void);	 /* state a row needs, and its undoing */
+	void (*after)(void);
 };
 
 static void row_pass_miss_v4(struct xt_buf *in, struct xt_buf *want)
@@ -882,8 +888,8 @@ static const struct xt_row xt_rows[] = {
 	ROW_STEER(steer_short_vlan, 0, 2),
 	ROW_STEER(steer_icmp_err, 0, 2),
 	ROW_STEER(steer_mtu_edge, 0, 2),
-	ROW_DROP(drop_mtu, 0, STEER_XDP_DROP_MTU),
-	ROW_DROP(drop_mtu_gue6, 0, STEER_XDP_DROP_MTU),
+	ROW_DROP(drop_mtu, 0, STEER_DROP_MTU),
+	ROW_DROP(drop_mtu_gue6, 0, STEER_DROP_MTU),
 	ROW_DECAP(decap_local, 0),
 	ROW_DECAP(decap_miss, 1),
 	ROW_DECAP(decap_vlan_padded, 0),
@@ -893,7 +899,7 @@ static const struct xt_row xt_rows[] = {
 	ROW_PASS(gue_ctrl_pass, 1),
 	ROW_STEER(decap_steer, 1, 3),
 	ROW_STEER(decap_steer_last_hop, 1, 2),
-	ROW_DROP(drop_hop_limit, 1, STEER_XDP_DROP_HOPS),
+	ROW_DROP(drop_hop_limit, 1, STEER_DROP_HOPS),
 	ROW_STEER(decap_foreign_priv, 1, 2),
 	ROW_STEER(transit_ipip_steer, 0, 2),
 	ROW_PASS(transit_ipip_miss, 1),
@@ -915,7 +921,8 @@ struct xt_fx {
 	uint8_t pkt[XT_HEADROOM + XT_FRAME_MAX] __attribute__((aligned(64)));
 };
 
-static struct xt_fx *xt;
+/* xt: this node in host mode; xc: the same node in cell mode. */
+static struct xt_fx *xt, *xc;
 static const char *xt_skip_reason; /* set: every test skips */
 
 static void xt_tmpl_make(struct steer_tmpl *t, uint16_t node)
@@ -1008,6 +1015,8 @@ static void xt_flows_announce(struct xt_fx *f)
 	}
 }
 
+static struct xt_fx *xc_new(struct xdp_prog *x);
+
 static int xt_group_setup(void **state)
 {
 	struct xdp_prog *x;
@@ -1036,17 +1045,29 @@ static int xt_group_setup(void **state)
 	xt->fp = xt_twin_new();
 	xt_xdp_program(xt->x);
 	xt_flows_announce(xt);
+	x = xdp_prog_open(NULL); /* a second program: the cell-mode node */
+	if (!x) {
+		print_error("xdp_prog_open (cell): %s\n", strerror(errno));
+		return -1;
+	}
+	xc = xc_new(x);
 	return 0;
+}
+
+static void xt_fx_free(struct xt_fx *f)
+{
+	if (!f)
+		return;
+	fastpath_free(f->fp);
+	xdp_prog_close(f->x);
+	free(f);
 }
 
 static int xt_group_teardown(void **state)
 {
-	if (xt) {
-		fastpath_free(xt->fp);
-		xdp_prog_close(xt->x);
-		free(xt);
-		xt = NULL;
-	}
+	xt_fx_free(xt);
+	xt_fx_free(xc);
+	xt = xc = NULL;
 	return 0;
 }
 
@@ -1080,7 +1101,7 @@ static void xt_stat_name(size_t i, char *buf, size_t n)
 				 (int)(i - ns - STEER_ACT__MAX)));
 	else
 		snprintf(buf, n, "drop[%s]",
-			 fastpath_drop_name((enum fp_drop)(
+			 fastpath_drop_name((enum steer_drop)(
 				 i - ns - STEER_ACT__MAX - PERR__MAX)));
 }
 
@@ -1151,7 +1172,7 @@ static void xt_stats_want(const struct xt_row *row, uint32_t len,
 		break;
 	case XT_PERR:
 		w->parse_err[row->idx] = 1;
-		w->drop[STEER_XDP_DROP_PARSE] = 1;
+		w->drop[STEER_DROP_PARSE] = 1;
 		break;
 	case XT_DROP:
 		w->drop[row->idx] = 1;
@@ -1159,7 +1180,11 @@ static void xt_stats_want(const struct xt_row *row, uint32_t len,
 	case XT_NOTIP:
 		w->notip = 1;
 		break;
+	case XT_EXC:
+		w->exc_in = 1;
+		break;
 	}
+	w->close_to_cell = row->close;
 }
 
 /* The twin's counters that moved over one packet, in the XDP layout. */
@@ -1178,8 +1203,11 @@ static void xt_twin_delta(const struct fp_counters *a,
 		d->action[i] = b->action[i] - a->action[i];
 	for (i = 0; i < PERR__MAX; i++)
 		d->parse_err[i] = b->parse_err[i] - a->parse_err[i];
-	for (i = 0; i < FP_DROP__MAX; i++)
+	for (i = 0; i < STEER_DROP__MAX; i++)
 		d->drop[i] = b->drop[i] - a->drop[i];
+	d->miss = b->miss - a->miss;
+	d->exc_in = b->exc_in - a->exc_in;
+	d->close_to_cell = b->close_to_cell - a->close_to_cell;
 }
 
 static int xt_fp_action(enum fp_verdict v)
@@ -1196,23 +1224,30 @@ static const char *xt_action_name(int a)
 }
 
 /* BPF_PROG_TEST_RUN once: the action, the output frame, the counters. */
-static int xt_xdp_run(const struct xt_buf *in, struct xt_buf *out,
-		      struct steer_xdp_stats *st)
+static int xt_xdp_run_on(struct xt_fx *fx, const struct xt_buf *in,
+			 struct xt_buf *out, struct steer_xdp_stats *st)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in->b,
 		    .data_size_in = in->len, .data_out = out->b,
 		    .data_size_out = sizeof(out->b), .repeat = 1);
 
-	assert_int_equal(xdp_maps_stats_reset(xt->x), 0);
-	assert_int_equal(bpf_prog_test_run_opts(xdp_prog_fd(xt->x), &o), 0);
+	assert_int_equal(xdp_maps_stats_reset(fx->x), 0);
+	assert_int_equal(bpf_prog_test_run_opts(xdp_prog_fd(fx->x), &o), 0);
 	out->len = o.data_size_out;
-	assert_int_equal(xdp_maps_stats_read(xt->x, st), 0);
+	assert_int_equal(xdp_maps_stats_read(fx->x, st), 0);
 	return (int)o.retval;
+}
+
+static int xt_xdp_run(const struct xt_buf *in, struct xt_buf *out,
+		      struct steer_xdp_stats *st)
+{
+	return xt_xdp_run_on(xt, in, out, st);
 }
 
 static void xt_row_run(void **state)
 {
 	const struct xt_row *row = *state;
+	struct xt_fx *fx = row->cell ? xc : xt;
 	static struct xt_buf in, want, got;
 	struct steer_xdp_stats xs, us, ws;
 	struct fp_counters before;
@@ -1226,9 +1261,11 @@ static void xt_row_run(void **state)
 	row->build(&in, &want);
 	assert_true(in.len >= 14);
 	xt_stats_want(row, in.len, &ws);
+	if (row->before)
+		row->before();
 
 	/* The kernel. */
-	xact = xt_xdp_run(&in, &got, &xs);
+	xact = xt_xdp_run_on(fx, &in, &got, &xs);
 	if (xact != row->action) {
 		print_error("%s: XDP gave %s, expected %s\n", row->name,
 			    xt_action_name(xact), xt_action_name(row->action));
@@ -1239,12 +1276,14 @@ static void xt_row_run(void **state)
 	xt_stats_check(row->name, "XDP", &xs, &ws);
 
 	/* The userspace twin, on a copy aligned as a NIC ring's. */
-	memcpy(xt->pkt + XT_HEADROOM, in.b, in.len);
-	p.data = xt->pkt + XT_HEADROOM;
+	memcpy(fx->pkt + XT_HEADROOM, in.b, in.len);
+	p.data = fx->pkt + XT_HEADROOM;
 	p.len = in.len;
 	p.headroom = XT_HEADROOM;
-	before = *fastpath_counters(xt->fp);
-	fastpath_process(xt->fp, &p, 0, &r);
+	before = *fastpath_counters(fx->fp);
+	fastpath_process(fx->fp, &p, 0, &r);
+	if (row->after)
+		row->after();
 	if (xt_fp_action(r.verdict) != row->action) {
 		print_error("%s: the twin gave %s, expected %s\n", row->name,
 			    xt_action_name(xt_fp_action(r.verdict)),
@@ -1257,12 +1296,10 @@ static void xt_row_run(void **state)
 		assert_int_equal(p.len, got.len);
 		assert_memory_equal(p.data, got.b, got.len);
 	}
-	xt_twin_delta(&before, fastpath_counters(xt->fp), &us);
-	ws.miss = 0; /* the twin does not count host-mode misses apart */
+	xt_twin_delta(&before, fastpath_counters(fx->fp), &us);
 	xt_stats_check(row->name, "twin", &us, &ws);
-	xs.miss = 0;
 	assert_memory_equal(&us, &xs, sizeof(us));
-	assert_int_equal(fastpath_counters(xt->fp)->new_flows,
+	assert_int_equal(fastpath_counters(fx->fp)->new_flows,
 			 before.new_flows);
 
 	/* What the twin says it did. */
@@ -1272,13 +1309,14 @@ static void xt_row_run(void **state)
 		assert_true(r.has_key);
 		break;
 	case XT_PERR:
-		assert_int_equal(r.drop, FP_DROP_PARSE);
+		assert_int_equal(r.drop, STEER_DROP_PARSE);
 		assert_int_equal(r.parse_err, row->idx);
 		break;
 	case XT_DROP:
 		assert_int_equal(r.drop, row->idx);
 		break;
 	case XT_NOTIP:
+	case XT_EXC:
 		assert_false(r.has_key);
 		break;
 	}
@@ -1442,10 +1480,434 @@ static void xt_writers_check(void **state)
 	assert_int_equal(xt_csum(pk.b, 20), 0);
 }
 
+/* ---- cell mode: the same node as a cell-mode fast-path node ---- */
+
+/*
+ * Services: TCP 10.0.0.2:443 (FIN/RST via the cell), TCP :80 (not),
+ * UDP :53; backend 10 behind all three (GUE0 to 198.18.0.10). Shards go
+ * to cell 2, first mirror 3, but for the flows that need another.
+ */
+#define XC_BACKEND 10
+#define XC_BACKEND_IP 0xc612000au /* 198.18.0.10 */
+
+static const struct xt_flow fc_new = XT_FLOW4(41000, 443, 6, 0, 0);
+static const struct xt_flow fc6_new = XT_FLOW6(41001, 0, 0);
+static const struct xt_flow fc_self = XT_FLOW4(41002, 443, 6, 0, 0);
+static const struct xt_flow fc_nocell = XT_FLOW4(41003, 443, 6, 0, 0);
+static const struct xt_flow fc_other = XT_FLOW4(41004, 8080, 6, 0, 0);
+static const struct xt_flow fc_bk = XT_FLOW4(41005, 443, 6, 0, 0);
+static const struct xt_flow fc_bk80 = XT_FLOW4(41006, 80, 6, 0, 0);
+static const struct xt_flow fc_bkudp = XT_FLOW4(41007, 53, 17, 0, 0);
+/* Flows with a BACKEND rule from their cell (2). */
+static const struct xt_flow *const xc_ruled[] = {&fc_bk, &fc_bk80, &fc_bkudp};
+
+static uint32_t xc_shard(const struct xt_flow *fl)
+{
+	struct flow_key k = xt_flow_key(fl);
+
+	return steer_shard_of(flow_hash(&k, &xt_secret));
+}
+
+/* Every shard {2, 3}; fc6_new's {3, 2}, fc_self's {this node, 3},
+ * fc_nocell's none. */
+static void xc_shards_make(struct steer_shard *sh)
+{
+	const struct xt_flow *own[] = {&fc6_new, &fc_self, &fc_nocell};
+	uint32_t i, j;
+
+	for (i = 0; i < STEER_SHARDS; i++) {
+		sh[i].cell[0] = 2;
+		sh[i].cell[1] = 3;
+	}
+	/* Their shards differ from each other and from the default's. */
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < i; j++)
+			assert_int_not_equal(xc_shard(own[i]),
+					     xc_shard(own[j]));
+	sh[xc_shard(&fc6_new)].cell[0] = 3;
+	sh[xc_shard(&fc6_new)].cell[1] = 2;
+	sh[xc_shard(&fc_self)].cell[0] = XT_SELF;
+	sh[xc_shard(&fc_nocell)].cell[0] = STEER_NODE_NONE;
+	sh[xc_shard(&fc_nocell)].cell[1] = STEER_NODE_NONE;
+}
+
+static void xc_backend_tmpl(struct steer_tmpl *t)
+{
+	struct tmpl_spec s = {.kind = STEER_TMPL_GUE0, .origin = XT_SELF};
+
+	memcpy(s.src_mac, xt_mac[XT_SELF], 6);
+	memcpy(s.dst_mac, xt_mac[0], 6); /* through the router */
+	flow_addr_set_v4(&s.saddr, steer_htonl(SELF_IP));
+	flow_addr_set_v4(&s.daddr, steer_htonl(XC_BACKEND_IP));
+	s.dport = steer_htons(STEER_GUE_PORT);
+	assert_int_equal(tmpl_build(t, &s), 0);
+}
+
+static void xc_services(struct xt_fx *f)
+{
+	static const struct {
+		uint16_t port;
+		uint8_t proto, flags, v6;
+	} sv[] = {
+		{443, STEER_IPPROTO_TCP, STEER_SVC_F_CLOSE_VIA_CELL, 0},
+		{80, STEER_IPPROTO_TCP, 0, 0},
+		{53, STEER_IPPROTO_UDP, 0, 0},
+		{443, STEER_IPPROTO_TCP, STEER_SVC_F_CLOSE_VIA_CELL, 1},
+	};
+	enum { N = sizeof(sv) / sizeof(sv[0]) };
+	struct steer_svc_key keys[N];
+	__u32 flags[N];
+	struct fp_target b = {.id = XC_BACKEND, .weight = 1};
+	size_t i;
+
+	xc_backend_tmpl(&b.tmpl);
+	memset(keys, 0, sizeof(keys));
+	for (i = 0; i < N; i++) {
+		struct fp_service s = {.proto = sv[i].proto,
+				       .port = steer_htons(sv[i].port),
+				       .flags = sv[i].flags};
+
+		if (sv[i].v6)
+			memcpy(s.vip.b, svc_ip6, 16);
+		else
+			flow_addr_set_v4(&s.vip, steer_htonl(SVC_IP));
+		keys[i].addr = s.vip;
+		keys[i].port = s.port;
+		keys[i].proto = s.proto;
+		flags[i] = STEER_SVC_F_PRESENT | sv[i].flags;
+		assert_true(fastpath_add_service(f->fp, &s, &b, 1) >= 0);
+	}
+	assert_int_equal(xdp_maps_svc_set(f->x, keys, flags, N), 0);
+	assert_int_equal(xdp_maps_tmpl_set(f->x,
+					   xdp_maps_tmpl_backend(XC_BACKEND),
+					   &b.tmpl),
+			 0);
+}
+
+/* Cell 2's BACKEND rule for fl, on both sides. */
+static void xc_rule_set(struct xt_fx *f, const struct xt_flow *fl)
+{
+	struct flow_key k = xt_flow_key(fl);
+	struct steer_rule r = {
+		.owner = 2,
+		.tmpl = xdp_maps_tmpl_backend(XC_BACKEND),
+		.action = STEER_ACT_BACKEND,
+		.rf = 1,
+		.mirror = {STEER_NODE_NONE, STEER_NODE_NONE},
+	};
+
+	assert_int_equal(xdp_maps_rule_set(f->x, &k, &r), 0);
+	assert_int_equal(fastpath_rule_set(f->fp, &k, STEER_ACT_BACKEND,
+					   XC_BACKEND, 0, 0),
+			 0);
+}
+
+static struct xt_fx *xc_new(struct xdp_prog *x)
+{
+	struct fp_config cfg = {
+		.mode = FP_MODE_CELL_NODE,
+		.self_id = XT_SELF,
+		.gue_port = steer_htons(STEER_GUE_PORT),
+		.max_encap = STEER_MAX_ENCAP,
+		.mtu = XT_MTU,
+		.maglev_size = 251,
+		.secret = xt_secret,
+	};
+	static struct steer_shard sh[STEER_SHARDS];
+	struct fp_target nodes[3];
+	struct steer_xdp_cfg c;
+	struct xt_fx *f = calloc(1, sizeof(*f));
+	uint16_t i;
+
+	assert_non_null(f);
+	f->x = x;
+	flow_addr_set_v4(&cfg.self_addr, steer_htonl(SELF_IP));
+	memcpy(cfg.self_addr6.b, self_ip6, 16);
+	fsc_cfg_default(&cfg.fsc, 1024);
+	f->fp = fastpath_new(&cfg);
+	assert_non_null(f->fp);
+	xt_xdp_cfg_make(&c);
+	c.mode = STEER_XDP_MODE_CELL;
+	assert_int_equal(xdp_maps_cfg_set(x, &c), 0);
+	memset(nodes, 0, sizeof(nodes));
+	for (i = 0; i < 3; i++) { /* this node is a cell too */
+		nodes[i].id = (uint16_t)(i + 1);
+		nodes[i].weight = 1;
+		xt_tmpl_make(&nodes[i].tmpl, nodes[i].id);
+		assert_int_equal(
+			xdp_maps_tmpl_set(x, nodes[i].id, &nodes[i].tmpl), 0);
+	}
+	assert_int_equal(fastpath_set_nodes(f->fp, nodes, 3), 0);
+	xc_shards_make(sh);
+	assert_int_equal(xdp_maps_shards_set(x, sh), 0);
+	fastpath_shards_set(f->fp, sh);
+	xc_services(f);
+	for (i = 0; i < sizeof(xc_ruled) / sizeof(xc_ruled[0]); i++)
+		xc_rule_set(f, xc_ruled[i]);
+	return f;
+}
+
+/* This node's daemon gone, on both sides: XDP sees an alive stamp from
+ * long ago (ktime 1 ns). */
+static void xc_daemon_set(int gone)
+{
+	struct steer_xdp_cfg c;
+
+	xt_xdp_cfg_make(&c);
+	c.mode = STEER_XDP_MODE_CELL;
+	c.alive_ns = gone ? 1 : 0;
+	assert_int_equal(xdp_maps_cfg_set(xc->x, &c), 0);
+	fastpath_daemon_gone_set(xc->fp, gone);
+}
+
+static void xc_gone(void)
+{
+	xc_daemon_set(1);
+}
+
+static void xc_back(void)
+{
+	xc_daemon_set(0);
+}
+
+/* After a close via the cell: the rule is gone on both sides; set it
+ * again for the rows that follow. */
+static void xc_rule_again(void)
+{
+	struct flow_key k = xt_flow_key(&fc_bk);
+
+	assert_int_equal(xdp_maps_flow_del(xc->x, &k), -ENOENT);
+	assert_int_equal(fastpath_flow_del(xc->fp, &k), -ENOENT);
+	xc_rule_set(xc, &fc_bk);
+}
+
+/* What this node sends cell `cell` for a miss of fl: GUE with the
+ * exception flag, hop count hops, epoch 0. */
+static void xc_exc_want(struct xt_buf *f, uint16_t cell,
+			const struct xt_flow *fl, uint8_t hops,
+			const struct xt_buf *pk)
+{
+	struct flow_key k = xt_flow_key(fl);
+	struct xt_gue g = {
+		.v6 = cell == 3,
+		.src4 = SELF_IP,
+		.dst4 = SELF_IP + cell - 1,
+		.src6 = self_ip6,
+		.dst6 = node3_ip6,
+		.dmac = xt_mac[cell],
+		.smac = xt_mac[XT_SELF],
+		.sport =
+			steer_ntohs(flow_hash_sport(flow_hash(&k, &xt_secret))),
+		.magic = STEER_GUE_PRIV_MAGIC,
+		.flags = STEER_GUE_F_EXCEPTION,
+		.hops = hops,
+		.origin = XT_SELF,
+	};
+
+	xt_gue_frame(f, &g, pk);
+}
+
+/* What this node sends backend 10 for a packet of fl: GUE, no flags. */
+static void xc_backend_want(struct xt_buf *f, const struct xt_flow *fl,
+			    const struct xt_buf *pk)
+{
+	struct flow_key k = xt_flow_key(fl);
+	struct xt_gue g = {
+		.src4 = SELF_IP,
+		.dst4 = XC_BACKEND_IP,
+		.dmac = xt_mac[0],
+		.smac = xt_mac[XT_SELF],
+		.sport =
+			steer_ntohs(flow_hash_sport(flow_hash(&k, &xt_secret))),
+		.magic = STEER_GUE_PRIV_MAGIC,
+		.origin = XT_SELF,
+	};
+
+	xt_gue_frame(f, &g, pk);
+}
+
+static void xc_in(struct xt_buf *in, struct xt_buf *pk,
+		  const struct xt_flow *fl, uint8_t tcp_flags)
+{
+	xt_flow_ip(pk, fl, 16);
+	if (tcp_flags) { /* the TCP flags byte; the checksum is not read */
+		pk->b[(pk->b[0] >> 4) == 6 ? 40 + 13 : 20 + 13] = tcp_flags;
+	}
+	xt_frame(in, pk, 0);
+}
+
+static void row_cell_miss_v4(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_buf pk;
+
+	xc_in(in, &pk, &fc_new, 0x02); /* a SYN */
+	xc_exc_want(want, 2, &fc_new, 1, &pk);
+}
+
+static void row_cell_miss_v6(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_buf pk;
+
+	xc_in(in, &pk, &fc6_new, 0);
+	xc_exc_want(want, 3, &fc6_new, 1, &pk);
+}
+
+/* The shard's cell is this node: encapsulated, up its own stack. */
+static void row_cell_miss_self(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_buf pk;
+
+	xc_in(in, &pk, &fc_self, 0);
+	xc_exc_want(want, XT_SELF, &fc_self, 1, &pk);
+}
+
+/* ... unless this node's daemon is gone: to the shard's mirror. */
+static void row_cell_miss_daemon_gone(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_buf pk;
+
+	xc_in(in, &pk, &fc_self, 0);
+	xc_exc_want(want, 3, &fc_self, 1, &pk);
+}
+
+static void row_cell_miss_no_cell(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_buf pk;
+
+	xc_in(in, &pk, &fc_nocell, 0);
+	*want = *in;
+}
+
+/* Not a service's flow: this node's stack. */
+static void row_cell_miss_other(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_buf pk;
+
+	xc_in(in, &pk, &fc_other, 0);
+	*want = *in;
+}
+
+static void row_cell_backend(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_buf pk;
+
+	xc_in(in, &pk, &fc_bk, 0);
+	xc_backend_want(want, &fc_bk, &pk);
+}
+
+static void row_cell_backend_udp(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_buf pk;
+
+	xc_in(in, &pk, &fc_bkudp, 0);
+	xc_backend_want(want, &fc_bkudp, &pk);
+}
+
+/* A FIN of a service that does not close via its cell. */
+static void row_cell_backend_fin(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_buf pk;
+
+	xc_in(in, &pk, &fc_bk80, 0x11);
+	xc_backend_want(want, &fc_bk80, &pk);
+}
+
+/* A FIN of a CLOSE_VIA_CELL service: the rule goes, the FIN to cell 2. */
+static void row_cell_close_via_cell(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_buf pk;
+
+	xc_in(in, &pk, &fc_bk, 0x11);
+	xc_exc_want(want, 2, &fc_bk, 1, &pk);
+}
+
+/* Steered here by node 2: stripped, then the cell's rule applies. */
+static void row_cell_decap_backend(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_gue g = xt_gue_from2(1);
+	struct xt_buf pk;
+
+	xt_flow_ip(&pk, &fc_bk, 8);
+	xt_gue_frame(in, &g, &pk);
+	xc_backend_want(want, &fc_bk, &pk);
+}
+
+/* Steered here, then to a cell: one hop more than it came with. */
+static void row_cell_decap_to_cell(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_gue g = xt_gue_from2(2);
+	struct xt_buf pk;
+
+	xt_flow_ip(&pk, &fc_new, 8);
+	xt_gue_frame(in, &g, &pk);
+	xc_exc_want(want, 2, &fc_new, 3, &pk);
+}
+
+static void row_cell_hop_limit(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_gue g = xt_gue_from2(STEER_MAX_HOPS);
+	struct xt_buf pk;
+
+	xt_flow_ip(&pk, &fc_new, 8);
+	xt_gue_frame(in, &g, &pk);
+	*want = *in;
+}
+
+/* A miss another node sent this cell: up to its steerd, whole. */
+static void row_cell_exception_in(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_gue g = xt_gue_from2(1);
+	struct xt_buf pk;
+
+	g.flags = STEER_GUE_F_EXCEPTION;
+	xt_flow_ip(&pk, &fc_new, 8);
+	xt_gue_frame(in, &g, &pk);
+	*want = *in;
+}
+
+#define CROW(fn, act, out, i, dc, ms, tg, cl, b, a)                            \
+	{                                                                      \
+		.name = #fn, .build = row_##fn, .action = (act),               \
+		.outcome = (out), .idx = (i), .decap = (dc), .miss = (ms),     \
+		.target = (tg), .cell = 1, .close = (cl), .before = (b),       \
+		.after = (a)                                                   \
+	}
+#define CROW_EXC(fn, dc, cell)                                                 \
+	CROW(fn, XDP_TX, XT_ACT, STEER_ACT_EXCEPTION, dc, 1, cell, 0, NULL,    \
+	     NULL)
+#define CROW_BK(fn, dc)                                                        \
+	CROW(fn, XDP_TX, XT_ACT, STEER_ACT_BACKEND, dc, 0, XC_BACKEND, 0,      \
+	     NULL, NULL)
+
+static const struct xt_row xc_rows[] = {
+	CROW_EXC(cell_miss_v4, 0, 2),
+	CROW_EXC(cell_miss_v6, 0, 3),
+	CROW(cell_miss_self, XDP_PASS, XT_ACT, STEER_ACT_EXCEPTION, 0, 1, 0, 0,
+	     NULL, NULL),
+	CROW(cell_miss_daemon_gone, XDP_TX, XT_ACT, STEER_ACT_EXCEPTION, 0, 1,
+	     3, 0, xc_gone, xc_back),
+	CROW(cell_miss_no_cell, XDP_DROP, XT_DROP, STEER_DROP_NO_BACKEND, 0, 1,
+	     0, 0, NULL, NULL),
+	CROW(cell_miss_other, XDP_PASS, XT_ACT, STEER_ACT_LOCAL, 0, 1, 0, 0,
+	     NULL, NULL),
+	CROW_BK(cell_backend, 0),
+	CROW_BK(cell_backend_udp, 0),
+	CROW_BK(cell_backend_fin, 0),
+	CROW(cell_close_via_cell, XDP_TX, XT_ACT, STEER_ACT_EXCEPTION, 0, 0, 2,
+	     1, NULL, xc_rule_again),
+	CROW_BK(cell_decap_backend, 1),
+	CROW_EXC(cell_decap_to_cell, 1, 2),
+	CROW(cell_hop_limit, XDP_DROP, XT_DROP, STEER_DROP_HOPS, 1, 1, 0, 0,
+	     NULL, NULL),
+	CROW(cell_exception_in, XDP_PASS, XT_EXC, 0, 0, 0, 0, 0, NULL, NULL),
+};
+
 int main(void)
 {
 	const size_t nrows = sizeof(xt_rows) / sizeof(xt_rows[0]);
-	struct CMUnitTest tests[sizeof(xt_rows) / sizeof(xt_rows[0]) + 4];
+	const size_t ncrows = sizeof(xc_rows) / sizeof(xc_rows[0]);
+	struct CMUnitTest tests[sizeof(xt_rows) / sizeof(xt_rows[0]) +
+				sizeof(xc_rows) / sizeof(xc_rows[0]) + 4];
 	size_t i, n = 0;
 	int rc;
 
@@ -1456,6 +1918,12 @@ int main(void)
 			.name = xt_rows[i].name,
 			.test_func = xt_row_run,
 			.initial_state = (void *)&xt_rows[i],
+		};
+	for (i = 0; i < ncrows; i++)
+		tests[n++] = (struct CMUnitTest){
+			.name = xc_rows[i].name,
+			.test_func = xt_row_run,
+			.initial_state = (void *)&xc_rows[i],
 		};
 	tests[n++] = (struct CMUnitTest){.name = "unconfigured_passes",
 					 .test_func = xt_unconfigured_passes};

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The fast path's decisions after parsing, written once for the XDP
+ * program (bpf/steer_xdp.h) and its userspace twin
+ * (src/fastpath/fastpath.c). Each side supplies what only it has (map
+ * lookups, moving the frame's head, its counters) and asks these
+ * functions what to do; tests/unit/xdp_test.c holds the two equal, byte
+ * for byte and counter for counter.
+ *
+ *   the outermost tunnel      steer_tunnel_verdict(): keep it, strip it,
+ *                             or pass it up whole (exception GUE to this
+ *                             cell)
+ *   a flow without a rule     steer_miss_to_cell(): to the shard's cell
+ *                             (cell mode, a service's flow) or to this
+ *                             node's stack
+ *   which cell                steer_shard_of(), steer_cell_pick()
+ *   a rule's action           steer_rule_verdict()
+ *   a closing flow            steer_close_candidate() and the service's
+ *                             STEER_SVC_F_CLOSE_VIA_CELL
+ *   encapsulation             steer_encap_plan(): template, MTU, hop
+ *                             count, GUE flags and epoch, or why not
+ *
+ * Every dropped packet is counted under one enum steer_drop reason, the
+ * same index on both sides.
+ */
+#ifndef STEER_DECIDE_H
+#define STEER_DECIDE_H
+
+#include "gue.h"
+#include "hash.h"
+#include "parse.h"
+#include "rule.h"
+#include "tmpl.h"
+
+/* Why the fast path dropped a packet (a counter index on both sides). */
+enum steer_drop {
+	STEER_DROP_NONE = 0,
+	STEER_DROP_PARSE,      /* see the parse_err counters */
+	STEER_DROP_HOPS,       /* steered too many times: a loop */
+	STEER_DROP_MTU,	       /* encapsulated packet above the fabric MTU */
+	STEER_DROP_HEADROOM,   /* the frame's head could not be moved */
+	STEER_DROP_NO_TMPL,    /* rule names a template that is not there */
+	STEER_DROP_NO_BACKEND, /* a service's new flow has no live cell or
+				  backend */
+	STEER_DROP_RULE,       /* the flow's rule says drop */
+	STEER_DROP__MAX
+};
+
+/*
+ * What a miss means. HOST: a new session of this node's stack (pass).
+ * CELL: a new flow of a service goes to its shard's primary cell, GUE
+ * with the exception flag. BACKEND: only strip tunnels addressed here.
+ */
+enum steer_xdp_mode {
+	STEER_XDP_MODE_HOST = 0,
+	STEER_XDP_MODE_CELL = 1,
+	STEER_XDP_MODE_BACKEND = 2,
+};
+
+/* Cell mode: a flow's shard is its flow hash & (STEER_SHARDS - 1). */
+#define STEER_SHARDS 4096
+
+/* Cell mode: the cells of a shard, primary first. */
+struct steer_shard {
+	__u16 cell[2]; /* primary, first mirror; STEER_NODE_NONE: none */
+};
+
+/*
+ * steer_svcs' value (and the twin's service flags). CLOSE_VIA_CELL (cell
+ * mode): a FIN or RST of a flow with a BACKEND rule goes to the flow's
+ * cell, which sees the flow close and mirrors the packet, and the rule is
+ * dropped, so the last packets of a closing flow pass through the cell.
+ */
+#define STEER_SVC_F_PRESENT 0x01
+#define STEER_SVC_F_CLOSE_VIA_CELL 0x02
+
+/*
+ * Is the outermost IP destination, at data + m->l2_len, self4 (v4-mapped)
+ * or self6? Bounds-checked for the verifier; 0 for anything malformed.
+ */
+static __always_inline int steer_outer_is_self(const void *data,
+					       const void *data_end,
+					       const struct pkt_meta *m,
+					       const struct flow_addr *self4,
+					       const struct flow_addr *self6)
+{
+	__u32 l2 = m->l2_len;
+
+	if (l2 > sizeof(struct steer_ethhdr) +
+			 STEER_MAX_VLANS * sizeof(struct steer_vlanhdr))
+		return 0;
+	if (m->outer_family == 4) {
+		const struct steer_iphdr *ip =
+			(const void *)((const __u8 *)data + l2);
+
+		if ((const void *)(ip + 1) > data_end)
+			return 0;
+		return flow_addr_is_v4(self4) && ip->daddr == self4->w[3];
+	} else {
+		const struct steer_ipv6hdr *ip6 =
+			(const void *)((const __u8 *)data + l2);
+		const __u32 *d;
+
+		if ((const void *)(ip6 + 1) > data_end)
+			return 0;
+		d = (const __u32 *)ip6->daddr;
+		return d[0] == self6->w[0] && d[1] == self6->w[1] &&
+		       d[2] == self6->w[2] && d[3] == self6->w[3];
+	}
+}
+
+enum steer_tunnel {
+	STEER_TUN_KEEP = 0,  /* no tunnel to this node: act on it as it is */
+	STEER_TUN_STRIP,     /* strip the outermost tunnel, act on the inner */
+	STEER_TUN_EXCEPTION, /* a miss sent to this cell: up to its steerd,
+				whole */
+};
+
+/* m parsed without error; to_self: steer_outer_is_self() of it. */
+static __always_inline enum steer_tunnel
+steer_tunnel_verdict(const struct pkt_meta *m, int to_self)
+{
+	if (!m->depth || !to_self)
+		return STEER_TUN_KEEP;
+	if ((m->flags & PKT_F_STEER_PRIV) &&
+	    (m->priv.flags & STEER_GUE_F_EXCEPTION))
+		return STEER_TUN_EXCEPTION;
+	return STEER_TUN_STRIP;
+}
+
+/* A flow without a rule: to its shard's cell (1) or this node's stack. */
+static __always_inline int steer_miss_to_cell(__u8 mode, int is_service)
+{
+	return mode == STEER_XDP_MODE_CELL && is_service;
+}
+
+static __always_inline __u32 steer_shard_of(__u64 flow_hash)
+{
+	return (__u32)flow_hash & (STEER_SHARDS - 1);
+}
+
+/*
+ * The cell a shard's miss goes to: its primary, or its first mirror when
+ * the primary is this node and this node's daemon is gone (self_gone;
+ * callers test that only when sh->cell[0] == self_id, it costs a socket
+ * lookup). STEER_NODE_NONE: no cell.
+ */
+static __always_inline __u16 steer_cell_pick(const struct steer_shard *sh,
+					     __u16 self_id, int self_gone)
+{
+	if (sh->cell[0] == self_id && self_gone)
+		return sh->cell[1];
+	return sh->cell[0];
+}
+
+/* The rule a miss travels by to cell, hash being the flow's hash. */
+static __always_inline void steer_exception_rule(struct steer_rule *r,
+						 __u16 cell, __u64 flow_hash)
+{
+	r->owner = cell;
+	r->action = STEER_ACT_EXCEPTION;
+	r->sport = flow_hash_sport(flow_hash);
+}
+
+/*
+ * Might this packet of a flow with a BACKEND rule go to its cell instead
+ * (a TCP FIN or RST, cell mode)? The service's flags decide.
+ */
+static __always_inline int steer_close_candidate(__u8 mode,
+						 const struct pkt_meta *m)
+{
+	return mode == STEER_XDP_MODE_CELL &&
+	       m->key.proto == STEER_IPPROTO_TCP &&
+	       (m->tcp_flags & (STEER_TCP_FIN | STEER_TCP_RST));
+}
+
+enum steer_rule_verdict {
+	STEER_RV_PASS = 0, /* LOCAL: this node's stack */
+	STEER_RV_ENCAP,	   /* STEER, BACKEND: the rule's template */
+	STEER_RV_DROP,	   /* anything else: STEER_DROP_RULE */
+};
+
+static __always_inline enum steer_rule_verdict steer_rule_verdict(__u8 act)
+{
+	if (act == STEER_ACT_LOCAL)
+		return STEER_RV_PASS;
+	if (act == STEER_ACT_STEER || act == STEER_ACT_BACKEND)
+		return STEER_RV_ENCAP;
+	return STEER_RV_DROP;
+}
+
+/*
+ * Encapsulation of m by rule act (STEER, BACKEND or EXCEPTION) with
+ * template t (NULL: none): 0 with a's hop count, GUE flags and epoch set
+ * (a->sport is the caller's), or the enum steer_drop reason. The whole
+ * outermost IP packet travels, a transit tunnel included.
+ */
+static __always_inline int steer_encap_plan(const struct pkt_meta *m,
+					    const struct steer_tmpl *t,
+					    __u32 mtu, __u8 act, __u32 epoch,
+					    struct steer_tmpl_args *a)
+{
+	__u32 ilen = m->outer_l3_end - m->l2_len;
+
+	if (!t || !t->len || steer_tmpl_len(t->kind, t->family) != t->len)
+		return STEER_DROP_NO_TMPL;
+	if (t->len - sizeof(struct steer_ethhdr) + ilen > mtu)
+		return STEER_DROP_MTU;
+	if (act == STEER_ACT_STEER || act == STEER_ACT_EXCEPTION) {
+		a->hops = (m->flags & PKT_F_STEER_PRIV) ? m->priv.hops + 1 : 1;
+		if (a->hops > STEER_MAX_HOPS)
+			return STEER_DROP_HOPS;
+		a->flags = act == STEER_ACT_STEER ? STEER_GUE_F_STEERED
+						  : STEER_GUE_F_EXCEPTION;
+		a->epoch = steer_htonl(epoch);
+	}
+	return STEER_DROP_NONE;
+}
+
+/* After encapsulation: does the packet go up this node's own stack (an
+ * exception whose cell is this node) rather than out? */
+static __always_inline int steer_encap_is_local(__u8 act, __u16 owner,
+						__u16 self_id)
+{
+	return act == STEER_ACT_EXCEPTION && owner == self_id;
+}
+
+#endif /* STEER_DECIDE_H */
