@@ -889,6 +889,10 @@ void cell_stop(struct cell *c)
 		return;
 	if (c->timer > 0)
 		evloop_timer_del(c->el, c->timer);
+	/* First: closing its streams tells the cell its peers are gone,
+	 * which rebuilds the shard map into the XDP maps still open. */
+	repl_free(c->repl);
+	c->repl = NULL;
 	cell_fd_close(c, c->tmpls.mon_fd, 1);
 	c->tmpls.mon_fd = -1;
 	cell_fd_close(c, c->exc_fd, 1);
@@ -900,7 +904,6 @@ void cell_stop(struct cell *c)
 			cell_fd_close(c, c->raw_fd[i][j], 0);
 	xdp_prog_close(c->xdp);
 	node_tmpls_free(&c->tmpls);
-	repl_free(c->repl);
 	health_free(c->health);
 	hold_free(c->hold);
 	query_free(c->query);
