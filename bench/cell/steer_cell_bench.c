@@ -1,58 +1,61 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * steer-cell-bench: the exception path of a cell, in process, one core,
- * figures one per line as `name value unit` (never pass/fail on time).
+ * steer-cell-bench: a cell's exception path, new flows per second, figures
+ * one per line as `name value unit` (never pass/fail on time).
  *
- * Per new flow, as cell.c does it: parse the inner packet, look the flow
- * up, pick its backend from the service's Maglev table, create its state,
- * encode the RULE for the fast-path node, and replicate the record to a
- * mirror cell over real TCP on loopback, whose table applies it. Both
- * cells run in this one thread, so the figure counts the mirror's work
- * too: a cell core doing only its own half does better.
+ * Two steerd daemons of cell mode run in this process, as steerd runs
+ * them (configuration files, cluster key, gossip, the cell, its XDP maps
+ * loaded but attached nowhere), on the loopback of a network namespace of
+ * their own. The bench hands cell 1 the exception datagrams a fast-path
+ * node would send it (a SYN of a new flow of a service each), through the
+ * cell's own entry (cell_exception_input(), what it does with each
+ * datagram its socket reads): the flow is decided, its state created and
+ * replicated to cell 2 over TCP, its RULE sent to the fast-path node
+ * (node 3, a UDP datagram nobody reads) and the SYN forwarded to its
+ * backend (GUE, the same). A pass ends when cell 2 holds every flow, so
+ * the mirror's work is in the figure too: both cells share this thread.
+ * The second pass's service mirrors packets (mirror-packets
+ * state-changes): a MIRROR datagram per SYN besides replication.
  *
- *   steer-cell-bench [--flows N]   (default 1,000,000)
+ *   steer-cell-bench [-n FLOWS]   (default 50,000 per pass; needs root:
+ *                                  a network namespace and BPF maps)
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <steer/gue.h>
 #include <steer/parse.h>
 
-#include "cell/cellmsg.h"
-#include "cell/repl.h"
-#include "fastpath/fp_cluster.h"
-#include "gossip/gossip_auth.h"
+#include "cell/cell.h"
+#include "daemon/steerd.h"
+#include "util/evloop.h"
 #include "util/log.h"
 
-static const char cluster_text[] =
-	"cluster cb\n"
-	"self n1\n"
-	"node n1 id 1 addr 127.0.0.1 mac 02:00:00:00:00:01\n"
-	"node n2 id 2 addr 127.0.0.2 mac 02:00:00:00:00:02\n"
-	"backend b1 id 1 addr 198.18.1.1 mac 02:00:00:00:01:01 encap gue\n"
-	"backend b2 id 2 addr 198.18.1.2 mac 02:00:00:00:01:02 encap gue\n"
-	"backend b3 id 3 addr 198.18.1.3 mac 02:00:00:00:01:03 encap gue\n"
-	"service web proto tcp vip 198.18.100.1 port 80 backends b1,b2,b3\n";
+#define CB_VIP 0xc6126401u /* 198.18.100.1 */
+#define CB_GUE_PORT 6080
+#define CB_ORIGIN 3 /* the fast-path node the misses come from */
 
-struct cb_cell {
-	struct flowtab *ft;
-	struct repl *repl;
+struct cb_bench {
+	char dir[64];
+	char pin[2][96];
+	struct steerd d[2];
+	int up[2];
+	int listen_fd[6];
+	int sink_fd[4]; /* node 3's control port, the backends' GUE port */
+	int made_dir;
 };
-
-static struct cb_cell cb_a, cb_b;
-
-static uint32_t cb_now(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (uint32_t)((uint64_t)tv.tv_sec * 1000u + tv.tv_usec / 1000u);
-}
 
 static double cb_sec(void)
 {
@@ -62,211 +65,321 @@ static double cb_sec(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static uint16_t cb_port(uint16_t id)
+static int cb_write(const char *dir, const char *name, const char *text,
+		    mode_t mode)
 {
-	return repl_port(id == 1 ? cb_a.repl : cb_b.repl);
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	if (fclose(f))
+		return -1;
+	return chmod(path, mode);
 }
 
-static void cb_on_change(const struct flowtab_rec *r, void *arg)
+/* The cluster as node `self` sees it, and its steerd file. */
+static int cb_config(struct cb_bench *b, int self)
 {
-	struct cb_cell *x = arg;
+	char text[2048], name[32];
 
-	repl_record(x->repl, r);
+	snprintf(text, sizeof(text),
+		 "# SPDX-License-Identifier: GPL-2.0-only\n"
+		 "cluster cb\nself n%d\ngue-port %d\nmtu 1500\nreplication 2\n"
+		 "node n1 id 1 addr 127.0.0.1 mac 02:00:00:00:00:01\n"
+		 "node n2 id 2 addr 127.0.0.2 mac 02:00:00:00:00:02\n"
+		 "node n3 id 3 addr 127.0.0.3 mac 02:00:00:00:00:03\n"
+		 "backend b1 id 1 addr 127.0.1.1 mac 02:00:00:00:01:01 "
+		 "encap gue port 6081\n"
+		 "backend b2 id 2 addr 127.0.1.2 mac 02:00:00:00:01:02 "
+		 "encap gue port 6081\n"
+		 "backend b3 id 3 addr 127.0.1.3 mac 02:00:00:00:01:03 "
+		 "encap gue port 6081\n"
+		 "service web proto tcp vip 198.18.100.1 port 80 "
+		 "backends b1,b2,b3 mirror-packets none\n"
+		 "service webm proto tcp vip 198.18.100.1 port 81 "
+		 "backends b1,b2,b3 mirror-packets state-changes\n",
+		 self, CB_GUE_PORT);
+	snprintf(name, sizeof(name), "cluster%d.conf", self);
+	if (cb_write(b->dir, name, text, 0644))
+		return -1;
+	snprintf(
+		text, sizeof(text),
+		"cluster-file %s/cluster%d.conf\nadmin-socket %s/admin%d.sock\n"
+		"interface lo\nmode cell\ngossip-port 7946\n"
+		"cluster-key-file %s/key\nbpf-pin-dir %s\nxdp off\n"
+		"log-level warn\n",
+		b->dir, self, b->dir, self, b->dir, b->pin[self - 1]);
+	snprintf(name, sizeof(name), "steerd%d.conf", self);
+	return cb_write(b->dir, name, text, 0644);
 }
 
-static int cb_cell_new(struct evloop *el, const struct gossip_auth *auth,
-		       const struct steer_hash_secret *sec, struct cb_cell *x,
-		       uint16_t id, uint32_t cap)
+/* This process alone in a network namespace, its loopback up (every
+ * 127/8 address is its own). */
+static int cb_netns(void)
 {
-	struct flowtab_cfg fc;
-	struct repl_cfg rc = {.el = el,
-			      .auth = auth,
-			      .self_id = id,
-			      .incarnation = id,
-			      .now_ms = cb_now};
+	struct ifreq ifr;
+	int fd, ret;
 
-	flowtab_cfg_default(&fc, cap);
-	fc.secret = *sec;
-	fc.self_id = id;
-	fc.on_change = cb_on_change;
-	fc.on_change_arg = x;
-	x->ft = flowtab_new(&fc);
-	rc.ft = x->ft;
-	flow_addr_set_v4(&rc.listen, htonl(id == 1 ? 0x7f000001 : 0x7f000002));
-	x->repl = x->ft ? repl_new(&rc) : NULL;
-	return x->repl ? 0 : -1;
+	if (unshare(CLONE_NEWNET))
+		return -1;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	ifr.ifr_flags |= IFF_UP;
+	if (!ret)
+		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	close(fd);
+	return ret;
 }
 
-/* A SYN of flow i, in a frame as the cell rebuilds it. */
-static void cb_frame(uint8_t *f, uint32_t i)
+/* The backends' service ports listen, so their health checks pass. */
+static int cb_backends_listen(struct cb_bench *b)
 {
-	struct steer_ethhdr *eth = (void *)f;
-	struct steer_iphdr *ip = (void *)(eth + 1);
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		int one = 1,
+		    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		b->listen_fd[i] = fd;
+		sa.sin_addr.s_addr = htonl(0x7f000101u + (uint32_t)(i / 2));
+		sa.sin_port = htons(i % 2 ? 81 : 80);
+		if (fd < 0 ||
+		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+			       sizeof(one)) ||
+		    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+		    listen(fd, 1024))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * What the cells send away lands in sockets nobody reads, as it would on
+ * other machines (an unbound port would cost an ICMP error each).
+ */
+static int cb_sinks(struct cb_bench *b)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons(6081)};
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		b->sink_fd[i] = fd;
+		sa.sin_addr.s_addr =
+			htonl(i ? 0x7f000100u + (uint32_t)i : 0x7f000003u);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+			return -1;
+	}
+	return 0;
+}
+
+/* Both daemons' loops, once each, waiting at most ms in each. */
+static void cb_run(struct cb_bench *b, int ms)
+{
+	evloop_run_once(b->d[0].el, ms);
+	evloop_run_once(b->d[1].el, ms);
+}
+
+static int cb_start(struct cb_bench *b)
+{
+	static const char key[] = "000102030405060708090a0b0c0d0e0f"
+				  "101112131415161718191a1b1c1d1e1f\n";
+	char err[512] = "", conf[128];
+	int i;
+
+	snprintf(b->dir, sizeof(b->dir), "/tmp/steer-cellbench-XXXXXX");
+	for (i = 0; i < 6; i++)
+		b->listen_fd[i] = -1;
+	for (i = 0; i < 4; i++)
+		b->sink_fd[i] = -1;
+	b->made_dir = mkdtemp(b->dir) != NULL;
+	if (!b->made_dir || cb_write(b->dir, "key", key, 0600)) {
+		fprintf(stderr, "steer-cell-bench: %s: %s\n", b->dir,
+			strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < 2; i++) {
+		snprintf(b->pin[i], sizeof(b->pin[i]),
+			 "/sys/fs/bpf/steer-cellbench-%d-%d", (int)getpid(),
+			 i + 1);
+		if (cb_config(b, i + 1))
+			return -1;
+	}
+	if (cb_netns() || cb_backends_listen(b) || cb_sinks(b)) {
+		fprintf(stderr, "steer-cell-bench: network namespace: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < 2; i++) {
+		struct steerd_opts o = {.config = conf, .log_level = -1};
+
+		snprintf(conf, sizeof(conf), "%s/steerd%d.conf", b->dir, i + 1);
+		if (steerd_init(&b->d[i], &o, err, sizeof(err))) {
+			fprintf(stderr, "steer-cell-bench: steerd %d: %s\n",
+				i + 1, err);
+			return -1;
+		}
+		b->up[i] = 1;
+	}
+	return 0;
+}
+
+/* Until gossip and replication have both cells in cell 1's map (10 s). */
+static int cb_wait_cells(struct cb_bench *b)
+{
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		const struct shard_map *m = cell_shards(b->d[0].cell);
+		const struct shard_map *m2 = cell_shards(b->d[1].cell);
+
+		if (m && m2 && shard_map_count(m, 2, 0) &&
+		    shard_map_count(m2, 1, 0) && shard_map_count(m, 1, 1))
+			return 0;
+		cb_run(b, 5);
+	}
+	fprintf(stderr, "steer-cell-bench: the two cells never met\n");
+	return -1;
+}
+
+/* A pin directory and the pins in it (steerd leaves them for a restart
+ * to find; this bench's are its own). */
+static void cb_unpin(const char *dir)
+{
+	char path[256];
+	struct dirent *e;
+	DIR *d = dir[0] ? opendir(dir) : NULL;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	closedir(d);
+	rmdir(dir);
+}
+
+static void cb_stop(struct cb_bench *b)
+{
+	char path[256];
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (b->up[i])
+			steerd_fini(&b->d[i]);
+	for (i = 0; i < 6; i++)
+		if (b->listen_fd[i] >= 0)
+			close(b->listen_fd[i]);
+	for (i = 0; i < 4; i++)
+		if (b->sink_fd[i] >= 0)
+			close(b->sink_fd[i]);
+	for (i = 0; i < 2; i++)
+		cb_unpin(b->pin[i]);
+	if (!b->made_dir)
+		return;
+	for (i = 1; i <= 2; i++) {
+		snprintf(path, sizeof(path), "%s/cluster%d.conf", b->dir, i);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/steerd%d.conf", b->dir, i);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/key", b->dir);
+	unlink(path);
+	rmdir(b->dir);
+}
+
+/* The exception datagram of a SYN of flow i to port: GUE variant 0,
+ * steer's data (exception, from node CB_ORIGIN), IPv4, TCP. Its length. */
+static size_t cb_datagram(uint8_t *dg, uint32_t i, uint16_t port)
+{
+	struct steer_guehdr *g = (void *)dg;
+	struct steer_gue_priv *pd = (void *)(g + 1);
+	struct steer_iphdr *ip = (void *)(pd + 1);
 	struct steer_tcphdr *th = (void *)(ip + 1);
 
-	memset(f, 0, 54);
-	eth->proto = htons(STEER_ETH_P_IP);
+	memset(dg, 0, sizeof(*g) + sizeof(*pd) + 40);
+	g->vch = STEER_GUE_PRIV_WORDS;
+	g->proto = STEER_IPPROTO_IPIP;
+	pd->magic = STEER_GUE_PRIV_MAGIC;
+	pd->version = STEER_GUE_PRIV_VERSION;
+	pd->flags = STEER_GUE_F_EXCEPTION;
+	pd->hops = 1;
+	pd->origin = htons(CB_ORIGIN);
 	ip->ver_ihl = 0x45;
 	ip->tot_len = htons(40);
 	ip->ttl = 64;
 	ip->protocol = STEER_IPPROTO_TCP;
 	ip->saddr = htonl(0x0a000000u + i / 50000);
-	ip->daddr = htonl(0xc6126401u);
+	ip->daddr = htonl(CB_VIP);
 	th->source = htons((uint16_t)(1024 + i % 50000));
-	th->dest = htons(80);
+	th->dest = htons(port);
 	th->doff_res = 5 << 4;
-	th->flags = 0x02;
-}
-
-static struct parse_cfg cb_pc = {.gue_port = 0, .max_encap = 0};
-static struct steer_hash_secret cb_secret = {11, 22};
-static struct gossip_auth cb_auth;
-static struct shard_map *cb_map;
-static struct fastpath *cb_fp;
-static struct evloop *cb_el;
-
-/* The mirror's side of a MIRROR datagram: decode, merge the record. */
-static int cb_mirror_rx(const uint8_t *buf, int len)
-{
-	static struct cellmsg m;
-	struct flowtab_rec rec;
-
-	if (len <= 0 || cellmsg_decode(&cb_auth, buf, (size_t)len, &m, NULL,
-				       0) != CELLMSG_RX_OK)
-		return -1;
-	repl_rec_from_wire(&m.mir.rec, &rec);
-	return flowtab_apply(cb_b.ft, &rec, cb_now()) < 0 ? -1 : 0;
-}
-
-/* Packet mirroring of flow rec's first packet (the frame's IP packet). */
-static int cb_mirror(const struct flowtab_rec *rec, const uint8_t *ip,
-		     uint32_t seq)
-{
-	static struct cellmsg m = {.type = CELLMSG_MIRROR, .sender = 1};
-	uint8_t buf[CELLMSG_DGRAM_MAX];
-
-	m.seq = seq;
-	repl_rec_to_wire(rec, &m.mir.rec);
-	m.mir.orig_len = m.mir.cap_len = 40;
-	memcpy(m.mir.pkt, ip, 40);
-	return cb_mirror_rx(buf,
-			    cellmsg_encode(&cb_auth, &m, buf, sizeof(buf)));
-}
-
-/* The RULE of a new flow, as the fast-path node gets it. */
-static int cb_rule(const struct flowtab_rec *rec, uint32_t seq)
-{
-	struct cellmsg m = {.type = CELLMSG_RULE, .sender = 1};
-	uint8_t buf[CELLMSG_DGRAM_MAX];
-
-	m.seq = seq;
-	m.rule.key = rec->key;
-	m.rule.version = rec->version;
-	m.rule.backend = rec->backend;
-	m.rule.primary = 1;
-	m.rule.mirror[0] = rec->mirror[0];
-	m.rule.mirror[1] = STEER_NODE_NONE;
-	m.rule.action = STEER_ACT_BACKEND;
-	m.rule.rf = 2;
-	return cellmsg_encode(&cb_auth, &m, buf, sizeof(buf)) > 0 ? 0 : -1;
+	th->flags = STEER_TCP_SYN;
+	return sizeof(*g) + sizeof(*pd) + 40;
 }
 
 /*
- * Flows first .. first + n - 1 through cell 1 (those of its shards):
- * the flows made, and *secs the time until the mirror holds them all.
+ * Flows first .. first + n - 1 to port, those of cell 1's shards, into
+ * cell 1: the flows it made, and *secs the time until cell 2 holds every
+ * one of them (10 s at most).
  */
-static uint32_t cb_pass(uint32_t first, uint32_t n, bool mirror, double *secs)
+static uint32_t cb_pass(struct cb_bench *b, uint32_t first, uint32_t n,
+			uint16_t port, double *secs)
 {
-	static uint8_t frame[64 + 8] __attribute__((aligned(8)));
-	uint32_t i, made = 0, want = flowtab_count(cb_b.ft);
+	struct cell *c1 = b->d[0].cell, *c2 = b->d[1].cell;
+	const struct shard_map *map = cell_shards(c1);
+	uint64_t made0 = cell_stats(c1)->flows_created;
+	uint32_t i, want = cell_flow_count(c2), made;
+	struct flowtab *ft = cell_flowtab(c1);
+	uint8_t dg[128];
 	double t0 = cb_sec();
 
 	for (i = first; i < first + n; i++) {
+		size_t len = cb_datagram(dg, i, port);
+		struct pkt_meta m;
+		struct parse_cfg pc = {0};
+		uint8_t frame[64] __attribute__((aligned(8)));
 		uint8_t *f = frame + STEER_FRAME_ALIGN_OFF;
-		struct flowtab_params p = {.primary = 1, .rf = 2};
-		const struct flowtab_rec *rec;
-		struct pkt_meta pm;
-		uint64_t h;
-		uint32_t shard;
 
-		cb_frame(f, i);
-		if (parse_packet(f, f + 54, &cb_pc, &pm))
+		/* Cell 1's flows only: another's would be relayed. */
+		memset(f, 0, 14);
+		f[12] = 0x08;
+		memcpy(f + 14, dg + len - 40, 40);
+		if (parse_packet(f, f + 54, &pc, &m) ||
+		    map->cell[flowtab_shard_of(ft, &m.key)][0] != 1)
 			continue;
-		h = flow_hash(&pm.key, &cb_secret);
-		shard = shard_of_hash(h);
-		if (cb_map->cell[shard][0] != 1)
-			continue; /* the other cell's: not this bench's */
-		if (flowtab_lookup(cb_a.ft, &pm.key) ||
-		    fastpath_backend_pick(cb_fp, &pm.key, h, &p.service,
-					  &p.backend))
-			continue;
-		p.mirror[0] = cb_map->cell[shard][1];
-		p.mirror[1] = STEER_NODE_NONE;
-		rec = flowtab_create(cb_a.ft, &pm.key, &p, cb_now());
-		if (!rec)
-			continue;
-		if (!cb_rule(rec, 2 * i + 1) &&
-		    (!mirror || !cb_mirror(rec, f + 14, 2 * i + 2)))
-			made++;
-		if ((i & 1023) == 0)
-			evloop_run_once(cb_el, 0);
+		cell_exception_input(c1, dg, len);
+		if ((i & 255) == 0)
+			cb_run(b, 0);
 	}
-	/* Until the mirror holds every flow (at most 10 s). */
+	made = (uint32_t)(cell_stats(c1)->flows_created - made0);
 	want += made;
-	for (i = 0; i < 10000 && flowtab_count(cb_b.ft) < want; i++)
-		evloop_run_once(cb_el, 1);
+	for (i = 0; i < 20000 && cell_flow_count(c2) < want; i++)
+		cb_run(b, 0);
 	*secs = cb_sec() - t0;
 	return made;
 }
 
-static int cb_setup(struct cluster *c1, struct cluster *c2, uint32_t n)
+static void cb_report(struct cb_bench *b, uint32_t made, double secs,
+		      uint32_t made_m, double secs_m)
 {
-	static const uint16_t ids[] = {1, 2};
-	struct gossip_key key;
-	char err[256] = "";
-	uint32_t i;
+	struct cell *c1 = b->d[0].cell, *c2 = b->d[1].cell;
+	const struct cell_stats *st = cell_stats(c1);
+	uint32_t all = made + made_m ? made + made_m : 1;
 
-	log_set_level(LOG_WARN);
-	memset(&key, 5, sizeof(key));
-	cb_map = calloc(1, sizeof(*cb_map));
-	cb_el = evloop_new();
-	if (!cb_map || !cb_el || gossip_auth_init(&cb_auth, &key, false) ||
-	    cluster_load_buf(c1, "cb", cluster_text, strlen(cluster_text), err,
-			     sizeof(err)) ||
-	    cluster_load_buf(c2, "cb", cluster_text, strlen(cluster_text), err,
-			     sizeof(err)))
-		goto fail;
-	c2->self = 1;
-	cb_fp = fp_cluster_build(c1, &cb_secret, err, sizeof(err));
-	if (!cb_fp || shard_map_build(cb_map, ids, 2, 2, &cb_secret) ||
-	    cb_cell_new(cb_el, &cb_auth, &cb_secret, &cb_a, 1, 2 * n) ||
-	    cb_cell_new(cb_el, &cb_auth, &cb_secret, &cb_b, 2, 2 * n) ||
-	    repl_world_set(cb_a.repl, c1, cb_port) ||
-	    repl_world_set(cb_b.repl, c2, cb_port))
-		goto fail;
-	repl_shards_set(cb_a.repl, cb_map);
-	repl_shards_set(cb_b.repl, cb_map);
-	for (i = 0; i < 100; i++) /* the streams connect */
-		evloop_run_once(cb_el, 5);
-	return 0;
-fail:
-	fprintf(stderr, "steer-cell-bench: set-up failed %s\n", err);
-	return -1;
-}
-
-int main(int argc, char **argv)
-{
-	struct cluster c1, c2;
-	uint32_t n = 1000000, made, made_m;
-	double secs, secs_m;
-	int c;
-
-	while ((c = getopt(argc, argv, "n:")) != -1)
-		n = (uint32_t)strtoul(optarg, NULL, 10);
-	if (cb_setup(&c1, &c2, n))
-		return 1;
-	made = cb_pass(0, n, false, &secs);
-	made_m = cb_pass(n, n, true, &secs_m);
 	printf("cell_new_flows_per_s %.0f flows/s\n", made / secs);
 	printf("cell_new_flow_ns %.1f ns/flow\n", secs * 1e9 / made);
 	printf("cell_new_flows_per_s_pkt_mirroring %.0f flows/s\n",
@@ -274,22 +387,46 @@ int main(int argc, char **argv)
 	printf("cell_new_flow_ns_pkt_mirroring %.1f ns/flow\n",
 	       secs_m * 1e9 / made_m);
 	printf("cell_mirror_held %.1f %%\n",
-	       100.0 * flowtab_count(cb_b.ft) /
-		       (made + made_m ? made + made_m : 1));
+	       100.0 * cell_flow_count(c2) / cell_flow_count(c1));
 	printf("cell_repl_bytes_per_flow %.1f bytes\n",
-	       (double)repl_stats(cb_a.repl)->bytes_tx /
-		       (made + made_m ? made + made_m : 1));
+	       (double)cell_repl_stats(c1)->bytes_tx / all);
 	printf("cell_state_bytes_per_flow %.1f bytes\n",
-	       (double)flowtab_memory(cb_a.ft) / flowtab_capacity(cb_a.ft));
+	       (double)flowtab_memory(cell_flowtab(c1)) /
+		       flowtab_capacity(cell_flowtab(c1)));
 	printf("cell_flows %u flows\n", made + made_m);
-	repl_free(cb_a.repl);
-	repl_free(cb_b.repl);
-	flowtab_free(cb_a.ft);
-	flowtab_free(cb_b.ft);
-	fastpath_free(cb_fp);
-	cluster_free(&c1);
-	cluster_free(&c2);
-	evloop_free(cb_el);
-	free(cb_map);
-	return 0;
+	printf("cell_rules_sent %llu rules\n",
+	       (unsigned long long)st->rules_tx);
+	printf("cell_forwarded %llu packets\n", (unsigned long long)st->fwd);
+	printf("cell_mirror_datagrams %llu datagrams\n",
+	       (unsigned long long)st->mirror_tx);
+}
+
+int main(int argc, char **argv)
+{
+	static struct cb_bench b;
+	uint32_t n = 50000, made, made_m;
+	double secs, secs_m;
+	int c, rc = 1;
+
+	while ((c = getopt(argc, argv, "n:")) != -1)
+		n = (uint32_t)strtoul(optarg, NULL, 10);
+	if (geteuid() != 0) {
+		fprintf(stderr, "steer-cell-bench: needs root (a network "
+				"namespace, BPF maps)\n");
+		return 2;
+	}
+	log_set_level(LOG_WARN);
+	if (cb_start(&b) || cb_wait_cells(&b))
+		goto out;
+	made = cb_pass(&b, 0, n, 80, &secs);
+	made_m = cb_pass(&b, n, n, 81, &secs_m);
+	if (!made || !made_m) {
+		fprintf(stderr, "steer-cell-bench: no flow was made\n");
+		goto out;
+	}
+	cb_report(&b, made, secs, made_m, secs_m);
+	rc = 0;
+out:
+	cb_stop(&b);
+	return rc;
 }

@@ -140,6 +140,14 @@ int cell_world_set(struct cell *c, const struct cell_world *w);
  */
 int cell_flow_forget(struct cell *c, const struct flow_key *k);
 
+/*
+ * One exception datagram as the exception socket reads it (GUE header,
+ * steer's private data, the inner IP packet): what the cell does with
+ * each it reads. For a benchmark driving the exception path without the
+ * socket in front of it.
+ */
+void cell_exception_input(struct cell *c, uint8_t *dg, size_t len);
+
 /* Detach and unpin, close, free. NULL is fine. */
 void cell_stop(struct cell *c);
 

@@ -524,6 +524,15 @@ void cell_on_exception(struct evloop *el, int fd, uint32_t events, void *arg)
 	}
 }
 
+void cell_exception_input(struct cell *c, uint8_t *dg, size_t len)
+{
+	static uint8_t frame[CELL_DGRAM_MAX + 64] __attribute__((aligned(8)));
+
+	if (len <= CELL_DGRAM_MAX)
+		cell_exception(c, dg, len, frame + STEER_FRAME_ALIGN_OFF,
+			       cell_now_ms(), 0);
+}
+
 /* A held datagram whose shard's state is here (or waited long enough). */
 void cell_held_run(void *arg, uint8_t *dg, size_t len)
 {
