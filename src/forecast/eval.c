@@ -127,6 +127,11 @@ int eval_run(const double *y, size_t n, enum fc_kind kind, unsigned season,
 	return 0;
 }
 
+bool eval_auto_candidate(enum fc_kind kind)
+{
+	return (unsigned)kind < FC_KINDS && kind != FC_LSTM;
+}
+
 int eval_auto(const double *y, size_t n, unsigned season, enum fc_kind *choice)
 {
 	size_t t[EVAL_ORIGINS], k;
@@ -143,6 +148,8 @@ int eval_auto(const double *y, size_t n, unsigned season, enum fc_kind *choice)
 	}
 	/* The series as known at the first evaluation origin. */
 	for (kind = 0; kind < FC_KINDS; kind++) {
+		if (!eval_auto_candidate((enum fc_kind)kind))
+			continue;
 		err = eval_run(y, t[0], (enum fc_kind)kind, season, &r);
 		if (err == -EINVAL)
 			return err;

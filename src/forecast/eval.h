@@ -9,6 +9,7 @@
 #ifndef STEER_FORECAST_EVAL_H
 #define STEER_FORECAST_EVAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "forecast/forecast.h"
@@ -44,7 +45,15 @@ int eval_run(const double *y, size_t n, enum fc_kind kind, unsigned season,
  * ran on the series as it was known at the first evaluation origin (so
  * every fit and every error it looks at lies before the evaluation
  * window). choice[h - 1] for h = 1..EVAL_HMAX. 0, -EINVAL, -ENOMEM.
+ * The candidates are the kinds eval_auto_candidate() accepts.
  */
+
+/*
+ * Whether auto chooses among kind: every kind but lstm, which the online
+ * forecaster (online.h) only fits when asked, for its cost; auto stays
+ * the choice a daemon makes by default.
+ */
+bool eval_auto_candidate(enum fc_kind kind);
 int eval_auto(const double *y, size_t n, unsigned season, enum fc_kind *choice);
 
 /*

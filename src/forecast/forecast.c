@@ -8,13 +8,14 @@
 
 #include "forecast/arima.h"
 #include "forecast/ets.h"
+#include "forecast/lstm.h"
 
 /* 95% of a normal error. */
 #define FC_Z95 1.959964
 
 static const char *const fc_names[FC_KINDS] = {
 	[FC_NAIVE] = "naive", [FC_SNAIVE] = "snaive", [FC_HOLT] = "holt",
-	[FC_HW] = "hw",	      [FC_ARIMA] = "arima",
+	[FC_HW] = "hw",	      [FC_ARIMA] = "arima",   [FC_LSTM] = "lstm",
 };
 
 const char *fc_kind_name(enum fc_kind k)
@@ -145,6 +146,7 @@ int fc_fit_arima(struct fc_model *m, const double *y, size_t n,
 {
 	unsigned o[3];
 	double mu, sd, *z;
+	bool finite;
 	int err;
 
 	memset(m, 0, sizeof(*m));
@@ -152,8 +154,10 @@ int fc_fit_arima(struct fc_model *m, const double *y, size_t n,
 		return -EINVAL;
 	m->asked = FC_ARIMA;
 	m->n = n;
-	if (!fc_moments(y, n, &mu, &sd) || sd == 0) {
-		m->why = sd == 0 ? "constant" : "a value is not finite";
+	/* sd is only set when every value is finite. */
+	finite = fc_moments(y, n, &mu, &sd);
+	if (!finite || sd == 0) {
+		m->why = finite ? "constant" : "a value is not finite";
 		while (n > 1 && !isfinite(y[n - 1]))
 			n--;
 		m->used = FC_NAIVE;
@@ -198,6 +202,64 @@ int fc_fit_arima(struct fc_model *m, const double *y, size_t n,
 	return 0;
 }
 
+int fc_fit_lstm(struct fc_model *m, const double *y, size_t n, unsigned season,
+		const struct lstm_cfg *cfg)
+{
+	struct lstm_cfg def;
+	double mu, sd, *z;
+	bool finite;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	if (!n || !y)
+		return -EINVAL;
+	if (!cfg) {
+		lstm_cfg_default(&def);
+		cfg = &def;
+	}
+	if (!lstm_cfg_valid(cfg))
+		return -EINVAL;
+	m->asked = FC_LSTM;
+	m->season = season;
+	m->n = n;
+	/* sd is only set when every value is finite. */
+	finite = fc_moments(y, n, &mu, &sd);
+	if (!finite || sd == 0) {
+		m->why = finite ? "constant" : "a value is not finite";
+		while (n > 1 && !isfinite(y[n - 1]))
+			n--;
+		m->used = FC_NAIVE;
+		m->last = isfinite(y[n - 1]) ? y[n - 1] : 0;
+		return 0;
+	}
+	if (n < lstm_min_points(cfg)) {
+		m->why = "too short";
+		return fc_fit_naive(m, y, n);
+	}
+	z = fc_standardise(y, n, mu, sd);
+	m->lstm = calloc(1, sizeof(*m->lstm));
+	if (!z || !m->lstm) {
+		free(z);
+		free(m->lstm);
+		m->lstm = NULL;
+		return -ENOMEM;
+	}
+	err = lstm_fit(m->lstm, z, n, season, cfg);
+	free(z);
+	if (err) {
+		free(m->lstm);
+		m->lstm = NULL;
+		return err;
+	}
+	m->used = FC_LSTM;
+	m->z_mu = mu;
+	m->z_sd = sd;
+	m->sigma = m->lstm->sigma * sd;
+	m->evals = m->lstm->epochs;
+	m->last = y[n - 1];
+	return 0;
+}
+
 int fc_fit(struct fc_model *m, enum fc_kind kind, const double *y, size_t n,
 	   unsigned season)
 {
@@ -206,6 +268,8 @@ int fc_fit(struct fc_model *m, enum fc_kind kind, const double *y, size_t n,
 
 	if (kind == FC_ARIMA)
 		return fc_fit_arima(m, y, n, NULL);
+	if (kind == FC_LSTM)
+		return fc_fit_lstm(m, y, n, season, NULL);
 	memset(m, 0, sizeof(*m));
 	if ((unsigned)kind >= FC_KINDS || !n || !y ||
 	    ((kind == FC_SNAIVE || kind == FC_HW) && season < 2))
@@ -261,9 +325,12 @@ void fc_forecast(const struct fc_model *m, unsigned h, double *mean, double *lo,
 
 	if (m->used == FC_ARIMA)
 		arima_forecast(m->arima, h, mean);
+	if (m->used == FC_LSTM)
+		lstm_forecast(m->lstm, h, mean);
 	for (i = 0; i < h; i++) {
 		switch (m->used) {
 		case FC_ARIMA:
+		case FC_LSTM:
 			f = mean[i] * m->z_sd + m->z_mu;
 			w = sqrt((double)(i + 1));
 			break;
@@ -298,6 +365,10 @@ void fc_model_free(struct fc_model *m)
 	free(m->seasonal);
 	free(m->tail);
 	free(m->arima);
+	if (m->lstm)
+		lstm_free(m->lstm);
+	free(m->lstm);
 	m->seasonal = m->tail = NULL;
 	m->arima = NULL;
+	m->lstm = NULL;
 }

@@ -100,6 +100,8 @@ static int fc_online_refit(struct fc_online *o)
 	}
 	for (k = 0; k < FC_KINDS; k++) {
 		o->has[k] = false;
+		if (k == FC_LSTM && !o->cfg.lstm)
+			continue;
 		if (k == FC_ARIMA)
 			err = o->has_order ? fc_fit_arima(&m, o->scratch, n,
 							  o->order)

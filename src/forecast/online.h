@@ -6,11 +6,13 @@
  * steps; as the samples those forecasts were about arrive, each model's
  * errors are scored (absolute error over the ring's mean absolute step,
  * a MASE, smoothed exponentially), and the forecast offered is the one of
- * the model with the lowest recent error. Fixed memory; deterministic.
+ * the model with the lowest recent error. Every model but the LSTM, which
+ * is fitted only when cfg.lstm asks. Fixed memory; deterministic.
  */
 #ifndef STEER_FORECAST_ONLINE_H
 #define STEER_FORECAST_ONLINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +26,8 @@ struct fc_online_cfg {
 	uint32_t horizon;     /* steps forecast (1..FC_ONLINE_HMAX) */
 	uint32_t season;      /* steps in a season, 0: none */
 	double err_weight;    /* weight of a new error, 0..1 (e.g. 0.1) */
+	bool lstm;	      /* fit the LSTM too (off: its fit costs tens
+			       * of times the others', docs/forecasting.md) */
 };
 
 struct fc_online;

@@ -10,9 +10,10 @@
  *   order SERIES arima P D Q         (the order AICc chose)
  *   choice SERIES H auto MODEL       (auto's pick for horizon H)
  * auto is steer's own choice per horizon, from errors before the
- * evaluation window only (eval_auto); it needs every model run.
+ * evaluation window only (eval_auto); it needs every model it chooses
+ * among run (all but lstm: eval_auto_candidate).
  *
- *   steer-forecast [--models naive,snaive,holt,hw,arima,auto]
+ *   steer-forecast [--models naive,snaive,holt,hw,arima,lstm,auto]
  *                  [--season M]
  *                  [--horizons 1,6,12,24] FILE...
  * --season: steps in a season; by default 288 for a file whose name holds
@@ -33,8 +34,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: steer-forecast [--models LIST] [--season M] "
 		   "[--horizons LIST] FILE...\n"
-		   "  models: naive, snaive, holt, hw, arima, auto (default "
-		   "all)\n");
+		   "  models: naive, snaive, holt, hw, arima, lstm, auto "
+		   "(default all)\n");
 }
 
 /* A comma-separated list of numbers 1..max into v; their count, or -1. */
@@ -129,6 +130,10 @@ static int run_file(const char *path, const int *kinds, int nk, int season,
 	for (i = 0; i < (with_auto ? FC_KINDS : nk); i++) {
 		int kd = with_auto ? i : kinds[i];
 
+		/* auto needs its candidates run, not the costly rest. */
+		if (with_auto && !model_wanted(kinds, nk, kd) &&
+		    !eval_auto_candidate((enum fc_kind)kd))
+			continue;
 		err = eval_run(y, n, (enum fc_kind)kd, m, &all[kd]);
 		r = all[kd];
 		if (err) {
@@ -187,7 +192,8 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int kinds[FC_KINDS] = {FC_NAIVE, FC_SNAIVE, FC_HOLT, FC_HW, FC_ARIMA};
+	int kinds[FC_KINDS] = {FC_NAIVE, FC_SNAIVE, FC_HOLT,
+			       FC_HW,	 FC_ARIMA,  FC_LSTM};
 	unsigned hs[EVAL_HMAX] = {1, 6, 12, 24}, s;
 	int nk = FC_KINDS, nh = 4, season = -1, c, i, rc = 0;
 	bool with_auto = true;
@@ -200,7 +206,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "steer-forecast: --models "
 						"expects a list of naive, "
 						"snaive, holt, hw, arima, "
-						"auto\n");
+						"lstm, auto\n");
 				return 2;
 			}
 			break;

@@ -14,6 +14,7 @@
 
 #include "forecast/eval.h"
 #include "forecast/forecast.h"
+#include "forecast/lstm.h"
 
 static void check(int cond)
 {
@@ -25,6 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	double *y, f[8], lo[8], hi[8];
 	size_t n, bad, i;
+	struct lstm_cfg lc;
 	struct fc_model m;
 	bool finite = true;
 	unsigned season;
@@ -43,10 +45,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n = 4000;
 	for (i = 0; i < n; i++)
 		finite = finite && isfinite(y[i]) && fabs(y[i]) < 1e100;
+	lstm_cfg_default(&lc);
+	lc.max_epochs = 2; /* the paths, not the training, are fuzzed */
 	for (k = 0; n && k < FC_KINDS; k++) {
 		/* ARIMA's order search fits 32 models: a shorter series. */
-		check(fc_fit(&m, (enum fc_kind)k, y,
-			     k == FC_ARIMA && n > 120 ? 120 : n, season) == 0);
+		if (k == FC_LSTM)
+			check(fc_fit_lstm(&m, y, n > 400 ? 400 : n, season,
+					  &lc) == 0);
+		else
+			check(fc_fit(&m, (enum fc_kind)k, y,
+				     k == FC_ARIMA && n > 120 ? 120 : n,
+				     season) == 0);
 		fc_forecast(&m, 8, f, lo, hi);
 		for (i = 0; finite && i < 8; i++)
 			check(isfinite(f[i]) && lo[i] <= hi[i]);

@@ -219,6 +219,8 @@ static void test_online(void **state)
 	assert_true(lo <= f && f <= hi);
 	assert_true(fabs(f - (100 + 20 * sin(2 * M_PI * 600 / 12.0))) < 3);
 	assert_int_equal(v.samples, 240);
+	/* The LSTM only when asked (cfg.lstm): never scored, never offered. */
+	assert_true(v.err_of[FC_LSTM] < 0);
 	/* 600 % 12 == 0: refit on the last sample, 24 steps ahead. */
 	assert_int_equal(fc_online_forecast(o, 24, &f, NULL, NULL, NULL), 0);
 	assert_int_equal(fc_online_forecast(o, 25, &f, NULL, NULL, NULL),
@@ -290,7 +292,9 @@ static void test_fallbacks(void **state)
 	assert_int_equal(fc_fit(&m, (enum fc_kind)9, y, 40, 0), -EINVAL);
 	assert_int_equal(fc_kind_of("hw"), FC_HW);
 	assert_int_equal(fc_kind_of("arima"), FC_ARIMA);
-	assert_int_equal(fc_kind_of("lstm"), -1);
+	assert_int_equal(fc_kind_of("lstm"), FC_LSTM);
+	assert_int_equal(fc_kind_of("gru"), -1);
+	assert_null(fc_kind_name(FC_KINDS));
 }
 
 /* Origins: the last fifth, K = min(60, span), rounded, no repeats. */
