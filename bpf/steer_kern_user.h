@@ -91,6 +91,26 @@ enum steer_sess_ev_type {
 	STEER_SESS_EV_UDP_NEW = 3,  /* first packet of a UDP session */
 };
 
+/*
+ * steer_socks' value: a TCP session of this node's stack and what the
+ * kernel knows of it, refreshed at most every STEER_TELE_NS from its RTT
+ * samples (sock_ops' RTT callback): 64 bytes per session.
+ */
+struct steer_sock_tele {
+	__u64 est_ns;	 /* ktime at establishment */
+	__u64 seen_ns;	 /* ktime of the last refresh; 0: none yet */
+	__u64 bytes_in;	 /* bytes received from the client */
+	__u64 bytes_out; /* bytes the client acknowledged */
+	__u32 segs_in;
+	__u32 segs_out;
+	__u32 srtt_us;	  /* the kernel's smoothed RTT */
+	__u32 rtt_min_us; /* its lowest RTT (windowed) */
+	__u32 retrans;	  /* segments retransmitted in all */
+	__u32 samples;	  /* refreshes taken */
+};
+
+#define STEER_TELE_NS 100000000ull /* 100 ms */
+
 /* The one entry of steer_sock_st (per CPU): the sock_ops program's tally. */
 struct steer_sock_stats {
 	__u64 up;	  /* passive connections established */

@@ -6,6 +6,10 @@
  *
  *   passive connection established -> steer_socks[flow] = time,
  *                                     event TCP_UP, ask for state changes
+ *   an RTT sample of it            -> at most every STEER_TELE_NS,
+ *                                     steer_socks[flow] takes the
+ *                                     kernel's smoothed RTT, bytes,
+ *                                     segments, retransmissions
  *   that connection reaches CLOSE  -> delete steer_socks[flow],
  *                                     event TCP_DOWN (FIN or RST; the
  *                                     kernel never reports TIME_WAIT)
@@ -31,7 +35,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, STEER_SOCK_MAX);
 	__type(key, struct flow_key);
-	__type(value, __u64); /* ktime ns at establishment */
+	__type(value, struct steer_sock_tele);
 } steer_socks SEC(".maps");
 
 struct {
@@ -93,26 +97,56 @@ static __always_inline void sockops_event(const struct flow_key *k, __u8 type,
 	bpf_ringbuf_submit(ev, 0);
 }
 
+/* An RTT sample: the session's telemetry, refreshed at most every
+ * STEER_TELE_NS (one map lookup per sample otherwise). */
+static __always_inline void sockops_tele(const struct bpf_sock_ops *skops,
+					 const struct flow_key *k)
+{
+	struct steer_sock_tele *t = bpf_map_lookup_elem(&steer_socks, k);
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!t || now - t->seen_ns < STEER_TELE_NS)
+		return;
+	t->seen_ns = now;
+	t->bytes_in = skops->bytes_received;
+	t->bytes_out = skops->bytes_acked;
+	t->segs_in = skops->segs_in;
+	t->segs_out = skops->segs_out;
+	t->srtt_us = skops->srtt_us >> 3; /* kept << 3 by the kernel */
+	t->rtt_min_us = skops->rtt_min;
+	t->retrans = skops->total_retrans;
+	t->samples++;
+}
+
 SEC("sockops")
 int steer_sockops(struct bpf_sock_ops *skops)
 {
+	struct steer_sock_tele fresh = {};
 	struct steer_sock_stats *st;
 	struct flow_key k;
 	__u32 zero = 0;
-	__u64 now;
 
 	if (skops->op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB &&
+	    skops->op != BPF_SOCK_OPS_RTT_CB &&
 	    (skops->op != BPF_SOCK_OPS_STATE_CB || skops->args[1] != TCP_CLOSE))
 		return 1;
 	if (sockops_key(skops, &k))
 		return 1;
+	if (skops->op == BPF_SOCK_OPS_RTT_CB) {
+		sockops_tele(skops, &k);
+		return 1;
+	}
 	st = bpf_map_lookup_elem(&steer_sock_st, &zero);
 	if (skops->op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB) {
-		now = bpf_ktime_get_ns();
-		if (bpf_map_update_elem(&steer_socks, &k, &now, BPF_ANY) && st)
+		fresh.est_ns = bpf_ktime_get_ns();
+		if (bpf_map_update_elem(&steer_socks, &k, &fresh, BPF_ANY) &&
+		    st)
 			st->table_full++;
-		/* Closes come as state changes, only when asked for. */
-		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+		/* Closes come as state changes, RTT samples as RTT
+		 * callbacks, only when asked for. */
+		bpf_sock_ops_cb_flags_set(skops,
+					  BPF_SOCK_OPS_STATE_CB_FLAG |
+						  BPF_SOCK_OPS_RTT_CB_FLAG);
 		if (st)
 			st->up++;
 		sockops_event(&k, STEER_SESS_EV_TCP_UP, st);

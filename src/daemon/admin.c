@@ -26,6 +26,7 @@
 
 #define MOD "admin"
 #define ADMIN_ERR_MAX 256
+#define ADMIN_FORECAST_FLOWS 32 /* sessions steerctl forecast lists */
 
 /* --- Commands ------------------------------------------------------- */
 
@@ -697,7 +698,7 @@ static int cmd_forecast(struct steerd *d, int argc, char **argv,
 {
 	if (!d->nfc)
 		return admin_err(err, errlen, "forecast: none kept");
-	node_fc_write(d->nfc, w);
+	node_fc_write(d->nfc, w, ADMIN_FORECAST_FLOWS);
 	return 0;
 }
 
@@ -727,7 +728,8 @@ static const struct admin_cmd admin_cmds[] = {
 	{"forecast", cmd_forecast, 0, 0, "forecast",
 	 "this node's load (CPU, memory, bandwidth received) as series: the "
 	 "last value, forecasts 10 s and 60 s ahead, the model offered and "
-	 "each model's recent error"},
+	 "each model's recent error; then host mode's busiest TCP sessions "
+	 "(rates, RTT and its trend, retransmissions)"},
 	{"flow-set", cmd_flow_set, 7, 7,
 	 "flow-set PROTO SRC SPORT DST DPORT OWNER EPOCH",
 	 "steer a flow to node OWNER (epoch EPOCH) on this node's data plane"},

@@ -5,9 +5,13 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
+#include "daemon/admin.h"
 #include "forecast/online.h"
+#include "node/flow_tele.h"
 #include "node/node_load.h"
+#include "util/evloop.h"
 
 #define NODE_FC_SERIES 3
 #define NODE_FC_REFIT 10 /* samples between refits */
@@ -21,6 +25,7 @@ static const unsigned node_fc_ahead[] = {10, 60};
 
 struct node_fc {
 	struct node_load load;
+	struct flow_tele *tele; /* this node's TCP sessions, the top k */
 	struct fc_online *s[NODE_FC_SERIES];
 	uint64_t samples;
 };
@@ -39,6 +44,11 @@ struct node_fc *node_fc_new(void)
 
 	if (!f)
 		return NULL;
+	f->tele = flow_tele_new(FLOW_TELE_K_DEFAULT);
+	if (!f->tele) {
+		free(f);
+		return NULL;
+	}
 	for (i = 0; i < NODE_FC_SERIES; i++) {
 		f->s[i] = fc_online_new(&cfg);
 		if (!f->s[i]) {
@@ -58,7 +68,27 @@ void node_fc_free(struct node_fc *f)
 		return;
 	for (i = 0; i < NODE_FC_SERIES; i++)
 		fc_online_free(f->s[i]);
+	flow_tele_free(f->tele);
 	free(f);
+}
+
+static int node_fc_offer(const struct flow_key *k,
+			 const struct steer_sock_tele *t, void *arg)
+{
+	flow_tele_offer(arg, k, t);
+	return 0;
+}
+
+/* A round of the sessions' telemetry (the kernel's clock, as theirs). */
+static void node_fc_tele(struct node_fc *f, struct sockops *so)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	flow_tele_begin(f->tele, (uint64_t)ts.tv_sec * 1000000000ull +
+					 (uint64_t)ts.tv_nsec);
+	sockops_sessions_foreach(so, node_fc_offer, f->tele);
+	flow_tele_end(f->tele);
 }
 
 void node_fc_sample(struct node_fc *f, struct xdp_prog *x, struct sockops *so)
@@ -67,6 +97,8 @@ void node_fc_sample(struct node_fc *f, struct xdp_prog *x, struct sockops *so)
 	int i;
 
 	node_load_measure(&f->load, x, so);
+	if (so)
+		node_fc_tele(f, so);
 	/* The first measure is a baseline (CPU and bandwidth read 0). */
 	if (!f->samples++)
 		return;
@@ -125,7 +157,33 @@ static void node_fc_series(struct jsonw *w, const char *name, double max,
 	jsonw_obj_close(w);
 }
 
-void node_fc_write(struct node_fc *f, struct jsonw *w)
+/* The tracked sessions, busiest first, at most `max`. */
+static void node_fc_flows(struct node_fc *f, struct jsonw *w, uint32_t max)
+{
+	struct flow_tele_view v;
+	uint32_t i;
+
+	jsonw_u64(w, "sessions_seen", flow_tele_offered(f->tele));
+	jsonw_u64(w, "sessions_tracked", flow_tele_count(f->tele));
+	jsonw_arr_open(w, "flows");
+	for (i = 0; i < max && !flow_tele_get(f->tele, i, &v); i++) {
+		jsonw_obj_open(w, NULL);
+		admin_key_write(w, &v.key);
+		jsonw_double(w, "age_s", v.age_s);
+		jsonw_double(w, "in_Bps", v.in_rate);
+		jsonw_double(w, "out_Bps", v.out_rate);
+		jsonw_double(w, "avg_Bps", v.avg_rate);
+		jsonw_u64(w, "srtt_us", v.srtt_us);
+		jsonw_double(w, "rtt_trend_us_s", v.rtt_trend_us_per_s);
+		jsonw_double(w, "retrans_s", v.retrans_per_s);
+		jsonw_double(w, "seg_bytes", v.mean_seg_bytes);
+		jsonw_u64(w, "samples", v.samples);
+		jsonw_obj_close(w);
+	}
+	jsonw_arr_close(w);
+}
+
+void node_fc_write(struct node_fc *f, struct jsonw *w, uint32_t max_flows)
 {
 	int i;
 
@@ -134,4 +192,5 @@ void node_fc_write(struct node_fc *f, struct jsonw *w)
 	for (i = 0; i < NODE_FC_SERIES; i++)
 		node_fc_series(w, node_fc_names[i], node_fc_max[i], f->s[i]);
 	jsonw_arr_close(w);
+	node_fc_flows(f, w, max_flows);
 }

@@ -4,8 +4,9 @@
  * memory used (permille) and the bandwidth its fast path receives,
  * sampled every NODE_FC_PERIOD_MS into bounded rings (10 minutes), each
  * with an online forecaster (forecast/online.h) that refits every 10
- * samples and offers the model with the lowest recent error. steerctl
- * forecast shows them. (Not gossiped yet: the load reports carry the
+ * samples and offers the model with the lowest recent error; and the
+ * telemetry of this node's busiest TCP sessions (node/flow_tele.h), a
+ * round per sample. steerctl forecast shows them. (Not gossiped yet: the load reports carry the
  * current values only.)
  */
 #ifndef STEER_DAEMON_NODE_FC_H
@@ -28,7 +29,9 @@ void node_fc_free(struct node_fc *f);
 void node_fc_sample(struct node_fc *f, struct xdp_prog *x, struct sockops *so);
 
 /* Per series: the last value, the forecasts at +10 s and +60 s with their
- * 95% intervals, the model offered and every model's recent error. */
-void node_fc_write(struct node_fc *f, struct jsonw *w);
+ * 95% intervals, the model offered and every model's recent error; then
+ * the busiest max_flows of the TCP sessions tracked (node/flow_tele.h):
+ * rates, RTT and its trend, retransmissions. */
+void node_fc_write(struct node_fc *f, struct jsonw *w, uint32_t max_flows);
 
 #endif /* STEER_DAEMON_NODE_FC_H */

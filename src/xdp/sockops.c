@@ -180,6 +180,40 @@ int sockops_map_fd(const struct sockops *s, const char *name)
 	return m ? bpf_map__fd(m) : -ENOENT;
 }
 
+struct sockops_batch {
+	struct flow_key keys[SOCKOPS_BATCH];
+	struct steer_sock_tele vals[SOCKOPS_BATCH];
+};
+
+int sockops_sessions_foreach(struct sockops *s, sockops_sess_fn fn, void *arg)
+{
+	int fd = sockops_map_fd(s, "steer_socks"), ret = 0, err;
+	struct sockops_batch *b;
+	struct flow_key out;
+	void *in = NULL;
+	uint32_t n, i;
+
+	if (fd < 0)
+		return fd;
+	b = malloc(sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	do {
+		n = SOCKOPS_BATCH;
+		err = bpf_map_lookup_batch(fd, in, &out, b->keys, b->vals, &n,
+					   NULL);
+		if (err && errno != ENOENT) {
+			ret = -errno;
+			break;
+		}
+		for (i = 0; i < n && !ret; i++)
+			ret = fn(&b->keys[i], &b->vals[i], arg);
+		in = &out;
+	} while (!err && !ret);
+	free(b);
+	return ret;
+}
+
 int sockops_stats_read(struct sockops *s, struct steer_sock_stats *sum)
 {
 	int fd = sockops_map_fd(s, "steer_sock_st"), ncpu, c;

@@ -44,6 +44,17 @@ void sockops_close(struct sockops *s);
 /* steer_socks (live sessions), steer_sock_ev (the ring), steer_sock_st. */
 int sockops_map_fd(const struct sockops *s, const char *name);
 
+/*
+ * Every live session of steer_socks with its telemetry, read in batches
+ * (one system call per SOCKOPS_BATCH sessions). fn returns 0 to go on.
+ * Returns what fn returned to stop, 0, or -errno. A session opened or
+ * closed meanwhile may be missed or seen twice.
+ */
+#define SOCKOPS_BATCH 1024
+typedef int (*sockops_sess_fn)(const struct flow_key *k,
+			       const struct steer_sock_tele *t, void *arg);
+int sockops_sessions_foreach(struct sockops *s, sockops_sess_fn fn, void *arg);
+
 /* The tally summed over the CPUs; 0 or -errno. */
 int sockops_stats_read(struct sockops *s, struct steer_sock_stats *sum);
 

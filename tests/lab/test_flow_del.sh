@@ -9,7 +9,8 @@
 # exactly those D break (the host their packets now reach passes them to
 # its own stack, which resets them), while every other connection lives.
 # So what steerctl shows and deletes is what the packets meet. Last, the
-# live node forecasts its own load (steerctl forecast).
+# live node forecasts its own load and reports its sessions' telemetry
+# (steerctl forecast).
 #
 #   client --> router (ECMP: h2..h5 after the change) --> hX --GUE--> h1
 #
@@ -105,6 +106,30 @@ EOF
 	[ "$left" = "xdp 0" ] ||
 		check "h$k's rules (source, deleted flows still there): $left"
 done
+
+# h2's TCP sessions' telemetry, from the kernel (sock_ops' RTT
+# samples, src/node/flow_tele.c): live connections to the service port,
+# each with a smoothed RTT, some with a rate over an interval (while
+# the traffic runs).
+tele_ok()
+{
+	python3 - "$1" "$LAB_PORT" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d = d.get("result", d)
+flows = d.get("flows", [])
+ok = (d.get("sessions_tracked", 0) >= 1 and flows
+      and all(f["dport"] == int(sys.argv[2]) and f["srtt_us"] > 0 for f in flows)
+      and any(f["samples"] >= 2 and f["in_Bps"] > 0 for f in flows))
+sys.exit(0 if ok else 1)
+EOF2
+}
+for ((i = 0; i < 25; i++)); do
+	lab_steerctl 2 -j forecast >"$out/forecast.json" 2>/dev/null
+	tele_ok "$out/forecast.json" && break
+	sleep 0.2
+done
+[ $i -lt 25 ] || check "steerctl forecast on h2: no session telemetry ($(grep -o '"sessions_[a-z]*":[0-9]*' "$out/forecast.json" | tr '\n' ' ') $(grep -o '"flows":.\{0,300\}' "$out/forecast.json"))"
 
 wait "$traffic"
 traffic=

@@ -27,7 +27,7 @@ static void test_node_fc(void **state)
 	assert_non_null(f);
 	jsonw_init(&w);
 	jsonw_obj_open(&w, NULL);
-	node_fc_write(f, &w);
+	node_fc_write(f, &w, 32);
 	jsonw_obj_close(&w);
 	assert_int_equal(jsonw_finish(&w), 0);
 	s = w.buf;
@@ -38,7 +38,7 @@ static void test_node_fc(void **state)
 		node_fc_sample(f, NULL, NULL);
 	jsonw_reset(&w);
 	jsonw_obj_open(&w, NULL);
-	node_fc_write(f, &w);
+	node_fc_write(f, &w, 32);
 	jsonw_obj_close(&w);
 	assert_int_equal(jsonw_finish(&w), 0);
 	s = w.buf;
