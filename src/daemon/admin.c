@@ -238,6 +238,7 @@ static int cmd_nodes(struct steerd *d, int argc, char **argv, struct jsonw *w,
 	for (i = 0; i < c->n_nodes; i++) {
 		const struct cluster_endpoint *ep = &c->nodes[i].ep;
 
+		memset(&info, 0, sizeof(info)); /* what a provider leaves */
 		if (d->nodes.node_info(d->nodes.ctx, ep->id, &info))
 			info = (struct steerd_node_info){.state = "unknown"};
 		jsonw_obj_open(w, NULL);
@@ -260,6 +261,11 @@ static int cmd_nodes(struct steerd *d, int argc, char **argv, struct jsonw *w,
 		jsonw_str(w, "state", info.state);
 		jsonw_u64(w, "incarnation", info.incarnation);
 		jsonw_u64(w, "load", info.load);
+		if (info.fc_horizon_s) {
+			jsonw_u64(w, "fc_horizon_s", info.fc_horizon_s);
+			jsonw_u64(w, "fc_load", info.fc_cpu);
+			jsonw_u64(w, "fc_load_hi", info.fc_cpu_hi);
+		}
 		jsonw_obj_close(w);
 	}
 	jsonw_arr_close(w);

@@ -5,10 +5,12 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "daemon/admin.h"
 #include "forecast/online.h"
+#include "gossip/gossip_codec.h"
 #include "node/flow_tele.h"
 #include "node/node_load.h"
 #include "util/evloop.h"
@@ -155,6 +157,46 @@ static void node_fc_series(struct jsonw *w, const char *name, double max,
 			jsonw_double(w, fc_kind_name(k), v.err_of[k]);
 	jsonw_obj_close(w);
 	jsonw_obj_close(w);
+}
+
+uint64_t node_fc_samples(const struct node_fc *f)
+{
+	return f->samples;
+}
+
+/* Series i's forecast ahead_s ahead, clamped: 0 or -EAGAIN. */
+static int node_fc_at(const struct node_fc *f, int i, unsigned ahead_s,
+		      double *mean, double *hi)
+{
+	double lo;
+
+	if (fc_online_forecast(f->s[i], ahead_s, mean, &lo, hi, NULL))
+		return -EAGAIN;
+	*mean = node_fc_clamp(*mean, node_fc_max[i]);
+	*hi = node_fc_clamp(*hi, node_fc_max[i]);
+	if (*hi < *mean)
+		*hi = *mean;
+	return 0;
+}
+
+int node_fc_forecast(const struct node_fc *f, unsigned ahead_s,
+		     struct gossip_forecast_update *out)
+{
+	double m[NODE_FC_SERIES], hi[NODE_FC_SERIES];
+	int i;
+
+	for (i = 0; i < NODE_FC_SERIES; i++)
+		if (node_fc_at(f, i, ahead_s, &m[i], &hi[i]))
+			return -EAGAIN;
+	memset(out, 0, sizeof(*out));
+	out->horizon_s = (uint16_t)ahead_s;
+	out->cpu_permille = (uint16_t)(m[0] + 0.5);
+	out->cpu_hi = (uint16_t)(hi[0] + 0.5);
+	out->mem_permille = (uint16_t)(m[1] + 0.5);
+	out->mem_hi = (uint16_t)(hi[1] + 0.5);
+	out->bandwidth_bps = (uint64_t)m[2];
+	out->bandwidth_hi_bps = (uint64_t)hi[2];
+	return 0;
 }
 
 /* The tracked sessions, busiest first, at most `max`. */

@@ -34,4 +34,19 @@ void node_fc_sample(struct node_fc *f, struct xdp_prog *x, struct sockops *so);
  * rates, RTT and its trend, retransmissions. */
 void node_fc_write(struct node_fc *f, struct jsonw *w, uint32_t max_flows);
 
+/*
+ * The forecast of every series ahead_s seconds ahead as gossip carries
+ * it (mean and the 95% interval's upper end, clamped to what the series
+ * can hold): 0, or -EAGAIN while a series has no model yet. Its node and
+ * seq are left for gossip to fill.
+ */
+struct gossip_forecast_update;
+int node_fc_forecast(const struct node_fc *f, unsigned ahead_s,
+		     struct gossip_forecast_update *out);
+
+/* Samples taken (a new forecast is worth publishing every refit). */
+uint64_t node_fc_samples(const struct node_fc *f);
+#define NODE_FC_PUBLISH_EVERY 10 /* samples: a refit's worth */
+#define NODE_FC_PUBLISH_AHEAD 60 /* seconds ahead gossip carries */
+
 #endif /* STEER_DAEMON_NODE_FC_H */

@@ -157,8 +157,17 @@ static void steerd_on_forecast(struct evloop *el, int64_t id, void *arg)
 {
 	struct steerd *d = arg;
 
+	struct gossip_forecast_update f;
+
 	node_fc_sample(d->nfc, dp_xdp_prog(d),
 		       d->host ? host_sockops(d->host) : NULL);
+	/* Every refit's forecast goes out with gossip (the other nodes'
+	 * view of this one's headroom). */
+	if (!d->gossip || node_fc_samples(d->nfc) % NODE_FC_PUBLISH_EVERY ||
+	    node_fc_forecast(d->nfc, NODE_FC_PUBLISH_AHEAD, &f))
+		return;
+	if (!gossip_forecast_report(steerd_gossip_node(d->gossip), &f))
+		steerd_gossip_kick(d->gossip);
 }
 
 static void steerd_on_sweep(struct evloop *el, int64_t id, void *arg)
@@ -216,6 +225,9 @@ static int steerd_node_gossip(void *ctx, uint16_t id,
 	out->state = steerd_gossip_state_name(m.state);
 	out->incarnation = m.incarnation;
 	out->load = m.has_load ? m.load.cpu_permille : 0;
+	out->fc_horizon_s = m.has_forecast ? m.forecast.horizon_s : 0;
+	out->fc_cpu = m.has_forecast ? m.forecast.cpu_permille : 0;
+	out->fc_cpu_hi = m.has_forecast ? m.forecast.cpu_hi : 0;
 	return 0;
 }
 

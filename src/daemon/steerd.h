@@ -53,6 +53,9 @@ struct steerd_node_info {
 	const char *state;
 	uint64_t incarnation;
 	uint32_t load; /* the node's own load report, 0..1000 per mille */
+	/* Its forecast of its CPU load `fc_horizon_s` ahead, mean and the
+	 * 95% interval's upper end, per mille (fc_horizon_s 0: none). */
+	uint32_t fc_horizon_s, fc_cpu, fc_cpu_hi;
 };
 
 struct steerd_node_provider {

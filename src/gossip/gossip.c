@@ -320,6 +320,8 @@ int gossip_apply_update(struct gossip *g, const struct gossip_update *u)
 		return session_apply(g, &u->session);
 	case GOSSIP_UPD_LOAD:
 		return gossip_member_load_apply(g, &u->load);
+	case GOSSIP_UPD_FORECAST:
+		return gossip_member_forecast_apply(g, &u->forecast);
 	default:
 		return 0;
 	}
@@ -648,6 +650,22 @@ int gossip_load_report(struct gossip *g, uint16_t cpu_permille,
 		return -EINVAL;
 	g->now = g->io.now_ms(g->io.ctx);
 	gossip_member_load_apply(g, &l);
+	return 0;
+}
+
+int gossip_forecast_report(struct gossip *g,
+			   const struct gossip_forecast_update *f)
+{
+	struct gossip_forecast_update mine = *f;
+	struct gossip_update u = {.kind = GOSSIP_UPD_FORECAST};
+
+	mine.node = g->cfg.self_id;
+	mine.seq = g->tx_seq++;
+	u.forecast = mine;
+	if (!gossip_codec_update_valid(&u))
+		return -EINVAL;
+	g->now = g->io.now_ms(g->io.ctx);
+	gossip_member_forecast_apply(g, &mine);
 	return 0;
 }
 

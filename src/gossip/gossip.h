@@ -37,6 +37,8 @@ struct gossip_member_info {
 	struct gossip_addr addr;
 	bool has_load;
 	struct gossip_load_update load;
+	bool has_forecast;
+	struct gossip_forecast_update forecast;
 };
 
 struct gossip_session_info {
@@ -214,6 +216,14 @@ int gossip_session_walk(const struct gossip *g, gossip_session_fn fn,
 int gossip_load_report(struct gossip *g, uint16_t cpu_permille,
 		       uint16_t mem_permille, uint64_t bandwidth_bps,
 		       uint32_t sessions);
+
+/*
+ * Publish our load forecast (f's node and seq are ours, filled in here):
+ * -EINVAL for fields out of their bounds (gossip_forecast_update).
+ * Members that do not know the update kind skip it.
+ */
+int gossip_forecast_report(struct gossip *g,
+			   const struct gossip_forecast_update *f);
 
 /* Returns 0 and fills out (self included), or -ENOENT. */
 int gossip_member_get(const struct gossip *g, uint16_t id,

@@ -45,6 +45,8 @@ size_t gossip_codec_update_size(uint8_t kind)
 		return 2 + GOSSIP_UPD_SESSION_LEN;
 	case GOSSIP_UPD_LOAD:
 		return 2 + GOSSIP_UPD_LOAD_LEN;
+	case GOSSIP_UPD_FORECAST:
+		return 2 + GOSSIP_UPD_FORECAST_LEN;
 	default:
 		return 0;
 	}
@@ -82,7 +84,16 @@ static bool state_valid(uint8_t s)
 	return s <= GOSSIP_LEFT;
 }
 
-static bool update_valid(const struct gossip_update *u)
+static bool forecast_valid(const struct gossip_forecast_update *f)
+{
+	return f->node != STEER_NODE_NONE && f->horizon_s >= 1 &&
+	       f->horizon_s <= GOSSIP_FC_HORIZON_MAX &&
+	       f->cpu_permille <= f->cpu_hi && f->cpu_hi <= 1000 &&
+	       f->mem_permille <= f->mem_hi && f->mem_hi <= 1000 &&
+	       f->bandwidth_bps <= f->bandwidth_hi_bps;
+}
+
+bool gossip_codec_update_valid(const struct gossip_update *u)
 {
 	switch (u->kind) {
 	case GOSSIP_UPD_MEMBER:
@@ -96,6 +107,8 @@ static bool update_valid(const struct gossip_update *u)
 		return u->load.node != STEER_NODE_NONE &&
 		       u->load.cpu_permille <= 1000 &&
 		       u->load.mem_permille <= 1000;
+	case GOSSIP_UPD_FORECAST:
+		return forecast_valid(&u->forecast);
 	default:
 		return false;
 	}
@@ -118,6 +131,7 @@ static void put_update(struct wire *c, const struct gossip_update *u)
 	const struct gossip_member_update *m = &u->member;
 	const struct gossip_session_update *s = &u->session;
 	const struct gossip_load_update *l = &u->load;
+	const struct gossip_forecast_update *f = &u->forecast;
 
 	wire_put8(c, u->kind);
 	wire_put8(c, (uint8_t)(gossip_codec_update_size(u->kind) - 2));
@@ -150,6 +164,18 @@ static void put_update(struct wire *c, const struct gossip_update *u)
 		wire_put32(c, l->sessions);
 		wire_put32(c, 0);
 		break;
+	case GOSSIP_UPD_FORECAST:
+		wire_put16(c, f->node);
+		wire_put16(c, f->horizon_s);
+		wire_put16(c, f->cpu_permille);
+		wire_put16(c, f->cpu_hi);
+		wire_put16(c, f->mem_permille);
+		wire_put16(c, f->mem_hi);
+		wire_put32(c, 0);
+		wire_put64(c, f->seq);
+		wire_put64(c, f->bandwidth_bps);
+		wire_put64(c, f->bandwidth_hi_bps);
+		break;
 	}
 }
 
@@ -162,6 +188,7 @@ static int get_update(struct wire *c, struct gossip_update *u)
 	struct gossip_member_update *m = &u->member;
 	struct gossip_session_update *s = &u->session;
 	struct gossip_load_update *l = &u->load;
+	struct gossip_forecast_update *f = &u->forecast;
 	size_t start, want;
 	uint8_t len;
 
@@ -207,8 +234,20 @@ static int get_update(struct wire *c, struct gossip_update *u)
 		l->sessions = wire_get32(c);
 		wire_get_zero(c, 4);
 		break;
+	case GOSSIP_UPD_FORECAST:
+		f->node = wire_get16(c);
+		f->horizon_s = wire_get16(c);
+		f->cpu_permille = wire_get16(c);
+		f->cpu_hi = wire_get16(c);
+		f->mem_permille = wire_get16(c);
+		f->mem_hi = wire_get16(c);
+		wire_get_zero(c, 4);
+		f->seq = wire_get64(c);
+		f->bandwidth_bps = wire_get64(c);
+		f->bandwidth_hi_bps = wire_get64(c);
+		break;
 	}
-	if (c->err || c->off - start != len || !update_valid(u))
+	if (c->err || c->off - start != len || !gossip_codec_update_valid(u))
 		return -1;
 	return 1;
 }
@@ -284,7 +323,7 @@ int gossip_codec_encode(const struct gossip_auth *a, const struct gossip_msg *m,
 		return -EINVAL;
 	body_len = (size_t)fixed_len(m->type) + 1;
 	for (i = 0; i < m->n_updates; i++) {
-		if (!update_valid(&m->updates[i]))
+		if (!gossip_codec_update_valid(&m->updates[i]))
 			return -EINVAL;
 		body_len += gossip_codec_update_size(m->updates[i].kind);
 	}

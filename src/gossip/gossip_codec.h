@@ -26,6 +26,11 @@
  *              sport, dport (network order as in the flow key)      (44)
  *     load     node u16, cpu u16, mem u16 (permille), 0 u16, seq u64,
  *              bandwidth u64 (bit/s), sessions u32, 0 u32           (32)
+ *     forecast node u16, horizon u16 (s), cpu u16, cpu hi u16,
+ *              mem u16, mem hi u16 (permille), 0 u32, seq u64,
+ *              bandwidth u64, bandwidth hi u64 (bit/s): the node's
+ *              forecast load `horizon` seconds ahead, mean and the
+ *              upper end of its 95% interval                        (40)
  *   An update of an unknown kind is skipped by its length (counted), so a
  *   later minor revision can add kinds; anything else malformed rejects
  *   the whole datagram.
@@ -33,6 +38,7 @@
 #ifndef STEER_GOSSIP_CODEC_H
 #define STEER_GOSSIP_CODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +59,8 @@
 #define GOSSIP_UPD_MEMBER_LEN 28
 #define GOSSIP_UPD_SESSION_LEN 44
 #define GOSSIP_UPD_LOAD_LEN 32
+#define GOSSIP_UPD_FORECAST_LEN 40
+#define GOSSIP_FC_HORIZON_MAX 3600 /* seconds */
 
 enum gossip_msg_type {
 	GOSSIP_MSG_PING = 1,
@@ -67,6 +75,7 @@ enum gossip_update_kind {
 	GOSSIP_UPD_MEMBER = 1,
 	GOSSIP_UPD_SESSION = 2,
 	GOSSIP_UPD_LOAD = 3,
+	GOSSIP_UPD_FORECAST = 4,
 };
 
 enum gossip_state {
@@ -112,12 +121,23 @@ struct gossip_load_update {
 	uint32_t sessions;
 };
 
+/* A node's load forecast: mean <= hi, cpu and mem <= 1000 permille. */
+struct gossip_forecast_update {
+	uint16_t node;
+	uint16_t horizon_s; /* 1..GOSSIP_FC_HORIZON_MAX */
+	uint16_t cpu_permille, cpu_hi;
+	uint16_t mem_permille, mem_hi;
+	uint64_t seq; /* newer forecast, higher seq */
+	uint64_t bandwidth_bps, bandwidth_hi_bps;
+};
+
 struct gossip_update {
 	uint8_t kind; /* enum gossip_update_kind */
 	union {
 		struct gossip_member_update member;
 		struct gossip_session_update session;
 		struct gossip_load_update load;
+		struct gossip_forecast_update forecast;
 	};
 };
 
@@ -154,6 +174,10 @@ enum gossip_rx_reason {
 };
 
 const char *gossip_rx_reason_name(enum gossip_rx_reason r);
+
+/* Whether an update's fields are within their bounds (as decoding
+ * requires of what it accepts). */
+bool gossip_codec_update_valid(const struct gossip_update *u);
 
 /* Bytes an update of this kind takes on the wire, 0 for an unknown kind. */
 size_t gossip_codec_update_size(uint8_t kind);

@@ -48,6 +48,9 @@ static uint32_t subject_hash(const struct gossip_update *u)
 		for (i = 0; i < 5; i++)
 			h = mix64(h ^ w[i]);
 		break;
+	case GOSSIP_UPD_FORECAST:
+		h = mix64(h << 32 | u->forecast.node);
+		break;
 	default:
 		h = mix64(h << 32 | u->load.node);
 		break;
@@ -67,6 +70,8 @@ static bool same_subject(const struct gossip_update *a,
 		return flow_key_equal(&a->session.key, &b->session.key);
 	case GOSSIP_UPD_LOAD:
 		return a->load.node == b->load.node;
+	case GOSSIP_UPD_FORECAST:
+		return a->forecast.node == b->forecast.node;
 	default:
 		return false;
 	}

@@ -90,6 +90,8 @@ void gossip_member_info_fill(const struct gossip_member *m,
 	out->addr = m->addr;
 	out->has_load = m->has_load;
 	out->load = m->load;
+	out->has_forecast = m->has_forecast;
+	out->forecast = m->forecast;
 }
 
 void gossip_member_to_update(const struct gossip *g,
@@ -344,6 +346,21 @@ int gossip_member_load_apply(struct gossip *g,
 	gossip_enqueue(g, &u, false);
 	if (g->ev.load)
 		g->ev.load(g->ev.ctx, l);
+	return 1;
+}
+
+int gossip_member_forecast_apply(struct gossip *g,
+				 const struct gossip_forecast_update *f)
+{
+	struct gossip_member *m = gossip_members_find(&g->members, f->node);
+	struct gossip_update u = {.kind = GOSSIP_UPD_FORECAST};
+
+	if (!m || (m->has_forecast && f->seq <= m->forecast.seq))
+		return 0;
+	m->has_forecast = true;
+	m->forecast = *f;
+	u.forecast = *f;
+	gossip_enqueue(g, &u, false);
 	return 1;
 }
 

@@ -37,6 +37,8 @@ struct gossip_member {
 	uint64_t verify_at;	/* suspect: probe it then (0: no) */
 	bool has_load;
 	struct gossip_load_update load;
+	bool has_forecast;
+	struct gossip_forecast_update forecast;
 };
 
 /* Sorted by id; pointers are valid until the next insert or remove. */
@@ -85,6 +87,9 @@ void gossip_member_heard(struct gossip *g, uint16_t id, uint32_t inc,
 			 const struct gossip_addr *from);
 
 /* Merge a load report; returns 1 when it is newer than the one held. */
+/* A newer forecast of a member: kept and passed on. 1 if applied. */
+int gossip_member_forecast_apply(struct gossip *g,
+				 const struct gossip_forecast_update *f);
 int gossip_member_load_apply(struct gossip *g,
 			     const struct gossip_load_update *l);
 

@@ -75,6 +75,14 @@ void gossip_sync_push(struct gossip *g, const struct gossip_addr *to, bool pull)
 		u.load = m->load;
 		out_add(&o, &u);
 	}
+	for (i = 0; i < g->members.n; i++) {
+		m = &g->members.v[i];
+		if (!m->has_forecast)
+			continue;
+		u.kind = GOSSIP_UPD_FORECAST;
+		u.forecast = m->forecast;
+		out_add(&o, &u);
+	}
 	/* Sessions from where the last push stopped, so a table larger than
 	 * the datagram budget is covered over successive rounds. */
 	while (!o.full && n < g->sessions.n && wraps < 2) {

@@ -10,7 +10,8 @@
 # its own stack, which resets them), while every other connection lives.
 # So what steerctl shows and deletes is what the packets meet. Last, the
 # live node forecasts its own load and reports its sessions' telemetry
-# (steerctl forecast).
+# (steerctl forecast), and the other nodes hear its forecast by gossip
+# (steerctl nodes).
 #
 #   client --> router (ECMP: h2..h5 after the change) --> hX --GUE--> h1
 #
@@ -165,5 +166,20 @@ for ((i = 0; i < 100; i++)); do
 	sleep 0.1
 done
 [ $i -lt 100 ] || check "steerctl forecast on h2: no CPU forecast ($(head -c 300 "$out/forecast.json"))"
+# ... and tells the others by gossip, a forecast update every refit
+# (steerctl nodes on h3: h2's load forecast 60 s ahead).
+for ((i = 0; i < 150; i++)); do
+	lab_steerctl 3 -j nodes >"$out/nodes3.json" 2>/dev/null
+	python3 - "$out/nodes3.json" <<'EOF2' && break
+import json, sys
+d = json.load(open(sys.argv[1]))
+d = d.get("result", d)
+n = [x for x in d.get("nodes", []) if x["id"] == 2]
+sys.exit(0 if n and n[0].get("fc_horizon_s") == 60
+         and n[0]["fc_load"] <= n[0]["fc_load_hi"] <= 1000 else 1)
+EOF2
+	sleep 0.1
+done
+[ $i -lt 150 ] || check "h3 never heard h2's forecast ($(head -c 400 "$out/nodes3.json"))"
 [ $fail = 0 ] && echo "PASS"
 exit $fail

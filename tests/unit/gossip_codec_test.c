@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include <steer/rule.h>
+
 #include "gossip/gossip_codec.h"
 
 struct fx {
@@ -61,7 +63,7 @@ static void fill_updates(struct gossip_msg *m, uint16_t n)
 	for (i = 0; i < n; i++) {
 		u = &m->updates[i];
 		memset(u, 0, sizeof(*u));
-		u->kind = (uint8_t)(1 + i % 3);
+		u->kind = (uint8_t)(1 + i % 4);
 		switch (u->kind) {
 		case GOSSIP_UPD_MEMBER:
 			u->member.node = (uint16_t)(100 + i);
@@ -89,6 +91,17 @@ static void fill_updates(struct gossip_msg *m, uint16_t n)
 			u->load.seq = 0x0102030405060708ull + i;
 			u->load.bandwidth_bps = 10000000000ull + i;
 			u->load.sessions = 123456u + i;
+			break;
+		case GOSSIP_UPD_FORECAST:
+			u->forecast.node = (uint16_t)(11 + i);
+			u->forecast.horizon_s = 60;
+			u->forecast.cpu_permille = (uint16_t)(i % 900);
+			u->forecast.cpu_hi = (uint16_t)(i % 900 + 100);
+			u->forecast.mem_permille = 400;
+			u->forecast.mem_hi = 1000;
+			u->forecast.seq = 0x1112131415161718ull + i;
+			u->forecast.bandwidth_bps = 9000000000ull + i;
+			u->forecast.bandwidth_hi_bps = 12000000000ull + i;
 			break;
 		}
 	}
@@ -389,6 +402,44 @@ static void test_body_parser(void **state)
 			 GOSSIP_RX_MALFORMED);
 }
 
+/* A forecast out of its bounds is refused, each bound on its own. */
+static void test_forecast_bounds(void **state)
+{
+	struct gossip_update u = {.kind = GOSSIP_UPD_FORECAST}, b;
+	struct gossip_forecast_update *f = &b.forecast;
+
+	u.forecast = (struct gossip_forecast_update){
+		.node = 3,
+		.horizon_s = 60,
+		.cpu_permille = 500,
+		.cpu_hi = 700,
+		.mem_permille = 300,
+		.mem_hi = 350,
+		.seq = 9,
+		.bandwidth_bps = 1000,
+		.bandwidth_hi_bps = 2000,
+	};
+	assert_true(gossip_codec_update_valid(&u));
+	b = u, f->node = STEER_NODE_NONE;
+	assert_false(gossip_codec_update_valid(&b));
+	b = u, f->horizon_s = 0;
+	assert_false(gossip_codec_update_valid(&b));
+	b = u, f->horizon_s = GOSSIP_FC_HORIZON_MAX + 1;
+	assert_false(gossip_codec_update_valid(&b));
+	b = u, f->cpu_permille = 701; /* above its own upper end */
+	assert_false(gossip_codec_update_valid(&b));
+	b = u, f->cpu_hi = 1001;
+	assert_false(gossip_codec_update_valid(&b));
+	b = u, f->mem_permille = 351;
+	assert_false(gossip_codec_update_valid(&b));
+	b = u, f->mem_hi = 1001;
+	assert_false(gossip_codec_update_valid(&b));
+	b = u, f->bandwidth_bps = 2001;
+	assert_false(gossip_codec_update_valid(&b));
+	assert_int_equal(gossip_codec_update_size(GOSSIP_UPD_FORECAST),
+			 2 + GOSSIP_UPD_FORECAST_LEN);
+}
+
 static void test_replay_window(void **state)
 {
 	struct gossip_replay r;
@@ -492,6 +543,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_body_parser, setup,
 						teardown),
+		cmocka_unit_test(test_forecast_bounds),
 		cmocka_unit_test(test_replay_window),
 		cmocka_unit_test(test_key_file),
 		cmocka_unit_test(test_key_passphrase),

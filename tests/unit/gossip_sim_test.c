@@ -571,6 +571,50 @@ static bool pred_burst(struct sim *s, uint32_t i, const void *arg)
 	return true;
 }
 
+/* Node i holds the forecast arg (a published update) of its node. */
+static bool pred_forecast(struct sim *s, uint32_t i, const void *arg)
+{
+	const struct gossip_forecast_update *want = arg;
+	struct gossip_member_info mi;
+
+	return gossip_member_get(s->nodes[i].g, want->node, &mi) == 0 &&
+	       mi.has_forecast && mi.forecast.horizon_s == want->horizon_s &&
+	       mi.forecast.cpu_hi == want->cpu_hi &&
+	       mi.forecast.mem_permille == want->mem_permille &&
+	       mi.forecast.bandwidth_hi_bps == want->bandwidth_hi_bps;
+}
+
+/*
+ * A node's load forecast reaches every member, and a newer one replaces
+ * it everywhere (16 nodes, then anti-entropy keeps it for late joiners).
+ */
+static void test_forecast_spreads(void **state)
+{
+	struct sim *s = sim_new(16, 8);
+	struct gossip_forecast_update f = {.horizon_s = 60,
+					   .cpu_permille = 640,
+					   .cpu_hi = 910,
+					   .mem_permille = 300,
+					   .mem_hi = 320,
+					   .bandwidth_bps = 1000000,
+					   .bandwidth_hi_bps = 3000000};
+	uint64_t times[MAXN];
+
+	*state = s;
+	join_and_converge(s, 10000, NULL);
+	sim_run(s, s->now + 2000);
+	f.node = 4; /* node index 3 */
+	assert_int_equal(gossip_forecast_report(s->nodes[3].g, &f), 0);
+	sim_after(s, 3);
+	assert_int_equal(sim_until_all(s, pred_forecast, &f, 5000, times), 0);
+	f.cpu_hi = 990; /* a newer forecast: everyone takes it */
+	assert_int_equal(gossip_forecast_report(s->nodes[3].g, &f), 0);
+	sim_after(s, 3);
+	assert_int_equal(sim_until_all(s, pred_forecast, &f, 5000, times), 0);
+	f.cpu_permille = 999; /* above its upper end: refused */
+	assert_int_equal(gossip_forecast_report(s->nodes[3].g, &f), -EINVAL);
+}
+
 /* One announce on a 16-node LAN: pushed at once, forwarded at once. */
 static void test_session_announce_16(void **state)
 {
@@ -883,6 +927,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_join_16, teardown),
 		cmocka_unit_test_teardown(test_join_48, teardown),
 		cmocka_unit_test_teardown(test_session_announce_16, teardown),
+		cmocka_unit_test_teardown(test_forecast_spreads, teardown),
 		cmocka_unit_test_teardown(test_session_announce, teardown),
 		cmocka_unit_test_teardown(test_crash_16, teardown),
 		cmocka_unit_test_teardown(test_crash_48, teardown),
