@@ -23,6 +23,7 @@
 #include "core/tmpl_build.h"
 #include "fastpath/fastpath.h"
 #include "cell/flowtab.h"
+#include "forecast/forecast.h"
 #include "forecast/online.h"
 #include "node/flow_tele.h"
 
@@ -417,6 +418,44 @@ static void bench_forecast(uint32_t samples)
 }
 
 /*
+ * The LSTM forecaster (src/forecast/lstm.c) on a node-load-like series of
+ * n points (a daily cycle of 288 steps, noise): the fit (training to its
+ * early stop) and a 60-step forecast, best of 3.
+ */
+static void bench_lstm(uint32_t n)
+{
+	double *y = malloc(n * sizeof(*y)), fit = HUGE_VAL, fcast = HUGE_VAL;
+	double out[60], t0;
+	struct fc_model m;
+	uint32_t i, r;
+
+	if (!y)
+		return;
+	for (i = 0; i < n; i++)
+		y[i] = 500 + 200 * sin(2 * M_PI * i / 288.0) +
+		       (double)((i * 7919u) % 37);
+	for (r = 0; r < 3; r++) {
+		t0 = now_s();
+		if (fc_fit(&m, FC_LSTM, y, n, 288)) {
+			free(y);
+			return;
+		}
+		t0 = now_s() - t0;
+		if (t0 < fit)
+			fit = t0;
+		t0 = now_s();
+		fc_forecast(&m, 60, out, NULL, NULL);
+		t0 = now_s() - t0;
+		if (t0 < fcast)
+			fcast = t0;
+		fc_model_free(&m);
+	}
+	free(y);
+	print_fig("lstm_fit_2000", fit * 1e3, "ms");
+	print_fig("lstm_forecast_60", fcast * 1e6, "us");
+}
+
+/*
  * A round of per-flow telemetry as steerd runs it every second
  * (src/node/flow_tele.c): n sessions offered, the busiest 1,024 tracked;
  * ns per session offered (the map's batched read is not in it), and the
@@ -452,6 +491,8 @@ static void bench_tele(uint32_t n)
 	}
 	print_fig(n >= 1000000 ? "tele_round_1m" : "tele_round_100k", best,
 		  "ns/session");
+	/* One round a second: the share of a core it takes. */
+	print_fig("tele_core_share_100k", best * 100000 / 1e9 * 100, "%");
 	print_fig("tele_bytes_per_tracked_flow",
 		  (double)flow_tele_memory(ft) / FLOW_TELE_K_DEFAULT, "bytes");
 	flow_tele_free(ft);
@@ -494,6 +535,7 @@ int main(int argc, char **argv)
 	bench_flowtab(quick ? 100000 : 1000000);
 	bench_forecast(quick ? 900 : 3600);
 	bench_tele(100000);
+	bench_lstm(2000);
 	fp = fp_make(1024);
 	print_fig("fsc_entry_size", sizeof(struct fsc_entry), "bytes");
 	print_fig("fsc_bytes_per_slot",
