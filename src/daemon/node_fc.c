@@ -15,13 +15,15 @@
 #include "node/node_load.h"
 #include "util/evloop.h"
 
-#define NODE_FC_SERIES 3
+#define NODE_FC_SERIES 6
 #define NODE_FC_REFIT 10 /* samples between refits */
 
 static const char *const node_fc_names[NODE_FC_SERIES] = {
-	"cpu_permille", "mem_permille", "rx_bps"};
+	"cpu_permille", "mem_permille",	      "rx_bps",
+	"sessions",	"new_sessions_per_s", "exception_pps"};
 /* What each series can hold: forecasts are clamped to it. */
-static const double node_fc_max[NODE_FC_SERIES] = {1000, 1000, HUGE_VAL};
+static const double node_fc_max[NODE_FC_SERIES] = {
+	1000, 1000, HUGE_VAL, HUGE_VAL, HUGE_VAL, HUGE_VAL};
 /* Seconds ahead steerctl shows. */
 static const unsigned node_fc_ahead[] = {10, 60};
 
@@ -107,6 +109,9 @@ void node_fc_sample(struct node_fc *f, struct xdp_prog *x, struct sockops *so)
 	v[0] = f->load.cpu_permille;
 	v[1] = f->load.mem_permille;
 	v[2] = (double)f->load.bandwidth_bps;
+	v[3] = f->load.sessions;
+	v[4] = f->load.new_per_s;
+	v[5] = f->load.exception_pps;
 	/* Each series starts 3 samples after the one before: their refits
 	 * (ARIMA's order search among them) fall on different seconds. */
 	for (i = 0; i < NODE_FC_SERIES; i++)
@@ -182,10 +187,11 @@ static int node_fc_at(const struct node_fc *f, int i, unsigned ahead_s,
 int node_fc_forecast(const struct node_fc *f, unsigned ahead_s,
 		     struct gossip_forecast_update *out)
 {
-	double m[NODE_FC_SERIES], hi[NODE_FC_SERIES];
+	double m[3], hi[3];
 	int i;
 
-	for (i = 0; i < NODE_FC_SERIES; i++)
+	/* CPU, memory, bandwidth: what gossip carries. */
+	for (i = 0; i < 3; i++)
 		if (node_fc_at(f, i, ahead_s, &m[i], &hi[i]))
 			return -EAGAIN;
 	memset(out, 0, sizeof(*out));

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * This node's load as time series and their forecasts: CPU busy and
- * memory used (permille) and the bandwidth its fast path receives,
- * sampled every NODE_FC_PERIOD_MS into bounded rings (10 minutes), each
- * with an online forecaster (forecast/online.h) that refits every 10
- * samples and offers the model with the lowest recent error; and the
- * telemetry of this node's busiest TCP sessions (node/flow_tele.h), a
- * round per sample. steerctl forecast shows them. (Not gossiped yet: the load reports carry the
- * current values only.)
+ * memory used (permille), the bandwidth its fast path receives, its
+ * sessions, new sessions per second and packets per second to the
+ * exception path, sampled every NODE_FC_PERIOD_MS into bounded rings (10
+ * minutes), each with an online forecaster (forecast/online.h) that
+ * refits every 10 samples and offers the model with the lowest recent
+ * error; and the telemetry of this node's busiest TCP sessions
+ * (node/flow_tele.h), a round per sample. steerctl forecast shows them;
+ * the CPU, memory and bandwidth forecasts go out with gossip
+ * (node_fc_forecast()).
  */
 #ifndef STEER_DAEMON_NODE_FC_H
 #define STEER_DAEMON_NODE_FC_H

@@ -2,6 +2,7 @@
 #include "node/node_load.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,22 +58,44 @@ static uint16_t node_load_mem(void)
 		       : 0;
 }
 
+/* Per second from two readings of a counter ms apart (0 when it went
+ * back: a reset, or no reading before). */
+static double node_load_rate(uint64_t before, uint64_t now, bool span,
+			     uint64_t ms)
+{
+	if (!span || now < before)
+		return 0;
+	return (double)(now - before) * 1000.0 / (double)ms;
+}
+
 void node_load_measure(struct node_load *l, struct xdp_prog *x,
 		       struct sockops *so)
 {
 	struct steer_xdp_stats xs;
 	struct steer_sock_stats ss;
-	uint64_t now = evloop_now_ms(), bps = 0;
+	uint64_t now = evloop_now_ms(), bps = 0, new_total = 0, exc = 0;
 	uint32_t sessions = l->udp_sessions;
+	bool span = l->at_ms && now > l->at_ms;
 
 	if (x && !xdp_maps_stats_read(x, &xs)) {
-		if (l->at_ms && now > l->at_ms && xs.rx_bytes >= l->rx_bytes)
+		if (span && xs.rx_bytes >= l->rx_bytes)
 			bps = (xs.rx_bytes - l->rx_bytes) * 8 * 1000 /
 			      (now - l->at_ms);
 		l->rx_bytes = xs.rx_bytes;
+		new_total += xs.udp_new;
+		exc = xs.action[STEER_ACT_EXCEPTION];
 	}
-	if (so && !sockops_stats_read(so, &ss) && ss.up >= ss.down)
-		sessions += (uint32_t)(ss.up - ss.down);
+	if (so && !sockops_stats_read(so, &ss)) {
+		if (ss.up >= ss.down)
+			sessions += (uint32_t)(ss.up - ss.down);
+		new_total += ss.up;
+	}
+	l->new_per_s =
+		node_load_rate(l->new_total, new_total, span, now - l->at_ms);
+	l->exception_pps =
+		node_load_rate(l->exc_total, exc, span, now - l->at_ms);
+	l->new_total = new_total;
+	l->exc_total = exc;
 	l->cpu_permille = node_load_cpu(l);
 	l->mem_permille = node_load_mem();
 	l->bandwidth_bps = bps;

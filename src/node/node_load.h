@@ -2,9 +2,12 @@
 /*
  * This node's load: CPU busy and memory used in permille (from /proc/stat
  * and /proc/meminfo), the bandwidth its fast path received (XDP byte
- * counter), and the sessions it holds (sock_ops tally of TCP connections
- * established minus closed, plus live UDP sessions). Host mode gossips
- * it every tick; the node's forecasts (daemon/node_fc.h) sample it.
+ * counter), the sessions it holds (sock_ops tally of TCP connections
+ * established minus closed, plus live UDP sessions), the new sessions per
+ * second (TCP established, UDP first seen) and the packets per second its
+ * fast path sends to the cells' exception path (cell mode). Host mode
+ * gossips it every tick; the node's forecasts (daemon/node_fc.h) sample
+ * it.
  */
 #ifndef STEER_NODE_LOAD_H
 #define STEER_NODE_LOAD_H
@@ -18,12 +21,16 @@
 struct node_load {
 	uint64_t cpu_total, cpu_idle; /* jiffies at the last report */
 	uint64_t rx_bytes;	      /* XDP bytes at the last report */
+	uint64_t new_total;	      /* TCP up + UDP new, at the last */
+	uint64_t exc_total;	      /* XDP exception packets, at the last */
 	uint64_t at_ms;		      /* when it was; 0: never */
 	uint32_t udp_sessions;	      /* kept by the caller */
 	/* What was reported last, for steerctl. */
 	uint16_t cpu_permille, mem_permille;
 	uint64_t bandwidth_bps;
 	uint32_t sessions;
+	double new_per_s;     /* new sessions per second */
+	double exception_pps; /* packets per second to the exception path */
 };
 
 /* Measure (x, so may be NULL: no bandwidth, no TCP sessions); the first
