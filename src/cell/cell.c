@@ -153,32 +153,61 @@ static int cell_udp_bound(const struct cell *c, uint16_t port)
 }
 
 /*
- * Send cell message m to node `to`'s control port, stamped as this cell's
- * next datagram. 0, or -EINVAL (no such node, no address of its family,
- * a message the codec refuses) or the socket's -errno.
+ * Cell message m as this cell's next datagram to node `to`'s control
+ * port: its length in buf, or -EINVAL (no such node, no address of its
+ * family, a message the codec refuses).
  */
-int cell_ctl_send(struct cell *c, uint16_t to, struct cellmsg *m)
+static int cell_ctl_encode(struct cell *c, uint16_t to, struct cellmsg *m,
+			   uint8_t *buf, struct sockaddr_storage *ss,
+			   socklen_t *slen)
 {
 	const struct cluster_node *n = cluster_node_by_id(c->w.cluster, to);
 	const struct flow_addr *a = n ? cell_addr_of(c, &n->ep) : NULL;
-	uint8_t buf[CELLMSG_DGRAM_MAX];
-	struct sockaddr_storage ss;
-	socklen_t slen;
-	int len;
 
 	if (!a)
 		return -EINVAL;
 	m->sender = cell_self(c);
 	m->incarnation = c->incarnation;
 	m->seq = ++c->seq;
-	len = cellmsg_encode(&c->auth, m, buf, sizeof(buf));
+	cell_sockaddr(a, CELLMSG_PORT, ss, slen);
+	return cellmsg_encode(&c->auth, m, buf, CELLMSG_DGRAM_MAX);
+}
+
+/*
+ * Send cell message m to node `to`'s control port at once, stamped as
+ * this cell's next datagram. 0, or -EINVAL (no such node, no address of
+ * its family, a message the codec refuses) or the socket's -errno.
+ */
+int cell_ctl_send(struct cell *c, uint16_t to, struct cellmsg *m)
+{
+	uint8_t buf[CELLMSG_DGRAM_MAX];
+	struct sockaddr_storage ss;
+	socklen_t slen;
+	int len = cell_ctl_encode(c, to, m, buf, &ss, &slen);
+
 	if (len < 0)
 		return len;
-	cell_sockaddr(a, CELLMSG_PORT, &ss, &slen);
 	if (sendto(c->ctl_fd, buf, (size_t)len, MSG_DONTWAIT,
 		   (struct sockaddr *)&ss, slen) != len)
 		return -errno;
 	return 0;
+}
+
+void cell_ctl_queue(struct cell *c, uint16_t to, struct cellmsg *m,
+		    uint64_t *sent, uint64_t *failed)
+{
+	uint8_t buf[CELLMSG_DGRAM_MAX];
+	struct sockaddr_storage ss;
+	socklen_t slen;
+	int len = cell_ctl_encode(c, to, m, buf, &ss, &slen);
+
+	if (len < 0) {
+		if (failed)
+			(*failed)++;
+		return;
+	}
+	cell_send(c, c->sq_ctl, c->ctl_fd, buf, (size_t)len, &ss, slen, sent,
+		  failed);
 }
 
 int cell_flow_forget(struct cell *c, const struct flow_key *k)
@@ -214,6 +243,8 @@ static void cell_on_ctl(struct evloop *el, int fd, uint32_t events, void *arg)
 	ssize_t n;
 	int i;
 
+	/* Answers, and the datagrams they release, leave as one batch. */
+	cell_batch_begin(c);
 	for (i = 0; i < CELL_RX_BURST; i++) {
 		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n < 0)
@@ -244,6 +275,7 @@ static void cell_on_ctl(struct evloop *el, int fd, uint32_t events, void *arg)
 		else if (!xdp_maps_flow_del(c->xdp, &m.del.key))
 			c->st.rules_rx++;
 	}
+	cell_batch_end(c);
 }
 
 struct cell_adopt_walk {
@@ -280,7 +312,9 @@ static void cell_on_handback(void *arg, uint16_t shard, uint16_t from)
 	if (c->expect->cell[shard][0] == from) {
 		c->pulled[shard / 64] |= 1ull << (shard % 64);
 		hold_done(c->hold, shard);
+		cell_batch_begin(c);
 		hold_release(c->hold, evloop_now_ms(), cell_held_run, c);
+		cell_batch_end(c);
 	}
 	log_debug(MOD, "shard %u handed back by cell %u", shard, from);
 }
@@ -533,9 +567,12 @@ static void cell_on_tick(struct evloop *el, int64_t id, void *arg)
 	 * their timeout. */
 	flowtab_expire(c->ft, cell_now_ms(),
 		       flowtab_capacity(c->ft) / (1000 / CELL_TICK_MS) + 1);
+	/* What waited and is released now leaves as one batch. */
+	cell_batch_begin(c);
 	hold_release(c->hold, evloop_now_ms(), cell_held_run, c);
 	query_run(c->query, evloop_now_ms(), cell_query_send,
 		  cell_query_release, c);
+	cell_batch_end(c);
 	cell_rules_sweep(c);
 }
 
@@ -618,6 +655,24 @@ static void cell_accept_local(const char *ifname)
 		fclose(f);
 }
 
+/* A queue per socket the exception path sends on: 0 or -ENOMEM. */
+static int cell_sendqs_new(struct cell *c)
+{
+	int i, j, bad;
+
+	c->sq_ctl = sendq_new();
+	bad = !c->sq_ctl;
+	for (i = 0; i < 2; i++) {
+		c->sq_fwd[i] = sendq_new();
+		bad |= !c->sq_fwd[i];
+		for (j = 0; j < 2; j++) {
+			c->sq_raw[i][j] = sendq_new();
+			bad |= !c->sq_raw[i][j];
+		}
+	}
+	return bad ? -ENOMEM : 0;
+}
+
 static int cell_sockets(struct cell *c, char *err, size_t errlen)
 {
 	c->exc_fd = cell_udp_bound(c, ntohs(c->w.cluster->gue_port));
@@ -634,6 +689,10 @@ static int cell_sockets(struct cell *c, char *err, size_t errlen)
 	}
 	c->fwd_fd4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	c->fwd_fd6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (cell_sendqs_new(c)) {
+		snprintf(err, errlen, "send queues: out of memory");
+		return -ENOMEM;
+	}
 	if (evloop_fd_add(c->el, c->exc_fd, EVLOOP_READ, cell_on_exception,
 			  c) ||
 	    evloop_fd_add(c->el, c->ctl_fd, EVLOOP_READ, cell_on_ctl, c)) {
@@ -899,9 +958,14 @@ void cell_stop(struct cell *c)
 	cell_fd_close(c, c->ctl_fd, 1);
 	cell_fd_close(c, c->fwd_fd4, 0);
 	cell_fd_close(c, c->fwd_fd6, 0);
-	for (i = 0; i < 2; i++)
-		for (j = 0; j < 2; j++)
+	sendq_free(c->sq_ctl);
+	for (i = 0; i < 2; i++) {
+		sendq_free(c->sq_fwd[i]);
+		for (j = 0; j < 2; j++) {
 			cell_fd_close(c, c->raw_fd[i][j], 0);
+			sendq_free(c->sq_raw[i][j]);
+		}
+	}
 	xdp_prog_close(c->xdp);
 	node_tmpls_free(&c->tmpls);
 	health_free(c->health);

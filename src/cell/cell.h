@@ -141,12 +141,16 @@ int cell_world_set(struct cell *c, const struct cell_world *w);
 int cell_flow_forget(struct cell *c, const struct flow_key *k);
 
 /*
- * One exception datagram as the exception socket reads it (GUE header,
- * steer's private data, the inner IP packet): what the cell does with
- * each it reads. For a benchmark driving the exception path without the
+ * A burst of n exception datagrams as the exception socket reads them
+ * (GUE header, steer's private data, the inner IP packet; dg[i] of
+ * len[i] bytes, changed in place): what the cell does with each burst it
+ * reads. What they make it send (rules, mirrors, the packets to their
+ * backends) goes out with one sendmmsg() per socket at the end, before
+ * this returns. For a benchmark driving the exception path without the
  * socket in front of it.
  */
-void cell_exception_input(struct cell *c, uint8_t *dg, size_t len);
+void cell_exception_burst(struct cell *c, uint8_t **dg, const size_t *len,
+			  unsigned n);
 
 /* Detach and unpin, close, free. NULL is fine. */
 void cell_stop(struct cell *c);

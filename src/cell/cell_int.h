@@ -15,6 +15,7 @@
 
 #include "cell/cell.h"
 #include "cell/director.h"
+#include "cell/sendq.h"
 #include "gossip/gossip_auth.h"
 #include "xdp/xdp_prog.h"
 
@@ -40,6 +41,12 @@ struct cell {
 	int fwd_fd4; /* to GUE variant 1 backends */
 	int fwd_fd6;
 	int raw_fd[2][2]; /* IP-in-IP: [outer v6][inner v6] */
+	/* What a burst sends (cell_batch_begin), per socket: ctl_fd,
+	 * fwd_fd4/fwd_fd6, raw_fd. */
+	struct sendq *sq_ctl;
+	struct sendq *sq_fwd[2];
+	struct sendq *sq_raw[2][2];
+	uint32_t batch; /* open batches: datagrams wait while > 0 */
 	int64_t timer;
 	uint64_t seq;
 	uint32_t incarnation;
@@ -69,6 +76,11 @@ void cell_sockaddr(const struct flow_addr *a, uint16_t port,
 const struct flow_addr *cell_addr_of(const struct cell *c,
 				     const struct cluster_endpoint *n);
 int cell_ctl_send(struct cell *c, uint16_t to, struct cellmsg *m);
+/* cell_ctl_send() through the control socket's queue (cell_send()), and
+ * counted (a message that cannot be addressed or encoded: *failed at
+ * once). */
+void cell_ctl_queue(struct cell *c, uint16_t to, struct cellmsg *m,
+		    uint64_t *sent, uint64_t *failed);
 void cell_shards_rebuild(struct cell *c);
 
 /* agent.c */
@@ -77,6 +89,20 @@ void cell_rules_sweep(struct cell *c);
 void cell_rule_install(struct cell *c, const struct cellmsg_rule *r);
 
 /* exception.c */
+/*
+ * Within a batch (begin ... end, nested: the outermost end counts), the
+ * datagrams cell_send() and cell_ctl_queue() are given wait in their
+ * socket's queue; the outermost end sends every queue (the control
+ * socket's first: rules reach the fast paths before the packets reach
+ * the backends). Outside a batch they go at once.
+ */
+void cell_batch_begin(struct cell *c);
+void cell_batch_end(struct cell *c);
+/* buf to ss on fd through its queue q; *sent or *failed (either may be
+ * NULL) counts it once the kernel took or refused it. */
+void cell_send(struct cell *c, struct sendq *q, int fd, const void *buf,
+	       size_t len, const struct sockaddr_storage *ss, socklen_t slen,
+	       uint64_t *sent, uint64_t *failed);
 void cell_on_exception(struct evloop *el, int fd, uint32_t events, void *arg);
 void cell_touch_apply(struct cell *c, const struct cellmsg_touch *t);
 void cell_mirror_apply(struct cell *c, const struct cellmsg_mirror *mm);

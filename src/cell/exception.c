@@ -3,7 +3,9 @@
  * The exception path: a miss of the fast path, sent here by GUE, finds
  * its flow's state, asks the other cells for it, or decides it (only
  * when new); the state is replicated and the packet mirrored; the rule
- * goes back to the fast-path node and the packet on to its backend.
+ * goes back to the fast-path node and the packet on to its backend. What
+ * a burst of exceptions sends waits in its socket's queue and leaves at
+ * the burst's end, one sendmmsg() per socket (cell_batch_begin).
  */
 #include "cell/cell_int.h"
 
@@ -26,6 +28,35 @@
 #define CELL_MOVED_ASK_MS 5000u
 /* An exception that already waited for the other cells' answers. */
 #define CELL_EXC_ASKED 1u
+
+void cell_send(struct cell *c, struct sendq *q, int fd, const void *buf,
+	       size_t len, const struct sockaddr_storage *ss, socklen_t slen,
+	       uint64_t *sent, uint64_t *failed)
+{
+	sendq_put(q, fd, buf, len, (const struct sockaddr *)ss, slen, sent,
+		  failed);
+	if (!c->batch)
+		sendq_flush(q, fd);
+}
+
+void cell_batch_begin(struct cell *c)
+{
+	c->batch++;
+}
+
+void cell_batch_end(struct cell *c)
+{
+	int i, j;
+
+	if (--c->batch)
+		return;
+	sendq_flush(c->sq_ctl, c->ctl_fd);
+	sendq_flush(c->sq_fwd[0], c->fwd_fd4);
+	sendq_flush(c->sq_fwd[1], c->fwd_fd6);
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 2; j++)
+			sendq_flush(c->sq_raw[i][j], c->raw_fd[i][j]);
+}
 
 static void cell_rule_of(const struct flowtab_rec *rec, struct cellmsg_rule *r)
 {
@@ -51,10 +82,8 @@ static void cell_rule_send(struct cell *c, uint16_t to,
 	cell_rule_of(rec, &m.rule);
 	if (to == cell_self(c))
 		cell_rule_install(c, &m.rule);
-	else if (cell_ctl_send(c, to, &m))
-		c->st.rules_tx_err++;
 	else
-		c->st.rules_tx++;
+		cell_ctl_queue(c, to, &m, &c->st.rules_tx, &c->st.rules_tx_err);
 }
 
 /* A fast path's report of rules in use: the flows do not idle out. */
@@ -96,8 +125,7 @@ void cell_query_answer(struct cell *c, uint16_t from, const struct flow_key *k)
 		repl_rec_to_wire(rec, &m.ans.rec);
 		m.ans.rec.key = *k;
 	}
-	if (cell_ctl_send(c, from, &m))
-		c->st.answer_tx_err++;
+	cell_ctl_queue(c, from, &m, NULL, &c->st.answer_tx_err);
 }
 
 /* A cell's answer to this one's question: its record merges by the
@@ -125,6 +153,7 @@ static void cell_forward(struct cell *c, const struct cluster_backend *b,
 {
 	const struct flow_addr *a = cell_addr_of(c, &b->ep);
 	struct sockaddr_storage ss;
+	struct sendq *q;
 	socklen_t slen;
 	int fd, v6;
 
@@ -137,10 +166,12 @@ static void cell_forward(struct cell *c, const struct cluster_backend *b,
 		/* GUE variant 1: the inner packet is the UDP payload. */
 		cell_sockaddr(a, ntohs(b->port), &ss, &slen);
 		fd = v6 ? c->fwd_fd6 : c->fwd_fd4;
+		q = c->sq_fwd[v6];
 	} else {
 		/* IP-in-IP: the kernel writes the outer header. */
 		cell_sockaddr(a, 0, &ss, &slen);
 		fd = c->raw_fd[v6][inner_v6];
+		q = c->sq_raw[v6][inner_v6];
 		if (fd < 0) {
 			fd = socket(v6 ? AF_INET6 : AF_INET,
 				    SOCK_RAW | SOCK_CLOEXEC,
@@ -148,11 +179,11 @@ static void cell_forward(struct cell *c, const struct cluster_backend *b,
 			c->raw_fd[v6][inner_v6] = fd;
 		}
 	}
-	if (fd < 0 ||
-	    sendto(fd, ip, len, MSG_DONTWAIT, (struct sockaddr *)&ss, slen) < 0)
+	if (fd < 0)
 		c->st.fwd_err++;
 	else
-		c->st.fwd++;
+		cell_send(c, q, fd, ip, len, &ss, slen, &c->st.fwd,
+			  &c->st.fwd_err);
 }
 
 /* The cluster's service of the fast path's service index svc (the
@@ -283,12 +314,9 @@ static void cell_mirror_send(struct cell *c, const struct flowtab_rec *rec,
 		(uint16_t)(ilen < CELLMSG_MIRROR_CAP ? ilen
 						     : CELLMSG_MIRROR_CAP);
 	memcpy(m.mir.pkt, ip, m.mir.cap_len);
-	for (i = 0; i + 1 < rec->rf && i < STEER_MAX_MIRRORS; i++) {
-		if (cell_ctl_send(c, rec->mirror[i], &m))
-			c->st.mirror_tx_err++;
-		else
-			c->st.mirror_tx++;
-	}
+	for (i = 0; i + 1 < rec->rf && i < STEER_MAX_MIRRORS; i++)
+		cell_ctl_queue(c, rec->mirror[i], &m, &c->st.mirror_tx,
+			       &c->st.mirror_tx_err);
 }
 
 /* Does this packet go to the mirrors, by its service's mode? */
@@ -402,10 +430,7 @@ void cell_query_send(void *arg, const struct flow_key *k, uint16_t to)
 	struct cellmsg m = {.type = CELLMSG_QUERY};
 
 	m.query = *k;
-	if (cell_ctl_send(c, to, &m))
-		c->st.query_tx_err++;
-	else
-		c->st.query_tx++;
+	cell_ctl_queue(c, to, &m, &c->st.query_tx, &c->st.query_tx_err);
 }
 
 /*
@@ -515,6 +540,9 @@ void cell_on_exception(struct evloop *el, int fd, uint32_t events, void *arg)
 	ssize_t n;
 	int i;
 
+	/* A burst's datagrams out (rules, mirrors, forwards) leave together
+	 * at its end: a sendmmsg() per socket, not a sendto() each. */
+	cell_batch_begin(c);
 	for (i = 0; i < CELL_RX_BURST; i++) {
 		n = recv(fd, dg, sizeof(dg), MSG_DONTWAIT);
 		if (n < 0)
@@ -522,15 +550,22 @@ void cell_on_exception(struct evloop *el, int fd, uint32_t events, void *arg)
 		cell_exception(c, dg, (size_t)n, frame + STEER_FRAME_ALIGN_OFF,
 			       now, 0);
 	}
+	cell_batch_end(c);
 }
 
-void cell_exception_input(struct cell *c, uint8_t *dg, size_t len)
+void cell_exception_burst(struct cell *c, uint8_t **dg, const size_t *len,
+			  unsigned n)
 {
 	static uint8_t frame[CELL_DGRAM_MAX + 64] __attribute__((aligned(8)));
+	uint32_t now = cell_now_ms();
+	unsigned i;
 
-	if (len <= CELL_DGRAM_MAX)
-		cell_exception(c, dg, len, frame + STEER_FRAME_ALIGN_OFF,
-			       cell_now_ms(), 0);
+	cell_batch_begin(c);
+	for (i = 0; i < n; i++)
+		if (len[i] <= CELL_DGRAM_MAX)
+			cell_exception(c, dg[i], len[i],
+				       frame + STEER_FRAME_ALIGN_OFF, now, 0);
+	cell_batch_end(c);
 }
 
 /* A held datagram whose shard's state is here (or waited long enough). */
