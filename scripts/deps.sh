@@ -5,7 +5,8 @@
 #
 #   deps.sh          build, test and lab dependencies
 #   deps.sh bench    those, and what the benchmarks compare steer against
-#                    (serf: HashiCorp's SWIM agent, for bench/gossip/)
+#                    (serf: HashiCorp's SWIM agent, for bench/gossip/; gnuplot,
+#                    for the plots of bench/lab/loadseries.sh)
 set -euo pipefail
 
 pkgs=(
@@ -15,8 +16,8 @@ pkgs=(
 	liblmdb-dev libsodium-dev liblz4-dev libzstd-dev
 	iproute2 nftables ethtool iputils-ping
 )
-# Only the benchmarks' side-by-side comparisons need these.
-bench_pkgs=(serf)
+# Only the benchmarks need these (side-by-side comparisons, plots).
+bench_pkgs=(serf gnuplot-nox)
 
 case "${1:-}" in
 "") ;;

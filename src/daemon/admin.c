@@ -704,7 +704,15 @@ static int cmd_forecast(struct steerd *d, int argc, char **argv,
 {
 	if (!d->nfc)
 		return admin_err(err, errlen, "forecast: none kept");
-	node_fc_write(d->nfc, w, ADMIN_FORECAST_FLOWS);
+	if (argc == 1 && strcmp(argv[0], "series"))
+		return admin_err(err, errlen,
+				 "forecast: expected nothing or 'series', "
+				 "not '%.32s'",
+				 argv[0]);
+	if (argc == 1)
+		node_fc_write_series(d->nfc, w);
+	else
+		node_fc_write(d->nfc, w, ADMIN_FORECAST_FLOWS);
 	return 0;
 }
 
@@ -731,11 +739,12 @@ static const struct admin_cmd admin_cmds[] = {
 	{"shards", cmd_shards, 0, 1, "shards [N]",
 	 "cell mode: the shard map (live cells, shards per cell), or the "
 	 "cells of shard N in order"},
-	{"forecast", cmd_forecast, 0, 0, "forecast",
+	{"forecast", cmd_forecast, 0, 1, "forecast [series]",
 	 "this node's load (CPU, memory, bandwidth received) as series: the "
 	 "last value, forecasts 10 s and 60 s ahead, the model offered and "
 	 "each model's recent error; then host mode's busiest TCP sessions "
-	 "(rates, RTT and its trend, retransmissions)"},
+	 "(rates, RTT and its trend, retransmissions); with 'series', every "
+	 "series' samples kept (the last 10 minutes)"},
 	{"flow-set", cmd_flow_set, 7, 7,
 	 "flow-set PROTO SRC SPORT DST DPORT OWNER EPOCH",
 	 "steer a flow to node OWNER (epoch EPOCH) on this node's data plane"},

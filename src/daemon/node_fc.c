@@ -164,6 +164,29 @@ static void node_fc_series(struct jsonw *w, const char *name, double max,
 	jsonw_obj_close(w);
 }
 
+void node_fc_write_series(struct node_fc *f, struct jsonw *w)
+{
+	static double v[NODE_FC_SAMPLES];
+	uint64_t total;
+	uint32_t n, j;
+	int i;
+
+	jsonw_u64(w, "period_ms", NODE_FC_PERIOD_MS);
+	jsonw_arr_open(w, "series");
+	for (i = 0; i < NODE_FC_SERIES; i++) {
+		n = fc_online_samples(f->s[i], v, NODE_FC_SAMPLES, &total);
+		jsonw_obj_open(w, NULL);
+		jsonw_str(w, "series", node_fc_names[i]);
+		jsonw_u64(w, "first", total - n);
+		jsonw_arr_open(w, "values");
+		for (j = 0; j < n; j++)
+			jsonw_double(w, NULL, v[j]);
+		jsonw_arr_close(w);
+		jsonw_obj_close(w);
+	}
+	jsonw_arr_close(w);
+}
+
 uint64_t node_fc_samples(const struct node_fc *f)
 {
 	return f->samples;

@@ -36,6 +36,10 @@ void node_fc_sample(struct node_fc *f, struct xdp_prog *x, struct sockops *so);
  * rates, RTT and its trend, retransmissions. */
 void node_fc_write(struct node_fc *f, struct jsonw *w, uint32_t max_flows);
 
+/* Every series' samples, oldest first, with the number of the first
+ * (samples taken before it) so that dumps taken apart can be joined. */
+void node_fc_write_series(struct node_fc *f, struct jsonw *w);
+
 /*
  * The forecast of every series ahead_s seconds ahead as gossip carries
  * it (mean and the 95% interval's upper end, clamped to what the series

@@ -58,6 +58,13 @@ static size_t eval_window(enum fc_kind kind, size_t t, unsigned season)
 int eval_run(const double *y, size_t n, enum fc_kind kind, unsigned season,
 	     struct eval_result *out)
 {
+	return eval_run_paths(y, n, kind, season, out, NULL);
+}
+
+int eval_run_paths(const double *y, size_t n, enum fc_kind kind,
+		   unsigned season, struct eval_result *out,
+		   double (*paths)[EVAL_HMAX])
+{
 	size_t t[EVAL_ORIGINS], k, o, i, from;
 	double *cum, f[EVAL_HMAX], scale, a, t0;
 	struct fc_model m;
@@ -102,6 +109,8 @@ int eval_run(const double *y, size_t n, enum fc_kind kind, unsigned season,
 		}
 		fc_forecast(&m, EVAL_HMAX, f, NULL, NULL);
 		out->fit_ms += eval_now_ms() - t0;
+		if (paths)
+			memcpy(paths[o], f, sizeof(f));
 		if (m.used != kind) {
 			out->fallbacks++;
 			out->why = m.why ? m.why : "no season";

@@ -39,6 +39,12 @@ struct eval_result {
 int eval_run(const double *y, size_t n, enum fc_kind kind, unsigned season,
 	     struct eval_result *out);
 
+/* The same, keeping every forecast made in paths[origin][h - 1] (the
+ * origins in the order eval_origins() gives), for plots. */
+int eval_run_paths(const double *y, size_t n, enum fc_kind kind,
+		   unsigned season, struct eval_result *out,
+		   double (*paths)[EVAL_HMAX]);
+
 /*
  * steer's own choice, as a daemon would make it, from past errors only:
  * for each horizon the model whose MASE was lowest when the same protocol

@@ -141,12 +141,32 @@ int fc_arima_order(const double *y, size_t n, unsigned *order)
 	return err;
 }
 
+/*
+ * The mean and standard deviation of y for the models that standardise
+ * it (ARIMA, the LSTM): 0, or 1 when y is constant or not all finite and
+ * m became naive on its last finite value, saying why.
+ */
+static int fc_scaled_or_naive(struct fc_model *m, const double *y, size_t n,
+			      double *mu, double *sd)
+{
+	/* sd is only set when every value is finite. */
+	bool finite = fc_moments(y, n, mu, sd);
+
+	if (finite && *sd != 0)
+		return 0;
+	m->why = finite ? "constant" : "a value is not finite";
+	while (n > 1 && !isfinite(y[n - 1]))
+		n--;
+	m->used = FC_NAIVE;
+	m->last = isfinite(y[n - 1]) ? y[n - 1] : 0;
+	return 1;
+}
+
 int fc_fit_arima(struct fc_model *m, const double *y, size_t n,
 		 const unsigned *order)
 {
 	unsigned o[3];
 	double mu, sd, *z;
-	bool finite;
 	int err;
 
 	memset(m, 0, sizeof(*m));
@@ -154,16 +174,8 @@ int fc_fit_arima(struct fc_model *m, const double *y, size_t n,
 		return -EINVAL;
 	m->asked = FC_ARIMA;
 	m->n = n;
-	/* sd is only set when every value is finite. */
-	finite = fc_moments(y, n, &mu, &sd);
-	if (!finite || sd == 0) {
-		m->why = finite ? "constant" : "a value is not finite";
-		while (n > 1 && !isfinite(y[n - 1]))
-			n--;
-		m->used = FC_NAIVE;
-		m->last = isfinite(y[n - 1]) ? y[n - 1] : 0;
+	if (fc_scaled_or_naive(m, y, n, &mu, &sd))
 		return 0;
-	}
 	if (order) {
 		memcpy(o, order, sizeof(o));
 	} else {
@@ -207,7 +219,6 @@ int fc_fit_lstm(struct fc_model *m, const double *y, size_t n, unsigned season,
 {
 	struct lstm_cfg def;
 	double mu, sd, *z;
-	bool finite;
 	int err;
 
 	memset(m, 0, sizeof(*m));
@@ -222,16 +233,8 @@ int fc_fit_lstm(struct fc_model *m, const double *y, size_t n, unsigned season,
 	m->asked = FC_LSTM;
 	m->season = season;
 	m->n = n;
-	/* sd is only set when every value is finite. */
-	finite = fc_moments(y, n, &mu, &sd);
-	if (!finite || sd == 0) {
-		m->why = finite ? "constant" : "a value is not finite";
-		while (n > 1 && !isfinite(y[n - 1]))
-			n--;
-		m->used = FC_NAIVE;
-		m->last = isfinite(y[n - 1]) ? y[n - 1] : 0;
+	if (fc_scaled_or_naive(m, y, n, &mu, &sd))
 		return 0;
-	}
 	if (n < lstm_min_points(cfg)) {
 		m->why = "too short";
 		return fc_fit_naive(m, y, n);

@@ -183,3 +183,15 @@ int fc_online_forecast(const struct fc_online *o, uint32_t h, double *mean,
 	}
 	return 0;
 }
+
+uint32_t fc_online_samples(const struct fc_online *o, double *out, uint32_t max,
+			   uint64_t *total)
+{
+	uint32_t n = o->count < max ? o->count : max, i;
+	uint32_t first = (o->head + o->cfg.capacity - n) % o->cfg.capacity;
+
+	for (i = 0; i < n; i++)
+		out[i] = o->ring[(first + i) % o->cfg.capacity];
+	*total = o->total;
+	return n;
+}

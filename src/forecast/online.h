@@ -58,6 +58,14 @@ struct fc_online_view {
  * before the first refit, -EINVAL for h out of that range; 0 otherwise.
  * view may be NULL.
  */
+/*
+ * The samples in the ring, oldest first, at most max into out: how many.
+ * *total gets the samples ever added, so out[i] is sample number
+ * *total - returned + i.
+ */
+uint32_t fc_online_samples(const struct fc_online *o, double *out, uint32_t max,
+			   uint64_t *total);
+
 int fc_online_forecast(const struct fc_online *o, uint32_t h, double *mean,
 		       double *lo, double *hi, struct fc_online_view *view);
 

@@ -14,8 +14,10 @@
  * among run (all but lstm: eval_auto_candidate).
  *
  *   steer-forecast [--models naive,snaive,holt,hw,arima,lstm,auto]
- *                  [--season M]
+ *                  [--season M] [--paths DIR]
  *                  [--horizons 1,6,12,24] FILE...
+ * --paths: every forecast made, per series and model, into
+ * DIR/SERIES_MODEL.dat ("h target actual forecast" lines, for plots).
  * --season: steps in a season; by default 288 for a file whose name holds
  * "5M" (5-minute data, a day), 24 for "1H" (hourly), else none.
  * Exit 0; 1 when a file cannot be read or evaluated; 2 for bad usage.
@@ -33,7 +35,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: steer-forecast [--models LIST] [--season M] "
-		   "[--horizons LIST] FILE...\n"
+		   "[--horizons LIST] [--paths DIR] FILE...\n"
 		   "  models: naive, snaive, holt, hw, arima, lstm, auto "
 		   "(default all)\n");
 }
@@ -100,6 +102,40 @@ static void series_name(const char *path, char *out, size_t len)
 		*dot = '\0';
 }
 
+/* --paths DIR: every forecast made, for plots (NULL: none). */
+static const char *paths_dir;
+
+/*
+ * DIR/NAME_MODEL.dat: one line per origin and horizon of hs,
+ * "h target actual forecast" (target: the index of the point forecast).
+ */
+static void paths_write(const char *name, int kd, const double *y, size_t n,
+			double (*paths)[EVAL_HMAX], const unsigned *hs, int nh)
+{
+	size_t t[EVAL_ORIGINS], k, o;
+	char file[512];
+	FILE *f;
+	int j;
+
+	snprintf(file, sizeof(file), "%s/%s_%s.dat", paths_dir, name,
+		 fc_kind_name(kd));
+	f = fopen(file, "we");
+	if (!f || eval_origins(n, t, &k)) {
+		fprintf(stderr, "steer-forecast: %s: %s\n", file,
+			f ? "no origins" : strerror(errno));
+		if (f)
+			fclose(f);
+		return;
+	}
+	fprintf(f, "# h target actual forecast\n");
+	for (j = 0; j < nh; j++)
+		for (o = 0; o < k; o++)
+			fprintf(f, "%u %zu %.6g %.6g\n", hs[j],
+				t[o] + hs[j] - 1, y[t[o] + hs[j] - 1],
+				paths[o][hs[j] - 1]);
+	fclose(f);
+}
+
 static int run_file(const char *path, const int *kinds, int nk, int season,
 		    const unsigned *hs, int nh, bool with_auto)
 {
@@ -134,7 +170,10 @@ static int run_file(const char *path, const int *kinds, int nk, int season,
 		if (with_auto && !model_wanted(kinds, nk, kd) &&
 		    !eval_auto_candidate((enum fc_kind)kd))
 			continue;
-		err = eval_run(y, n, (enum fc_kind)kd, m, &all[kd]);
+		static double paths[EVAL_ORIGINS][EVAL_HMAX];
+
+		err = eval_run_paths(y, n, (enum fc_kind)kd, m, &all[kd],
+				     paths_dir ? paths : NULL);
 		r = all[kd];
 		if (err) {
 			fprintf(stderr, "steer-forecast: %s: %s: %s\n", path,
@@ -146,6 +185,8 @@ static int run_file(const char *path, const int *kinds, int nk, int season,
 		}
 		if (!model_wanted(kinds, nk, kd))
 			continue;
+		if (paths_dir)
+			paths_write(name, kd, y, n, paths, hs, nh);
 		for (j = 0; j < nh; j++)
 			printf("mase %s %u %s %.4f\n", name, hs[j],
 			       fc_kind_name(kd), r.mase[hs[j] - 1]);
@@ -189,6 +230,7 @@ int main(int argc, char **argv)
 		{"models", required_argument, NULL, 'm'},
 		{"season", required_argument, NULL, 's'},
 		{"horizons", required_argument, NULL, 'H'},
+		{"paths", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -227,6 +269,9 @@ int main(int argc, char **argv)
 					EVAL_HMAX);
 				return 2;
 			}
+			break;
+		case 'p':
+			paths_dir = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -219,6 +219,18 @@ static void test_online(void **state)
 	assert_true(lo <= f && f <= hi);
 	assert_true(fabs(f - (100 + 20 * sin(2 * M_PI * 600 / 12.0))) < 3);
 	assert_int_equal(v.samples, 240);
+	{
+		/* The ring's samples, oldest first: the last 240 of 600
+		 * (numbers 360..599), the newest the last added. */
+		static double got[300];
+		uint64_t total = 0;
+
+		assert_int_equal(fc_online_samples(o, got, 300, &total), 240);
+		assert_int_equal(total, 600);
+		assert_true(fabs(got[239] - v.last) < 1e-12);
+		assert_int_equal(fc_online_samples(o, got, 10, &total), 10);
+		assert_true(fabs(got[9] - v.last) < 1e-12);
+	}
 	/* The LSTM only when asked (cfg.lstm): never scored, never offered. */
 	assert_true(v.err_of[FC_LSTM] < 0);
 	/* 600 % 12 == 0: refit on the last sample, 24 steps ahead. */

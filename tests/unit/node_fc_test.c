@@ -48,6 +48,18 @@ static void test_node_fc(void **state)
 	assert_non_null(strstr(s, "\"in_10s\":{\"mean\":"));
 	assert_non_null(strstr(s, "\"in_60s\":{\"mean\":"));
 	assert_non_null(strstr(s, "\"errors\":{"));
+	/* The samples themselves: CPU's from the second sample on (the
+	 * first is a baseline), each series from its own start. */
+	jsonw_reset(&w);
+	jsonw_obj_open(&w, NULL);
+	node_fc_write_series(f, &w);
+	jsonw_obj_close(&w);
+	assert_int_equal(jsonw_finish(&w), 0);
+	s = w.buf;
+	assert_non_null(strstr(s, "\"series\":\"cpu_permille\",\"first\":0,"
+				  "\"values\":["));
+	assert_non_null(strstr(s, "\"series\":\"exception_pps\",\"first\":0,"
+				  "\"values\":[0,0,0,0,0,0,0,0,0,0,0,0,0,0]"));
 	jsonw_free(&w);
 	node_fc_free(f);
 }

@@ -850,6 +850,22 @@ static void test_admin_shards(void **state)
 	ask_err(f, "shards 1 2", "usage: shards [N]");
 }
 
+/* forecast [series]: the load series, or their samples; nothing else. */
+static void test_admin_forecast(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(ask(f, "forecast"), 0);
+	assert_has(f->out, "\"series\":\"cpu_permille\"");
+	assert_has(f->out, "\"sessions_tracked\":0");
+	assert_int_equal(ask(f, "forecast series"), 0);
+	assert_has(f->out, "\"series\":[{\"series\":\"cpu_permille\","
+			   "\"first\":0,\"values\":[");
+	ask_err(f, "forecast x",
+		"forecast: expected nothing or 'series', not 'x'");
+	ask_err(f, "forecast series x", "usage: forecast [series]");
+}
+
 /*
  * help lists at least the commands this test knows, each with a usage and
  * a help text, and every command it lists is one the dispatcher knows.
@@ -1542,6 +1558,7 @@ int main(void)
 		UP(test_admin_nodes_provider),
 		UP(test_admin_templates),
 		UP(test_admin_shards),
+		UP(test_admin_forecast),
 		UP(test_admin_help),
 		UP(test_admin_counters),
 		UP(test_admin_flows),
