@@ -73,3 +73,12 @@ foreach(src ${LAB_TESTS})
     RUN_SERIAL TRUE SKIP_RETURN_CODE 77
     ENVIRONMENT "${STEER_TEST_ENV}")
 endforeach()
+
+# The lab's tools end to end on loopback (no root): tests/tools/test_*.py.
+file(GLOB TOOL_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/tools/test_*.py)
+foreach(src ${TOOL_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_test(NAME tools/${name} COMMAND python3 ${src})
+  set_tests_properties(tools/${name} PROPERTIES LABELS tools TIMEOUT 120
+    ENVIRONMENT "${STEER_TEST_ENV}")
+endforeach()
