@@ -84,7 +84,12 @@ int eval_run_paths(const double *y, size_t n, enum fc_kind kind,
 	if (kind == FC_ARIMA) {
 		from = eval_window(kind, t[0], season);
 		err = fc_arima_order(y + from, t[0] - from, out->order);
-		if (err) {
+		/* A constant (or not finite) window has no order to find:
+		 * a random walk's, and each fit falls back and says why. */
+		if (err == -EINVAL) {
+			out->order[0] = out->order[2] = 0;
+			out->order[1] = 1;
+		} else if (err) {
 			free(cum);
 			return err;
 		}

@@ -309,6 +309,26 @@ static void test_fallbacks(void **state)
 	assert_null(fc_kind_name(FC_KINDS));
 }
 
+/* A constant series (a node that takes no traffic) evaluates: every
+ * model falls back to naive at every origin and says why, errors 0. */
+static void test_eval_constant(void **state)
+{
+	static double y[400];
+	struct eval_result r;
+	size_t t[EVAL_ORIGINS], k;
+	int kind;
+
+	(void)state;
+	assert_int_equal(eval_origins(400, t, &k), 0);
+	for (kind = FC_HOLT; kind <= FC_ARIMA; kind++) {
+		assert_int_equal(eval_run(y, 400, (enum fc_kind)kind, 24, &r),
+				 0);
+		assert_int_equal(r.fallbacks, k);
+		assert_string_equal(r.why, "constant");
+		assert_true(r.mase[0] == 0 && r.mase[EVAL_HMAX - 1] == 0);
+	}
+}
+
 /* Origins: the last fifth, K = min(60, span), rounded, no repeats. */
 static void test_origins(void **state)
 {
@@ -394,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_online),
 		cmocka_unit_test(test_fallbacks),
 		cmocka_unit_test(test_origins),
+		cmocka_unit_test(test_eval_constant),
 		cmocka_unit_test(test_mase_naive_real),
 		cmocka_unit_test(test_series_read),
 	};
