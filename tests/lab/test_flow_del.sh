@@ -56,7 +56,7 @@ sleep 1 # gossip's joins
 
 bin=$(lab_bin)
 lab_exec $LAB_CLIENT "$bin/steer-traffic" --target "$LAB_VIP4" \
-	--port "$LAB_PORT" --conns "$K" --udp 0 --interval 100 --duration 8 \
+	--port "$LAB_PORT" --conns "$K" --udp 0 --interval 100 --duration 12 \
 	--connect-timeout 10 --stall 1000 --ready "$out/ready" \
 	--csv "$out/v4.csv" >"$out/v4.txt" 2>"$out/v4.err" &
 traffic=$!
