@@ -19,6 +19,7 @@
 #include "daemon/host.h"
 #include "daemon/steerd.h"
 #include "daemon/dataplane.h"
+#include "daemon/migrations.h"
 #include "daemon/node_fc.h"
 #include "fastpath/fsc.h"
 #include "util/evloop.h"
@@ -716,6 +717,12 @@ static int cmd_forecast(struct steerd *d, int argc, char **argv,
 	return 0;
 }
 
+static int cmd_migrations(struct steerd *d, int argc, char **argv,
+			  struct jsonw *w, char *err, size_t errlen)
+{
+	return migrations_write(d, w, err, errlen) ? -EINVAL : 0;
+}
+
 static const struct admin_cmd admin_cmds[] = {
 	{"version", cmd_version, 0, 0, "version",
 	 "daemon version, cluster, this node, config generation"},
@@ -739,6 +746,10 @@ static const struct admin_cmd admin_cmds[] = {
 	{"shards", cmd_shards, 0, 1, "shards [N]",
 	 "cell mode: the shard map (live cells, shards per cell), or the "
 	 "cells of shard N in order"},
+	{"migrations", cmd_migrations, 0, 0, "migrations",
+	 "host mode: this node's busiest sessions with the probability that "
+	 "each migrates within a minute, why, and the node with the most "
+	 "forecast headroom to go to"},
 	{"forecast", cmd_forecast, 0, 1, "forecast [series]",
 	 "this node's load (CPU, memory, bandwidth received) as series: the "
 	 "last value, forecasts 10 s and 60 s ahead, the model offered and "

@@ -187,6 +187,11 @@ void node_fc_write_series(struct node_fc *f, struct jsonw *w)
 	jsonw_arr_close(w);
 }
 
+const struct flow_tele *node_fc_sessions(const struct node_fc *f)
+{
+	return f->tele;
+}
+
 uint64_t node_fc_samples(const struct node_fc *f)
 {
 	return f->samples;

@@ -52,6 +52,10 @@ int node_fc_forecast(const struct node_fc *f, unsigned ahead_s,
 
 /* Samples taken (a new forecast is worth publishing every refit). */
 uint64_t node_fc_samples(const struct node_fc *f);
+
+/* The telemetry of this node's busiest TCP sessions (node/flow_tele.h). */
+struct flow_tele;
+const struct flow_tele *node_fc_sessions(const struct node_fc *f);
 #define NODE_FC_PUBLISH_EVERY 10 /* samples: a refit's worth */
 #define NODE_FC_PUBLISH_AHEAD 60 /* seconds ahead gossip carries */
 

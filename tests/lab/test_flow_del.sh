@@ -131,6 +131,21 @@ for ((i = 0; i < 25; i++)); do
 	sleep 0.2
 done
 [ $i -lt 25 ] || check "steerctl forecast on h2: no session telemetry ($(grep -o '"sessions_[a-z]*":[0-9]*' "$out/forecast.json" | tr '\n' ' ') $(grep -o '"flows":.\{0,300\}' "$out/forecast.json"))"
+# ... and scores them (steerctl migrations, src/predict/migrate.c): every
+# session a probability and a reason.
+lab_steerctl 2 -j migrations >"$out/migrations.json" 2>&1
+python3 - "$out/migrations.json" "$LAB_PORT" <<'EOF2' || check "steerctl migrations on h2: $(head -c 400 "$out/migrations.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+d = d.get("result", d)
+s = d["sessions"]
+reasons = {"none", "forecast-overload", "drained", "rtt-rising", "heavy-session"}
+ok = (d["sessions_scored"] >= 1 and s and d["node"]["high_water_permille"] == 800
+      and all(0 < x["score"] < 1 and x["reason"] in reasons
+              and x["dport"] == int(sys.argv[2]) for x in s)
+      and all(s[i]["score"] >= s[i + 1]["score"] for i in range(len(s) - 1)))
+sys.exit(0 if ok else 1)
+EOF2
 
 wait "$traffic"
 traffic=
@@ -181,5 +196,15 @@ EOF2
 	sleep 0.1
 done
 [ $i -lt 150 ] || check "h3 never heard h2's forecast ($(head -c 400 "$out/nodes3.json"))"
+# With the others' forecasts, a migration target is never the node itself.
+lab_steerctl 3 -j migrations >"$out/migrations3.json" 2>&1
+python3 - "$out/migrations3.json" <<'EOF2' || check "steerctl migrations on h3: $(head -c 400 "$out/migrations3.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+d = d.get("result", d)
+t = d.get("target")
+ok = (t is None or (t in (1, 2, 4, 5) and 0 < d["target_headroom_permille"] <= 800))
+sys.exit(0 if ok and d["node"]["fc_cpu"] <= 1000 else 1)
+EOF2
 [ $fail = 0 ] && echo "PASS"
 exit $fail

@@ -864,6 +864,9 @@ static void test_admin_forecast(void **state)
 	ask_err(f, "forecast x",
 		"forecast: expected nothing or 'series', not 'x'");
 	ask_err(f, "forecast series x", "usage: forecast [series]");
+	/* No gossip here (no cluster key): nothing to score against. */
+	ask_err(f, "migrations", "migrations: no gossip runs here");
+	ask_err(f, "migrations x", "usage: migrations");
 }
 
 /*

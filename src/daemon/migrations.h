@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * steerctl migrations: this node's sessions with their migration scores
+ * (predict/migrate.h), from its own forecast (daemon/node_fc.h), the
+ * tracked sessions' telemetry (node/flow_tele.h) and the other nodes'
+ * forecasts gossip carries. The high-water mark is MIGRATIONS_HWM until
+ * it is configurable; nothing drains a node yet (drained is false).
+ */
+#ifndef STEER_DAEMON_MIGRATIONS_H
+#define STEER_DAEMON_MIGRATIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/jsonw.h"
+
+#define MIGRATIONS_HWM 800  /* permille of CPU and memory */
+#define MIGRATIONS_SHOWN 32 /* sessions listed, the likeliest first */
+
+struct steerd;
+
+/* 0, or -ENOENT with err set when there is no gossip or no forecast. */
+int migrations_write(struct steerd *d, struct jsonw *w, char *err,
+		     size_t errlen);
+
+#endif /* STEER_DAEMON_MIGRATIONS_H */
