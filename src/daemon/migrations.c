@@ -81,7 +81,7 @@ int migrations_write(struct steerd *d, struct jsonw *w, char *err,
 		     size_t errlen)
 {
 	static struct migrate_peer peers[MIGRATIONS_PEERS_MAX];
-	struct migrate_node node = {.hwm_permille = MIGRATIONS_HWM};
+	struct migrate_node node = {.hwm_permille = d->world->conf.high_water};
 	const struct flow_tele *ft;
 	struct gossip_forecast_update f = {0};
 	struct migrate_weights wt;

@@ -3,8 +3,9 @@
  * steerctl migrations: this node's sessions with their migration scores
  * (predict/migrate.h), from its own forecast (daemon/node_fc.h), the
  * tracked sessions' telemetry (node/flow_tele.h) and the other nodes'
- * forecasts gossip carries. The high-water mark is MIGRATIONS_HWM until
- * it is configurable; nothing drains a node yet (drained is false).
+ * forecasts gossip carries. The high-water mark is steerd's high-water
+ * (800 permille by default); nothing drains a node yet (drained is
+ * false).
  */
 #ifndef STEER_DAEMON_MIGRATIONS_H
 #define STEER_DAEMON_MIGRATIONS_H
@@ -14,7 +15,6 @@
 
 #include "daemon/jsonw.h"
 
-#define MIGRATIONS_HWM 800  /* permille of CPU and memory */
 #define MIGRATIONS_SHOWN 32 /* sessions listed, the likeliest first */
 
 struct steerd;

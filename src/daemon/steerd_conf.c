@@ -24,6 +24,7 @@ enum {
 	SEEN_PIN,
 	SEEN_CGROUP,
 	SEEN_XDP,
+	SEEN_HWM,
 	SEEN__MAX
 };
 
@@ -220,6 +221,20 @@ static int h_xdp(struct conf_line *l, void *ctx)
 	return ret;
 }
 
+static int h_high_water(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+	uint32_t v;
+	int ret = steerd_once(x, l, SEEN_HWM);
+
+	if (ret)
+		return ret;
+	ret = conf_parse_u32(l, "high-water", l->argv[1], 1, 1000, &v);
+	if (!ret)
+		x->c->high_water = (uint16_t)v;
+	return ret;
+}
+
 static const struct conf_directive steerd_directives[] = {
 	{"cluster-file", h_cluster_file, "PATH: the cluster description"},
 	{"admin-socket", h_admin_socket,
@@ -237,6 +252,9 @@ static const struct conf_directive steerd_directives[] = {
 	{"xdp", h_xdp,
 	 "on|off: attach the fast path (on); off keeps gossip and "
 	 "sessions, steering nothing"},
+	{"high-water", h_high_water,
+	 "PERMILLE: forecast CPU or memory load past which a node's "
+	 "sessions score as likely to migrate (800)"},
 	{NULL, NULL, NULL},
 };
 
@@ -248,6 +266,7 @@ static void steerd_conf_defaults(struct steerd_conf *c, const char *path)
 	c->mode = FP_MODE_CELL;
 	c->gossip_port = STEERD_GOSSIP_PORT_DEFAULT;
 	c->log_level = LOG_INFO;
+	c->high_water = STEERD_HIGH_WATER_DEFAULT;
 }
 
 static void steerd_conf_dir(struct steerd_conf_ctx *x, const char *path)

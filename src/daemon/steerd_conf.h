@@ -53,7 +53,12 @@ struct steerd_conf {
 	char pin_dir[PATH_MAX]; /* "": XDP_PROG_PIN_ROOT/<interface> */
 	char cgroup[PATH_MAX];	/* "": the first cgroup2 mount */
 	bool xdp_off;		/* run without the XDP program */
+	uint16_t high_water;	/* permille of CPU and memory a node's forecast
+				   may reach before its sessions score as
+				   leaving (steerctl migrations) */
 };
+
+#define STEERD_HIGH_WATER_DEFAULT 800
 
 /*
  * Read the steerd file at path into c (defaults for what it leaves out).

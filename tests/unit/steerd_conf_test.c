@@ -26,7 +26,7 @@
 #define CONF_PATH "/etc/steer/steerd.conf" /* names the texts below */
 #define KNOWN                                                                  \
 	"cluster-file, admin-socket, interface, mode, gossip-port, "           \
-	"cluster-key-file, log-level, bpf-pin-dir, cgroup, xdp"
+	"cluster-key-file, log-level, bpf-pin-dir, cgroup, xdp, high-water"
 
 struct fx {
 	struct steerd_conf c;
@@ -100,6 +100,7 @@ static void test_defaults(void **state)
 	assert_string_equal(f->c.pin_dir, "");
 	assert_string_equal(f->c.cgroup, "");
 	assert_false(f->c.xdp_off);
+	assert_int_equal(f->c.high_water, 800);
 }
 
 static void test_every_key(void **state)
@@ -117,7 +118,8 @@ static void test_every_key(void **state)
 		"log-level debug\n"
 		"bpf-pin-dir /sys/fs/bpf/steer/fab0\n"
 		"cgroup /sys/fs/cgroup/steer.slice\n"
-		"xdp off\n";
+		"xdp off\n"
+		"high-water 650\n";
 
 	assert_int_equal(load(f, CONF_PATH, text), 0);
 	assert_string_equal(f->c.cluster_file, "/srv/steer/cluster.conf");
@@ -131,6 +133,7 @@ static void test_every_key(void **state)
 	assert_string_equal(f->c.pin_dir, "/sys/fs/bpf/steer/fab0");
 	assert_string_equal(f->c.cgroup, "/sys/fs/cgroup/steer.slice");
 	assert_true(f->c.xdp_off);
+	assert_int_equal(f->c.high_water, 650);
 }
 
 static void test_values_each(void **state)
@@ -308,6 +311,10 @@ static const struct bad_row bad_rows[] = {
 	 "2: 'mode' expects one of cell, host, got 'bridge'"},
 	{"cluster-file c\nmode CELL\n",
 	 "2: 'mode' expects one of cell, host, got 'CELL'"},
+	{"cluster-file c\nhigh-water 0\n",
+	 "2: 'high-water' expects an integer in 1..1000, got '0'"},
+	{"cluster-file c\nhigh-water 1001\n",
+	 "2: 'high-water' expects an integer in 1..1000, got '1001'"},
 	{"cluster-file c\ngossip-port 0\n",
 	 "2: 'gossip-port' expects an integer in 1..65535, got '0'"},
 	{"cluster-file c\ngossip-port 65536\n",

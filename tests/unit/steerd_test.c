@@ -601,7 +601,7 @@ static void test_init_bad_fixtures(void **state)
 		{"bad-unknown.conf",
 		 ":3: unknown directive 'admin-sock' (known: cluster-file, "
 		 "admin-socket, interface, mode, gossip-port, cluster-key-file, "
-		 "log-level, bpf-pin-dir, cgroup, xdp)"},
+		 "log-level, bpf-pin-dir, cgroup, xdp, high-water)"},
 		{"bad-cluster.conf",
 		 ":3: 'node' expects a key (id, addr, addr6, mac, via), got "
 		 "'colour'"},
