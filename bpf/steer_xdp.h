@@ -483,9 +483,7 @@ static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 	rule = xdp_rule_lookup(&s.m.key);
 	if (!rule) {
 		st->miss++;
-		if (steer_miss_to_cell(cfg->mode,
-				       cfg->mode == STEER_XDP_MODE_CELL &&
-					       xdp_is_service(&s.m.key)))
+		if (steer_miss_to_cell(cfg->mode) && xdp_is_service(&s.m.key))
 			return xdp_to_cell(ctx, cfg, st, &s.m);
 		/* Host mode: unannounced, a new flow of this node's stack. */
 		if (cfg->mode == STEER_XDP_MODE_HOST &&

@@ -10,8 +10,8 @@
  *   the outermost tunnel      steer_tunnel_verdict(): keep it, strip it,
  *                             or pass it up whole (exception GUE to this
  *                             cell)
- *   a flow without a rule     steer_miss_to_cell(): to the shard's cell
- *                             (cell mode, a service's flow) or to this
+ *   a flow without a rule     steer_miss_to_cell(): a service's to the
+ *                             shard's cell (cell mode), the rest to this
  *                             node's stack
  *   which cell                steer_shard_of(), steer_cell_pick()
  *   a rule's action           steer_rule_verdict()
@@ -128,10 +128,14 @@ steer_tunnel_verdict(const struct pkt_meta *m, int to_self)
 	return STEER_TUN_STRIP;
 }
 
-/* A flow without a rule: to its shard's cell (1) or this node's stack. */
-static __always_inline int steer_miss_to_cell(__u8 mode, int is_service)
+/*
+ * Does a service's flow without a rule go to its shard's cell in this
+ * mode (else to this node's stack)? Callers ask whether the flow is a
+ * service's only when it does: that costs a lookup.
+ */
+static __always_inline int steer_miss_to_cell(__u8 mode)
 {
-	return mode == STEER_XDP_MODE_CELL && is_service;
+	return mode == STEER_XDP_MODE_CELL;
 }
 
 static __always_inline __u32 steer_shard_of(__u64 flow_hash)

@@ -34,6 +34,7 @@ struct fastpath {
 	uint16_t *backend_tmpl; /* backend id -> template index (cell node) */
 	struct steer_shard *shards; /* cell node: STEER_SHARDS of them */
 	int daemon_gone;	    /* cell node */
+	uint8_t xdp_mode;	    /* the XDP program's mode this one models */
 	struct fp_svc svcs[FP_MAX_SERVICES];
 	uint32_t n_svcs;
 	struct fp_counters ctr;
@@ -102,6 +103,8 @@ struct fastpath *fastpath_new(const struct fp_config *cfg)
 	if (!fp)
 		return NULL;
 	fp->cfg = *cfg;
+	fp->xdp_mode = cfg->mode == FP_MODE_CELL_NODE ? STEER_XDP_MODE_CELL
+						      : STEER_XDP_MODE_HOST;
 	fp->pcfg.gue_port = cfg->gue_port;
 	fp->pcfg.max_encap = cfg->max_encap;
 	fp->fsc = fsc_new(&cfg->fsc);
@@ -513,8 +516,8 @@ static struct fsc_entry *fp_miss(struct fastpath *fp, struct fp_pkt *p,
 
 	fp->ctr.miss++;
 	if (fp->cfg.mode == FP_MODE_CELL_NODE) {
-		if (steer_miss_to_cell(STEER_XDP_MODE_CELL,
-				       fp_service_match(fp, &m->key) != NULL)) {
+		if (steer_miss_to_cell(fp->xdp_mode) &&
+		    fp_service_match(fp, &m->key)) {
 			fp_to_cell(fp, p, m, hash, r);
 			return NULL;
 		}
@@ -550,9 +553,8 @@ static int fp_close_via_cell(const struct fastpath *fp,
 {
 	const struct fp_svc *svc;
 
-	if (fp->cfg.mode != FP_MODE_CELL_NODE ||
-	    e->action != STEER_ACT_BACKEND ||
-	    !steer_close_candidate(STEER_XDP_MODE_CELL, m))
+	if (e->action != STEER_ACT_BACKEND ||
+	    !steer_close_candidate(fp->xdp_mode, m))
 		return 0;
 	svc = fp_service_match(fp, &m->key);
 	return svc && (svc->spec.flags & STEER_SVC_F_CLOSE_VIA_CELL);
