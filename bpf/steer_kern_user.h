@@ -37,6 +37,12 @@
 #ifndef STEER_XDP_EVENTS_BYTES
 #define STEER_XDP_EVENTS_BYTES (256 * 1024) /* session event ring */
 #endif
+#ifndef STEER_XDP_TELE_SLOTS
+#define STEER_XDP_TELE_SLOTS 1024 /* steered flows tracked in detail */
+#endif
+#ifndef STEER_XDP_TELE_CANDS
+#define STEER_XDP_TELE_CANDS 4096 /* candidates sampled between rounds */
+#endif
 #ifndef STEER_SOCK_MAX
 #define STEER_SOCK_MAX 262144 /* TCP sessions of this node (sock_ops) */
 #endif
@@ -64,6 +70,42 @@ static __always_inline void steer_flow4_key_of(struct steer_flow4_key *k4,
 	k4->dport = k->dport;
 	k4->proto = k->proto;
 	k4->pad[0] = k4->pad[1] = k4->pad[2] = 0;
+}
+
+/*
+ * Telemetry of a steered flow (a STEER or BACKEND rule's packets) the
+ * daemon tracks in detail: the value of steer_ftele[rule.tele - 1], 64
+ * bytes. The XDP program adds every packet of the flow it sends on; the
+ * daemon zeroes the slot when it gives it to a flow and reads
+ * differences. Gaps between packets are in units of 2^10 ns (about a
+ * microsecond), each capped at STEER_TELE_GAP_MAX units (about a second)
+ * so that a square fits easily. A flow's packets normally meet one CPU
+ * (RSS); updates from two CPUs at once may lose one of them (plain adds,
+ * not atomics: the figures are statistics, not accounts).
+ *
+ * Which flows: of the untracked rules' packets, 1 in STEER_TELE_SAMPLE
+ * (decide.h) per CPU names its flow in steer_tele_cand (flow -> samples),
+ * so a flow is named in proportion to its packets; the daemon ranks the
+ * candidates each round and gives the slots to the busiest
+ * (src/node/xdp_tele.h).
+ */
+#define STEER_TELE_SIZES 4	      /* frames <= 128, <= 512, <= 1024, more */
+#define STEER_TELE_GAP_SHIFT 10	      /* gap units: 1024 ns */
+#define STEER_TELE_GAP_MAX (1u << 20) /* about 1.07 s */
+struct steer_flow_tele {
+	__u64 pkts;
+	__u64 bytes; /* frames as received, tunnel stripped */
+	__u64 last_ns;
+	__u64 gap_sum; /* gaps between packets, summed (units above) */
+	__u64 gap_sq;  /* their squares, summed */
+	__u32 size[STEER_TELE_SIZES];
+	__u32 gen; /* the daemon's, per assignment */
+	__u32 pad;
+};
+
+static __always_inline __u32 steer_tele_size_bucket(__u64 len)
+{
+	return len <= 128 ? 0 : len <= 512 ? 1 : len <= 1024 ? 2 : 3;
 }
 
 /* A service of this node: address (v4-mapped for IPv4), port, protocol. */
@@ -170,6 +212,8 @@ struct steer_xdp_stats {
 	__u64 parse_err[PERR__MAX];
 	__u64 drop[STEER_DROP__MAX];
 	__u64 close_to_cell; /* cell mode: FIN/RST sent to the flow's cell */
+	__u64 tele_tick;     /* steered packets of untracked rules sent on */
+	__u64 tele_cand;     /* of those, sampled into steer_tele_cand */
 };
 
 #endif /* STEER_KERN_USER_H */

@@ -107,6 +107,29 @@ struct {
 	__type(value, struct steer_xdp_stats);
 } steer_stats SEC(".maps");
 
+/* Telemetry of the steered flows the daemon tracks (rule.tele - 1). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, STEER_XDP_TELE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct steer_flow_tele);
+} steer_ftele SEC(".maps");
+
+/* Untracked steered flows sampled since the daemon's last round. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, STEER_XDP_TELE_CANDS);
+	__type(key, struct flow_key);
+	__type(value, __u32);
+} steer_tele_cand SEC(".maps");
+
+/*
+ * Set before load: 0 leaves the flow telemetry out of the program (the
+ * verifier drops the dead code), which is how steer-xdp-bench times the
+ * path without it.
+ */
+const volatile __u32 steer_tele_on = 1;
+
 /* xdp_classify()'s answer for exception GUE addressed to this cell. */
 #define XDP_CLASS_EXCEPTION 2
 
@@ -446,6 +469,57 @@ static __always_inline int xdp_close_via_cell(const struct steer_xdp_cfg *cfg,
 	return v && (*v & STEER_SVC_F_CLOSE_VIA_CELL);
 }
 
+/* An untracked steered flow's packet: 1 in STEER_TELE_SAMPLE per CPU
+ * names the flow as a candidate for tracking. */
+static __always_inline void xdp_tele_sample(const struct flow_key *k,
+					    struct steer_xdp_stats *st)
+{
+	__u32 one = 1, *n;
+
+	if (!steer_tele_sampled(++st->tele_tick))
+		return;
+	st->tele_cand++;
+	n = bpf_map_lookup_elem(&steer_tele_cand, k);
+	if (n)
+		*n += 1;
+	else
+		bpf_map_update_elem(&steer_tele_cand, k, &one, BPF_NOEXIST);
+}
+
+/* A steered flow's packet (STEER, BACKEND) of len bytes as it came,
+ * sent on: into its telemetry slot when tracked, else perhaps sampled. */
+static __always_inline void xdp_flow_tele(struct steer_xdp_stats *st,
+					  const struct steer_rule *rule,
+					  const struct flow_key *k, __u64 len)
+{
+	struct steer_flow_tele *t;
+	__u64 now, gap;
+	__u32 slot;
+
+	if (!steer_tele_on)
+		return;
+	if (!rule->tele) {
+		xdp_tele_sample(k, st);
+		return;
+	}
+	slot = rule->tele - 1;
+	t = bpf_map_lookup_elem(&steer_ftele, &slot);
+	if (!t)
+		return;
+	now = bpf_ktime_get_ns();
+	if (t->pkts && now > t->last_ns) {
+		gap = (now - t->last_ns) >> STEER_TELE_GAP_SHIFT;
+		if (gap > STEER_TELE_GAP_MAX)
+			gap = STEER_TELE_GAP_MAX;
+		t->gap_sum += gap;
+		t->gap_sq += gap * gap;
+	}
+	t->last_ns = now;
+	t->pkts++;
+	t->bytes += len;
+	t->size[steer_tele_size_bucket(len) & (STEER_TELE_SIZES - 1)]++;
+}
+
 /* The whole fast path on one frame: an XDP action. */
 static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 {
@@ -453,6 +527,7 @@ static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 	struct steer_xdp_stats *st;
 	struct steer_rule *rule;
 	struct xdp_state s;
+	__u64 len;
 	__u32 zero = 0, perr;
 	__u8 act;
 	int rc;
@@ -506,7 +581,11 @@ static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 		st->action[act]++;
 		return XDP_PASS;
 	case STEER_RV_ENCAP:
-		return xdp_encap(ctx, cfg, st, &s.m, rule, act);
+		len = ctx->data_end - ctx->data;
+		rc = xdp_encap(ctx, cfg, st, &s.m, rule, act);
+		if (rc != XDP_DROP)
+			xdp_flow_tele(st, rule, &s.m.key, len);
+		return rc;
 	default:
 		return xdp_drop(st, STEER_DROP_RULE);
 	}

@@ -19,6 +19,8 @@
  *                             STEER_SVC_F_CLOSE_VIA_CELL
  *   encapsulation             steer_encap_plan(): template, MTU, hop
  *                             count, GUE flags and epoch, or why not
+ *   telemetry sampling        steer_tele_sampled(): which untracked
+ *                             steered packet names its flow
  *
  * Every dropped packet is counted under one enum steer_drop reason, the
  * same index on both sides.
@@ -191,6 +193,17 @@ static __always_inline enum steer_rule_verdict steer_rule_verdict(__u8 act)
 	if (act == STEER_ACT_STEER || act == STEER_ACT_BACKEND)
 		return STEER_RV_ENCAP;
 	return STEER_RV_DROP;
+}
+
+/*
+ * A steered packet of an untracked rule was sent on: the caller ticks the
+ * sampling clock (per CPU in XDP) and asks about the new tick; 1 in STEER_TELE_SAMPLE names its flow as a
+ * candidate for detailed telemetry (steer_kern_user.h, steer_ftele).
+ */
+#define STEER_TELE_SAMPLE 64 /* a power of two */
+static __always_inline int steer_tele_sampled(__u64 tick)
+{
+	return !(tick & (STEER_TELE_SAMPLE - 1));
 }
 
 /*

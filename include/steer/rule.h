@@ -23,13 +23,15 @@ enum steer_action {
 #define STEER_MAX_MIRRORS 2 /* mirror cells held in a fast-path entry */
 
 /*
- * A rule: 20 bytes. owner is the owner node (host mode) or primary cell
+ * A rule: 24 bytes. owner is the owner node (host mode) or primary cell
  * (cell mode); tmpl indexes the template table (one per node, backend or
  * predicted (flow, target) pair). rf counts the primary, so rf - 1 of
  * mirror[] are valid. used (cell mode, BACKEND rules): when a packet last
  * met the rule, in units of 2^30 ns of the coarse monotonic clock
  * (STEER_RULE_USED_SHIFT), written by the fast path only when it changes;
- * the daemon drops rules idle past the flow's timeout.
+ * the daemon drops rules idle past the flow's timeout. tele: 0, or the
+ * flow's telemetry slot + 1 when the daemon tracks it in detail (the XDP
+ * program's steer_ftele; src/node/xdp_tele.h), set by the daemon only.
  */
 #define STEER_RULE_USED_SHIFT 30
 struct steer_rule {
@@ -42,6 +44,7 @@ struct steer_rule {
 	__be16 sport; /* outer UDP source port from the flow hash; 0: none
 			 stored, the fast path computes it */
 	__u32 used;
+	__u32 tele;
 };
 
 #endif /* STEER_RULE_H */

@@ -594,6 +594,11 @@ static __always_inline void fp_act(struct fastpath *fp, struct fp_pkt *p,
 		rule.owner = e->owner;
 		rule.sport = 0;
 		fp_encap(fp, p, m, &rule, hash, r);
+		/* The twin tracks no flow in detail: it only samples, as the
+		 * XDP program does for untracked rules. */
+		if (r->verdict != FP_DROP &&
+		    steer_tele_sampled(++fp->ctr.tele_tick))
+			fp->ctr.tele_cand++;
 		break;
 	default:
 		fp_drop(fp, r, STEER_DROP_RULE);

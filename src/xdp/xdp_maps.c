@@ -180,6 +180,37 @@ int xdp_maps_rule_set(struct xdp_prog *x, const struct flow_key *k,
 	return 0;
 }
 
+int xdp_maps_rule_get(struct xdp_prog *x, const struct flow_key *k,
+		      struct steer_rule *r)
+{
+	struct steer_flow4_key k4;
+	const void *key;
+	int fd = xdp_maps_flow_map(x, k, &k4, &key);
+
+	if (fd < 0)
+		return fd;
+	return bpf_map_lookup_elem(fd, key, r) ? -errno : 0;
+}
+
+int xdp_maps_rule_tele(struct xdp_prog *x, const struct flow_key *k,
+		       uint32_t tele)
+{
+	struct steer_flow4_key k4;
+	struct steer_rule r;
+	const void *key;
+	int fd = xdp_maps_flow_map(x, k, &k4, &key);
+
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(fd, key, &r))
+		return -errno;
+	if (r.tele == tele)
+		return 0;
+	r.tele = tele;
+	/* BPF_EXIST: a rule deleted meanwhile stays deleted. */
+	return bpf_map_update_elem(fd, key, &r, BPF_EXIST) ? -errno : 0;
+}
+
 int xdp_maps_shards_set(struct xdp_prog *x, const struct steer_shard *sh)
 {
 	int fd = xdp_maps_fd(x, "steer_shards");

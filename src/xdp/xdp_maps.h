@@ -55,6 +55,20 @@ int xdp_maps_flow_del(struct xdp_prog *x, const struct flow_key *k);
 int xdp_maps_rule_set(struct xdp_prog *x, const struct flow_key *k,
 		      const struct steer_rule *r);
 
+/* Flow k's rule as the program holds it: 0, -ENOENT or -errno. */
+int xdp_maps_rule_get(struct xdp_prog *x, const struct flow_key *k,
+		      struct steer_rule *r);
+
+/*
+ * Stamp flow k's rule with its telemetry slot (tele = slot + 1; 0: no
+ * longer tracked), the rest of the rule as it is: 0, -ENOENT when the
+ * flow has no rule, -errno. A rule written again later (xdp_maps_flow_set,
+ * xdp_maps_rule_set) comes without the stamp; the telemetry round puts it
+ * back (src/node/xdp_tele.h).
+ */
+int xdp_maps_rule_tele(struct xdp_prog *x, const struct flow_key *k,
+		       uint32_t tele);
+
 /* The template index of backend id (below STEER_XDP_MAX_TMPLS). */
 static inline uint16_t xdp_maps_tmpl_backend(uint16_t id)
 {

@@ -1088,6 +1088,8 @@ static void xt_stat_name(size_t i, char *buf, size_t n)
 	static const char *const scalar[] = {
 		"rx_packets", "rx_bytes", "notip",  "decap",
 		"miss",	      "udp_new",  "exc_in", "ev_lost"};
+	static const char *const tail[] = {"close_to_cell", "tele_tick",
+					   "tele_cand"};
 	size_t ns = sizeof(scalar) / sizeof(scalar[0]);
 
 	if (i < ns)
@@ -1099,10 +1101,15 @@ static void xt_stat_name(size_t i, char *buf, size_t n)
 		snprintf(buf, n, "parse_err[%s]",
 			 fastpath_parse_err_name(
 				 (int)(i - ns - STEER_ACT__MAX)));
-	else
+	else if (i < ns + STEER_ACT__MAX + PERR__MAX + STEER_DROP__MAX)
 		snprintf(buf, n, "drop[%s]",
 			 fastpath_drop_name((enum steer_drop)(
 				 i - ns - STEER_ACT__MAX - PERR__MAX)));
+	else
+		snprintf(buf, n, "%s",
+			 tail[(i - ns - STEER_ACT__MAX - PERR__MAX -
+			       STEER_DROP__MAX) %
+			      (sizeof(tail) / sizeof(tail[0]))]);
 }
 
 /* Every counter of got equals want's; names the first that differs. */
@@ -1118,6 +1125,10 @@ static void xt_stats_check(const char *row, const char *side,
 	_Static_assert(offsetof(struct steer_xdp_stats, action) ==
 			       8 * sizeof(__u64),
 		       "xt_stat_name() lists the scalars");
+	_Static_assert(sizeof(struct steer_xdp_stats) ==
+			       offsetof(struct steer_xdp_stats, close_to_cell) +
+				       3 * sizeof(__u64),
+		       "xt_stat_name() lists the tail");
 	for (i = 0; i < XT_NSTATS; i++) {
 		if (g[i] == w[i])
 			continue;
@@ -1185,6 +1196,11 @@ static void xt_stats_want(const struct xt_row *row, uint32_t len,
 		break;
 	}
 	w->close_to_cell = row->close;
+	/* A steered packet sent on by a rule of the flow: telemetry's
+	 * sampling clock (one packet a row: never a sample). */
+	w->tele_tick = row->outcome == XT_ACT && !row->miss &&
+		       (row->idx == STEER_ACT_STEER ||
+			row->idx == STEER_ACT_BACKEND);
 }
 
 /* The twin's counters that moved over one packet, in the XDP layout. */
@@ -1208,6 +1224,8 @@ static void xt_twin_delta(const struct fp_counters *a,
 	d->miss = b->miss - a->miss;
 	d->exc_in = b->exc_in - a->exc_in;
 	d->close_to_cell = b->close_to_cell - a->close_to_cell;
+	d->tele_tick = b->tele_tick - a->tele_tick;
+	d->tele_cand = b->tele_cand - a->tele_cand;
 }
 
 static int xt_fp_action(enum fp_verdict v)
