@@ -77,9 +77,13 @@ static __always_inline void steer_flow4_key_of(struct steer_flow4_key *k4,
  * daemon tracks in detail: the value of steer_ftele[rule.tele - 1], 64
  * bytes. The XDP program adds every packet of the flow it sends on; the
  * daemon zeroes the slot when it gives it to a flow and reads
- * differences. Gaps between packets are in units of 2^10 ns (about a
- * microsecond), each capped at STEER_TELE_GAP_MAX units (about a second)
- * so that a square fits easily. A flow's packets normally meet one CPU
+ * differences. Gaps between packets are sampled: the clock is read on
+ * the last packet of every STEER_TELE_GAP_EVERY and on the next one, so
+ * one gap in STEER_TELE_GAP_EVERY is measured (an unbiased sample of the
+ * gaps, at two clock reads per STEER_TELE_GAP_EVERY packets: reading the
+ * clock costs more than the rest of the telemetry). They are in units of
+ * 2^10 ns (about a microsecond), each capped at STEER_TELE_GAP_MAX units
+ * (about a second) so that a square fits easily. A flow's packets normally meet one CPU
  * (RSS); updates from two CPUs at once may lose one of them (plain adds,
  * not atomics: the figures are statistics, not accounts).
  *
@@ -92,15 +96,16 @@ static __always_inline void steer_flow4_key_of(struct steer_flow4_key *k4,
 #define STEER_TELE_SIZES 4	      /* frames <= 128, <= 512, <= 1024, more */
 #define STEER_TELE_GAP_SHIFT 10	      /* gap units: 1024 ns */
 #define STEER_TELE_GAP_MAX (1u << 20) /* about 1.07 s */
+#define STEER_TELE_GAP_EVERY 32	      /* a power of two */
 struct steer_flow_tele {
 	__u64 pkts;
 	__u64 bytes; /* frames as received, tunnel stripped */
-	__u64 last_ns;
-	__u64 gap_sum; /* gaps between packets, summed (units above) */
+	__u64 mark_ns; /* the clock at the last packet of a group */
+	__u64 gap_sum; /* gaps sampled, summed (units above) */
 	__u64 gap_sq;  /* their squares, summed */
 	__u32 size[STEER_TELE_SIZES];
-	__u32 gen; /* the daemon's, per assignment */
-	__u32 pad;
+	__u32 gen;   /* the daemon's, per assignment */
+	__u32 gap_n; /* gaps sampled */
 };
 
 static __always_inline __u32 steer_tele_size_bucket(__u64 len)

@@ -493,7 +493,7 @@ static __always_inline void xdp_flow_tele(struct steer_xdp_stats *st,
 					  const struct flow_key *k, __u64 len)
 {
 	struct steer_flow_tele *t;
-	__u64 now, gap;
+	__u64 now, gap, pos;
 	__u32 slot;
 
 	if (!steer_tele_on)
@@ -506,15 +506,21 @@ static __always_inline void xdp_flow_tele(struct steer_xdp_stats *st,
 	t = bpf_map_lookup_elem(&steer_ftele, &slot);
 	if (!t)
 		return;
-	now = bpf_ktime_get_ns();
-	if (t->pkts && now > t->last_ns) {
-		gap = (now - t->last_ns) >> STEER_TELE_GAP_SHIFT;
+	pos = t->pkts & (STEER_TELE_GAP_EVERY - 1);
+	if (pos == STEER_TELE_GAP_EVERY - 1) {
+		t->mark_ns = bpf_ktime_get_ns();
+	} else if (pos == 0 && t->mark_ns) {
+		now = bpf_ktime_get_ns();
+		gap = now > t->mark_ns
+			      ? (now - t->mark_ns) >> STEER_TELE_GAP_SHIFT
+			      : 0;
 		if (gap > STEER_TELE_GAP_MAX)
 			gap = STEER_TELE_GAP_MAX;
 		t->gap_sum += gap;
 		t->gap_sq += gap * gap;
+		t->gap_n++;
+		t->mark_ns = 0;
 	}
-	t->last_ns = now;
 	t->pkts++;
 	t->bytes += len;
 	t->size[steer_tele_size_bucket(len) & (STEER_TELE_SIZES - 1)]++;

@@ -21,6 +21,13 @@
  *   xdp_floor_macswap_tx  swap the MACs and XDP_TX: the cost of running
  *                       any XDP program through BPF_PROG_TEST_RUN here
  *
+ * Flow telemetry (steer_ftele) costs a steered packet a tick of the
+ * sampling clock when its flow is not tracked, a slot update when it is.
+ * Three cases time the same IPv4 STEER path side by side:
+ * steer_gue4_v4 (telemetry in, the flow untracked), steer_gue4_v4_tracked
+ * (its rule holds a slot) and steer_gue4_v4_notele (the same wrapper
+ * loaded a second time with steer_tele_on = 0: the path before telemetry).
+ *
  * Before timing, each case runs once with the wrapper capturing the body's
  * output, which must equal the userspace twin's (fastpath_process(), the
  * same flows, templates and secret), and the frame handed back must equal
@@ -56,8 +63,10 @@
 #include "fastpath/fastpath.h"
 #include "steer_kern_user.h"
 #include "steer_xdp_bench.skel.h"
+#include "node/xdp_tele.h"
 #include "util/log.h"
 #include "xdp/xdp_maps.h"
+#include "xdp/xdp_tele_maps.h"
 #include "xdp/xdp_prog.h"
 
 #define XB_FRAME_MAX 256 /* BENCH_FRAME_MAX of the wrapper */
@@ -106,6 +115,7 @@ struct xb_case {
 	uint8_t decap;	    /* steer_stats decap bumped */
 	uint8_t miss;	    /* steer_stats miss bumped */
 	uint8_t direct_ok;  /* the body leaves the frame as it was */
+	uint8_t notele;	    /* timed on the program without telemetry */
 	struct xb_frame in; /* built by setup */
 	struct xb_frame want;
 	double raw[XB_RUNS_MAX], wrap[XB_RUNS_MAX], direct[XB_RUNS_MAX];
@@ -114,6 +124,8 @@ struct xb_case {
 struct xb {
 	struct xdp_prog *x;
 	struct steer_xdp_bench_bpf *skel;
+	struct steer_xdp_bench_bpf *skel_nt; /* steer_tele_on = 0 */
+	int fd_steer_nt;
 	struct fastpath *fp;
 	int fd_steer, fd_restore, fd_floor, fd_direct;
 	int fd_acts, fd_errs, fd_out, fd_save;
@@ -300,8 +312,24 @@ static struct flow_key xb_key(int v6, uint16_t sport)
 	return k;
 }
 
-/* Client ports: 40000 nobody announced, then one per owner. */
-enum { PORT_MISS = 40000, PORT_LOCAL, PORT_TO2, PORT_TO3 };
+/* Client ports: 40000 nobody announced, then one per owner; then a flow
+ * to node 2 whose telemetry is tracked (slot 0). */
+enum { PORT_MISS = 40000, PORT_LOCAL, PORT_TO2, PORT_TO3, PORT_TRACKED };
+
+/* The flow of PORT_TRACKED: to node 2, its telemetry in slot 0. */
+static int xb_tracked_set(struct xb *b)
+{
+	struct flow_key k = xb_key(0, PORT_TRACKED);
+	int err = xdp_maps_flow_set(b->x, &k, 2, 102);
+
+	if (!err)
+		err = fastpath_flow_set(b->fp, &k, 2, 102, 0);
+	if (!err)
+		err = xdp_tele_slot_reset(b->x, 0, 1);
+	if (!err)
+		err = xdp_maps_rule_tele(b->x, &k, 1);
+	return err;
+}
 
 static int xb_cluster_set(struct xb *b)
 {
@@ -359,7 +387,7 @@ static int xb_cluster_set(struct xb *b)
 				return err;
 		}
 	}
-	return 0;
+	return xb_tracked_set(b);
 }
 
 static struct xb_case xb_cases[] = {
@@ -392,6 +420,13 @@ static struct xb_case xb_cases[] = {
 	 .action = XDP_TX,
 	 .steer_act = STEER_ACT_STEER,
 	 .decap = 1},
+	{.name = "steer_gue4_v4_tracked",
+	 .action = XDP_TX,
+	 .steer_act = STEER_ACT_STEER},
+	{.name = "steer_gue4_v4_notele",
+	 .action = XDP_TX,
+	 .steer_act = STEER_ACT_STEER,
+	 .notele = 1},
 };
 #define XB_NCASES (sizeof(xb_cases) / sizeof(xb_cases[0]))
 
@@ -416,6 +451,8 @@ static int xb_cases_build(struct xb *b)
 	err = xb_frame_gue_from2(&xb_cases[7].in, &inner);
 	if (err)
 		return err;
+	xb_frame_tcp4(&xb_cases[8].in, PORT_TRACKED, 10);
+	xb_frame_tcp4(&xb_cases[9].in, PORT_TO2, 10);
 	for (i = 0; i < XB_NCASES; i++) {
 		struct xb_case *c = &xb_cases[i];
 		struct fp_pkt p = {.data = b->twin_buf + XB_HEADROOM,
@@ -546,6 +583,12 @@ static void xb_counters_reset(struct xb *b)
 		xb_check(0, "cannot reset the counters: %s", strerror(errno));
 }
 
+/* The wrapped fast path case c is timed on. */
+static int xb_fd_steer(const struct xb *b, const struct xb_case *c)
+{
+	return c->notele ? b->fd_steer_nt : b->fd_steer;
+}
+
 /*
  * Once, before timing: the wrapped body's output is the twin's, the
  * frame handed back is the input, the bare program agrees too.
@@ -559,8 +602,10 @@ static void xb_case_verify(struct xb *b, struct xb_case *c)
 
 	xb_counters_reset(b);
 	b->skel->bss->bench_capture = 1;
-	act = xb_run(b->fd_steer, &c->in, 1, &got, NULL);
+	b->skel_nt->bss->bench_capture = 1;
+	act = xb_run(xb_fd_steer(b, c), &c->in, 1, &got, NULL);
 	b->skel->bss->bench_capture = 0;
+	b->skel_nt->bss->bench_capture = 0;
 	xb_check(act == c->action, "%s: wrapped action %d, expected %d",
 		 c->name, act, c->action);
 	xb_check(xb_frame_equal(&got, &c->in),
@@ -601,7 +646,8 @@ static double xb_timed(struct xb *b, struct xb_case *c, int fd, int act,
 	xb_counters_reset(b);
 	rc = xb_run(fd, &c->in, b->repeat, &got, &ns);
 	xb_check(rc == act, "%s: action %d, expected %d", name, rc, act);
-	if (fd == b->fd_steer || fd == b->fd_restore) {
+	if (fd == b->fd_steer || fd == b->fd_steer_nt ||
+	    fd == b->fd_restore) {
 		xb_check(xb_frame_equal(&got, &c->in),
 			 "%s: frame not restored after %u iterations", name,
 			 b->repeat);
@@ -682,18 +728,19 @@ xb_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 }
 
 /* The wrapper's copies of steer_xdp.h's maps are steer_xdp's maps. */
-static int xb_maps_share(struct xb *b)
+static int xb_maps_share(struct xb *b, struct steer_xdp_bench_bpf *skel)
 {
 	static const char *const shared[] = {
-		"steer_cfg", "steer_flows",  "steer_flows4", "steer_svcs",
-		"steer_udp", "steer_events", "steer_tmpls",  "steer_stats",
+		"steer_cfg",	"steer_flows", "steer_flows4",	  "steer_svcs",
+		"steer_udp",	"steer_events", "steer_tmpls",	  "steer_stats",
+		"steer_ftele", "steer_tele_cand",
 	};
 	size_t i;
 	int err;
 
 	for (i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
 		struct bpf_map *m =
-			bpf_object__find_map_by_name(b->skel->obj, shared[i]);
+			bpf_object__find_map_by_name(skel->obj, shared[i]);
 		int fd = xdp_prog_map_fd(b->x, shared[i]);
 
 		if (!m || fd < 0)
@@ -702,6 +749,37 @@ static int xb_maps_share(struct xb *b)
 		if (err)
 			return err;
 	}
+	return 0;
+}
+
+/*
+ * The wrapper a second time, built without flow telemetry: the same
+ * maps, its own bench maps shared with the first so that one set of
+ * checks reads both.
+ */
+static int xb_open_notele(struct xb *b)
+{
+	static const char *const bench[] = {"bench_save", "bench_acts",
+					    "bench_errs", "bench_out"};
+	size_t i;
+	int err;
+
+	b->skel_nt = steer_xdp_bench_bpf__open();
+	if (!b->skel_nt)
+		return -errno;
+	b->skel_nt->rodata->steer_tele_on = 0;
+	err = xb_maps_share(b, b->skel_nt);
+	for (i = 0; !err && i < sizeof(bench) / sizeof(bench[0]); i++)
+		err = bpf_map__reuse_fd(
+			bpf_object__find_map_by_name(b->skel_nt->obj, bench[i]),
+			bpf_object__find_map_fd_by_name(b->skel->obj,
+							bench[i]));
+	if (!err)
+		err = steer_xdp_bench_bpf__load(b->skel_nt);
+	if (err)
+		return err;
+	b->fd_steer_nt = bpf_program__fd(b->skel_nt->progs.bench_steer);
+	xb_prog_figures(b->fd_steer_nt, "bench_steer_notele", 0);
 	return 0;
 }
 
@@ -721,7 +799,7 @@ static int xb_open(struct xb *b)
 	b->skel = steer_xdp_bench_bpf__open();
 	if (!b->skel)
 		return -errno;
-	err = xb_maps_share(b);
+	err = xb_maps_share(b, b->skel);
 	if (err)
 		return err;
 	t0 = xb_now_ms();
@@ -736,6 +814,9 @@ static int xb_open(struct xb *b)
 	b->fd_out = bpf_map__fd(b->skel->maps.bench_out);
 	b->fd_save = bpf_map__fd(b->skel->maps.bench_save);
 	xb_prog_figures(b->fd_steer, "bench_steer", xb_now_ms() - t0);
+	err = xb_open_notele(b);
+	if (err)
+		return err;
 	if (bpf_map__value_size(b->skel->maps.bench_out) !=
 	    sizeof(struct xb_out))
 		return -EPROTO;
@@ -753,6 +834,7 @@ static int xb_open(struct xb *b)
 
 static void xb_close(struct xb *b)
 {
+	steer_xdp_bench_bpf__destroy(b->skel_nt);
 	steer_xdp_bench_bpf__destroy(b->skel);
 	xdp_prog_close(b->x);
 	fastpath_free(b->fp);
@@ -828,6 +910,98 @@ static void xb_report(struct xb *b, const double *floor_ns)
 	}
 }
 
+/* ---- the daemon's telemetry round (src/node/xdp_tele.c) ---- */
+
+#define XB_TELE_PORT 20000 /* STEER_XDP_TELE_CANDS flows from here */
+
+/* Every flow named a candidate, the busier the lower its port. */
+static int xb_tele_cands(struct xb *b)
+{
+	int fd = xdp_prog_map_fd(b->x, "steer_tele_cand");
+	uint32_t i, n;
+
+	for (i = 0; i < STEER_XDP_TELE_CANDS; i++) {
+		struct flow_key k = xb_key(0, (uint16_t)(XB_TELE_PORT + i));
+
+		n = STEER_XDP_TELE_CANDS - i;
+		if (bpf_map_update_elem(fd, &k, &n, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/* One packet of each tracked flow (the first STEER_XDP_TELE_SLOTS). */
+static int xb_tele_traffic(void *fdp)
+{
+	struct xdp_prog *x = fdp;
+	struct xb_frame f, out;
+	uint32_t i;
+
+	for (i = 0; i < STEER_XDP_TELE_SLOTS; i++) {
+		xb_frame_tcp4(&f, (uint16_t)(XB_TELE_PORT + i), 10);
+		if (xb_run(xdp_prog_fd(x), &f, 1, &out, NULL) != XDP_TX)
+			return -EIO;
+	}
+	return 0;
+}
+
+static double xb_tele_timed(struct xdp_tele *t, struct xdp_prog *x)
+{
+	double t0 = xb_now_ms();
+
+	xb_check(!xdp_tele_round(t, x, (uint64_t)(t0 * 1e6)),
+		 "telemetry round failed");
+	return (xb_now_ms() - t0) * 1000.0;
+}
+
+/*
+ * A round's cost with every slot in use: filling them (a slot and a rule
+ * stamp per flow), steady (every tracked flow sent a packet, no
+ * candidates), and churn (every tracked flow idle, STEER_XDP_TELE_CANDS
+ * busier candidates: each slot changes hands).
+ */
+static void xb_tele_rounds(struct xb *b)
+{
+	struct xdp_tele *t = xdp_tele_new(0);
+	double fill, steady, churn;
+	uint64_t evicted;
+	uint32_t i;
+	int err = t ? 0 : -ENOMEM;
+
+	for (i = 0; !err && i < STEER_XDP_TELE_CANDS; i++) {
+		struct flow_key k = xb_key(0, (uint16_t)(XB_TELE_PORT + i));
+
+		err = xdp_maps_flow_set(b->x, &k, 2, 1);
+	}
+	if (!err)
+		err = xb_tele_cands(b);
+	if (err) {
+		xb_check(0, "telemetry set-up: %s", strerror(-err));
+		xdp_tele_free(t);
+		return;
+	}
+	xdp_tele_round(t, b->x, 1); /* the baseline */
+	fill = xb_tele_timed(t, b->x);
+	xb_check(xdp_tele_count(t) == STEER_XDP_TELE_SLOTS,
+		 "telemetry: %u flows tracked", xdp_tele_count(t));
+	xb_check(!xb_tele_traffic(b->x), "telemetry traffic");
+	steady = xb_tele_timed(t, b->x);
+	xb_check(!xb_tele_cands(b), "telemetry candidates");
+	evicted = xdp_tele_stats(t)->evicted;
+	churn = xb_tele_timed(t, b->x);
+	evicted = xdp_tele_stats(t)->evicted - evicted;
+	xb_check(evicted == STEER_XDP_TELE_SLOTS, "telemetry: %llu evicted",
+		 (unsigned long long)evicted);
+	xb_fig_count("xdp_tele_slots", STEER_XDP_TELE_SLOTS, "flows");
+	xb_fig_count("xdp_tele_slot_bytes", sizeof(struct steer_flow_tele),
+		     "bytes");
+	xb_fig_count("xdp_tele_daemon_bytes", xdp_tele_memory(t), "bytes");
+	xb_fig("xdp_tele_round_fill", fill, "us");
+	xb_fig("xdp_tele_round_steady", steady, "us");
+	xb_fig("xdp_tele_round_churn", churn, "us");
+	xdp_tele_free(t);
+}
+
 int main(int argc, char **argv)
 {
 	static struct xb b;
@@ -868,7 +1042,8 @@ int main(int argc, char **argv)
 		for (i = 0; i < XB_NCASES; i++) {
 			struct xb_case *c = &xb_cases[i];
 
-			c->raw[r] = xb_timed(&b, c, b.fd_steer, c->action,
+			c->raw[r] = xb_timed(&b, c, xb_fd_steer(&b, c),
+					     c->action,
 					     "wrapped");
 			c->wrap[r] = xb_timed(&b, c, b.fd_restore, XDP_PASS,
 					      "wrapper only");
@@ -878,6 +1053,7 @@ int main(int argc, char **argv)
 		}
 	}
 	xb_report(&b, floor_ns);
+	xb_tele_rounds(&b);
 	xb_close(&b);
 	if (xb_bad) {
 		fprintf(stderr, "steer-xdp-bench: checks failed, the figures "

@@ -754,7 +754,9 @@ static const struct admin_cmd admin_cmds[] = {
 	 "this node's load (CPU, memory, bandwidth received) as series: the "
 	 "last value, forecasts 10 s and 60 s ahead, the model offered and "
 	 "each model's recent error; then host mode's busiest TCP sessions "
-	 "(rates, RTT and its trend, retransmissions); with 'series', every "
+	 "(rates, RTT and its trend, retransmissions) and the busiest flows "
+	 "its XDP program steers (rates, packet sizes, gaps between "
+	 "packets); with 'series', every "
 	 "series' samples kept (the last 10 minutes)"},
 	{"flow-set", cmd_flow_set, 7, 7,
 	 "flow-set PROTO SRC SPORT DST DPORT OWNER EPOCH",

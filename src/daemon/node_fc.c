@@ -13,6 +13,7 @@
 #include "gossip/gossip_codec.h"
 #include "node/flow_tele.h"
 #include "node/node_load.h"
+#include "node/xdp_tele.h"
 #include "util/evloop.h"
 
 #define NODE_FC_SERIES 6
@@ -30,6 +31,7 @@ static const unsigned node_fc_ahead[] = {10, 60};
 struct node_fc {
 	struct node_load load;
 	struct flow_tele *tele; /* this node's TCP sessions, the top k */
+	struct xdp_tele *steered; /* the busiest flows its XDP steers */
 	struct fc_online *s[NODE_FC_SERIES];
 	uint64_t samples;
 };
@@ -49,8 +51,10 @@ struct node_fc *node_fc_new(void)
 	if (!f)
 		return NULL;
 	f->tele = flow_tele_new(FLOW_TELE_K_DEFAULT);
-	if (!f->tele) {
-		free(f);
+	f->steered = xdp_tele_new(0);
+	if (!f->tele || !f->steered) {
+		node_fc_free(f);
+		errno = ENOMEM;
 		return NULL;
 	}
 	for (i = 0; i < NODE_FC_SERIES; i++) {
@@ -73,6 +77,7 @@ void node_fc_free(struct node_fc *f)
 	for (i = 0; i < NODE_FC_SERIES; i++)
 		fc_online_free(f->s[i]);
 	flow_tele_free(f->tele);
+	xdp_tele_free(f->steered);
 	free(f);
 }
 
@@ -84,13 +89,17 @@ static int node_fc_offer(const struct flow_key *k,
 }
 
 /* A round of the sessions' telemetry (the kernel's clock, as theirs). */
-static void node_fc_tele(struct node_fc *f, struct sockops *so)
+static uint64_t node_fc_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	flow_tele_begin(f->tele, (uint64_t)ts.tv_sec * 1000000000ull +
-					 (uint64_t)ts.tv_nsec);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void node_fc_tele(struct node_fc *f, struct sockops *so)
+{
+	flow_tele_begin(f->tele, node_fc_now_ns());
 	sockops_sessions_foreach(so, node_fc_offer, f->tele);
 	flow_tele_end(f->tele);
 }
@@ -103,6 +112,8 @@ void node_fc_sample(struct node_fc *f, struct xdp_prog *x, struct sockops *so)
 	node_load_measure(&f->load, x, so);
 	if (so)
 		node_fc_tele(f, so);
+	if (x)
+		xdp_tele_round(f->steered, x, node_fc_now_ns());
 	/* The first measure is a baseline (CPU and bandwidth read 0). */
 	if (!f->samples++)
 		return;
@@ -259,6 +270,36 @@ static void node_fc_flows(struct node_fc *f, struct jsonw *w, uint32_t max)
 	jsonw_arr_close(w);
 }
 
+/* The tracked steered flows, busiest first, at most `max`. */
+static void node_fc_steered(struct node_fc *f, struct jsonw *w, uint32_t max)
+{
+	const struct xdp_tele_stats *st = xdp_tele_stats(f->steered);
+	struct xdp_tele_view v;
+	uint32_t i;
+
+	jsonw_u64(w, "steered_tracked", xdp_tele_count(f->steered));
+	jsonw_u64(w, "steered_candidates", st->candidates);
+	jsonw_u64(w, "steered_errors", st->errors);
+	jsonw_arr_open(w, "steered");
+	for (i = 0; i < max && !xdp_tele_get(f->steered, i, &v); i++) {
+		jsonw_obj_open(w, NULL);
+		admin_key_write(w, &v.key);
+		jsonw_double(w, "age_s", v.age_s);
+		jsonw_double(w, "pps", v.pps);
+		jsonw_double(w, "Bps", v.bps);
+		jsonw_double(w, "trend_Bps_s", v.trend_bps_s);
+		jsonw_double(w, "pkt_bytes", v.mean_bytes);
+		jsonw_double(w, "le128", v.size_share[0]);
+		jsonw_double(w, "le512", v.size_share[1]);
+		jsonw_double(w, "le1024", v.size_share[2]);
+		jsonw_double(w, "gt1024", v.size_share[3]);
+		jsonw_double(w, "gap_us", v.gap_mean_us);
+		jsonw_double(w, "gap_sd_us", v.gap_sd_us);
+		jsonw_obj_close(w);
+	}
+	jsonw_arr_close(w);
+}
+
 void node_fc_write(struct node_fc *f, struct jsonw *w, uint32_t max_flows)
 {
 	int i;
@@ -269,4 +310,5 @@ void node_fc_write(struct node_fc *f, struct jsonw *w, uint32_t max_flows)
 		node_fc_series(w, node_fc_names[i], node_fc_max[i], f->s[i]);
 	jsonw_arr_close(w);
 	node_fc_flows(f, w, max_flows);
+	node_fc_steered(f, w, max_flows);
 }

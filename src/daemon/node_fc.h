@@ -7,7 +7,8 @@
  * minutes), each with an online forecaster (forecast/online.h) that
  * refits every 10 samples and offers the model with the lowest recent
  * error; and the telemetry of this node's busiest TCP sessions
- * (node/flow_tele.h), a round per sample. steerctl forecast shows them;
+ * (node/flow_tele.h) and of the busiest flows its XDP program steers
+ * (node/xdp_tele.h), a round of each per sample. steerctl forecast shows them;
  * the CPU, memory and bandwidth forecasts go out with gossip
  * (node_fc_forecast()).
  */
@@ -33,7 +34,8 @@ void node_fc_sample(struct node_fc *f, struct xdp_prog *x, struct sockops *so);
 /* Per series: the last value, the forecasts at +10 s and +60 s with their
  * 95% intervals, the model offered and every model's recent error; then
  * the busiest max_flows of the TCP sessions tracked (node/flow_tele.h):
- * rates, RTT and its trend, retransmissions. */
+ * rates, RTT and its trend, retransmissions; then as many of the steered
+ * flows tracked (rates, sizes, gaps between packets). */
 void node_fc_write(struct node_fc *f, struct jsonw *w, uint32_t max_flows);
 
 /* Every series' samples, oldest first, with the number of the first

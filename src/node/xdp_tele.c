@@ -333,7 +333,7 @@ static void xdp_tele_gaps(const struct steer_flow_tele *f, double *mean,
 			  double *sd)
 {
 	double unit = (double)(1u << STEER_TELE_GAP_SHIFT) / 1000.0;
-	double n = f->pkts > 1 ? (double)(f->pkts - 1) : 0, m, var;
+	double n = f->gap_n, m, var;
 
 	*mean = *sd = 0;
 	if (n <= 0)
@@ -369,6 +369,7 @@ int xdp_tele_get(const struct xdp_tele *t, uint32_t i,
 		v->size_share[j] =
 			f->pkts ? (double)f->size[j] / (double)f->pkts : 0;
 	xdp_tele_gaps(f, &v->gap_mean_us, &v->gap_sd_us);
+	v->gaps = f->gap_n;
 	return 0;
 }
 

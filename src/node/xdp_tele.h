@@ -3,8 +3,8 @@
  * Per-flow telemetry of the flows this node's XDP program steers (STEER
  * rules in host mode, BACKEND rules on a cell-mode node): flows sock_ops
  * never sees, since their sockets live elsewhere. The program keeps, per
- * tracked flow, packets, bytes, a size histogram and the gaps between
- * packets (sum and sum of squares) in steer_ftele; this module decides
+ * tracked flow, packets, bytes, a size histogram and a sample of the gaps
+ * between packets (count, sum, sum of squares) in steer_ftele; this module decides
  * which flows hold its k slots and turns the counters into rates.
  *
  * A round (once per sample of the node's series, node_fc):
@@ -56,7 +56,8 @@ struct xdp_tele_view {
 	double trend_bps_s; /* least-squares slope of bytes/s over the ring */
 	double mean_bytes;  /* per packet, since tracked */
 	double size_share[STEER_TELE_SIZES]; /* <= 128, 512, 1024, more */
-	double gap_mean_us, gap_sd_us;	     /* between packets */
+	double gap_mean_us, gap_sd_us;	     /* between packets, sampled */
+	uint32_t gaps;			     /* gaps sampled */
 	uint64_t pkts;			     /* since tracked */
 };
 

@@ -131,6 +131,34 @@ for ((i = 0; i < 25; i++)); do
 	sleep 0.2
 done
 [ $i -lt 25 ] || check "steerctl forecast on h2: no session telemetry ($(grep -o '"sessions_[a-z]*":[0-9]*' "$out/forecast.json" | tr '\n' ' ') $(grep -o '"flows":.\{0,300\}' "$out/forecast.json"))"
+# The flows the other hosts' XDP programs steer back to h1 are measured
+# there (src/node/xdp_tele.c): sampled, given a slot, their packets
+# counted in the fast path (sizes, gaps between packets).
+steered_ok()
+{
+	python3 - "$1" "$LAB_VIP4" "$LAB_PORT" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d = d.get("result", d)
+flows = d.get("steered", [])
+ok = (d.get("steered_tracked", 0) >= 1 and flows
+      and all(f["dst"] == sys.argv[2] and f["dport"] == int(sys.argv[3])
+              for f in flows)
+      and any(f["pkt_bytes"] >= 54 and f["le128"] + f["le512"] + f["le1024"]
+              + f["gt1024"] > 0.99 for f in flows))
+sys.exit(0 if ok else 1)
+EOF2
+}
+steered_on=
+for ((i = 0; i < 40; i++)); do
+	[ -z "$steered_on" ] || break
+	for ((k = 2; k <= LAB_HOSTS; k++)); do
+		lab_steerctl $k -j forecast >"$out/steered.json" 2>/dev/null
+		steered_ok "$out/steered.json" && { steered_on=h$k; break; }
+	done
+	sleep 0.2
+done
+[ -n "$steered_on" ] || check "no host's steerctl forecast shows a steered flow's telemetry ($(grep -o '"steered.\{0,300\}' "$out/steered.json" | head -c 600))"
 # ... and scores them (steerctl migrations, src/predict/migrate.c): every
 # session a probability and a reason.
 lab_steerctl 2 -j migrations >"$out/migrations.json" 2>&1

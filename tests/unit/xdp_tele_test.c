@@ -259,10 +259,14 @@ static void test_sampled_and_counted(void **state)
 	assert_int_equal(tt_stamp(1001), 0);
 	assert_int_equal(xdp_tele_count(t), 1);
 
-	/* 5 small, 3 of 454 bytes, 2 of 954, 1 of 1354; 2 ms apart. */
+	/* 5 small, 3 of 454 bytes, 2 of 954, 1 of 1354 (11), then 22 small,
+	 * 2 ms apart: 33 packets, one gap sampled (the 32nd to the 33rd). */
 	assert_int_equal(xdp_maps_stats_reset(tt_x), 0);
-	for (i = 0; i < 11; i++) {
-		uint32_t pl = i < 5 ? 0 : i < 8 ? 400 : i < 10 ? 900 : 1300;
+	for (i = 0; i < 11 + 22; i++) {
+		uint32_t pl = i < 5 || i >= 11 ? 0
+			      : i < 8	       ? 400
+			      : i < 10	       ? 900
+					       : 1300;
 
 		tt_send(1002, pl, 1);
 		tt_sleep_ms(2);
@@ -271,16 +275,20 @@ static void test_sampled_and_counted(void **state)
 	assert_int_equal(st.tele_tick, 0); /* tracked: not sampled */
 	assert_int_equal(xdp_tele_round(t, tt_x, tt_now()), 0);
 	tt_view(t, 1002, &v);
-	bytes = 5 * 54 + 3 * 454 + 2 * 954 + 1354;
-	assert_int_equal(v.pkts, 11);
-	assert_true(v.mean_bytes * 11 > (double)bytes - 0.5 &&
-		    v.mean_bytes * 11 < (double)bytes + 0.5);
-	assert_true(v.size_share[0] * 11 > 4.99 && v.size_share[0] * 11 < 5.01);
-	assert_true(v.size_share[1] * 11 > 2.99 && v.size_share[1] * 11 < 3.01);
-	assert_true(v.size_share[2] * 11 > 1.99 && v.size_share[2] * 11 < 2.01);
-	assert_true(v.size_share[3] * 11 > 0.99 && v.size_share[3] * 11 < 1.01);
-	/* Slept 2 ms between packets: each gap is at least that. */
+	bytes = 27 * 54 + 3 * 454 + 2 * 954 + 1354;
+	assert_int_equal(v.pkts, 33);
+	assert_true(v.mean_bytes * 33 > (double)bytes - 0.5 &&
+		    v.mean_bytes * 33 < (double)bytes + 0.5);
+	assert_true(v.size_share[0] * 33 > 26.99 &&
+		    v.size_share[0] * 33 < 27.01);
+	assert_true(v.size_share[1] * 33 > 2.99 && v.size_share[1] * 33 < 3.01);
+	assert_true(v.size_share[2] * 33 > 1.99 && v.size_share[2] * 33 < 2.01);
+	assert_true(v.size_share[3] * 33 > 0.99 && v.size_share[3] * 33 < 1.01);
+	/* Slept 2 ms between packets: the gap sampled is at least that,
+	 * and one gap has no spread. */
+	assert_int_equal(v.gaps, 1);
 	assert_true(v.gap_mean_us >= 1900.0);
+	assert_true(v.gap_sd_us < 1e-6);
 	assert_true(v.pps > 0 && v.bps > v.pps);
 	xdp_tele_free(t);
 	assert_int_equal(xdp_maps_rule_tele(tt_x, &(struct flow_key){0}, 0),
