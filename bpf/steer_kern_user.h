@@ -99,7 +99,7 @@ static __always_inline void steer_flow4_key_of(struct steer_flow4_key *k4,
 #define STEER_TELE_GAP_EVERY 32	      /* a power of two */
 struct steer_flow_tele {
 	__u64 pkts;
-	__u64 bytes; /* frames as received, tunnel stripped */
+	__u64 bytes;   /* frames as received, tunnel stripped */
 	__u64 mark_ns; /* the clock at the last packet of a group */
 	__u64 gap_sum; /* gaps sampled, summed (units above) */
 	__u64 gap_sq;  /* their squares, summed */

@@ -27,6 +27,11 @@
  * in steer_udp and tells the daemon through steer_events, later ones
  * refresh its last-seen time in place (the daemon expires idle ones).
  * TCP sessions are reported by the sock_ops program instead.
+ *
+ * A steered packet sent on feeds its flow's telemetry slot
+ * (steer_ftele[rule.tele - 1]) when the daemon tracks the flow; else 1 in
+ * STEER_TELE_SAMPLE per CPU names the flow in steer_tele_cand, from which
+ * the daemon picks the flows it tracks (src/node/xdp_tele.h).
  */
 #ifndef STEER_XDP_H
 #define STEER_XDP_H

@@ -646,8 +646,7 @@ static double xb_timed(struct xb *b, struct xb_case *c, int fd, int act,
 	xb_counters_reset(b);
 	rc = xb_run(fd, &c->in, b->repeat, &got, &ns);
 	xb_check(rc == act, "%s: action %d, expected %d", name, rc, act);
-	if (fd == b->fd_steer || fd == b->fd_steer_nt ||
-	    fd == b->fd_restore) {
+	if (fd == b->fd_steer || fd == b->fd_steer_nt || fd == b->fd_restore) {
 		xb_check(xb_frame_equal(&got, &c->in),
 			 "%s: frame not restored after %u iterations", name,
 			 b->repeat);
@@ -731,8 +730,8 @@ xb_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 static int xb_maps_share(struct xb *b, struct steer_xdp_bench_bpf *skel)
 {
 	static const char *const shared[] = {
-		"steer_cfg",	"steer_flows", "steer_flows4",	  "steer_svcs",
-		"steer_udp",	"steer_events", "steer_tmpls",	  "steer_stats",
+		"steer_cfg",   "steer_flows",	  "steer_flows4", "steer_svcs",
+		"steer_udp",   "steer_events",	  "steer_tmpls",  "steer_stats",
 		"steer_ftele", "steer_tele_cand",
 	};
 	size_t i;
@@ -1043,8 +1042,7 @@ int main(int argc, char **argv)
 			struct xb_case *c = &xb_cases[i];
 
 			c->raw[r] = xb_timed(&b, c, xb_fd_steer(&b, c),
-					     c->action,
-					     "wrapped");
+					     c->action, "wrapped");
 			c->wrap[r] = xb_timed(&b, c, b.fd_restore, XDP_PASS,
 					      "wrapper only");
 			if (c->direct_ok)

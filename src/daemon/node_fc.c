@@ -30,7 +30,7 @@ static const unsigned node_fc_ahead[] = {10, 60};
 
 struct node_fc {
 	struct node_load load;
-	struct flow_tele *tele; /* this node's TCP sessions, the top k */
+	struct flow_tele *tele;	  /* this node's TCP sessions, the top k */
 	struct xdp_tele *steered; /* the busiest flows its XDP steers */
 	struct fc_online *s[NODE_FC_SERIES];
 	uint64_t samples;

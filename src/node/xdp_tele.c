@@ -75,8 +75,8 @@ static void xdp_tele_err(struct xdp_tele *t, int err, int *first)
 }
 
 /* Slot i's flow stops being tracked; its rule loses the stamp. */
-static void xdp_tele_release(struct xdp_tele *t, struct xdp_prog *x,
-			     uint32_t i, int *first)
+static void xdp_tele_release(struct xdp_tele *t, struct xdp_prog *x, uint32_t i,
+			     int *first)
 {
 	int err = xdp_maps_rule_tele(x, &t->slot[i].key, 0);
 
@@ -136,8 +136,8 @@ static void xdp_tele_check_idle(struct xdp_tele *t, struct xdp_prog *x,
 }
 
 /* Step 1 and 2: every tracked flow's rates; idle slots checked. */
-static void xdp_tele_update(struct xdp_tele *t, struct xdp_prog *x,
-			    double dt, int *first)
+static void xdp_tele_update(struct xdp_tele *t, struct xdp_prog *x, double dt,
+			    int *first)
 {
 	uint32_t i;
 
@@ -185,8 +185,8 @@ static uint32_t xdp_tele_weak_list(struct xdp_tele *t)
 	for (i = 0; i < t->k; i++)
 		if (t->slot[i].used)
 			t->weak[n++] = i;
-	qsort_r(t->weak + nfree, n - nfree, sizeof(*t->weak),
-		xdp_tele_weak_cmp, t->slot);
+	qsort_r(t->weak + nfree, n - nfree, sizeof(*t->weak), xdp_tele_weak_cmp,
+		t->slot);
 	return n;
 }
 
@@ -224,8 +224,8 @@ static int xdp_tele_worth(const struct xdp_tele *t, uint32_t i,
 }
 
 /* Step 3: the candidates take free slots, then slower flows' slots. */
-static void xdp_tele_promote(struct xdp_tele *t, struct xdp_prog *x,
-			     double dt, uint64_t now_ns, int *first)
+static void xdp_tele_promote(struct xdp_tele *t, struct xdp_prog *x, double dt,
+			     uint64_t now_ns, int *first)
 {
 	int n = xdp_tele_cands_take(x, t->ckeys, t->csamples,
 				    STEER_XDP_TELE_CANDS);
@@ -316,8 +316,8 @@ static double xdp_tele_trend(const struct xdp_tele_slot *s)
 	if (s->n < 3)
 		return 0;
 	for (j = 0; j < s->n; j++) {
-		uint32_t at = (s->head + XDP_TELE_RING - s->n + j) %
-			      XDP_TELE_RING;
+		uint32_t at =
+			(s->head + XDP_TELE_RING - s->n + j) % XDP_TELE_RING;
 		double y = s->ring[at];
 
 		sx += j;
@@ -344,8 +344,7 @@ static void xdp_tele_gaps(const struct steer_flow_tele *f, double *mean,
 	*sd = var > 0 ? sqrt(var) * unit : 0;
 }
 
-int xdp_tele_get(const struct xdp_tele *t, uint32_t i,
-		 struct xdp_tele_view *v)
+int xdp_tele_get(const struct xdp_tele *t, uint32_t i, struct xdp_tele_view *v)
 {
 	const struct xdp_tele_slot *s;
 	const struct steer_flow_tele *f;
@@ -382,6 +381,6 @@ size_t xdp_tele_memory(const struct xdp_tele *t)
 {
 	return sizeof(*t) + t->k * (sizeof(*t->slot) + 2 * sizeof(uint32_t)) +
 	       STEER_XDP_TELE_SLOTS * sizeof(*t->read) +
-	       STEER_XDP_TELE_CANDS *
-		       (sizeof(*t->ckeys) + sizeof(uint32_t) + sizeof(*t->cand));
+	       STEER_XDP_TELE_CANDS * (sizeof(*t->ckeys) + sizeof(uint32_t) +
+				       sizeof(*t->cand));
 }

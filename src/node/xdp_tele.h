@@ -42,8 +42,8 @@ struct xdp_tele_slot {
 	struct steer_flow_tele last; /* the slot as read last round */
 	uint32_t gen;
 	uint8_t used;
-	uint8_t idle; /* rounds in a row without a packet */
-	double pps, bps;	     /* packets, bytes per second, last round */
+	uint8_t idle;		   /* rounds in a row without a packet */
+	double pps, bps;	   /* packets, bytes per second, last round */
 	float ring[XDP_TELE_RING]; /* bytes per second, per round */
 	uint32_t n, head;
 };
@@ -83,8 +83,7 @@ int xdp_tele_round(struct xdp_tele *t, struct xdp_prog *x, uint64_t now_ns);
 
 /* Flows tracked, and the i-th by bytes/s (highest first): 0, -ENOENT. */
 uint32_t xdp_tele_count(const struct xdp_tele *t);
-int xdp_tele_get(const struct xdp_tele *t, uint32_t i,
-		 struct xdp_tele_view *v);
+int xdp_tele_get(const struct xdp_tele *t, uint32_t i, struct xdp_tele_view *v);
 
 const struct xdp_tele_stats *xdp_tele_stats(const struct xdp_tele *t);
 size_t xdp_tele_memory(const struct xdp_tele *t);

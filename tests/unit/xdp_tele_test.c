@@ -35,9 +35,9 @@
 #include "xdp/xdp_prog.h"
 
 #define TT_SELF 1
-#define TT_SELF_IP 0xc6120001u	/* 198.18.0.1 */
+#define TT_SELF_IP 0xc6120001u	 /* 198.18.0.1 */
 #define TT_CLIENT_IP 0xc6130001u /* 198.19.0.1 */
-#define TT_SVC_IP 0xc6130002u	/* 198.19.0.2 */
+#define TT_SVC_IP 0xc6130002u	 /* 198.19.0.2 */
 
 struct tt_frame {
 	uint8_t b[1600];

@@ -1198,9 +1198,9 @@ static void xt_stats_want(const struct xt_row *row, uint32_t len,
 	w->close_to_cell = row->close;
 	/* A steered packet sent on by a rule of the flow: telemetry's
 	 * sampling clock (one packet a row: never a sample). */
-	w->tele_tick = row->outcome == XT_ACT && !row->miss &&
-		       (row->idx == STEER_ACT_STEER ||
-			row->idx == STEER_ACT_BACKEND);
+	w->tele_tick =
+		row->outcome == XT_ACT && !row->miss &&
+		(row->idx == STEER_ACT_STEER || row->idx == STEER_ACT_BACKEND);
 }
 
 /* The twin's counters that moved over one packet, in the XDP layout. */
