@@ -219,6 +219,7 @@ struct steer_xdp_stats {
 	__u64 close_to_cell; /* cell mode: FIN/RST sent to the flow's cell */
 	__u64 tele_tick;     /* steered packets of untracked rules sent on */
 	__u64 tele_cand;     /* of those, sampled into steer_tele_cand */
+	__u64 tx_bytes;	     /* frames sent on (XDP_TX or redirect), bytes */
 };
 
 #endif /* STEER_KERN_USER_H */

@@ -299,6 +299,7 @@ static __always_inline int xdp_encap(struct xdp_md *ctx,
 	st->action[act]++;
 	if (steer_encap_is_local(act, rule->owner, cfg->self_id))
 		return XDP_PASS; /* this node is the flow's cell */
+	st->tx_bytes += tlen + ilen;
 	if (cfg->tx_ifindex)
 		return bpf_redirect(cfg->tx_ifindex, 0);
 	return XDP_TX;

@@ -751,7 +751,8 @@ static const struct admin_cmd admin_cmds[] = {
 	 "each migrates within a minute, why, and the node with the most "
 	 "forecast headroom to go to"},
 	{"forecast", cmd_forecast, 0, 1, "forecast [series]",
-	 "this node's load (CPU, memory, bandwidth received) as series: the "
+	 "this node's load (CPU, memory, bandwidth received and sent, "
+	 "sessions, new sessions/s, exception pps) as series: the "
 	 "last value, forecasts 10 s and 60 s ahead, the model offered and "
 	 "each model's recent error; then host mode's busiest TCP sessions "
 	 "(rates, RTT and its trend, retransmissions) and the busiest flows "

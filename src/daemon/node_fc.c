@@ -16,15 +16,15 @@
 #include "node/xdp_tele.h"
 #include "util/evloop.h"
 
-#define NODE_FC_SERIES 6
+#define NODE_FC_SERIES 7
 #define NODE_FC_REFIT 10 /* samples between refits */
 
 static const char *const node_fc_names[NODE_FC_SERIES] = {
-	"cpu_permille", "mem_permille",	      "rx_bps",
-	"sessions",	"new_sessions_per_s", "exception_pps"};
+	"cpu_permille",	      "mem_permille",  "rx_bps", "sessions",
+	"new_sessions_per_s", "exception_pps", "tx_bps"};
 /* What each series can hold: forecasts are clamped to it. */
 static const double node_fc_max[NODE_FC_SERIES] = {
-	1000, 1000, HUGE_VAL, HUGE_VAL, HUGE_VAL, HUGE_VAL};
+	1000, 1000, HUGE_VAL, HUGE_VAL, HUGE_VAL, HUGE_VAL, HUGE_VAL};
 /* Seconds ahead steerctl shows. */
 static const unsigned node_fc_ahead[] = {10, 60};
 
@@ -123,6 +123,7 @@ void node_fc_sample(struct node_fc *f, struct xdp_prog *x, struct sockops *so)
 	v[3] = f->load.sessions;
 	v[4] = f->load.new_per_s;
 	v[5] = f->load.exception_pps;
+	v[6] = (double)f->load.bandwidth_out_bps;
 	/* Each series starts 3 samples after the one before: their refits
 	 * (ARIMA's order search among them) fall on different seconds. */
 	for (i = 0; i < NODE_FC_SERIES; i++)

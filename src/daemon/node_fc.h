@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * This node's load as time series and their forecasts: CPU busy and
- * memory used (permille), the bandwidth its fast path receives, its
- * sessions, new sessions per second and packets per second to the
- * exception path, sampled every NODE_FC_PERIOD_MS into bounded rings (10
+ * memory used (permille), the bandwidth its fast path receives and the
+ * bandwidth it sends, its sessions, new sessions per second and packets
+ * per second to the exception path, sampled every NODE_FC_PERIOD_MS into bounded rings (10
  * minutes), each with an online forecaster (forecast/online.h) that
  * refits every 10 samples and offers the model with the lowest recent
  * error; and the telemetry of this node's busiest TCP sessions

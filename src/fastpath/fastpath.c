@@ -483,6 +483,8 @@ static void fp_encap(struct fastpath *fp, struct fp_pkt *p,
 		steer_encap_is_local(rule->action, rule->owner, fp->cfg.self_id)
 			? FP_PASS
 			: FP_TX;
+	if (r->verdict == FP_TX)
+		fp->ctr.tx_bytes += p->len;
 }
 
 /* Cell node: the flow to its shard's cell, GUE with the exception flag. */

@@ -51,6 +51,7 @@ struct fp_counters {
 	uint64_t close_to_cell; /* FIN/RST sent to the flow's cell */
 	uint64_t tele_tick;	/* steered packets of untracked rules sent on */
 	uint64_t tele_cand;	/* of those, 1 in STEER_TELE_SAMPLE: sampled */
+	uint64_t tx_bytes;	/* frames sent on (FP_TX), bytes */
 };
 
 /*

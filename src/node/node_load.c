@@ -2,6 +2,7 @@
 #include "node/node_load.h"
 
 #include <inttypes.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +59,35 @@ static uint16_t node_load_mem(void)
 		       : 0;
 }
 
+/* Bytes the stack sent through interface ifindex (0 on failure). */
+static uint64_t node_load_if_tx(int ifindex)
+{
+	char name[IF_NAMESIZE], path[96];
+	uint64_t v = 0;
+	FILE *f;
+
+	if (ifindex <= 0 || !if_indextoname((unsigned)ifindex, name))
+		return 0;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/tx_bytes",
+		 name);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%" SCNu64, &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+/* Bits per second between two readings of a byte counter ms apart. */
+static uint64_t node_load_bps(uint64_t before, uint64_t now, bool span,
+			      uint64_t ms)
+{
+	if (!span || now < before || !ms)
+		return 0;
+	return (now - before) * 8 * 1000 / ms;
+}
+
 /* Per second from two readings of a counter ms apart (0 when it went
  * back: a reset, or no reading before). */
 static double node_load_rate(uint64_t before, uint64_t now, bool span,
@@ -74,6 +104,7 @@ void node_load_measure(struct node_load *l, struct xdp_prog *x,
 	struct steer_xdp_stats xs;
 	struct steer_sock_stats ss;
 	uint64_t now = evloop_now_ms(), bps = 0, new_total = 0, exc = 0;
+	uint64_t tx = 0, out_bps = 0;
 	uint32_t sessions = l->udp_sessions;
 	bool span = l->at_ms && now > l->at_ms;
 
@@ -82,6 +113,9 @@ void node_load_measure(struct node_load *l, struct xdp_prog *x,
 			bps = (xs.rx_bytes - l->rx_bytes) * 8 * 1000 /
 			      (now - l->at_ms);
 		l->rx_bytes = xs.rx_bytes;
+		tx = xs.tx_bytes + node_load_if_tx(xdp_prog_ifindex(x));
+		out_bps = node_load_bps(l->tx_bytes, tx, span, now - l->at_ms);
+		l->tx_bytes = tx;
 		new_total += xs.udp_new;
 		exc = xs.action[STEER_ACT_EXCEPTION];
 	}
@@ -99,6 +133,7 @@ void node_load_measure(struct node_load *l, struct xdp_prog *x,
 	l->cpu_permille = node_load_cpu(l);
 	l->mem_permille = node_load_mem();
 	l->bandwidth_bps = bps;
+	l->bandwidth_out_bps = out_bps;
 	l->sessions = sessions;
 	l->at_ms = now;
 }

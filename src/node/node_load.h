@@ -2,7 +2,8 @@
 /*
  * This node's load: CPU busy and memory used in permille (from /proc/stat
  * and /proc/meminfo), the bandwidth its fast path received (XDP byte
- * counter), the sessions it holds (sock_ops tally of TCP connections
+ * counter) and the bandwidth it sent (the XDP program's frames sent on
+ * plus what the stack sent through the same interface), the sessions it holds (sock_ops tally of TCP connections
  * established minus closed, plus live UDP sessions), the new sessions per
  * second (TCP established, UDP first seen) and the packets per second its
  * fast path sends to the cells' exception path (cell mode). Host mode
@@ -21,6 +22,7 @@
 struct node_load {
 	uint64_t cpu_total, cpu_idle; /* jiffies at the last report */
 	uint64_t rx_bytes;	      /* XDP bytes at the last report */
+	uint64_t tx_bytes;	      /* XDP + interface bytes sent, then */
 	uint64_t new_total;	      /* TCP up + UDP new, at the last */
 	uint64_t exc_total;	      /* XDP exception packets, at the last */
 	uint64_t at_ms;		      /* when it was; 0: never */
@@ -28,6 +30,7 @@ struct node_load {
 	/* What was reported last, for steerctl. */
 	uint16_t cpu_permille, mem_permille;
 	uint64_t bandwidth_bps;
+	uint64_t bandwidth_out_bps;
 	uint32_t sessions;
 	double new_per_s;     /* new sessions per second */
 	double exception_pps; /* packets per second to the exception path */

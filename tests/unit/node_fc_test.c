@@ -45,6 +45,7 @@ static void test_node_fc(void **state)
 	assert_null(strstr(s, "none yet"));
 	assert_non_null(strstr(s, "\"series\":\"mem_permille\""));
 	assert_non_null(strstr(s, "\"series\":\"rx_bps\""));
+	assert_non_null(strstr(s, "\"series\":\"tx_bps\""));
 	assert_non_null(strstr(s, "\"in_10s\":{\"mean\":"));
 	assert_non_null(strstr(s, "\"in_60s\":{\"mean\":"));
 	assert_non_null(strstr(s, "\"errors\":{"));

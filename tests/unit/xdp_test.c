@@ -1089,7 +1089,7 @@ static void xt_stat_name(size_t i, char *buf, size_t n)
 		"rx_packets", "rx_bytes", "notip",  "decap",
 		"miss",	      "udp_new",  "exc_in", "ev_lost"};
 	static const char *const tail[] = {"close_to_cell", "tele_tick",
-					   "tele_cand"};
+					   "tele_cand", "tx_bytes"};
 	size_t ns = sizeof(scalar) / sizeof(scalar[0]);
 
 	if (i < ns)
@@ -1127,7 +1127,7 @@ static void xt_stats_check(const char *row, const char *side,
 		       "xt_stat_name() lists the scalars");
 	_Static_assert(sizeof(struct steer_xdp_stats) ==
 			       offsetof(struct steer_xdp_stats, close_to_cell) +
-				       3 * sizeof(__u64),
+				       4 * sizeof(__u64),
 		       "xt_stat_name() lists the tail");
 	for (i = 0; i < XT_NSTATS; i++) {
 		if (g[i] == w[i])
@@ -1170,7 +1170,7 @@ static void xt_bytes_check(const char *row, const char *side,
 }
 
 static void xt_stats_want(const struct xt_row *row, uint32_t len,
-			  struct steer_xdp_stats *w)
+			  uint32_t out_len, struct steer_xdp_stats *w)
 {
 	memset(w, 0, sizeof(*w));
 	w->rx_packets = 1;
@@ -1201,6 +1201,7 @@ static void xt_stats_want(const struct xt_row *row, uint32_t len,
 	w->tele_tick =
 		row->outcome == XT_ACT && !row->miss &&
 		(row->idx == STEER_ACT_STEER || row->idx == STEER_ACT_BACKEND);
+	w->tx_bytes = row->action == XDP_TX ? out_len : 0;
 }
 
 /* The twin's counters that moved over one packet, in the XDP layout. */
@@ -1226,6 +1227,7 @@ static void xt_twin_delta(const struct fp_counters *a,
 	d->close_to_cell = b->close_to_cell - a->close_to_cell;
 	d->tele_tick = b->tele_tick - a->tele_tick;
 	d->tele_cand = b->tele_cand - a->tele_cand;
+	d->tx_bytes = b->tx_bytes - a->tx_bytes;
 }
 
 static int xt_fp_action(enum fp_verdict v)
@@ -1278,7 +1280,7 @@ static void xt_row_run(void **state)
 	memset(&want, 0, sizeof(want));
 	row->build(&in, &want);
 	assert_true(in.len >= 14);
-	xt_stats_want(row, in.len, &ws);
+	xt_stats_want(row, in.len, want.len, &ws);
 	if (row->before)
 		row->before();
 
