@@ -626,6 +626,10 @@ cgroup $LAB_CG/echo-h$k
 xdp ${STEER_LAB_XDP:-on}
 log-level ${STEER_LAB_LOG:-info}
 EOF2
+	# Host mode: draining takes the node out of the router's route.
+	[ "$LAB_KIND" != host ] ||
+		echo "drain-hook $(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/drain_hook.sh" \
+			>>"$(lab_steerd_conf_path "$k")"
 }
 
 lab_config_write_all()

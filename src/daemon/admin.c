@@ -262,6 +262,7 @@ static int cmd_nodes(struct steerd *d, int argc, char **argv, struct jsonw *w,
 		jsonw_str(w, "state", info.state);
 		jsonw_u64(w, "incarnation", info.incarnation);
 		jsonw_u64(w, "load", info.load);
+		jsonw_bool(w, "drained", info.drained);
 		if (info.fc_horizon_s) {
 			jsonw_u64(w, "fc_horizon_s", info.fc_horizon_s);
 			jsonw_u64(w, "fc_load", info.fc_cpu);
@@ -717,6 +718,43 @@ static int cmd_forecast(struct steerd *d, int argc, char **argv,
 	return 0;
 }
 
+/* drain / undrain: this node leaves or rejoins the ingress set. */
+static int cmd_drain_any(struct steerd *d, struct jsonw *w, char *err,
+			 size_t errlen, enum drain_why why)
+{
+	int ret = steerd_drain(d, why);
+
+	if (ret == -EOPNOTSUPP)
+		return admin_err(err, errlen,
+				 "%s: host mode only (a cell-mode node's "
+				 "ingress is its fast path's)",
+				 why ? "drain" : "undrain");
+	jsonw_bool(w, "changed", ret == 0);
+	drain_write(&d->drain, w, evloop_now_ms());
+	return 0;
+}
+
+static int cmd_drain(struct steerd *d, int argc, char **argv, struct jsonw *w,
+		     char *err, size_t errlen)
+{
+	if (argc == 1 && strcmp(argv[0], "status"))
+		return admin_err(err, errlen,
+				 "drain: expected nothing or 'status', not "
+				 "'%.32s'",
+				 argv[0]);
+	if (argc == 1) {
+		drain_write(&d->drain, w, evloop_now_ms());
+		return 0;
+	}
+	return cmd_drain_any(d, w, err, errlen, DRAIN_OPERATOR);
+}
+
+static int cmd_undrain(struct steerd *d, int argc, char **argv, struct jsonw *w,
+		       char *err, size_t errlen)
+{
+	return cmd_drain_any(d, w, err, errlen, DRAIN_NONE);
+}
+
 static int cmd_migrations(struct steerd *d, int argc, char **argv,
 			  struct jsonw *w, char *err, size_t errlen)
 {
@@ -759,6 +797,12 @@ static const struct admin_cmd admin_cmds[] = {
 	 "its XDP program steers (rates, packet sizes, gaps between "
 	 "packets); with 'series', every "
 	 "series' samples kept (the last 10 minutes)"},
+	{"drain", cmd_drain, 0, 1, "drain [status]",
+	 "host mode: this node leaves the ingress set (its drain-hook runs; "
+	 "gossip tells the others; its sessions keep reaching it through "
+	 "them); 'status' only shows the state"},
+	{"undrain", cmd_undrain, 0, 0, "undrain",
+	 "host mode: this node rejoins the ingress set (its drain-hook runs)"},
 	{"flow-set", cmd_flow_set, 7, 7,
 	 "flow-set PROTO SRC SPORT DST DPORT OWNER EPOCH",
 	 "steer a flow to node OWNER (epoch EPOCH) on this node's data plane"},

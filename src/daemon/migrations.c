@@ -42,6 +42,8 @@ static uint32_t migrations_peers(struct gossip *g, struct migrate_peer *p)
 		p[i].has_forecast = mi[i].has_forecast;
 		p[i].cpu = mi[i].forecast.cpu_permille;
 		p[i].mem = mi[i].forecast.mem_permille;
+		p[i].drained = mi[i].has_load &&
+			       (mi[i].load.flags & GOSSIP_LOAD_F_DRAINED);
 	}
 	return n;
 }
@@ -81,7 +83,8 @@ int migrations_write(struct steerd *d, struct jsonw *w, char *err,
 		     size_t errlen)
 {
 	static struct migrate_peer peers[MIGRATIONS_PEERS_MAX];
-	struct migrate_node node = {.hwm_permille = d->world->conf.high_water};
+	struct migrate_node node = {.hwm_permille = d->world->conf.high_water,
+				    .drained = drain_is(&d->drain)};
 	const struct flow_tele *ft;
 	struct gossip_forecast_update f = {0};
 	struct migrate_weights wt;

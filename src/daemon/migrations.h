@@ -4,8 +4,9 @@
  * (predict/migrate.h), from its own forecast (daemon/node_fc.h), the
  * tracked sessions' telemetry (node/flow_tele.h) and the other nodes'
  * forecasts gossip carries. The high-water mark is steerd's high-water
- * (800 permille by default); nothing drains a node yet (drained is
- * false).
+ * (800 permille by default); drained is this node's drain state
+ * (daemon/drain.h) and, for the targets, the other nodes' as their load
+ * reports say.
  */
 #ifndef STEER_DAEMON_MIGRATIONS_H
 #define STEER_DAEMON_MIGRATIONS_H

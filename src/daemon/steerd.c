@@ -151,21 +151,49 @@ static void steerd_world_announce(const struct steerd_world *w)
 			      "collisions at");
 }
 
+static struct drain_self steerd_drain_self(const struct steerd *d)
+{
+	const struct cluster_node *self = cluster_self(&d->world->cluster);
+
+	return (struct drain_self){.id = self->ep.id, .name = self->ep.name};
+}
+
+int steerd_drain(struct steerd *d, enum drain_why why)
+{
+	struct drain_self me = steerd_drain_self(d);
+	int err;
+
+	if (!d->host)
+		return -EOPNOTSUPP;
+	err = drain_set(&d->drain, &d->world->conf, &me, why, evloop_now_ms());
+	if (d->gossip)
+		gossip_drained_set(steerd_gossip_node(d->gossip),
+				   drain_is(&d->drain));
+	return err;
+}
+
 /* A sample of this node's load into its series (host or cell mode's XDP
  * counters, host mode's sessions). */
 static void steerd_on_forecast(struct evloop *el, int64_t id, void *arg)
 {
 	struct steerd *d = arg;
-
+	struct drain_self me = steerd_drain_self(d);
 	struct gossip_forecast_update f;
 
 	node_fc_sample(d->nfc, dp_xdp_prog(d),
 		       d->host ? host_sockops(d->host) : NULL);
+	drain_poll(&d->drain, &d->world->conf, &me, evloop_now_ms());
 	/* Every refit's forecast goes out with gossip (the other nodes'
-	 * view of this one's headroom). */
+	 * view of this one's headroom), and may drain this node. */
 	if (!d->gossip || node_fc_samples(d->nfc) % NODE_FC_PUBLISH_EVERY ||
 	    node_fc_forecast(d->nfc, NODE_FC_PUBLISH_AHEAD, &f))
 		return;
+	if (d->host) {
+		drain_forecast(&d->drain, &d->world->conf, &me, f.cpu_permille,
+			       f.mem_permille, evloop_now_ms());
+		gossip_drained_set(steerd_gossip_node(d->gossip),
+				   drain_is(&d->drain));
+	}
 	if (!gossip_forecast_report(steerd_gossip_node(d->gossip), &f))
 		steerd_gossip_kick(d->gossip);
 }
@@ -228,6 +256,7 @@ static int steerd_node_gossip(void *ctx, uint16_t id,
 	out->fc_horizon_s = m.has_forecast ? m.forecast.horizon_s : 0;
 	out->fc_cpu = m.has_forecast ? m.forecast.cpu_permille : 0;
 	out->fc_cpu_hi = m.has_forecast ? m.forecast.cpu_hi : 0;
+	out->drained = m.has_load && (m.load.flags & GOSSIP_LOAD_F_DRAINED);
 	return 0;
 }
 
@@ -293,6 +322,7 @@ int steerd_init(struct steerd *d, const struct steerd_opts *o, char *err,
 
 	memset(d, 0, sizeof(*d));
 	d->sweep_timer = d->fc_timer = -1;
+	drain_init(&d->drain);
 	steerd_node_provider_set(d, NULL);
 	d->cli_log_level = o->log_level;
 	if (strlen(o->config) >= sizeof(d->config)) {
@@ -380,6 +410,7 @@ void steerd_fini(struct steerd *d)
 	 * steers; then the programs come off the interface and cgroup. */
 	steerd_gossip_stop(d->gossip);
 	d->gossip = NULL;
+	drain_fini(&d->drain);
 	steerd_node_provider_set(d, NULL);
 	host_stop(d->host);
 	d->host = NULL;

@@ -28,6 +28,7 @@
 
 #include <steer/hash.h>
 
+#include "daemon/drain.h"
 #include "daemon/steerd_conf.h"
 #include "core/cluster.h"
 #include "fastpath/fastpath.h"
@@ -56,6 +57,7 @@ struct steerd_node_info {
 	/* Its forecast of its CPU load `fc_horizon_s` ahead, mean and the
 	 * 95% interval's upper end, per mille (fc_horizon_s 0: none). */
 	uint32_t fc_horizon_s, fc_cpu, fc_cpu_hi;
+	bool drained; /* out of the ingress set, as its load reports say */
 };
 
 struct steerd_node_provider {
@@ -102,7 +104,12 @@ struct steerd {
 	struct steerd_gossip *gossip; /* with a cluster key, or mode host */
 	struct node_fc *nfc;	      /* this node's load series, forecasts */
 	int64_t fc_timer;
+	struct drain drain; /* host mode: out of the ingress set? */
 };
+
+/* Host mode: drain this node (why) or undrain it (DRAIN_NONE), gossip
+ * told. 0, -EALREADY, -EOPNOTSUPP in cell mode. */
+int steerd_drain(struct steerd *d, enum drain_why why);
 
 /*
  * Load and build a world from the steerd file at path. Returns 0, or a

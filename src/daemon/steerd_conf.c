@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/conf.h"
 #include "xdp/xdp_prog.h"
@@ -25,6 +26,9 @@ enum {
 	SEEN_CGROUP,
 	SEEN_XDP,
 	SEEN_HWM,
+	SEEN_LWM,
+	SEEN_AUTO_DRAIN,
+	SEEN_DRAIN_HOOK,
 	SEEN__MAX
 };
 
@@ -235,6 +239,52 @@ static int h_high_water(struct conf_line *l, void *ctx)
 	return ret;
 }
 
+static int h_low_water(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+	uint32_t v;
+	int ret = steerd_once(x, l, SEEN_LWM);
+
+	if (ret)
+		return ret;
+	ret = conf_parse_u32(l, "low-water", l->argv[1], 0, 999, &v);
+	if (!ret)
+		x->c->low_water = (uint16_t)v;
+	return ret;
+}
+
+static int h_auto_drain(struct conf_line *l, void *ctx)
+{
+	static const char *const names[] = {"off", "on", NULL};
+	struct steerd_conf_ctx *x = ctx;
+	int v, ret = steerd_once(x, l, SEEN_AUTO_DRAIN);
+
+	if (ret)
+		return ret;
+	ret = conf_parse_enum(l, "auto-drain", l->argv[1], names, &v);
+	if (!ret)
+		x->c->auto_drain = v == 1;
+	return ret;
+}
+
+/* An absolute path to a program this daemon may run. */
+static int h_drain_hook(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+	int ret = steerd_once(x, l, SEEN_DRAIN_HOOK);
+
+	if (ret)
+		return ret;
+	if (l->argv[1][0] != '/')
+		return conf_expect(l, "drain-hook", "an absolute path",
+				   l->argv[1]);
+	ret = steerd_path(x, l, x->c->drain_hook, sizeof(x->c->drain_hook));
+	if (!ret && access(x->c->drain_hook, X_OK))
+		return conf_errorf(l, "drain-hook '%s': %s", l->argv[1],
+				   strerror(errno));
+	return ret;
+}
+
 static const struct conf_directive steerd_directives[] = {
 	{"cluster-file", h_cluster_file, "PATH: the cluster description"},
 	{"admin-socket", h_admin_socket,
@@ -255,6 +305,15 @@ static const struct conf_directive steerd_directives[] = {
 	{"high-water", h_high_water,
 	 "PERMILLE: forecast CPU or memory load past which a node's "
 	 "sessions score as likely to migrate (800)"},
+	{"low-water", h_low_water,
+	 "PERMILLE: forecast load at or below which a node drained by its "
+	 "forecast comes back (high-water - 200)"},
+	{"auto-drain", h_auto_drain,
+	 "on|off: drain this node when its forecast passes the high-water "
+	 "mark (off)"},
+	{"drain-hook", h_drain_hook,
+	 "PATH: run as 'PATH drain|undrain ID NAME WHY' when this node "
+	 "leaves or rejoins the ingress set"},
 	{NULL, NULL, NULL},
 };
 
@@ -296,6 +355,14 @@ static int steerd_conf_any(struct steerd_conf *c, const char *path,
 		ret = conf_parse_file(path, steerd_directives, &x, err, errlen);
 	if (ret)
 		return ret;
+	if (!x.seen[SEEN_LWM])
+		c->low_water = c->high_water > 200 ? c->high_water - 200 : 0;
+	if (c->low_water >= c->high_water) {
+		snprintf(err, errlen,
+			 "%s:%u: low-water %u is not below high-water %u", path,
+			 x.seen[SEEN_LWM], c->low_water, c->high_water);
+		return -EINVAL;
+	}
 	if (!x.seen[SEEN_CLUSTER]) {
 		snprintf(err, errlen, "%s: no 'cluster-file' directive", path);
 		return -EINVAL;

@@ -12,6 +12,10 @@
  *   bpf-pin-dir /sys/fs/bpf/steer/eth0  (maps that outlive a crash)
  *   cgroup /sys/fs/cgroup            (host mode: where the servers run)
  *   xdp on                           (off: a host that steers nothing)
+ *   high-water 800                   (permille: forecast load called high)
+ *   low-water 600                    (permille: low again; high-water - 200)
+ *   auto-drain off                   (on: drain past the high-water mark)
+ *   drain-hook /etc/steer/drain      (run on drain/undrain: daemon/drain.h)
  *
  * Why two files: the cluster description is the same text on every node
  * but its 'self' line, and steer-replay reads it as it is, so steerd points
@@ -56,6 +60,10 @@ struct steerd_conf {
 	uint16_t high_water;	/* permille of CPU and memory a node's forecast
 				   may reach before its sessions score as
 				   leaving (steerctl migrations) */
+	uint16_t low_water;	/* permille: below it, a node drained by its
+				   forecast comes back */
+	bool auto_drain;	/* drain past the high-water mark */
+	char drain_hook[PATH_MAX]; /* "": none */
 };
 
 #define STEERD_HIGH_WATER_DEFAULT 800

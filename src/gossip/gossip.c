@@ -644,6 +644,7 @@ int gossip_load_report(struct gossip *g, uint16_t cpu_permille,
 		.seq = g->tx_seq++,
 		.bandwidth_bps = bandwidth_bps,
 		.sessions = sessions,
+		.flags = g->drained ? GOSSIP_LOAD_F_DRAINED : 0,
 	};
 
 	if (cpu_permille > 1000 || mem_permille > 1000)
@@ -651,6 +652,11 @@ int gossip_load_report(struct gossip *g, uint16_t cpu_permille,
 	g->now = g->io.now_ms(g->io.ctx);
 	gossip_member_load_apply(g, &l);
 	return 0;
+}
+
+void gossip_drained_set(struct gossip *g, bool drained)
+{
+	g->drained = drained;
 }
 
 int gossip_forecast_report(struct gossip *g,

@@ -218,6 +218,12 @@ int gossip_load_report(struct gossip *g, uint16_t cpu_permille,
 		       uint32_t sessions);
 
 /*
+ * Whether this node has left the ingress set (drained): said in every
+ * load report from the next one on (GOSSIP_LOAD_F_DRAINED).
+ */
+void gossip_drained_set(struct gossip *g, bool drained);
+
+/*
  * Publish our load forecast (f's node and seq are ours, filled in here):
  * -EINVAL for fields out of their bounds (gossip_forecast_update).
  * Members that do not know the update kind skip it.

@@ -158,7 +158,7 @@ static void put_update(struct wire *c, const struct gossip_update *u)
 		wire_put16(c, l->node);
 		wire_put16(c, l->cpu_permille);
 		wire_put16(c, l->mem_permille);
-		wire_put16(c, 0);
+		wire_put16(c, l->flags & GOSSIP_LOAD_F_DRAINED);
 		wire_put64(c, l->seq);
 		wire_put64(c, l->bandwidth_bps);
 		wire_put32(c, l->sessions);
@@ -228,7 +228,7 @@ static int get_update(struct wire *c, struct gossip_update *u)
 		l->node = wire_get16(c);
 		l->cpu_permille = wire_get16(c);
 		l->mem_permille = wire_get16(c);
-		wire_get_zero(c, 2);
+		l->flags = wire_get16(c) & GOSSIP_LOAD_F_DRAINED;
 		l->seq = wire_get64(c);
 		l->bandwidth_bps = wire_get64(c);
 		l->sessions = wire_get32(c);

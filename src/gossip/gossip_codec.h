@@ -24,8 +24,9 @@
  *              port u16, addr 16 (IPv4 v4-mapped)                   (28)
  *     session  owner u16, op u8, proto u8, epoch u32, src 16, dst 16,
  *              sport, dport (network order as in the flow key)      (44)
- *     load     node u16, cpu u16, mem u16 (permille), 0 u16, seq u64,
- *              bandwidth u64 (bit/s), sessions u32, 0 u32           (32)
+ *     load     node u16, cpu u16, mem u16 (permille), flags u16 (bit 0:
+ *              drained, out of the ingress set; other bits ignored),
+ *              seq u64, bandwidth u64 (bit/s), sessions u32, 0 u32  (32)
  *     forecast node u16, horizon u16 (s), cpu u16, cpu hi u16,
  *              mem u16, mem hi u16 (permille), 0 u32, seq u64,
  *              bandwidth u64, bandwidth hi u64 (bit/s): the node's
@@ -60,7 +61,8 @@
 #define GOSSIP_UPD_SESSION_LEN 44
 #define GOSSIP_UPD_LOAD_LEN 32
 #define GOSSIP_UPD_FORECAST_LEN 40
-#define GOSSIP_FC_HORIZON_MAX 3600 /* seconds */
+#define GOSSIP_FC_HORIZON_MAX 3600   /* seconds */
+#define GOSSIP_LOAD_F_DRAINED 0x0001 /* the node left the ingress set */
 
 enum gossip_msg_type {
 	GOSSIP_MSG_PING = 1,
@@ -116,7 +118,8 @@ struct gossip_load_update {
 	uint16_t node;
 	uint16_t cpu_permille;
 	uint16_t mem_permille;
-	uint64_t seq; /* newer report, higher seq */
+	uint16_t flags; /* GOSSIP_LOAD_F_* */
+	uint64_t seq;	/* newer report, higher seq */
 	uint64_t bandwidth_bps;
 	uint32_t sessions;
 };

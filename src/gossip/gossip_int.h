@@ -35,6 +35,7 @@ struct gossip {
 	uint64_t now; /* io clock at the start of the current call */
 	uint32_t health;
 	bool leaving;
+	bool drained; /* said in our load reports (gossip_drained_set) */
 
 	struct gossip_members members; /* ourselves included */
 	struct gossip_probe probe;

@@ -88,6 +88,7 @@ static void fill_updates(struct gossip_msg *m, uint16_t n)
 			u->load.node = (uint16_t)(9 + i);
 			u->load.cpu_permille = (uint16_t)(i * 7 % 1001);
 			u->load.mem_permille = 999;
+			u->load.flags = i % 2 ? GOSSIP_LOAD_F_DRAINED : 0;
 			u->load.seq = 0x0102030405060708ull + i;
 			u->load.bandwidth_bps = 10000000000ull + i;
 			u->load.sessions = 123456u + i;
@@ -353,13 +354,16 @@ static void test_body_parser(void **state)
 	body[2] = 3;
 	body[6] = GOSSIP_UPD_LOAD;
 	body[7] = GOSSIP_UPD_LOAD_LEN;
-	body[9] = 4; /* node 4 */
+	body[9] = 4;		    /* node 4 */
+	body[14] = body[15] = 0xff; /* flags: drained, and bits unknown */
 	assert_int_equal(
 		decode_body(f, body, 8 + GOSSIP_UPD_LOAD_LEN, &unknown),
 		GOSSIP_RX_OK);
 	assert_int_equal(unknown, 1);
 	assert_int_equal(f->out.n_updates, 1);
 	assert_int_equal(f->out.updates[0].load.node, 4);
+	/* Bits this version does not know are dropped, drained is kept. */
+	assert_int_equal(f->out.updates[0].load.flags, GOSSIP_LOAD_F_DRAINED);
 	/* Trailing byte after the updates. */
 	assert_int_equal(
 		decode_body(f, body, 9 + GOSSIP_UPD_LOAD_LEN, &unknown),
@@ -377,12 +381,12 @@ static void test_body_parser(void **state)
 		decode_body(f, body, 8 + GOSSIP_UPD_LOAD_LEN, &unknown),
 		GOSSIP_RX_MALFORMED);
 	body[10] = body[11] = 0;
-	/* Reserved bytes set. */
-	body[15] = 1;
+	/* Reserved bytes set (the last 4 of the report). */
+	body[8 + GOSSIP_UPD_LOAD_LEN - 1] = 1;
 	assert_int_equal(
 		decode_body(f, body, 8 + GOSSIP_UPD_LOAD_LEN, &unknown),
 		GOSSIP_RX_MALFORMED);
-	body[15] = 0;
+	body[8 + GOSSIP_UPD_LOAD_LEN - 1] = 0;
 	/* Count above the updates present, and an unknown kind that claims
 	 * more bytes than are left. */
 	body[0] = 3;

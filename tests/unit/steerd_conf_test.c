@@ -26,7 +26,8 @@
 #define CONF_PATH "/etc/steer/steerd.conf" /* names the texts below */
 #define KNOWN                                                                  \
 	"cluster-file, admin-socket, interface, mode, gossip-port, "           \
-	"cluster-key-file, log-level, bpf-pin-dir, cgroup, xdp, high-water"
+	"cluster-key-file, log-level, bpf-pin-dir, cgroup, xdp, high-water, "  \
+	"low-water, auto-drain, drain-hook"
 
 struct fx {
 	struct steerd_conf c;
@@ -101,6 +102,9 @@ static void test_defaults(void **state)
 	assert_string_equal(f->c.cgroup, "");
 	assert_false(f->c.xdp_off);
 	assert_int_equal(f->c.high_water, 800);
+	assert_int_equal(f->c.low_water, 600);
+	assert_false(f->c.auto_drain);
+	assert_string_equal(f->c.drain_hook, "");
 }
 
 static void test_every_key(void **state)
@@ -119,7 +123,10 @@ static void test_every_key(void **state)
 		"bpf-pin-dir /sys/fs/bpf/steer/fab0\n"
 		"cgroup /sys/fs/cgroup/steer.slice\n"
 		"xdp off\n"
-		"high-water 650\n";
+		"high-water 650\n"
+		"low-water 500\n"
+		"auto-drain on\n"
+		"drain-hook /bin/true\n";
 
 	assert_int_equal(load(f, CONF_PATH, text), 0);
 	assert_string_equal(f->c.cluster_file, "/srv/steer/cluster.conf");
@@ -134,6 +141,9 @@ static void test_every_key(void **state)
 	assert_string_equal(f->c.cgroup, "/sys/fs/cgroup/steer.slice");
 	assert_true(f->c.xdp_off);
 	assert_int_equal(f->c.high_water, 650);
+	assert_int_equal(f->c.low_water, 500);
+	assert_true(f->c.auto_drain);
+	assert_string_equal(f->c.drain_hook, "/bin/true");
 }
 
 static void test_values_each(void **state)
@@ -315,6 +325,19 @@ static const struct bad_row bad_rows[] = {
 	 "2: 'high-water' expects an integer in 1..1000, got '0'"},
 	{"cluster-file c\nhigh-water 1001\n",
 	 "2: 'high-water' expects an integer in 1..1000, got '1001'"},
+	{"cluster-file c\nlow-water 1000\n",
+	 "2: 'low-water' expects an integer in 0..999, got '1000'"},
+	{"cluster-file c\nhigh-water 500\nlow-water 500\n",
+	 "3: low-water 500 is not below high-water 500"},
+	{"cluster-file c\nauto-drain yes\n",
+	 "2: 'auto-drain' expects one of off, on, got 'yes'"},
+	{"cluster-file c\ndrain-hook drain.sh\n",
+	 "2: 'drain-hook' expects an absolute path, got 'drain.sh'"},
+	{"cluster-file c\ndrain-hook /nonexistent/steer-drain\n",
+	 "2: drain-hook '/nonexistent/steer-drain': No such file or "
+	 "directory"},
+	{"cluster-file c\ndrain-hook /etc/passwd\n",
+	 "2: drain-hook '/etc/passwd': Permission denied"},
 	{"cluster-file c\ngossip-port 0\n",
 	 "2: 'gossip-port' expects an integer in 1..65535, got '0'"},
 	{"cluster-file c\ngossip-port 65536\n",

@@ -601,7 +601,8 @@ static void test_init_bad_fixtures(void **state)
 		{"bad-unknown.conf",
 		 ":3: unknown directive 'admin-sock' (known: cluster-file, "
 		 "admin-socket, interface, mode, gossip-port, cluster-key-file, "
-		 "log-level, bpf-pin-dir, cgroup, xdp, high-water)"},
+		 "log-level, bpf-pin-dir, cgroup, xdp, high-water, low-water, "
+		 "auto-drain, drain-hook)"},
 		{"bad-cluster.conf",
 		 ":3: 'node' expects a key (id, addr, addr6, mac, via), got "
 		 "'colour'"},
@@ -758,14 +759,14 @@ static const char nodes_fixture[] =
 	"{\"id\":1,\"name\":\"n1\",\"address\":\"198.18.0.1\","
 	"\"address6\":\"2001:db8::1\",\"mac\":\"02:00:00:00:00:01\","
 	"\"via\":\"\",\"self\":true,\"state\":\"%s\",\"incarnation\":%s,"
-	"\"load\":%s},"
+	"\"load\":%s,\"drained\":false},"
 	"{\"id\":2,\"name\":\"n2\",\"address\":\"198.18.0.2\","
 	"\"address6\":\"\",\"mac\":\"02:00:00:00:00:02\",\"via\":\"\","
-	"\"self\":false,\"state\":\"%s\",\"incarnation\":%s,\"load\":%s},"
+	"\"self\":false,\"state\":\"%s\",\"incarnation\":%s,\"load\":%s,\"drained\":false},"
 	"{\"id\":3,\"name\":\"n3\",\"address\":\"\","
 	"\"address6\":\"2001:db8::3\",\"mac\":\"02:00:00:00:00:03\","
 	"\"via\":\"\",\"self\":false,\"state\":\"%s\",\"incarnation\":%s,"
-	"\"load\":%s}]}}";
+	"\"load\":%s,\"drained\":false}]}}";
 
 static void test_admin_nodes(void **state)
 {
@@ -867,6 +868,19 @@ static void test_admin_forecast(void **state)
 	/* No gossip here (no cluster key): nothing to score against. */
 	ask_err(f, "migrations", "migrations: no gossip runs here");
 	ask_err(f, "migrations x", "usage: migrations");
+	/* Draining is host mode's; this daemon runs in cell mode. */
+	ask_err(f, "drain",
+		"drain: host mode only (a cell-mode node's ingress is its "
+		"fast path's)");
+	ask_err(f, "undrain",
+		"undrain: host mode only (a cell-mode node's ingress is its "
+		"fast path's)");
+	ask_err(f, "drain now",
+		"drain: expected nothing or 'status', not "
+		"'now'");
+	ask_err(f, "undrain now", "usage: undrain");
+	assert_int_equal(ask(f, "drain status"), 0);
+	assert_has(f->out, "\"drained\":false,\"why\":\"none\"");
 }
 
 /*

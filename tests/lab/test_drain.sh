@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Draining in host mode (src/daemon/drain.c): K TCP connections and U UDP
+# flows run through the VIP, over IPv4, while
+#   1. the operator drains h1 (`steerctl drain`): its drain-hook
+#      (lab/drain_hook.sh) takes h1 out of the router's multipath route,
+#      gossip tells the others (steerctl nodes: drained), h1's sessions
+#      score as leaving with another node as target (steerctl migrations)
+#      and their packets, now arriving at the other hosts, are steered
+#      back to h1;
+#   2. the operator undrains h1: the route has it again;
+#   3. h2 drains itself from its load forecast ('auto-drain on' with a
+#      high-water mark of 1 permille, any load passes it) and is undrained
+#      by the operator once auto-drain is off again.
+# Every connection and every UDP flow must survive all of it.
+#
+# Exit 0 pass, 1 fail, 77 skipped (not root).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+K=${STEER_LAB_CONNS:-60}
+U=20
+
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: the lab needs root (namespaces, XDP, cgroups)"
+	exit 77
+fi
+# shellcheck source=lab/lib.sh
+. "$top/lab/lib.sh"
+lab_init || exit 1
+lab_claim || { echo "FAIL: cannot start from a clean lab"; exit 1; }
+out=$(mktemp -d /tmp/st-drain.XXXXXX)
+cleanup()
+{
+	[ -z "${traffic:-}" ] || kill -KILL "$traffic" 2>/dev/null
+	lab_down
+	rm -rf "$out"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+lab_up >/dev/null || { echo "FAIL: the lab does not build"; exit 1; }
+
+fail=0
+check()
+{
+	echo "FAIL: $*"
+	fail=1
+}
+
+# in_route K: is host k a next hop of the router's route to the VIP?
+in_route()
+{
+	ip -n "$LAB_ROUTER" route show "$LAB_VIP4/32" |
+		grep -q "via $(lab_host_addr4 "$1") "
+}
+
+# wait_route K yes|no SECONDS
+wait_route()
+{
+	local i
+
+	for ((i = 0; i < $3 * 10; i++)); do
+		if in_route "$1"; then
+			[ "$2" = yes ] && return 0
+		else
+			[ "$2" = no ] && return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# seen_drained FROM K true|false: host FROM's steerctl nodes says so of
+# host k, within 5 s.
+seen_drained()
+{
+	local i
+
+	for ((i = 0; i < 50; i++)); do
+		lab_steerctl "$1" -j nodes >"$out/nodes.json" 2>/dev/null
+		python3 - "$out/nodes.json" "$2" "$3" <<'EOF2' && return 0
+import json, sys
+d = json.load(open(sys.argv[1]))
+d = d.get("result", d)
+n = [x for x in d.get("nodes", []) if x["id"] == int(sys.argv[2])]
+sys.exit(0 if n and str(n[0].get("drained")).lower() == sys.argv[3] else 1)
+EOF2
+		sleep 0.1
+	done
+	return 1
+}
+
+lab_config_write_all || exit 1
+lab_ecmp_reset multipath 0 >/dev/null || exit 1
+lab_echo_start_all || exit 1
+lab_steerd_start_all || exit 1
+sleep 1 # gossip's joins
+
+bin=$(lab_bin)
+lab_exec $LAB_CLIENT "$bin/steer-traffic" --target "$LAB_VIP4" \
+	--port "$LAB_PORT" --conns "$K" --udp "$U" --interval 100 \
+	--duration 60 --connect-timeout 10 --stall 1500 --ready "$out/ready" \
+	>"$out/v4.txt" 2>"$out/v4.err" &
+traffic=$!
+for ((i = 0; i < 200; i++)); do
+	[ -e "$out/ready" ] && break
+	sleep 0.05
+done
+[ -e "$out/ready" ] || { echo "FAIL: the connections do not open"; exit 1; }
+sleep 2 # the sessions reach every host by gossip
+
+# 1. The operator drains h1.
+lab_steerctl 1 drain >"$out/drain1.txt" 2>&1 || check "steerctl drain on h1: $(cat "$out/drain1.txt")"
+wait_route 1 no 5 || check "h1 still in the router's route after its drain ($(ip -n "$LAB_ROUTER" route show "$LAB_VIP4/32" | tr '\n' ' '))"
+seen_drained 3 1 true || check "h3 never heard h1 is drained ($(head -c 300 "$out/nodes.json"))"
+lab_steerctl 1 -j migrations >"$out/mig1.json" 2>&1
+python3 - "$out/mig1.json" <<'EOF2' || check "steerctl migrations on drained h1: $(head -c 400 "$out/mig1.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+d = d.get("result", d)
+s = d.get("sessions", [])
+ok = (d["node"]["drained"] is True and s
+      and all(x["reason"] == "drained" and x["score"] > 0.9
+              and x.get("target") != 1 for x in s))
+sys.exit(0 if ok else 1)
+EOF2
+sleep 3 # h1's sessions arrive elsewhere and are steered back
+
+# 2. ... and undrains it.
+lab_steerctl 1 undrain >"$out/undrain1.txt" 2>&1 || check "steerctl undrain on h1: $(cat "$out/undrain1.txt")"
+wait_route 1 yes 5 || check "h1 not back in the router's route after its undrain"
+seen_drained 3 1 false || check "h3 still takes h1 for drained"
+sleep 2
+
+# 3. h2 drains itself from its forecast; the operator brings it back.
+conf2=$(lab_steerd_conf_path 2)
+cp "$conf2" "$out/steerd2.conf"
+printf 'high-water 1\nlow-water 0\nauto-drain on\n' >>"$conf2"
+lab_steerd_hup 2
+wait_route 2 no 30 || check "h2 did not drain itself past its high-water mark ($(lab_steerctl 2 drain status 2>&1 | tr '\n' ' '))"
+lab_steerctl 2 -j drain status >"$out/drain2.json" 2>&1
+grep -q '"why":"forecast"' "$out/drain2.json" || check "h2's drain is not the forecast's: $(head -c 300 "$out/drain2.json")"
+seen_drained 4 2 true || check "h4 never heard h2 is drained"
+sleep 2
+cp "$out/steerd2.conf" "$conf2"
+lab_steerd_hup 2
+sleep 0.5
+lab_steerctl 2 undrain >/dev/null 2>&1 || check "steerctl undrain on h2 failed"
+wait_route 2 yes 5 || check "h2 not back in the router's route after its undrain"
+
+wait "$traffic"
+traffic=
+sed 's/^/  /' "$out/v4.txt"
+line=$(grep '^connections' "$out/v4.txt")
+udp=$(grep '^udp_flows' "$out/v4.txt")
+set -- $line
+[ "$4" = "$K" ] || check "$4 of $K connections established"
+[ "$6" = "$K" ] || check "$6 of $K connections survived the drains"
+set -- $udp
+[ "$4" = "$U" ] || check "$4 of $U UDP flows survived the drains"
+echo "[figure] drain: $(echo "$line" | awk '{print $6}')/$K connections and $(echo "$udp" | awk '{print $4}')/$U UDP flows survived an operator drain and undrain of h1 and a forecast drain of h2"
+[ $fail = 0 ] && echo "PASS"
+exit $fail
