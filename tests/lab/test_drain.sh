@@ -91,74 +91,92 @@ EOF2
 	return 1
 }
 
-lab_config_write_all || exit 1
-lab_ecmp_reset multipath 0 >/dev/null || exit 1
-lab_echo_start_all || exit 1
-lab_steerd_start_all || exit 1
-sleep 1 # gossip's joins
+# One run of the whole story; $1: quiet, or loaded (a CPU burner on every
+# core from before the connections open to the end of the traffic).
+run()
+{
+	local load=$1 i line udp conf2
 
-bin=$(lab_bin)
-lab_exec $LAB_CLIENT "$bin/steer-traffic" --target "$LAB_VIP4" \
-	--port "$LAB_PORT" --conns "$K" --udp "$U" --interval 100 \
-	--duration 60 --connect-timeout 10 --stall 1500 --ready "$out/ready" \
-	>"$out/v4.txt" 2>"$out/v4.err" &
-traffic=$!
-for ((i = 0; i < 200; i++)); do
-	[ -e "$out/ready" ] && break
-	sleep 0.05
+	lab_config_write_all || return 1
+	lab_ecmp_reset multipath 0 >/dev/null || return 1
+	lab_echo_start_all || return 1
+	lab_steerd_start_all || return 1
+	sleep 1 # gossip's joins
+	rm -f "$out/ready" "$out/burners"
+	[ "$load" = quiet ] || lab_burn 90 "$out/burners"
+	bin=$(lab_bin)
+	lab_exec $LAB_CLIENT "$bin/steer-traffic" --target "$LAB_VIP4" \
+		--port "$LAB_PORT" --conns "$K" --udp "$U" --interval 100 \
+		--duration 60 --connect-timeout 10 --stall 1500 --ready "$out/ready" \
+		>"$out/v4.txt" 2>"$out/v4.err" &
+	traffic=$!
+	for ((i = 0; i < 200; i++)); do
+		[ -e "$out/ready" ] && break
+		sleep 0.05
+	done
+	[ -e "$out/ready" ] || { check "$load: the connections do not open"; return 1; }
+	sleep 2 # the sessions reach every host by gossip
+
+	# 1. The operator drains h1.
+	lab_steerctl 1 drain >"$out/drain1.txt" 2>&1 || check "$load: steerctl drain on h1: $(cat "$out/drain1.txt")"
+	wait_route 1 no 5 || check "$load: h1 still in the router's route after its drain ($(ip -n "$LAB_ROUTER" route show "$LAB_VIP4/32" | tr '\n' ' '))"
+	seen_drained 3 1 true || check "$load: h3 never heard h1 is drained ($(head -c 300 "$out/nodes.json"))"
+	lab_steerctl 1 -j migrations >"$out/mig1.json" 2>&1
+	python3 - "$out/mig1.json" <<-'EOF2' || check "$load: steerctl migrations on drained h1: $(head -c 400 "$out/mig1.json")"
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	d = d.get("result", d)
+	s = d.get("sessions", [])
+	ok = (d["node"]["drained"] is True and s
+	      and all(x["reason"] == "drained" and x["score"] > 0.9
+	              and x.get("target") != 1 for x in s))
+	sys.exit(0 if ok else 1)
+	EOF2
+	sleep 3 # h1's sessions arrive elsewhere and are steered back
+
+	# 2. ... and undrains it.
+	lab_steerctl 1 undrain >"$out/undrain1.txt" 2>&1 || check "$load: steerctl undrain on h1: $(cat "$out/undrain1.txt")"
+	wait_route 1 yes 5 || check "$load: h1 not back in the router's route after its undrain"
+	seen_drained 3 1 false || check "$load: h3 still takes h1 for drained"
+	sleep 2
+
+	# 3. h2 drains itself from its forecast; the operator brings it back.
+	conf2=$(lab_steerd_conf_path 2)
+	cp "$conf2" "$out/steerd2.conf"
+	printf 'high-water 1\nlow-water 0\nauto-drain on\n' >>"$conf2"
+	lab_steerd_hup 2
+	wait_route 2 no 30 || check "$load: h2 did not drain itself past its high-water mark ($(lab_steerctl 2 drain status 2>&1 | tr '\n' ' '))"
+	lab_steerctl 2 -j drain status >"$out/drain2.json" 2>&1
+	grep -q '"why":"forecast"' "$out/drain2.json" || check "$load: h2's drain is not the forecast's: $(head -c 300 "$out/drain2.json")"
+	seen_drained 4 2 true || check "$load: h4 never heard h2 is drained"
+	sleep 2
+	cp "$out/steerd2.conf" "$conf2"
+	lab_steerd_hup 2
+	sleep 0.5
+	lab_steerctl 2 undrain >/dev/null 2>&1 || check "$load: steerctl undrain on h2 failed"
+	wait_route 2 yes 5 || check "$load: h2 not back in the router's route after its undrain"
+
+	wait "$traffic"
+	traffic=
+	sed 's/^/  /' "$out/v4.txt"
+	line=$(grep '^connections' "$out/v4.txt")
+	udp=$(grep '^udp_flows' "$out/v4.txt")
+	set -- $line
+	[ "$4" = "$K" ] || check "$load: $4 of $K connections established"
+	[ "$6" = "$K" ] || check "$load: $6 of $K connections survived the drains"
+	set -- $udp
+	[ "$4" = "$U" ] || check "$load: $4 of $U UDP flows survived the drains"
+	echo "[figure] drain, $load: $(echo "$line" | awk '{print $6}')/$K connections and $(echo "$udp" | awk '{print $4}')/$U UDP flows survived an operator drain and undrain of h1 and a forecast drain of h2"
+
+	for i in $(cat "$out/burners" 2>/dev/null); do
+		kill "$i" 2>/dev/null
+	done
+	lab_steerd_stop_all
+	lab_echo_stop_all
+}
+
+for load in quiet loaded; do
+	run $load
 done
-[ -e "$out/ready" ] || { echo "FAIL: the connections do not open"; exit 1; }
-sleep 2 # the sessions reach every host by gossip
-
-# 1. The operator drains h1.
-lab_steerctl 1 drain >"$out/drain1.txt" 2>&1 || check "steerctl drain on h1: $(cat "$out/drain1.txt")"
-wait_route 1 no 5 || check "h1 still in the router's route after its drain ($(ip -n "$LAB_ROUTER" route show "$LAB_VIP4/32" | tr '\n' ' '))"
-seen_drained 3 1 true || check "h3 never heard h1 is drained ($(head -c 300 "$out/nodes.json"))"
-lab_steerctl 1 -j migrations >"$out/mig1.json" 2>&1
-python3 - "$out/mig1.json" <<'EOF2' || check "steerctl migrations on drained h1: $(head -c 400 "$out/mig1.json")"
-import json, sys
-d = json.load(open(sys.argv[1]))
-d = d.get("result", d)
-s = d.get("sessions", [])
-ok = (d["node"]["drained"] is True and s
-      and all(x["reason"] == "drained" and x["score"] > 0.9
-              and x.get("target") != 1 for x in s))
-sys.exit(0 if ok else 1)
-EOF2
-sleep 3 # h1's sessions arrive elsewhere and are steered back
-
-# 2. ... and undrains it.
-lab_steerctl 1 undrain >"$out/undrain1.txt" 2>&1 || check "steerctl undrain on h1: $(cat "$out/undrain1.txt")"
-wait_route 1 yes 5 || check "h1 not back in the router's route after its undrain"
-seen_drained 3 1 false || check "h3 still takes h1 for drained"
-sleep 2
-
-# 3. h2 drains itself from its forecast; the operator brings it back.
-conf2=$(lab_steerd_conf_path 2)
-cp "$conf2" "$out/steerd2.conf"
-printf 'high-water 1\nlow-water 0\nauto-drain on\n' >>"$conf2"
-lab_steerd_hup 2
-wait_route 2 no 30 || check "h2 did not drain itself past its high-water mark ($(lab_steerctl 2 drain status 2>&1 | tr '\n' ' '))"
-lab_steerctl 2 -j drain status >"$out/drain2.json" 2>&1
-grep -q '"why":"forecast"' "$out/drain2.json" || check "h2's drain is not the forecast's: $(head -c 300 "$out/drain2.json")"
-seen_drained 4 2 true || check "h4 never heard h2 is drained"
-sleep 2
-cp "$out/steerd2.conf" "$conf2"
-lab_steerd_hup 2
-sleep 0.5
-lab_steerctl 2 undrain >/dev/null 2>&1 || check "steerctl undrain on h2 failed"
-wait_route 2 yes 5 || check "h2 not back in the router's route after its undrain"
-
-wait "$traffic"
-traffic=
-sed 's/^/  /' "$out/v4.txt"
-line=$(grep '^connections' "$out/v4.txt")
-udp=$(grep '^udp_flows' "$out/v4.txt")
-set -- $line
-[ "$4" = "$K" ] || check "$4 of $K connections established"
-[ "$6" = "$K" ] || check "$6 of $K connections survived the drains"
-set -- $udp
-[ "$4" = "$U" ] || check "$4 of $U UDP flows survived the drains"
-echo "[figure] drain: $(echo "$line" | awk '{print $6}')/$K connections and $(echo "$udp" | awk '{print $4}')/$U UDP flows survived an operator drain and undrain of h1 and a forecast drain of h2"
 [ $fail = 0 ] && echo "PASS"
 exit $fail
