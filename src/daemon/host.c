@@ -332,6 +332,8 @@ static void host_on_tick(struct evloop *el, int64_t id, void *arg)
 	xdp_maps_udp_foreach(h->xdp, host_udp_idle, &w);
 	host_grace(h, evloop_now_ms());
 	if (h->g) {
+		h->load.cpu_cgroup =
+			h->w->conf.cpu_of_cgroup ? h->w->conf.cgroup : NULL;
 		node_load_report(&h->load, h->xdp, h->so,
 				 steerd_gossip_node(h->g));
 		steerd_gossip_kick(h->g);

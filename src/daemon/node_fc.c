@@ -104,12 +104,15 @@ static void node_fc_tele(struct node_fc *f, struct sockops *so)
 	flow_tele_end(f->tele);
 }
 
-void node_fc_sample(struct node_fc *f, struct xdp_prog *x, struct sockops *so)
+void node_fc_sample(struct node_fc *f, struct xdp_prog *x, struct sockops *so,
+		    const char *cpu_cgroup)
 {
 	double v[NODE_FC_SERIES];
 	int i;
 
+	f->load.cpu_cgroup = cpu_cgroup;
 	node_load_measure(&f->load, x, so);
+	f->load.cpu_cgroup = NULL;
 	if (so)
 		node_fc_tele(f, so);
 	if (x)

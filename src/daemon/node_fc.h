@@ -28,8 +28,10 @@ struct node_fc;
 struct node_fc *node_fc_new(void);
 void node_fc_free(struct node_fc *f);
 
-/* One sample of every series (x, so may be NULL: bandwidth, sessions 0). */
-void node_fc_sample(struct node_fc *f, struct xdp_prog *x, struct sockops *so);
+/* One sample of every series (x, so may be NULL: bandwidth, sessions 0);
+ * CPU of the cgroup at cpu_cgroup (NULL: the machine's, node_load.h). */
+void node_fc_sample(struct node_fc *f, struct xdp_prog *x, struct sockops *so,
+		    const char *cpu_cgroup);
 
 /* Per series: the last value, the forecasts at +10 s and +60 s with their
  * 95% intervals, the model offered and every model's recent error; then

@@ -29,6 +29,7 @@ enum {
 	SEEN_LWM,
 	SEEN_AUTO_DRAIN,
 	SEEN_DRAIN_HOOK,
+	SEEN_CPU_LOAD,
 	SEEN__MAX
 };
 
@@ -285,6 +286,20 @@ static int h_drain_hook(struct conf_line *l, void *ctx)
 	return ret;
 }
 
+static int h_cpu_load(struct conf_line *l, void *ctx)
+{
+	static const char *const names[] = {"machine", "cgroup", NULL};
+	struct steerd_conf_ctx *x = ctx;
+	int v, ret = steerd_once(x, l, SEEN_CPU_LOAD);
+
+	if (ret)
+		return ret;
+	ret = conf_parse_enum(l, "cpu-load", l->argv[1], names, &v);
+	if (!ret)
+		x->c->cpu_of_cgroup = v == 1;
+	return ret;
+}
+
 static const struct conf_directive steerd_directives[] = {
 	{"cluster-file", h_cluster_file, "PATH: the cluster description"},
 	{"admin-socket", h_admin_socket,
@@ -314,6 +329,9 @@ static const struct conf_directive steerd_directives[] = {
 	{"drain-hook", h_drain_hook,
 	 "PATH: run as 'PATH drain|undrain ID NAME WHY' when this node "
 	 "leaves or rejoins the ingress set"},
+	{"cpu-load", h_cpu_load,
+	 "machine|cgroup: a node's CPU load is the machine's (machine), or "
+	 "what its servers' cgroup uses of the machine's CPUs"},
 	{NULL, NULL, NULL},
 };
 
@@ -361,6 +379,12 @@ static int steerd_conf_any(struct steerd_conf *c, const char *path,
 		snprintf(err, errlen,
 			 "%s:%u: low-water %u is not below high-water %u", path,
 			 x.seen[SEEN_LWM], c->low_water, c->high_water);
+		return -EINVAL;
+	}
+	if (c->cpu_of_cgroup && !c->cgroup[0]) {
+		snprintf(err, errlen,
+			 "%s:%u: cpu-load cgroup needs a 'cgroup' directive",
+			 path, x.seen[SEEN_CPU_LOAD]);
 		return -EINVAL;
 	}
 	if (!x.seen[SEEN_CLUSTER]) {

@@ -16,6 +16,7 @@
  *   low-water 600                    (permille: low again; high-water - 200)
  *   auto-drain off                   (on: drain past the high-water mark)
  *   drain-hook /etc/steer/drain      (run on drain/undrain: daemon/drain.h)
+ *   cpu-load machine                 (cgroup: the CPU the 'cgroup' uses)
  *
  * Why two files: the cluster description is the same text on every node
  * but its 'self' line, and steer-replay reads it as it is, so steerd points
@@ -64,6 +65,7 @@ struct steerd_conf {
 				   forecast comes back */
 	bool auto_drain;	/* drain past the high-water mark */
 	char drain_hook[PATH_MAX]; /* "": none */
+	bool cpu_of_cgroup;	   /* the node's CPU load: its cgroup's */
 };
 
 #define STEERD_HIGH_WATER_DEFAULT 800

@@ -2,10 +2,13 @@
 #include "node/node_load.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "util/evloop.h"
 #include "xdp/xdp_maps.h"
@@ -36,6 +39,48 @@ static uint16_t node_load_cpu(struct node_load *l)
 		pm = (uint16_t)((dt - di) * 1000 / dt);
 	l->cpu_total = total;
 	l->cpu_idle = idle;
+	return pm;
+}
+
+static uint64_t node_load_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Busy permille of the machine's CPUs the cgroup at dir used since the
+ * last call (cpu.stat's usage_usec); 0 on the first or on failure. */
+static uint16_t node_load_cpu_cgroup(struct node_load *l, const char *dir)
+{
+	char path[PATH_MAX + 16], key[32];
+	uint64_t v, usage = 0, now = node_load_now_us(), du, dt;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	uint16_t pm = 0;
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cpu.stat", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (!found && fscanf(f, "%31s %" SCNu64, key, &v) == 2)
+		if (!strcmp(key, "usage_usec")) {
+			usage = v;
+			found = 1;
+		}
+	fclose(f);
+	if (!found)
+		return 0;
+	du = usage - l->cg_usage_us;
+	dt = now - l->cg_at_us;
+	if (l->cg_at_us && usage >= l->cg_usage_us && dt && ncpu > 0) {
+		v = du * 1000 / (dt * (uint64_t)ncpu);
+		pm = (uint16_t)(v > 1000 ? 1000 : v);
+	}
+	l->cg_usage_us = usage;
+	l->cg_at_us = now;
 	return pm;
 }
 
@@ -130,7 +175,9 @@ void node_load_measure(struct node_load *l, struct xdp_prog *x,
 		node_load_rate(l->exc_total, exc, span, now - l->at_ms);
 	l->new_total = new_total;
 	l->exc_total = exc;
-	l->cpu_permille = node_load_cpu(l);
+	l->cpu_permille = l->cpu_cgroup && l->cpu_cgroup[0]
+				  ? node_load_cpu_cgroup(l, l->cpu_cgroup)
+				  : node_load_cpu(l);
 	l->mem_permille = node_load_mem();
 	l->bandwidth_bps = bps;
 	l->bandwidth_out_bps = out_bps;

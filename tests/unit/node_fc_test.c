@@ -35,7 +35,7 @@ static void test_node_fc(void **state)
 				  "\"none yet\""));
 	/* 1 baseline, then 3 s apart per series, 10 samples to a refit. */
 	for (i = 0; i < 30; i++)
-		node_fc_sample(f, NULL, NULL);
+		node_fc_sample(f, NULL, NULL, NULL);
 	jsonw_reset(&w);
 	jsonw_obj_open(&w, NULL);
 	node_fc_write(f, &w, 32);

@@ -27,7 +27,7 @@
 #define KNOWN                                                                  \
 	"cluster-file, admin-socket, interface, mode, gossip-port, "           \
 	"cluster-key-file, log-level, bpf-pin-dir, cgroup, xdp, high-water, "  \
-	"low-water, auto-drain, drain-hook"
+	"low-water, auto-drain, drain-hook, cpu-load"
 
 struct fx {
 	struct steerd_conf c;
@@ -105,6 +105,7 @@ static void test_defaults(void **state)
 	assert_int_equal(f->c.low_water, 600);
 	assert_false(f->c.auto_drain);
 	assert_string_equal(f->c.drain_hook, "");
+	assert_false(f->c.cpu_of_cgroup);
 }
 
 static void test_every_key(void **state)
@@ -126,7 +127,8 @@ static void test_every_key(void **state)
 		"high-water 650\n"
 		"low-water 500\n"
 		"auto-drain on\n"
-		"drain-hook /bin/true\n";
+		"drain-hook /bin/true\n"
+		"cpu-load cgroup\n";
 
 	assert_int_equal(load(f, CONF_PATH, text), 0);
 	assert_string_equal(f->c.cluster_file, "/srv/steer/cluster.conf");
@@ -144,6 +146,7 @@ static void test_every_key(void **state)
 	assert_int_equal(f->c.low_water, 500);
 	assert_true(f->c.auto_drain);
 	assert_string_equal(f->c.drain_hook, "/bin/true");
+	assert_true(f->c.cpu_of_cgroup);
 }
 
 static void test_values_each(void **state)
@@ -329,6 +332,10 @@ static const struct bad_row bad_rows[] = {
 	 "2: 'low-water' expects an integer in 0..999, got '1000'"},
 	{"cluster-file c\nhigh-water 500\nlow-water 500\n",
 	 "3: low-water 500 is not below high-water 500"},
+	{"cluster-file c\ncpu-load cgroup\n",
+	 "2: cpu-load cgroup needs a 'cgroup' directive"},
+	{"cluster-file c\ncpu-load host\n",
+	 "2: 'cpu-load' expects one of machine, cgroup, got 'host'"},
 	{"cluster-file c\nauto-drain yes\n",
 	 "2: 'auto-drain' expects one of off, on, got 'yes'"},
 	{"cluster-file c\ndrain-hook drain.sh\n",
