@@ -161,9 +161,11 @@ run()
 	sed 's/^/  /' "$out/v4.txt"
 	line=$(grep '^connections' "$out/v4.txt")
 	udp=$(grep '^udp_flows' "$out/v4.txt")
+	# shellcheck disable=SC2086 # its words, split
 	set -- $line
 	[ "$4" = "$K" ] || check "$load: $4 of $K connections established"
 	[ "$6" = "$K" ] || check "$load: $6 of $K connections survived the drains"
+	# shellcheck disable=SC2086
 	set -- $udp
 	[ "$4" = "$U" ] || check "$load: $4 of $U UDP flows survived the drains"
 	echo "[figure] drain, $load: $(echo "$line" | awk '{print $6}')/$K connections and $(echo "$udp" | awk '{print $4}')/$U UDP flows survived an operator drain and undrain of h1 and a forecast drain of h2"
