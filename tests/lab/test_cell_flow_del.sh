@@ -17,14 +17,8 @@ top=$(cd "$here/../.." && pwd)
 K=40
 D=3
 
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: the lab needs root (namespaces, XDP, cgroups)"
-	exit 77
-fi
-# shellcheck source=lab/lib.sh
-. "$top/lab/lib.sh"
-lab_init || exit 1
-lab_claim || { echo "FAIL: cannot start from a clean lab"; exit 1; }
+# shellcheck source=tests/lab/begin.sh
+. "$here/begin.sh"
 export STEER_LAB_KIND=cell STEER_LAB_BACKENDS=3 STEER_LAB_RF=2
 lab_init || exit 1
 tmp=$(mktemp -d /tmp/st-cfd.XXXXXX)
@@ -32,13 +26,6 @@ trap 'kill $(jobs -p) 2>/dev/null; wait; lab_down; rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM
 lab_up >/dev/null || { echo "FAIL: the lab does not build"; exit 1; }
 lab_echo_start_all && lab_steerd_start_all || { echo "FAIL: steerd"; exit 1; }
-
-fail=0
-check()
-{
-	echo "FAIL: $*"
-	fail=1
-}
 
 lab_cells_wait "$LAB_HOSTS" 10 || check "the cells do not see each other"
 lab_exec $LAB_CLIENT "$(lab_bin)/steer-traffic" --target "$LAB_VIP4" \

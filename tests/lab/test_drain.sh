@@ -22,14 +22,8 @@ top=$(cd "$here/../.." && pwd)
 K=${STEER_LAB_CONNS:-60}
 U=20
 
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: the lab needs root (namespaces, XDP, cgroups)"
-	exit 77
-fi
-# shellcheck source=lab/lib.sh
-. "$top/lab/lib.sh"
-lab_init || exit 1
-lab_claim || { echo "FAIL: cannot start from a clean lab"; exit 1; }
+# shellcheck source=tests/lab/begin.sh
+. "$here/begin.sh"
 out=$(mktemp -d /tmp/st-drain.XXXXXX)
 cleanup()
 {
@@ -40,13 +34,6 @@ cleanup()
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 lab_up >/dev/null || { echo "FAIL: the lab does not build"; exit 1; }
-
-fail=0
-check()
-{
-	echo "FAIL: $*"
-	fail=1
-}
 
 # in_route K: is host k a next hop of the router's route to the VIP?
 in_route()

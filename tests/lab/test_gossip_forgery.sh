@@ -14,14 +14,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 N=20
 
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: the lab needs root (namespaces, XDP, cgroups)"
-	exit 77
-fi
-# shellcheck source=lab/lib.sh
-. "$top/lab/lib.sh"
-lab_init || exit 1
-lab_claim || { echo "FAIL: cannot start from a clean lab"; exit 1; }
+# shellcheck source=tests/lab/begin.sh
+. "$here/begin.sh"
 tmp=$(mktemp -d /tmp/st-forge.XXXXXX)
 trap 'kill %1 2>/dev/null; lab_down; rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM

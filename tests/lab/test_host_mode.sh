@@ -19,24 +19,11 @@ story=$top/lab/story.sh
 K=${STEER_LAB_CONNS:-200}
 U=${STEER_LAB_UDP:-10}
 
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: the lab needs root (namespaces, XDP, cgroups)"
-	exit 77
-fi
-# shellcheck source=lab/lib.sh
-. "$top/lab/lib.sh"
-lab_init || exit 1
-lab_claim || { echo "FAIL: cannot start from a clean lab"; exit 1; }
+# shellcheck source=tests/lab/begin.sh
+. "$here/begin.sh"
 trap 'lab_down' EXIT
 trap 'exit 1' INT TERM
 lab_up >/dev/null || { echo "FAIL: the lab does not build"; exit 1; }
-
-fail=0
-check()
-{
-	echo "FAIL: $*"
-	fail=1
-}
 
 # field NAME LINE: the value of NAME=... in a RESULT line.
 field()
