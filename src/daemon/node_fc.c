@@ -17,7 +17,7 @@
 #include "util/evloop.h"
 
 #define NODE_FC_SERIES 7
-#define NODE_FC_REFIT 10 /* samples between refits */
+#define NODE_FC_REFIT 10 /* samples between refits, until told */
 
 static const char *const node_fc_names[NODE_FC_SERIES] = {
 	"cpu_permille",	      "mem_permille",  "rx_bps", "sessions",
@@ -34,6 +34,7 @@ struct node_fc {
 	struct xdp_tele *steered; /* the busiest flows its XDP steers */
 	struct fc_online *s[NODE_FC_SERIES];
 	uint64_t samples;
+	uint32_t refit; /* samples between refits */
 };
 
 struct node_fc *node_fc_new(void)
@@ -42,7 +43,7 @@ struct node_fc *node_fc_new(void)
 		.capacity = NODE_FC_SAMPLES,
 		.refit_every = NODE_FC_REFIT,
 		/* The farthest shown, plus the samples since a refit. */
-		.horizon = 60 + NODE_FC_REFIT,
+		.horizon = 60 + NODE_FC_REFIT_MAX,
 		.err_weight = 0.1,
 	};
 	struct node_fc *f = calloc(1, sizeof(*f));
@@ -50,6 +51,7 @@ struct node_fc *node_fc_new(void)
 
 	if (!f)
 		return NULL;
+	f->refit = NODE_FC_REFIT;
 	f->tele = flow_tele_new(FLOW_TELE_K_DEFAULT);
 	f->steered = xdp_tele_new(0);
 	if (!f->tele || !f->steered) {
@@ -205,6 +207,23 @@ void node_fc_write_series(struct node_fc *f, struct jsonw *w)
 const struct flow_tele *node_fc_sessions(const struct node_fc *f)
 {
 	return f->tele;
+}
+
+int node_fc_refit_set(struct node_fc *f, uint32_t n)
+{
+	int i;
+
+	if (!n || n > NODE_FC_REFIT_MAX)
+		return -EINVAL;
+	for (i = 0; i < NODE_FC_SERIES; i++)
+		fc_online_refit_set(f->s[i], n);
+	f->refit = n;
+	return 0;
+}
+
+uint32_t node_fc_refit(const struct node_fc *f)
+{
+	return f->refit;
 }
 
 uint64_t node_fc_samples(const struct node_fc *f)

@@ -54,13 +54,18 @@ struct gossip_forecast_update;
 int node_fc_forecast(const struct node_fc *f, unsigned ahead_s,
 		     struct gossip_forecast_update *out);
 
+/* Refit every n samples (1..NODE_FC_REFIT_MAX; steerd's
+ * 'forecast-refit'): 0 or -EINVAL. And the current value. */
+#define NODE_FC_REFIT_MAX 60
+int node_fc_refit_set(struct node_fc *f, uint32_t n);
+uint32_t node_fc_refit(const struct node_fc *f);
+
 /* Samples taken (a new forecast is worth publishing every refit). */
 uint64_t node_fc_samples(const struct node_fc *f);
 
 /* The telemetry of this node's busiest TCP sessions (node/flow_tele.h). */
 struct flow_tele;
 const struct flow_tele *node_fc_sessions(const struct node_fc *f);
-#define NODE_FC_PUBLISH_EVERY 10 /* samples: a refit's worth */
 #define NODE_FC_PUBLISH_AHEAD 60 /* seconds ahead gossip carries */
 
 #endif /* STEER_DAEMON_NODE_FC_H */

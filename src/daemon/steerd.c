@@ -180,13 +180,15 @@ static void steerd_on_forecast(struct evloop *el, int64_t id, void *arg)
 	struct drain_self me = steerd_drain_self(d);
 	struct gossip_forecast_update f;
 
+	if (node_fc_refit(d->nfc) != d->world->conf.forecast_refit)
+		node_fc_refit_set(d->nfc, d->world->conf.forecast_refit);
 	node_fc_sample(
 		d->nfc, dp_xdp_prog(d), d->host ? host_sockops(d->host) : NULL,
 		d->world->conf.cpu_of_cgroup ? d->world->conf.cgroup : NULL);
 	drain_poll(&d->drain, &d->world->conf, &me, evloop_now_ms());
 	/* Every refit's forecast goes out with gossip (the other nodes'
 	 * view of this one's headroom), and may drain this node. */
-	if (!d->gossip || node_fc_samples(d->nfc) % NODE_FC_PUBLISH_EVERY ||
+	if (!d->gossip || node_fc_samples(d->nfc) % node_fc_refit(d->nfc) ||
 	    node_fc_forecast(d->nfc, NODE_FC_PUBLISH_AHEAD, &f))
 		return;
 	if (d->host) {

@@ -30,6 +30,7 @@ enum {
 	SEEN_AUTO_DRAIN,
 	SEEN_DRAIN_HOOK,
 	SEEN_CPU_LOAD,
+	SEEN_REFIT,
 	SEEN__MAX
 };
 
@@ -300,6 +301,20 @@ static int h_cpu_load(struct conf_line *l, void *ctx)
 	return ret;
 }
 
+static int h_forecast_refit(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+	uint32_t v;
+	int ret = steerd_once(x, l, SEEN_REFIT);
+
+	if (ret)
+		return ret;
+	ret = conf_parse_u32(l, "forecast-refit", l->argv[1], 1, 60, &v);
+	if (!ret)
+		x->c->forecast_refit = v;
+	return ret;
+}
+
 static const struct conf_directive steerd_directives[] = {
 	{"cluster-file", h_cluster_file, "PATH: the cluster description"},
 	{"admin-socket", h_admin_socket,
@@ -332,6 +347,9 @@ static const struct conf_directive steerd_directives[] = {
 	{"cpu-load", h_cpu_load,
 	 "machine|cgroup: a node's CPU load is the machine's (machine), or "
 	 "what its servers' cgroup uses of the machine's CPUs"},
+	{"forecast-refit", h_forecast_refit,
+	 "SAMPLES: the load forecasts are refit, and published, every "
+	 "SAMPLES seconds (10)"},
 	{NULL, NULL, NULL},
 };
 
@@ -344,6 +362,7 @@ static void steerd_conf_defaults(struct steerd_conf *c, const char *path)
 	c->gossip_port = STEERD_GOSSIP_PORT_DEFAULT;
 	c->log_level = LOG_INFO;
 	c->high_water = STEERD_HIGH_WATER_DEFAULT;
+	c->forecast_refit = STEERD_FORECAST_REFIT_DEFAULT;
 }
 
 static void steerd_conf_dir(struct steerd_conf_ctx *x, const char *path)

@@ -17,6 +17,7 @@
  *   auto-drain off                   (on: drain past the high-water mark)
  *   drain-hook /etc/steer/drain      (run on drain/undrain: daemon/drain.h)
  *   cpu-load machine                 (cgroup: the CPU the 'cgroup' uses)
+ *   forecast-refit 10                (samples, 1 a second, between refits)
  *
  * Why two files: the cluster description is the same text on every node
  * but its 'self' line, and steer-replay reads it as it is, so steerd points
@@ -66,7 +67,10 @@ struct steerd_conf {
 	bool auto_drain;	/* drain past the high-water mark */
 	char drain_hook[PATH_MAX]; /* "": none */
 	bool cpu_of_cgroup;	   /* the node's CPU load: its cgroup's */
+	uint32_t forecast_refit;   /* samples between the forecasts' refits */
 };
+
+#define STEERD_FORECAST_REFIT_DEFAULT 10
 
 #define STEERD_HIGH_WATER_DEFAULT 800
 

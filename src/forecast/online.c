@@ -53,6 +53,14 @@ struct fc_online *fc_online_new(const struct fc_online_cfg *cfg)
 	return o;
 }
 
+int fc_online_refit_set(struct fc_online *o, uint32_t n)
+{
+	if (!n)
+		return -EINVAL;
+	o->cfg.refit_every = n;
+	return 0;
+}
+
 void fc_online_free(struct fc_online *o)
 {
 	if (!o)

@@ -34,6 +34,9 @@ struct fc_online;
 
 /* NULL with errno EINVAL (a bound above) or ENOMEM. */
 struct fc_online *fc_online_new(const struct fc_online_cfg *cfg);
+
+/* Refit every n samples from now on (n >= 1): 0, or -EINVAL. */
+int fc_online_refit_set(struct fc_online *o, uint32_t n);
 void fc_online_free(struct fc_online *o);
 
 /*

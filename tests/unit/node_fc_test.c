@@ -6,6 +6,7 @@
  * 60 s ahead inside their intervals, and the JSON steerctl gets holds
  * them.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +26,14 @@ static void test_node_fc(void **state)
 
 	(void)state;
 	assert_non_null(f);
+	/* The refit cadence (steerd's forecast-refit), in its bounds. */
+	assert_int_equal(node_fc_refit(f), 10);
+	assert_int_equal(node_fc_refit_set(f, 0), -EINVAL);
+	assert_int_equal(node_fc_refit_set(f, NODE_FC_REFIT_MAX + 1), -EINVAL);
+	assert_int_equal(node_fc_refit(f), 10);
+	assert_int_equal(node_fc_refit_set(f, 7), 0);
+	assert_int_equal(node_fc_refit(f), 7);
+	assert_int_equal(node_fc_refit_set(f, 10), 0);
 	jsonw_init(&w);
 	jsonw_obj_open(&w, NULL);
 	node_fc_write(f, &w, 32);

@@ -27,7 +27,7 @@
 #define KNOWN                                                                  \
 	"cluster-file, admin-socket, interface, mode, gossip-port, "           \
 	"cluster-key-file, log-level, bpf-pin-dir, cgroup, xdp, high-water, "  \
-	"low-water, auto-drain, drain-hook, cpu-load"
+	"low-water, auto-drain, drain-hook, cpu-load, forecast-refit"
 
 struct fx {
 	struct steerd_conf c;
@@ -106,6 +106,7 @@ static void test_defaults(void **state)
 	assert_false(f->c.auto_drain);
 	assert_string_equal(f->c.drain_hook, "");
 	assert_false(f->c.cpu_of_cgroup);
+	assert_int_equal(f->c.forecast_refit, 10);
 }
 
 static void test_every_key(void **state)
@@ -128,7 +129,8 @@ static void test_every_key(void **state)
 		"low-water 500\n"
 		"auto-drain on\n"
 		"drain-hook /bin/true\n"
-		"cpu-load cgroup\n";
+		"cpu-load cgroup\n"
+		"forecast-refit 5\n";
 
 	assert_int_equal(load(f, CONF_PATH, text), 0);
 	assert_string_equal(f->c.cluster_file, "/srv/steer/cluster.conf");
@@ -147,6 +149,7 @@ static void test_every_key(void **state)
 	assert_true(f->c.auto_drain);
 	assert_string_equal(f->c.drain_hook, "/bin/true");
 	assert_true(f->c.cpu_of_cgroup);
+	assert_int_equal(f->c.forecast_refit, 5);
 }
 
 static void test_values_each(void **state)
@@ -332,6 +335,10 @@ static const struct bad_row bad_rows[] = {
 	 "2: 'low-water' expects an integer in 0..999, got '1000'"},
 	{"cluster-file c\nhigh-water 500\nlow-water 500\n",
 	 "3: low-water 500 is not below high-water 500"},
+	{"cluster-file c\nforecast-refit 0\n",
+	 "2: 'forecast-refit' expects an integer in 1..60, got '0'"},
+	{"cluster-file c\nforecast-refit 61\n",
+	 "2: 'forecast-refit' expects an integer in 1..60, got '61'"},
 	{"cluster-file c\ncpu-load cgroup\n",
 	 "2: cpu-load cgroup needs a 'cgroup' directive"},
 	{"cluster-file c\ncpu-load host\n",
