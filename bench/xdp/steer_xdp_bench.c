@@ -930,9 +930,8 @@ static int xb_tele_cands(struct xb *b)
 }
 
 /* One packet of each tracked flow (the first STEER_XDP_TELE_SLOTS). */
-static int xb_tele_traffic(void *fdp)
+static int xb_tele_traffic(struct xdp_prog *x)
 {
-	struct xdp_prog *x = fdp;
 	struct xb_frame f, out;
 	uint32_t i;
 

@@ -262,14 +262,6 @@ void host_gossip_attach(struct host *h, struct steerd_gossip *g)
 			 n, (unsigned long long)w.n);
 }
 
-static uint64_t host_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* bpf_ktime_get_ns()'s clock */
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int host_udp_idle(const struct flow_key *k,
 			 const struct steer_udp_seen *v, void *arg)
 {
@@ -324,7 +316,7 @@ static void host_on_tick(struct evloop *el, int64_t id, void *arg)
 	struct host *h = arg;
 	struct host_walk w = {
 		.h = h,
-		.now_ns = host_now_ns(),
+		.now_ns = evloop_now_ns(),
 		.idle_ns = (uint64_t)h->w->cluster.fsc.udp_timeout_ms * 1000000,
 	};
 

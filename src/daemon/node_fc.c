@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "daemon/admin.h"
 #include "forecast/online.h"
@@ -91,17 +90,9 @@ static int node_fc_offer(const struct flow_key *k,
 }
 
 /* A round of the sessions' telemetry (the kernel's clock, as theirs). */
-static uint64_t node_fc_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void node_fc_tele(struct node_fc *f, struct sockops *so)
 {
-	flow_tele_begin(f->tele, node_fc_now_ns());
+	flow_tele_begin(f->tele, evloop_now_ns());
 	sockops_sessions_foreach(so, node_fc_offer, f->tele);
 	flow_tele_end(f->tele);
 }
@@ -118,7 +109,7 @@ void node_fc_sample(struct node_fc *f, struct xdp_prog *x, struct sockops *so,
 	if (so)
 		node_fc_tele(f, so);
 	if (x)
-		xdp_tele_round(f->steered, x, node_fc_now_ns());
+		xdp_tele_round(f->steered, x, evloop_now_ns());
 	/* The first measure is a baseline (CPU and bandwidth read 0). */
 	if (!f->samples++)
 		return;

@@ -89,14 +89,12 @@ static void fc_online_score(struct fc_online *o, double v, uint64_t step)
 /* Fit every model on the ring, oldest first, and keep their paths. */
 static int fc_online_refit(struct fc_online *o)
 {
-	uint32_t n = o->count,
-		 start = (o->head + o->cfg.capacity - n) % o->cfg.capacity, i;
+	uint64_t total;
+	uint32_t n = fc_online_samples(o, o->scratch, o->count, &total), i;
 	struct fc_model m;
 	double s = 0;
 	int k, err;
 
-	for (i = 0; i < n; i++)
-		o->scratch[i] = o->ring[(start + i) % o->cfg.capacity];
 	for (i = 1; i < n; i++)
 		s += fabs(o->scratch[i] - o->scratch[i - 1]);
 	o->scale = n > 1 ? s / (n - 1) : 0;

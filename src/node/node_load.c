@@ -7,7 +7,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/evloop.h"
@@ -42,20 +41,12 @@ static uint16_t node_load_cpu(struct node_load *l)
 	return pm;
 }
 
-static uint64_t node_load_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* Busy permille of the machine's CPUs the cgroup at dir used since the
  * last call (cpu.stat's usage_usec); 0 on the first or on failure. */
 static uint16_t node_load_cpu_cgroup(struct node_load *l, const char *dir)
 {
 	char path[PATH_MAX + 16], key[32];
-	uint64_t v, usage = 0, now = node_load_now_us(), du, dt;
+	uint64_t v, usage = 0, now = evloop_now_ns() / 1000, du, dt;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	uint16_t pm = 0;
 	int found = 0;
@@ -124,15 +115,6 @@ static uint64_t node_load_if_tx(int ifindex)
 	return v;
 }
 
-/* Bits per second between two readings of a byte counter ms apart. */
-static uint64_t node_load_bps(uint64_t before, uint64_t now, bool span,
-			      uint64_t ms)
-{
-	if (!span || now < before || !ms)
-		return 0;
-	return (now - before) * 8 * 1000 / ms;
-}
-
 /* Per second from two readings of a counter ms apart (0 when it went
  * back: a reset, or no reading before). */
 static double node_load_rate(uint64_t before, uint64_t now, bool span,
@@ -149,17 +131,17 @@ void node_load_measure(struct node_load *l, struct xdp_prog *x,
 	struct steer_xdp_stats xs;
 	struct steer_sock_stats ss;
 	uint64_t now = evloop_now_ms(), bps = 0, new_total = 0, exc = 0;
-	uint64_t tx = 0, out_bps = 0;
+	uint64_t tx, out_bps = 0;
 	uint32_t sessions = l->udp_sessions;
 	bool span = l->at_ms && now > l->at_ms;
 
 	if (x && !xdp_maps_stats_read(x, &xs)) {
-		if (span && xs.rx_bytes >= l->rx_bytes)
-			bps = (xs.rx_bytes - l->rx_bytes) * 8 * 1000 /
-			      (now - l->at_ms);
+		bps = (uint64_t)(8 * node_load_rate(l->rx_bytes, xs.rx_bytes,
+						    span, now - l->at_ms));
 		l->rx_bytes = xs.rx_bytes;
 		tx = xs.tx_bytes + node_load_if_tx(xdp_prog_ifindex(x));
-		out_bps = node_load_bps(l->tx_bytes, tx, span, now - l->at_ms);
+		out_bps = (uint64_t)(8 * node_load_rate(l->tx_bytes, tx, span,
+							now - l->at_ms));
 		l->tx_bytes = tx;
 		new_total += xs.udp_new;
 		exc = xs.action[STEER_ACT_EXCEPTION];

@@ -147,7 +147,7 @@ static void xdp_tele_update(struct xdp_tele *t, struct xdp_prog *x, double dt,
 		if (!s->used)
 			continue;
 		if (t->read[i].gen != s->gen) { /* not ours: reloaded */
-			s->used = 0;
+			xdp_tele_release(t, x, i, first);
 			t->st.freed_gone++;
 			continue;
 		}

@@ -48,6 +48,9 @@ void evloop_free(struct evloop *el);
 /* Milliseconds of CLOCK_MONOTONIC: the clock every timer runs on. */
 uint64_t evloop_now_ms(void);
 
+/* The same clock in nanoseconds (bpf_ktime_get_ns()'s). */
+uint64_t evloop_now_ns(void);
+
 /*
  * Watch fd for mask (EVLOOP_READ | EVLOOP_WRITE; 0 is allowed and waits
  * for errors only). Returns 0; -EINVAL for a negative fd or unknown mask

@@ -21,3 +21,27 @@ check()
 	# shellcheck disable=SC2034
 	fail=1
 }
+
+# lab_test_up TAG: a scratch directory in $out and the lab built; on exit,
+# whatever happened, the traffic generator whose pid the test keeps in
+# $traffic and the pids listed in $out/pids are killed, the lab is torn
+# down and $out removed.
+lab_test_up()
+{
+	out=$(mktemp -d "/tmp/st-$1.XXXXXX") || exit 1
+	trap lab_test_down EXIT
+	trap 'exit 1' INT TERM
+	lab_up >/dev/null || { echo "FAIL: the lab does not build"; exit 1; }
+}
+
+lab_test_down()
+{
+	local p
+
+	[ -z "${traffic:-}" ] || kill -KILL "$traffic" 2>/dev/null
+	for p in $(cat "$out/pids" 2>/dev/null); do
+		kill "$p" 2>/dev/null
+	done
+	lab_down
+	rm -rf "$out"
+}

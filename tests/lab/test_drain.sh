@@ -24,16 +24,7 @@ U=20
 
 # shellcheck source=tests/lab/begin.sh
 . "$here/begin.sh"
-out=$(mktemp -d /tmp/st-drain.XXXXXX)
-cleanup()
-{
-	[ -z "${traffic:-}" ] || kill -KILL "$traffic" 2>/dev/null
-	lab_down
-	rm -rf "$out"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-lab_up >/dev/null || { echo "FAIL: the lab does not build"; exit 1; }
+lab_test_up drain
 
 # in_route K: is host k a next hop of the router's route to the VIP?
 in_route()
@@ -89,8 +80,8 @@ run()
 	lab_echo_start_all || return 1
 	lab_steerd_start_all || return 1
 	sleep 1 # gossip's joins
-	rm -f "$out/ready" "$out/burners"
-	[ "$load" = quiet ] || lab_burn 90 "$out/burners"
+	rm -f "$out/ready" "$out/pids"
+	[ "$load" = quiet ] || lab_burn 90 "$out/pids"
 	bin=$(lab_bin)
 	lab_exec $LAB_CLIENT "$bin/steer-traffic" --target "$LAB_VIP4" \
 		--port "$LAB_PORT" --conns "$K" --udp "$U" --interval 100 \
@@ -157,7 +148,7 @@ run()
 	[ "$4" = "$U" ] || check "$load: $4 of $U UDP flows survived the drains"
 	echo "[figure] drain, $load: $(echo "$line" | awk '{print $6}')/$K connections and $(echo "$udp" | awk '{print $4}')/$U UDP flows survived an operator drain and undrain of h1 and a forecast drain of h2"
 
-	for i in $(cat "$out/burners" 2>/dev/null); do
+	for i in $(cat "$out/pids" 2>/dev/null); do
 		kill "$i" 2>/dev/null
 	done
 	lab_steerd_stop_all

@@ -24,16 +24,7 @@ D=5
 
 # shellcheck source=tests/lab/begin.sh
 . "$here/begin.sh"
-out=$(mktemp -d /tmp/st-flowdel.XXXXXX)
-cleanup()
-{
-	[ -z "${traffic:-}" ] || kill -KILL "$traffic" 2>/dev/null
-	lab_down
-	rm -rf "$out"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-lab_up >/dev/null || { echo "FAIL: the lab does not build"; exit 1; }
+lab_test_up flowdel
 
 lab_config_write_all || exit 1
 lab_ecmp_reset multipath 0 >/dev/null || exit 1
