@@ -23,6 +23,12 @@ foreach(src ${UNIT_TESTS})
     "${STEER_TEST_ENV};ASAN_OPTIONS=detect_leaks=1:abort_on_error=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
 endforeach()
 
+# The gossip network simulator is shared with the ownership benchmark.
+foreach(t gossip_sim_test gossip_sim_test_san gossip_dir_test gossip_dir_test_san)
+  target_sources(${t} PRIVATE ${CMAKE_SOURCE_DIR}/tests/sim/gossip_sim.c)
+  target_include_directories(${t} PRIVATE ${CMAKE_SOURCE_DIR}/tests)
+endforeach()
+
 # Fuzz targets need clang's libFuzzer.
 if(CMAKE_C_COMPILER_ID STREQUAL "Clang")
   file(GLOB FUZZ_TARGETS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_*.c)

@@ -7,14 +7,6 @@
 
 #include "core/hrw.h"
 
-/* The key a shard is ranked by: its id, hashed like a flow would be. */
-static uint64_t shard_key(uint32_t shard, const struct steer_hash_secret *s)
-{
-	__u64 w[2] = {0x7368617264ull /* "shard" */, shard};
-
-	return steer_siphash13(w, 2, s);
-}
-
 int shard_map_build(struct shard_map *m, const uint16_t *ids, size_t n,
 		    uint8_t rf, const struct steer_hash_secret *secret)
 {
@@ -43,8 +35,9 @@ int shard_map_build(struct shard_map *m, const uint16_t *ids, size_t n,
 	for (s = 0; s < STEER_SHARDS && n; s++) {
 		/* At least two: the fast path falls back on the second
 		 * when its own daemon is gone, whatever rf says. */
-		got = hrw_topk(nodes, n, shard_key(s, secret), STEER_NODE_NONE,
-			       secret, m->cell[s], rf < 2 ? 2 : rf);
+		got = hrw_topk(nodes, n, hrw_shard_key(s, secret),
+			       STEER_NODE_NONE, secret, m->cell[s],
+			       rf < 2 ? 2 : rf);
 		if (got < 0)
 			break;
 	}

@@ -115,6 +115,13 @@ static int hrw_id_cmp(const void *a, const void *b)
 	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
 }
 
+uint64_t hrw_shard_key(uint32_t shard, const struct steer_hash_secret *s)
+{
+	__u64 w[2] = {0x7368617264ull /* "shard" */, shard};
+
+	return steer_siphash13(w, 2, s);
+}
+
 int hrw_nodes_check(const struct hrw_node *nodes, size_t n)
 {
 	uint16_t *ids;

@@ -50,6 +50,12 @@ int hrw_topk(const struct hrw_node *nodes, size_t n, uint64_t key_hash,
 	     size_t k);
 
 /*
+ * The key a shard is ranked by (cell mode's shard map, host mode's
+ * directory homes): its id, hashed like a flow would be.
+ */
+uint64_t hrw_shard_key(uint32_t shard, const struct steer_hash_secret *s);
+
+/*
  * Validates a node set: 0, or -EINVAL for a NULL array with n > 0, an id
  * STEER_NODE_NONE or a duplicate id. O(n log n), allocates; -ENOMEM.
  */

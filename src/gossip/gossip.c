@@ -36,6 +36,18 @@ void gossip_config_default(struct gossip_config *c)
 	c->tombstone_ms = 300000;
 	c->max_health = 8;
 	c->max_sync_dgrams = 64;
+	c->dir_homes = 2;
+	c->dir_refresh_ms = 30000;
+	c->dir_expire_ms = 150000;
+}
+
+static bool dir_config_valid(const struct gossip_config *c)
+{
+	if (c->ownership == GOSSIP_OWN_FLOOD)
+		return true;
+	return c->ownership == GOSSIP_OWN_DIRECTORY && c->dir_homes >= 1 &&
+	       c->dir_homes <= GOSSIP_DIR_HOMES_MAX && c->dir_refresh_ms &&
+	       c->dir_expire_ms > c->dir_refresh_ms;
 }
 
 static bool config_valid(const struct gossip_config *c)
@@ -48,7 +60,7 @@ static bool config_valid(const struct gossip_config *c)
 	       c->push_fanout <= GOSSIP_MAX_FANOUT &&
 	       c->gossip_fanout <= GOSSIP_MAX_FANOUT && c->sync_interval_ms &&
 	       c->dead_reclaim_ms && c->tombstone_ms && c->max_sync_dgrams &&
-	       c->max_health <= 64;
+	       c->max_health <= 64 && dir_config_valid(c);
 }
 
 /* splitmix64: small, seedable, good enough for member selection. */
@@ -120,6 +132,7 @@ struct gossip *gossip_new(const struct gossip_config *cfg,
 		       gossip_rand_below(g, cfg->sync_interval_ms + 1);
 	g->next_member = g->now + 1000;
 	g->next_expire = g->now + 1000;
+	gossip_dir_init(g);
 	return g;
 
 err_sessions:
@@ -138,6 +151,7 @@ void gossip_free(struct gossip *g)
 		return;
 	gossip_probe_free(&g->probe);
 	gossip_sessions_free(&g->sessions);
+	gossip_dir_free(&g->dir);
 	gossip_dissem_free(&g->dissem);
 	gossip_members_free(&g->members);
 	gossip_replay_free(&g->replay);
@@ -261,6 +275,7 @@ void gossip_push_flush(struct gossip *g)
 	/* A larger burst goes on at the pace of push_delay_ms. */
 	if (g->dissem.n_push)
 		g->push_at = g->now + g->cfg.push_delay_ms;
+	gossip_dir_flush(g);
 }
 
 uint32_t gossip_retransmit_limit(const struct gossip *g)
@@ -305,7 +320,10 @@ static int session_apply(struct gossip *g,
 	if (rc <= 0)
 		return rc;
 	u.session = *s;
-	gossip_enqueue(g, &u, true);
+	if (gossip_dir_on(g))
+		gossip_dir_changed(g, s);
+	else
+		gossip_enqueue(g, &u, true);
 	if (g->ev.session)
 		g->ev.session(g->ev.ctx, &info);
 	return 1;
@@ -495,6 +513,7 @@ void gossip_tick(struct gossip *g)
 		gossip_push_flush(g);
 		gossip_round(g);
 		gossip_sync_tick(g);
+		gossip_dir_tick(g);
 		if (g->now >= g->next_expire) {
 			g->next_expire = g->now + 1000;
 			gossip_sessions_expire(&g->sessions, g->now,
@@ -519,6 +538,8 @@ uint64_t gossip_next_deadline(const struct gossip *g)
 		d = g->next_expire;
 	if (g->push_at < d)
 		d = g->push_at;
+	if (gossip_dir_deadline(g) < d)
+		d = gossip_dir_deadline(g);
 	if (g->joining && g->next_join < d)
 		d = g->next_join;
 	return d;
@@ -582,6 +603,8 @@ static int session_local(struct gossip *g, const struct flow_key *key,
 	memset(u.key.pad, 0, sizeof(u.key.pad));
 	g->now = g->io.now_ms(g->io.ctx);
 	rc = session_apply(g, &u);
+	if (rc > 0)
+		gossip_dir_own(g, &u);
 	gossip_push_flush(g);
 	return rc < 0 ? rc : 0;
 }

@@ -16,9 +16,25 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <steer/hash.h>
+
 #include "gossip/gossip_codec.h"
 
 struct gossip;
+
+/*
+ * How session records spread (gossip_config.ownership). FLOOD: to every
+ * node, by dissemination and anti-entropy. DIRECTORY: each session's
+ * record goes from its owner to its homes only, the dir_homes live
+ * members ranked first by rendezvous hashing of the session's shard
+ * (gossip_dir.h); other nodes learn it when a home teaches them.
+ */
+enum gossip_ownership {
+	GOSSIP_OWN_FLOOD = 0,
+	GOSSIP_OWN_DIRECTORY = 1,
+};
+
+#define GOSSIP_DIR_HOMES_MAX 3
 
 struct gossip_io {
 	void *ctx;
@@ -116,6 +132,20 @@ struct gossip_config {
 	uint32_t max_health;
 	/* [64] Datagrams per anti-entropy push. */
 	uint32_t max_sync_dgrams;
+	/* [FLOOD] How session records spread; every node of a cluster
+	 * must use the same. */
+	enum gossip_ownership ownership;
+	/* [2] Directory: homes per session, 1..GOSSIP_DIR_HOMES_MAX. */
+	uint32_t dir_homes;
+	/* [30000] Directory: owners send their sessions to the homes again
+	 * this often (jittered +-25%), the directory's anti-entropy. */
+	uint32_t dir_refresh_ms;
+	/* [150000] Directory: a record this node neither owns nor had
+	 * refreshed for this long is forgotten (above dir_refresh_ms). */
+	uint32_t dir_expire_ms;
+	/* Directory: the cluster's flow-hash secret, so every node (and
+	 * the fast path) finds the same homes. */
+	struct steer_hash_secret dir_secret;
 	/* First datagram sequence: must exceed any this node id ever sent
 	 * (e.g. the wall clock in microseconds). */
 	uint64_t seq_start;
@@ -141,6 +171,13 @@ struct gossip_counters {
 	uint64_t pushes;	 /* datagrams of fresh updates pushed */
 	uint64_t verify_probes;	 /* out-of-turn probes of suspects */
 	uint64_t told; /* members told directly we hold them suspect/dead */
+	/* Directory (zero when flooding): */
+	uint64_t dir_sent;	/* records sent to one home or taught node */
+	uint64_t dir_refreshes; /* walks of our sessions to their homes */
+	uint64_t dir_taught;	/* records taught to an ingress */
+	uint64_t dir_forwarded; /* changes passed on to taught nodes */
+	uint64_t dir_expired;	/* records forgotten, unrefreshed */
+	uint64_t dir_dropped;	/* records not queued: outbox full */
 };
 
 void gossip_config_default(struct gossip_config *c);
@@ -211,6 +248,24 @@ typedef int (*gossip_session_fn)(const struct gossip_session_info *s,
 				 uint64_t age_ms, void *arg);
 int gossip_session_walk(const struct gossip *g, gossip_session_fn fn,
 			void *arg);
+
+/*
+ * Directory: the homes of a flow, best first, at most max (up to
+ * dir_homes); returns how many (0 when flooding or alone).
+ */
+uint32_t gossip_dir_homes(struct gossip *g, const struct flow_key *key,
+			  uint16_t *out, uint32_t max);
+/* The same for a shard (flow hash & (STEER_SHARDS - 1)): the fast path's
+ * map of where unknown sessions go. */
+uint32_t gossip_dir_shard_homes(struct gossip *g, uint32_t shard, uint16_t *out,
+				uint32_t max);
+/*
+ * Directory: send node `to` our record of key, and pass it later
+ * changes of the record (a home teaching an ingress that re-routed one
+ * of its packets). 0, -ENOENT (no established record, or its owner is
+ * `to`), -EINVAL (flooding, or `to` unknown).
+ */
+int gossip_dir_teach(struct gossip *g, const struct flow_key *key, uint16_t to);
 
 /* Publish our load; cpu and memory in permille (0..1000). -EINVAL. */
 int gossip_load_report(struct gossip *g, uint16_t cpu_permille,

@@ -8,6 +8,7 @@
 #include "util/log.h"
 
 #include "gossip/gossip.h"
+#include "gossip/gossip_dir.h"
 #include "gossip/gossip_dissem.h"
 #include "gossip/gossip_member.h"
 #include "gossip/gossip_probe.h"
@@ -41,6 +42,7 @@ struct gossip {
 	struct gossip_probe probe;
 	struct gossip_dissem dissem;
 	struct gossip_sessions sessions;
+	struct gossip_dir dir;
 
 	struct gossip_addr *seeds;
 	uint32_t n_seeds;

@@ -106,11 +106,18 @@ void gossip_member_to_update(const struct gossip *g,
 	u->addr = m->addr;
 }
 
+static bool state_live(enum gossip_state s)
+{
+	return s == GOSSIP_ALIVE || s == GOSSIP_SUSPECT;
+}
+
 static void member_emit(struct gossip *g, const struct gossip_member *m,
 			enum gossip_state old)
 {
 	struct gossip_member_info info;
 
+	if (state_live(old) != state_live(m->state))
+		gossip_dir_live_changed(g);
 	if (!g->ev.member)
 		return;
 	gossip_member_info_fill(m, &info);

@@ -95,13 +95,18 @@ int gossip_sessions_apply(struct gossip_sessions *s,
 {
 	struct gossip_session **pp = slot(s, &u->key), *e = *pp;
 
-	if (e && !wins(u, &e->info))
+	if (e && !wins(u, &e->info)) {
+		if (u->epoch == e->info.epoch && u->op == e->info.state &&
+		    u->owner == e->info.owner)
+			e->seen_ms = now;
 		return 0;
+	}
 	if (!e) {
 		e = calloc(1, sizeof(*e));
 		if (!e)
 			return -ENOMEM;
 		e->info.key = u->key;
+		memset(e->taught, 0xff, sizeof(e->taught));
 		*pp = e;
 		s->n++;
 	} else if (e->info.state == GOSSIP_SESSION_ESTABLISHED) {
@@ -111,12 +116,27 @@ int gossip_sessions_apply(struct gossip_sessions *s,
 	e->info.state = u->op;
 	e->info.epoch = u->epoch;
 	e->changed_ms = now;
+	e->seen_ms = now;
 	if (u->op == GOSSIP_SESSION_ESTABLISHED)
 		s->n_established++;
 	*out = e->info;
 	if (s->n > s->nb)
 		grow(s);
 	return 1;
+}
+
+int gossip_sessions_remove(struct gossip_sessions *s, const struct flow_key *k)
+{
+	struct gossip_session **pp = slot(s, k), *e = *pp;
+
+	if (!e)
+		return -ENOENT;
+	*pp = e->next;
+	if (e->info.state == GOSSIP_SESSION_ESTABLISHED)
+		s->n_established--;
+	s->n--;
+	free(e);
+	return 0;
 }
 
 void gossip_sessions_expire(struct gossip_sessions *s, uint64_t now,

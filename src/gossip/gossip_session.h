@@ -16,10 +16,17 @@
 
 #include "gossip/gossip.h"
 
+#define GOSSIP_DIR_TAUGHT 4 /* taught nodes remembered per record */
+
 struct gossip_session {
 	struct gossip_session *next;
 	struct gossip_session_info info;
 	uint64_t changed_ms;
+	uint64_t seen_ms; /* changed, or the same record received again */
+	/* Directory: nodes this home taught the record (STEER_NODE_NONE:
+	 * free), told of its changes; the oldest gives way. */
+	uint16_t taught[GOSSIP_DIR_TAUGHT];
+	uint8_t taught_next;
 };
 
 struct gossip_sessions {
@@ -38,11 +45,15 @@ gossip_sessions_find(const struct gossip_sessions *s, const struct flow_key *k);
 
 /*
  * Merge u at time now. Returns 1 when the table changed (*out then holds
- * the new entry), 0 when u lost to what is held, -ENOMEM.
+ * the new entry), 0 when u lost to what is held (the same record again
+ * marks the entry seen), -ENOMEM.
  */
 int gossip_sessions_apply(struct gossip_sessions *s,
 			  const struct gossip_session_update *u, uint64_t now,
 			  struct gossip_session_info *out);
+
+/* Drop entry k (no tombstone); 0 or -ENOENT. */
+int gossip_sessions_remove(struct gossip_sessions *s, const struct flow_key *k);
 
 /* Drop tombstones older than ttl_ms. */
 void gossip_sessions_expire(struct gossip_sessions *s, uint64_t now,

@@ -84,8 +84,9 @@ void gossip_sync_push(struct gossip *g, const struct gossip_addr *to, bool pull)
 		out_add(&o, &u);
 	}
 	/* Sessions from where the last push stopped, so a table larger than
-	 * the datagram budget is covered over successive rounds. */
-	while (!o.full && n < g->sessions.n && wraps < 2) {
+	 * the datagram budget is covered over successive rounds (flooding
+	 * only: a directory's owners refresh their homes instead). */
+	while (!o.full && !gossip_dir_on(g) && n < g->sessions.n && wraps < 2) {
 		s = gossip_sessions_next(&g->sessions, &g->sync_cursor, s);
 		if (!s) {
 			wraps++;

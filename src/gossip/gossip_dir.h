@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Ownership by directory (gossip_config.ownership GOSSIP_OWN_DIRECTORY):
+ * instead of flooding every session to every node, each session's record
+ * lives on its homes, the dir_homes live members (alive or suspect)
+ * ranked first by rendezvous hashing of the session's shard (flow hash &
+ * (STEER_SHARDS - 1), the secret the cluster's), the same ranking the
+ * fast path's shard map holds.
+ *
+ *   owner:  a change of its own session -> the session's homes, direct
+ *           (GOSSIP datagrams of session updates, authenticated like
+ *           all gossip, not passed on by their receivers)
+ *   owner:  every dir_refresh_ms, and shortly after the live set
+ *           changes (a home died or joined), every established session
+ *           it owns -> its homes again: the directory's anti-entropy, and
+ *           how a new home learns its shards
+ *   home:   a packet of a session re-routed through it -> the ingress is
+ *           taught the record (gossip_dir_teach) and told of its later
+ *           changes (up to GOSSIP_DIR_TAUGHT nodes per record)
+ *   all:    a record not owned here and neither changed nor received
+ *           again for dir_expire_ms is forgotten (the session callback
+ *           sees it closed), so homes that lost a shard and ingresses
+ *           taught long ago let go
+ *
+ * Records keep the merge rule of the flooded table; the anti-entropy
+ * push-pull still carries members, loads and forecasts, but no sessions.
+ * Memory per node: its own sessions, dir_homes / N of everyone's, and
+ * what it was taught.
+ */
+#ifndef STEER_GOSSIP_DIR_H
+#define STEER_GOSSIP_DIR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/hrw.h"
+#include "gossip/gossip_codec.h"
+
+struct gossip;
+
+/* Records waiting in the outbox at most. */
+#define GOSSIP_DIR_OUT_MAX (1u << 20)
+/* A change of the live set waits this long for more before the rehome. */
+#define GOSSIP_DIR_REHOME_MS 100
+
+struct gossip_dir_out {
+	uint16_t to;
+	struct gossip_session_update u;
+};
+
+struct gossip_dir {
+	struct gossip_dir_out *q; /* outbox, sent at the next push */
+	uint32_t n, cap;
+	struct hrw_node *live; /* live members, ourselves included */
+	uint32_t n_live, cap_live;
+	bool live_stale;
+	uint64_t next_refresh;
+	uint64_t rehome_at; /* UINT64_MAX: no rehome waits */
+};
+
+bool gossip_dir_on(const struct gossip *g);
+void gossip_dir_init(struct gossip *g);
+void gossip_dir_free(struct gossip_dir *d);
+
+/* A session of ours changed (u): to its homes. */
+void gossip_dir_own(struct gossip *g, const struct gossip_session_update *u);
+/* A record held here changed (u): to the nodes it was taught. */
+void gossip_dir_changed(struct gossip *g,
+			const struct gossip_session_update *u);
+/* A member became live or stopped being live. */
+void gossip_dir_live_changed(struct gossip *g);
+
+/* Refresh, rehome and expiry, when due. */
+void gossip_dir_tick(struct gossip *g);
+uint64_t gossip_dir_deadline(const struct gossip *g);
+/* Send the outbox (called with the push). */
+void gossip_dir_flush(struct gossip *g);
+
+#endif /* STEER_GOSSIP_DIR_H */

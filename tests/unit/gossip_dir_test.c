@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Ownership by directory, in the gossip simulator (tests/sim): a record
+ * reaches its homes and nobody else; every node agrees on the homes; a
+ * home teaches an ingress and passes it the close; a dead home is
+ * replaced and the new one learns the records; a lost record is repaired
+ * by the owners' refresh; taught records expire, homed ones do not; each
+ * node holds exactly its own sessions and those it homes.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sim/gossip_sim.h"
+
+struct dir_opts {
+	uint32_t homes;
+	uint32_t refresh_ms, expire_ms;
+};
+
+static void dir_hook(struct gossip_config *c, void *arg)
+{
+	const struct dir_opts *o = arg;
+
+	c->ownership = GOSSIP_OWN_DIRECTORY;
+	c->dir_homes = o->homes;
+	c->dir_refresh_ms = o->refresh_ms;
+	c->dir_expire_ms = o->expire_ms;
+	c->dir_secret.k0 = 0x0123456789abcdefull;
+	c->dir_secret.k1 = 0xfedcba9876543210ull;
+}
+
+static struct sim *dir_sim(uint32_t n, uint64_t seed, struct dir_opts *o)
+{
+	struct sim *s = sim_new_cfg(n, seed, dir_hook, o);
+
+	join_and_converge(s, 10000, NULL);
+	return s;
+}
+
+static int teardown(void **state)
+{
+	sim_free(*state);
+	*state = NULL;
+	return 0;
+}
+
+static bool holds(struct sim *s, uint32_t i, const struct flow_key *k,
+		  enum gossip_session_op op)
+{
+	struct gossip_session_info si;
+
+	return !gossip_session_lookup(s->nodes[i].g, k, &si) && si.state == op;
+}
+
+static bool is_home(const uint16_t *homes, uint32_t n, uint32_t i)
+{
+	uint32_t j;
+
+	for (j = 0; j < n; j++)
+		if (homes[j] == i + 1)
+			return true;
+	return false;
+}
+
+/* The homes of k as node 0 sees them; every node must agree. */
+static uint32_t homes_of(struct sim *s, const struct flow_key *k,
+			 uint16_t *homes)
+{
+	uint16_t other[GOSSIP_DIR_HOMES_MAX];
+	uint32_t n, i;
+
+	n = gossip_dir_homes(s->nodes[0].g, k, homes, GOSSIP_DIR_HOMES_MAX);
+	for (i = 1; i < s->n; i++) {
+		if (!s->nodes[i].up)
+			continue;
+		assert_int_equal(gossip_dir_homes(s->nodes[i].g, k, other,
+						  GOSSIP_DIR_HOMES_MAX),
+				 n);
+		assert_memory_equal(homes, other, n * sizeof(*homes));
+	}
+	return n;
+}
+
+static void test_reaches_homes_only(void **state)
+{
+	struct dir_opts o = {2, 30000, 150000};
+	struct sim *s = dir_sim(16, 101, &o);
+	uint16_t homes[GOSSIP_DIR_HOMES_MAX];
+	struct flow_key k;
+	uint32_t i, n, held = 0;
+
+	*state = s;
+	make_key(&k, 1);
+	assert_int_equal(gossip_session_announce(s->nodes[4].g, &k, 5, 100), 0);
+	sim_after(s, 4);
+	sim_run(s, s->now + 500);
+	n = homes_of(s, &k, homes);
+	assert_int_equal(n, 2);
+	for (i = 0; i < s->n; i++) {
+		bool want = i == 4 || is_home(homes, n, i);
+
+		assert_int_equal(holds(s, i, &k, GOSSIP_SESSION_ESTABLISHED),
+				 want);
+		held += want;
+	}
+	/* The owner may be a home of its own session. */
+	assert_true(held == 2 || held == 3);
+	assert_int_equal(s->session_events, held);
+}
+
+static void test_teach_then_close(void **state)
+{
+	struct dir_opts o = {2, 30000, 150000};
+	struct sim *s = dir_sim(16, 102, &o);
+	uint16_t homes[GOSSIP_DIR_HOMES_MAX];
+	struct flow_key k;
+	uint32_t ingress, h;
+
+	*state = s;
+	make_key(&k, 2);
+	assert_int_equal(gossip_session_announce(s->nodes[4].g, &k, 5, 100), 0);
+	sim_after(s, 4);
+	sim_run(s, s->now + 500);
+	homes_of(s, &k, homes);
+	h = homes[0] == 5 ? homes[1] - 1u : homes[0] - 1u;
+	/* An ingress that is neither owner nor home. */
+	for (ingress = 0; ingress == 4 || is_home(homes, 2, ingress); ingress++)
+		;
+	assert_false(holds(s, ingress, &k, GOSSIP_SESSION_ESTABLISHED));
+	/* Only a home that holds the record teaches; not to the owner. */
+	assert_int_equal(gossip_dir_teach(s->nodes[h].g, &k, 5), -ENOENT);
+	assert_int_equal(
+		gossip_dir_teach(s->nodes[ingress].g, &k, (uint16_t)(h + 1)),
+		-ENOENT);
+	assert_int_equal(
+		gossip_dir_teach(s->nodes[h].g, &k, (uint16_t)(ingress + 1)),
+		0);
+	sim_after(s, h);
+	sim_run(s, s->now + 200);
+	assert_true(holds(s, ingress, &k, GOSSIP_SESSION_ESTABLISHED));
+	/* The close goes to the homes, and on to the taught ingress. */
+	assert_int_equal(gossip_session_close(s->nodes[4].g, &k, 5, 100), 0);
+	sim_after(s, 4);
+	sim_run(s, s->now + 200);
+	assert_true(holds(s, ingress, &k, GOSSIP_SESSION_CLOSED));
+	assert_true(holds(s, h, &k, GOSSIP_SESSION_CLOSED));
+	assert_true(gossip_counters(s->nodes[h].g)->dir_forwarded >= 1);
+}
+
+static void test_dead_home_replaced(void **state)
+{
+	struct dir_opts o = {2, 30000, 150000};
+	struct sim *s = dir_sim(16, 103, &o);
+	uint16_t before[GOSSIP_DIR_HOMES_MAX], after[GOSSIP_DIR_HOMES_MAX];
+	struct flow_key k;
+	uint32_t key_i = 3, victim, i;
+
+	*state = s;
+	/* A session none of whose homes is its owner, node 5. */
+	for (;; key_i++) {
+		make_key(&k, key_i);
+		homes_of(s, &k, before);
+		if (before[0] != 5 && before[1] != 5)
+			break;
+	}
+	assert_int_equal(gossip_session_announce(s->nodes[4].g, &k, 5, 100), 0);
+	sim_after(s, 4);
+	sim_run(s, s->now + 500);
+	victim = before[0] - 1u;
+	s->nodes[victim].up = false;
+	/* Failure detection (about a second here), then the rehome. */
+	sim_run(s, s->now + 8000);
+	homes_of(s, &k, after);
+	assert_int_equal(after[0], before[1]);
+	assert_int_not_equal(after[1], before[0]);
+	for (i = 0; i < 2; i++)
+		assert_true(holds(s, after[i] - 1u, &k,
+				  GOSSIP_SESSION_ESTABLISHED));
+	assert_true(gossip_counters(s->nodes[4].g)->dir_refreshes >= 1);
+}
+
+static void test_refresh_repairs_loss(void **state)
+{
+	struct dir_opts o = {2, 2000, 6000};
+	struct sim *s = dir_sim(16, 104, &o);
+	uint16_t homes[GOSSIP_DIR_HOMES_MAX];
+	struct flow_key k;
+	uint32_t lost;
+
+	*state = s;
+	make_key(&k, 4);
+	homes_of(s, &k, homes);
+	lost = homes[0] == 5 ? homes[1] - 1u : homes[0] - 1u;
+	s->strip = true;
+	s->strip_dst = (uint16_t)lost;
+	s->strip_key = k;
+	assert_int_equal(gossip_session_announce(s->nodes[4].g, &k, 5, 100), 0);
+	sim_after(s, 4);
+	sim_run(s, s->now + 500);
+	assert_true(s->stripped >= 1);
+	assert_false(holds(s, lost, &k, GOSSIP_SESSION_ESTABLISHED));
+	s->strip = false;
+	sim_run(s, s->now + 3000); /* one refresh: at most 2.5 s */
+	assert_true(holds(s, lost, &k, GOSSIP_SESSION_ESTABLISHED));
+}
+
+static void test_taught_expire_homed_stay(void **state)
+{
+	struct dir_opts o = {2, 1000, 3000};
+	struct sim *s = dir_sim(16, 105, &o);
+	uint16_t homes[GOSSIP_DIR_HOMES_MAX];
+	struct flow_key k;
+	uint32_t ingress, h;
+
+	*state = s;
+	make_key(&k, 5);
+	assert_int_equal(gossip_session_announce(s->nodes[4].g, &k, 5, 100), 0);
+	sim_after(s, 4);
+	sim_run(s, s->now + 200);
+	homes_of(s, &k, homes);
+	h = homes[0] == 5 ? homes[1] - 1u : homes[0] - 1u;
+	for (ingress = 0; ingress == 4 || is_home(homes, 2, ingress); ingress++)
+		;
+	assert_int_equal(
+		gossip_dir_teach(s->nodes[h].g, &k, (uint16_t)(ingress + 1)),
+		0);
+	sim_after(s, h);
+	sim_run(s, s->now + 200);
+	assert_true(holds(s, ingress, &k, GOSSIP_SESSION_ESTABLISHED));
+	sim_run(s, s->now + 5000);
+	/* Unrefreshed: forgotten, and the callback saw it closed. */
+	assert_int_equal(gossip_session_count(s->nodes[ingress].g, false), 0);
+	assert_int_equal(gossip_counters(s->nodes[ingress].g)->dir_expired, 1);
+	assert_true(holds(s, h, &k, GOSSIP_SESSION_ESTABLISHED));
+	assert_true(holds(s, 4, &k, GOSSIP_SESSION_ESTABLISHED));
+}
+
+/* Each node holds its own sessions and those it homes, nothing else. */
+static void test_memory_is_share(void **state)
+{
+	struct dir_opts o = {2, 30000, 150000};
+	struct sim *s = dir_sim(48, 106, &o);
+	uint16_t homes[GOSSIP_DIR_HOMES_MAX];
+	uint32_t want[MAXN] = {0}, i, j, n, per = 20, total = 0;
+	struct flow_key k;
+
+	*state = s;
+	for (i = 0; i < s->n; i++)
+		for (j = 0; j < per; j++) {
+			make_key(&k, i * per + j);
+			assert_int_equal(
+				gossip_session_announce(s->nodes[i].g, &k,
+							(uint16_t)(i + 1), 100),
+				0);
+			sim_after(s, i);
+			n = homes_of(s, &k, homes);
+			want[i]++;
+			for (uint32_t h = 0; h < n; h++)
+				if (homes[h] != i + 1)
+					want[homes[h] - 1]++;
+		}
+	sim_run(s, s->now + 1000);
+	for (i = 0; i < s->n; i++) {
+		assert_int_equal(gossip_session_count(s->nodes[i].g, true),
+				 want[i]);
+		total += want[i];
+	}
+	/* About (1 + homes) copies of each of the 960 sessions, not 48. */
+	assert_true(total <= 3 * s->n * per);
+	printf("[figure] directory, 48 nodes, 960 sessions: %.1f records "
+	       "per node (flooding: 960)\n",
+	       (double)total / s->n);
+}
+
+static uint64_t zero_now(void *ctx)
+{
+	return 0;
+}
+
+static int no_send(void *ctx, const struct gossip_addr *to, const void *buf,
+		   size_t len)
+{
+	return 0;
+}
+
+static void test_config_checked(void **state)
+{
+	struct gossip_io io = {.now_ms = zero_now, .send = no_send};
+	struct gossip_config c;
+	struct gossip *g;
+
+	(void)state;
+	gossip_config_default(&c);
+	c.self_id = 1;
+	c.ownership = GOSSIP_OWN_DIRECTORY;
+	g = gossip_new(&c, &io, NULL); /* the defaults are valid */
+	assert_non_null(g);
+	gossip_free(g);
+	c.dir_homes = GOSSIP_DIR_HOMES_MAX + 1;
+	assert_null(gossip_new(&c, &io, NULL));
+	c.dir_homes = 2;
+	c.dir_expire_ms = c.dir_refresh_ms;
+	assert_null(gossip_new(&c, &io, NULL));
+	c.ownership = 7;
+	assert_null(gossip_new(&c, &io, NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_reaches_homes_only, teardown),
+		cmocka_unit_test_teardown(test_teach_then_close, teardown),
+		cmocka_unit_test_teardown(test_dead_home_replaced, teardown),
+		cmocka_unit_test_teardown(test_refresh_repairs_loss, teardown),
+		cmocka_unit_test_teardown(test_taught_expire_homed_stay,
+					  teardown),
+		cmocka_unit_test_teardown(test_memory_is_share, teardown),
+		cmocka_unit_test(test_config_checked),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
