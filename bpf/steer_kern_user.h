@@ -34,6 +34,9 @@
 #ifndef STEER_XDP_MAX_UDP
 #define STEER_XDP_MAX_UDP 65536 /* UDP sessions of this node (LRU) */
 #endif
+#ifndef STEER_XDP_MAX_TAUGHT
+#define STEER_XDP_MAX_TAUGHT 16384 /* directory: teach reports (LRU) */
+#endif
 #ifndef STEER_XDP_EVENTS_BYTES
 #define STEER_XDP_EVENTS_BYTES (256 * 1024) /* session event ring */
 #endif
@@ -136,7 +139,13 @@ enum steer_sess_ev_type {
 	STEER_SESS_EV_TCP_UP = 1,   /* passive connection established */
 	STEER_SESS_EV_TCP_DOWN = 2, /* it closed (FIN or RST) */
 	STEER_SESS_EV_UDP_NEW = 3,  /* first packet of a UDP session */
+	/* Directory: a home re-routed a packet of the flow from node
+	 * `origin` to its owner; the daemon teaches origin the record. */
+	STEER_SESS_EV_TEACH = 4,
 };
+
+/* Directory: a flow's teach report at most this often (ns). */
+#define STEER_TEACH_EVERY_NS 1000000000ull
 
 /*
  * steer_socks' value: a TCP session of this node's stack and what the
@@ -169,7 +178,9 @@ struct steer_sock_stats {
 struct steer_sess_ev {
 	struct flow_key key;
 	__u8 type; /* enum steer_sess_ev_type */
-	__u8 pad[7];
+	__u8 pad;
+	__u16 origin; /* TEACH: the node that re-routed the packet */
+	__u8 pad2[4];
 };
 
 /*
@@ -187,7 +198,11 @@ struct steer_xdp_cfg {
 	__be16 gue_port; /* 0 disables GUE */
 	__u8 max_encap;	 /* <= STEER_MAX_ENCAP */
 	__u8 mode;	 /* STEER_XDP_MODE_* */
-	__u8 pad[2];
+	/* Host mode: 1 when ownership is a directory (steer_shards holds
+	 * each shard's homes): a service's packet of a session this node
+	 * neither has a rule for nor holds goes to the session's home. */
+	__u8 dir;
+	__u8 pad;
 	/*
 	 * Cell mode: bpf_ktime_get_ns() when the daemon last said it lives
 	 * (every STEER_ALIVE_NS / 5); 0: not watched. A program whose daemon
@@ -220,6 +235,8 @@ struct steer_xdp_stats {
 	__u64 tele_tick;     /* steered packets of untracked rules sent on */
 	__u64 tele_cand;     /* of those, sampled into steer_tele_cand */
 	__u64 tx_bytes;	     /* frames sent on (XDP_TX or redirect), bytes */
+	__u64 dir_rerouted; /* directory: unknown sessions' packets to a home */
+	__u64 dir_taught;   /* directory: teach reports to the daemon */
 };
 
 #endif /* STEER_KERN_USER_H */

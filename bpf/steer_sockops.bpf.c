@@ -93,7 +93,9 @@ static __always_inline void sockops_event(const struct flow_key *k, __u8 type,
 	}
 	ev->key = *k;
 	ev->type = type;
-	__builtin_memset(ev->pad, 0, sizeof(ev->pad));
+	ev->pad = 0;
+	ev->origin = 0;
+	__builtin_memset(ev->pad2, 0, sizeof(ev->pad2));
 	bpf_ringbuf_submit(ev, 0);
 }
 

@@ -11,7 +11,11 @@
  *            miss or LOCAL: XDP_PASS (host mode: the stack holds the
  *                           socket); cell mode, a service's flow: GUE
  *                           with the exception flag to the primary cell
- *                           of its shard (steer_shards)
+ *                           of its shard (steer_shards); host mode with
+ *                           a directory, a service's packet of a session
+ *                           this node does not hold: GUE to its home
+ *                           (steer_shards), which steers it to the owner
+ *                           and has the daemon teach this node the rule
  *            GUE to this node with the exception flag: XDP_PASS whole
  *            STEER/BACKEND: template steer_tmpls[rule.tmpl] written in
  *                           front of the inner IP packet; hop count + 1,
@@ -97,6 +101,14 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, STEER_XDP_EVENTS_BYTES);
 } steer_events SEC(".maps");
+
+/* Directory: when each flow was last reported for teaching (ktime). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, STEER_XDP_MAX_TAUGHT);
+	__type(key, struct flow_key);
+	__type(value, __u64);
+} steer_taught SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -344,6 +356,51 @@ static __always_inline void xdp_udp_seen(const struct flow_key *k,
 	bpf_ringbuf_submit(ev, 0);
 }
 
+/*
+ * Directory: is the flow a TCP session of this node's stack? Any socket
+ * of the 4-tuple but a listener is (established, closing, or a request
+ * not yet accepted).
+ */
+static __always_inline int xdp_tcp_local(struct xdp_md *ctx,
+					 const struct flow_key *k)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	__u32 len;
+	int local;
+
+	if (flow_key_is_v4(k)) {
+		t.ipv4.saddr = k->src.w[3];
+		t.ipv4.daddr = k->dst.w[3];
+		t.ipv4.sport = k->sport;
+		t.ipv4.dport = k->dport;
+		len = sizeof(t.ipv4);
+	} else {
+		__builtin_memcpy(t.ipv6.saddr, k->src.w, 16);
+		__builtin_memcpy(t.ipv6.daddr, k->dst.w, 16);
+		t.ipv6.sport = k->sport;
+		t.ipv6.dport = k->dport;
+		len = sizeof(t.ipv6);
+	}
+	sk = bpf_skc_lookup_tcp(ctx, &t, len, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return 0;
+	local = sk->state != BPF_TCP_LISTEN;
+	bpf_sk_release(sk);
+	return local;
+}
+
+/* Directory: a UDP session this node holds (its time refreshed)? */
+static __always_inline int xdp_udp_local(const struct flow_key *k)
+{
+	struct steer_udp_seen *seen = bpf_map_lookup_elem(&steer_udp, k);
+
+	if (!seen)
+		return 0;
+	seen->last_ns = bpf_ktime_get_ns();
+	return 1;
+}
+
 /* The flow's rule: IPv4 flows from steer_flows4, the others from
  * steer_flows. */
 static __always_inline struct steer_rule *
@@ -441,6 +498,81 @@ static __always_inline int xdp_to_cell(struct xdp_md *ctx,
 	steer_exception_rule(&r, cell, h);
 	r.tmpl = cell;
 	return xdp_encap(ctx, cfg, st, m, &r, STEER_ACT_EXCEPTION);
+}
+
+/*
+ * Host mode with a directory: a service's packet no rule covers. This
+ * node's own session (a new TCP one, a socket, a UDP session it holds)
+ * passes; else steer_dir_target() says where it goes.
+ */
+static __always_inline int xdp_dir_miss(struct xdp_md *ctx,
+					const struct steer_xdp_cfg *cfg,
+					struct steer_xdp_stats *st,
+					const struct pkt_meta *m)
+{
+	struct steer_rule r = {};
+	__u64 h;
+	__u32 shard;
+	struct steer_shard *sh;
+	__u16 to;
+	int tcp = m->key.proto == STEER_IPPROTO_TCP;
+
+	if (steer_dir_new_session(m) ||
+	    (tcp ? xdp_tcp_local(ctx, &m->key) : xdp_udp_local(&m->key)))
+		goto local;
+	h = flow_hash(&m->key, &cfg->secret);
+	shard = steer_shard_of(h);
+	sh = bpf_map_lookup_elem(&steer_shards, &shard);
+	if (!sh)
+		goto local;
+	to = steer_dir_target(m, sh, cfg->self_id);
+	if (to == STEER_NODE_NONE)
+		return xdp_drop(st, STEER_DROP_DIR_UNKNOWN);
+	if (to != cfg->self_id) {
+		st->dir_rerouted++;
+		r.owner = to;
+		r.tmpl = to;
+		r.action = STEER_ACT_STEER;
+		r.sport = flow_hash_sport(h);
+		return xdp_encap(ctx, cfg, st, m, &r, STEER_ACT_STEER);
+	}
+	if (!tcp)
+		xdp_udp_seen(&m->key, st);
+local:
+	st->action[STEER_ACT_LOCAL]++;
+	return XDP_PASS;
+}
+
+/*
+ * Directory: a packet re-routed to this home met the flow's STEER rule;
+ * the node that sent it is taught the rule by this node's daemon (one
+ * report per flow per STEER_TEACH_EVERY_NS; a full ring loses it).
+ */
+static __always_inline void xdp_dir_teach(const struct steer_xdp_cfg *cfg,
+					  struct steer_xdp_stats *st,
+					  const struct pkt_meta *m,
+					  const struct steer_rule *rule)
+{
+	struct steer_sess_ev *ev;
+	__u64 now, *last;
+
+	if (!cfg->dir || !steer_dir_teach(m, rule->owner, cfg->self_id))
+		return;
+	now = bpf_ktime_get_ns();
+	last = bpf_map_lookup_elem(&steer_taught, &m->key);
+	if (last && now - *last < STEER_TEACH_EVERY_NS)
+		return;
+	bpf_map_update_elem(&steer_taught, &m->key, &now, BPF_ANY);
+	ev = bpf_ringbuf_reserve(&steer_events, sizeof(*ev), 0);
+	if (!ev) {
+		st->ev_lost++;
+		return;
+	}
+	st->dir_taught++;
+	ev->key = m->key;
+	ev->type = STEER_SESS_EV_TEACH;
+	ev->origin = steer_ntohs(m->priv.origin);
+	bpf_ringbuf_submit(ev, 0);
 }
 
 /* Cell mode: stamp the rule's use, a write only when the stamp moves. */
@@ -572,6 +704,9 @@ static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 		st->miss++;
 		if (steer_miss_to_cell(cfg->mode) && xdp_is_service(&s.m.key))
 			return xdp_to_cell(ctx, cfg, st, &s.m);
+		if (cfg->dir && cfg->mode == STEER_XDP_MODE_HOST &&
+		    xdp_is_service(&s.m.key))
+			return xdp_dir_miss(ctx, cfg, st, &s.m);
 		/* Host mode: unannounced, a new flow of this node's stack. */
 		if (cfg->mode == STEER_XDP_MODE_HOST &&
 		    s.m.key.proto == STEER_IPPROTO_UDP)
@@ -594,6 +729,8 @@ static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 		return XDP_PASS;
 	case STEER_RV_ENCAP:
 		len = ctx->data_end - ctx->data;
+		if (act == STEER_ACT_STEER)
+			xdp_dir_teach(cfg, st, &s.m, rule);
 		rc = xdp_encap(ctx, cfg, st, &s.m, rule, act);
 		if (rc != XDP_DROP)
 			xdp_flow_tele(st, rule, &s.m.key, len);

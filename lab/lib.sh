@@ -36,6 +36,9 @@
 #                     default the cluster's own (30)
 #   STEER_LAB_RF      cell mode: 'replication' of the cluster descriptions,
 #                     read whenever they are written (default 2)
+#   STEER_LAB_OWNERSHIP  host mode: 'ownership' of the cluster descriptions,
+#                     flood | directory, read whenever they are written
+#                     (default: the cluster's own, flood)
 #   STEER_LAB_STATE   state directory (default /run/st-lab)
 #   STEER_BIN         where steer-echo, steerd... are (default: build/bin)
 
@@ -570,6 +573,8 @@ lab_config_write()
 				echo "fsc udp-timeout $STEER_LAB_UDP_TIMEOUT"
 			lab_backend_config
 		else
+			[ -z "${STEER_LAB_OWNERSHIP:-}" ] ||
+				echo "ownership $STEER_LAB_OWNERSHIP"
 			echo "service echo-tcp4 proto tcp vip $LAB_VIP4 port $LAB_PORT"
 			echo "service echo-udp4 proto udp vip $LAB_VIP4 port $LAB_PORT"
 			echo "service echo-tcp6 proto tcp vip $LAB_VIP6 port $LAB_PORT"

@@ -15,11 +15,15 @@
 #   t0+10s  the traffic stops; every session reports survived or not
 #
 # Usage: lab/story.sh [--ecmp multipath|resilient] [--xdp on|off]
+#                     [--ownership flood|directory] [--load]
 #                     [--conns K] [--udp U] [--keep] [--show] [--csv DIR]
+# --ownership: how the nodes find a session's owner (the cluster
+# descriptions' 'ownership'; default flood). --load: a CPU burner on
+# every core for the whole story.
 # --show: after the traffic, what steerctl says on h1 (nodes, templates,
 # counters). --csv: steer-traffic's per-flow rows into DIR/v4.csv, v6.csv.
 # Prints a readable account, then one line per family:
-#   RESULT ecmp=M xdp=X family=F tcp=K established=E survived=S broken=B
+#   RESULT ecmp=M xdp=X ownership=O load=L family=F tcp=K established=E survived=S broken=B
 #          stalled=T udp=U udp_survived=V udp_moved=W longest_gap_ms=G
 # Builds the lab when it is down and tears down what it built on exit
 # (--keep leaves it up). Exit 0 when the story ran, whatever the sessions
@@ -31,6 +35,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 ecmp=multipath
 xdp=on
+ownership=flood
+load=0
 conns=200
 udp=10
 keep=0
@@ -40,12 +46,14 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--ecmp) ecmp=$2; shift 2 ;;
 	--xdp) xdp=$2; shift 2 ;;
+	--ownership) ownership=$2; shift 2 ;;
+	--load) load=1; shift ;;
 	--conns) conns=$2; shift 2 ;;
 	--udp) udp=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--show) show=1; shift ;;
 	--csv) csvdir=$2; shift 2 ;;
-	*) echo "usage: $0 [--ecmp multipath|resilient] [--xdp on|off] [--conns K] [--udp U] [--keep]" >&2
+	*) echo "usage: $0 [--ecmp multipath|resilient] [--xdp on|off] [--ownership flood|directory] [--load] [--conns K] [--udp U] [--keep]" >&2
 	   exit 1 ;;
 	esac
 done
@@ -54,6 +62,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 77
 fi
 case $xdp in on | off) ;; *) echo "story: --xdp expects on or off" >&2; exit 1 ;; esac
+case $ownership in flood | directory) ;; *) echo "story: --ownership expects flood or directory" >&2; exit 1 ;; esac
 lab_mode_check "$ecmp" || exit 1
 
 built_here=0
@@ -62,7 +71,7 @@ cleanup()
 {
 	local p
 
-	for p in $(cat "$out/pids" 2>/dev/null); do
+	for p in $(cat "$out/pids" "$out/burn" 2>/dev/null); do
 		kill -KILL "$p" 2>/dev/null
 	done
 	: >"$out/pids"
@@ -85,6 +94,7 @@ if ! lab_built; then
 fi
 lab_init || exit 1
 export STEER_LAB_XDP=$xdp
+export STEER_LAB_OWNERSHIP=$ownership
 lab_config_write_all || exit 1
 lab_ecmp_reset "$ecmp" 0 >/dev/null || exit 1
 lab_steerd_stop_all
@@ -97,7 +107,8 @@ sleep 1
 
 
 echo "story: $conns TCP + $udp UDP sessions per family through $LAB_VIP4 and"
-echo "       $LAB_VIP6, ECMP $ecmp, steer XDP $xdp"
+echo "       $LAB_VIP6, ECMP $ecmp, steer XDP $xdp, ownership $ownership$([ $load = 1 ] && echo ", CPUs busy")"
+[ $load = 0 ] || lab_burn 30 "$out/burn"
 bin=$(lab_bin)
 for fam in 4 6; do
 	target=$LAB_VIP4
@@ -126,6 +137,9 @@ lab_steerd_start 3 && lab_say "steerd of h3 started again"
 for p in $(cat "$out/pids"); do
 	wait "$p"
 done
+for p in $(cat "$out/burn" 2>/dev/null); do
+	kill "$p" 2>/dev/null
+done
 lab_say "traffic over"
 echo
 if [ $show = 1 ]; then
@@ -153,7 +167,7 @@ for fam in 4 6; do
 	read -r _ k _ e _ s _ b _ t _ m _ g _ <"$f"
 	read -r _ u _ us _ ut _ um _ ug _ < <(grep '^udp_flows' "$f")
 	[ "${ug:-0}" -gt "$g" ] && g=$ug
-	echo "RESULT ecmp=$ecmp xdp=$xdp family=$fam tcp=$k established=$e" \
+	echo "RESULT ecmp=$ecmp xdp=$xdp ownership=$ownership load=$load family=$fam tcp=$k established=$e" \
 		"survived=$s broken=$b stalled=$t udp=${u:-0}" \
 		"udp_survived=${us:-0} udp_moved=${um:-0} longest_gap_ms=$g"
 done

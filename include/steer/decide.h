@@ -19,6 +19,8 @@
  *                             STEER_SVC_F_CLOSE_VIA_CELL
  *   encapsulation             steer_encap_plan(): template, MTU, hop
  *                             count, GUE flags and epoch, or why not
+ *   a session nobody told     steer_dir_new_session(), steer_dir_target():
+ *   this node of (directory)  a new session here, or to its home
  *   telemetry sampling        steer_tele_sampled(): which untracked
  *                             steered packet names its flow
  *
@@ -37,14 +39,16 @@
 /* Why the fast path dropped a packet (a counter index on both sides). */
 enum steer_drop {
 	STEER_DROP_NONE = 0,
-	STEER_DROP_PARSE,      /* see the parse_err counters */
-	STEER_DROP_HOPS,       /* steered too many times: a loop */
-	STEER_DROP_MTU,	       /* encapsulated packet above the fabric MTU */
-	STEER_DROP_HEADROOM,   /* the frame's head could not be moved */
-	STEER_DROP_NO_TMPL,    /* rule names a template that is not there */
-	STEER_DROP_NO_BACKEND, /* a service's new flow has no live cell or
+	STEER_DROP_PARSE,	/* see the parse_err counters */
+	STEER_DROP_HOPS,	/* steered too many times: a loop */
+	STEER_DROP_MTU,		/* encapsulated packet above the fabric MTU */
+	STEER_DROP_HEADROOM,	/* the frame's head could not be moved */
+	STEER_DROP_NO_TMPL,	/* rule names a template that is not there */
+	STEER_DROP_NO_BACKEND,	/* a service's new flow has no live cell or
 				  backend */
-	STEER_DROP_RULE,       /* the flow's rule says drop */
+	STEER_DROP_RULE,	/* the flow's rule says drop */
+	STEER_DROP_DIR_UNKNOWN, /* directory: a session neither this node
+				   nor its homes know (TCP retransmits) */
 	STEER_DROP__MAX
 };
 
@@ -193,6 +197,68 @@ static __always_inline enum steer_rule_verdict steer_rule_verdict(__u8 act)
 	if (act == STEER_ACT_STEER || act == STEER_ACT_BACKEND)
 		return STEER_RV_ENCAP;
 	return STEER_RV_DROP;
+}
+
+/*
+ * Host mode with a directory (steer_xdp_cfg.dir): a packet of a service's
+ * flow that no rule covers and that is no session of this node (no
+ * socket, no UDP session held). Is it a new session of this node? A TCP
+ * SYN without ACK is; a UDP flow is decided by its home.
+ */
+static __always_inline int steer_dir_new_session(const struct pkt_meta *m)
+{
+	return m->key.proto == STEER_IPPROTO_TCP &&
+	       (m->tcp_flags & (STEER_TCP_SYN | STEER_TCP_ACK)) ==
+		       STEER_TCP_SYN;
+}
+
+/*
+ * Where such a packet goes, sh being its shard's homes (steer_shards):
+ * self_id: this node takes it (a UDP session new here, or no directory
+ * yet); another node: re-routed there, GUE with the steered flag, which
+ * forwards it to the owner by the rule it holds; STEER_NODE_NONE: nobody
+ * knows it, dropped (STEER_DROP_DIR_UNKNOWN).
+ *   - not re-routed yet: to the first home; when that is this node, a
+ *     UDP flow is new here, and a TCP packet goes to the second home
+ *     (the record may be on its way to the first, a new home);
+ *   - re-routed to this node: a UDP flow is new here (its home claims
+ *     it); a TCP packet goes on to the second home only from the first,
+ *     and never back to the node that sent it.
+ */
+static __always_inline __u16 steer_dir_target(const struct pkt_meta *m,
+					      const struct steer_shard *sh,
+					      __u16 self_id)
+{
+	int rerouted = (m->flags & PKT_F_STEER_PRIV) &&
+		       (m->priv.flags & STEER_GUE_F_STEERED);
+	__u16 origin = steer_ntohs(m->priv.origin);
+
+	if (sh->cell[0] == STEER_NODE_NONE)
+		return self_id;
+	if (m->key.proto == STEER_IPPROTO_UDP &&
+	    (rerouted || sh->cell[0] == self_id))
+		return self_id;
+	if (!rerouted)
+		return sh->cell[0] != self_id ? sh->cell[0] : sh->cell[1];
+	if (sh->cell[0] == self_id && sh->cell[1] != self_id &&
+	    sh->cell[1] != origin)
+		return sh->cell[1];
+	return STEER_NODE_NONE;
+}
+
+/*
+ * A packet re-routed to this node (a home) met a STEER rule: does the
+ * node that re-routed it, origin, get taught the record? Yes unless it
+ * is the owner or this node.
+ */
+static __always_inline int steer_dir_teach(const struct pkt_meta *m,
+					   __u16 owner, __u16 self_id)
+{
+	__u16 origin = steer_ntohs(m->priv.origin);
+
+	return (m->flags & PKT_F_STEER_PRIV) &&
+	       (m->priv.flags & STEER_GUE_F_STEERED) && origin != owner &&
+	       origin != self_id && origin != STEER_NODE_NONE;
 }
 
 /*

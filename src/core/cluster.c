@@ -15,6 +15,7 @@ enum {
 	ONCE_MTU,
 	ONCE_FSC,
 	ONCE_REPLICATION,
+	ONCE_OWNERSHIP,
 	ONCE_N
 };
 
@@ -158,6 +159,32 @@ static int h_replication(struct conf_line *l, void *ctx)
 		  : conf_parse_u32(l, "replication", l->argv[1], 1,
 				   CLUSTER_REPLICATION_MAX,
 				   &ld->c->replication);
+}
+
+/* ownership flood|directory [homes N] */
+static int h_ownership(struct conf_line *l, void *ctx)
+{
+	static const char *const modes[] = {"flood", "directory", NULL};
+	struct cluster_loader *ld = ctx;
+	struct conf_kv kv[] = {{.key = "homes"}};
+	uint32_t homes = ld->c->dir_homes;
+	int rc, mode;
+
+	rc = cluster_once(ld, l, ONCE_OWNERSHIP, -1);
+	if (!rc && l->argc < 2)
+		rc = conf_expect_nargs(l, 1);
+	if (!rc)
+		rc = conf_parse_enum(l, "ownership", l->argv[1], modes, &mode);
+	if (!rc)
+		rc = conf_parse_kv(l, 2, kv, 1);
+	if (!rc && kv[0].value)
+		rc = conf_parse_u32(l, "homes", kv[0].value, 1,
+				    CLUSTER_DIR_HOMES_MAX, &homes);
+	if (rc)
+		return rc;
+	ld->c->ownership = (uint8_t)mode;
+	ld->c->dir_homes = (uint8_t)homes;
+	return 0;
 }
 
 static int h_fsc(struct conf_line *l, void *ctx)
@@ -485,6 +512,10 @@ static const struct conf_directive cluster_directives[] = {
 	{"mtu", h_mtu, "BYTES: largest L3 packet (576..9216, 1500)"},
 	{"replication", h_replication,
 	 "N: copies of each flow's state, primary included (1..3, 1)"},
+	{"ownership", h_ownership,
+	 "flood|directory [homes N]: host mode, how sessions' owners are "
+	 "found: every node told of every session (flood), or each "
+	 "session's record on N home nodes (1..3, 2)"},
 	{"fsc", h_fsc,
 	 "capacity N tcp-timeout S tcp-closing-timeout S udp-timeout S "
 	 "other-timeout S"},
@@ -593,6 +624,7 @@ static int cluster_load_any(struct cluster *c, const char *path,
 	c->gue_port = htons(6080);
 	c->mtu = 1500;
 	c->replication = 1;
+	c->dir_homes = CLUSTER_DIR_HOMES_DEFAULT;
 	c->fsc = (struct cluster_fsc){.capacity = 65536,
 				      .tcp_timeout_ms = 300 * 1000,
 				      .tcp_closing_timeout_ms = 10 * 1000,

@@ -11,6 +11,7 @@
  *   gue-port 6080
  *   mtu 1500
  *   replication 2                         (primary + mirrors, 1..3)
+ *   ownership directory homes 2           (host mode: flood | directory)
  *   fsc capacity 65536 tcp-timeout 300 tcp-closing-timeout 10
  *       udp-timeout 30 other-timeout 30          (one line; seconds)
  *   gateway gw1 mac 02:00:00:00:00:fe
@@ -129,12 +130,27 @@ struct cluster_fsc {
 	uint32_t other_timeout_ms;
 };
 
+/*
+ * Host mode: how a node finds a session's owner. FLOOD: every session is
+ * gossiped to every node. DIRECTORY: a session's record lives on a few
+ * home nodes (rendezvous hashing of its shard); a node that does not
+ * know a session sends its packets to the home (gossip/gossip_dir.h).
+ */
+enum cluster_ownership {
+	CLUSTER_OWN_FLOOD = 0,
+	CLUSTER_OWN_DIRECTORY = 1,
+};
+#define CLUSTER_DIR_HOMES_DEFAULT 2
+#define CLUSTER_DIR_HOMES_MAX 3
+
 struct cluster {
 	char name[CLUSTER_NAME_MAX];
 	uint32_t self; /* index in nodes */
 	__be16 gue_port;
 	uint32_t mtu;	      /* largest L3 packet the fabric carries */
 	uint32_t replication; /* primary + mirror cells of each flow */
+	uint8_t ownership;    /* enum cluster_ownership */
+	uint8_t dir_homes;    /* directory: homes per session */
 	struct cluster_fsc fsc;
 	struct cluster_gateway *gateways;
 	uint32_t n_gateways;

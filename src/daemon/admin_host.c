@@ -27,6 +27,10 @@ void admin_host_xdp(struct jsonw *w, struct xdp_prog *x, bool cell)
 	jsonw_u64(w, "decap", s.decap);
 	jsonw_u64(w, "miss", s.miss);
 	jsonw_u64(w, "udp_new", s.udp_new);
+	if (!cell) {
+		jsonw_u64(w, "dir_rerouted", s.dir_rerouted);
+		jsonw_u64(w, "dir_taught", s.dir_taught);
+	}
 	if (cell) {
 		jsonw_u64(w, "exceptions_in", s.exc_in);
 		jsonw_u64(w, "close_to_cell", s.close_to_cell);
@@ -76,6 +80,11 @@ static void admin_host_stats(struct jsonw *w, const struct host_stats *s)
 	jsonw_u64(w, "flows_deleted", s->flows_del);
 	jsonw_u64(w, "flow_errors", s->flow_errors);
 	jsonw_u64(w, "grace_dropped", s->grace_dropped);
+	jsonw_u64(w, "teach_reports", s->ev_teach);
+	jsonw_u64(w, "teach_failed", s->teach_failed);
+	jsonw_u64(w, "homes_written", s->homes_written);
+	jsonw_u64(w, "homes_errors", s->homes_errors);
+	jsonw_u64(w, "reconciled", s->reconciled);
 	jsonw_obj_close(w);
 }
 
@@ -105,6 +114,13 @@ static void admin_host_gossip(struct jsonw *w, struct steerd_gossip *sg)
 	jsonw_u64(w, "sync_updates", c->sync_updates);
 	jsonw_u64(w, "pushes", c->pushes);
 	jsonw_u64(w, "dissemination_dropped", c->dissem_dropped);
+	jsonw_u64(w, "records", gossip_session_count(g, false));
+	jsonw_u64(w, "dir_sent", c->dir_sent);
+	jsonw_u64(w, "dir_refreshes", c->dir_refreshes);
+	jsonw_u64(w, "dir_taught", c->dir_taught);
+	jsonw_u64(w, "dir_forwarded", c->dir_forwarded);
+	jsonw_u64(w, "dir_expired", c->dir_expired);
+	jsonw_u64(w, "dir_dropped", c->dir_dropped);
 	jsonw_obj_close(w);
 	/* Every datagram received, by what became of it. */
 	jsonw_obj_open(w, "gossip_rx");

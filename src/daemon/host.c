@@ -35,6 +35,11 @@ struct host {
 	struct node_tmpls tmpls;
 	struct node_load load;
 	uint64_t *dead_since; /* by node index: ms, 0 while alive */
+	/* Directory: each shard's first two homes, as steer_shards holds
+	 * them; rewritten (homes_timer) after the live members change. */
+	struct steer_shard *homes;
+	int64_t homes_timer;
+	int64_t reconcile_timer;
 	struct host_stats st;
 };
 
@@ -83,6 +88,17 @@ static int host_is_service(const struct host *h, const struct flow_key *k)
 	return !any && k->proto == STEER_IPPROTO_TCP;
 }
 
+/* Does the cluster list services the nodes terminate (no backends)? */
+static bool host_has_services(const struct cluster *c)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->n_services; i++)
+		if (!c->services[i].n_backends)
+			return true;
+	return false;
+}
+
 /* max(wall-clock seconds, the epoch gossip knows for k + 1). */
 static uint32_t host_epoch(const struct host *h, const struct flow_key *k)
 {
@@ -122,6 +138,22 @@ static void host_close(struct host *h, const struct flow_key *k)
 	steerd_gossip_kick(h->g);
 }
 
+static bool host_dir(const struct host *h)
+{
+	return h->w->cluster.ownership == CLUSTER_OWN_DIRECTORY;
+}
+
+/* Directory: this node, a home, re-routed a packet from ev->origin. */
+static void host_teach(struct host *h, const struct steer_sess_ev *ev)
+{
+	h->st.ev_teach++;
+	if (!h->g)
+		return;
+	if (gossip_dir_teach(steerd_gossip_node(h->g), &ev->key, ev->origin))
+		h->st.teach_failed++;
+	steerd_gossip_kick(h->g);
+}
+
 static int host_on_event(void *ctx, void *data, size_t len)
 {
 	const struct steer_sess_ev *ev = data;
@@ -129,6 +161,10 @@ static int host_on_event(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*ev)) {
 		h->st.ev_bad++;
+		return 0;
+	}
+	if (ev->type == STEER_SESS_EV_TEACH) {
+		host_teach(h, ev);
 		return 0;
 	}
 	switch (ev->type) {
@@ -184,6 +220,75 @@ static void host_on_session(void *ctx, const struct gossip_session_info *s)
 		h->st.flows_del++;
 }
 
+/* Homes are rewritten this long after gossip changed, or tried again. */
+#define HOST_HOMES_RETRY_MS 100
+
+/*
+ * Directory: every shard's homes into steer_shards, once gossip has
+ * joined (before, the homes a restarted daemon finds pinned are better
+ * than the guesses of a node that knows only itself). Returns 0,
+ * -EAGAIN (not yet), or the map's error.
+ */
+static int host_homes_write(struct host *h)
+{
+	struct gossip *g = h->g ? steerd_gossip_node(h->g) : NULL;
+	uint16_t ids[2];
+	uint32_t s, n;
+	int err;
+
+	if (!g || !gossip_joined(g))
+		return -EAGAIN;
+	for (s = 0; s < STEER_SHARDS; s++) {
+		n = gossip_dir_shard_homes(g, s, ids, 2);
+		h->homes[s].cell[0] = n > 0 ? ids[0] : STEER_NODE_NONE;
+		h->homes[s].cell[1] = n > 1 ? ids[1] : STEER_NODE_NONE;
+	}
+	err = xdp_maps_shards_set(h->xdp, h->homes);
+	if (err)
+		h->st.homes_errors++;
+	else
+		h->st.homes_written++;
+	return err;
+}
+
+/*
+ * Before gossip has joined: a fresh map (all zero) says "no homes"
+ * (STEER_NODE_NONE: unknown sessions pass to this node's stack, as
+ * without a directory); a pinned one is left as the last run wrote it.
+ */
+static int host_homes_init(struct host *h)
+{
+	struct steer_shard first;
+	uint32_t s;
+	int err = xdp_maps_shard_get(h->xdp, 0, &first);
+
+	if (err || first.cell[0] || first.cell[1])
+		return err;
+	for (s = 0; s < STEER_SHARDS; s++)
+		h->homes[s].cell[0] = h->homes[s].cell[1] = STEER_NODE_NONE;
+	return xdp_maps_shards_set(h->xdp, h->homes);
+}
+
+static void host_on_homes(struct evloop *el, int64_t id, void *arg);
+
+static void host_homes_later(struct host *h, uint64_t ms)
+{
+	if (h->homes_timer)
+		return;
+	h->homes_timer = evloop_timer_add(h->el, ms, 0, host_on_homes, h);
+	if (h->homes_timer < 0)
+		h->homes_timer = 0;
+}
+
+static void host_on_homes(struct evloop *el, int64_t id, void *arg)
+{
+	struct host *h = arg;
+
+	h->homes_timer = 0;
+	if (host_homes_write(h) == -EAGAIN)
+		host_homes_later(h, HOST_HOMES_RETRY_MS);
+}
+
 static void host_on_member(void *ctx, const struct gossip_member_info *m,
 			   enum gossip_state old)
 {
@@ -192,6 +297,10 @@ static void host_on_member(void *ctx, const struct gossip_member_info *m,
 	const struct cluster_node *n = cluster_node_by_id(c, m->id);
 	uint32_t i;
 
+	/* Gossip may not be called from its callback: the homes are
+	 * rewritten from the loop, at once. */
+	if (host_dir(h))
+		host_homes_later(h, 0);
 	if (!n)
 		return;
 	i = (uint32_t)(n - c->nodes);
@@ -246,12 +355,55 @@ static int host_reannounce_udp(const struct flow_key *k,
 	return 0;
 }
 
+static int host_stale_rule(const struct flow_key *k, const struct steer_rule *r,
+			   void *arg)
+{
+	struct host_walk *w = arg;
+	struct gossip_session_info si;
+
+	if (r->action != STEER_ACT_STEER)
+		return 0;
+	if (!gossip_session_lookup(steerd_gossip_node(w->h->g), k, &si) &&
+	    si.state == GOSSIP_SESSION_ESTABLISHED)
+		return 0;
+	if (!xdp_maps_flow_del(w->h->xdp, k))
+		w->n++;
+	return 0;
+}
+
+/*
+ * Directory, a while after a start: the rules the pinned map kept that
+ * no record backs (sessions that closed while this daemon was away, or
+ * taught before it): a later packet goes to the session's home again.
+ */
+static void host_on_reconcile(struct evloop *el, int64_t id, void *arg)
+{
+	struct host *h = arg;
+	struct host_walk w = {.h = h};
+
+	h->reconcile_timer = 0;
+	xdp_maps_flow_foreach(h->xdp, host_stale_rule, &w);
+	h->st.reconciled += w.n;
+	if (w.n)
+		log_info(MOD,
+			 "%llu rules from before this start had no "
+			 "record: dropped",
+			 (unsigned long long)w.n);
+}
+
 void host_gossip_attach(struct host *h, struct steerd_gossip *g)
 {
 	struct host_walk w = {.h = h};
 	int n;
 
 	h->g = g;
+	if (host_dir(h)) {
+		host_homes_later(h, 0);
+		h->reconcile_timer = evloop_timer_add(h->el, HOST_RECONCILE_MS,
+						      0, host_on_reconcile, h);
+		if (h->reconcile_timer < 0)
+			h->reconcile_timer = 0;
+	}
 	n = host_reannounce_tcp(h);
 	xdp_maps_udp_foreach(h->xdp, host_reannounce_udp, &w);
 	h->st.reannounced += (uint64_t)n + w.n;
@@ -344,12 +496,16 @@ static void host_on_netlink(struct evloop *el, int fd, uint32_t events,
 static int host_program(struct host *h)
 {
 	const struct cluster *c = &h->w->cluster;
-	int err;
+	int err = 0;
 
-	err = node_xdp_cfg(h->xdp, &h->w->cluster, &h->w->secret,
-			   STEER_XDP_MODE_HOST);
-	/* The UDP services the nodes terminate: their sessions are found
-	 * in XDP. */
+	/* Directory: the homes before the program looks for them. */
+	if (host_dir(h) && host_homes_write(h) == -EAGAIN)
+		err = host_homes_init(h);
+	if (!err)
+		err = node_xdp_cfg(h->xdp, &h->w->cluster, &h->w->secret,
+				   STEER_XDP_MODE_HOST);
+	/* The services the nodes terminate: UDP sessions are found in
+	 * XDP. */
 	if (!err)
 		err = node_xdp_svcs(h->xdp, c, false);
 	return err;
@@ -495,6 +651,20 @@ struct host *host_start(struct evloop *el, const struct steerd_world *w,
 	h->el = el;
 	h->w = w;
 	h->tmpls.nl_fd = h->tmpls.mon_fd = -1;
+	h->homes = calloc(STEER_SHARDS, sizeof(*h->homes));
+	if (!h->homes) {
+		snprintf(err, errlen, "out of memory");
+		ret = -ENOMEM;
+		goto fail;
+	}
+	if (host_dir(h) && !host_has_services(&w->cluster)) {
+		snprintf(err, errlen,
+			 "%s: 'ownership directory' needs the services the "
+			 "nodes terminate (service lines without backends)",
+			 w->conf.cluster_file);
+		ret = -EINVAL;
+		goto fail;
+	}
 	if (!w->conf.interface[0]) {
 		snprintf(err, errlen, "%s: mode host needs 'interface'",
 			 w->conf.path);
@@ -546,6 +716,10 @@ void host_stop(struct host *h)
 		return;
 	if (h->timer > 0)
 		evloop_timer_del(h->el, h->timer);
+	if (h->homes_timer > 0)
+		evloop_timer_del(h->el, h->homes_timer);
+	if (h->reconcile_timer > 0)
+		evloop_timer_del(h->el, h->reconcile_timer);
 	if (h->tmpls.mon_fd >= 0)
 		evloop_fd_del(h->el, h->tmpls.mon_fd);
 	if (h->rb) {
@@ -556,5 +730,6 @@ void host_stop(struct host *h)
 	xdp_prog_close(h->xdp);
 	node_tmpls_free(&h->tmpls);
 	free(h->dead_since);
+	free(h->homes);
 	free(h);
 }

@@ -18,6 +18,13 @@
  * fast path for a grace period (a restarting daemon does not cost its
  * host's connections); after it, they are dropped from steer_flows.
  *
+ * Ownership by directory (the cluster's 'ownership directory'): gossip
+ * sends each session's record to its homes only (gossip/gossip_dir.h);
+ * steer_shards holds every shard's first two homes, rewritten when the
+ * live members change, so the fast path sends a packet of a session this
+ * node does not know to its home; a home's fast path reports the nodes
+ * it re-routed for, which gossip teaches the record.
+ *
  * On a start after a crash, the pinned maps still hold the node's own
  * sessions (steer_socks, steer_udp) and everyone else's (steer_flows):
  * the own ones are announced again, the rest is confirmed by gossip.
@@ -35,6 +42,9 @@
 
 #define HOST_TICK_MS 1000
 #define HOST_DEAD_GRACE_MS (120 * 1000)
+/* Directory: rules a start found pinned are checked against the records
+ * this long after (two refreshes of the owners). */
+#define HOST_RECONCILE_MS (60 * 1000)
 
 struct steerd_world;
 
@@ -51,6 +61,11 @@ struct host_stats {
 	uint64_t flow_errors;	/* steer_flows writes that failed */
 	uint64_t grace_dropped; /* flows of owners dead past the grace */
 	uint64_t reannounced;	/* own sessions announced again at start */
+	uint64_t ev_teach;	/* directory: XDP re-routed a packet here */
+	uint64_t teach_failed;	/* ... and no record was there to teach */
+	uint64_t homes_written; /* directory: steer_shards rewritten */
+	uint64_t homes_errors;
+	uint64_t reconciled; /* pinned rules without a record, dropped */
 };
 
 struct host;

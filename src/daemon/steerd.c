@@ -304,8 +304,8 @@ static int steerd_modules_start(struct steerd *d, char *err, size_t errlen)
 			      "no cell, no gossip");
 		return 0;
 	}
-	d->gossip = steerd_gossip_start(d->el, &w->cluster, &w->conf, &ev, err,
-					errlen);
+	d->gossip = steerd_gossip_start(d->el, &w->cluster, &w->conf,
+					&w->secret, &ev, err, errlen);
 	if (!d->gossip)
 		return -errno;
 	if (d->host)
@@ -471,6 +471,14 @@ static int steerd_reload_check(const struct steerd *d,
 			 "%s: this node changed from id %u to id %u: restart "
 			 "steerd for it",
 			 n->cluster_file, os->ep.id, ns->ep.id);
+		return -EINVAL;
+	}
+	if (d->world->cluster.ownership != nw->cluster.ownership ||
+	    d->world->cluster.dir_homes != nw->cluster.dir_homes) {
+		snprintf(err, errlen,
+			 "%s: 'ownership' changed: restart steerd for it (and "
+			 "every node: they must agree)",
+			 n->cluster_file);
 		return -EINVAL;
 	}
 	return 0;

@@ -89,8 +89,21 @@ static int sg_addr_of(const struct cluster_endpoint *me,
 	return 0;
 }
 
+/* Host mode: how sessions spread, from the cluster description. */
+static void sg_ownership(struct gossip_config *gc, const struct cluster *c,
+			 const struct steerd_conf *conf,
+			 const struct steer_hash_secret *secret)
+{
+	if (conf->mode != FP_MODE_HOST || c->ownership != CLUSTER_OWN_DIRECTORY)
+		return;
+	gc->ownership = GOSSIP_OWN_DIRECTORY;
+	gc->dir_homes = c->dir_homes;
+	gc->dir_secret = *secret;
+}
+
 static int sg_node_new(struct steerd_gossip *g, const struct cluster *c,
 		       const struct steerd_conf *conf,
+		       const struct steer_hash_secret *secret,
 		       const struct gossip_events *ev, char *err, size_t errlen)
 {
 	const struct cluster_node *me = cluster_self(c);
@@ -101,6 +114,7 @@ static int sg_node_new(struct steerd_gossip *g, const struct cluster *c,
 
 	gossip_config_default(&gc);
 	gc.self_id = me->ep.id;
+	sg_ownership(&gc, c, conf, secret);
 	sg_addr_of(&me->ep, &me->ep, conf->gossip_port, &gc.self);
 	g->net = gossip_net_open(&gc.self);
 	if (!g->net) {
@@ -156,11 +170,11 @@ static int sg_join(struct steerd_gossip *g, const struct cluster *c,
 	return ret;
 }
 
-struct steerd_gossip *steerd_gossip_start(struct evloop *el,
-					  const struct cluster *c,
-					  const struct steerd_conf *conf,
-					  const struct gossip_events *ev,
-					  char *err, size_t errlen)
+struct steerd_gossip *
+steerd_gossip_start(struct evloop *el, const struct cluster *c,
+		    const struct steerd_conf *conf,
+		    const struct steer_hash_secret *secret,
+		    const struct gossip_events *ev, char *err, size_t errlen)
 {
 	struct steerd_gossip *g;
 	int ret;
@@ -179,7 +193,7 @@ struct steerd_gossip *steerd_gossip_start(struct evloop *el,
 		return NULL;
 	}
 	g->el = el;
-	ret = sg_node_new(g, c, conf, ev, err, errlen);
+	ret = sg_node_new(g, c, conf, secret, ev, err, errlen);
 	if (!ret) {
 		ret = sg_join(g, c, conf->gossip_port);
 		if (ret)

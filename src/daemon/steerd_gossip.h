@@ -29,11 +29,11 @@ struct steerd_gossip;
  * other nodes. Returns NULL with errno set and the reason in err: EINVAL
  * without a cluster key (or a bad one), the errno of socket/bind, ENOMEM.
  */
-struct steerd_gossip *steerd_gossip_start(struct evloop *el,
-					  const struct cluster *c,
-					  const struct steerd_conf *conf,
-					  const struct gossip_events *ev,
-					  char *err, size_t errlen);
+struct steerd_gossip *
+steerd_gossip_start(struct evloop *el, const struct cluster *c,
+		    const struct steerd_conf *conf,
+		    const struct steer_hash_secret *secret,
+		    const struct gossip_events *ev, char *err, size_t errlen);
 
 /*
  * Leave gracefully (the news goes out in the datagrams sent now), close

@@ -49,6 +49,7 @@ static const char *const drop_names[STEER_DROP__MAX] = {
 	[STEER_DROP_NO_TMPL] = "no-template",
 	[STEER_DROP_NO_BACKEND] = "no-backend",
 	[STEER_DROP_RULE] = "rule",
+	[STEER_DROP_DIR_UNKNOWN] = "dir-unknown",
 };
 
 static const char *const perr_names[PERR__MAX] = {
@@ -507,6 +508,35 @@ static void fp_to_cell(struct fastpath *fp, struct fp_pkt *p,
 	fp_encap(fp, p, m, &rule, hash, r);
 }
 
+/* Host mode with a directory: a service's flow nobody announced. */
+static void fp_dir_miss(struct fastpath *fp, struct fp_pkt *p,
+			const struct pkt_meta *m, uint64_t hash,
+			struct fp_result *r)
+{
+	const struct steer_shard *sh = &fp->shards[steer_shard_of(hash)];
+	uint16_t self = fp->cfg.self_id, to;
+	struct steer_rule rule = {0};
+
+	to = steer_dir_new_session(m) ? self : steer_dir_target(m, sh, self);
+	if (to == STEER_NODE_NONE)
+		return fp_drop(fp, r, STEER_DROP_DIR_UNKNOWN);
+	r->owner = to;
+	r->rf = 1;
+	if (to == self) {
+		r->action = STEER_ACT_LOCAL;
+		r->verdict = FP_PASS;
+		fp->ctr.action[STEER_ACT_LOCAL]++;
+		return;
+	}
+	fp->ctr.dir_rerouted++;
+	rule.owner = to;
+	rule.action = STEER_ACT_STEER;
+	rule.tmpl = fp->node_tmpl[to];
+	rule.sport = flow_hash_sport(hash);
+	r->action = STEER_ACT_STEER;
+	fp_encap(fp, p, m, &rule, hash, r);
+}
+
 /* A flow the FSC does not know. Returns the entry to act on, or NULL
  * when the packet's verdict is given. */
 static struct fsc_entry *fp_miss(struct fastpath *fp, struct fp_pkt *p,
@@ -525,6 +555,10 @@ static struct fsc_entry *fp_miss(struct fastpath *fp, struct fp_pkt *p,
 		}
 		rule.action = STEER_ACT_LOCAL;
 		rule.owner = fp->cfg.self_id;
+	} else if (fp->cfg.mode == FP_MODE_HOST && fp->cfg.dir &&
+		   fp_service_match(fp, &m->key)) {
+		fp_dir_miss(fp, p, m, hash, r);
+		return NULL;
 	} else {
 		why = fp_decide(fp, &m->key, hash, &rule);
 		if (why) {

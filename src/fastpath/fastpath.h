@@ -21,6 +21,7 @@
 #define STEER_FASTPATH_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <steer/decide.h>
@@ -52,6 +53,7 @@ struct fp_counters {
 	uint64_t tele_tick;	/* steered packets of untracked rules sent on */
 	uint64_t tele_cand;	/* of those, 1 in STEER_TELE_SAMPLE: sampled */
 	uint64_t tx_bytes;	/* frames sent on (FP_TX), bytes */
+	uint64_t dir_rerouted;	/* directory: unknown sessions to a home */
 };
 
 /*
@@ -63,7 +65,10 @@ struct fp_counters {
  * node, decision for decision: rules come from the cells
  * (fastpath_rule_set()), a service's flow without one goes to its
  * shard's cell (fastpath_shards_set()) as exception GUE, a closing flow
- * of a CLOSE_VIA_CELL service too.
+ * of a CLOSE_VIA_CELL service too. Host mode with a directory
+ * (fp_config.dir): a service's flow nobody announced goes to its home
+ * (fastpath_shards_set() holds the homes), as the XDP program's does;
+ * the twin holds no sockets, so only a TCP SYN is this node's own.
  */
 enum fp_mode {
 	FP_MODE_CELL = 0,
@@ -81,6 +86,7 @@ struct fp_config {
 	uint32_t mtu;	      /* largest L3 packet the fabric carries */
 	uint32_t maglev_size; /* prime; 0: 65537 */
 	uint8_t replication; /* copies of flow state: 1 + mirror cells (<= 3) */
+	bool dir;	     /* host mode: ownership is a directory of homes */
 	struct fsc_cfg fsc;
 	struct steer_hash_secret secret;
 };

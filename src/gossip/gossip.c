@@ -728,6 +728,11 @@ uint32_t gossip_members(const struct gossip *g, struct gossip_member_info *out,
 	return g->members.n;
 }
 
+bool gossip_joined(const struct gossip *g)
+{
+	return !g->joining;
+}
+
 uint32_t gossip_incarnation(const struct gossip *g)
 {
 	return gossip_members_find(&g->members, g->cfg.self_id)->incarnation;

@@ -295,6 +295,10 @@ uint32_t gossip_member_count(const struct gossip *g, enum gossip_state st);
 uint32_t gossip_members(const struct gossip *g, struct gossip_member_info *out,
 			uint32_t max);
 
+/* Has the node heard from another member since it joined (or was it
+ * never told to join)? Its member table is then worth acting on. */
+bool gossip_joined(const struct gossip *g);
+
 uint32_t gossip_incarnation(const struct gossip *g);
 uint32_t gossip_health(const struct gossip *g);
 const struct gossip_counters *gossip_counters(const struct gossip *g);

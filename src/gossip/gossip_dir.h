@@ -11,9 +11,11 @@
  *           (GOSSIP datagrams of session updates, authenticated like
  *           all gossip, not passed on by their receivers)
  *   owner:  every dir_refresh_ms, and shortly after the live set
- *           changes (a home died or joined), every established session
- *           it owns -> its homes again: the directory's anti-entropy, and
- *           how a new home learns its shards
+ *           changes (a home died or joined) or a live member's
+ *           incarnation does (it may have restarted with an empty
+ *           table), every established session it owns -> its homes
+ *           again: the directory's anti-entropy, and how a new home
+ *           learns its shards
  *   home:   a packet of a session re-routed through it -> the ingress is
  *           taught the record (gossip_dir_teach) and told of its later
  *           changes (up to GOSSIP_DIR_TAUGHT nodes per record)
@@ -67,7 +69,7 @@ void gossip_dir_own(struct gossip *g, const struct gossip_session_update *u);
 /* A record held here changed (u): to the nodes it was taught. */
 void gossip_dir_changed(struct gossip *g,
 			const struct gossip_session_update *u);
-/* A member became live or stopped being live. */
+/* A member became live or stopped being live, or restarted. */
 void gossip_dir_live_changed(struct gossip *g);
 
 /* Refresh, rehome and expiry, when due. */

@@ -116,7 +116,10 @@ static void member_emit(struct gossip *g, const struct gossip_member *m,
 {
 	struct gossip_member_info info;
 
-	if (state_live(old) != state_live(m->state))
+	/* The directory's homes move when the live set changes; a live
+	 * member with a new incarnation may have restarted empty. */
+	if (state_live(old) != state_live(m->state) ||
+	    (old == m->state && state_live(old)))
 		gossip_dir_live_changed(g);
 	if (!g->ev.member)
 		return;

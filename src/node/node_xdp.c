@@ -20,9 +20,7 @@ int node_xdp_svcs(struct xdp_prog *x, const struct cluster *c,
 	for (i = 0; i < c->n_services; i++) {
 		const struct cluster_service *s = &c->services[i];
 
-		if (with_backends
-			    ? !s->n_backends
-			    : s->n_backends || s->proto != STEER_IPPROTO_UDP)
+		if (with_backends ? !s->n_backends : s->n_backends != 0)
 			continue;
 		keys[n].addr = s->vip;
 		keys[n].port = s->port;
@@ -56,5 +54,7 @@ int node_xdp_cfg(struct xdp_prog *x, const struct cluster *c,
 	cfg.gue_port = c->gue_port;
 	cfg.max_encap = STEER_MAX_ENCAP;
 	cfg.mode = mode;
+	cfg.dir = mode == STEER_XDP_MODE_HOST &&
+		  c->ownership == CLUSTER_OWN_DIRECTORY;
 	return xdp_maps_cfg_set(x, &cfg);
 }

@@ -16,16 +16,18 @@
 
 /*
  * steer_cfg from the cluster: this node's addresses and id, the flow-hash
- * secret, the cluster's MTU and GUE port, mode (STEER_XDP_MODE_*).
- * 0 or -errno.
+ * secret, the cluster's MTU and GUE port, mode (STEER_XDP_MODE_*), and
+ * in host mode whether ownership is a directory (steer_shards must hold
+ * the homes, or none, before). 0 or -errno.
  */
 int node_xdp_cfg(struct xdp_prog *x, const struct cluster *c,
 		 const struct steer_hash_secret *secret, uint8_t mode);
 
 /*
  * steer_svcs from c: with_backends, the services of cell mode (misses go
- * to cells); else the UDP services the nodes terminate (host mode: their
- * sessions are found in XDP). 0 or -errno.
+ * to cells); else the services the nodes terminate (host mode: UDP
+ * sessions are found in XDP, and with a directory a service's packet of
+ * an unknown session goes to its home). 0 or -errno.
  */
 int node_xdp_svcs(struct xdp_prog *x, const struct cluster *c,
 		  bool with_backends);

@@ -224,6 +224,16 @@ int xdp_maps_shards_set(struct xdp_prog *x, const struct steer_shard *sh)
 	return 0;
 }
 
+int xdp_maps_shard_get(struct xdp_prog *x, uint32_t shard,
+		       struct steer_shard *out)
+{
+	int fd = xdp_maps_fd(x, "steer_shards");
+
+	if (fd < 0)
+		return fd;
+	return bpf_map_lookup_elem(fd, &shard, out) ? -errno : 0;
+}
+
 int xdp_maps_alive(struct xdp_prog *x)
 {
 	struct steer_xdp_cfg cfg;

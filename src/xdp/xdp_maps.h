@@ -80,6 +80,9 @@ static inline uint16_t xdp_maps_tmpl_backend(uint16_t id)
  * and first mirror (STEER_NODE_NONE: none). 0 or -errno.
  */
 int xdp_maps_shards_set(struct xdp_prog *x, const struct steer_shard *sh);
+/* One shard's entry; 0 or -errno. */
+int xdp_maps_shard_get(struct xdp_prog *x, uint32_t shard,
+		       struct steer_shard *out);
 
 /*
  * Cell mode: the daemon lives (steer_cfg.alive_ns = now). Call at least

@@ -379,7 +379,7 @@ static const struct bad_case bad_cases[] = {
 	 "'node' expects a key (id, addr, addr6, mac, via), got 'colour'"},
 	{"bad-missing-value.conf", 3, "'mac' expects a value, got nothing"},
 	{"bad-unknown-directive.conf", 4,
-	 "unknown directive 'nodes' (known: cluster, self, gue-port, mtu, replication, "
+	 "unknown directive 'nodes' (known: cluster, self, gue-port, mtu, replication, ownership, "
 	 "fsc, gateway, node, backend, service)"},
 	{"bad-nargs.conf", 2, "'self' expects 1 value, got 2"},
 	{"bad-name.conf", 4,
@@ -446,6 +446,49 @@ static void test_load_buf(void **state)
 	assert_int_equal(f->c.n_nodes, 1);
 }
 
+/* 'ownership': flood by default, directory with 2 homes, or 1..3. */
+static void test_ownership(void **state)
+{
+	struct fx *f = *state;
+	static const char base[] = "self a\nnode a id 1 addr 192.0.2.1 "
+				   "mac 02:00:00:00:00:0a\n";
+	static const struct {
+		const char *line;
+		int rc;
+		uint8_t mode, homes;
+		const char *err;
+	} cases[] = {
+		{"", 0, CLUSTER_OWN_FLOOD, 2, NULL},
+		{"ownership directory\n", 0, CLUSTER_OWN_DIRECTORY, 2, NULL},
+		{"ownership directory homes 3\n", 0, CLUSTER_OWN_DIRECTORY, 3,
+		 NULL},
+		{"ownership flood\n", 0, CLUSTER_OWN_FLOOD, 2, NULL},
+		{"ownership directory homes 4\n", -EINVAL, 0, 0,
+		 "inline:3: 'homes' expects an integer in 1..3, got '4'"},
+		{"ownership everyone\n", -EINVAL, 0, 0, NULL},
+		{"ownership\n", -EINVAL, 0, 0, NULL},
+		{"ownership directory\nownership flood\n", -EINVAL, 0, 0,
+		 "inline:4: 'ownership' already set on line 3"},
+	};
+	char text[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", base, cases[i].line);
+		cluster_free(&f->c);
+		assert_int_equal(cluster_load_buf(&f->c, "inline", text,
+						  strlen(text), f->err,
+						  sizeof(f->err)),
+				 cases[i].rc);
+		if (cases[i].err)
+			assert_string_equal(f->err, cases[i].err);
+		if (cases[i].rc)
+			continue;
+		assert_int_equal(f->c.ownership, cases[i].mode);
+		assert_int_equal(f->c.dir_homes, cases[i].homes);
+	}
+}
+
 /*
  * The demo cluster against pathspider_real.pcap. The expected counts come
  * from tshark -Y 'ip.dst==10.151.119.2 && tcp.dstport==10050' (18011
@@ -510,6 +553,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_file, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_load_buf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ownership, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_demo_matches_capture,
 						setup, teardown),
 	};

@@ -411,6 +411,8 @@ struct xt_row {
 	uint8_t miss;		 /* flow not announced (XDP's miss) */
 	uint16_t target;	 /* XDP_TX: the node sent to */
 	uint8_t cell;		 /* run on the cell-mode node (xc) */
+	uint8_t dir;		 /* run on the directory node (xd) */
+	uint8_t rerouted;	 /* sent to the session's home */
 	uint8_t close;		 /* a FIN/RST sent to the flow's cell */
 	void (*before)(void);	 /* state a row needs, and its undoing */
 	void (*after)(void);
@@ -921,8 +923,9 @@ struct xt_fx {
 	uint8_t pkt[XT_HEADROOM + XT_FRAME_MAX] __attribute__((aligned(64)));
 };
 
-/* xt: this node in host mode; xc: the same node in cell mode. */
-static struct xt_fx *xt, *xc;
+/* xt: this node in host mode; xc: the same node in cell mode; xd: in
+ * host mode with a directory. */
+static struct xt_fx *xt, *xc, *xd;
 static const char *xt_skip_reason; /* set: every test skips */
 
 static void xt_tmpl_make(struct steer_tmpl *t, uint16_t node)
@@ -954,9 +957,10 @@ static void xt_xdp_cfg_make(struct steer_xdp_cfg *c)
 	c->max_encap = STEER_MAX_ENCAP;
 }
 
-static struct fastpath *xt_twin_new(void)
+static struct fastpath *xt_twin_make(bool dir)
 {
 	struct fp_config cfg = {
+		.dir = dir,
 		.mode = FP_MODE_HOST,
 		.self_id = XT_SELF,
 		.gue_port = steer_htons(STEER_GUE_PORT),
@@ -982,6 +986,11 @@ static struct fastpath *xt_twin_new(void)
 	}
 	assert_int_equal(fastpath_set_nodes(fp, nodes, 3), 0);
 	return fp;
+}
+
+static struct fastpath *xt_twin_new(void)
+{
+	return xt_twin_make(false);
 }
 
 /* The same configuration, templates and flows on the XDP side. */
@@ -1016,6 +1025,7 @@ static void xt_flows_announce(struct xt_fx *f)
 }
 
 static struct xt_fx *xc_new(struct xdp_prog *x);
+static struct xt_fx *xd_new(struct xdp_prog *x);
 
 static int xt_group_setup(void **state)
 {
@@ -1051,6 +1061,12 @@ static int xt_group_setup(void **state)
 		return -1;
 	}
 	xc = xc_new(x);
+	x = xdp_prog_open(NULL); /* a third: host mode with a directory */
+	if (!x) {
+		print_error("xdp_prog_open (dir): %s\n", strerror(errno));
+		return -1;
+	}
+	xd = xd_new(x);
 	return 0;
 }
 
@@ -1067,7 +1083,8 @@ static int xt_group_teardown(void **state)
 {
 	xt_fx_free(xt);
 	xt_fx_free(xc);
-	xt = xc = NULL;
+	xt_fx_free(xd);
+	xt = xc = xd = NULL;
 	return 0;
 }
 
@@ -1089,7 +1106,8 @@ static void xt_stat_name(size_t i, char *buf, size_t n)
 		"rx_packets", "rx_bytes", "notip",  "decap",
 		"miss",	      "udp_new",  "exc_in", "ev_lost"};
 	static const char *const tail[] = {"close_to_cell", "tele_tick",
-					   "tele_cand", "tx_bytes"};
+					   "tele_cand",	    "tx_bytes",
+					   "dir_rerouted",  "dir_taught"};
 	size_t ns = sizeof(scalar) / sizeof(scalar[0]);
 
 	if (i < ns)
@@ -1127,7 +1145,7 @@ static void xt_stats_check(const char *row, const char *side,
 		       "xt_stat_name() lists the scalars");
 	_Static_assert(sizeof(struct steer_xdp_stats) ==
 			       offsetof(struct steer_xdp_stats, close_to_cell) +
-				       4 * sizeof(__u64),
+				       6 * sizeof(__u64),
 		       "xt_stat_name() lists the tail");
 	for (i = 0; i < XT_NSTATS; i++) {
 		if (g[i] == w[i])
@@ -1202,6 +1220,7 @@ static void xt_stats_want(const struct xt_row *row, uint32_t len,
 		row->outcome == XT_ACT && !row->miss &&
 		(row->idx == STEER_ACT_STEER || row->idx == STEER_ACT_BACKEND);
 	w->tx_bytes = row->action == XDP_TX ? out_len : 0;
+	w->dir_rerouted = row->rerouted;
 }
 
 /* The twin's counters that moved over one packet, in the XDP layout. */
@@ -1228,6 +1247,7 @@ static void xt_twin_delta(const struct fp_counters *a,
 	d->tele_tick = b->tele_tick - a->tele_tick;
 	d->tele_cand = b->tele_cand - a->tele_cand;
 	d->tx_bytes = b->tx_bytes - a->tx_bytes;
+	d->dir_rerouted = b->dir_rerouted - a->dir_rerouted;
 }
 
 static int xt_fp_action(enum fp_verdict v)
@@ -1267,7 +1287,7 @@ static int xt_xdp_run(const struct xt_buf *in, struct xt_buf *out,
 static void xt_row_run(void **state)
 {
 	const struct xt_row *row = *state;
-	struct xt_fx *fx = row->cell ? xc : xt;
+	struct xt_fx *fx = row->cell ? xc : row->dir ? xd : xt;
 	static struct xt_buf in, want, got;
 	struct steer_xdp_stats xs, us, ws;
 	struct fp_counters before;
@@ -1922,12 +1942,233 @@ static const struct xt_row xc_rows[] = {
 	CROW(cell_exception_in, XDP_PASS, XT_EXC, 0, 0, 0, 0, 0, NULL, NULL),
 };
 
+/* ---- host mode with a directory: the same node as xd ---- */
+
+/*
+ * The services of the cell section (TCP :443 and :80, UDP :53) in host
+ * mode with ownership by directory: every shard's homes are {2, 3} but
+ * for the flows that need others.
+ */
+static const struct xt_flow fd_syn = XT_FLOW4(42000, 443, 6, 0, 0);
+static const struct xt_flow fd_ack = XT_FLOW4(42001, 443, 6, 0, 0);
+static const struct xt_flow fd_selfhome = XT_FLOW4(42002, 443, 6, 0, 0);
+static const struct xt_flow fd_back = XT_FLOW4(42003, 443, 6, 0, 0);
+static const struct xt_flow fd_udp = XT_FLOW4(42005, 53, 17, 0, 0);
+static const struct xt_flow fd_other = XT_FLOW4(42006, 8080, 6, 0, 0);
+static const struct xt_flow fd_udp_self = XT_FLOW4(42007, 53, 17, 0, 0);
+static const struct xt_flow fd_taught = XT_FLOW4(42008, 443, 6, 3, 21);
+
+/* fd_selfhome's and fd_udp_self's homes {this node, 3}, fd_back's
+ * {this node, 2}. */
+static void xd_shards_make(struct steer_shard *sh)
+{
+	uint32_t i, a = xc_shard(&fd_selfhome), b = xc_shard(&fd_back),
+		    c = xc_shard(&fd_udp_self), d = xc_shard(&fd_ack);
+
+	assert_true(a != b && b != c && a != c && d != a && d != b && d != c);
+	for (i = 0; i < STEER_SHARDS; i++) {
+		sh[i].cell[0] = 2;
+		sh[i].cell[1] = 3;
+	}
+	sh[a].cell[0] = sh[c].cell[0] = sh[b].cell[0] = XT_SELF;
+	sh[b].cell[1] = 2;
+}
+
+static struct xt_fx *xd_new(struct xdp_prog *x)
+{
+	static struct steer_shard sh[STEER_SHARDS];
+	struct xt_fx *f = calloc(1, sizeof(*f));
+	struct steer_xdp_cfg c;
+
+	assert_non_null(f);
+	f->x = x;
+	f->fp = xt_twin_make(true);
+	xt_xdp_program(x);
+	xt_xdp_cfg_make(&c);
+	c.dir = 1;
+	assert_int_equal(xdp_maps_cfg_set(x, &c), 0);
+	xd_shards_make(sh);
+	assert_int_equal(xdp_maps_shards_set(x, sh), 0);
+	fastpath_shards_set(f->fp, sh);
+	xc_services(f);
+	return f;
+}
+
+/* Packet pk of fl with these TCP flags (none for UDP). */
+static void xd_pk(struct xt_buf *pk, const struct xt_flow *fl, uint8_t flags)
+{
+	xt_flow_ip(pk, fl, 16);
+	if (flags)
+		pk->b[20 + 13] = flags;
+}
+
+/* A SYN: a new session of this node. */
+static void row_dir_syn_local(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_buf pk;
+
+	xd_pk(&pk, &fd_syn, 0x02);
+	xt_frame(in, &pk, 0);
+	*want = *in;
+}
+
+/* An ACK of a session nobody told this node of: to its home, 2. */
+static void row_dir_ack_home(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_buf pk;
+
+	xd_pk(&pk, &fd_ack, 0x10);
+	xt_frame(in, &pk, 0);
+	xt_steer_want(want, 2, &fd_ack, 1, &pk);
+}
+
+/* This node is the first home and knows nothing: to the second, 3. */
+static void row_dir_ack_second_home(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_buf pk;
+
+	xd_pk(&pk, &fd_selfhome, 0x10);
+	xt_frame(in, &pk, 0);
+	xt_steer_want(want, 3, &fd_selfhome, 1, &pk);
+}
+
+/* Re-routed here by node 2, which is the second home: nobody knows. */
+static void row_dir_back_unknown(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_gue g = xt_gue_from2(1);
+	struct xt_buf pk;
+
+	xd_pk(&pk, &fd_back, 0x10);
+	xt_gue_frame(in, &g, &pk);
+	*want = *in;
+}
+
+/* Re-routed here by node 2, this node the first home: on to 3. */
+static void row_dir_rerouted_on(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_gue g = xt_gue_from2(1);
+	struct xt_buf pk;
+
+	xd_pk(&pk, &fd_selfhome, 0x10);
+	xt_gue_frame(in, &g, &pk);
+	xt_steer_want(want, 3, &fd_selfhome, 2, &pk);
+}
+
+/* A UDP flow this node does not hold: its home decides. */
+static void row_dir_udp_home(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_buf pk;
+
+	xd_pk(&pk, &fd_udp, 0);
+	xt_frame(in, &pk, 0);
+	xt_steer_want(want, 2, &fd_udp, 1, &pk);
+}
+
+/* Not a service's: this node's stack, as without a directory. */
+static void row_dir_other(struct xt_buf *in, struct xt_buf *want)
+{
+	struct xt_buf pk;
+
+	xd_pk(&pk, &fd_other, 0x10);
+	xt_frame(in, &pk, 0);
+	*want = *in;
+}
+
+#define DROW(fn, act, out, i, dc, tg, rr)                                      \
+	{                                                                      \
+		.name = #fn, .build = row_##fn, .action = (act),               \
+		.outcome = (out), .idx = (i), .decap = (dc), .miss = 1,        \
+		.target = (tg), .dir = 1, .rerouted = (rr)                     \
+	}
+
+static const struct xt_row xd_rows[] = {
+	DROW(dir_syn_local, XDP_PASS, XT_ACT, STEER_ACT_LOCAL, 0, 0, 0),
+	DROW(dir_ack_home, XDP_TX, XT_ACT, STEER_ACT_STEER, 0, 2, 1),
+	DROW(dir_ack_second_home, XDP_TX, XT_ACT, STEER_ACT_STEER, 0, 3, 1),
+	DROW(dir_back_unknown, XDP_DROP, XT_DROP, STEER_DROP_DIR_UNKNOWN, 1, 0,
+	     0),
+	DROW(dir_rerouted_on, XDP_TX, XT_ACT, STEER_ACT_STEER, 1, 3, 1),
+	DROW(dir_udp_home, XDP_TX, XT_ACT, STEER_ACT_STEER, 0, 2, 1),
+	DROW(dir_other, XDP_PASS, XT_ACT, STEER_ACT_LOCAL, 0, 0, 0),
+};
+
+/*
+ * XDP only (the twin has no session table and no daemon): a UDP flow of
+ * a shard this node is the first home of becomes its session; a packet
+ * re-routed here that meets the flow's rule is steered on and its sender
+ * is reported for teaching, once a second; one that came straight from
+ * the router is not.
+ */
+static void xd_claim_and_teach(void **state)
+{
+	static struct xt_buf in, want, got;
+	struct flow_key ku = xt_flow_key(&fd_udp_self);
+	struct flow_key kt = xt_flow_key(&fd_taught);
+	struct xt_gue g = xt_gue_from2(1);
+	struct xt_events ev = {0};
+	struct steer_xdp_stats xs;
+	struct ring_buffer *rb;
+	struct xt_buf pk;
+	int taught;
+
+	XT_SKIP_IF_NEEDED();
+	rb = ring_buffer__new(xdp_prog_map_fd(xd->x, "steer_events"),
+			      xt_event_take, &ev, NULL);
+	assert_non_null(rb);
+	taught = xdp_prog_map_fd(xd->x, "steer_taught");
+	assert_true(taught >= 0);
+
+	memset(&in, 0, sizeof(in));
+	xd_pk(&pk, &fd_udp_self, 0);
+	xt_frame(&in, &pk, 0);
+	assert_int_equal(xt_xdp_run_on(xd, &in, &got, &xs), XDP_PASS);
+	xt_bytes_check("dir udp claim", "XDP", got.b, got.len, &in);
+	assert_int_equal(xs.udp_new, 1);
+	assert_int_equal(xs.dir_rerouted, 0);
+	assert_int_equal(xs.action[STEER_ACT_LOCAL], 1);
+	assert_int_equal(ring_buffer__consume(rb), 1);
+	assert_int_equal(ev.last.type, STEER_SESS_EV_UDP_NEW);
+	assert_memory_equal(&ev.last.key, &ku, sizeof(ku));
+
+	assert_int_equal(xdp_maps_flow_set(xd->x, &kt, 3, 21), 0);
+	memset(&in, 0, sizeof(in));
+	xd_pk(&pk, &fd_taught, 0x10);
+	xt_gue_frame(&in, &g, &pk);
+	xt_steer_want(&want, 3, &fd_taught, 2, &pk);
+	assert_int_equal(xt_xdp_run_on(xd, &in, &got, &xs), XDP_TX);
+	xt_bytes_check("dir teach", "XDP", got.b, got.len, &want);
+	assert_int_equal(xs.dir_taught, 1);
+	assert_int_equal(ring_buffer__consume(rb), 1);
+	assert_int_equal(ev.last.type, STEER_SESS_EV_TEACH);
+	assert_int_equal(ev.last.origin, 2);
+	assert_memory_equal(&ev.last.key, &kt, sizeof(kt));
+	/* Within the second: steered, not reported again. */
+	assert_int_equal(xt_xdp_run_on(xd, &in, &got, &xs), XDP_TX);
+	assert_int_equal(xs.dir_taught, 0);
+	assert_int_equal(ring_buffer__consume(rb), 0);
+	/* Straight from the router: nobody to teach. */
+	assert_int_equal(bpf_map_delete_elem(taught, &kt), 0);
+	memset(&in, 0, sizeof(in));
+	xt_frame(&in, &pk, 0);
+	assert_int_equal(xt_xdp_run_on(xd, &in, &got, &xs), XDP_TX);
+	assert_int_equal(xs.dir_taught, 0);
+	assert_int_equal(ring_buffer__consume(rb), 0);
+
+	assert_int_equal(xdp_maps_flow_del(xd->x, &kt), 0);
+	assert_int_equal(
+		bpf_map_delete_elem(xdp_prog_map_fd(xd->x, "steer_udp"), &ku),
+		0);
+	ring_buffer__free(rb);
+}
+
 int main(void)
 {
 	const size_t nrows = sizeof(xt_rows) / sizeof(xt_rows[0]);
 	const size_t ncrows = sizeof(xc_rows) / sizeof(xc_rows[0]);
+	const size_t ndrows = sizeof(xd_rows) / sizeof(xd_rows[0]);
 	struct CMUnitTest tests[sizeof(xt_rows) / sizeof(xt_rows[0]) +
-				sizeof(xc_rows) / sizeof(xc_rows[0]) + 4];
+				sizeof(xc_rows) / sizeof(xc_rows[0]) +
+				sizeof(xd_rows) / sizeof(xd_rows[0]) + 5];
 	size_t i, n = 0;
 	int rc;
 
@@ -1945,6 +2186,14 @@ int main(void)
 			.test_func = xt_row_run,
 			.initial_state = (void *)&xc_rows[i],
 		};
+	for (i = 0; i < ndrows; i++)
+		tests[n++] = (struct CMUnitTest){
+			.name = xd_rows[i].name,
+			.test_func = xt_row_run,
+			.initial_state = (void *)&xd_rows[i],
+		};
+	tests[n++] = (struct CMUnitTest){.name = "dir_claim_and_teach",
+					 .test_func = xd_claim_and_teach};
 	tests[n++] = (struct CMUnitTest){.name = "unconfigured_passes",
 					 .test_func = xt_unconfigured_passes};
 	tests[n++] = (struct CMUnitTest){.name = "flow_del_passes",
