@@ -575,7 +575,8 @@ static __always_inline void xdp_dir_teach(const struct steer_xdp_cfg *cfg,
 	bpf_ringbuf_submit(ev, 0);
 }
 
-/* Cell mode: stamp the rule's use, a write only when the stamp moves. */
+/* Cell mode's BACKEND and host mode's HINT rules: stamp the rule's use,
+ * a write only when the stamp moves. */
 static __always_inline void xdp_rule_used(struct steer_rule *r)
 {
 	__u32 now = (__u32)(bpf_ktime_get_coarse_ns() >> STEER_RULE_USED_SHIFT);
@@ -723,6 +724,8 @@ static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 		}
 		xdp_rule_used(rule);
 	}
+	if (act == STEER_ACT_HINT)
+		xdp_rule_used(rule); /* the cache's recency */
 	switch (steer_rule_verdict(act)) {
 	case STEER_RV_PASS:
 		st->action[act]++;

@@ -194,7 +194,8 @@ static __always_inline enum steer_rule_verdict steer_rule_verdict(__u8 act)
 {
 	if (act == STEER_ACT_LOCAL)
 		return STEER_RV_PASS;
-	if (act == STEER_ACT_STEER || act == STEER_ACT_BACKEND)
+	if (act == STEER_ACT_STEER || act == STEER_ACT_BACKEND ||
+	    act == STEER_ACT_HINT)
 		return STEER_RV_ENCAP;
 	return STEER_RV_DROP;
 }
@@ -213,37 +214,40 @@ static __always_inline int steer_dir_new_session(const struct pkt_meta *m)
 }
 
 /*
- * Where such a packet goes, sh being its shard's homes (steer_shards):
- * self_id: this node takes it (a UDP session new here, or no directory
- * yet); another node: re-routed there, GUE with the steered flag, which
- * forwards it to the owner by the rule it holds; STEER_NODE_NONE: nobody
- * knows it, dropped (STEER_DROP_DIR_UNKNOWN).
- *   - not re-routed yet: to the first home; when that is this node, a
- *     UDP flow is new here, and a TCP packet goes to the second home
- *     (the record may be on its way to the first, a new home);
- *   - re-routed to this node: a UDP flow is new here (its home claims
- *     it); a TCP packet goes on to the second home only from the first,
- *     and never back to the node that sent it.
+ * Where such a packet goes, sh being its shard's first two homes
+ * (steer_shards) and origin the node that sent it here (steer's GUE
+ * private data; STEER_NODE_NONE when it came from elsewhere). self_id:
+ * this node takes it (a UDP session new here, or no directory yet);
+ * another node: re-routed there, GUE with the steered flag; that node
+ * steers it on to the owner by the rule it holds; STEER_NODE_NONE:
+ * nobody knows it, dropped (STEER_DROP_DIR_UNKNOWN).
+ *   - a node that is not a home: to the first home (a packet that came
+ *     by a stale rule or hint too);
+ *   - a UDP flow at its first home, or sent there by the first home:
+ *     new here (the first home claims a UDP flow nobody holds);
+ *   - otherwise, at a home: to the other home (the record may still be
+ *     on its way to this one), unless that is where it came from.
  */
 static __always_inline __u16 steer_dir_target(const struct pkt_meta *m,
 					      const struct steer_shard *sh,
 					      __u16 self_id)
 {
-	int rerouted = (m->flags & PKT_F_STEER_PRIV) &&
-		       (m->priv.flags & STEER_GUE_F_STEERED);
-	__u16 origin = steer_ntohs(m->priv.origin);
+	__u16 origin = (m->flags & PKT_F_STEER_PRIV)
+			       ? steer_ntohs(m->priv.origin)
+			       : STEER_NODE_NONE;
+	__u16 first = sh->cell[0], second = sh->cell[1], other;
+	int udp = m->key.proto == STEER_IPPROTO_UDP;
 
-	if (sh->cell[0] == STEER_NODE_NONE)
+	if (first == STEER_NODE_NONE)
 		return self_id;
-	if (m->key.proto == STEER_IPPROTO_UDP &&
-	    (rerouted || sh->cell[0] == self_id))
+	if (self_id != first && self_id != second)
+		return first;
+	if (udp && (self_id == first || origin == first))
 		return self_id;
-	if (!rerouted)
-		return sh->cell[0] != self_id ? sh->cell[0] : sh->cell[1];
-	if (sh->cell[0] == self_id && sh->cell[1] != self_id &&
-	    sh->cell[1] != origin)
-		return sh->cell[1];
-	return STEER_NODE_NONE;
+	other = self_id == first ? second : first;
+	if (other == STEER_NODE_NONE || other == origin)
+		return udp ? self_id : STEER_NODE_NONE;
+	return other;
 }
 
 /*
@@ -273,7 +277,7 @@ static __always_inline int steer_tele_sampled(__u64 tick)
 }
 
 /*
- * Encapsulation of m by rule act (STEER, BACKEND or EXCEPTION) with
+ * Encapsulation of m by rule act (STEER, HINT, BACKEND or EXCEPTION) with
  * template t (NULL: none): 0 with a's hop count, GUE flags and epoch set
  * (a->sport is the caller's), or the enum steer_drop reason. The whole
  * outermost IP packet travels, a transit tunnel included.
@@ -289,12 +293,15 @@ static __always_inline int steer_encap_plan(const struct pkt_meta *m,
 		return STEER_DROP_NO_TMPL;
 	if (t->len - sizeof(struct steer_ethhdr) + ilen > mtu)
 		return STEER_DROP_MTU;
-	if (act == STEER_ACT_STEER || act == STEER_ACT_EXCEPTION) {
+	if (act == STEER_ACT_STEER || act == STEER_ACT_EXCEPTION ||
+	    act == STEER_ACT_HINT) {
 		a->hops = (m->flags & PKT_F_STEER_PRIV) ? m->priv.hops + 1 : 1;
 		if (a->hops > STEER_MAX_HOPS)
 			return STEER_DROP_HOPS;
 		a->flags = act == STEER_ACT_STEER ? STEER_GUE_F_STEERED
-						  : STEER_GUE_F_EXCEPTION;
+			   : act == STEER_ACT_HINT
+				   ? STEER_GUE_F_STEERED | STEER_GUE_F_HINT
+				   : STEER_GUE_F_EXCEPTION;
 		a->epoch = steer_htonl(epoch);
 	}
 	return STEER_DROP_NONE;

@@ -16,6 +16,10 @@ enum steer_action {
 	STEER_ACT_BACKEND = 3,	 /* rewriting rule: encapsulate to a backend */
 	STEER_ACT_EXCEPTION = 4, /* to the primary cell's exception path */
 	STEER_ACT_DROP = 5,
+	/* Host mode: a session predicted to migrate here, from the
+	 * predictive header cache (a hint of its owner): GUE to the owner
+	 * with the hint flag. Never written over a rule a record gave. */
+	STEER_ACT_HINT = 6,
 	STEER_ACT__MAX
 };
 
@@ -26,7 +30,8 @@ enum steer_action {
  * A rule: 24 bytes. owner is the owner node (host mode) or primary cell
  * (cell mode); tmpl indexes the template table (one per node, backend or
  * predicted (flow, target) pair). rf counts the primary, so rf - 1 of
- * mirror[] are valid. used (cell mode, BACKEND rules): when a packet last
+ * mirror[] are valid. used (cell mode's BACKEND rules, host mode's HINT
+ * rules): when a packet last
  * met the rule, in units of 2^30 ns of the coarse monotonic clock
  * (STEER_RULE_USED_SHIFT), written by the fast path only when it changes;
  * the daemon drops rules idle past the flow's timeout. tele: 0, or the

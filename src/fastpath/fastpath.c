@@ -71,6 +71,7 @@ static const char *const act_names[STEER_ACT__MAX] = {
 	[STEER_ACT_NONE] = "none",	     [STEER_ACT_LOCAL] = "local",
 	[STEER_ACT_STEER] = "steer",	     [STEER_ACT_BACKEND] = "backend",
 	[STEER_ACT_EXCEPTION] = "exception", [STEER_ACT_DROP] = "drop",
+	[STEER_ACT_HINT] = "cached",
 };
 
 const char *fastpath_drop_name(enum steer_drop d)
@@ -711,7 +712,7 @@ int fastpath_rule_set(struct fastpath *fp, const struct flow_key *k,
 	r.epoch = epoch;
 	r.rf = 1;
 	r.mirror[0] = r.mirror[1] = STEER_NODE_NONE;
-	if (action == STEER_ACT_STEER)
+	if (action == STEER_ACT_STEER || action == STEER_ACT_HINT)
 		r.tmpl = fp->node_tmpl[id];
 	else if (action == STEER_ACT_BACKEND)
 		r.tmpl = fp->backend_tmpl[id];

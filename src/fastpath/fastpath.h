@@ -163,9 +163,9 @@ int fastpath_flow_set(struct fastpath *fp, const struct flow_key *k,
 		      uint16_t owner, uint32_t epoch, uint32_t now_ms);
 
 /*
- * Cell node: flow k gets rule action (LOCAL, STEER to node id, BACKEND
- * to backend id) from its cell, as xdp_maps_rule_set() gives the XDP
- * program. 0, -ENOENT when id has no template, -EINVAL for another
+ * Flow k gets rule action (LOCAL, STEER or HINT to node id, BACKEND to
+ * backend id): a cell's rule (cell node), a hint (host mode), as
+ * xdp_maps_rule_set() gives the XDP program. 0, -ENOENT when id has no template, -EINVAL for another
  * action.
  */
 int fastpath_rule_set(struct fastpath *fp, const struct flow_key *k,

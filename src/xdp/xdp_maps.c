@@ -154,6 +154,47 @@ int xdp_maps_flow_set(struct xdp_prog *x, const struct flow_key *k,
 	return 0;
 }
 
+int xdp_maps_hint_set(struct xdp_prog *x, const struct flow_key *k,
+		      uint16_t owner, uint32_t epoch)
+{
+	struct steer_flow4_key k4;
+	struct steer_xdp_cfg cfg;
+	struct steer_rule r;
+	const void *key;
+	int fd = xdp_maps_flow_map(x, k, &k4, &key), err;
+
+	if (fd < 0)
+		return fd;
+	if (owner == STEER_NODE_NONE)
+		return -EINVAL;
+	err = xdp_maps_cfg_get(x, &cfg);
+	if (err)
+		return err;
+	if (owner == cfg.self_id)
+		return -EINVAL;
+	memset(&r, 0, sizeof(r));
+	r.owner = owner;
+	r.epoch = epoch;
+	r.rf = 1;
+	r.mirror[0] = r.mirror[1] = STEER_NODE_NONE;
+	r.action = STEER_ACT_HINT;
+	r.tmpl = owner;
+	r.sport = flow_hash_sport(flow_hash(k, &cfg.secret));
+	return bpf_map_update_elem(fd, key, &r, BPF_NOEXIST) ? -errno : 0;
+}
+
+int xdp_maps_hint_del(struct xdp_prog *x, const struct flow_key *k)
+{
+	struct steer_rule r;
+	int err = xdp_maps_rule_get(x, k, &r);
+
+	if (err)
+		return err;
+	if (r.action != STEER_ACT_HINT)
+		return -EEXIST;
+	return xdp_maps_flow_del(x, k);
+}
+
 int xdp_maps_rule_set(struct xdp_prog *x, const struct flow_key *k,
 		      const struct steer_rule *r)
 {
@@ -166,7 +207,8 @@ int xdp_maps_rule_set(struct xdp_prog *x, const struct flow_key *k,
 	if (fd < 0)
 		return fd;
 	if (r->action != STEER_ACT_LOCAL && r->action != STEER_ACT_STEER &&
-	    r->action != STEER_ACT_BACKEND && r->action != STEER_ACT_DROP)
+	    r->action != STEER_ACT_BACKEND && r->action != STEER_ACT_DROP &&
+	    r->action != STEER_ACT_HINT)
 		return -EINVAL;
 	err = xdp_maps_cfg_get(x, &cfg);
 	if (err)

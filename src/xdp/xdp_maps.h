@@ -55,6 +55,18 @@ int xdp_maps_flow_del(struct xdp_prog *x, const struct flow_key *k);
 int xdp_maps_rule_set(struct xdp_prog *x, const struct flow_key *k,
 		      const struct steer_rule *r);
 
+/*
+ * Host mode, the predictive header cache: flow k gets a HINT rule to
+ * owner (GUE with the hint flag) unless it has a rule already (-EEXIST:
+ * a record's rule is never replaced by a hint). -EINVAL for
+ * STEER_NODE_NONE or this node, -E2BIG when full, -errno.
+ */
+int xdp_maps_hint_set(struct xdp_prog *x, const struct flow_key *k,
+		      uint16_t owner, uint32_t epoch);
+/* Forget flow k's HINT rule: 0, -ENOENT (none), -EEXIST (its rule is not
+ * a hint: left alone). */
+int xdp_maps_hint_del(struct xdp_prog *x, const struct flow_key *k);
+
 /* Flow k's rule as the program holds it: 0, -ENOENT or -errno. */
 int xdp_maps_rule_get(struct xdp_prog *x, const struct flow_key *k,
 		      struct steer_rule *r);

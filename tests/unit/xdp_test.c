@@ -1218,7 +1218,8 @@ static void xt_stats_want(const struct xt_row *row, uint32_t len,
 	 * sampling clock (one packet a row: never a sample). */
 	w->tele_tick =
 		row->outcome == XT_ACT && !row->miss &&
-		(row->idx == STEER_ACT_STEER || row->idx == STEER_ACT_BACKEND);
+		(row->idx == STEER_ACT_STEER || row->idx == STEER_ACT_BACKEND ||
+		 row->idx == STEER_ACT_HINT);
 	w->tx_bytes = row->action == XDP_TX ? out_len : 0;
 	w->dir_rerouted = row->rerouted;
 }
@@ -1957,6 +1958,7 @@ static const struct xt_flow fd_udp = XT_FLOW4(42005, 53, 17, 0, 0);
 static const struct xt_flow fd_other = XT_FLOW4(42006, 8080, 6, 0, 0);
 static const struct xt_flow fd_udp_self = XT_FLOW4(42007, 53, 17, 0, 0);
 static const struct xt_flow fd_taught = XT_FLOW4(42008, 443, 6, 3, 21);
+static const struct xt_flow fd_hint = XT_FLOW4(42009, 443, 6, 2, 31);
 
 /* fd_selfhome's and fd_udp_self's homes {this node, 3}, fd_back's
  * {this node, 2}. */
@@ -1977,6 +1979,7 @@ static void xd_shards_make(struct steer_shard *sh)
 static struct xt_fx *xd_new(struct xdp_prog *x)
 {
 	static struct steer_shard sh[STEER_SHARDS];
+	struct flow_key k;
 	struct xt_fx *f = calloc(1, sizeof(*f));
 	struct steer_xdp_cfg c;
 
@@ -1991,6 +1994,11 @@ static struct xt_fx *xd_new(struct xdp_prog *x)
 	assert_int_equal(xdp_maps_shards_set(x, sh), 0);
 	fastpath_shards_set(f->fp, sh);
 	xc_services(f);
+	k = xt_flow_key(&fd_hint);
+	assert_int_equal(xdp_maps_hint_set(x, &k, 2, fd_hint.epoch), 0);
+	assert_int_equal(fastpath_rule_set(f->fp, &k, STEER_ACT_HINT, 2,
+					   fd_hint.epoch, 0),
+			 0);
 	return f;
 }
 
@@ -2074,6 +2082,31 @@ static void row_dir_other(struct xt_buf *in, struct xt_buf *want)
 	*want = *in;
 }
 
+/* A session its owner, 2, hinted here: straight there from the cache,
+ * GUE with the hint flag, not a miss. */
+static void row_dir_hint(struct xt_buf *in, struct xt_buf *want)
+{
+	struct flow_key k = xt_flow_key(&fd_hint);
+	struct xt_gue g = {
+		.src4 = SELF_IP,
+		.dst4 = NODE2_IP,
+		.dmac = xt_mac[2],
+		.smac = xt_mac[XT_SELF],
+		.sport =
+			steer_ntohs(flow_hash_sport(flow_hash(&k, &xt_secret))),
+		.magic = STEER_GUE_PRIV_MAGIC,
+		.flags = STEER_GUE_F_STEERED | STEER_GUE_F_HINT,
+		.hops = 1,
+		.origin = XT_SELF,
+		.epoch = fd_hint.epoch,
+	};
+	struct xt_buf pk;
+
+	xd_pk(&pk, &fd_hint, 0x10);
+	xt_frame(in, &pk, 0);
+	xt_gue_frame(want, &g, &pk);
+}
+
 #define DROW(fn, act, out, i, dc, tg, rr)                                      \
 	{                                                                      \
 		.name = #fn, .build = row_##fn, .action = (act),               \
@@ -2090,6 +2123,13 @@ static const struct xt_row xd_rows[] = {
 	DROW(dir_rerouted_on, XDP_TX, XT_ACT, STEER_ACT_STEER, 1, 3, 1),
 	DROW(dir_udp_home, XDP_TX, XT_ACT, STEER_ACT_STEER, 0, 2, 1),
 	DROW(dir_other, XDP_PASS, XT_ACT, STEER_ACT_LOCAL, 0, 0, 0),
+	{.name = "dir_hint",
+	 .build = row_dir_hint,
+	 .action = XDP_TX,
+	 .outcome = XT_ACT,
+	 .idx = STEER_ACT_HINT,
+	 .target = 2,
+	 .dir = 1},
 };
 
 /*
@@ -2131,6 +2171,10 @@ static void xd_claim_and_teach(void **state)
 	assert_memory_equal(&ev.last.key, &ku, sizeof(ku));
 
 	assert_int_equal(xdp_maps_flow_set(xd->x, &kt, 3, 21), 0);
+	/* A hint never replaces a record's rule, nor is that rule dropped
+	 * as a hint. */
+	assert_int_equal(xdp_maps_hint_set(xd->x, &kt, 2, 22), -EEXIST);
+	assert_int_equal(xdp_maps_hint_del(xd->x, &kt), -EEXIST);
 	memset(&in, 0, sizeof(in));
 	xd_pk(&pk, &fd_taught, 0x10);
 	xt_gue_frame(&in, &g, &pk);
