@@ -340,6 +340,8 @@ int gossip_apply_update(struct gossip *g, const struct gossip_update *u)
 		return gossip_member_load_apply(g, &u->load);
 	case GOSSIP_UPD_FORECAST:
 		return gossip_member_forecast_apply(g, &u->forecast);
+	case GOSSIP_UPD_HINT:
+		return gossip_hint_apply(g, &u->hint);
 	default:
 		return 0;
 	}

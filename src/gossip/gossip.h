@@ -75,6 +75,9 @@ struct gossip_events {
 	void (*session)(void *ctx, const struct gossip_session_info *s);
 	/* A newer load report of a member arrived. */
 	void (*load)(void *ctx, const struct gossip_load_update *l);
+	/* A migration hint from the owner of a session (the datagram's
+	 * sender: hints about another node's sessions are refused). */
+	void (*hint)(void *ctx, const struct gossip_hint_update *h);
 };
 
 /*
@@ -178,6 +181,9 @@ struct gossip_counters {
 	uint64_t dir_forwarded; /* changes passed on to taught nodes */
 	uint64_t dir_expired;	/* records forgotten, unrefreshed */
 	uint64_t dir_dropped;	/* records not queued: outbox full */
+	uint64_t hints_sent;	/* hint updates sent (copies counted) */
+	uint64_t hints_in;	/* hints received and passed on */
+	uint64_t hints_refused; /* hints not from their session's owner */
 };
 
 void gossip_config_default(struct gossip_config *c);
@@ -266,6 +272,18 @@ uint32_t gossip_dir_shard_homes(struct gossip *g, uint32_t shard, uint16_t *out,
  * `to`), -EINVAL (flooding, or `to` unknown).
  */
 int gossip_dir_teach(struct gossip *g, const struct flow_key *key, uint16_t to);
+
+/*
+ * Send a migration hint about one of our sessions (h->owner is set to us)
+ * to nodes to[0..n-1], copies times each (more for likelier moves: a
+ * lost datagram then costs less), direct, within push_delay_ms. Hints
+ * only pre-warm a receiver's cache; ownership still comes from records.
+ * 0, -EINVAL for a hint out of its bounds or copies outside
+ * 1..GOSSIP_HINT_COPIES_MAX.
+ */
+#define GOSSIP_HINT_COPIES_MAX 4
+int gossip_hint_send(struct gossip *g, const uint16_t *to, uint32_t n,
+		     const struct gossip_hint_update *h, uint32_t copies);
 
 /* Publish our load; cpu and memory in permille (0..1000). -EINVAL. */
 int gossip_load_report(struct gossip *g, uint16_t cpu_permille,

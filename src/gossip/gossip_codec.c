@@ -47,6 +47,8 @@ size_t gossip_codec_update_size(uint8_t kind)
 		return 2 + GOSSIP_UPD_LOAD_LEN;
 	case GOSSIP_UPD_FORECAST:
 		return 2 + GOSSIP_UPD_FORECAST_LEN;
+	case GOSSIP_UPD_HINT:
+		return 2 + GOSSIP_UPD_HINT_LEN;
 	default:
 		return 0;
 	}
@@ -109,6 +111,10 @@ bool gossip_codec_update_valid(const struct gossip_update *u)
 		       u->load.mem_permille <= 1000;
 	case GOSSIP_UPD_FORECAST:
 		return forecast_valid(&u->forecast);
+	case GOSSIP_UPD_HINT:
+		return u->hint.owner != STEER_NODE_NONE &&
+		       u->hint.p_permille <= 1000 &&
+		       u->hint.ttl_s <= GOSSIP_HINT_TTL_MAX;
 	default:
 		return false;
 	}
@@ -132,6 +138,7 @@ static void put_update(struct wire *c, const struct gossip_update *u)
 	const struct gossip_session_update *s = &u->session;
 	const struct gossip_load_update *l = &u->load;
 	const struct gossip_forecast_update *f = &u->forecast;
+	const struct gossip_hint_update *h = &u->hint;
 
 	wire_put8(c, u->kind);
 	wire_put8(c, (uint8_t)(gossip_codec_update_size(u->kind) - 2));
@@ -176,6 +183,18 @@ static void put_update(struct wire *c, const struct gossip_update *u)
 		wire_put64(c, f->bandwidth_bps);
 		wire_put64(c, f->bandwidth_hi_bps);
 		break;
+	case GOSSIP_UPD_HINT:
+		wire_put16(c, h->owner);
+		wire_put16(c, h->p_permille);
+		wire_put16(c, h->ttl_s);
+		wire_put8(c, h->key.proto);
+		wire_put8(c, 0);
+		wire_put32(c, h->epoch);
+		wire_putn(c, h->key.src.b, 16);
+		wire_putn(c, h->key.dst.b, 16);
+		wire_putn(c, &h->key.sport, 2);
+		wire_putn(c, &h->key.dport, 2);
+		break;
 	}
 }
 
@@ -189,6 +208,7 @@ static int get_update(struct wire *c, struct gossip_update *u)
 	struct gossip_session_update *s = &u->session;
 	struct gossip_load_update *l = &u->load;
 	struct gossip_forecast_update *f = &u->forecast;
+	struct gossip_hint_update *h = &u->hint;
 	size_t start, want;
 	uint8_t len;
 
@@ -245,6 +265,18 @@ static int get_update(struct wire *c, struct gossip_update *u)
 		f->seq = wire_get64(c);
 		f->bandwidth_bps = wire_get64(c);
 		f->bandwidth_hi_bps = wire_get64(c);
+		break;
+	case GOSSIP_UPD_HINT:
+		h->owner = wire_get16(c);
+		h->p_permille = wire_get16(c);
+		h->ttl_s = wire_get16(c);
+		h->key.proto = wire_get8(c);
+		wire_get_zero(c, 1);
+		h->epoch = wire_get32(c);
+		wire_getn(c, h->key.src.b, 16);
+		wire_getn(c, h->key.dst.b, 16);
+		wire_getn(c, &h->key.sport, 2);
+		wire_getn(c, &h->key.dport, 2);
 		break;
 	}
 	if (c->err || c->off - start != len || !gossip_codec_update_valid(u))

@@ -32,6 +32,11 @@
  *              bandwidth u64, bandwidth hi u64 (bit/s): the node's
  *              forecast load `horizon` seconds ahead, mean and the
  *              upper end of its 95% interval                        (40)
+ *     hint     owner u16, probability u16 (permille, 1..1000; 0: the
+ *              hint is withdrawn), ttl u16 (s, 0..3600), proto u8,
+ *              0 u8, epoch u32, src 16, dst 16, sport, dport: the
+ *              owner's session may arrive at the receiver within ttl
+ *              seconds; a pre-warm only, never ownership            (48)
  *   An update of an unknown kind is skipped by its length (counted), so a
  *   later minor revision can add kinds; anything else malformed rejects
  *   the whole datagram.
@@ -61,6 +66,8 @@
 #define GOSSIP_UPD_SESSION_LEN 44
 #define GOSSIP_UPD_LOAD_LEN 32
 #define GOSSIP_UPD_FORECAST_LEN 40
+#define GOSSIP_UPD_HINT_LEN 48
+#define GOSSIP_HINT_TTL_MAX 3600     /* seconds */
 #define GOSSIP_FC_HORIZON_MAX 3600   /* seconds */
 #define GOSSIP_LOAD_F_DRAINED 0x0001 /* the node left the ingress set */
 
@@ -78,6 +85,7 @@ enum gossip_update_kind {
 	GOSSIP_UPD_SESSION = 2,
 	GOSSIP_UPD_LOAD = 3,
 	GOSSIP_UPD_FORECAST = 4,
+	GOSSIP_UPD_HINT = 5,
 };
 
 enum gossip_state {
@@ -134,6 +142,15 @@ struct gossip_forecast_update {
 	uint64_t bandwidth_bps, bandwidth_hi_bps;
 };
 
+/* A migration hint: a session of owner's that may reach the receiver. */
+struct gossip_hint_update {
+	uint16_t owner;
+	uint16_t p_permille; /* 0: withdrawn; else 1..1000 */
+	uint16_t ttl_s;	     /* 0..GOSSIP_HINT_TTL_MAX */
+	uint32_t epoch;	     /* the session's, as its owner holds it */
+	struct flow_key key;
+};
+
 struct gossip_update {
 	uint8_t kind; /* enum gossip_update_kind */
 	union {
@@ -141,6 +158,7 @@ struct gossip_update {
 		struct gossip_session_update session;
 		struct gossip_load_update load;
 		struct gossip_forecast_update forecast;
+		struct gossip_hint_update hint;
 	};
 };
 

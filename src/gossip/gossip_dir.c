@@ -94,8 +94,8 @@ uint32_t gossip_dir_homes(struct gossip *g, const struct flow_key *key,
 	return gossip_dir_shard_homes(g, steer_shard_of(h), out, max);
 }
 
-static void dir_queue(struct gossip *g, uint16_t to,
-		      const struct gossip_session_update *u)
+static void dir_queue_update(struct gossip *g, uint16_t to,
+			     const struct gossip_update *u)
 {
 	struct gossip_dir *d = &g->dir;
 	struct gossip_dir_out *q;
@@ -118,6 +118,15 @@ static void dir_queue(struct gossip *g, uint16_t to,
 	d->q[d->n++].u = *u;
 	if (g->push_at == UINT64_MAX)
 		g->push_at = g->now + g->cfg.push_delay_ms;
+}
+
+static void dir_queue(struct gossip *g, uint16_t to,
+		      const struct gossip_session_update *s)
+{
+	struct gossip_update u = {.kind = GOSSIP_UPD_SESSION};
+
+	u.session = *s;
+	dir_queue_update(g, to, &u);
 }
 
 /* u to each of its session's homes. */
@@ -274,9 +283,9 @@ static void dir_send(struct gossip *g, const struct gossip_dir_out *q,
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		if (!msg ||
-		    room < gossip_codec_update_size(GOSSIP_UPD_SESSION) ||
-		    msg->n_updates == GOSSIP_MAX_UPDATES) {
+		size_t sz = gossip_codec_update_size(q[i].u.kind);
+
+		if (!msg || room < sz || msg->n_updates == GOSSIP_MAX_UPDATES) {
 			if (msg)
 				gossip_msg_send(g, &m->addr, false);
 			msg = gossip_msg_start(g, GOSSIP_MSG_GOSSIP);
@@ -284,10 +293,12 @@ static void dir_send(struct gossip *g, const struct gossip_dir_out *q,
 			       gossip_codec_overhead(&g->auth,
 						     GOSSIP_MSG_GOSSIP);
 		}
-		msg->updates[msg->n_updates].kind = GOSSIP_UPD_SESSION;
-		msg->updates[msg->n_updates++].session = q[i].u;
-		room -= gossip_codec_update_size(GOSSIP_UPD_SESSION);
-		g->ctr.dir_sent++;
+		msg->updates[msg->n_updates++] = q[i].u;
+		room -= sz;
+		if (q[i].u.kind == GOSSIP_UPD_HINT)
+			g->ctr.hints_sent++;
+		else
+			g->ctr.dir_sent++;
 	}
 	if (msg)
 		gossip_msg_send(g, &m->addr, false);
@@ -308,4 +319,37 @@ void gossip_dir_flush(struct gossip *g)
 		i = j;
 	}
 	d->n = 0;
+}
+
+int gossip_hint_send(struct gossip *g, const uint16_t *to, uint32_t n,
+		     const struct gossip_hint_update *h, uint32_t copies)
+{
+	struct gossip_update u = {.kind = GOSSIP_UPD_HINT};
+	uint32_t i, c;
+
+	u.hint = *h;
+	u.hint.owner = g->cfg.self_id;
+	memset(u.hint.key.pad, 0, sizeof(u.hint.key.pad));
+	if (!gossip_codec_update_valid(&u) || !copies ||
+	    copies > GOSSIP_HINT_COPIES_MAX)
+		return -EINVAL;
+	g->now = g->io.now_ms(g->io.ctx);
+	for (i = 0; i < n; i++)
+		for (c = 0; c < copies; c++)
+			dir_queue_update(g, to[i], &u);
+	gossip_push_flush(g);
+	return 0;
+}
+
+int gossip_hint_apply(struct gossip *g, const struct gossip_hint_update *h)
+{
+	/* Only a session's owner hints about it: the datagram's sender. */
+	if (h->owner != g->rx_sender) {
+		g->ctr.hints_refused++;
+		return 0;
+	}
+	g->ctr.hints_in++;
+	if (g->ev.hint)
+		g->ev.hint(g->ev.ctx, h);
+	return 1;
 }

@@ -47,7 +47,7 @@ struct gossip;
 
 struct gossip_dir_out {
 	uint16_t to;
-	struct gossip_session_update u;
+	struct gossip_update u; /* a session record or a hint */
 };
 
 struct gossip_dir {
@@ -77,5 +77,9 @@ void gossip_dir_tick(struct gossip *g);
 uint64_t gossip_dir_deadline(const struct gossip *g);
 /* Send the outbox (called with the push). */
 void gossip_dir_flush(struct gossip *g);
+
+/* A received hint (its datagram's sender is g->rx_sender): 1 when the
+ * hint callback saw it, 0 when refused (counted). */
+int gossip_hint_apply(struct gossip *g, const struct gossip_hint_update *h);
 
 #endif /* STEER_GOSSIP_DIR_H */

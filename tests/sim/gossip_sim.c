@@ -201,6 +201,15 @@ static void on_session(void *ctx, const struct gossip_session_info *si)
 		n->s->on_session(n->s, n->idx, si);
 }
 
+static void on_hint(void *ctx, const struct gossip_hint_update *h)
+{
+	struct snode *n = ctx;
+
+	n->s->hint_events++;
+	if (n->s->on_hint)
+		n->s->on_hint(n->s, n->idx, h);
+}
+
 struct sim *sim_new(uint32_t n, uint64_t seed)
 {
 	return sim_new_cfg(n, seed, NULL, NULL);
@@ -213,7 +222,8 @@ struct sim *sim_new_cfg(uint32_t n, uint64_t seed,
 	struct sim *s = calloc(1, sizeof(*s));
 	struct gossip_config cfg;
 	struct gossip_io io = {.now_ms = io_now, .send = io_send};
-	struct gossip_events ev = {.member = on_member, .session = on_session};
+	struct gossip_events ev = {
+		.member = on_member, .session = on_session, .hint = on_hint};
 	uint32_t i;
 
 	assert_non_null(s);

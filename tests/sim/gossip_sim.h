@@ -86,6 +86,11 @@ struct sim {
 	/* sim_new_cfg(): adjusts each node's configuration. */
 	void (*cfg_hook)(struct gossip_config *c, void *arg);
 	void *cfg_arg;
+	/* Hint events seen, by all nodes. */
+	uint64_t hint_events;
+	/* Optional: each node's hint events. */
+	void (*on_hint)(struct sim *s, uint32_t i,
+			const struct gossip_hint_update *h);
 	/* Optional: each node's session events. */
 	void (*on_session)(struct sim *s, uint32_t i,
 			   const struct gossip_session_info *si);

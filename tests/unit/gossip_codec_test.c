@@ -63,7 +63,7 @@ static void fill_updates(struct gossip_msg *m, uint16_t n)
 	for (i = 0; i < n; i++) {
 		u = &m->updates[i];
 		memset(u, 0, sizeof(*u));
-		u->kind = (uint8_t)(1 + i % 4);
+		u->kind = (uint8_t)(1 + i % 5);
 		switch (u->kind) {
 		case GOSSIP_UPD_MEMBER:
 			u->member.node = (uint16_t)(100 + i);
@@ -103,6 +103,17 @@ static void fill_updates(struct gossip_msg *m, uint16_t n)
 			u->forecast.seq = 0x1112131415161718ull + i;
 			u->forecast.bandwidth_bps = 9000000000ull + i;
 			u->forecast.bandwidth_hi_bps = 12000000000ull + i;
+			break;
+		case GOSSIP_UPD_HINT:
+			u->hint.owner = (uint16_t)(5 + i);
+			u->hint.p_permille = (uint16_t)(i % 1001);
+			u->hint.ttl_s = (uint16_t)(30 + i);
+			u->hint.epoch = 0x0badcafeu + i;
+			memset(u->hint.key.src.b, (int)(i + 1), 16);
+			memset(u->hint.key.dst.b, 0xef, 16);
+			u->hint.key.sport = (uint16_t)(0x4321 + i);
+			u->hint.key.dport = 0x1f90;
+			u->hint.key.proto = 17;
 			break;
 		}
 	}
@@ -444,6 +455,29 @@ static void test_forecast_bounds(void **state)
 			 2 + GOSSIP_UPD_FORECAST_LEN);
 }
 
+/* A hint out of its bounds is refused, each bound on its own. */
+static void test_hint_bounds(void **state)
+{
+	struct gossip_update u = {.kind = GOSSIP_UPD_HINT}, b;
+	struct gossip_hint_update *h = &b.hint;
+
+	(void)state;
+	u.hint = (struct gossip_hint_update){
+		.owner = 3, .p_permille = 900, .ttl_s = 30, .epoch = 7};
+	u.hint.key.proto = 6;
+	assert_true(gossip_codec_update_valid(&u));
+	b = u, h->p_permille = 0; /* a withdrawal */
+	assert_true(gossip_codec_update_valid(&b));
+	b = u, h->owner = STEER_NODE_NONE;
+	assert_false(gossip_codec_update_valid(&b));
+	b = u, h->p_permille = 1001;
+	assert_false(gossip_codec_update_valid(&b));
+	b = u, h->ttl_s = GOSSIP_HINT_TTL_MAX + 1;
+	assert_false(gossip_codec_update_valid(&b));
+	assert_int_equal(gossip_codec_update_size(GOSSIP_UPD_HINT),
+			 2 + GOSSIP_UPD_HINT_LEN);
+}
+
 static void test_replay_window(void **state)
 {
 	struct gossip_replay r;
@@ -548,6 +582,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_body_parser, setup,
 						teardown),
 		cmocka_unit_test(test_forecast_bounds),
+		cmocka_unit_test(test_hint_bounds),
 		cmocka_unit_test(test_replay_window),
 		cmocka_unit_test(test_key_file),
 		cmocka_unit_test(test_key_passphrase),

@@ -280,6 +280,75 @@ static void test_memory_is_share(void **state)
 	       (double)total / s->n);
 }
 
+static uint32_t hints_at[MAXN];
+static struct gossip_hint_update last_hint;
+
+static void count_hint(struct sim *s, uint32_t i,
+		       const struct gossip_hint_update *h)
+{
+	hints_at[i]++;
+	last_hint = *h;
+}
+
+/* Hints reach the nodes named, as many copies as asked, from their
+ * owner only; a hint naming another owner is refused. */
+static void test_hints(void **state)
+{
+	struct dir_opts o = {2, 30000, 150000};
+	struct sim *s = dir_sim(16, 107, &o);
+	struct gossip_hint_update h = {
+		.p_permille = 900, .ttl_s = 30, .epoch = 100};
+	uint16_t to[3] = {2, 3, 9};
+	struct gossip_msg *msg;
+	struct gossip_addr from;
+	uint8_t buf[GOSSIP_DGRAM_MAX];
+	uint32_t i;
+	int len;
+
+	*state = s;
+	memset(hints_at, 0, sizeof(hints_at));
+	s->on_hint = count_hint;
+	make_key(&h.key, 7);
+	assert_int_equal(gossip_hint_send(s->nodes[4].g, to, 3, &h, 2), 0);
+	sim_after(s, 4);
+	sim_run(s, s->now + 200);
+	for (i = 0; i < s->n; i++)
+		assert_int_equal(hints_at[i],
+				 i == 1 || i == 2 || i == 8 ? 2 : 0);
+	assert_int_equal(last_hint.owner, 5);
+	assert_int_equal(last_hint.p_permille, 900);
+	assert_int_equal(last_hint.ttl_s, 30);
+	assert_true(flow_key_equal(&last_hint.key, &h.key));
+	assert_int_equal(gossip_counters(s->nodes[4].g)->hints_sent, 6);
+	/* Out of bounds: refused before anything is sent. */
+	h.p_permille = 1001;
+	assert_int_equal(gossip_hint_send(s->nodes[4].g, to, 3, &h, 1),
+			 -EINVAL);
+	h.p_permille = 900;
+	assert_int_equal(gossip_hint_send(s->nodes[4].g, to, 3, &h, 0),
+			 -EINVAL);
+	/* Node 3 speaks for node 5's session: refused by the receiver. */
+	msg = calloc(1, sizeof(*msg));
+	assert_non_null(msg);
+	msg->type = GOSSIP_MSG_GOSSIP;
+	msg->sender = 3;
+	msg->incarnation = 1;
+	msg->seq = 1u << 30;
+	msg->n_updates = 1;
+	msg->updates[0].kind = GOSSIP_UPD_HINT;
+	msg->updates[0].hint = h;
+	msg->updates[0].hint.owner = 5;
+	len = gossip_codec_encode(&s->auth, msg, buf, sizeof(buf));
+	assert_true(len > 0);
+	addr_of(2, &from);
+	memset(hints_at, 0, sizeof(hints_at));
+	assert_int_equal(gossip_recv(s->nodes[1].g, buf, (size_t)len, &from),
+			 0);
+	assert_int_equal(hints_at[1], 0);
+	assert_int_equal(gossip_counters(s->nodes[1].g)->hints_refused, 1);
+	free(msg);
+}
+
 static uint64_t zero_now(void *ctx)
 {
 	return 0;
@@ -323,6 +392,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_taught_expire_homed_stay,
 					  teardown),
 		cmocka_unit_test_teardown(test_memory_is_share, teardown),
+		cmocka_unit_test_teardown(test_hints, teardown),
 		cmocka_unit_test(test_config_checked),
 	};
 
