@@ -39,6 +39,8 @@
 #   STEER_LAB_OWNERSHIP  host mode: 'ownership' of the cluster descriptions,
 #                     flood | directory, read whenever they are written
 #                     (default: the cluster's own, flood)
+#   STEER_LAB_HINTS   host mode: steerd's 'hints' (on | off), read whenever
+#                     the configs are written (default on)
 #   STEER_LAB_STATE   state directory (default /run/st-lab)
 #   STEER_BIN         where steer-echo, steerd... are (default: build/bin)
 
@@ -630,6 +632,8 @@ bpf-pin-dir $LAB_PIN/h$k
 cgroup $LAB_CG/echo-h$k
 xdp ${STEER_LAB_XDP:-on}
 log-level ${STEER_LAB_LOG:-info}
+cache-dir $LAB_STATE/h$k/cache
+hints ${STEER_LAB_HINTS:-on}
 EOF2
 	# Host mode: draining takes the node out of the router's route.
 	[ "$LAB_KIND" != host ] ||

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "daemon/admin.h"
+#include "daemon/admin_cache.h"
 #include "daemon/admin_cell.h"
 #include "daemon/admin_host.h"
 #include "daemon/steerd_gossip.h"
@@ -125,9 +126,8 @@ static int admin_parse_addr(const char *s, struct flow_addr *a, int *family)
 	return -EINVAL;
 }
 
-/* PROTO SRC SPORT DST DPORT from argv[0..4] into k. */
-static int admin_parse_key(const char *cmd, char **argv, struct flow_key *k,
-			   char *err, size_t errlen)
+int admin_parse_key(const char *cmd, char **argv, struct flow_key *k, char *err,
+		    size_t errlen)
 {
 	uint32_t v;
 	int fs, fd;
@@ -755,6 +755,12 @@ static int cmd_undrain(struct steerd *d, int argc, char **argv, struct jsonw *w,
 	return cmd_drain_any(d, w, err, errlen, DRAIN_NONE);
 }
 
+static int cmd_cache(struct steerd *d, int argc, char **argv, struct jsonw *w,
+		     char *err, size_t errlen)
+{
+	return admin_cache(d, argc, argv, w, err, errlen);
+}
+
 static int cmd_migrations(struct steerd *d, int argc, char **argv,
 			  struct jsonw *w, char *err, size_t errlen)
 {
@@ -797,6 +803,11 @@ static const struct admin_cmd admin_cmds[] = {
 	 "its XDP program steers (rates, packet sizes, gaps between "
 	 "packets); with 'series', every "
 	 "series' samples kept (the last 10 minutes)"},
+	{"cache", cmd_cache, 0, 6,
+	 "cache [invalidate all|node ID|PROTO SRC SPORT DST DPORT]",
+	 "host mode: the predictive header cache (hinted sessions: in the "
+	 "fast path, on disk; placements, evictions, hits) and the hints "
+	 "this node sent; 'invalidate' forgets entries"},
 	{"drain", cmd_drain, 0, 1, "drain [status]",
 	 "host mode: this node leaves the ingress set (its drain-hook runs; "
 	 "gossip tells the others; its sessions keep reaching it through "

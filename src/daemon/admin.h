@@ -92,6 +92,11 @@ int admin_handle(struct steerd *d, char *line, struct jsonw *out);
 
 struct flow_key;
 
+/* PROTO SRC SPORT DST DPORT from argv[0..4] into k: 0, or -EINVAL with
+ * "cmd: ..." in err. */
+int admin_parse_key(const char *cmd, char **argv, struct flow_key *k, char *err,
+		    size_t errlen);
+
 /* Members proto, src, sport, dst, dport of k: for the admin_* modules. */
 void admin_key_write(struct jsonw *w, const struct flow_key *k);
 

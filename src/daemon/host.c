@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -14,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "node/node_load.h"
+#include "node/phc.h"
 #include "daemon/steerd.h"
 #include "node/node_xdp.h"
 #include "util/log.h"
@@ -40,6 +42,9 @@ struct host {
 	struct steer_shard *homes;
 	int64_t homes_timer;
 	int64_t reconcile_timer;
+	struct phc *phc; /* the predictive header cache (hints received) */
+	host_session_fn on_close; /* an own session closed (hints) */
+	void *on_close_ctx;
 	struct host_stats st;
 };
 
@@ -135,7 +140,15 @@ static void host_close(struct host *h, const struct flow_key *k)
 		return;
 	if (!gossip_session_close(gn, k, si.owner, si.epoch))
 		h->st.closed++;
+	if (h->on_close)
+		h->on_close(k, h->on_close_ctx);
 	steerd_gossip_kick(h->g);
+}
+
+void host_close_hook(struct host *h, host_session_fn fn, void *ctx)
+{
+	h->on_close = fn;
+	h->on_close_ctx = ctx;
 }
 
 static bool host_dir(const struct host *h)
@@ -216,6 +229,8 @@ static void host_on_session(void *ctx, const struct gossip_session_info *s)
 			h->st.flows_set++;
 		return;
 	}
+	if (h->phc)
+		phc_invalidate_flow(h->phc, &s->key);
 	if (!xdp_maps_flow_del(h->xdp, &s->key))
 		h->st.flows_del++;
 }
@@ -289,6 +304,87 @@ static void host_on_homes(struct evloop *el, int64_t id, void *arg)
 		host_homes_later(h, HOST_HOMES_RETRY_MS);
 }
 
+/* The header cache's half in the fast path: HINT rules. */
+static int host_phc_install(void *ctx, const struct phc_entry *e)
+{
+	struct host *h = ctx;
+
+	return xdp_maps_hint_set(h->xdp, &e->key, e->owner, e->epoch);
+}
+
+static void host_phc_remove(void *ctx, const struct flow_key *k)
+{
+	struct host *h = ctx;
+
+	xdp_maps_hint_del(h->xdp, k);
+}
+
+static uint32_t host_phc_stamp(void *ctx, const struct flow_key *k)
+{
+	struct host *h = ctx;
+	struct steer_rule r;
+
+	return xdp_maps_rule_get(h->xdp, k, &r) || r.action != STEER_ACT_HINT
+		       ? 0
+		       : r.used;
+}
+
+static uint64_t host_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A hint from a session's owner: into the header cache. */
+static void host_on_hint(void *ctx, const struct gossip_hint_update *u)
+{
+	struct host *h = ctx;
+	struct phc_entry e = {.key = u->key,
+			      .owner = u->owner,
+			      .p_permille = u->p_permille,
+			      .epoch = u->epoch};
+
+	h->st.hints_in++;
+	if (!h->phc || u->owner == host_self_id(h))
+		return;
+	e.expires_ms = host_wall_ms() + (uint64_t)u->ttl_s * 1000;
+	if (phc_hint(h->phc, &e, evloop_now_ms(), host_wall_ms()))
+		h->st.hints_refused++;
+}
+
+struct phc *host_phc(struct host *h)
+{
+	return h->phc;
+}
+
+/* The cache: its directory (the interface's under the default root). */
+static int host_phc_open(struct host *h, char *err, size_t errlen)
+{
+	const struct steerd_conf *c = &h->w->conf;
+	struct phc_config pc = {.l1_max = c->cache_l1,
+				.l1_min_permille = c->cache_l1_min};
+	struct phc_ops ops = {.ctx = h,
+			      .install = host_phc_install,
+			      .remove = host_phc_remove,
+			      .stamp = host_phc_stamp};
+
+	if (c->cache_dir[0]) {
+		snprintf(pc.dir, sizeof(pc.dir), "%s", c->cache_dir);
+	} else if (mkdir(STEERD_CACHE_DIR_ROOT, 0755) && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", STEERD_CACHE_DIR_ROOT,
+			 strerror(errno));
+		return -errno;
+	} else {
+		snprintf(pc.dir, sizeof(pc.dir), "%s/%s", STEERD_CACHE_DIR_ROOT,
+			 c->interface);
+	}
+	h->phc = phc_open(&pc, &ops, evloop_now_ms(), host_wall_ms(), err,
+			  errlen);
+	return h->phc ? 0 : -errno;
+}
+
 static void host_on_member(void *ctx, const struct gossip_member_info *m,
 			   enum gossip_state old)
 {
@@ -318,6 +414,7 @@ void host_gossip_events(struct host *h, struct gossip_events *ev)
 	ev->ctx = h;
 	ev->session = host_on_session;
 	ev->member = host_on_member;
+	ev->hint = host_on_hint;
 }
 
 struct host_walk {
@@ -328,31 +425,44 @@ struct host_walk {
 	uint64_t n;
 };
 
-static int host_reannounce_tcp(struct host *h)
+struct host_each {
+	host_session_fn fn;
+	void *arg;
+	uint32_t n;
+};
+
+static int host_each_udp(const struct flow_key *k,
+			 const struct steer_udp_seen *v, void *arg)
+{
+	struct host_each *e = arg;
+
+	e->n++;
+	e->fn(k, e->arg);
+	return 0;
+}
+
+uint32_t host_sessions_foreach(struct host *h, host_session_fn fn, void *arg)
 {
 	int fd = sockops_map_fd(h->so, "steer_socks");
+	struct host_each e = {.fn = fn, .arg = arg};
 	struct flow_key k, next;
-	int have = !bpf_map_get_next_key(fd, NULL, &k), n = 0;
+	int have = !bpf_map_get_next_key(fd, NULL, &k);
 
 	while (have) {
 		have = !bpf_map_get_next_key(fd, &k, &next);
 		if (host_is_service(h, &k)) {
-			host_announce(h, &k);
-			n++;
+			e.n++;
+			fn(&k, arg);
 		}
 		k = next;
 	}
-	return n;
+	xdp_maps_udp_foreach(h->xdp, host_each_udp, &e);
+	return e.n;
 }
 
-static int host_reannounce_udp(const struct flow_key *k,
-			       const struct steer_udp_seen *v, void *arg)
+static void host_reannounce(const struct flow_key *k, void *arg)
 {
-	struct host_walk *w = arg;
-
-	host_announce(w->h, k);
-	w->n++;
-	return 0;
+	host_announce(arg, k);
 }
 
 static int host_stale_rule(const struct flow_key *k, const struct steer_rule *r,
@@ -393,8 +503,7 @@ static void host_on_reconcile(struct evloop *el, int64_t id, void *arg)
 
 void host_gossip_attach(struct host *h, struct steerd_gossip *g)
 {
-	struct host_walk w = {.h = h};
-	int n;
+	uint32_t n;
 
 	h->g = g;
 	if (host_dir(h)) {
@@ -404,14 +513,13 @@ void host_gossip_attach(struct host *h, struct steerd_gossip *g)
 		if (h->reconcile_timer < 0)
 			h->reconcile_timer = 0;
 	}
-	n = host_reannounce_tcp(h);
-	xdp_maps_udp_foreach(h->xdp, host_reannounce_udp, &w);
-	h->st.reannounced += (uint64_t)n + w.n;
-	if (n + w.n)
+	n = host_sessions_foreach(h, host_reannounce, h);
+	h->st.reannounced += n;
+	if (n)
 		log_info(MOD,
-			 "announced %d TCP and %llu UDP sessions this "
-			 "node held before it started",
-			 n, (unsigned long long)w.n);
+			 "announced %u sessions this node held before it "
+			 "started",
+			 n);
 }
 
 static int host_udp_idle(const struct flow_key *k,
@@ -475,6 +583,8 @@ static void host_on_tick(struct evloop *el, int64_t id, void *arg)
 	node_tmpls_refresh(&h->tmpls, &h->w->cluster, h->xdp);
 	xdp_maps_udp_foreach(h->xdp, host_udp_idle, &w);
 	host_grace(h, evloop_now_ms());
+	if (h->phc)
+		phc_tick(h->phc, evloop_now_ms(), host_wall_ms());
 	if (h->g) {
 		h->load.cpu_cgroup =
 			h->w->conf.cpu_of_cgroup ? h->w->conf.cgroup : NULL;
@@ -688,6 +798,8 @@ struct host *host_start(struct evloop *el, const struct steerd_world *w,
 	if (!ret)
 		ret = host_world_set(h, w);
 	if (!ret)
+		ret = host_phc_open(h, err, errlen);
+	if (!ret)
 		ret = host_rings(h, err, errlen);
 	if (!ret && h->tmpls.mon_fd >= 0)
 		ret = evloop_fd_add(el, h->tmpls.mon_fd, EVLOOP_READ,
@@ -726,6 +838,7 @@ void host_stop(struct host *h)
 		evloop_fd_del(h->el, ring_buffer__epoll_fd(h->rb));
 		ring_buffer__free(h->rb);
 	}
+	phc_close(h->phc);
 	sockops_close(h->so);
 	xdp_prog_close(h->xdp);
 	node_tmpls_free(&h->tmpls);

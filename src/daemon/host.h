@@ -65,10 +65,21 @@ struct host_stats {
 	uint64_t teach_failed;	/* ... and no record was there to teach */
 	uint64_t homes_written; /* directory: steer_shards rewritten */
 	uint64_t homes_errors;
-	uint64_t reconciled; /* pinned rules without a record, dropped */
+	uint64_t reconciled;	/* pinned rules without a record, dropped */
+	uint64_t hints_in;	/* hints received (gossip checked the owner) */
+	uint64_t hints_refused; /* expired on arrival */
 };
 
 struct host;
+
+typedef void (*host_session_fn)(const struct flow_key *k, void *arg);
+
+/* fn for every session of this node (TCP of the services from sock_ops,
+ * UDP from XDP); returns how many. */
+uint32_t host_sessions_foreach(struct host *h, host_session_fn fn, void *arg);
+
+/* fn(k, ctx) when a session of this node closes (after gossip heard). */
+void host_close_hook(struct host *h, host_session_fn fn, void *ctx);
 
 /*
  * Load and attach the XDP program on the world's interface (unless
@@ -96,5 +107,7 @@ const struct node_tmpls *host_tmpls(const struct host *h);
 /* NULL with 'xdp off'. */
 struct xdp_prog *host_xdp(struct host *h);
 struct sockops *host_sockops(struct host *h);
+/* The predictive header cache: hints received (NULL before the start). */
+struct phc *host_phc(struct host *h);
 
 #endif /* STEER_HOST_H */

@@ -79,14 +79,27 @@ static void migrations_rows_write(struct jsonw *w,
 	jsonw_arr_close(w);
 }
 
+void migrations_self(struct steerd *d, struct migrate_node *node)
+{
+	struct gossip_forecast_update f = {0};
+
+	memset(node, 0, sizeof(*node));
+	node->hwm_permille = d->world->conf.high_water;
+	node->drained = drain_is(&d->drain);
+	node->has_forecast =
+		d->nfc && !node_fc_forecast(d->nfc, NODE_FC_PUBLISH_AHEAD, &f);
+	if (node->has_forecast) {
+		node->cpu = f.cpu_permille;
+		node->mem = f.mem_permille;
+	}
+}
+
 int migrations_write(struct steerd *d, struct jsonw *w, char *err,
 		     size_t errlen)
 {
 	static struct migrate_peer peers[MIGRATIONS_PEERS_MAX];
-	struct migrate_node node = {.hwm_permille = d->world->conf.high_water,
-				    .drained = drain_is(&d->drain)};
+	struct migrate_node node;
 	const struct flow_tele *ft;
-	struct gossip_forecast_update f = {0};
 	struct migrate_weights wt;
 	struct migrations_row *rows;
 	uint32_t n, np, i;
@@ -97,12 +110,7 @@ int migrations_write(struct steerd *d, struct jsonw *w, char *err,
 		snprintf(err, errlen, "migrations: no gossip runs here");
 		return -ENOENT;
 	}
-	node.has_forecast =
-		!node_fc_forecast(d->nfc, NODE_FC_PUBLISH_AHEAD, &f);
-	if (node.has_forecast) {
-		node.cpu = f.cpu_permille;
-		node.mem = f.mem_permille;
-	}
+	migrations_self(d, &node);
 	np = migrations_peers(steerd_gossip_node(d->gossip), peers);
 	target = migrate_target(peers, np,
 				cluster_self(&d->world->cluster)->ep.id,

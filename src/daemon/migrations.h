@@ -19,6 +19,11 @@
 #define MIGRATIONS_SHOWN 32 /* sessions listed, the likeliest first */
 
 struct steerd;
+struct migrate_node;
+
+/* This node as the scores see it: its forecast (NODE_FC_PUBLISH_AHEAD),
+ * steerd's high-water mark, its drain state. */
+void migrations_self(struct steerd *d, struct migrate_node *node);
 
 /* 0, or -ENOENT with err set when there is no gossip or no forecast. */
 int migrations_write(struct steerd *d, struct jsonw *w, char *err,

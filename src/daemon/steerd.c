@@ -10,6 +10,7 @@
 #include "cell/cell.h"
 #include "daemon/admin.h"
 #include "daemon/dataplane.h"
+#include "daemon/hints.h"
 #include "daemon/host.h"
 #include "daemon/node_fc.h"
 #include "daemon/steerd_gossip.h"
@@ -169,16 +170,45 @@ int steerd_drain(struct steerd *d, enum drain_why why)
 	if (d->gossip)
 		gossip_drained_set(steerd_gossip_node(d->gossip),
 				   drain_is(&d->drain));
+	/* A drained node's sessions are about to arrive elsewhere: hinted
+	 * at once, while the operator's routing moves. */
+	if (!err)
+		hints_tick(d->hints, d);
 	return err;
 }
 
+static void steerd_on_close(const struct flow_key *k, void *arg)
+{
+	struct steerd *d = arg;
+
+	hints_closed(d->hints, d, k);
+}
+
+/* Every refit's forecast goes out with gossip (the other nodes' view of
+ * this one's headroom), and may drain this node. */
+static void steerd_publish(struct steerd *d, const struct drain_self *me)
+{
+	struct gossip_forecast_update f;
+
+	if (!d->gossip || node_fc_samples(d->nfc) % node_fc_refit(d->nfc) ||
+	    node_fc_forecast(d->nfc, NODE_FC_PUBLISH_AHEAD, &f))
+		return;
+	if (d->host) {
+		drain_forecast(&d->drain, &d->world->conf, me, f.cpu_permille,
+			       f.mem_permille, evloop_now_ms());
+		gossip_drained_set(steerd_gossip_node(d->gossip),
+				   drain_is(&d->drain));
+	}
+	if (!gossip_forecast_report(steerd_gossip_node(d->gossip), &f))
+		steerd_gossip_kick(d->gossip);
+}
+
 /* A sample of this node's load into its series (host or cell mode's XDP
- * counters, host mode's sessions). */
+ * counters, host mode's sessions), then the migration hints it implies. */
 static void steerd_on_forecast(struct evloop *el, int64_t id, void *arg)
 {
 	struct steerd *d = arg;
 	struct drain_self me = steerd_drain_self(d);
-	struct gossip_forecast_update f;
 
 	if (node_fc_refit(d->nfc) != d->world->conf.forecast_refit)
 		node_fc_refit_set(d->nfc, d->world->conf.forecast_refit);
@@ -186,19 +216,8 @@ static void steerd_on_forecast(struct evloop *el, int64_t id, void *arg)
 		d->nfc, dp_xdp_prog(d), d->host ? host_sockops(d->host) : NULL,
 		d->world->conf.cpu_of_cgroup ? d->world->conf.cgroup : NULL);
 	drain_poll(&d->drain, &d->world->conf, &me, evloop_now_ms());
-	/* Every refit's forecast goes out with gossip (the other nodes'
-	 * view of this one's headroom), and may drain this node. */
-	if (!d->gossip || node_fc_samples(d->nfc) % node_fc_refit(d->nfc) ||
-	    node_fc_forecast(d->nfc, NODE_FC_PUBLISH_AHEAD, &f))
-		return;
-	if (d->host) {
-		drain_forecast(&d->drain, &d->world->conf, &me, f.cpu_permille,
-			       f.mem_permille, evloop_now_ms());
-		gossip_drained_set(steerd_gossip_node(d->gossip),
-				   drain_is(&d->drain));
-	}
-	if (!gossip_forecast_report(steerd_gossip_node(d->gossip), &f))
-		steerd_gossip_kick(d->gossip);
+	steerd_publish(d, &me);
+	hints_tick(d->hints, d);
 }
 
 static void steerd_on_sweep(struct evloop *el, int64_t id, void *arg)
@@ -308,8 +327,15 @@ static int steerd_modules_start(struct steerd *d, char *err, size_t errlen)
 					&w->secret, &ev, err, errlen);
 	if (!d->gossip)
 		return -errno;
-	if (d->host)
+	if (d->host) {
 		host_gossip_attach(d->host, d->gossip);
+		d->hints = hints_new();
+		if (!d->hints) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		host_close_hook(d->host, steerd_on_close, d);
+	}
 	if (d->cell)
 		cell_gossip_attach(d->cell, steerd_gossip_node(d->gossip));
 	struct steerd_node_provider p = {.node_info = steerd_node_gossip,
@@ -417,6 +443,8 @@ void steerd_fini(struct steerd *d)
 	steerd_node_provider_set(d, NULL);
 	host_stop(d->host);
 	d->host = NULL;
+	hints_free(d->hints);
+	d->hints = NULL;
 	cell_stop(d->cell);
 	d->cell = NULL;
 	if (d->fc_timer >= 0)
@@ -461,6 +489,11 @@ static int steerd_reload_check(const struct steerd *d,
 		key = "cgroup";
 	else if (o->xdp_off != n->xdp_off)
 		key = "xdp";
+	else if (strcmp(o->cache_dir, n->cache_dir))
+		key = "cache-dir";
+	else if (o->cache_l1 != n->cache_l1 ||
+		 o->cache_l1_min != n->cache_l1_min)
+		key = "cache-l1";
 	if (key) {
 		snprintf(err, errlen, "%s: '%s' changed: restart steerd for it",
 			 n->path, key);

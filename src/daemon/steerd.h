@@ -104,7 +104,8 @@ struct steerd {
 	struct steerd_gossip *gossip; /* with a cluster key, or mode host */
 	struct node_fc *nfc;	      /* this node's load series, forecasts */
 	int64_t fc_timer;
-	struct drain drain; /* host mode: out of the ingress set? */
+	struct drain drain;  /* host mode: out of the ingress set? */
+	struct hints *hints; /* host mode: migration hints sent */
 };
 
 /* Host mode: drain this node (why) or undrain it (DRAIN_NONE), gossip

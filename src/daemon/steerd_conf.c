@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "daemon/steerd_conf.h"
 
+#include "gossip/gossip_codec.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,6 +33,12 @@ enum {
 	SEEN_DRAIN_HOOK,
 	SEEN_CPU_LOAD,
 	SEEN_REFIT,
+	SEEN_HINTS,
+	SEEN_HINT_THRESHOLD,
+	SEEN_HINT_TTL,
+	SEEN_CACHE_DIR,
+	SEEN_CACHE_L1,
+	SEEN_CACHE_L1_MIN,
 	SEEN__MAX
 };
 
@@ -315,6 +323,77 @@ static int h_forecast_refit(struct conf_line *l, void *ctx)
 	return ret;
 }
 
+static int h_hints(struct conf_line *l, void *ctx)
+{
+	static const char *const names[] = {"off", "on", NULL};
+	struct steerd_conf_ctx *x = ctx;
+	int v, ret = steerd_once(x, l, SEEN_HINTS);
+
+	if (!ret)
+		ret = conf_parse_enum(l, "hints", l->argv[1], names, &v);
+	if (!ret)
+		x->c->hints = v == 1;
+	return ret;
+}
+
+/* A number within bounds, once, into a uint32_t or uint16_t field. */
+static int steerd_num(struct steerd_conf_ctx *x, struct conf_line *l, int which,
+		      uint32_t lo, uint32_t hi, uint32_t *v)
+{
+	int ret = steerd_once(x, l, which);
+
+	return ret ?: conf_parse_u32(l, l->argv[0], l->argv[1], lo, hi, v);
+}
+
+static int h_hint_threshold(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+	uint32_t v;
+	int ret = steerd_num(x, l, SEEN_HINT_THRESHOLD, 1, 1000, &v);
+
+	if (!ret)
+		x->c->hint_threshold = (uint16_t)v;
+	return ret;
+}
+
+static int h_hint_ttl(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+	uint32_t v;
+	int ret = steerd_num(x, l, SEEN_HINT_TTL, 2, GOSSIP_HINT_TTL_MAX, &v);
+
+	if (!ret)
+		x->c->hint_ttl_s = (uint16_t)v;
+	return ret;
+}
+
+static int h_cache_dir(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+
+	return steerd_once(x, l, SEEN_CACHE_DIR)
+		       ?: steerd_path(x, l, x->c->cache_dir,
+				      sizeof(x->c->cache_dir));
+}
+
+static int h_cache_l1(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+
+	return steerd_num(x, l, SEEN_CACHE_L1, 1, 1u << 20, &x->c->cache_l1);
+}
+
+static int h_cache_l1_min(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+	uint32_t v;
+	int ret = steerd_num(x, l, SEEN_CACHE_L1_MIN, 1, 1000, &v);
+
+	if (!ret)
+		x->c->cache_l1_min = (uint16_t)v;
+	return ret;
+}
+
 static const struct conf_directive steerd_directives[] = {
 	{"cluster-file", h_cluster_file, "PATH: the cluster description"},
 	{"admin-socket", h_admin_socket,
@@ -350,6 +429,23 @@ static const struct conf_directive steerd_directives[] = {
 	{"forecast-refit", h_forecast_refit,
 	 "SAMPLES: the load forecasts are refit, and published, every "
 	 "SAMPLES seconds (10)"},
+	{"hints", h_hints,
+	 "on|off: hint this node's sessions likely to migrate to the "
+	 "nodes likely to receive them (on)"},
+	{"hint-threshold", h_hint_threshold,
+	 "PERMILLE: a session's migration score from which it is hinted "
+	 "(300)"},
+	{"hint-ttl", h_hint_ttl,
+	 "SECONDS: how long a hint lives at its receivers (30)"},
+	{"cache-dir", h_cache_dir,
+	 "PATH: the header cache's second level, on disk "
+	 "(" STEERD_CACHE_DIR_ROOT "/IFNAME)"},
+	{"cache-l1", h_cache_l1,
+	 "N: hinted sessions the header cache keeps in the fast path "
+	 "(16384)"},
+	{"cache-l1-min", h_cache_l1_min,
+	 "PERMILLE: a hint's probability from which it is kept in the "
+	 "fast path, not only on disk (500)"},
 	{NULL, NULL, NULL},
 };
 
@@ -363,6 +459,11 @@ static void steerd_conf_defaults(struct steerd_conf *c, const char *path)
 	c->log_level = LOG_INFO;
 	c->high_water = STEERD_HIGH_WATER_DEFAULT;
 	c->forecast_refit = STEERD_FORECAST_REFIT_DEFAULT;
+	c->hints = true;
+	c->hint_threshold = STEERD_HINT_THRESHOLD_DEFAULT;
+	c->hint_ttl_s = STEERD_HINT_TTL_DEFAULT;
+	c->cache_l1 = PHC_L1_DEFAULT;
+	c->cache_l1_min = PHC_L1_MIN_DEFAULT;
 }
 
 static void steerd_conf_dir(struct steerd_conf_ctx *x, const char *path)

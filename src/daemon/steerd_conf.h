@@ -18,6 +18,12 @@
  *   drain-hook /etc/steer/drain      (run on drain/undrain: daemon/drain.h)
  *   cpu-load machine                 (cgroup: the CPU the 'cgroup' uses)
  *   forecast-refit 10                (samples, 1 a second, between refits)
+ *   hints on                         (host mode: hint sessions likely to move)
+ *   hint-threshold 300               (permille: the score that is hinted)
+ *   hint-ttl 30                      (seconds a hint lives)
+ *   cache-dir /var/lib/steer/eth0    (the header cache's L2, LMDB)
+ *   cache-l1 16384                   (hinted sessions in the fast path)
+ *   cache-l1-min 500                 (permille: L1 from this probability)
  *
  * Why two files: the cluster description is the same text on every node
  * but its 'self' line, and steer-replay reads it as it is, so steerd points
@@ -39,6 +45,7 @@
 #include <stdint.h>
 
 #include "fastpath/fastpath.h"
+#include "node/phc.h"
 #include "util/log.h"
 
 #define STEERD_ADMIN_SOCKET_DEFAULT "/run/steer/steerd.sock"
@@ -68,7 +75,17 @@ struct steerd_conf {
 	char drain_hook[PATH_MAX]; /* "": none */
 	bool cpu_of_cgroup;	   /* the node's CPU load: its cgroup's */
 	uint32_t forecast_refit;   /* samples between the forecasts' refits */
+	bool hints;		   /* host mode: send migration hints */
+	uint16_t hint_threshold;   /* permille */
+	uint16_t hint_ttl_s;
+	char cache_dir[PATH_MAX]; /* "": STEERD_CACHE_DIR_ROOT/<interface> */
+	uint32_t cache_l1;
+	uint16_t cache_l1_min; /* permille */
 };
+
+#define STEERD_HINT_THRESHOLD_DEFAULT 300
+#define STEERD_HINT_TTL_DEFAULT 30
+#define STEERD_CACHE_DIR_ROOT "/var/lib/steer"
 
 #define STEERD_FORECAST_REFIT_DEFAULT 10
 

@@ -337,6 +337,9 @@ int gossip_hint_send(struct gossip *g, const uint16_t *to, uint32_t n,
 	for (i = 0; i < n; i++)
 		for (c = 0; c < copies; c++)
 			dir_queue_update(g, to[i], &u);
+	/* A hint is worth most before the move: out now, not at the push
+	 * delay. */
+	g->push_at = g->now;
 	gossip_push_flush(g);
 	return 0;
 }

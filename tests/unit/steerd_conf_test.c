@@ -27,7 +27,8 @@
 #define KNOWN                                                                  \
 	"cluster-file, admin-socket, interface, mode, gossip-port, "           \
 	"cluster-key-file, log-level, bpf-pin-dir, cgroup, xdp, high-water, "  \
-	"low-water, auto-drain, drain-hook, cpu-load, forecast-refit"
+	"low-water, auto-drain, drain-hook, cpu-load, forecast-refit, hints, " \
+	"hint-threshold, hint-ttl, cache-dir, cache-l1, cache-l1-min"
 
 struct fx {
 	struct steerd_conf c;
@@ -130,7 +131,13 @@ static void test_every_key(void **state)
 		"auto-drain on\n"
 		"drain-hook /bin/true\n"
 		"cpu-load cgroup\n"
-		"forecast-refit 5\n";
+		"forecast-refit 5\n"
+		"hints off\n"
+		"hint-threshold 250\n"
+		"hint-ttl 45\n"
+		"cache-dir cache/fab0\n"
+		"cache-l1 4096\n"
+		"cache-l1-min 700\n";
 
 	assert_int_equal(load(f, CONF_PATH, text), 0);
 	assert_string_equal(f->c.cluster_file, "/srv/steer/cluster.conf");
@@ -150,6 +157,12 @@ static void test_every_key(void **state)
 	assert_string_equal(f->c.drain_hook, "/bin/true");
 	assert_true(f->c.cpu_of_cgroup);
 	assert_int_equal(f->c.forecast_refit, 5);
+	assert_false(f->c.hints);
+	assert_int_equal(f->c.hint_threshold, 250);
+	assert_int_equal(f->c.hint_ttl_s, 45);
+	assert_string_equal(f->c.cache_dir, "/etc/steer/cache/fab0");
+	assert_int_equal(f->c.cache_l1, 4096);
+	assert_int_equal(f->c.cache_l1_min, 700);
 }
 
 static void test_values_each(void **state)
@@ -335,6 +348,14 @@ static const struct bad_row bad_rows[] = {
 	 "2: 'low-water' expects an integer in 0..999, got '1000'"},
 	{"cluster-file c\nhigh-water 500\nlow-water 500\n",
 	 "3: low-water 500 is not below high-water 500"},
+	{"cluster-file c\nhint-threshold 0\n",
+	 "2: 'hint-threshold' expects an integer in 1..1000, got '0'"},
+	{"cluster-file c\nhint-ttl 3601\n",
+	 "2: 'hint-ttl' expects an integer in 2..3600, got '3601'"},
+	{"cluster-file c\ncache-l1 0\n",
+	 "2: 'cache-l1' expects an integer in 1..1048576, got '0'"},
+	{"cluster-file c\nhints maybe\n",
+	 "2: 'hints' expects one of off, on, got 'maybe'"},
 	{"cluster-file c\nforecast-refit 0\n",
 	 "2: 'forecast-refit' expects an integer in 1..60, got '0'"},
 	{"cluster-file c\nforecast-refit 61\n",
