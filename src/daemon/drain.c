@@ -99,6 +99,8 @@ int drain_set(struct drain *dr, const struct steerd_conf *c,
 		dr->st.undrains++;
 	log_info(MOD, "%s (%s)", drain_is(dr) ? "drained" : "undrained",
 		 drain_why_name(why));
+	if (dr->on_change)
+		dr->on_change(dr->on_change_ctx);
 	if (!c->drain_hook[0])
 		return 0;
 	if (dr->hook_pid)

@@ -54,6 +54,10 @@ struct drain {
 	uint64_t hook_start_ms;
 	int hook_status;   /* of the last finished: exit code, -signal */
 	bool hook_pending; /* a change came while a hook ran */
+	/* Called on every change of state before the hook runs (the
+	 * migration hints go out before the routing moves). */
+	void (*on_change)(void *ctx);
+	void *on_change_ctx;
 	struct drain_stats st;
 };
 

@@ -170,11 +170,16 @@ int steerd_drain(struct steerd *d, enum drain_why why)
 	if (d->gossip)
 		gossip_drained_set(steerd_gossip_node(d->gossip),
 				   drain_is(&d->drain));
-	/* A drained node's sessions are about to arrive elsewhere: hinted
-	 * at once, while the operator's routing moves. */
-	if (!err)
-		hints_tick(d->hints, d);
 	return err;
+}
+
+/* A drained node's sessions are about to arrive elsewhere: hinted at
+ * once, before the drain-hook moves the operator's routing. */
+static void steerd_on_drain_change(void *arg)
+{
+	struct steerd *d = arg;
+
+	hints_tick(d->hints, d);
 }
 
 static void steerd_on_close(const struct flow_key *k, void *arg)
@@ -335,6 +340,8 @@ static int steerd_modules_start(struct steerd *d, char *err, size_t errlen)
 			return -ENOMEM;
 		}
 		host_close_hook(d->host, steerd_on_close, d);
+		d->drain.on_change = steerd_on_drain_change;
+		d->drain.on_change_ctx = d;
 	}
 	if (d->cell)
 		cell_gossip_attach(d->cell, steerd_gossip_node(d->gossip));
