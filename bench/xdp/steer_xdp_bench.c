@@ -27,6 +27,9 @@
  * steer_gue4_v4 (telemetry in, the flow untracked), steer_gue4_v4_tracked
  * (its rule holds a slot) and steer_gue4_v4_notele (the same wrapper
  * loaded a second time with steer_tele_on = 0: the path before telemetry).
+ * steer_gue4_v4_cached times the header cache's path: the same packet
+ * whose flow holds a HINT rule (a hinted session, node 2, GUE with the
+ * hint flag), beside steer_gue4_v4 in the same run.
  *
  * Before timing, each case runs once with the wrapper capturing the body's
  * output, which must equal the userspace twin's (fastpath_process(), the
@@ -314,7 +317,14 @@ static struct flow_key xb_key(int v6, uint16_t sport)
 
 /* Client ports: 40000 nobody announced, then one per owner; then a flow
  * to node 2 whose telemetry is tracked (slot 0). */
-enum { PORT_MISS = 40000, PORT_LOCAL, PORT_TO2, PORT_TO3, PORT_TRACKED };
+enum {
+	PORT_MISS = 40000,
+	PORT_LOCAL,
+	PORT_TO2,
+	PORT_TO3,
+	PORT_TRACKED,
+	PORT_CACHED
+};
 
 /* The flow of PORT_TRACKED: to node 2, its telemetry in slot 0. */
 static int xb_tracked_set(struct xb *b)
@@ -329,6 +339,16 @@ static int xb_tracked_set(struct xb *b)
 	if (!err)
 		err = xdp_maps_rule_tele(b->x, &k, 1);
 	return err;
+}
+
+/* The flow of PORT_CACHED: a hint of node 2's (a HINT rule). */
+static int xb_cached_set(struct xb *b)
+{
+	struct flow_key k = xb_key(0, PORT_CACHED);
+	int err = xdp_maps_hint_set(b->x, &k, 2, 104);
+
+	return err ? err
+		   : fastpath_rule_set(b->fp, &k, STEER_ACT_HINT, 2, 104, 0);
 }
 
 static int xb_cluster_set(struct xb *b)
@@ -387,7 +407,8 @@ static int xb_cluster_set(struct xb *b)
 				return err;
 		}
 	}
-	return xb_tracked_set(b);
+	err = xb_tracked_set(b);
+	return err ? err : xb_cached_set(b);
 }
 
 static struct xb_case xb_cases[] = {
@@ -427,6 +448,9 @@ static struct xb_case xb_cases[] = {
 	 .action = XDP_TX,
 	 .steer_act = STEER_ACT_STEER,
 	 .notele = 1},
+	{.name = "steer_gue4_v4_cached",
+	 .action = XDP_TX,
+	 .steer_act = STEER_ACT_HINT},
 };
 #define XB_NCASES (sizeof(xb_cases) / sizeof(xb_cases[0]))
 
@@ -453,6 +477,7 @@ static int xb_cases_build(struct xb *b)
 		return err;
 	xb_frame_tcp4(&xb_cases[8].in, PORT_TRACKED, 10);
 	xb_frame_tcp4(&xb_cases[9].in, PORT_TO2, 10);
+	xb_frame_tcp4(&xb_cases[10].in, PORT_CACHED, 10);
 	for (i = 0; i < XB_NCASES; i++) {
 		struct xb_case *c = &xb_cases[i];
 		struct fp_pkt p = {.data = b->twin_buf + XB_HEADROOM,
