@@ -115,6 +115,7 @@ run()
 	export STEER_LAB_OWNERSHIP=$own STEER_LAB_HINTS=$hints
 	lab_steerd_stop_all
 	lab_echo_stop_all
+	rm -rf "$LAB_STATE"/h*/cache # each run's cache starts empty
 	lab_config_write_all || return 1
 	lab_ecmp_reset "$ecmp" 0 >/dev/null || return 1
 	lab_echo_start_all || return 1

@@ -359,7 +359,20 @@ struct phc *host_phc(struct host *h)
 	return h->phc;
 }
 
-/* The cache: its directory (the interface's under the default root). */
+/* A HINT rule a pinned map kept that the warmed cache does not hold. */
+static int host_stale_hint(const struct flow_key *k, const struct steer_rule *r,
+			   void *arg)
+{
+	struct host *h = arg;
+	struct phc_entry e;
+
+	if (r->action == STEER_ACT_HINT && phc_l1_get(h->phc, k, &e))
+		xdp_maps_flow_del(h->xdp, k);
+	return 0;
+}
+
+/* The cache: its directory (the interface's under the default root),
+ * warmed from disk; then the fast path's HINT rules are the cache's. */
 static int host_phc_open(struct host *h, char *err, size_t errlen)
 {
 	const struct steerd_conf *c = &h->w->conf;
@@ -382,7 +395,10 @@ static int host_phc_open(struct host *h, char *err, size_t errlen)
 	}
 	h->phc = phc_open(&pc, &ops, evloop_now_ms(), host_wall_ms(), err,
 			  errlen);
-	return h->phc ? 0 : -errno;
+	if (!h->phc)
+		return -errno;
+	xdp_maps_flow_foreach(h->xdp, host_stale_hint, h);
+	return 0;
 }
 
 static void host_on_member(void *ctx, const struct gossip_member_info *m,

@@ -167,6 +167,10 @@ int xdp_maps_hint_set(struct xdp_prog *x, const struct flow_key *k,
 		return fd;
 	if (owner == STEER_NODE_NONE)
 		return -EINVAL;
+	/* A hint may replace a hint (a pinned one from before a restart),
+	 * never a record's rule. */
+	if (!bpf_map_lookup_elem(fd, key, &r) && r.action != STEER_ACT_HINT)
+		return -EEXIST;
 	err = xdp_maps_cfg_get(x, &cfg);
 	if (err)
 		return err;
@@ -180,7 +184,7 @@ int xdp_maps_hint_set(struct xdp_prog *x, const struct flow_key *k,
 	r.action = STEER_ACT_HINT;
 	r.tmpl = owner;
 	r.sport = flow_hash_sport(flow_hash(k, &cfg.secret));
-	return bpf_map_update_elem(fd, key, &r, BPF_NOEXIST) ? -errno : 0;
+	return bpf_map_update_elem(fd, key, &r, BPF_ANY) ? -errno : 0;
 }
 
 int xdp_maps_hint_del(struct xdp_prog *x, const struct flow_key *k)

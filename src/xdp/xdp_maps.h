@@ -57,8 +57,9 @@ int xdp_maps_rule_set(struct xdp_prog *x, const struct flow_key *k,
 
 /*
  * Host mode, the predictive header cache: flow k gets a HINT rule to
- * owner (GUE with the hint flag) unless it has a rule already (-EEXIST:
- * a record's rule is never replaced by a hint). -EINVAL for
+ * owner (GUE with the hint flag) unless it has another rule already
+ * (-EEXIST: a record's rule is never replaced by a hint; a HINT rule
+ * is). -EINVAL for
  * STEER_NODE_NONE or this node, -E2BIG when full, -errno.
  */
 int xdp_maps_hint_set(struct xdp_prog *x, const struct flow_key *k,
