@@ -116,24 +116,35 @@ static void test_reaches_homes_only(void **state)
 	assert_int_equal(s->session_events, held);
 }
 
+/*
+ * Node 5 (index 4) announces session key_i (k); *h: the index of a home
+ * that is not the owner, *ingress: of a node neither owner nor home.
+ */
+static void announce_at_5(struct sim *s, uint32_t key_i, struct flow_key *k,
+			  uint32_t *h, uint32_t *ingress)
+{
+	uint16_t homes[GOSSIP_DIR_HOMES_MAX];
+
+	make_key(k, key_i);
+	assert_int_equal(gossip_session_announce(s->nodes[4].g, k, 5, 100), 0);
+	sim_after(s, 4);
+	sim_run(s, s->now + 200);
+	homes_of(s, k, homes);
+	*h = homes[0] == 5 ? homes[1] - 1u : homes[0] - 1u;
+	for (*ingress = 0; *ingress == 4 || is_home(homes, 2, *ingress);
+	     (*ingress)++)
+		;
+}
+
 static void test_teach_then_close(void **state)
 {
 	struct dir_opts o = {2, 30000, 150000};
 	struct sim *s = dir_sim(16, 102, &o);
-	uint16_t homes[GOSSIP_DIR_HOMES_MAX];
 	struct flow_key k;
 	uint32_t ingress, h;
 
 	*state = s;
-	make_key(&k, 2);
-	assert_int_equal(gossip_session_announce(s->nodes[4].g, &k, 5, 100), 0);
-	sim_after(s, 4);
-	sim_run(s, s->now + 500);
-	homes_of(s, &k, homes);
-	h = homes[0] == 5 ? homes[1] - 1u : homes[0] - 1u;
-	/* An ingress that is neither owner nor home. */
-	for (ingress = 0; ingress == 4 || is_home(homes, 2, ingress); ingress++)
-		;
+	announce_at_5(s, 2, &k, &h, &ingress);
 	assert_false(holds(s, ingress, &k, GOSSIP_SESSION_ESTABLISHED));
 	/* Only a home that holds the record teaches; not to the owner. */
 	assert_int_equal(gossip_dir_teach(s->nodes[h].g, &k, 5), -ENOENT);
@@ -216,19 +227,11 @@ static void test_taught_expire_homed_stay(void **state)
 {
 	struct dir_opts o = {2, 1000, 3000};
 	struct sim *s = dir_sim(16, 105, &o);
-	uint16_t homes[GOSSIP_DIR_HOMES_MAX];
 	struct flow_key k;
 	uint32_t ingress, h;
 
 	*state = s;
-	make_key(&k, 5);
-	assert_int_equal(gossip_session_announce(s->nodes[4].g, &k, 5, 100), 0);
-	sim_after(s, 4);
-	sim_run(s, s->now + 200);
-	homes_of(s, &k, homes);
-	h = homes[0] == 5 ? homes[1] - 1u : homes[0] - 1u;
-	for (ingress = 0; ingress == 4 || is_home(homes, 2, ingress); ingress++)
-		;
+	announce_at_5(s, 5, &k, &h, &ingress);
 	assert_int_equal(
 		gossip_dir_teach(s->nodes[h].g, &k, (uint16_t)(ingress + 1)),
 		0);
