@@ -41,6 +41,8 @@
 #                     (default: the cluster's own, flood)
 #   STEER_LAB_HINTS   host mode: steerd's 'hints' (on | off), read whenever
 #                     the configs are written (default on)
+#   STEER_LAB_DRAIN_UDP  host mode: steerd's 'drain-udp' (keep | move), read
+#                     whenever the configs are written (default keep)
 #   STEER_LAB_STATE   state directory (default /run/st-lab)
 #   STEER_BIN         where steer-echo, steerd... are (default: build/bin)
 
@@ -634,6 +636,7 @@ xdp ${STEER_LAB_XDP:-on}
 log-level ${STEER_LAB_LOG:-info}
 cache-dir $LAB_STATE/h$k/cache
 hints ${STEER_LAB_HINTS:-on}
+drain-udp ${STEER_LAB_DRAIN_UDP:-keep}
 EOF2
 	# Host mode: draining takes the node out of the router's route.
 	[ "$LAB_KIND" != host ] ||

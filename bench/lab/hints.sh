@@ -22,6 +22,13 @@
 #                                          templates, all hosts
 #   migration_rerouted_packets_MODE        packets sent to a home
 #   migration_hints_sent_MODE              hint sends by h1
+#   migration_gap_p50_ms_MODE, migration_gap_p99_ms_MODE  over h1's
+#       flows (those that migrated), each flow's longest wait for an echo
+#       (steer-traffic: a request every 100 ms, the wait of the one that
+#       crossed the migration included); _unmoved: the other hosts' flows
+#   ownership_records_per_node_MODE        session records a node holds
+#   gossip_datagrams_per_node_s_MODE       gossip datagrams a node sent
+#                                          per second, all kinds
 #
 # With --ecmp resilient (the default) the router's next-hop group moves
 # only h1's flows; with multipath (hash-threshold) removing a next hop
@@ -72,17 +79,19 @@ figures()
 		lab_steerctl $k -j counters >"$out/counters$k.json" 2>/dev/null
 		lab_steerctl $k -j cache >"$out/cache$k.json" 2>/dev/null
 	done
-	python3 - "$mode" "$out" "$LAB_HOSTS" <<'EOF2'
-import json, sys
-mode, out, hosts = sys.argv[1], sys.argv[2], int(sys.argv[3])
+	python3 - "$mode" "$out" "$LAB_HOSTS" "$secs" <<'EOF2'
+import csv, json, sys
+mode, out, hosts, secs = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 def load(name):
     try:
         return json.load(open(f"{out}/{name}"))
     except (OSError, ValueError):
         return {}
-hits = taught = cached = rerouted = 0
+hits = taught = cached = rerouted = records = dgrams = 0
 for k in range(1, hosts + 1):
     c, ca = load(f"counters{k}.json"), load(f"cache{k}.json")
+    records += c.get("gossip", {}).get("records", 0)
+    dgrams += c.get("gossip", {}).get("datagrams_out", 0)
     taught += c.get("host", {}).get("teach_reports", 0)
     rerouted += c.get("xdp", {}).get("dir_rerouted", 0)
     cached += c.get("xdp_action", {}).get("cached", 0)
@@ -95,6 +104,13 @@ for line in open(f"{out}/v4.txt"):
         conns, surv = int(w[1]), int(w[5])
     if w[:1] == ["udp_flows"]:
         flows, fsurv = int(w[1]), int(w[3])
+def pct_of(v, q):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(q * len(v)))] if v else 0.0
+moved, unmoved = [], []
+for row in csv.DictReader(open(f"{out}/v4.csv")):
+    (moved if row["first_host"] == "h1" else unmoved).append(
+        float(row["longest_gap_ms"]))
 total = conns + flows
 pct = 100.0 * (surv + fsurv) / total if total else 0
 cpct = 100.0 * hits / (hits + taught) if hits + taught else 0
@@ -103,14 +119,19 @@ for name, v, unit in (
         ("migration_first_packet_cached_pct", cpct, "%"),
         ("migration_cached_packets", cached, "packets"),
         ("migration_rerouted_packets", rerouted, "packets"),
-        ("migration_hints_sent", sent, "hints")):
+        ("migration_hints_sent", sent, "hints"),
+        ("migration_gap_p50_ms", pct_of(moved, 0.5), "ms"),
+        ("migration_gap_p99_ms", pct_of(moved, 0.99), "ms"),
+        ("migration_gap_p50_ms_unmoved", pct_of(unmoved, 0.5), "ms"),
+        ("ownership_records_per_node", records / hosts, "records"),
+        ("gossip_datagrams_per_node_s", dgrams / hosts / secs, "datagrams/s")):
     print(f"{name}_{mode:<18} {v:12.1f} {unit}")
 EOF2
 }
 
 run()
 {
-	local mode=$1 own=$2 hints=$3 i
+	local mode=$1 own=$2 hints=$3 i t0
 
 	export STEER_LAB_OWNERSHIP=$own STEER_LAB_HINTS=$hints
 	lab_steerd_stop_all
@@ -122,10 +143,11 @@ run()
 	lab_steerd_start_all || return 1
 	sleep 1 # gossip's joins
 	rm -f "$out/ready"
+	t0=$(date +%s)
 	lab_exec $LAB_CLIENT "$(lab_bin)/steer-traffic" --target "$LAB_VIP4" \
 		--port "$LAB_PORT" --conns "$conns" --udp "$udp" \
 		--interval 100 --duration 20 --connect-timeout 10 \
-		--stall 1500 --ready "$out/ready" \
+		--stall 1500 --ready "$out/ready" --csv "$out/v4.csv" \
 		>"$out/v4.txt" 2>"$out/v4.err" &
 	traffic=$!
 	for ((i = 0; i < 200; i++)); do
@@ -136,6 +158,7 @@ run()
 	lab_steerctl 1 drain >/dev/null 2>&1 || echo "hints: drain of h1 failed" >&2
 	wait "$traffic"
 	traffic=
+	secs=$(($(date +%s) - t0))
 	figures "$mode"
 	lab_steerctl 1 undrain >/dev/null 2>&1
 }

@@ -85,6 +85,8 @@ static void admin_host_stats(struct jsonw *w, const struct host_stats *s)
 	jsonw_u64(w, "homes_written", s->homes_written);
 	jsonw_u64(w, "homes_errors", s->homes_errors);
 	jsonw_u64(w, "reconciled", s->reconciled);
+	jsonw_u64(w, "udp_moved", s->udp_moved);
+	jsonw_u64(w, "udp_taken", s->udp_taken);
 	jsonw_obj_close(w);
 }
 

@@ -229,10 +229,58 @@ static void host_on_session(void *ctx, const struct gossip_session_info *s)
 			h->st.flows_set++;
 		return;
 	}
+	/* A UDP session another node moved here: this node's stack's. */
+	if (s->state == GOSSIP_SESSION_ESTABLISHED &&
+	    s->key.proto == STEER_IPPROTO_UDP && host_is_service(h, &s->key) &&
+	    !xdp_maps_udp_add(h->xdp, &s->key)) {
+		h->st.udp_taken++;
+		h->load.udp_sessions++;
+	}
 	if (h->phc)
 		phc_invalidate_flow(h->phc, &s->key);
 	if (!xdp_maps_flow_del(h->xdp, &s->key))
 		h->st.flows_del++;
+}
+
+struct host_move {
+	struct host *h;
+	uint16_t to;
+	uint32_t n;
+};
+
+static int host_udp_move_one(const struct flow_key *k,
+			     const struct steer_udp_seen *v, void *arg)
+{
+	struct host_move *m = arg;
+	struct host *h = m->h;
+	struct gossip *g = steerd_gossip_node(h->g);
+
+	if (!host_is_service(h, k) ||
+	    gossip_session_announce(g, k, m->to, host_epoch(h, k)))
+		return 0;
+	/* The new owner learns it at once, whoever homes the record. */
+	gossip_session_tell(g, k, m->to);
+	xdp_maps_udp_del(h->xdp, k);
+	if (h->load.udp_sessions)
+		h->load.udp_sessions--;
+	m->n++;
+	return 0;
+}
+
+uint32_t host_udp_move(struct host *h, uint16_t to)
+{
+	struct host_move m = {.h = h, .to = to};
+
+	if (!h->g || to == STEER_NODE_NONE || to == host_self_id(h)) {
+		log_warn(MOD, "drained: no node to move UDP sessions to");
+		return 0;
+	}
+	xdp_maps_udp_foreach(h->xdp, host_udp_move_one, &m);
+	h->st.udp_moved += m.n;
+	if (m.n)
+		log_info(MOD, "%u UDP sessions moved to node %u", m.n, to);
+	steerd_gossip_kick(h->g);
+	return m.n;
 }
 
 /* Homes are rewritten this long after gossip changed, or tried again. */

@@ -66,6 +66,8 @@ struct host_stats {
 	uint64_t homes_written; /* directory: steer_shards rewritten */
 	uint64_t homes_errors;
 	uint64_t reconciled;	/* pinned rules without a record, dropped */
+	uint64_t udp_moved;	/* own UDP sessions moved to a target */
+	uint64_t udp_taken;	/* UDP sessions another node moved here */
 	uint64_t hints_in;	/* hints received (gossip checked the owner) */
 	uint64_t hints_refused; /* expired on arrival */
 };
@@ -77,6 +79,14 @@ typedef void (*host_session_fn)(const struct flow_key *k, void *arg);
 /* fn for every session of this node (TCP of the services from sock_ops,
  * UDP from XDP); returns how many. */
 uint32_t host_sessions_foreach(struct host *h, host_session_fn fn, void *arg);
+
+/*
+ * Drained, with 'drain-udp move': this node's UDP sessions become node
+ * to's (no socket state to carry): each record re-announced with to as
+ * owner and a newer epoch, told to `to` directly (which takes it into
+ * its steer_udp), and steered there from here on. Returns how many.
+ */
+uint32_t host_udp_move(struct host *h, uint16_t to);
 
 /* fn(k, ctx) when a session of this node closes (after gossip heard). */
 void host_close_hook(struct host *h, host_session_fn fn, void *ctx);

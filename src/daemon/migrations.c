@@ -94,6 +94,47 @@ void migrations_self(struct steerd *d, struct migrate_node *node)
 	}
 }
 
+/* No forecast yet: the live, undrained peer whose last load report
+ * says the least CPU (ties: the lower id). */
+static uint16_t migrations_least_loaded(struct gossip *g, uint16_t self)
+{
+	static struct gossip_member_info mi[MIGRATIONS_PEERS_MAX];
+	uint32_t n = gossip_members(g, mi, MIGRATIONS_PEERS_MAX), i;
+	uint16_t best = STEER_NODE_NONE, cpu = UINT16_MAX, c;
+
+	for (i = 0; i < n && i < MIGRATIONS_PEERS_MAX; i++) {
+		if (mi[i].id == self || mi[i].state != GOSSIP_ALIVE ||
+		    (mi[i].has_load &&
+		     (mi[i].load.flags & GOSSIP_LOAD_F_DRAINED)))
+			continue;
+		c = mi[i].has_load ? mi[i].load.cpu_permille : 1000;
+		if (best == STEER_NODE_NONE || c < cpu) {
+			best = mi[i].id;
+			cpu = c;
+		}
+	}
+	return best;
+}
+
+uint16_t migrations_target(struct steerd *d)
+{
+	static struct migrate_peer peers[MIGRATIONS_PEERS_MAX];
+	uint16_t self = cluster_self(&d->world->cluster)->ep.id, t;
+	struct migrate_node node;
+	uint32_t np;
+	double room;
+
+	if (!d->gossip)
+		return STEER_NODE_NONE;
+	migrations_self(d, &node);
+	np = migrations_peers(steerd_gossip_node(d->gossip), peers);
+	t = migrate_target(peers, np, self, node.hwm_permille, &room);
+	return t != STEER_NODE_NONE
+		       ? t
+		       : migrations_least_loaded(steerd_gossip_node(d->gossip),
+						 self);
+}
+
 int migrations_write(struct steerd *d, struct jsonw *w, char *err,
 		     size_t errlen)
 {

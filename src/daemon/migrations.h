@@ -25,6 +25,11 @@ struct migrate_node;
  * steerd's high-water mark, its drain state. */
 void migrations_self(struct steerd *d, struct migrate_node *node);
 
+/* The node with the most forecast headroom; before any forecast, the
+ * live undrained node whose load report says the least CPU
+ * (STEER_NODE_NONE: none). */
+uint16_t migrations_target(struct steerd *d);
+
 /* 0, or -ENOENT with err set when there is no gossip or no forecast. */
 int migrations_write(struct steerd *d, struct jsonw *w, char *err,
 		     size_t errlen);

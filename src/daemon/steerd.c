@@ -12,6 +12,7 @@
 #include "daemon/dataplane.h"
 #include "daemon/hints.h"
 #include "daemon/host.h"
+#include "daemon/migrations.h"
 #include "daemon/node_fc.h"
 #include "daemon/steerd_gossip.h"
 #include "fastpath/fp_cluster.h"
@@ -179,6 +180,8 @@ static void steerd_on_drain_change(void *arg)
 {
 	struct steerd *d = arg;
 
+	if (drain_is(&d->drain) && d->world->conf.drain_udp_move)
+		host_udp_move(d->host, migrations_target(d));
 	hints_tick(d->hints, d);
 }
 

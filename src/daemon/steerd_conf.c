@@ -39,6 +39,7 @@ enum {
 	SEEN_CACHE_DIR,
 	SEEN_CACHE_L1,
 	SEEN_CACHE_L1_MIN,
+	SEEN_DRAIN_UDP,
 	SEEN__MAX
 };
 
@@ -394,6 +395,19 @@ static int h_cache_l1_min(struct conf_line *l, void *ctx)
 	return ret;
 }
 
+static int h_drain_udp(struct conf_line *l, void *ctx)
+{
+	static const char *const names[] = {"keep", "move", NULL};
+	struct steerd_conf_ctx *x = ctx;
+	int v, ret = steerd_once(x, l, SEEN_DRAIN_UDP);
+
+	if (!ret)
+		ret = conf_parse_enum(l, "drain-udp", l->argv[1], names, &v);
+	if (!ret)
+		x->c->drain_udp_move = v == 1;
+	return ret;
+}
+
 static const struct conf_directive steerd_directives[] = {
 	{"cluster-file", h_cluster_file, "PATH: the cluster description"},
 	{"admin-socket", h_admin_socket,
@@ -446,6 +460,10 @@ static const struct conf_directive steerd_directives[] = {
 	{"cache-l1-min", h_cache_l1_min,
 	 "PERMILLE: a hint's probability from which it is kept in the "
 	 "fast path, not only on disk (500)"},
+	{"drain-udp", h_drain_udp,
+	 "keep|move: a drained node's UDP sessions stay its own (keep), or "
+	 "move to the node with the most forecast headroom (move: for "
+	 "services whose UDP state the server does not hold)"},
 	{NULL, NULL, NULL},
 };
 

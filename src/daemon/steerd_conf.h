@@ -24,6 +24,8 @@
  *   cache-dir /var/lib/steer/eth0    (the header cache's L2, LMDB)
  *   cache-l1 16384                   (hinted sessions in the fast path)
  *   cache-l1-min 500                 (permille: L1 from this probability)
+ *   drain-udp keep                   (move: a drained node's UDP sessions
+ *                                     go to the node with most headroom)
  *
  * Why two files: the cluster description is the same text on every node
  * but its 'self' line, and steer-replay reads it as it is, so steerd points
@@ -81,6 +83,7 @@ struct steerd_conf {
 	char cache_dir[PATH_MAX]; /* "": STEERD_CACHE_DIR_ROOT/<interface> */
 	uint32_t cache_l1;
 	uint16_t cache_l1_min; /* permille */
+	bool drain_udp_move;   /* drained: UDP sessions to the target */
 };
 
 #define STEERD_HINT_THRESHOLD_DEFAULT 300

@@ -285,6 +285,14 @@ int gossip_dir_teach(struct gossip *g, const struct flow_key *key, uint16_t to);
 int gossip_hint_send(struct gossip *g, const uint16_t *to, uint32_t n,
 		     const struct gossip_hint_update *h, uint32_t copies);
 
+/*
+ * Send node `to` our record of key, direct (whatever the ownership
+ * mode): the new owner of a session moved to it learns so at once.
+ * 0, -ENOENT (no record), -EINVAL (`to` unknown or ourselves).
+ */
+int gossip_session_tell(struct gossip *g, const struct flow_key *key,
+			uint16_t to);
+
 /* Publish our load; cpu and memory in permille (0..1000). -EINVAL. */
 int gossip_load_report(struct gossip *g, uint16_t cpu_permille,
 		       uint16_t mem_permille, uint64_t bandwidth_bps,

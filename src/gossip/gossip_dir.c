@@ -193,6 +193,26 @@ int gossip_dir_teach(struct gossip *g, const struct flow_key *key, uint16_t to)
 	return 0;
 }
 
+int gossip_session_tell(struct gossip *g, const struct flow_key *key,
+			uint16_t to)
+{
+	struct gossip_session_update u;
+	const struct gossip_session *e;
+	struct flow_key k = *key;
+
+	if (to == g->cfg.self_id || !gossip_members_find(&g->members, to))
+		return -EINVAL;
+	memset(k.pad, 0, sizeof(k.pad));
+	e = gossip_sessions_find(&g->sessions, &k);
+	if (!e)
+		return -ENOENT;
+	g->now = g->io.now_ms(g->io.ctx);
+	gossip_session_to_update(e, &u);
+	dir_queue(g, to, &u);
+	gossip_push_flush(g);
+	return 0;
+}
+
 void gossip_dir_live_changed(struct gossip *g)
 {
 	g->dir.live_stale = true;

@@ -429,6 +429,20 @@ int xdp_maps_udp_foreach(struct xdp_prog *x, xdp_maps_udp_fn fn, void *arg)
 		sizeof(struct steer_udp_seen), xdp_maps_udp_one, &w);
 }
 
+int xdp_maps_udp_add(struct xdp_prog *x, const struct flow_key *k)
+{
+	int fd = xdp_maps_fd(x, "steer_udp");
+	struct steer_udp_seen v;
+	struct timespec ts;
+
+	if (fd < 0)
+		return fd;
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* bpf_ktime_get_ns()'s clock */
+	v.first_ns = v.last_ns =
+		(uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return bpf_map_update_elem(fd, k, &v, BPF_NOEXIST) ? -errno : 0;
+}
+
 int xdp_maps_udp_del(struct xdp_prog *x, const struct flow_key *k)
 {
 	int fd = xdp_maps_fd(x, "steer_udp");

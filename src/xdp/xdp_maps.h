@@ -126,6 +126,9 @@ int xdp_maps_udp_foreach(struct xdp_prog *x, xdp_maps_udp_fn fn, void *arg);
 
 /* Forget UDP session k of this node; -ENOENT if it was not there. */
 int xdp_maps_udp_del(struct xdp_prog *x, const struct flow_key *k);
+/* A UDP session this node took over (its owner moved it here): 0,
+ * -EEXIST, -errno. */
+int xdp_maps_udp_add(struct xdp_prog *x, const struct flow_key *k);
 
 /* Counters summed over the CPUs; 0 or -errno. */
 int xdp_maps_stats_read(struct xdp_prog *x, struct steer_xdp_stats *sum);

@@ -15,7 +15,10 @@
 #   - the same with a CPU burner on each core: every session survives,
 #     packets still meet cached templates;
 #   - without hints (the same story): every session survives through the
-#     homes (teach reports), nothing is cached.
+#     homes (packets re-routed), nothing is cached;
+#   - with 'drain-udp move': the host holding the most UDP sessions is
+#     drained instead of h1; they move to another host (answered from
+#     there on), every flow survives.
 #
 # Exit 0 pass, 1 fail, 77 skipped (not root).
 set -uo pipefail
@@ -45,12 +48,27 @@ print(total)
 EOF2
 }
 
-# One run; $1: on or off (hints), $2: quiet or loaded.
+# The host that holds the most UDP sessions (first seen there).
+most_udp()
+{
+	local k n best=1 max=-1
+
+	for ((k = 1; k <= LAB_HOSTS; k++)); do
+		lab_steerctl $k -j counters >"$out/udp$k.json" 2>/dev/null
+		n=$(sum xdp udp_new "$out/udp$k.json")
+		[ "$n" -gt "$max" ] && { max=$n; best=$k; }
+	done
+	echo $best
+}
+
+# One run; $1: on or off (hints), $2: quiet or loaded, $3: drain-udp
+# (keep by default).
 run()
 {
 	local hints=$1 load=$2 i k files=() cfiles=() line
 
 	export STEER_LAB_OWNERSHIP=directory STEER_LAB_HINTS=$hints
+	export STEER_LAB_DRAIN_UDP=${3:-keep}
 	lab_steerd_stop_all
 	lab_echo_stop_all
 	rm -rf "$LAB_STATE"/h*/cache # each run's cache starts empty
@@ -72,8 +90,11 @@ run()
 	done
 	[ -e "$out/ready" ] || { check "hints $hints, $load: the connections do not open"; return 1; }
 	sleep 3
-	lab_steerctl 1 drain >/dev/null 2>&1 || check "hints $hints, $load: steerctl drain on h1 failed"
-	if [ "$hints" = on ] && [ "$load" = quiet ]; then
+	D=1
+	[ "$STEER_LAB_DRAIN_UDP" = move ] && D=$(most_udp)
+	lab_steerctl $D drain >/dev/null 2>&1 || check "hints $hints, $load: steerctl drain on h$D failed"
+	if [ "$hints" = on ] && [ "$load" = quiet ] &&
+		[ "$STEER_LAB_DRAIN_UDP" = keep ]; then
 		# h2's steerd killed and started again: its cache comes back
 		# from disk, the sessions keep going.
 		sleep 2
@@ -92,7 +113,9 @@ run()
 	line=$(grep '^udp_flows' "$out/v4.txt")
 	[ "$(echo "$line" | awk '{print $4}')" = "$U" ] ||
 		check "hints $hints, $load: UDP: $line"
-	for ((k = 2; k <= LAB_HOSTS; k++)); do
+	lab_steerctl $D -j counters >"$out/countersD.json" 2>/dev/null
+	for ((k = 1; k <= LAB_HOSTS; k++)); do
+		[ $k = "$D" ] && continue
 		lab_steerctl $k -j cache >"$out/cache$k.json" 2>&1 ||
 			check "hints $hints, $load: steerctl cache on h$k: $(head -c 200 "$out/cache$k.json")"
 		lab_steerctl $k -j counters >"$out/counters$k.json" 2>/dev/null
@@ -103,6 +126,10 @@ run()
 	cached=$(sum cache cached_packets "${files[@]}")
 	held=$(sum cache l2 "${files[@]}")
 	taught=$(sum host teach_reports "${cfiles[@]}")
+	taken=$(sum host udp_taken "${cfiles[@]}")
+	rerouted=$(sum xdp dir_rerouted "${cfiles[@]}")
+	udp_moved=$(sum host udp_moved "$out/countersD.json")
+	flows_moved=$(grep '^udp_flows' "$out/v4.txt" | awk '{print $8}')
 	for i in $(cat "$out/pids" 2>/dev/null); do
 		kill "$i" 2>/dev/null
 	done
@@ -128,6 +155,14 @@ lab_steerctl 1 undrain >/dev/null 2>&1
 
 run off quiet
 [ "$cached" = 0 ] || check "hints off: $cached packets cached"
-[ "$taught" -gt 0 ] || check "hints off: h1's sessions did not go through their homes"
+[ "$rerouted" -gt 0 ] || check "hints off: no packet went through a home"
+[ "$udp_moved" = 0 ] || check "drain-udp keep: h1 moved $udp_moved UDP sessions"
+lab_steerctl 1 undrain >/dev/null 2>&1
+
+run on quiet move
+[ "$udp_moved" -gt 0 ] || check "drain-udp move: h$D moved no UDP session"
+[ "$taken" = "$udp_moved" ] || check "drain-udp move: h$D moved $udp_moved UDP sessions, the others took $taken"
+[ "${flows_moved:-0}" -gt 0 ] || check "drain-udp move: no UDP flow answered from another host"
+echo "[figure] drain-udp move: $udp_moved UDP sessions moved from h$D, $flows_moved flows answered from their new host"
 [ $fail = 0 ] && echo "PASS"
 exit $fail

@@ -28,7 +28,8 @@
 	"cluster-file, admin-socket, interface, mode, gossip-port, "           \
 	"cluster-key-file, log-level, bpf-pin-dir, cgroup, xdp, high-water, "  \
 	"low-water, auto-drain, drain-hook, cpu-load, forecast-refit, hints, " \
-	"hint-threshold, hint-ttl, cache-dir, cache-l1, cache-l1-min"
+	"hint-threshold, hint-ttl, cache-dir, cache-l1, cache-l1-min, "        \
+	"drain-udp"
 
 struct fx {
 	struct steerd_conf c;
@@ -137,7 +138,8 @@ static void test_every_key(void **state)
 		"hint-ttl 45\n"
 		"cache-dir cache/fab0\n"
 		"cache-l1 4096\n"
-		"cache-l1-min 700\n";
+		"cache-l1-min 700\n"
+		"drain-udp move\n";
 
 	assert_int_equal(load(f, CONF_PATH, text), 0);
 	assert_string_equal(f->c.cluster_file, "/srv/steer/cluster.conf");
@@ -163,6 +165,7 @@ static void test_every_key(void **state)
 	assert_string_equal(f->c.cache_dir, "/etc/steer/cache/fab0");
 	assert_int_equal(f->c.cache_l1, 4096);
 	assert_int_equal(f->c.cache_l1_min, 700);
+	assert_true(f->c.drain_udp_move);
 }
 
 static void test_values_each(void **state)

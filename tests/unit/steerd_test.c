@@ -603,7 +603,8 @@ static void test_init_bad_fixtures(void **state)
 		 "admin-socket, interface, mode, gossip-port, cluster-key-file, "
 		 "log-level, bpf-pin-dir, cgroup, xdp, high-water, low-water, "
 		 "auto-drain, drain-hook, cpu-load, forecast-refit, hints, "
-		 "hint-threshold, hint-ttl, cache-dir, cache-l1, cache-l1-min)"},
+		 "hint-threshold, hint-ttl, cache-dir, cache-l1, cache-l1-min, "
+		 "drain-udp)"},
 		{"bad-cluster.conf",
 		 ":3: 'node' expects a key (id, addr, addr6, mac, via), got "
 		 "'colour'"},
