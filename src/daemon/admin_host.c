@@ -106,6 +106,8 @@ static void admin_host_gossip(struct jsonw *w, struct steerd_gossip *sg)
 	jsonw_u64(w, "sessions", gossip_session_count(g, true));
 	jsonw_u64(w, "datagrams_in", ss->rx);
 	jsonw_u64(w, "datagrams_out", c->tx);
+	jsonw_u64(w, "bytes_in", ss->rx_bytes);
+	jsonw_u64(w, "bytes_out", ss->tx_bytes);
 	jsonw_u64(w, "send_errors", ss->tx_err);
 	jsonw_u64(w, "probes", c->probes);
 	jsonw_u64(w, "probes_failed", c->probes_failed);
@@ -117,6 +119,7 @@ static void admin_host_gossip(struct jsonw *w, struct steerd_gossip *sg)
 	jsonw_u64(w, "pushes", c->pushes);
 	jsonw_u64(w, "dissemination_dropped", c->dissem_dropped);
 	jsonw_u64(w, "records", gossip_session_count(g, false));
+	jsonw_u64(w, "records_bytes", gossip_session_bytes(g));
 	jsonw_u64(w, "dir_sent", c->dir_sent);
 	jsonw_u64(w, "dir_refreshes", c->dir_refreshes);
 	jsonw_u64(w, "dir_taught", c->dir_taught);

@@ -642,6 +642,12 @@ uint32_t gossip_session_count(const struct gossip *g, bool established_only)
 	return established_only ? g->sessions.n_established : g->sessions.n;
 }
 
+uint64_t gossip_session_bytes(const struct gossip *g)
+{
+	return (uint64_t)g->sessions.n * sizeof(struct gossip_session) +
+	       (uint64_t)g->sessions.nb * sizeof(g->sessions.b[0]);
+}
+
 int gossip_session_walk(const struct gossip *g, gossip_session_fn fn, void *arg)
 {
 	const struct gossip_session *e = NULL;

@@ -245,6 +245,10 @@ int gossip_session_lookup(const struct gossip *g, const struct flow_key *key,
 			  struct gossip_session_info *out);
 uint32_t gossip_session_count(const struct gossip *g, bool established_only);
 
+/* Bytes the session table holds: its records and its bucket array (the
+ * allocator's own overhead left out). */
+uint64_t gossip_session_bytes(const struct gossip *g);
+
 /*
  * Call fn for every session held (tombstones of closed ones included),
  * with the time since it last changed. fn returns 0 to go on; anything

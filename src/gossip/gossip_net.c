@@ -178,6 +178,7 @@ int gossip_net_send(struct gossip_net *n, const struct gossip_addr *to,
 		if (sendto(n->fd, buf, len, 0, (struct sockaddr *)&ss,
 			   (socklen_t)sl) >= 0) {
 			n->ctr.tx++;
+			n->ctr.tx_bytes += len;
 			return 0;
 		}
 		if (errno != EINTR)
@@ -228,6 +229,7 @@ int gossip_net_recv(struct gossip_net *n, struct gossip *g, uint32_t max)
 			continue;
 		}
 		n->ctr.rx++;
+		n->ctr.rx_bytes += (uint64_t)len;
 		gossip_recv(g, n->buf, (size_t)len, &from);
 	}
 	return (int)got;

@@ -36,6 +36,8 @@ struct gossip_net_counters {
 	uint64_t rx_err;   /* recvfrom() errors other than EAGAIN */
 	uint64_t tx;	   /* datagrams sent */
 	uint64_t tx_err;   /* sendto() failures (incl. family mismatch) */
+	uint64_t rx_bytes; /* UDP payload bytes of the datagrams in rx */
+	uint64_t tx_bytes; /* UDP payload bytes of the datagrams in tx */
 };
 
 /*

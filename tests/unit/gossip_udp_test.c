@@ -312,6 +312,7 @@ static void send_raw(struct cl *c, uint32_t i, const void *buf, size_t len)
 	raw = gossip_net_open(&any);
 	assert_non_null(raw);
 	assert_int_equal(gossip_net_send(raw, &c->nodes[i].addr, buf, len), 0);
+	assert_int_equal(gossip_net_counters(raw)->tx_bytes, len);
 	gossip_net_close(raw);
 }
 
@@ -353,12 +354,14 @@ static void check_forged(struct cl *c, const struct flow_key *k)
 	struct rx_arg a = {.node = 1, .r = GOSSIP_RX_AUTH};
 	uint8_t buf[GOSSIP_DGRAM_MAX];
 	struct view before, after;
+	uint64_t rx0;
 	int len, i;
 
 	assert_non_null(m);
 	wrong.b[0] ^= 0x80;
 	assert_int_equal(gossip_auth_init(&auth, &wrong, false), 0);
 	view_take(c, 1, &before);
+	rx0 = gossip_net_counters(c->nodes[1].net)->rx_bytes;
 	a.want = gossip_counters(c->nodes[1].g)->rx[GOSSIP_RX_AUTH] + 3;
 	/* As node 3: node 5 is dead, the session is closed. */
 	m->type = GOSSIP_MSG_GOSSIP;
@@ -383,6 +386,9 @@ static void check_forged(struct cl *c, const struct flow_key *k)
 		send_raw(c, 1, buf, (size_t)len);
 	}
 	assert_true(cl_run(c, rx_reached, &a, 3000) >= 0);
+	/* Refused or not, a datagram received counts its bytes. */
+	assert_true(gossip_net_counters(c->nodes[1].net)->rx_bytes >=
+		    rx0 + 3 * (uint64_t)len);
 	view_take(c, 1, &after);
 	view_same(&before, &after);
 	printf("[figure] udp: forged datagrams refused as bad_auth: %llu\n",
