@@ -124,10 +124,22 @@ struct steer_svc_key {
 	__u8 pad;
 };
 
-/* A UDP session of this node's stack, in steer_udp (ktime ns). */
+/*
+ * A UDP session of this node's stack, in steer_udp (ktime ns), with its
+ * telemetry (64 bytes): the packets from the client and their bytes as
+ * received, by size class (steer_tele_size_bucket), and the gaps between
+ * them in microseconds, each capped at STEER_UDP_GAP_MAX_US (the clock
+ * is read for last_ns on every packet anyway, so every gap is measured).
+ */
+#define STEER_UDP_GAP_MAX_US 10000000ull /* 10 s */
 struct steer_udp_seen {
 	__u64 first_ns;
 	__u64 last_ns;
+	__u64 pkts;
+	__u64 bytes;
+	__u64 gap_sum_us; /* over pkts - 1 gaps */
+	__u64 gap_sq;	  /* their squares, us^2 */
+	__u32 size[STEER_TELE_SIZES];
 };
 
 /*

@@ -323,8 +323,27 @@ static __always_inline int xdp_encap(struct xdp_md *ctx,
  * its time. A full ring loses the report (counted); the flow stays in
  * steer_udp, so the daemon's sweep still finds it.
  */
+/* One more packet of len bytes of a UDP session, arrived at now. */
+static __always_inline void xdp_udp_count(struct steer_udp_seen *s, __u64 now,
+					  __u64 len)
+{
+	__u64 gap;
+
+	if (s->pkts) {
+		gap = now > s->last_ns ? (now - s->last_ns) / 1000 : 0;
+		if (gap > STEER_UDP_GAP_MAX_US)
+			gap = STEER_UDP_GAP_MAX_US;
+		s->gap_sum_us += gap;
+		s->gap_sq += gap * gap;
+	}
+	s->last_ns = now;
+	s->pkts++;
+	s->bytes += len;
+	s->size[steer_tele_size_bucket(len) & (STEER_TELE_SIZES - 1)]++;
+}
+
 static __always_inline void xdp_udp_seen(const struct flow_key *k,
-					 struct steer_xdp_stats *st)
+					 struct steer_xdp_stats *st, __u64 len)
 {
 	struct steer_svc_key sk = {};
 	struct steer_udp_seen *seen, fresh = {};
@@ -338,11 +357,11 @@ static __always_inline void xdp_udp_seen(const struct flow_key *k,
 		return;
 	seen = bpf_map_lookup_elem(&steer_udp, k);
 	if (seen) {
-		seen->last_ns = now;
+		xdp_udp_count(seen, now, len);
 		return;
 	}
 	fresh.first_ns = now;
-	fresh.last_ns = now;
+	xdp_udp_count(&fresh, now, len);
 	if (bpf_map_update_elem(&steer_udp, k, &fresh, BPF_NOEXIST))
 		return; /* another CPU was first */
 	st->udp_new++;
@@ -390,14 +409,14 @@ static __always_inline int xdp_tcp_local(struct xdp_md *ctx,
 	return local;
 }
 
-/* Directory: a UDP session this node holds (its time refreshed)? */
-static __always_inline int xdp_udp_local(const struct flow_key *k)
+/* Directory: a UDP session this node holds (the packet counted)? */
+static __always_inline int xdp_udp_local(const struct flow_key *k, __u64 len)
 {
 	struct steer_udp_seen *seen = bpf_map_lookup_elem(&steer_udp, k);
 
 	if (!seen)
 		return 0;
-	seen->last_ns = bpf_ktime_get_ns();
+	xdp_udp_count(seen, bpf_ktime_get_ns(), len);
 	return 1;
 }
 
@@ -516,9 +535,10 @@ static __always_inline int xdp_dir_miss(struct xdp_md *ctx,
 	struct steer_shard *sh;
 	__u16 to;
 	int tcp = m->key.proto == STEER_IPPROTO_TCP;
+	__u64 len = ctx->data_end - ctx->data;
 
 	if (steer_dir_new_session(m) ||
-	    (tcp ? xdp_tcp_local(ctx, &m->key) : xdp_udp_local(&m->key)))
+	    (tcp ? xdp_tcp_local(ctx, &m->key) : xdp_udp_local(&m->key, len)))
 		goto local;
 	h = flow_hash(&m->key, &cfg->secret);
 	shard = steer_shard_of(h);
@@ -537,7 +557,7 @@ static __always_inline int xdp_dir_miss(struct xdp_md *ctx,
 		return xdp_encap(ctx, cfg, st, m, &r, STEER_ACT_STEER);
 	}
 	if (!tcp)
-		xdp_udp_seen(&m->key, st);
+		xdp_udp_seen(&m->key, st, len);
 local:
 	st->action[STEER_ACT_LOCAL]++;
 	return XDP_PASS;
@@ -711,7 +731,8 @@ static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 		/* Host mode: unannounced, a new flow of this node's stack. */
 		if (cfg->mode == STEER_XDP_MODE_HOST &&
 		    s.m.key.proto == STEER_IPPROTO_UDP)
-			xdp_udp_seen(&s.m.key, st);
+			xdp_udp_seen(&s.m.key, st,
+				     ctx->data_end - ctx->data);
 		st->action[STEER_ACT_LOCAL]++;
 		return XDP_PASS;
 	}

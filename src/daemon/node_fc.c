@@ -13,6 +13,7 @@
 #include "node/flow_tele.h"
 #include "node/node_load.h"
 #include "node/xdp_tele.h"
+#include "xdp/xdp_maps.h"
 #include "util/evloop.h"
 
 #define NODE_FC_SERIES 7
@@ -89,11 +90,23 @@ static int node_fc_offer(const struct flow_key *k,
 	return 0;
 }
 
-/* A round of the sessions' telemetry (the kernel's clock, as theirs). */
-static void node_fc_tele(struct node_fc *f, struct sockops *so)
+static int node_fc_offer_udp(const struct flow_key *k,
+			     const struct steer_udp_seen *u, void *arg)
+{
+	flow_tele_offer_udp(arg, k, u);
+	return 0;
+}
+
+/* A round of the sessions' telemetry (the kernel's clock, as theirs):
+ * TCP from sock_ops, UDP from the XDP program's steer_udp. */
+static void node_fc_tele(struct node_fc *f, struct sockops *so,
+			 struct xdp_prog *x)
 {
 	flow_tele_begin(f->tele, evloop_now_ns());
-	sockops_sessions_foreach(so, node_fc_offer, f->tele);
+	if (so)
+		sockops_sessions_foreach(so, node_fc_offer, f->tele);
+	if (x)
+		xdp_maps_udp_foreach(x, node_fc_offer_udp, f->tele);
 	flow_tele_end(f->tele);
 }
 
@@ -106,8 +119,8 @@ void node_fc_sample(struct node_fc *f, struct xdp_prog *x, struct sockops *so,
 	f->load.cpu_cgroup = cpu_cgroup;
 	node_load_measure(&f->load, x, so);
 	f->load.cpu_cgroup = NULL;
-	if (so)
-		node_fc_tele(f, so);
+	if (so || x)
+		node_fc_tele(f, so, x);
 	if (x)
 		xdp_tele_round(f->steered, x, evloop_now_ns());
 	/* The first measure is a baseline (CPU and bandwidth read 0). */
@@ -259,6 +272,17 @@ int node_fc_forecast(const struct node_fc *f, unsigned ahead_s,
 }
 
 /* The tracked sessions, busiest first, at most `max`. */
+/* A UDP session's sizes and gaps, named as the steered flows' are. */
+static void node_fc_dist_write(struct jsonw *w, const struct flow_tele_view *v)
+{
+	jsonw_double(w, "le128", v->size_share[0]);
+	jsonw_double(w, "le512", v->size_share[1]);
+	jsonw_double(w, "le1024", v->size_share[2]);
+	jsonw_double(w, "gt1024", v->size_share[3]);
+	jsonw_double(w, "gap_us", v->gap_mean_us);
+	jsonw_double(w, "gap_sd_us", v->gap_sd_us);
+}
+
 static void node_fc_flows(struct node_fc *f, struct jsonw *w, uint32_t max)
 {
 	struct flow_tele_view v;
@@ -279,6 +303,8 @@ static void node_fc_flows(struct node_fc *f, struct jsonw *w, uint32_t max)
 		jsonw_double(w, "retrans_s", v.retrans_per_s);
 		jsonw_double(w, "seg_bytes", v.mean_seg_bytes);
 		jsonw_u64(w, "samples", v.samples);
+		if (v.has_dist)
+			node_fc_dist_write(w, &v);
 		jsonw_obj_close(w);
 	}
 	jsonw_arr_close(w);

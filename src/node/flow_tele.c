@@ -2,6 +2,7 @@
 #include "node/flow_tele.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 struct flow_tele_cand {
 	struct flow_key key;
 	struct steer_sock_tele t;
+	struct flow_tele_dist dist;
 	double score;
 };
 
@@ -91,8 +93,9 @@ static void flow_tele_sift_up(struct flow_tele *ft, uint32_t i)
 	}
 }
 
-void flow_tele_offer(struct flow_tele *ft, const struct flow_key *k,
-		     const struct steer_sock_tele *t)
+static void flow_tele_offer_dist(struct flow_tele *ft, const struct flow_key *k,
+				 const struct steer_sock_tele *t,
+				 const struct flow_tele_dist *d)
 {
 	uint64_t age = ft->now_ns > t->est_ns ? ft->now_ns - t->est_ns : 0;
 	struct flow_tele_cand c;
@@ -104,6 +107,7 @@ void flow_tele_offer(struct flow_tele *ft, const struct flow_key *k,
 		age = 1000000; /* 1 ms: a fresh session is not infinitely fast */
 	c.key = *k;
 	c.t = *t;
+	c.dist = *d;
 	c.score = (double)(t->bytes_in + t->bytes_out) * 1e9 / (double)age;
 	if (ft->n_heap < ft->k) {
 		ft->heap[ft->n_heap] = c;
@@ -112,6 +116,34 @@ void flow_tele_offer(struct flow_tele *ft, const struct flow_key *k,
 		ft->heap[0] = c;
 		flow_tele_sift_down(ft, 0);
 	}
+}
+
+void flow_tele_offer(struct flow_tele *ft, const struct flow_key *k,
+		     const struct steer_sock_tele *t)
+{
+	static const struct flow_tele_dist none;
+
+	flow_tele_offer_dist(ft, k, t, &none);
+}
+
+void flow_tele_offer_udp(struct flow_tele *ft, const struct flow_key *k,
+			 const struct steer_udp_seen *u)
+{
+	struct steer_sock_tele t = {
+		.est_ns = u->first_ns,
+		.seen_ns = u->last_ns,
+		.bytes_in = u->bytes,
+		.segs_in = (uint32_t)u->pkts,
+		.samples = u->pkts ? 1 : 0,
+	};
+	struct flow_tele_dist d = {
+		.gaps = u->pkts ? u->pkts - 1 : 0,
+		.gap_sum_us = u->gap_sum_us,
+		.gap_sq = u->gap_sq,
+	};
+
+	memcpy(d.size, u->size, sizeof(d.size));
+	flow_tele_offer_dist(ft, k, &t, &d);
 }
 
 static int flow_tele_key_cmp(const void *a, const void *b)
@@ -172,6 +204,7 @@ void flow_tele_end(struct flow_tele *ft)
 		else
 			memset(f, 0, sizeof(*f));
 		f->key = c->key;
+		f->dist = c->dist;
 		f->est_ns = c->t.est_ns;
 		f->score = c->score;
 		flow_tele_push(f, &c->t);
@@ -218,6 +251,28 @@ static double flow_tele_trend(const struct flow_tele_flow *f)
 	return d > 1e-12 ? (n * sty - st * sy) / d : 0;
 }
 
+/* Shares of the size classes, mean and deviation of the gaps. */
+static void flow_tele_dist_view(const struct flow_tele_dist *d,
+				struct flow_tele_view *v)
+{
+	double n = 0, mean, var;
+	int i;
+
+	for (i = 0; i < STEER_TELE_SIZES; i++)
+		n += d->size[i];
+	if (n <= 0)
+		return;
+	v->has_dist = true;
+	for (i = 0; i < STEER_TELE_SIZES; i++)
+		v->size_share[i] = d->size[i] / n;
+	if (!d->gaps)
+		return;
+	mean = (double)d->gap_sum_us / (double)d->gaps;
+	var = (double)d->gap_sq / (double)d->gaps - mean * mean;
+	v->gap_mean_us = mean;
+	v->gap_sd_us = var > 0 ? sqrt(var) : 0;
+}
+
 int flow_tele_get(const struct flow_tele *ft, uint32_t i,
 		  struct flow_tele_view *v)
 {
@@ -242,6 +297,7 @@ int flow_tele_get(const struct flow_tele *ft, uint32_t i,
 		v->mean_seg_bytes =
 			(double)(last->bytes_in + last->bytes_out) / segs;
 	v->rtt_trend_us_per_s = flow_tele_trend(f);
+	flow_tele_dist_view(&f->dist, v);
 	if (f->n < 2)
 		return 0;
 	prev = flow_tele_at(f, 1);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Per-flow telemetry of this node's TCP sessions, bounded: of every
+ * Per-flow telemetry of this node's sessions, bounded: of every TCP
  * session the sock_ops program reports (steer_socks: bytes, segments, the
- * kernel's smoothed RTT, retransmissions), the k with the highest average
+ * kernel's smoothed RTT, retransmissions) and every UDP session the XDP
+ * program counts (steer_udp: packets, bytes, sizes, gaps), the k with the highest average
  * rate since they were established are tracked in detail, each with a
  * ring of its last FLOW_TELE_RING samples: rates per interval, the RTT and
  * its trend (least-squares slope: a session whose latency keeps rising is
@@ -17,6 +18,7 @@
 #ifndef STEER_NODE_FLOW_TELE_H
 #define STEER_NODE_FLOW_TELE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,8 +37,16 @@ struct flow_tele_sample {
 	uint32_t segs_in, segs_out;
 };
 
+/* What only a UDP session's entry counts (steer_udp_seen): packets by
+ * size class and the gaps between them, as totals. */
+struct flow_tele_dist {
+	uint32_t size[STEER_TELE_SIZES];
+	uint64_t gaps, gap_sum_us, gap_sq;
+};
+
 struct flow_tele_flow {
 	struct flow_key key;
+	struct flow_tele_dist dist; /* the last offered (UDP only) */
 	uint64_t est_ns;
 	double score;  /* average bytes/s since established, at the offer */
 	uint32_t n;    /* samples in the ring (<= FLOW_TELE_RING) */
@@ -56,6 +66,11 @@ struct flow_tele_view {
 	double retrans_per_s;	   /* over the last interval */
 	double mean_seg_bytes;	   /* bytes per segment, both ways */
 	uint32_t samples;
+	/* UDP sessions: packets by size class (shares of 1) and the mean
+	 * and standard deviation of the gaps between them. */
+	bool has_dist;
+	double size_share[STEER_TELE_SIZES];
+	double gap_mean_us, gap_sd_us;
 };
 
 struct flow_tele;
@@ -68,6 +83,10 @@ void flow_tele_begin(struct flow_tele *ft, uint64_t now_ns);
 /* One session; those the kernel has not refreshed yet are not ranked. */
 void flow_tele_offer(struct flow_tele *ft, const struct flow_key *k,
 		     const struct steer_sock_tele *t);
+/* A UDP session of this node's (the XDP program's steer_udp entry): its
+ * packets count as segments in, its bytes as bytes in. */
+void flow_tele_offer_udp(struct flow_tele *ft, const struct flow_key *k,
+			 const struct steer_udp_seen *u);
 void flow_tele_end(struct flow_tele *ft);
 
 /* Flows tracked, and the i-th by score (highest first): 0 or -ENOENT. */

@@ -432,7 +432,7 @@ int xdp_maps_udp_foreach(struct xdp_prog *x, xdp_maps_udp_fn fn, void *arg)
 int xdp_maps_udp_add(struct xdp_prog *x, const struct flow_key *k)
 {
 	int fd = xdp_maps_fd(x, "steer_udp");
-	struct steer_udp_seen v;
+	struct steer_udp_seen v = {0};
 	struct timespec ts;
 
 	if (fd < 0)

@@ -178,6 +178,54 @@ static void evicted_starts_over(void **state)
 	flow_tele_free(ft);
 }
 
+/*
+ * A UDP session (steer_udp's entry) ranks beside TCP ones by its bytes;
+ * its view carries its size shares and gap statistics, a TCP one's none.
+ */
+static void udp_sizes_and_gaps(void **state)
+{
+	struct flow_tele *ft = flow_tele_new(4);
+	struct flow_key u = key_of(7), t = key_of(8);
+	/* 5 packets, 4 gaps of 100, 100, 300, 300 us: mean 200, sd 100. */
+	struct steer_udp_seen e = {.first_ns = 0,
+				   .last_ns = S,
+				   .pkts = 5,
+				   .bytes = 5000,
+				   .gap_sum_us = 800,
+				   .gap_sq = 2 * 10000 + 2 * 90000,
+				   .size = {1, 1, 0, 3}};
+	struct steer_sock_tele tt = tele(S, 100, 10);
+	struct flow_tele_view v;
+
+	(void)state;
+	u.proto = STEER_IPPROTO_UDP;
+	flow_tele_begin(ft, S);
+	flow_tele_offer_udp(ft, &u, &e);
+	flow_tele_offer(ft, &t, &tt);
+	flow_tele_end(ft);
+	assert_int_equal(flow_tele_count(ft), 2);
+	assert_int_equal(flow_tele_get(ft, 0, &v), 0);
+	assert_memory_equal(&v.key, &u, sizeof(u));
+	assert_true(v.has_dist);
+	assert_true(v.avg_rate > 4999 && v.avg_rate < 5001);
+	assert_true(v.mean_seg_bytes > 999.9 && v.mean_seg_bytes < 1000.1);
+	assert_true(v.size_share[0] > 0.199 && v.size_share[0] < 0.201);
+	assert_true(v.size_share[2] == 0);
+	assert_true(v.size_share[3] > 0.599 && v.size_share[3] < 0.601);
+	assert_true(v.gap_mean_us > 199.9 && v.gap_mean_us < 200.1);
+	assert_true(v.gap_sd_us > 99.9 && v.gap_sd_us < 100.1);
+	assert_int_equal(flow_tele_get(ft, 1, &v), 0);
+	assert_memory_equal(&v.key, &t, sizeof(t));
+	assert_false(v.has_dist);
+	/* An entry with no packet yet is not ranked. */
+	e.pkts = 0;
+	flow_tele_begin(ft, 2 * S);
+	flow_tele_offer_udp(ft, &u, &e);
+	flow_tele_end(ft);
+	assert_int_equal(flow_tele_count(ft), 0);
+	flow_tele_free(ft);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +233,7 @@ int main(void)
 		cmocka_unit_test(rates_and_trend),
 		cmocka_unit_test(no_double_no_unrefreshed),
 		cmocka_unit_test(evicted_starts_over),
+		cmocka_unit_test(udp_sizes_and_gaps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

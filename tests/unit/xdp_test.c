@@ -1490,6 +1490,11 @@ static void xt_udp_session_seen(void **state)
 	assert_memory_equal(&ev.last.key, &k, sizeof(k));
 	assert_int_equal(bpf_map_lookup_elem(udp, &k, &seen1), 0);
 	assert_true(seen1.first_ns && seen1.last_ns == seen1.first_ns);
+	/* Its telemetry: one packet, of the frame's bytes, no gap yet. */
+	assert_int_equal(seen1.pkts, 1);
+	assert_int_equal(seen1.bytes, in.len);
+	assert_int_equal(seen1.size[steer_tele_size_bucket(in.len)], 1);
+	assert_int_equal(seen1.gap_sum_us, 0);
 
 	assert_int_equal(xt_xdp_run(&in, &got, &xs), XDP_PASS);
 	assert_int_equal(xs.udp_new, 0);
@@ -1498,6 +1503,13 @@ static void xt_udp_session_seen(void **state)
 	assert_int_equal(bpf_map_lookup_elem(udp, &k, &seen2), 0);
 	assert_true(seen2.first_ns == seen1.first_ns &&
 		    seen2.last_ns >= seen1.last_ns);
+	assert_int_equal(seen2.pkts, 2);
+	assert_int_equal(seen2.bytes, 2 * in.len);
+	assert_int_equal(seen2.size[steer_tele_size_bucket(in.len)], 2);
+	/* One gap, in microseconds: the time between the two packets. */
+	assert_int_equal(seen2.gap_sum_us,
+			 (seen2.last_ns - seen1.last_ns) / 1000);
+	assert_true(seen2.gap_sq == seen2.gap_sum_us * seen2.gap_sum_us);
 
 	assert_int_equal(bpf_map_delete_elem(svcs, &sk), 0);
 	assert_int_equal(bpf_map_delete_elem(udp, &k), 0);
