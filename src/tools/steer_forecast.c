@@ -8,13 +8,21 @@
  *   fit_ms SERIES MODEL VALUE        (fit and forecast, per origin)
  *   fallback SERIES MODEL ORIGINS REASON   (when a model fell back)
  *   order SERIES arima P D Q         (the order AICc chose)
- *   choice SERIES H auto MODEL       (auto's pick for horizon H)
- * auto is steer's own choice per horizon, from errors before the
- * evaluation window only (eval_auto); it needs every model it chooses
- * among run (all but lstm: eval_auto_candidate).
+ *   choice SERIES H auto MODEL=N ... (auto's picks at horizon H: at how
+ *                                     many origins each model)
+ *   choice SERIES H auto1 MODEL      (auto1's one pick for horizon H)
+ * and with --summary, after every file, per model over every row printed:
+ *   geomean MODEL VALUE ROWS         (of MASE / min(naive, snaive))
+ *   worst MODEL RATIO SERIES H       (its highest such ratio)
+ * combo, auto and auto1 (eval.h) are computed from the same forecasts as
+ * the models they combine or choose among (every model but lstm: those
+ * are run whenever one of the three is asked); auto chooses at every
+ * origin from the errors known there, auto1 once before the evaluation
+ * window.
  *
- *   steer-forecast [--models naive,snaive,holt,hw,arima,lstm,auto]
- *                  [--season M] [--paths DIR]
+ *   steer-forecast [--models naive,snaive,holt,hw,arima,lstm,combo,auto,
+ *                            auto1]
+ *                  [--season M] [--paths DIR] [--summary]
  *                  [--horizons 1,6,12,24] FILE...
  * --paths: every forecast made, per series and model, into
  * DIR/SERIES_MODEL.dat ("h target actual forecast" lines, for plots).
@@ -25,6 +33,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +44,9 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: steer-forecast [--models LIST] [--season M] "
-		   "[--horizons LIST] [--paths DIR] FILE...\n"
-		   "  models: naive, snaive, holt, hw, arima, lstm, auto "
-		   "(default all)\n");
+		   "[--horizons LIST] [--paths DIR] [--summary] FILE...\n"
+		   "  models: naive, snaive, holt, hw, arima, lstm, combo, "
+		   "auto, auto1 (default all)\n");
 }
 
 /* A comma-separated list of numbers 1..max into v; their count, or -1. */
@@ -58,36 +67,23 @@ static int parse_list(const char *s, unsigned *v, unsigned cap, unsigned max)
 	return n ? (int)n : -1;
 }
 
-/* A comma-separated list of models; "auto" sets *with_auto. */
-static int parse_models(const char *s, int *kinds, bool *with_auto)
+/* A comma-separated list of models (eval_model_of) into wanted. */
+static int parse_models(const char *s, bool *wanted)
 {
 	char buf[128], *tok, *save;
 	int n = 0, k;
 
-	*with_auto = false;
+	memset(wanted, 0, EVAL_MODELS * sizeof(*wanted));
 	snprintf(buf, sizeof(buf), "%s", s);
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "auto")) {
-			*with_auto = true;
-			continue;
-		}
-		k = fc_kind_of(tok);
-		if (k < 0 || n == FC_KINDS)
+		k = eval_model_of(tok);
+		if (k < 0)
 			return -1;
-		kinds[n++] = k;
+		wanted[k] = true;
+		n++;
 	}
 	return n ? n : -1;
-}
-
-static bool model_wanted(const int *kinds, int nk, int k)
-{
-	int i;
-
-	for (i = 0; i < nk; i++)
-		if (kinds[i] == k)
-			return true;
-	return false;
 }
 
 /* The series' name: the file's base name without its extension. */
@@ -109,7 +105,7 @@ static const char *paths_dir;
  * DIR/NAME_MODEL.dat: one line per origin and horizon of hs,
  * "h target actual forecast" (target: the index of the point forecast).
  */
-static void paths_write(const char *name, int kd, const double *y, size_t n,
+static void paths_write(const char *name, int model, const double *y, size_t n,
 			double (*paths)[EVAL_HMAX], const unsigned *hs, int nh)
 {
 	size_t t[EVAL_ORIGINS], k, o;
@@ -118,7 +114,7 @@ static void paths_write(const char *name, int kd, const double *y, size_t n,
 	int j;
 
 	snprintf(file, sizeof(file), "%s/%s_%s.dat", paths_dir, name,
-		 fc_kind_name(kd));
+		 eval_model_name(model));
 	f = fopen(file, "we");
 	if (!f || eval_origins(n, t, &k)) {
 		fprintf(stderr, "steer-forecast: %s: %s\n", file,
@@ -136,16 +132,133 @@ static void paths_write(const char *name, int kd, const double *y, size_t n,
 	fclose(f);
 }
 
-static int run_file(const char *path, const int *kinds, int nk, int season,
-		    const unsigned *hs, int nh, bool with_auto)
+/*
+ * --summary: per model, over every row (series, horizon) printed, the
+ * geometric mean of MASE / min(MASE naive, MASE snaive) and the worst
+ * ratio, as docs/forecasting.md reports them. A row whose base or value is
+ * not above 0 is left out.
+ */
+static bool summary;
+static struct {
+	double log_sum, worst;
+	unsigned rows, worst_h;
+	char worst_series[256];
+} sums[EVAL_MODELS];
+
+static void summary_add(const char *name, const struct eval_result *res,
+			const bool *got, const unsigned *hs, int nh)
 {
-	struct eval_result r, all[FC_KINDS];
-	enum fc_kind choice[EVAL_HMAX];
+	double base, x;
+	int i, j;
+
+	if (!got[FC_NAIVE] || !got[FC_SNAIVE])
+		return;
+	for (j = 0; j < nh; j++) {
+		base = fmin(res[FC_NAIVE].mase[hs[j] - 1],
+			    res[FC_SNAIVE].mase[hs[j] - 1]);
+		for (i = 0; i < EVAL_MODELS; i++) {
+			x = res[i].mase[hs[j] - 1];
+			if (!got[i] || !(base > 0) || !(x > 0))
+				continue;
+			sums[i].log_sum += log(x / base);
+			if (!sums[i].rows++ || x / base > sums[i].worst) {
+				sums[i].worst = x / base;
+				sums[i].worst_h = hs[j];
+				snprintf(sums[i].worst_series,
+					 sizeof(sums[i].worst_series), "%s",
+					 name);
+			}
+		}
+	}
+}
+
+/* "geomean MODEL VALUE ROWS" and "worst MODEL RATIO SERIES H" lines. */
+static void summary_print(void)
+{
+	int i;
+
+	for (i = 0; i < EVAL_MODELS; i++) {
+		if (!sums[i].rows)
+			continue;
+		printf("geomean %s %.4f %u\n", eval_model_name(i),
+		       exp(sums[i].log_sum / sums[i].rows), sums[i].rows);
+		printf("worst %s %.4f %s %u\n", eval_model_name(i),
+		       sums[i].worst, sums[i].worst_series, sums[i].worst_h);
+	}
+}
+
+static void print_result(const char *name, int model,
+			 const struct eval_result *r, const unsigned *hs,
+			 int nh)
+{
+	const char *mn = eval_model_name(model);
+	int j;
+
+	for (j = 0; j < nh; j++)
+		printf("mase %s %u %s %.4f\n", name, hs[j], mn,
+		       r->mase[hs[j] - 1]);
+	for (j = 0; j < nh; j++)
+		printf("smape %s %u %s %.4f\n", name, hs[j], mn,
+		       r->smape[hs[j] - 1]);
+	printf("fit_ms %s %s %.3f\n", name, mn, r->fit_ms);
+	if (model == FC_ARIMA)
+		printf("order %s arima %u %u %u\n", name, r->order[0],
+		       r->order[1], r->order[2]);
+	if (r->fallbacks)
+		printf("fallback %s %s %u %s\n", name, mn, r->fallbacks,
+		       r->why);
+}
+
+/* auto's picks per horizon (how many origins each model was chosen at)
+ * and auto1's one choice. */
+static void print_choices(const char *name, const struct eval_auto *ea,
+			  const bool *wanted, const unsigned *hs, int nh)
+{
+	unsigned count[EVAL_MODELS];
+	size_t o;
+	int i, j;
+
+	for (j = 0; wanted[EVAL_AUTO] && j < nh; j++) {
+		memset(count, 0, sizeof(count));
+		for (o = 0; o < ea->k; o++)
+			count[ea->pick[o][hs[j] - 1]]++;
+		printf("choice %s %u auto", name, hs[j]);
+		for (i = 0; i < EVAL_MODELS; i++)
+			if (count[i])
+				printf(" %s=%u", eval_model_name(i), count[i]);
+		printf("\n");
+	}
+	for (j = 0; wanted[EVAL_AUTO1] && j < nh; j++)
+		printf("choice %s %u auto1 %s\n", name, hs[j],
+		       eval_model_name(ea->choice1[hs[j] - 1]));
+}
+
+/* One model's results: from ea when it ran there, else its own run. */
+static int eval_model(const double *y, size_t n, int model, unsigned m,
+		      const struct eval_auto *ea, struct eval_result *r,
+		      double (*paths)[EVAL_HMAX])
+{
+	if (ea && ea->ran[model]) {
+		*r = ea->res[model];
+		memcpy(paths, ea->paths[model], sizeof(ea->paths[model]));
+		return 0;
+	}
+	return eval_run_paths(y, n, (enum fc_kind)model, m, r,
+			      paths_dir ? paths : NULL);
+}
+
+static int run_file(const char *path, const bool *wanted, int season,
+		    const unsigned *hs, int nh)
+{
+	static double paths[EVAL_ORIGINS][EVAL_HMAX];
+	struct eval_result res[EVAL_MODELS];
+	bool got[EVAL_MODELS] = {false};
+	struct eval_auto *ea = NULL;
 	char name[256];
 	size_t n, bad;
 	double *y;
 	unsigned m;
-	int i, j, err;
+	int i, err;
 
 	err = eval_series_read(path, &y, &n, &bad);
 	if (err == -EINVAL) {
@@ -163,65 +276,39 @@ static int run_file(const char *path, const int *kinds, int nk, int season,
 	    : strstr(name, "5M") ? 288u
 	    : strstr(name, "1H") ? 24u
 				 : 0u;
-	for (i = 0; i < (with_auto ? FC_KINDS : nk); i++) {
-		int kd = with_auto ? i : kinds[i];
-
-		/* auto needs its candidates run, not the costly rest. */
-		if (with_auto && !model_wanted(kinds, nk, kd) &&
-		    !eval_auto_candidate((enum fc_kind)kd))
+	/* combo, auto and auto1 need every candidate of auto run. */
+	i = EVAL_AUTO;
+	if (wanted[EVAL_COMBO] || wanted[EVAL_AUTO] || wanted[EVAL_AUTO1]) {
+		ea = malloc(sizeof(*ea));
+		err = ea ? eval_auto_run(y, n, m, ea) : -ENOMEM;
+		if (err)
+			goto fail;
+	}
+	for (i = 0; i < EVAL_MODELS; i++) {
+		if (!wanted[i])
 			continue;
-		static double paths[EVAL_ORIGINS][EVAL_HMAX];
-
-		err = eval_run_paths(y, n, (enum fc_kind)kd, m, &all[kd],
-				     paths_dir ? paths : NULL);
-		r = all[kd];
-		if (err) {
-			fprintf(stderr, "steer-forecast: %s: %s: %s\n", path,
-				fc_kind_name(kd),
-				err == -EINVAL ? "too short to evaluate"
-					       : strerror(-err));
-			free(y);
-			return 1;
-		}
-		if (!model_wanted(kinds, nk, kd))
-			continue;
+		err = eval_model(y, n, i, m, ea, &res[i], paths);
+		if (err)
+			goto fail;
+		got[i] = true;
 		if (paths_dir)
-			paths_write(name, kd, y, n, paths, hs, nh);
-		for (j = 0; j < nh; j++)
-			printf("mase %s %u %s %.4f\n", name, hs[j],
-			       fc_kind_name(kd), r.mase[hs[j] - 1]);
-		for (j = 0; j < nh; j++)
-			printf("smape %s %u %s %.4f\n", name, hs[j],
-			       fc_kind_name(kd), r.smape[hs[j] - 1]);
-		printf("fit_ms %s %s %.3f\n", name, fc_kind_name(kd), r.fit_ms);
-		if (kd == FC_ARIMA)
-			printf("order %s arima %u %u %u\n", name, r.order[0],
-			       r.order[1], r.order[2]);
-		if (r.fallbacks)
-			printf("fallback %s %s %u %s\n", name, fc_kind_name(kd),
-			       r.fallbacks, r.why);
+			paths_write(name, i, y, n, paths, hs, nh);
+		print_result(name, i, &res[i], hs, nh);
 		fflush(stdout);
 	}
-	if (with_auto) {
-		err = eval_auto(y, n, m, choice);
-		if (err) {
-			fprintf(stderr, "steer-forecast: %s: auto: %s\n", path,
-				strerror(-err));
-			free(y);
-			return 1;
-		}
-		for (j = 0; j < nh; j++)
-			printf("mase %s %u auto %.4f\n", name, hs[j],
-			       all[choice[hs[j] - 1]].mase[hs[j] - 1]);
-		for (j = 0; j < nh; j++)
-			printf("smape %s %u auto %.4f\n", name, hs[j],
-			       all[choice[hs[j] - 1]].smape[hs[j] - 1]);
-		for (j = 0; j < nh; j++)
-			printf("choice %s %u auto %s\n", name, hs[j],
-			       fc_kind_name(choice[hs[j] - 1]));
-	}
+	if (ea)
+		print_choices(name, ea, wanted, hs, nh);
+	summary_add(name, res, got, hs, nh);
+	free(ea);
 	free(y);
 	return 0;
+fail:
+	fprintf(stderr, "steer-forecast: %s: %s: %s\n", path,
+		eval_model_name(i),
+		err == -EINVAL ? "too short to evaluate" : strerror(-err));
+	free(ea);
+	free(y);
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -231,24 +318,24 @@ int main(int argc, char **argv)
 		{"season", required_argument, NULL, 's'},
 		{"horizons", required_argument, NULL, 'H'},
 		{"paths", required_argument, NULL, 'p'},
+		{"summary", no_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int kinds[FC_KINDS] = {FC_NAIVE, FC_SNAIVE, FC_HOLT,
-			       FC_HW,	 FC_ARIMA,  FC_LSTM};
 	unsigned hs[EVAL_HMAX] = {1, 6, 12, 24}, s;
-	int nk = FC_KINDS, nh = 4, season = -1, c, i, rc = 0;
-	bool with_auto = true;
+	int nh = 4, season = -1, c, i, rc = 0;
+	bool wanted[EVAL_MODELS];
 
+	for (i = 0; i < EVAL_MODELS; i++)
+		wanted[i] = true;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			nk = parse_models(optarg, kinds, &with_auto);
-			if (nk < 0) {
+			if (parse_models(optarg, wanted) < 0) {
 				fprintf(stderr, "steer-forecast: --models "
 						"expects a list of naive, "
 						"snaive, holt, hw, arima, "
-						"lstm, auto\n");
+						"lstm, combo, auto, auto1\n");
 				return 2;
 			}
 			break;
@@ -273,6 +360,9 @@ int main(int argc, char **argv)
 		case 'p':
 			paths_dir = optarg;
 			break;
+		case 'S':
+			summary = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -286,6 +376,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (i = optind; i < argc; i++)
-		rc |= run_file(argv[i], kinds, nk, season, hs, nh, with_auto);
+		rc |= run_file(argv[i], wanted, season, hs, nh);
+	if (summary)
+		summary_print();
 	return rc;
 }

@@ -182,6 +182,113 @@ static void test_auto_past_only(void **state)
 		    a[EVAL_HMAX - 1] == FC_HW || a[EVAL_HMAX - 1] == FC_ARIMA);
 }
 
+/* The rolling choice and the combination use only what is known at an
+ * origin: whatever follows an evaluation origin, every pick and forecast
+ * of auto and combo up to it stays the same, bit for bit; after it they
+ * change. */
+static void test_auto_rolling_past_only(void **state)
+{
+	static double y[800];
+	struct eval_auto *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	unsigned long long seed = 11;
+	size_t t[EVAL_ORIGINS], k, i, o, cut;
+	unsigned h;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	for (i = 0; i < 800; i++)
+		y[i] = 10 * sin(2 * M_PI * i / 24.0) + noise(&seed);
+	assert_int_equal(eval_auto_run(y, 800, 24, a), 0);
+	assert_int_equal(eval_origins(800, t, &k), 0);
+	assert_int_equal(a->k, k);
+	cut = k / 2;
+	for (i = t[cut]; i < 800; i++)
+		y[i] = 1e3 * noise(&seed);
+	assert_int_equal(eval_auto_run(y, 800, 24, b), 0);
+	for (o = 0; o <= cut; o++) {
+		assert_memory_equal(a->pick[o], b->pick[o], sizeof(a->pick[o]));
+		assert_memory_equal(a->paths[EVAL_AUTO][o],
+				    b->paths[EVAL_AUTO][o],
+				    sizeof(a->paths[EVAL_AUTO][o]));
+		assert_memory_equal(a->paths[EVAL_COMBO][o],
+				    b->paths[EVAL_COMBO][o],
+				    sizeof(a->paths[EVAL_COMBO][o]));
+	}
+	/* auto1 chose before the window: the same everywhere. */
+	assert_memory_equal(a->choice1, b->choice1, sizeof(a->choice1));
+	/* The next origin sees the change. */
+	for (h = 0; h < EVAL_HMAX; h++)
+		if (a->paths[EVAL_COMBO][cut + 1][h] !=
+		    b->paths[EVAL_COMBO][cut + 1][h])
+			break;
+	assert_true(h < EVAL_HMAX);
+	/* The candidates' results are eval_run's. */
+	{
+		struct eval_result r;
+
+		assert_int_equal(eval_run(y, 800, FC_HW, 24, &r), 0);
+		assert_memory_equal(r.mase, b->res[FC_HW].mase, sizeof(r.mase));
+	}
+	free(a);
+	free(b);
+}
+
+/* The rolling choice follows a change: when a season gives way to a
+ * random walk just before the evaluation window, auto turns at h = 1 from
+ * Holt-Winters to a model that tracks the walk; auto1 keeps Holt-Winters,
+ * chosen before the change, and does worse. */
+static void test_auto_rolling_adapts(void **state)
+{
+	static double y[800];
+	struct eval_auto *a = malloc(sizeof(*a));
+	unsigned long long seed = 5;
+	size_t i;
+
+	(void)state;
+	assert_non_null(a);
+	/* The evaluation origins: 640..776; the season ends at 620. */
+	for (i = 0; i < 800; i++)
+		y[i] = i < 620 ? 10 * sin(2 * M_PI * i / 24.0) +
+					 0.3 * noise(&seed)
+			       : y[i - 1] + noise(&seed);
+	assert_int_equal(eval_auto_run(y, 800, 24, a), 0);
+	/* Holt-Winters before, chosen once by auto1; not at the end. */
+	assert_int_equal(a->choice1[0], FC_HW);
+	assert_int_equal(a->pick[0][0], FC_HW);
+	assert_true(a->pick[a->k - 1][0] != FC_HW &&
+		    a->pick[a->k - 1][0] != FC_SNAIVE);
+	assert_true(a->res[EVAL_AUTO].mase[0] <
+		    0.9 * a->res[EVAL_AUTO1].mase[0]);
+	/* auto1's figures are its choice's. */
+	assert_true(a->res[EVAL_AUTO1].mase[0] == a->res[FC_HW].mase[0]);
+	free(a);
+}
+
+/* The combination of two forecasts with known errors: weights the
+ * inverse squares of the errors; the plain mean while one is unknown. */
+static void test_combine(void **state)
+{
+	double f[2] = {10, 20}, err[2] = {1, 2};
+
+	(void)state;
+	/* weights 1 and 1/4: (10 + 20 / 4) / (1 + 1 / 4) */
+	assert_true(fabs(eval_combine(f, err, 2) - 12) < 1e-12);
+	err[1] = -1;
+	assert_true(fabs(eval_combine(f, err, 2) - 15) < 1e-12);
+	err[0] = err[1] = 0;
+	assert_true(fabs(eval_combine(f, err, 2) - 15) < 1e-12);
+	err[0] = err[1] = 3;
+	assert_true(fabs(eval_combine(f, err, 2) - 15) < 1e-12);
+	assert_true(fabs(eval_combine(f, err, 1) - 10) < 1e-12);
+	assert_int_equal(eval_model_of("combo"), EVAL_COMBO);
+	assert_int_equal(eval_model_of("auto1"), EVAL_AUTO1);
+	assert_int_equal(eval_model_of("arima"), FC_ARIMA);
+	assert_int_equal(eval_model_of("best"), -1);
+	assert_null(eval_model_name(EVAL_MODELS));
+	assert_true(eval_combo_member(FC_ARIMA) && !eval_combo_member(FC_LSTM));
+}
+
 /* The online forecaster: refits on a cadence, scores each model on the
  * samples that arrive, offers the one with the lowest recent error. */
 static void test_online(void **state)
@@ -411,6 +518,9 @@ int main(void)
 		cmocka_unit_test(test_naive_snaive),
 		cmocka_unit_test(test_arima),
 		cmocka_unit_test(test_auto_past_only),
+		cmocka_unit_test(test_auto_rolling_past_only),
+		cmocka_unit_test(test_auto_rolling_adapts),
+		cmocka_unit_test(test_combine),
 		cmocka_unit_test(test_online),
 		cmocka_unit_test(test_fallbacks),
 		cmocka_unit_test(test_origins),
