@@ -731,8 +731,7 @@ static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 		/* Host mode: unannounced, a new flow of this node's stack. */
 		if (cfg->mode == STEER_XDP_MODE_HOST &&
 		    s.m.key.proto == STEER_IPPROTO_UDP)
-			xdp_udp_seen(&s.m.key, st,
-				     ctx->data_end - ctx->data);
+			xdp_udp_seen(&s.m.key, st, ctx->data_end - ctx->data);
 		st->action[STEER_ACT_LOCAL]++;
 		return XDP_PASS;
 	}

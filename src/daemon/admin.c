@@ -764,7 +764,15 @@ static int cmd_cache(struct steerd *d, int argc, char **argv, struct jsonw *w,
 static int cmd_migrations(struct steerd *d, int argc, char **argv,
 			  struct jsonw *w, char *err, size_t errlen)
 {
-	return migrations_write(d, w, err, errlen) ? -EINVAL : 0;
+	if (argc == 1 && strcmp(argv[0], "all"))
+		return admin_err(err, errlen,
+				 "migrations: expected nothing or 'all', "
+				 "not '%.32s'",
+				 argv[0]);
+	return migrations_write(d, w, argc ? UINT32_MAX : MIGRATIONS_SHOWN, err,
+				errlen)
+		       ? -EINVAL
+		       : 0;
 }
 
 static const struct admin_cmd admin_cmds[] = {
@@ -790,10 +798,10 @@ static const struct admin_cmd admin_cmds[] = {
 	{"shards", cmd_shards, 0, 1, "shards [N]",
 	 "cell mode: the shard map (live cells, shards per cell), or the "
 	 "cells of shard N in order"},
-	{"migrations", cmd_migrations, 0, 0, "migrations",
-	 "host mode: this node's busiest sessions with the probability that "
-	 "each migrates within a minute, why, and the node with the most "
-	 "forecast headroom to go to"},
+	{"migrations", cmd_migrations, 0, 1, "migrations [all]",
+	 "host mode: this node's busiest sessions (32, or every one tracked) "
+	 "with the probability that each migrates within a minute, why, and "
+	 "the node with the most forecast headroom to go to"},
 	{"forecast", cmd_forecast, 0, 1, "forecast [series]",
 	 "this node's load (CPU, memory, bandwidth received and sent, "
 	 "sessions, new sessions/s, exception pps) as series: the "

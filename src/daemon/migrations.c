@@ -60,12 +60,13 @@ static void migrations_node_write(struct jsonw *w, const struct migrate_node *n)
 }
 
 static void migrations_rows_write(struct jsonw *w,
-				  const struct migrations_row *r, uint32_t n)
+				  const struct migrations_row *r, uint32_t n,
+				  uint32_t shown)
 {
 	uint32_t i;
 
 	jsonw_arr_open(w, "sessions");
-	for (i = 0; i < n && i < MIGRATIONS_SHOWN; i++) {
+	for (i = 0; i < n && i < shown; i++) {
 		jsonw_obj_open(w, NULL);
 		admin_key_write(w, &r[i].v.key);
 		jsonw_double(w, "score", r[i].s.p);
@@ -91,6 +92,8 @@ void migrations_self(struct steerd *d, struct migrate_node *node)
 	if (node->has_forecast) {
 		node->cpu = f.cpu_permille;
 		node->mem = f.mem_permille;
+		node->cpu_hi = f.cpu_hi;
+		node->mem_hi = f.mem_hi;
 	}
 }
 
@@ -135,8 +138,8 @@ uint16_t migrations_target(struct steerd *d)
 						 self);
 }
 
-int migrations_write(struct steerd *d, struct jsonw *w, char *err,
-		     size_t errlen)
+int migrations_write(struct steerd *d, struct jsonw *w, uint32_t shown,
+		     char *err, size_t errlen)
 {
 	static struct migrate_peer peers[MIGRATIONS_PEERS_MAX];
 	struct migrate_node node;
@@ -182,7 +185,7 @@ int migrations_write(struct steerd *d, struct jsonw *w, char *err,
 		jsonw_double(w, "target_headroom_permille", room);
 	}
 	jsonw_u64(w, "sessions_scored", n);
-	migrations_rows_write(w, rows, n);
+	migrations_rows_write(w, rows, n, shown);
 	free(rows);
 	return 0;
 }

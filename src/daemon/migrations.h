@@ -30,8 +30,9 @@ void migrations_self(struct steerd *d, struct migrate_node *node);
  * (STEER_NODE_NONE: none). */
 uint16_t migrations_target(struct steerd *d);
 
-/* 0, or -ENOENT with err set when there is no gossip or no forecast. */
-int migrations_write(struct steerd *d, struct jsonw *w, char *err,
-		     size_t errlen);
+/* The scores, the likeliest `shown` sessions listed. 0, or -ENOENT with
+ * err set when there is no gossip or no forecast. */
+int migrations_write(struct steerd *d, struct jsonw *w, uint32_t shown,
+		     char *err, size_t errlen);
 
 #endif /* STEER_DAEMON_MIGRATIONS_H */

@@ -33,15 +33,25 @@ static double migrate_clamp01(double x)
 	return x < 0 ? 0 : x > 1 ? 1 : x;
 }
 
+/* P(X > mark) for X normal with this mean and 95% upper end. */
+static double migrate_p_over(double mean, double hi, double mark)
+{
+	double sd = (hi - mean) / 1.96;
+
+	if (sd <= 0)
+		return mean > mark ? 1 : 0;
+	return migrate_clamp01(0.5 * erfc((mark - mean) / (sd * M_SQRT2)));
+}
+
 double migrate_overload(const struct migrate_node *n)
 {
-	double hi, room;
+	double c, m;
 
 	if (!n->has_forecast || n->hwm_permille >= 1000)
 		return 0;
-	hi = n->cpu > n->mem ? n->cpu : n->mem;
-	room = 1000.0 - n->hwm_permille;
-	return migrate_clamp01((hi - n->hwm_permille) / room);
+	c = migrate_p_over(n->cpu, n->cpu_hi, n->hwm_permille);
+	m = migrate_p_over(n->mem, n->mem_hi, n->hwm_permille);
+	return c > m ? c : m;
 }
 
 uint16_t migrate_target(const struct migrate_peer *peers, uint32_t n,

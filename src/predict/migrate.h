@@ -51,8 +51,9 @@ struct migrate_weights {
 
 /* What the node knows of itself. */
 struct migrate_node {
-	uint16_t hwm_permille; /* high-water mark of CPU and memory */
-	uint16_t cpu, mem;     /* forecast means, permille */
+	uint16_t hwm_permille;	 /* high-water mark of CPU and memory */
+	uint16_t cpu, mem;	 /* forecast means, permille */
+	uint16_t cpu_hi, mem_hi; /* upper ends of their 95% intervals */
 	bool has_forecast;
 	bool drained;
 };
@@ -79,7 +80,16 @@ struct migrate_score {
 
 void migrate_weights_default(struct migrate_weights *w);
 
-/* The node's own pressure in 0..1 (0 under the mark, or no forecast). */
+/*
+ * The node's own pressure in 0..1: the probability that the worse of CPU
+ * and memory is past the high-water mark at the forecast's horizon, each
+ * forecast taken as normal (its mean, and the upper end of its 95%
+ * interval at mean + 1.96 sd). A forecast without an interval counts 1
+ * past the mark and 0 under it; no forecast, 0. This is what the
+ * rebalancer acts on (a drain when the mean passes the mark), so a score
+ * passes 0.5 as the forecast reaches the mark, before the drain that
+ * waits for the forecast's next publication.
+ */
 double migrate_overload(const struct migrate_node *n);
 
 /* The target among peers[0..n-1] (self excluded by id): STEER_NODE_NONE

@@ -46,11 +46,32 @@ static void quiet_low_pressure_high(void **state)
 	assert_true(quiet < 0.05);
 	assert_int_equal(why, MIGRATE_SHARE); /* the only term above 0 */
 	assert_true(migrate_overload(&n) == 0);
-	n.cpu = 900; /* half way from the mark to full */
-	assert_true(migrate_overload(&n) > 0.49 && migrate_overload(&n) < 0.51);
+	/* The forecast at the mark, sd 100 (95% upper end 996): even odds
+	 * of passing it. */
+	n.cpu = 800;
+	n.cpu_hi = 996;
+	assert_true(migrate_overload(&n) > 0.499 &&
+		    migrate_overload(&n) < 0.501);
+	/* One sd past it: P = 0.841. */
+	n.cpu = 900;
+	n.cpu_hi = 1096;
+	assert_true(migrate_overload(&n) > 0.840 &&
+		    migrate_overload(&n) < 0.842);
 	hot = score_of(&n, &flat, &why);
 	assert_int_equal(why, MIGRATE_OVERLOAD);
+	/* One sd under: 0.159; no interval: a step at the mark. */
+	n.cpu = 700;
+	n.cpu_hi = 896;
+	assert_true(migrate_overload(&n) > 0.158 &&
+		    migrate_overload(&n) < 0.160);
+	n.cpu_hi = 0;
+	assert_true(migrate_overload(&n) == 0);
+	n.cpu = n.cpu_hi = 801;
+	assert_true(migrate_overload(&n) == 1);
+	n.cpu = 900;
+	n.cpu_hi = 1096;
 	n.mem = 1000; /* memory, the worse of the two, counts */
+	n.mem_hi = 1010;
 	full = score_of(&n, &flat, NULL);
 	assert_true(quiet < hot && hot < full && full > 0.9);
 	n.cpu = n.mem = 100;

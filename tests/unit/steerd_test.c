@@ -869,7 +869,10 @@ static void test_admin_forecast(void **state)
 	ask_err(f, "forecast series x", "usage: forecast [series]");
 	/* No gossip here (no cluster key): nothing to score against. */
 	ask_err(f, "migrations", "migrations: no gossip runs here");
-	ask_err(f, "migrations x", "usage: migrations");
+	ask_err(f, "migrations all", "migrations: no gossip runs here");
+	ask_err(f, "migrations x",
+		"migrations: expected nothing or 'all', not 'x'");
+	ask_err(f, "migrations all x", "usage: migrations [all]");
 	/* Draining is host mode's; this daemon runs in cell mode. */
 	ask_err(f, "drain",
 		"drain: host mode only (a cell-mode node's ingress is its "
