@@ -15,6 +15,8 @@ lab_init || exit 1
 # One change of the route at a time: two nodes may drain at once.
 exec 9>"$LAB_STATE/ecmp.lock" || exit 1
 flock -w 10 9 || { echo "drain_hook: the lab's route is locked" >&2; exit 1; }
+# When each change was made, for the benches that time migrations.
+echo "$1 $2 $(date +%s.%N)" >>"$LAB_STATE/drain_hook.log"
 case $1 in
 drain) lab_ecmp_del "$2" ;;
 undrain) lab_ecmp_add "$2" ;;

@@ -91,7 +91,7 @@ for ((t = 0; t < secs - 5; t++)); do
 	[ $t = 20 ] && burn_in 1 $((secs - 20))
 	[ $t = 35 ] && burn_in 1 $((secs - 35))
 	for ((k = 1; k <= LAB_HOSTS; k++)); do
-		lab_steerctl $k -j migrations >"$out/rec/mig-$k-$t.json" 2>/dev/null
+		lab_steerctl $k -j migrations all >"$out/rec/mig-$k-$t.json" 2>/dev/null
 		lab_steerctl $k -j drain status >"$out/rec/drain-$k-$t.json" 2>/dev/null
 	done
 	# One round a second, whatever the round took.
@@ -103,68 +103,13 @@ wait "$traffic"
 traffic=
 cat "$out/traffic.txt"
 
-python3 - "$out" "$LAB_HOSTS" "$secs" <<'PY'
-import csv, glob, json, os, statistics, sys
-out, hosts, secs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-
-def load(path):
-    try:
-        d = json.load(open(path))
-    except (OSError, ValueError):
-        return None
-    return d.get("result", d)
-
-drain_at = {}  # node -> first second it was drained
-sess = {}      # (node, src, sport) -> {t: score}
-for k in range(1, hosts + 1):
-    for t in range(secs):
-        d = load(os.path.join(out, "rec", "drain-%d-%d.json" % (k, t)))
-        if d and d.get("drained") and k not in drain_at:
-            drain_at[k] = t
-        m = load(os.path.join(out, "rec", "mig-%d-%d.json" % (k, t)))
-        for s in (m or {}).get("sessions", []):
-            sess.setdefault((k, s["src"], s["sport"]), {})[t] = s["score"]
-
-tp = fp = fn = 0
-leads = []
-for (k, src, sport), scores in sess.items():
-    T = drain_at.get(k)
-    before = {t: p for t, p in scores.items() if T is None or t < T}
-    migrated = T is not None and any(t >= T - 1 for t in scores)
-    hits = sorted(t for t, p in before.items() if p >= 0.5)
-    ahead = [t for t in hits if T is not None and t <= T - 1]
-    if migrated and ahead:
-        tp += 1
-        leads.append((T - ahead[0]) * 1000)
-    elif migrated:
-        fn += 1
-    elif hits:
-        fp += 1
-
-rows = list(csv.DictReader(open(os.path.join(out, "traffic.csv"))))
+python3 "$top/bench/lab/migscore.py" "$out" "$LAB_HOSTS" "$secs" --plot 1
+python3 - "$out" <<'PY'
+import csv, os, sys
+rows = list(csv.DictReader(open(os.path.join(sys.argv[1], "traffic.csv"))))
 alive = sum(r["state"] == "survived" for r in rows if r["proto"] == "tcp")
 total = sum(r["proto"] == "tcp" for r in rows)
-print("migration_drains %d nodes" % len(drain_at))
-for k, t in sorted(drain_at.items()):
-    print("migration_drain_at_s_h%d %d s" % (k, t))
-print("migration_sessions_scored %d sessions" % len(sess))
-print("migration_migrated %d sessions" % (tp + fn))
-print("migration_precision %.3f ratio" % (tp / (tp + fp) if tp + fp else 0))
-print("migration_recall %.3f ratio" % (tp / (tp + fn) if tp + fn else 0))
-print("migration_lead_ms %d ms" % (statistics.median(leads) if leads else 0))
 print("migration_sessions_survived_pct %.1f pct" % (100.0 * alive / total if total else 0))
-
-# For the plot: per second, h1's forecast CPU 60 s ahead, its highest
-# session score (x 1000) and whether it was drained (x 1000).
-with open(os.path.join(out, "h1.dat"), "w") as f:
-    f.write("# t fc_cpu_permille max_score_x1000 drained_x1000\n")
-    for t in range(secs):
-        m = load(os.path.join(out, "rec", "mig-1-%d.json" % t))
-        if not m:
-            continue
-        top = max([s["score"] for s in m.get("sessions", [])] or [0])
-        f.write("%d %d %d %d\n" % (t, m["node"]["fc_cpu"], 1000 * top,
-                                    1000 * bool(m["node"]["drained"])))
 PY
 if command -v gnuplot >/dev/null; then
 	gnuplot <<GP
