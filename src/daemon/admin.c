@@ -734,24 +734,75 @@ static int cmd_drain_any(struct steerd *d, struct jsonw *w, char *err,
 	return 0;
 }
 
+/* A node of the cluster by name or id; NULL when there is none. */
+static const struct cluster_node *admin_node(struct steerd *d, const char *s)
+{
+	const struct cluster *c = &d->world->cluster;
+	uint32_t id;
+
+	if (!admin_parse_u32(s, 0, STEER_NODE_NONE - 1, &id))
+		return cluster_node_by_id(c, (uint16_t)id);
+	return cluster_node_by_name(c, s);
+}
+
+/*
+ * drain NODE / undrain NODE for another node: the order goes to it by
+ * gossip (authenticated with the cluster key), and it drains as if its
+ * own operator had asked; gossip's load reports then show it drained.
+ */
+static int cmd_drain_order(struct steerd *d, const char *node, uint8_t op,
+			   struct jsonw *w, char *err, size_t errlen)
+{
+	const char *cmd = op == GOSSIP_ORDER_DRAIN ? "drain" : "undrain";
+	const struct cluster_node *n = admin_node(d, node);
+	int ret;
+
+	if (!n)
+		return admin_err(err, errlen,
+				 "%s: no node '%.32s' in the cluster", cmd,
+				 node);
+	if (n->ep.id == cluster_self(&d->world->cluster)->ep.id)
+		return cmd_drain_any(d, w, err, errlen,
+				     op == GOSSIP_ORDER_DRAIN ? DRAIN_OPERATOR
+							      : DRAIN_NONE);
+	if (!d->host)
+		return admin_err(err, errlen,
+				 "%s: host mode only (a cell-mode node's "
+				 "ingress is its fast path's)",
+				 cmd);
+	if (!d->gossip)
+		return admin_err(err, errlen, "%s: no gossip runs here", cmd);
+	ret = gossip_order_send(steerd_gossip_node(d->gossip), n->ep.id, op);
+	if (ret == -EHOSTUNREACH || ret == -ENOENT)
+		return admin_err(err, errlen, "%s: %s is not a live member",
+				 cmd, n->ep.name);
+	if (ret)
+		return admin_err(err, errlen, "%s: %s", cmd, strerror(-ret));
+	jsonw_str(w, "ordered", cmd);
+	jsonw_str(w, "node", n->ep.name);
+	jsonw_u64(w, "id", n->ep.id);
+	return 0;
+}
+
 static int cmd_drain(struct steerd *d, int argc, char **argv, struct jsonw *w,
 		     char *err, size_t errlen)
 {
-	if (argc == 1 && strcmp(argv[0], "status"))
-		return admin_err(err, errlen,
-				 "drain: expected nothing or 'status', not "
-				 "'%.32s'",
-				 argv[0]);
-	if (argc == 1) {
+	if (argc == 1 && !strcmp(argv[0], "status")) {
 		drain_write(&d->drain, w, evloop_now_ms());
 		return 0;
 	}
+	if (argc == 1)
+		return cmd_drain_order(d, argv[0], GOSSIP_ORDER_DRAIN, w, err,
+				       errlen);
 	return cmd_drain_any(d, w, err, errlen, DRAIN_OPERATOR);
 }
 
 static int cmd_undrain(struct steerd *d, int argc, char **argv, struct jsonw *w,
 		       char *err, size_t errlen)
 {
+	if (argc == 1)
+		return cmd_drain_order(d, argv[0], GOSSIP_ORDER_UNDRAIN, w, err,
+				       errlen);
 	return cmd_drain_any(d, w, err, errlen, DRAIN_NONE);
 }
 
@@ -816,12 +867,14 @@ static const struct admin_cmd admin_cmds[] = {
 	 "host mode: the predictive header cache (hinted sessions: in the "
 	 "fast path, on disk; placements, evictions, hits) and the hints "
 	 "this node sent; 'invalidate' forgets entries"},
-	{"drain", cmd_drain, 0, 1, "drain [status]",
-	 "host mode: this node leaves the ingress set (its drain-hook runs; "
-	 "gossip tells the others; its sessions keep reaching it through "
-	 "them); 'status' only shows the state"},
-	{"undrain", cmd_undrain, 0, 0, "undrain",
-	 "host mode: this node rejoins the ingress set (its drain-hook runs)"},
+	{"drain", cmd_drain, 0, 1, "drain [status|NODE]",
+	 "host mode: this node (or NODE, by name or id: the order goes to it "
+	 "by gossip) leaves the ingress set (its drain-hook runs; gossip "
+	 "tells the others; its sessions keep reaching it through them); "
+	 "'status' only shows this node's state"},
+	{"undrain", cmd_undrain, 0, 1, "undrain [NODE]",
+	 "host mode: this node (or NODE) rejoins the ingress set (its "
+	 "drain-hook runs)"},
 	{"flow-set", cmd_flow_set, 7, 7,
 	 "flow-set PROTO SRC SPORT DST DPORT OWNER EPOCH",
 	 "steer a flow to node OWNER (epoch EPOCH) on this node's data plane"},

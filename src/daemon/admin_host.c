@@ -126,6 +126,9 @@ static void admin_host_gossip(struct jsonw *w, struct steerd_gossip *sg)
 	jsonw_u64(w, "dir_forwarded", c->dir_forwarded);
 	jsonw_u64(w, "dir_expired", c->dir_expired);
 	jsonw_u64(w, "dir_dropped", c->dir_dropped);
+	jsonw_u64(w, "orders_sent", c->orders_sent);
+	jsonw_u64(w, "orders_in", c->orders_in);
+	jsonw_u64(w, "orders_refused", c->orders_refused);
 	jsonw_obj_close(w);
 	/* Every datagram received, by what became of it. */
 	jsonw_obj_open(w, "gossip_rx");

@@ -45,6 +45,8 @@ struct host {
 	struct phc *phc; /* the predictive header cache (hints received) */
 	host_session_fn on_close; /* an own session closed (hints) */
 	void *on_close_ctx;
+	host_order_fn on_order; /* an operator's order from another node */
+	void *on_order_ctx;
 	struct host_stats st;
 };
 
@@ -143,6 +145,12 @@ static void host_close(struct host *h, const struct flow_key *k)
 	if (h->on_close)
 		h->on_close(k, h->on_close_ctx);
 	steerd_gossip_kick(h->g);
+}
+
+void host_order_hook(struct host *h, host_order_fn fn, void *ctx)
+{
+	h->on_order = fn;
+	h->on_order_ctx = ctx;
 }
 
 void host_close_hook(struct host *h, host_session_fn fn, void *ctx)
@@ -472,6 +480,14 @@ static void host_on_member(void *ctx, const struct gossip_member_info *m,
 	}
 }
 
+static void host_on_order(void *ctx, const struct gossip_order_update *o)
+{
+	struct host *h = ctx;
+
+	if (h->on_order)
+		h->on_order(h->on_order_ctx, o->from, o->op);
+}
+
 void host_gossip_events(struct host *h, struct gossip_events *ev)
 {
 	memset(ev, 0, sizeof(*ev));
@@ -479,6 +495,7 @@ void host_gossip_events(struct host *h, struct gossip_events *ev)
 	ev->session = host_on_session;
 	ev->member = host_on_member;
 	ev->hint = host_on_hint;
+	ev->order = host_on_order;
 }
 
 struct host_walk {

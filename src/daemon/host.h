@@ -91,6 +91,11 @@ uint32_t host_udp_move(struct host *h, uint16_t to);
 /* fn(k, ctx) when a session of this node closes (after gossip heard). */
 void host_close_hook(struct host *h, host_session_fn fn, void *ctx);
 
+/* fn(ctx, from, op) when another node passes on an operator's order for
+ * this one (enum gossip_order_op: drain, undrain). */
+typedef void (*host_order_fn)(void *ctx, uint16_t from, uint8_t op);
+void host_order_hook(struct host *h, host_order_fn fn, void *ctx);
+
 /*
  * Load and attach the XDP program on the world's interface (unless
  * 'xdp off') and the sock_ops program on its cgroup, program the maps,

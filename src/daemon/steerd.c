@@ -185,6 +185,18 @@ static void steerd_on_drain_change(void *arg)
 	hints_tick(d->hints, d);
 }
 
+/* Another node passed on an operator's drain or undrain of this one. */
+static void steerd_on_order(void *arg, uint16_t from, uint8_t op)
+{
+	struct steerd *d = arg;
+	enum drain_why why =
+		op == GOSSIP_ORDER_DRAIN ? DRAIN_OPERATOR : DRAIN_NONE;
+	int ret = steerd_drain(d, why);
+
+	log_info(MOD, "%s ordered by node %u: %s", why ? "drain" : "undrain",
+		 from, ret ? "no change" : "done");
+}
+
 static void steerd_on_close(const struct flow_key *k, void *arg)
 {
 	struct steerd *d = arg;
@@ -343,6 +355,7 @@ static int steerd_modules_start(struct steerd *d, char *err, size_t errlen)
 			return -ENOMEM;
 		}
 		host_close_hook(d->host, steerd_on_close, d);
+		host_order_hook(d->host, steerd_on_order, d);
 		d->drain.on_change = steerd_on_drain_change;
 		d->drain.on_change_ctx = d;
 	}

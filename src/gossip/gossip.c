@@ -342,6 +342,8 @@ int gossip_apply_update(struct gossip *g, const struct gossip_update *u)
 		return gossip_member_forecast_apply(g, &u->forecast);
 	case GOSSIP_UPD_HINT:
 		return gossip_hint_apply(g, &u->hint);
+	case GOSSIP_UPD_ORDER:
+		return gossip_order_apply(g, &u->order);
 	default:
 		return 0;
 	}

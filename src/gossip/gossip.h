@@ -78,6 +78,9 @@ struct gossip_events {
 	/* A migration hint from the owner of a session (the datagram's
 	 * sender: hints about another node's sessions are refused). */
 	void (*hint)(void *ctx, const struct gossip_hint_update *h);
+	/* An operator's order for this node, from the node it was given
+	 * to (each order once, whatever copies arrive). */
+	void (*order)(void *ctx, const struct gossip_order_update *o);
 };
 
 /*
@@ -175,15 +178,18 @@ struct gossip_counters {
 	uint64_t verify_probes;	 /* out-of-turn probes of suspects */
 	uint64_t told; /* members told directly we hold them suspect/dead */
 	/* Directory (zero when flooding): */
-	uint64_t dir_sent;	/* records sent to one home or taught node */
-	uint64_t dir_refreshes; /* walks of our sessions to their homes */
-	uint64_t dir_taught;	/* records taught to an ingress */
-	uint64_t dir_forwarded; /* changes passed on to taught nodes */
-	uint64_t dir_expired;	/* records forgotten, unrefreshed */
-	uint64_t dir_dropped;	/* records not queued: outbox full */
-	uint64_t hints_sent;	/* hint updates sent (copies counted) */
-	uint64_t hints_in;	/* hints received and passed on */
-	uint64_t hints_refused; /* hints not from their session's owner */
+	uint64_t dir_sent;	 /* records sent to one home or taught node */
+	uint64_t dir_refreshes;	 /* walks of our sessions to their homes */
+	uint64_t dir_taught;	 /* records taught to an ingress */
+	uint64_t dir_forwarded;	 /* changes passed on to taught nodes */
+	uint64_t dir_expired;	 /* records forgotten, unrefreshed */
+	uint64_t dir_dropped;	 /* records not queued: outbox full */
+	uint64_t hints_sent;	 /* hint updates sent (copies counted) */
+	uint64_t hints_in;	 /* hints received and passed on */
+	uint64_t hints_refused;	 /* hints not from their session's owner */
+	uint64_t orders_sent;	 /* operators' orders sent (not copies) */
+	uint64_t orders_in;	 /* orders for us, passed on once */
+	uint64_t orders_refused; /* not for us, or not from their sender */
 };
 
 void gossip_config_default(struct gossip_config *c);
@@ -288,6 +294,15 @@ int gossip_dir_teach(struct gossip *g, const struct flow_key *key, uint16_t to);
 #define GOSSIP_HINT_COPIES_MAX 4
 int gossip_hint_send(struct gossip *g, const uint16_t *to, uint32_t n,
 		     const struct gossip_hint_update *h, uint32_t copies);
+
+/*
+ * Send node `to` an operator's order (enum gossip_order_op), direct, in
+ * GOSSIP_ORDER_COPIES copies at once (the receiver applies it once).
+ * 0, -EINVAL (a bad op, or `to` is us), -ENOENT (`to` unknown),
+ * -EHOSTUNREACH (`to` is dead or left).
+ */
+#define GOSSIP_ORDER_COPIES 3
+int gossip_order_send(struct gossip *g, uint16_t to, uint8_t op);
 
 /*
  * Send node `to` our record of key, direct (whatever the ownership

@@ -49,6 +49,8 @@ size_t gossip_codec_update_size(uint8_t kind)
 		return 2 + GOSSIP_UPD_FORECAST_LEN;
 	case GOSSIP_UPD_HINT:
 		return 2 + GOSSIP_UPD_HINT_LEN;
+	case GOSSIP_UPD_ORDER:
+		return 2 + GOSSIP_UPD_ORDER_LEN;
 	default:
 		return 0;
 	}
@@ -115,6 +117,11 @@ bool gossip_codec_update_valid(const struct gossip_update *u)
 		return u->hint.owner != STEER_NODE_NONE &&
 		       u->hint.p_permille <= 1000 &&
 		       u->hint.ttl_s <= GOSSIP_HINT_TTL_MAX;
+	case GOSSIP_UPD_ORDER:
+		return u->order.node != STEER_NODE_NONE &&
+		       u->order.from != STEER_NODE_NONE &&
+		       (u->order.op == GOSSIP_ORDER_DRAIN ||
+			u->order.op == GOSSIP_ORDER_UNDRAIN);
 	default:
 		return false;
 	}
@@ -139,6 +146,7 @@ static void put_update(struct wire *c, const struct gossip_update *u)
 	const struct gossip_load_update *l = &u->load;
 	const struct gossip_forecast_update *f = &u->forecast;
 	const struct gossip_hint_update *h = &u->hint;
+	const struct gossip_order_update *o = &u->order;
 
 	wire_put8(c, u->kind);
 	wire_put8(c, (uint8_t)(gossip_codec_update_size(u->kind) - 2));
@@ -195,6 +203,14 @@ static void put_update(struct wire *c, const struct gossip_update *u)
 		wire_putn(c, &h->key.sport, 2);
 		wire_putn(c, &h->key.dport, 2);
 		break;
+	case GOSSIP_UPD_ORDER:
+		wire_put16(c, o->node);
+		wire_put16(c, o->from);
+		wire_put8(c, o->op);
+		wire_put8(c, 0);
+		wire_put16(c, 0);
+		wire_put64(c, o->id);
+		break;
 	}
 }
 
@@ -209,6 +225,7 @@ static int get_update(struct wire *c, struct gossip_update *u)
 	struct gossip_load_update *l = &u->load;
 	struct gossip_forecast_update *f = &u->forecast;
 	struct gossip_hint_update *h = &u->hint;
+	struct gossip_order_update *o = &u->order;
 	size_t start, want;
 	uint8_t len;
 
@@ -277,6 +294,13 @@ static int get_update(struct wire *c, struct gossip_update *u)
 		wire_getn(c, h->key.dst.b, 16);
 		wire_getn(c, &h->key.sport, 2);
 		wire_getn(c, &h->key.dport, 2);
+		break;
+	case GOSSIP_UPD_ORDER:
+		o->node = wire_get16(c);
+		o->from = wire_get16(c);
+		o->op = wire_get8(c);
+		wire_get_zero(c, 3);
+		o->id = wire_get64(c);
 		break;
 	}
 	if (c->err || c->off - start != len || !gossip_codec_update_valid(u))

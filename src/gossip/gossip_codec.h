@@ -67,6 +67,7 @@
 #define GOSSIP_UPD_LOAD_LEN 32
 #define GOSSIP_UPD_FORECAST_LEN 40
 #define GOSSIP_UPD_HINT_LEN 48
+#define GOSSIP_UPD_ORDER_LEN 16
 #define GOSSIP_HINT_TTL_MAX 3600     /* seconds */
 #define GOSSIP_FC_HORIZON_MAX 3600   /* seconds */
 #define GOSSIP_LOAD_F_DRAINED 0x0001 /* the node left the ingress set */
@@ -86,6 +87,7 @@ enum gossip_update_kind {
 	GOSSIP_UPD_LOAD = 3,
 	GOSSIP_UPD_FORECAST = 4,
 	GOSSIP_UPD_HINT = 5,
+	GOSSIP_UPD_ORDER = 6,
 };
 
 enum gossip_state {
@@ -151,6 +153,20 @@ struct gossip_hint_update {
 	struct flow_key key;
 };
 
+/* An operator's order, from the node it was given to (from: the
+ * datagram's sender) to the node it is for. */
+enum gossip_order_op {
+	GOSSIP_ORDER_DRAIN = 1,	  /* leave the ingress set */
+	GOSSIP_ORDER_UNDRAIN = 2, /* rejoin it */
+};
+
+struct gossip_order_update {
+	uint16_t node; /* whom it is for */
+	uint16_t from;
+	uint8_t op;  /* enum gossip_order_op */
+	uint64_t id; /* the sender's, the same in every copy */
+};
+
 struct gossip_update {
 	uint8_t kind; /* enum gossip_update_kind */
 	union {
@@ -159,6 +175,7 @@ struct gossip_update {
 		struct gossip_load_update load;
 		struct gossip_forecast_update forecast;
 		struct gossip_hint_update hint;
+		struct gossip_order_update order;
 	};
 };
 

@@ -94,8 +94,8 @@ uint32_t gossip_dir_homes(struct gossip *g, const struct flow_key *key,
 	return gossip_dir_shard_homes(g, steer_shard_of(h), out, max);
 }
 
-static void dir_queue_update(struct gossip *g, uint16_t to,
-			     const struct gossip_update *u)
+static void dir_queue_copy(struct gossip *g, uint16_t to,
+			   const struct gossip_update *u, uint8_t copy)
 {
 	struct gossip_dir *d = &g->dir;
 	struct gossip_dir_out *q;
@@ -115,9 +115,16 @@ static void dir_queue_update(struct gossip *g, uint16_t to,
 		d->cap = cap;
 	}
 	d->q[d->n].to = to;
+	d->q[d->n].copy = copy;
 	d->q[d->n++].u = *u;
 	if (g->push_at == UINT64_MAX)
 		g->push_at = g->now + g->cfg.push_delay_ms;
+}
+
+static void dir_queue_update(struct gossip *g, uint16_t to,
+			     const struct gossip_update *u)
+{
+	dir_queue_copy(g, to, u, 0);
 }
 
 static void dir_queue(struct gossip *g, uint16_t to,
@@ -286,10 +293,14 @@ static int out_cmp(const void *a, const void *b)
 {
 	const struct gossip_dir_out *x = a, *y = b;
 
-	return (int)x->to - (int)y->to;
+	if (x->to != y->to)
+		return (int)x->to - (int)y->to;
+	return (int)x->copy - (int)y->copy;
 }
 
-/* Records q[0..n) for one node, in as few datagrams as they fit. */
+/* Records q[0..n) for one node (sorted by copy), in as few datagrams as
+ * they fit, each copy of an update in a datagram of its own: a lost
+ * datagram loses one copy only. */
 static void dir_send(struct gossip *g, const struct gossip_dir_out *q,
 		     uint32_t n)
 {
@@ -305,7 +316,8 @@ static void dir_send(struct gossip *g, const struct gossip_dir_out *q,
 	for (i = 0; i < n; i++) {
 		size_t sz = gossip_codec_update_size(q[i].u.kind);
 
-		if (!msg || room < sz || msg->n_updates == GOSSIP_MAX_UPDATES) {
+		if (!msg || room < sz || msg->n_updates == GOSSIP_MAX_UPDATES ||
+		    (i && q[i].copy != q[i - 1].copy)) {
 			if (msg)
 				gossip_msg_send(g, &m->addr, false);
 			msg = gossip_msg_start(g, GOSSIP_MSG_GOSSIP);
@@ -317,7 +329,7 @@ static void dir_send(struct gossip *g, const struct gossip_dir_out *q,
 		room -= sz;
 		if (q[i].u.kind == GOSSIP_UPD_HINT)
 			g->ctr.hints_sent++;
-		else
+		else if (q[i].u.kind == GOSSIP_UPD_SESSION)
 			g->ctr.dir_sent++;
 	}
 	if (msg)
@@ -356,7 +368,7 @@ int gossip_hint_send(struct gossip *g, const uint16_t *to, uint32_t n,
 	g->now = g->io.now_ms(g->io.ctx);
 	for (i = 0; i < n; i++)
 		for (c = 0; c < copies; c++)
-			dir_queue_update(g, to[i], &u);
+			dir_queue_copy(g, to[i], &u, (uint8_t)c);
 	/* A hint is worth most before the move: out now, not at the push
 	 * delay. */
 	g->push_at = g->now;
@@ -374,5 +386,53 @@ int gossip_hint_apply(struct gossip *g, const struct gossip_hint_update *h)
 	g->ctr.hints_in++;
 	if (g->ev.hint)
 		g->ev.hint(g->ev.ctx, h);
+	return 1;
+}
+
+int gossip_order_send(struct gossip *g, uint16_t to, uint8_t op)
+{
+	struct gossip_update u = {.kind = GOSSIP_UPD_ORDER};
+	const struct gossip_member *m;
+	uint32_t c;
+
+	u.order.node = to;
+	u.order.from = g->cfg.self_id;
+	u.order.op = op;
+	if (!gossip_codec_update_valid(&u) || to == g->cfg.self_id)
+		return -EINVAL;
+	m = gossip_members_find(&g->members, to);
+	if (!m)
+		return -ENOENT;
+	if (m->state == GOSSIP_DEAD || m->state == GOSSIP_LEFT)
+		return -EHOSTUNREACH;
+	u.order.id = gossip_rand(g);
+	g->now = g->io.now_ms(g->io.ctx);
+	for (c = 0; c < GOSSIP_ORDER_COPIES; c++)
+		dir_queue_copy(g, to, &u, (uint8_t)c);
+	g->ctr.orders_sent++;
+	g->push_at = g->now;
+	gossip_push_flush(g);
+	return 0;
+}
+
+int gossip_order_apply(struct gossip *g, const struct gossip_order_update *o)
+{
+	struct gossip_dir *d = &g->dir;
+	uint32_t i;
+
+	if (o->from != g->rx_sender || o->node != g->cfg.self_id) {
+		g->ctr.orders_refused++;
+		return 0;
+	}
+	for (i = 0; i < GOSSIP_ORDERS_SEEN; i++)
+		if (d->orders_seen[i].from == o->from &&
+		    d->orders_seen[i].id == o->id)
+			return 0;
+	d->orders_seen[d->orders_next].from = o->from;
+	d->orders_seen[d->orders_next].id = o->id;
+	d->orders_next = (d->orders_next + 1) % GOSSIP_ORDERS_SEEN;
+	g->ctr.orders_in++;
+	if (g->ev.order)
+		g->ev.order(g->ev.ctx, o);
 	return 1;
 }

@@ -44,10 +44,13 @@ struct gossip;
 #define GOSSIP_DIR_OUT_MAX (1u << 20)
 /* A change of the live set waits this long for more before the rehome. */
 #define GOSSIP_DIR_REHOME_MS 100
+/* Orders remembered (their copies refused). */
+#define GOSSIP_ORDERS_SEEN 16
 
 struct gossip_dir_out {
 	uint16_t to;
-	struct gossip_update u; /* a session record or a hint */
+	uint8_t copy; /* copies of one update go in different datagrams */
+	struct gossip_update u; /* a session record, a hint or an order */
 };
 
 struct gossip_dir {
@@ -58,6 +61,12 @@ struct gossip_dir {
 	bool live_stale;
 	uint64_t next_refresh;
 	uint64_t rehome_at; /* UINT64_MAX: no rehome waits */
+	/* Orders received lately, so that copies apply once. */
+	struct {
+		uint16_t from;
+		uint64_t id;
+	} orders_seen[GOSSIP_ORDERS_SEEN];
+	uint32_t orders_next;
 };
 
 bool gossip_dir_on(const struct gossip *g);
@@ -81,5 +90,9 @@ void gossip_dir_flush(struct gossip *g);
 /* A received hint (its datagram's sender is g->rx_sender): 1 when the
  * hint callback saw it, 0 when refused (counted). */
 int gossip_hint_apply(struct gossip *g, const struct gossip_hint_update *h);
+
+/* A received order: 1 when the order callback saw it; 0 for a copy of
+ * one seen, or refused (not for us, or not from its sender: counted). */
+int gossip_order_apply(struct gossip *g, const struct gossip_order_update *o);
 
 #endif /* STEER_GOSSIP_DIR_H */

@@ -201,6 +201,14 @@ static void on_session(void *ctx, const struct gossip_session_info *si)
 		n->s->on_session(n->s, n->idx, si);
 }
 
+static void on_order(void *ctx, const struct gossip_order_update *o)
+{
+	struct snode *n = ctx;
+
+	if (n->s->on_order)
+		n->s->on_order(n->s, n->idx, o);
+}
+
 static void on_hint(void *ctx, const struct gossip_hint_update *h)
 {
 	struct snode *n = ctx;
@@ -222,8 +230,10 @@ struct sim *sim_new_cfg(uint32_t n, uint64_t seed,
 	struct sim *s = calloc(1, sizeof(*s));
 	struct gossip_config cfg;
 	struct gossip_io io = {.now_ms = io_now, .send = io_send};
-	struct gossip_events ev = {
-		.member = on_member, .session = on_session, .hint = on_hint};
+	struct gossip_events ev = {.member = on_member,
+				   .session = on_session,
+				   .hint = on_hint,
+				   .order = on_order};
 	uint32_t i;
 
 	assert_non_null(s);

@@ -91,6 +91,9 @@ struct sim {
 	/* Optional: each node's hint events. */
 	void (*on_hint)(struct sim *s, uint32_t i,
 			const struct gossip_hint_update *h);
+	/* Optional: each node's orders. */
+	void (*on_order)(struct sim *s, uint32_t i,
+			 const struct gossip_order_update *o);
 	/* Optional: each node's session events. */
 	void (*on_session)(struct sim *s, uint32_t i,
 			   const struct gossip_session_info *si);

@@ -63,7 +63,7 @@ static void fill_updates(struct gossip_msg *m, uint16_t n)
 	for (i = 0; i < n; i++) {
 		u = &m->updates[i];
 		memset(u, 0, sizeof(*u));
-		u->kind = (uint8_t)(1 + i % 5);
+		u->kind = (uint8_t)(1 + i % 6);
 		switch (u->kind) {
 		case GOSSIP_UPD_MEMBER:
 			u->member.node = (uint16_t)(100 + i);
@@ -114,6 +114,12 @@ static void fill_updates(struct gossip_msg *m, uint16_t n)
 			u->hint.key.sport = (uint16_t)(0x4321 + i);
 			u->hint.key.dport = 0x1f90;
 			u->hint.key.proto = 17;
+			break;
+		case GOSSIP_UPD_ORDER:
+			u->order.node = (uint16_t)(2 + i);
+			u->order.from = (uint16_t)(9 + i);
+			u->order.op = (uint8_t)(1 + i % 2);
+			u->order.id = 0x2122232425262728ull + i;
 			break;
 		}
 	}
@@ -478,6 +484,30 @@ static void test_hint_bounds(void **state)
 			 2 + GOSSIP_UPD_HINT_LEN);
 }
 
+/* An order out of its bounds is refused, each bound on its own. */
+static void test_order_bounds(void **state)
+{
+	struct gossip_update u = {.kind = GOSSIP_UPD_ORDER}, b;
+	struct gossip_order_update *o = &b.order;
+
+	(void)state;
+	u.order = (struct gossip_order_update){
+		.node = 3, .from = 1, .op = GOSSIP_ORDER_DRAIN, .id = 9};
+	assert_true(gossip_codec_update_valid(&u));
+	b = u, o->op = GOSSIP_ORDER_UNDRAIN;
+	assert_true(gossip_codec_update_valid(&b));
+	b = u, o->op = 0;
+	assert_false(gossip_codec_update_valid(&b));
+	b = u, o->op = 3;
+	assert_false(gossip_codec_update_valid(&b));
+	b = u, o->node = STEER_NODE_NONE;
+	assert_false(gossip_codec_update_valid(&b));
+	b = u, o->from = STEER_NODE_NONE;
+	assert_false(gossip_codec_update_valid(&b));
+	assert_int_equal(gossip_codec_update_size(GOSSIP_UPD_ORDER),
+			 2 + GOSSIP_UPD_ORDER_LEN);
+}
+
 static void test_replay_window(void **state)
 {
 	struct gossip_replay r;
@@ -583,6 +613,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test(test_forecast_bounds),
 		cmocka_unit_test(test_hint_bounds),
+		cmocka_unit_test(test_order_bounds),
 		cmocka_unit_test(test_replay_window),
 		cmocka_unit_test(test_key_file),
 		cmocka_unit_test(test_key_passphrase),

@@ -303,6 +303,7 @@ static void test_hints(void **state)
 		.p_permille = 900, .ttl_s = 30, .epoch = 100};
 	uint16_t to[3] = {2, 3, 9};
 	struct gossip_msg *msg;
+	uint64_t sent;
 	struct gossip_addr from;
 	uint8_t buf[GOSSIP_DGRAM_MAX];
 	uint32_t i;
@@ -312,7 +313,10 @@ static void test_hints(void **state)
 	memset(hints_at, 0, sizeof(hints_at));
 	s->on_hint = count_hint;
 	make_key(&h.key, 7);
+	sent = s->sent;
 	assert_int_equal(gossip_hint_send(s->nodes[4].g, to, 3, &h, 2), 0);
+	/* Out at once, each copy in a datagram of its own. */
+	assert_int_equal(s->sent - sent, 6);
 	sim_after(s, 4);
 	sim_run(s, s->now + 200);
 	for (i = 0; i < s->n; i++)
@@ -350,6 +354,95 @@ static void test_hints(void **state)
 	assert_int_equal(hints_at[1], 0);
 	assert_int_equal(gossip_counters(s->nodes[1].g)->hints_refused, 1);
 	free(msg);
+}
+
+static uint32_t orders_at[MAXN];
+static struct gossip_order_update last_order;
+
+static void count_order(struct sim *s, uint32_t i,
+			const struct gossip_order_update *o)
+{
+	orders_at[i]++;
+	last_order = *o;
+}
+
+/* A datagram from node `sender` (id) with one order, into node idx. */
+static int order_from(struct sim *s, uint16_t sender, uint32_t idx,
+		      const struct gossip_order_update *o)
+{
+	struct gossip_msg *msg = calloc(1, sizeof(*msg));
+	uint8_t buf[GOSSIP_DGRAM_MAX];
+	struct gossip_addr from;
+	int len, ret;
+
+	assert_non_null(msg);
+	msg->type = GOSSIP_MSG_GOSSIP;
+	msg->sender = sender;
+	msg->incarnation = 1;
+	msg->seq = (1u << 30) + o->id;
+	msg->n_updates = 1;
+	msg->updates[0].kind = GOSSIP_UPD_ORDER;
+	msg->updates[0].order = *o;
+	len = gossip_codec_encode(&s->auth, msg, buf, sizeof(buf));
+	assert_true(len > 0);
+	addr_of((uint16_t)(sender - 1), &from);
+	ret = gossip_recv(s->nodes[idx].g, buf, (size_t)len, &from);
+	free(msg);
+	return ret;
+}
+
+/* An operator's order reaches the node it is for, in three datagrams,
+ * and is applied once; orders for another node or speaking for another
+ * sender are refused; bad orders are not sent. */
+static void test_orders(void **state)
+{
+	struct sim *s = sim_new(8, 109);
+	struct gossip_order_update o = {.node = 3, .from = 5, .id = 77};
+	uint64_t sent;
+	uint32_t i;
+
+	*state = s;
+	join_and_converge(s, 10000, NULL);
+	memset(orders_at, 0, sizeof(orders_at));
+	s->on_order = count_order;
+	sent = s->sent;
+	assert_int_equal(
+		gossip_order_send(s->nodes[4].g, 3, GOSSIP_ORDER_DRAIN), 0);
+	assert_int_equal(s->sent - sent, GOSSIP_ORDER_COPIES);
+	sim_after(s, 4);
+	sim_run(s, s->now + 200);
+	for (i = 0; i < s->n; i++)
+		assert_int_equal(orders_at[i], i == 2 ? 1 : 0);
+	assert_int_equal(last_order.from, 5);
+	assert_int_equal(last_order.op, GOSSIP_ORDER_DRAIN);
+	assert_int_equal(gossip_counters(s->nodes[4].g)->orders_sent, 1);
+	assert_int_equal(gossip_counters(s->nodes[2].g)->orders_in, 1);
+	/* Not sent: to ourselves, to nobody known, a bad op. */
+	assert_int_equal(
+		gossip_order_send(s->nodes[4].g, 5, GOSSIP_ORDER_DRAIN),
+		-EINVAL);
+	assert_int_equal(
+		gossip_order_send(s->nodes[4].g, 200, GOSSIP_ORDER_DRAIN),
+		-ENOENT);
+	assert_int_equal(gossip_order_send(s->nodes[4].g, 3, 7), -EINVAL);
+	/* Into node 3 (idx 2): from its sender, once; a copy, not again. */
+	o.op = GOSSIP_ORDER_UNDRAIN;
+	memset(orders_at, 0, sizeof(orders_at));
+	assert_int_equal(order_from(s, 5, 2, &o), 0);
+	assert_int_equal(orders_at[2], 1);
+	assert_int_equal(last_order.op, GOSSIP_ORDER_UNDRAIN);
+	o.id = 78;
+	(void)order_from(s, 5, 2, &o);
+	o.id = 77;
+	(void)order_from(s, 5, 2, &o);
+	assert_int_equal(orders_at[2], 2);
+	/* Node 6 speaks for node 5; an order for node 4 sent to node 3. */
+	o.id = 79;
+	(void)order_from(s, 6, 2, &o);
+	o.node = 4;
+	(void)order_from(s, 5, 2, &o);
+	assert_int_equal(orders_at[2], 2);
+	assert_int_equal(gossip_counters(s->nodes[2].g)->orders_refused, 2);
 }
 
 static uint64_t zero_now(void *ctx)
@@ -396,6 +489,7 @@ int main(void)
 					  teardown),
 		cmocka_unit_test_teardown(test_memory_is_share, teardown),
 		cmocka_unit_test_teardown(test_hints, teardown),
+		cmocka_unit_test_teardown(test_orders, teardown),
 		cmocka_unit_test(test_config_checked),
 	};
 

@@ -880,10 +880,16 @@ static void test_admin_forecast(void **state)
 	ask_err(f, "undrain",
 		"undrain: host mode only (a cell-mode node's ingress is its "
 		"fast path's)");
-	ask_err(f, "drain now",
-		"drain: expected nothing or 'status', not "
-		"'now'");
-	ask_err(f, "undrain now", "usage: undrain");
+	/* Another node, by name or id: not here either; nobody unknown. */
+	ask_err(f, "drain now", "drain: no node 'now' in the cluster");
+	ask_err(f, "undrain 77", "undrain: no node '77' in the cluster");
+	ask_err(f, "drain n2",
+		"drain: host mode only (a cell-mode node's ingress is its "
+		"fast path's)");
+	ask_err(f, "undrain 1", /* this node, by its id */
+		"undrain: host mode only (a cell-mode node's ingress is its "
+		"fast path's)");
+	ask_err(f, "undrain n1 x", "usage: undrain [NODE]");
 	assert_int_equal(ask(f, "drain status"), 0);
 	assert_has(f->out, "\"drained\":false,\"why\":\"none\"");
 }
