@@ -6,8 +6,9 @@
 # them (one a second: CPU, memory, bandwidth received, sessions, new
 # sessions per second), then steer-forecast's evaluation of every model on
 # them, with plots of forecast against actual. The lab's nodes are
-# namespaces of one kernel: CPU and memory are the machine's, the same
-# for all five; bandwidth and sessions are each node's own.
+# namespaces of one kernel: memory is the machine's, the same for all
+# five; CPU is each node's server cgroup's share of the machine
+# ('cpu-load cgroup'); bandwidth and sessions are each node's own.
 #
 # The workload (steer-workload): new TCP connections to the service at a
 # Poisson rate shaped by a real link-load series (default Cortez A1H, one
@@ -58,6 +59,11 @@ mkdir -p "$out/paths" "$out/plots" || exit 1
 rm -f "$out"/dump-* "$out"/h*_*.txt "$out"/paths/* "$out"/plots/*
 lab_up >/dev/null || { echo "loadseries: the lab does not build" >&2; exit 1; }
 lab_config_write_all || exit 1
+# Each node's CPU is its own server's (its cgroup's share of the
+# machine), not the machine's: the nodes share one kernel.
+for ((k = 1; k <= LAB_HOSTS; k++)); do
+	echo "cpu-load cgroup" >>"$(lab_steerd_conf_path $k)"
+done
 lab_ecmp_reset multipath 0 >/dev/null || exit 1
 for ((k = LAB_N + 1; k <= LAB_HOSTS; k++)); do # every node takes traffic
 	lab_ecmp_add $k >/dev/null || exit 1
