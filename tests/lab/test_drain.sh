@@ -9,7 +9,9 @@
 #      score as leaving with another node as target (steerctl migrations)
 #      and their packets, now arriving at the other hosts, are steered
 #      back to h1;
-#   2. the operator undrains h1: the route has it again;
+#   2. the operator undrains h1: the route has it again; then, on h4, the
+#      operator drains h3 by name (`steerctl drain h3`: the order goes
+#      to h3 by gossip) and undrains it by id;
 #   3. h2 drains itself from its load forecast ('auto-drain on' with a
 #      high-water mark of 1 permille, any load passes it) and is undrained
 #      by the operator once auto-drain is off again.
@@ -117,6 +119,20 @@ run()
 	wait_route 1 yes 5 || check "$load: h1 not back in the router's route after its undrain"
 	seen_drained 3 1 false || check "$load: h3 still takes h1 for drained"
 	sleep 2
+
+	# 2b. On h4 the operator drains h3 by name: the order reaches h3 by
+	# gossip, which drains as if asked itself; undrained again by id.
+	lab_steerctl 4 drain h3 >"$out/drain3.txt" 2>&1 || check "$load: steerctl drain h3 on h4: $(cat "$out/drain3.txt")"
+	wait_route 3 no 5 || check "$load: h3 still in the router's route after h4 ordered its drain"
+	lab_steerctl 3 -j drain status >"$out/drain3.json" 2>&1
+	grep -q '"drained":true,"why":"operator"' "$out/drain3.json" || check "$load: h3's drain state after the order: $(head -c 300 "$out/drain3.json")"
+	seen_drained 1 3 true || check "$load: h1 never heard h3 is drained"
+	sleep 1
+	lab_steerctl 4 undrain 3 >"$out/undrain3.txt" 2>&1 || check "$load: steerctl undrain 3 on h4: $(cat "$out/undrain3.txt")"
+	wait_route 3 yes 5 || check "$load: h3 not back in the router's route after h4 ordered its undrain"
+	lab_steerctl 4 drain h9 >"$out/drain9.txt" 2>&1 && check "$load: drain of an unknown node h9 accepted"
+	grep -q "no node 'h9' in the cluster" "$out/drain9.txt" || check "$load: drain h9 said: $(cat "$out/drain9.txt")"
+	sleep 1
 
 	# 3. h2 drains itself from its forecast; the operator brings it back.
 	conf2=$(lab_steerd_conf_path 2)
