@@ -43,38 +43,28 @@ val()
 	awk -v n="$1_directory_hints" '$1 == n { print $2 }' "$out/figures.txt"
 }
 
-# at_least NAME MIN WHAT
-at_least()
+# expect NAME OP VALUE WHAT: the figure compares so (OP: == or >=).
+expect()
 {
 	local v
 
 	v=$(val "$1")
 	[ -n "$v" ] || { check "no figure $1"; return; }
-	awk -v v="$v" -v m="$2" 'BEGIN { exit !(v + 0 >= m + 0) }' ||
-		check "$3: $1 is $v, below $2"
+	awk -v v="$v" -v m="$3" -v op="$2" \
+		'BEGIN { exit !(op == "==" ? v + 0 == m + 0 : v + 0 >= m + 0) }' ||
+		check "$4: $1 is $v, not $2 $3"
 }
 
-# equal NAME VALUE WHAT
-equal()
-{
-	local v
-
-	v=$(val "$1")
-	[ -n "$v" ] || { check "no figure $1"; return; }
-	awk -v v="$v" -v m="$2" 'BEGIN { exit !(v + 0 == m + 0) }' ||
-		check "$3: $1 is $v, not $2"
-}
-
-equal migration_sessions_survived_pct 100 "long-lived sessions lost"
-at_least migration_sessions 220 "sessions missing"
-equal migration_workload_answered_pct 100 "workload connections unanswered"
-at_least migration_workload_connections 100 "the workload did not run"
-equal migration_drain_forced 0 "the forecast never drained h1"
-at_least migration_drains 1 "no drain"
-at_least migration_first_packets_drain 1 "the drain moved no session"
-at_least migration_first_packets_join 1 "the join moved no session"
-equal migration_first_lost 0 "first packets at a new ingress lost"
-at_least migration_recall 0.01 "no session of h1 was predicted"
+expect migration_sessions_survived_pct == 100 "long-lived sessions lost"
+expect migration_sessions >= 220 "sessions missing"
+expect migration_workload_answered_pct == 100 "workload connections unanswered"
+expect migration_workload_connections >= 100 "the workload did not run"
+expect migration_drain_forced == 0 "the forecast never drained h1"
+expect migration_drains >= 1 "no drain"
+expect migration_first_packets_drain >= 1 "the drain moved no session"
+expect migration_first_packets_join >= 1 "the join moved no session"
+expect migration_first_lost == 0 "first packets at a new ingress lost"
+expect migration_recall >= 0.01 "no session of h1 was predicted"
 grep -q '^pathlat_chains [1-9]' "$out/run/directory_hints/pathlat.txt" 2>/dev/null ||
 	check "steer-pathlat followed no packet"
 echo "[figure] migration story, directory with hints, both cores busy: $(val migration_sessions_survived_pct)% of $(val migration_sessions) sessions survived; first packets straight to the owner after the drain $(val migration_first_packet_direct_pct_drain)%, after the join $(val migration_first_packet_direct_pct_join)%"
