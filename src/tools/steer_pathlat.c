@@ -203,7 +203,7 @@ static uint64_t pl_packet_id(const uint8_t *f, uint32_t len,
 	n += 5;
 	for (i = l4; i < end && n < 16; i += 8, n++)
 		memcpy(&w[n], f + i, end - i < 8 ? end - i : 8);
-	return steer_siphash13(w, n, &pl_secret);
+	return steer_siphash13(w, 16, &pl_secret); /* unused words zero */
 }
 
 /* Read one capture's deliveries of the service into e. */
