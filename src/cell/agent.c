@@ -155,8 +155,14 @@ void cell_rule_install(struct cell *c, const struct cellmsg_rule *r)
 	rule.mirror[1] = r->mirror[1];
 	rule.rf = r->rf;
 	rule.used = cell_rule_now();
-	if (xdp_maps_rule_set(c->xdp, &r->key, &rule))
-		c->st.rules_rx_err++;
-	else
+	switch (xdp_maps_rule_set(c->xdp, &r->key, &rule)) {
+	case 0:
 		c->st.rules_rx++;
+		break;
+	case -E2BIG: /* full: nothing already there gives way */
+		c->st.rules_full++;
+		/* fall through */
+	default:
+		c->st.rules_rx_err++;
+	}
 }

@@ -780,7 +780,7 @@ static int cell_state_new(struct cell *c, const struct cell_opts *o, char *err,
 		return ret;
 	}
 	cellmsg_replay_init(&c->replay);
-	flowtab_cfg_default(&fc, CELL_FLOWS_DEFAULT);
+	flowtab_cfg_default(&fc, o->flows ? o->flows : CELL_FLOWS_DEFAULT);
 	/* The cell sees a flow's first packets and its close only (the fast
 	 * path has the rule in between): the fast paths report the rules in
 	 * use every sweep (TOUCH), so a flow idles out its timeout after its
@@ -830,6 +830,7 @@ static int cell_xdp_load(struct cell *c, const struct cell_opts *conf,
 		snprintf(dir, sizeof(dir), "%s/%s/xdp", XDP_PROG_PIN_ROOT,
 			 conf->interface);
 	xo.pin_dir = dir;
+	xo.max_flows = conf->flows;
 	c->xdp = xdp_prog_open(&xo);
 	if (!c->xdp) {
 		snprintf(err, errlen, "XDP program: %s", strerror(errno));

@@ -72,6 +72,7 @@ struct cell_opts {
 	const char *pin_dir;   /* the XDP maps' pins ("": the default) */
 	const char *key_file;  /* the cluster key (required) */
 	bool xdp_off;	       /* load the maps, attach nothing */
+	uint32_t flows; /* flow table entries, the cell's and XDP's (0: 1 Mi) */
 };
 
 struct cell_stats {
@@ -88,6 +89,7 @@ struct cell_stats {
 	uint64_t rules_tx_err;
 	uint64_t rules_rx;     /* RULE installed in this node's XDP */
 	uint64_t rules_rx_err; /* ... that the map refused */
+	uint64_t rules_full;   /* ... of them, because it was full */
 	uint64_t ctl_bad;      /* control datagrams refused (see ctl_rx) */
 	uint64_t shard_maps;   /* shard maps built */
 	uint64_t adopted;      /* copies adopted from a dead primary */

@@ -25,6 +25,7 @@
 #include "fastpath/fsc.h"
 #include "util/evloop.h"
 #include "util/log.h"
+#include "xdp/xdp_maps.h"
 
 #define MOD "admin"
 #define ADMIN_ERR_MAX 256
@@ -812,6 +813,43 @@ static int cmd_cache(struct steerd *d, int argc, char **argv, struct jsonw *w,
 	return admin_cache(d, argc, argv, w, err, errlen);
 }
 
+/* tables: the flow tables' size and how full they are. */
+static int cmd_tables(struct steerd *d, int argc, char **argv, struct jsonw *w,
+		      char *err, size_t errlen)
+{
+	struct xdp_prog *x = d->host   ? host_xdp(d->host)
+			     : d->cell ? cell_xdp(d->cell)
+				       : NULL;
+	struct xdp_maps_occupancy o;
+	int ret;
+
+	if (!x)
+		return admin_err(err, errlen, "tables: no XDP program here");
+	ret = xdp_maps_occupancy(x, &o);
+	if (ret)
+		return admin_err(err, errlen, "tables: %s", strerror(-ret));
+	jsonw_u64(w, "size", o.size);
+	jsonw_u64(w, "flows4", o.flows4);
+	jsonw_u64(w, "flows6", o.flows6);
+	jsonw_double(w, "used_pct",
+		     o.size ? 100.0 *
+				      (double)(o.flows4 > o.flows6 ? o.flows4
+								   : o.flows6) /
+				      o.size
+			    : 0);
+	if (d->host)
+		jsonw_u64(w, "full_refusals",
+			  host_stats(d->host)->flow_table_full);
+	if (d->cell) {
+		const struct flowtab *t = cell_flowtab(d->cell);
+
+		jsonw_u64(w, "full_refusals", cell_stats(d->cell)->rules_full);
+		jsonw_u64(w, "cell_capacity", flowtab_capacity(t));
+		jsonw_u64(w, "cell_flows", flowtab_count(t));
+	}
+	return 0;
+}
+
 static int cmd_migrations(struct steerd *d, int argc, char **argv,
 			  struct jsonw *w, char *err, size_t errlen)
 {
@@ -849,6 +887,10 @@ static const struct admin_cmd admin_cmds[] = {
 	{"shards", cmd_shards, 0, 1, "shards [N]",
 	 "cell mode: the shard map (live cells, shards per cell), or the "
 	 "cells of shard N in order"},
+	{"tables", cmd_tables, 0, 0, "tables",
+	 "the flow tables: entries each (flow-table-size), the rules the "
+	 "XDP program's IPv4 and IPv6 tables hold, writes refused because a "
+	 "table was full; in cell mode the cell's table too"},
 	{"migrations", cmd_migrations, 0, 1, "migrations [all]",
 	 "host mode: this node's busiest sessions (32, or every one tracked) "
 	 "with the probability that each migrates within a minute, why, and "

@@ -28,6 +28,7 @@ static void admin_cell_stats(struct jsonw *w, const struct cell_stats *s)
 	jsonw_u64(w, "rules_send_errors", s->rules_tx_err);
 	jsonw_u64(w, "rules_installed", s->rules_rx);
 	jsonw_u64(w, "rules_install_errors", s->rules_rx_err);
+	jsonw_u64(w, "rules_table_full", s->rules_full);
 	jsonw_u64(w, "control_refused", s->ctl_bad);
 	jsonw_u64(w, "shard_maps", s->shard_maps);
 	jsonw_u64(w, "adopted", s->adopted);

@@ -79,6 +79,7 @@ static void admin_host_stats(struct jsonw *w, const struct host_stats *s)
 	jsonw_u64(w, "flows_set", s->flows_set);
 	jsonw_u64(w, "flows_deleted", s->flows_del);
 	jsonw_u64(w, "flow_errors", s->flow_errors);
+	jsonw_u64(w, "flow_table_full", s->flow_table_full);
 	jsonw_u64(w, "grace_dropped", s->grace_dropped);
 	jsonw_u64(w, "teach_reports", s->ev_teach);
 	jsonw_u64(w, "teach_failed", s->teach_failed);

@@ -235,6 +235,8 @@ static void host_on_session(void *ctx, const struct gossip_session_info *s)
 			h->st.flow_errors++;
 		else
 			h->st.flows_set++;
+		if (err == -E2BIG) /* full: no rule gives way to a new one */
+			h->st.flow_table_full++;
 		return;
 	}
 	/* A UDP session another node moved here: this node's stack's. */
@@ -781,6 +783,7 @@ static int host_programs(struct host *h, char *err, size_t errlen)
 		return ret;
 	}
 	xo.pin_dir = xdir;
+	xo.max_flows = steerd_flow_table_size(conf);
 	h->xdp = xdp_prog_open(&xo);
 	if (!h->xdp) {
 		snprintf(err, errlen, "XDP program: %s", strerror(errno));

@@ -58,12 +58,13 @@ struct host_stats {
 	uint64_t closed;     /* sessions we closed (TCP close, UDP idle) */
 	uint64_t flows_set;  /* steer_flows writes */
 	uint64_t flows_del;
-	uint64_t flow_errors;	/* steer_flows writes that failed */
-	uint64_t grace_dropped; /* flows of owners dead past the grace */
-	uint64_t reannounced;	/* own sessions announced again at start */
-	uint64_t ev_teach;	/* directory: XDP re-routed a packet here */
-	uint64_t teach_failed;	/* ... and no record was there to teach */
-	uint64_t homes_written; /* directory: steer_shards rewritten */
+	uint64_t flow_errors;	  /* steer_flows writes that failed */
+	uint64_t flow_table_full; /* ... of them, because it was full */
+	uint64_t grace_dropped;	  /* flows of owners dead past the grace */
+	uint64_t reannounced;	  /* own sessions announced again at start */
+	uint64_t ev_teach;	  /* directory: XDP re-routed a packet here */
+	uint64_t teach_failed;	  /* ... and no record was there to teach */
+	uint64_t homes_written;	  /* directory: steer_shards rewritten */
 	uint64_t homes_errors;
 	uint64_t reconciled;	/* pinned rules without a record, dropped */
 	uint64_t udp_moved;	/* own UDP sessions moved to a target */

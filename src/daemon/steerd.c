@@ -324,11 +324,13 @@ static int steerd_modules_start(struct steerd *d, char *err, size_t errlen)
 			return -errno;
 		host_gossip_events(d->host, &ev);
 	} else if (w->conf.key_file[0]) {
-		struct cell_opts co = {.conf_path = w->conf.path,
-				       .interface = w->conf.interface,
-				       .pin_dir = w->conf.pin_dir,
-				       .key_file = w->conf.key_file,
-				       .xdp_off = w->conf.xdp_off};
+		struct cell_opts co = {
+			.conf_path = w->conf.path,
+			.interface = w->conf.interface,
+			.pin_dir = w->conf.pin_dir,
+			.key_file = w->conf.key_file,
+			.xdp_off = w->conf.xdp_off,
+			.flows = steerd_flow_table_size(&w->conf)};
 		struct cell_world cw;
 
 		d->cell = cell_start(d->el, &co, steerd_cell_world(w, &cw), err,
@@ -517,6 +519,8 @@ static int steerd_reload_check(const struct steerd *d,
 	else if (o->cache_l1 != n->cache_l1 ||
 		 o->cache_l1_min != n->cache_l1_min)
 		key = "cache-l1";
+	else if (o->flow_table_size != n->flow_table_size)
+		key = "flow-table-size";
 	if (key) {
 		snprintf(err, errlen, "%s: '%s' changed: restart steerd for it",
 			 n->path, key);

@@ -40,6 +40,7 @@ enum {
 	SEEN_CACHE_L1,
 	SEEN_CACHE_L1_MIN,
 	SEEN_DRAIN_UDP,
+	SEEN_FLOW_TABLE,
 	SEEN__MAX
 };
 
@@ -408,6 +409,46 @@ static int h_drain_udp(struct conf_line *l, void *ctx)
 	return ret;
 }
 
+static int h_flow_table(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+
+	if (l->argc == 2 && !strcmp(l->argv[1], "auto")) {
+		x->c->flow_table_size = 0;
+		return steerd_once(x, l, SEEN_FLOW_TABLE);
+	}
+	return steerd_num(x, l, SEEN_FLOW_TABLE, STEERD_FLOW_TABLE_MIN,
+			  STEERD_FLOW_TABLE_MAX, &x->c->flow_table_size);
+}
+
+uint32_t steerd_flow_table_auto(uint64_t mem_bytes)
+{
+	unsigned long long kb = 0;
+	char line[128];
+	uint64_t n;
+	FILE *f;
+
+	if (!mem_bytes && (f = fopen("/proc/meminfo", "r"))) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
+				break;
+		fclose(f);
+		mem_bytes = (uint64_t)kb * 1024;
+	}
+	n = mem_bytes / 64 / STEERD_FLOW_BYTES;
+	if (n < STEERD_FLOW_TABLE_FLOOR)
+		n = STEERD_FLOW_TABLE_FLOOR;
+	if (n > STEERD_FLOW_TABLE_CEIL)
+		n = STEERD_FLOW_TABLE_CEIL;
+	return (uint32_t)n;
+}
+
+uint32_t steerd_flow_table_size(const struct steerd_conf *c)
+{
+	return c->flow_table_size ? c->flow_table_size
+				  : steerd_flow_table_auto(0);
+}
+
 static const struct conf_directive steerd_directives[] = {
 	{"cluster-file", h_cluster_file, "PATH: the cluster description"},
 	{"admin-socket", h_admin_socket,
@@ -464,6 +505,10 @@ static const struct conf_directive steerd_directives[] = {
 	 "keep|move: a drained node's UDP sessions stay its own (keep), or "
 	 "move to the node with the most forecast headroom (move: for "
 	 "services whose UDP state the server does not hold)"},
+	{"flow-table-size", h_flow_table,
+	 "N|auto: entries of each flow table, the XDP program's (IPv4, IPv6) "
+	 "and a cell's (auto: 1/64 of the machine's memory at 256 bytes a "
+	 "flow, 1 Mi to 16 Mi; a restart applies a change)"},
 	{NULL, NULL, NULL},
 };
 

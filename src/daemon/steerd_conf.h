@@ -82,9 +82,30 @@ struct steerd_conf {
 	uint16_t hint_ttl_s;
 	char cache_dir[PATH_MAX]; /* "": STEERD_CACHE_DIR_ROOT/<interface> */
 	uint32_t cache_l1;
-	uint16_t cache_l1_min; /* permille */
-	bool drain_udp_move;   /* drained: UDP sessions to the target */
+	uint16_t cache_l1_min;	  /* permille */
+	bool drain_udp_move;	  /* drained: UDP sessions to the target */
+	uint32_t flow_table_size; /* entries per flow table; 0: auto */
 };
+
+/*
+ * Flow tables: the XDP program's (IPv4 and IPv6, each preallocated, about
+ * 200 bytes of kernel memory per entry for the two) and a cell's flow
+ * table (104 bytes an entry) hold flow-table-size entries each. 'auto'
+ * (the default) gives them 1/64 of the machine's memory at
+ * STEERD_FLOW_BYTES a flow, at least STEERD_FLOW_TABLE_FLOOR and at most
+ * STEERD_FLOW_TABLE_CEIL (24 GiB: 1,572,864 flows). A full table refuses
+ * new entries (counted); no entry is evicted to make room.
+ */
+#define STEERD_FLOW_TABLE_MIN 1024u
+#define STEERD_FLOW_TABLE_MAX (1u << 26)
+#define STEERD_FLOW_TABLE_FLOOR (1u << 20)
+#define STEERD_FLOW_TABLE_CEIL (1u << 24)
+#define STEERD_FLOW_BYTES 256u
+
+/* auto's size for a machine of mem_bytes (0: read /proc/meminfo). */
+uint32_t steerd_flow_table_auto(uint64_t mem_bytes);
+/* The size c asks for, auto resolved. */
+uint32_t steerd_flow_table_size(const struct steerd_conf *c);
 
 #define STEERD_HINT_THRESHOLD_DEFAULT 300
 #define STEERD_HINT_TTL_DEFAULT 30

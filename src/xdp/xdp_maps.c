@@ -121,6 +121,16 @@ uint64_t xdp_maps_flow_capacity(struct xdp_prog *x)
 	return n;
 }
 
+/* A flow rule not written: a full table (E2BIG) is a condition the
+ * caller counts, logged at most a few times a second like any failure. */
+static void xdp_maps_write_failed(int err)
+{
+	static struct log_ratelimit rl = LOG_RATELIMIT_INIT(1, 5);
+
+	log_warn_rl(&rl, MOD, "cannot write a flow: %s",
+		    err == -E2BIG ? "the flow table is full" : strerror(-err));
+}
+
 int xdp_maps_flow_set(struct xdp_prog *x, const struct flow_key *k,
 		      uint16_t owner, uint32_t epoch)
 {
@@ -148,7 +158,7 @@ int xdp_maps_flow_set(struct xdp_prog *x, const struct flow_key *k,
 	r.sport = flow_hash_sport(flow_hash(k, &cfg.secret));
 	if (bpf_map_update_elem(fd, key, &r, BPF_ANY)) {
 		err = -errno;
-		log_err(MOD, "cannot write a flow: %s", strerror(-err));
+		xdp_maps_write_failed(err);
 		return err;
 	}
 	return 0;
@@ -220,7 +230,7 @@ int xdp_maps_rule_set(struct xdp_prog *x, const struct flow_key *k,
 	w.sport = flow_hash_sport(flow_hash(k, &cfg.secret));
 	if (bpf_map_update_elem(fd, key, &w, BPF_ANY)) {
 		err = -errno;
-		log_err(MOD, "cannot write a flow: %s", strerror(-err));
+		xdp_maps_write_failed(err);
 		return err;
 	}
 	return 0;
@@ -508,4 +518,58 @@ int xdp_maps_stats_reset(struct xdp_prog *x)
 		err = -errno;
 	free(per);
 	return err;
+}
+
+/* Entries of the hash map fd, counted in batches. */
+static int xdp_maps_count(int fd, size_t klen, size_t vlen, uint64_t *n)
+{
+	enum { B = 4096 };
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	uint8_t *keys = malloc(B * klen), *vals = malloc(B * vlen);
+	uint64_t in = 0, out = 0;
+	uint32_t count;
+	int first = 1, ret = 0, err;
+
+	*n = 0;
+	if (!keys || !vals)
+		ret = -ENOMEM;
+	while (!ret) {
+		count = B;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
+					   vals, &count, &o);
+		*n += count;
+		if (err && errno == ENOENT)
+			break; /* the last batch */
+		if (err) {
+			ret = -errno;
+			break;
+		}
+		in = out;
+		first = 0;
+	}
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+int xdp_maps_occupancy(struct xdp_prog *x, struct xdp_maps_occupancy *o)
+{
+	int fd4 = xdp_maps_fd(x, "steer_flows4"),
+	    fd6 = xdp_maps_fd(x, "steer_flows");
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	if (fd4 < 0 || fd6 < 0)
+		return fd4 < 0 ? fd4 : fd6;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd6, &info, &len))
+		return -errno;
+	o->size = info.max_entries;
+	ret = xdp_maps_count(fd4, sizeof(struct steer_flow4_key),
+			     sizeof(struct steer_rule), &o->flows4);
+	return ret
+		       ?: xdp_maps_count(fd6, sizeof(struct flow_key),
+					 sizeof(struct steer_rule), &o->flows6);
 }

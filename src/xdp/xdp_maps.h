@@ -124,6 +124,15 @@ typedef int (*xdp_maps_udp_fn)(const struct flow_key *k,
 int xdp_maps_flow_foreach(struct xdp_prog *x, xdp_maps_flow_fn fn, void *arg);
 int xdp_maps_udp_foreach(struct xdp_prog *x, xdp_maps_udp_fn fn, void *arg);
 
+/* The flow tables' size (entries each) and the rules they hold, IPv4 and
+ * IPv6 (batched reads: a scan of the tables, not for every packet's
+ * sake). 0 or -errno. */
+struct xdp_maps_occupancy {
+	uint32_t size;
+	uint64_t flows4, flows6;
+};
+int xdp_maps_occupancy(struct xdp_prog *x, struct xdp_maps_occupancy *o);
+
 /* Forget UDP session k of this node; -ENOENT if it was not there. */
 int xdp_maps_udp_del(struct xdp_prog *x, const struct flow_key *k);
 /* A UDP session this node took over (its owner moved it here): 0,

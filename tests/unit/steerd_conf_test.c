@@ -29,7 +29,7 @@
 	"cluster-key-file, log-level, bpf-pin-dir, cgroup, xdp, high-water, "  \
 	"low-water, auto-drain, drain-hook, cpu-load, forecast-refit, hints, " \
 	"hint-threshold, hint-ttl, cache-dir, cache-l1, cache-l1-min, "        \
-	"drain-udp"
+	"drain-udp, flow-table-size"
 
 struct fx {
 	struct steerd_conf c;
@@ -109,6 +109,20 @@ static void test_defaults(void **state)
 	assert_string_equal(f->c.drain_hook, "");
 	assert_false(f->c.cpu_of_cgroup);
 	assert_int_equal(f->c.forecast_refit, 10);
+	assert_int_equal(f->c.flow_table_size, 0); /* auto */
+	assert_true(steerd_flow_table_size(&f->c) >= STEERD_FLOW_TABLE_FLOOR);
+	assert_true(steerd_flow_table_size(&f->c) <= STEERD_FLOW_TABLE_CEIL);
+}
+
+/* auto: 1/64 of the memory at 256 bytes a flow, 1 Mi to 16 Mi. */
+static void test_flow_table_auto(void **state)
+{
+	(void)state;
+	assert_int_equal(steerd_flow_table_auto(24ull << 30), 1572864);
+	assert_int_equal(steerd_flow_table_auto(8ull << 30), 1u << 20);
+	assert_int_equal(steerd_flow_table_auto(1ull << 30), 1u << 20);
+	assert_int_equal(steerd_flow_table_auto(64ull << 30), 4194304);
+	assert_int_equal(steerd_flow_table_auto(4096ull << 30), 1u << 24);
 }
 
 static void test_every_key(void **state)
@@ -139,7 +153,8 @@ static void test_every_key(void **state)
 		"cache-dir cache/fab0\n"
 		"cache-l1 4096\n"
 		"cache-l1-min 700\n"
-		"drain-udp move\n";
+		"drain-udp move\n"
+		"flow-table-size 2000000\n";
 
 	assert_int_equal(load(f, CONF_PATH, text), 0);
 	assert_string_equal(f->c.cluster_file, "/srv/steer/cluster.conf");
@@ -166,6 +181,8 @@ static void test_every_key(void **state)
 	assert_int_equal(f->c.cache_l1, 4096);
 	assert_int_equal(f->c.cache_l1_min, 700);
 	assert_true(f->c.drain_udp_move);
+	assert_int_equal(f->c.flow_table_size, 2000000);
+	assert_int_equal(steerd_flow_table_size(&f->c), 2000000);
 }
 
 static void test_values_each(void **state)
@@ -355,6 +372,14 @@ static const struct bad_row bad_rows[] = {
 	 "2: 'hint-threshold' expects an integer in 1..1000, got '0'"},
 	{"cluster-file c\nhint-ttl 3601\n",
 	 "2: 'hint-ttl' expects an integer in 2..3600, got '3601'"},
+	{"cluster-file c\nflow-table-size 1023\n",
+	 "2: 'flow-table-size' expects an integer in 1024..67108864, got "
+	 "'1023'"},
+	{"cluster-file c\nflow-table-size big\n",
+	 "2: 'flow-table-size' expects an integer in 1024..67108864, got "
+	 "'big'"},
+	{"cluster-file c\nflow-table-size auto\nflow-table-size 4096\n",
+	 "3: 'flow-table-size' given twice (first at line 2)"},
 	{"cluster-file c\ncache-l1 0\n",
 	 "2: 'cache-l1' expects an integer in 1..1048576, got '0'"},
 	{"cluster-file c\nhints maybe\n",
@@ -632,6 +657,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_values_each, setup,
 						teardown),
 		cmocka_unit_test(test_level_and_mode_names),
+		cmocka_unit_test(test_flow_table_auto),
 		cmocka_unit_test_setup_teardown(test_relative_paths, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fixture_good, setup,

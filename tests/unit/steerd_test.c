@@ -604,7 +604,7 @@ static void test_init_bad_fixtures(void **state)
 		 "log-level, bpf-pin-dir, cgroup, xdp, high-water, low-water, "
 		 "auto-drain, drain-hook, cpu-load, forecast-refit, hints, "
 		 "hint-threshold, hint-ttl, cache-dir, cache-l1, cache-l1-min, "
-		 "drain-udp)"},
+		 "drain-udp, flow-table-size)"},
 		{"bad-cluster.conf",
 		 ":3: 'node' expects a key (id, addr, addr6, mac, via), got "
 		 "'colour'"},
@@ -869,6 +869,9 @@ static void test_admin_forecast(void **state)
 	ask_err(f, "forecast series x", "usage: forecast [series]");
 	/* No gossip here (no cluster key): nothing to score against. */
 	ask_err(f, "migrations", "migrations: no gossip runs here");
+	/* No XDP program here (cell mode without a key): no tables. */
+	ask_err(f, "tables", "tables: no XDP program here");
+	ask_err(f, "tables x", "usage: tables");
 	ask_err(f, "migrations all", "migrations: no gossip runs here");
 	ask_err(f, "migrations x",
 		"migrations: expected nothing or 'all', not 'x'");

@@ -1450,6 +1450,57 @@ static int xt_event_take(void *ctx, void *data, size_t len)
  * reported once on steer_events; the next one only refreshes its time.
  * The verdict and bytes stay those of any unannounced flow.
  */
+/*
+ * A full flow table (a program loaded with 8 entries a table) refuses a
+ * new rule with E2BIG and keeps every rule it holds; the IPv6 table has
+ * its own room; a freed entry takes the refused rule. Occupancy counts
+ * both tables.
+ */
+static void xt_table_full(void **state)
+{
+	struct xdp_prog_opts o = {.max_flows = 8};
+	struct xdp_maps_occupancy occ;
+	struct xdp_prog *x;
+	struct flow_key k[9], k6;
+	struct steer_rule r;
+	int i;
+
+	XT_SKIP_IF_NEEDED();
+	x = xdp_prog_open(&o);
+	assert_non_null(x);
+	for (i = 0; i < 9; i++) {
+		memset(&k[i], 0, sizeof(k[i]));
+		flow_addr_set_v4(&k[i].src,
+				 steer_htonl(0xc6130000u + (uint32_t)i));
+		flow_addr_set_v4(&k[i].dst, steer_htonl(SELF_IP));
+		k[i].sport = steer_htons(40000);
+		k[i].dport = steer_htons(80);
+		k[i].proto = STEER_IPPROTO_TCP;
+	}
+	for (i = 0; i < 8; i++)
+		assert_int_equal(xdp_maps_flow_set(x, &k[i], 2, 1), 0);
+	assert_int_equal(xdp_maps_flow_set(x, &k[8], 2, 1), -E2BIG);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(xdp_maps_rule_get(x, &k[i], &r), 0);
+	assert_int_equal(xdp_maps_rule_get(x, &k[8], &r), -ENOENT);
+	/* A rule already there may still change. */
+	assert_int_equal(xdp_maps_flow_set(x, &k[3], 4, 2), 0);
+	k6 = k[0];
+	memset(&k6.src, 0x20, sizeof(k6.src));
+	memset(&k6.dst, 0x20, sizeof(k6.dst));
+	k6.dst.b[15] = 1;
+	assert_int_equal(xdp_maps_flow_set(x, &k6, 2, 1), 0);
+	assert_int_equal(xdp_maps_occupancy(x, &occ), 0);
+	assert_int_equal(occ.size, 8);
+	assert_int_equal(occ.flows4, 8);
+	assert_int_equal(occ.flows6, 1);
+	assert_int_equal(xdp_maps_flow_del(x, &k[5]), 0);
+	assert_int_equal(xdp_maps_flow_set(x, &k[8], 2, 1), 0);
+	assert_int_equal(xdp_maps_occupancy(x, &occ), 0);
+	assert_int_equal(occ.flows4, 8);
+	xdp_prog_close(x);
+}
+
 static void xt_udp_session_seen(void **state)
 {
 	static struct xt_buf in, want, got;
@@ -2224,7 +2275,7 @@ int main(void)
 	const size_t ndrows = sizeof(xd_rows) / sizeof(xd_rows[0]);
 	struct CMUnitTest tests[sizeof(xt_rows) / sizeof(xt_rows[0]) +
 				sizeof(xc_rows) / sizeof(xc_rows[0]) +
-				sizeof(xd_rows) / sizeof(xd_rows[0]) + 5];
+				sizeof(xd_rows) / sizeof(xd_rows[0]) + 6];
 	size_t i, n = 0;
 	int rc;
 
@@ -2256,6 +2307,8 @@ int main(void)
 					 .test_func = xt_flow_del_passes};
 	tests[n++] = (struct CMUnitTest){.name = "udp_session_seen",
 					 .test_func = xt_udp_session_seen};
+	tests[n++] = (struct CMUnitTest){.name = "table_full",
+					 .test_func = xt_table_full};
 	rc = _cmocka_run_group_tests("xdp", tests, n, xt_group_setup,
 				     xt_group_teardown);
 	if (rc == 0 && xt_skip_reason) {
