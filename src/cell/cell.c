@@ -772,8 +772,12 @@ static int cell_state_new(struct cell *c, const struct cell_opts *o, char *err,
 		return -EINVAL;
 	}
 	ret = gossip_key_from_file(&key, o->key_file);
-	if (!ret)
-		ret = gossip_auth_init(&c->auth, &key, false);
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", o->key_file,
+			 gossip_key_strerror(ret));
+		return ret;
+	}
+	ret = gossip_auth_init(&c->auth, &key, false);
 	memset(&key, 0, sizeof(key));
 	if (ret) {
 		snprintf(err, errlen, "%s: %s", o->key_file, strerror(-ret));

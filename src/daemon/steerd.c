@@ -78,15 +78,11 @@ static int steerd_world_secret(struct steerd_world *w, char *err, size_t errlen)
 		return 0;
 	}
 	ret = gossip_key_from_file(&k, w->conf.key_file);
-	if (ret == -EINVAL)
-		snprintf(err, errlen,
-			 "%s: a cluster key is 32 raw bytes or 64 hex digits",
-			 w->conf.key_file);
-	else if (ret)
+	if (ret) {
 		snprintf(err, errlen, "%s: %s", w->conf.key_file,
-			 strerror(-ret));
-	if (ret)
+			 gossip_key_strerror(ret));
 		return ret;
+	}
 	steerd_secret_from_key(&k, &w->secret);
 	memset(&k, 0, sizeof(k));
 	w->keyed = true;

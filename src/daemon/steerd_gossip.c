@@ -133,9 +133,7 @@ static int sg_node_new(struct steerd_gossip *g, const struct cluster *c,
 	ret = gossip_key_from_file(&gc.key, conf->key_file);
 	if (ret) {
 		snprintf(err, errlen, "%s: %s", conf->key_file,
-			 ret == -EINVAL ? "a cluster key is 32 raw bytes or 64 "
-					  "hex digits"
-					: strerror(-ret));
+			 gossip_key_strerror(ret));
 		return ret;
 	}
 	/* Sequence numbers must grow across restarts: start at now in us. */

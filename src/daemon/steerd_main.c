@@ -119,7 +119,8 @@ static int steerd_check(const struct steerd_args *a)
 	ret = steerd_world_load(&w, a->config, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "steerd: %s\n", err);
-		return ret == -EINVAL ? EXIT_CONFIG : 1;
+		/* A bad file, or a key others may read: the operator's fix. */
+		return ret == -EINVAL || ret == -EPERM ? EXIT_CONFIG : 1;
 	}
 	printf("%s: ok (cluster '%s', %u nodes, %u services)\n", a->config,
 	       w.cluster.name, w.cluster.n_nodes, w.cluster.n_services);

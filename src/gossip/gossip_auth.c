@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -59,6 +60,7 @@ int gossip_key_from_passphrase(struct gossip_key *k, const char *passphrase,
 int gossip_key_from_file(struct gossip_key *k, const char *path)
 {
 	uint8_t buf[GOSSIP_KEY_LEN * 2 + 3];
+	struct stat st;
 	size_t len = 0, hexlen;
 	ssize_t got;
 	int fd, rc = 0;
@@ -66,6 +68,14 @@ int gossip_key_from_file(struct gossip_key *k, const char *path)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st)) {
+		rc = -errno;
+		goto out;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		rc = -EPERM;
+		goto out;
+	}
 	while (len < sizeof(buf)) {
 		got = read(fd, buf + len, sizeof(buf) - len);
 		if (got < 0) {
@@ -93,6 +103,16 @@ out:
 	sodium_memzero(buf, sizeof(buf));
 	close(fd);
 	return rc;
+}
+
+const char *gossip_key_strerror(int err)
+{
+	if (err == -EINVAL)
+		return "a cluster key is 32 raw bytes or 64 hex digits";
+	if (err == -EPERM)
+		return "its group or others may read or write it: a cluster "
+		       "key must be the owner's alone (chmod 600)";
+	return strerror(-err);
 }
 
 int gossip_auth_init(struct gossip_auth *a, const struct gossip_key *k,

@@ -44,9 +44,14 @@ int gossip_key_from_passphrase(struct gossip_key *k, const char *passphrase,
 /*
  * Read the cluster key from a file: exactly 32 raw bytes, or 64 hex
  * digits and an optional newline. Returns 0, -errno when the file cannot
- * be read, -EINVAL when it is neither form.
+ * be read, -EPERM when its group or others may read or write it (the key
+ * authenticates the whole fabric: mode 600 or 400), -EINVAL when it is
+ * neither form.
  */
 int gossip_key_from_file(struct gossip_key *k, const char *path);
+
+/* What a gossip_key_from_file() error means, for messages. */
+const char *gossip_key_strerror(int err);
 
 /* Returns 0, or -EIO when libsodium cannot initialise. */
 int gossip_auth_init(struct gossip_auth *a, const struct gossip_key *k,

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -575,6 +576,21 @@ static void test_key_file(void **state)
 	fputs("not a key\n", fp);
 	fclose(fp);
 	assert_int_equal(gossip_key_from_file(&k, path), -EINVAL);
+	/* A key others may read or write is refused, read or not. */
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	fwrite(raw, 1, sizeof(raw), fp);
+	fclose(fp);
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(gossip_key_from_file(&k, path), -EPERM);
+	assert_int_equal(chmod(path, 0602), 0);
+	assert_int_equal(gossip_key_from_file(&k, path), -EPERM);
+	assert_int_equal(chmod(path, 0400), 0);
+	assert_int_equal(gossip_key_from_file(&k, path), 0);
+	assert_string_equal(
+		gossip_key_strerror(-EPERM),
+		"its group or others may read or write it: a "
+		"cluster key must be the owner's alone (chmod 600)");
 	unlink(path);
 	assert_int_equal(gossip_key_from_file(&k, path), -ENOENT);
 }

@@ -1310,6 +1310,7 @@ static void test_reload_restart_keys(void **state)
 
 	snprintf(path, sizeof(path), "%s/cluster.key", f->dir);
 	assert_int_equal(write_file(path, key_hex, strlen(key_hex)), 0);
+	assert_int_equal(chmod(path, 0600), 0); /* keys are the owner's */
 	set_three_flows(f);
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		conf_with(f, rows[i].key, rows[i].line);
@@ -1397,10 +1398,22 @@ static void test_reload_bad_files(void **state)
 	cluster_from(f, "cluster.conf");
 	snprintf(key, sizeof(key), "%s/bad.key", f->dir);
 	assert_int_equal(write_file(key, "0123\n", 5), 0);
+	assert_int_equal(chmod(key, 0600), 0);
 	conf_with(f, "cluster-key-file", "cluster-key-file bad.key");
 	assert_int_equal(steerd_reload(&f->d), -EINVAL);
 	snprintf(f->want, sizeof(f->want),
 		 "%s: a cluster key is 32 raw bytes or 64 hex digits", key);
+	assert_string_equal(f->d.last_error, f->want);
+	assert_old_world(f, old, ++n);
+
+	/* A good key others may read: refused all the same. */
+	assert_int_equal(write_file(key, key_hex, strlen(key_hex)), 0);
+	assert_int_equal(chmod(key, 0644), 0);
+	assert_int_equal(steerd_reload(&f->d), -EPERM);
+	snprintf(f->want, sizeof(f->want),
+		 "%s: its group or others may read or write it: a cluster key "
+		 "must be the owner's alone (chmod 600)",
+		 key);
 	assert_string_equal(f->d.last_error, f->want);
 	assert_old_world(f, old, ++n);
 
