@@ -293,8 +293,17 @@ uint32_t host_udp_move(struct host *h, uint16_t to)
 	return m.n;
 }
 
-/* Homes are rewritten this long after gossip changed, or tried again. */
+/* Homes are tried again this long after gossip had not joined yet. */
 #define HOST_HOMES_RETRY_MS 100
+/*
+ * After the members change, the fast path keeps the homes it has this
+ * long before it takes the new ones: the owners send their records to
+ * the new homes GOSSIP_DIR_REHOME_MS after the change, so a new first
+ * home is never asked about a UDP flow before it holds the flow's record
+ * (it would claim the flow: a second owner). Nodes' views of the members
+ * differ by a dissemination round or two on top.
+ */
+#define HOST_HOMES_SETTLE_MS 500
 
 /*
  * Directory: every shard's homes into steer_shards, once gossip has
@@ -441,15 +450,12 @@ static int host_phc_open(struct host *h, char *err, size_t errlen)
 			      .remove = host_phc_remove,
 			      .stamp = host_phc_stamp};
 
-	if (c->cache_dir[0]) {
-		snprintf(pc.dir, sizeof(pc.dir), "%s", c->cache_dir);
-	} else if (mkdir(STEERD_CACHE_DIR_ROOT, 0755) && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", STEERD_CACHE_DIR_ROOT,
-			 strerror(errno));
-		return -errno;
-	} else {
-		snprintf(pc.dir, sizeof(pc.dir), "%s/%s", STEERD_CACHE_DIR_ROOT,
-			 c->interface);
+	int ret = steerd_state_dir(c, pc.dir, sizeof(pc.dir));
+
+	if (ret) {
+		snprintf(err, errlen, "state directory (cache-dir): %s",
+			 strerror(-ret));
+		return ret;
 	}
 	h->phc = phc_open(&pc, &ops, evloop_now_ms(), host_wall_ms(), err,
 			  errlen);
@@ -468,9 +474,9 @@ static void host_on_member(void *ctx, const struct gossip_member_info *m,
 	uint32_t i;
 
 	/* Gossip may not be called from its callback: the homes are
-	 * rewritten from the loop, at once. */
+	 * rewritten from the loop, once the records had time to move. */
 	if (host_dir(h))
-		host_homes_later(h, 0);
+		host_homes_later(h, HOST_HOMES_SETTLE_MS);
 	if (!n)
 		return;
 	i = (uint32_t)(n - c->nodes);
