@@ -233,6 +233,7 @@ static void steerd_on_forecast(struct evloop *el, int64_t id, void *arg)
 		d->world->conf.cpu_of_cgroup ? d->world->conf.cgroup : NULL);
 	drain_poll(&d->drain, &d->world->conf, &me, evloop_now_ms());
 	steerd_publish(d, &me);
+	steerd_gossip_save(d->gossip);
 	hints_tick(d->hints, d);
 }
 

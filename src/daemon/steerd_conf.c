@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/conf.h"
@@ -441,6 +442,27 @@ uint32_t steerd_flow_table_auto(uint64_t mem_bytes)
 	if (n > STEERD_FLOW_TABLE_CEIL)
 		n = STEERD_FLOW_TABLE_CEIL;
 	return (uint32_t)n;
+}
+
+int steerd_state_dir(const struct steerd_conf *c, char *out, size_t len)
+{
+	int n;
+
+	if (c->cache_dir[0]) {
+		n = snprintf(out, len, "%s", c->cache_dir);
+	} else if (!c->interface[0]) {
+		return -ENOENT;
+	} else {
+		if (mkdir(STEERD_CACHE_DIR_ROOT, 0755) && errno != EEXIST)
+			return -errno;
+		n = snprintf(out, len, "%s/%s", STEERD_CACHE_DIR_ROOT,
+			     c->interface);
+	}
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	if (mkdir(out, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
 }
 
 uint32_t steerd_flow_table_size(const struct steerd_conf *c)

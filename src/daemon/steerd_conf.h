@@ -102,6 +102,13 @@ struct steerd_conf {
 #define STEERD_FLOW_TABLE_CEIL (1u << 24)
 #define STEERD_FLOW_BYTES 256u
 
+/*
+ * This node's state directory (the header cache's files, the replay
+ * windows): cache-dir, or STEERD_CACHE_DIR_ROOT/<interface>, made (0700)
+ * when missing. 0, -ENOENT without either, -errno.
+ */
+int steerd_state_dir(const struct steerd_conf *c, char *out, size_t len);
+
 /* auto's size for a machine of mem_bytes (0: read /proc/meminfo). */
 uint32_t steerd_flow_table_auto(uint64_t mem_bytes);
 /* The size c asks for, auto resolved. */

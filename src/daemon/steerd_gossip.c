@@ -2,12 +2,14 @@
 #include "daemon/steerd_gossip.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "daemon/replay_store.h"
 #include "gossip/gossip_auth.h"
 #include "gossip/gossip_net.h"
 #include "util/log.h"
@@ -20,7 +22,8 @@ struct steerd_gossip {
 	struct gossip *node;
 	struct gossip_net *net;
 	int64_t timer;
-	uint64_t armed_at; /* deadline the timer is set for; 0: none */
+	uint64_t armed_at;	    /* deadline the timer is set for; 0: none */
+	char replay_path[PATH_MAX]; /* "": windows not kept */
 };
 
 const char *steerd_gossip_state_name(enum gossip_state s)
@@ -168,6 +171,47 @@ static int sg_join(struct steerd_gossip *g, const struct cluster *c,
 	return ret;
 }
 
+/* The replay windows of before a restart, as floors (replay_store.h). */
+static void sg_replay_restore(struct steerd_gossip *g,
+			      const struct steerd_conf *conf)
+{
+	char dir[PATH_MAX - sizeof(REPLAY_STORE_FILE) - 1];
+	uint32_t bad;
+	int ret = steerd_state_dir(conf, dir, sizeof(dir));
+
+	if (ret) {
+		log_warn(MOD,
+			 "no state directory (%s): gossip's replay "
+			 "windows are not kept across a restart",
+			 strerror(-ret));
+		return;
+	}
+	snprintf(g->replay_path, sizeof(g->replay_path), "%s/%s", dir,
+		 REPLAY_STORE_FILE);
+	ret = replay_store_load(g->node, g->replay_path, &bad);
+	if (ret < 0)
+		log_warn(MOD, "%s: %s: replay windows start empty",
+			 g->replay_path,
+			 ret == -EINVAL ? "not a replay file" : strerror(-ret));
+	else if (ret || bad)
+		log_info(MOD,
+			 "%s: replay floors of %d senders restored, %u "
+			 "bad lines skipped",
+			 g->replay_path, ret, bad);
+}
+
+void steerd_gossip_save(struct steerd_gossip *g)
+{
+	static struct log_ratelimit rl = LOG_RATELIMIT_INIT(1, 1);
+	int ret;
+
+	if (!g || !g->replay_path[0])
+		return;
+	ret = replay_store_save(g->node, g->replay_path);
+	if (ret)
+		log_warn_rl(&rl, MOD, "%s: %s", g->replay_path, strerror(-ret));
+}
+
 struct steerd_gossip *
 steerd_gossip_start(struct evloop *el, const struct cluster *c,
 		    const struct steerd_conf *conf,
@@ -203,6 +247,7 @@ steerd_gossip_start(struct evloop *el, const struct cluster *c,
 		errno = -ret;
 		return NULL;
 	}
+	sg_replay_restore(g, conf);
 	steerd_gossip_kick(g);
 	log_info(MOD, "node %u gossiping on port %u with %u other nodes",
 		 cluster_self(c)->ep.id, conf->gossip_port, c->n_nodes - 1);
@@ -214,6 +259,7 @@ void steerd_gossip_stop(struct steerd_gossip *g)
 	if (!g)
 		return;
 	if (g->node) {
+		steerd_gossip_save(g);
 		/* The leave goes out at once; later rounds are not waited
 		 * for: members that miss it find us dead instead. */
 		if (!gossip_leave(g->node))

@@ -41,6 +41,10 @@ steerd_gossip_start(struct evloop *el, const struct cluster *c,
  */
 void steerd_gossip_stop(struct steerd_gossip *g);
 
+/* Keep the replay windows in the state directory (every second, and at
+ * a stop): a restart takes no datagram it took before. */
+void steerd_gossip_save(struct steerd_gossip *g);
+
 struct gossip *steerd_gossip_node(struct steerd_gossip *g);
 
 /* After calling the node directly (announce, close, load): re-arm. */

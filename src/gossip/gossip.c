@@ -757,3 +757,15 @@ const struct gossip_counters *gossip_counters(const struct gossip *g)
 {
 	return &g->ctr;
 }
+
+int gossip_replay_tops(const struct gossip *g,
+		       int (*fn)(uint16_t sender, uint64_t top, void *arg),
+		       void *arg)
+{
+	return gossip_replay_foreach(&g->replay, fn, arg);
+}
+
+int gossip_replay_restore(struct gossip *g, uint16_t sender, uint64_t floor)
+{
+	return gossip_replay_floor(&g->replay, sender, floor);
+}

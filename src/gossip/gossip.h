@@ -312,6 +312,17 @@ int gossip_order_send(struct gossip *g, uint16_t to, uint8_t op);
 int gossip_session_tell(struct gossip *g, const struct flow_key *key,
 			uint16_t to);
 
+/*
+ * The replay windows, to keep across a restart (gossip_auth.h): the
+ * highest sequence received from each sender, and at a start the floors
+ * read back, so that no datagram received before the restart is taken
+ * again. 0 or -ENOMEM.
+ */
+int gossip_replay_tops(const struct gossip *g,
+		       int (*fn)(uint16_t sender, uint64_t top, void *arg),
+		       void *arg);
+int gossip_replay_restore(struct gossip *g, uint16_t sender, uint64_t floor);
+
 /* Publish our load; cpu and memory in permille (0..1000). -EINVAL. */
 int gossip_load_report(struct gossip *g, uint16_t cpu_permille,
 		       uint16_t mem_permille, uint64_t bandwidth_bps,

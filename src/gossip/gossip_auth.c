@@ -269,3 +269,42 @@ int gossip_replay_accept(struct gossip_replay *r, uint16_t sender, uint64_t seq)
 	s->seen |= 1ull << d;
 	return 0;
 }
+
+int gossip_replay_foreach(const struct gossip_replay *r,
+			  int (*fn)(uint16_t sender, uint64_t top, void *arg),
+			  void *arg)
+{
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < r->cap; i++) {
+		if (!r->slots[i].used)
+			continue;
+		ret = fn(r->slots[i].sender, r->slots[i].top, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int gossip_replay_floor(struct gossip_replay *r, uint16_t sender,
+			uint64_t floor)
+{
+	struct gossip_replay_slot *s = replay_find(r, sender);
+
+	if (s && s->used) {
+		if (floor <= s->top)
+			return 0;
+	} else if ((r->n + 1) * 2 > r->cap) {
+		if (replay_grow(r))
+			return -ENOMEM;
+		s = replay_find(r, sender);
+	}
+	if (!s->used)
+		r->n++;
+	s->used = true;
+	s->sender = sender;
+	s->top = floor;
+	s->seen = ~0ull; /* the floor and the window below it: all seen */
+	return 0;
+}

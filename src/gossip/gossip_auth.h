@@ -106,4 +106,16 @@ void gossip_replay_free(struct gossip_replay *r);
 int gossip_replay_accept(struct gossip_replay *r, uint16_t sender,
 			 uint64_t seq);
 
+/*
+ * Persisting the windows across a restart: the highest sequence seen of
+ * each sender (fn(sender, top, arg) for each; fn returns 0 to go on), and,
+ * at a start, a floor per sender: nothing at or below it is accepted.
+ * A floor below what is held already changes nothing. 0 or -ENOMEM.
+ */
+int gossip_replay_foreach(const struct gossip_replay *r,
+			  int (*fn)(uint16_t sender, uint64_t top, void *arg),
+			  void *arg);
+int gossip_replay_floor(struct gossip_replay *r, uint16_t sender,
+			uint64_t floor);
+
 #endif /* STEER_GOSSIP_AUTH_H */

@@ -37,6 +37,10 @@ if [ ! -d "$seeds" ]; then
 			rm -rf "$seeds"
 			exit 1
 		fi ;;
+	fuzz_replay_store)
+		# Replay files as steerd writes them, and one with bad lines.
+		printf 'steer-replay 1\n3 1000\n65534 18446744073709551615\n' >"$seeds/a"
+		printf 'steer-replay 1\n1 1\nx 5\n65535 1\n4 -1\n8 9' >"$seeds/b" ;;
 	*)
 		python3 "$here/pcap_split.py" "${STEER_PCAPS:?}" "$seeds" 400 ;;
 	esac

@@ -7,6 +7,8 @@
 # byte of the body flipped (forgeries). h1 must count exactly N forgeries
 # as bad_auth and at least N replays as replay, and its view must not
 # move: every member alive with the same incarnation, the same sessions.
+# Then h1's steerd is killed and started again: the same replays must
+# still count as replays (the replay windows kept across the restart).
 #
 # Exit 0 pass, 1 fail, 77 skipped (not root).
 set -uo pipefail
@@ -70,5 +72,22 @@ grep -qE ':(suspect|dead|left):' <<<"$after" &&
 	{ echo "FAIL: a member is not alive"; fail=1; }
 [ "$(echo "$after" | tail -n 1)" = 10 ] ||
 	{ echo "FAIL: h1 does not hold the 10 sessions open"; fail=1; }
+
+# A restarted h1 keeps its replay windows (saved every second in its
+# state directory): the same datagrams are still replays, none of them
+# is taken once more (without the saved windows, the first copy of each
+# would be).
+sleep 1.5 # a save after the datagrams were first taken
+lab_crash steerd-h1
+lab_steerd_start 1 || { echo "FAIL: h1's steerd does not start again"; exit 1; }
+sleep 1
+replay2=$(counter gossip_rx replay)
+lab_exec st-h2 python3 "$here/gossip_inject.py" "$tmp/g.pcap" \
+	"$(lab_host_addr4 1)" 7946 $N >/dev/null || { echo "FAIL: inject"; exit 1; }
+sleep 1
+replay3=$(counter gossip_rx replay)
+echo "after h1's restart: replay $replay2 -> $replay3"
+[ $((replay3 - replay2)) -ge $N ] ||
+	{ echo "FAIL: a restarted h1 counted $((replay3 - replay2)) of $N replays"; fail=1; }
 [ $fail = 0 ] && echo PASS
 exit $fail

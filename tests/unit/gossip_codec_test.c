@@ -509,6 +509,49 @@ static void test_order_bounds(void **state)
 			 2 + GOSSIP_UPD_ORDER_LEN);
 }
 
+static int replay_top_of(uint16_t sender, uint64_t top, void *arg)
+{
+	uint64_t *tops = arg;
+
+	tops[sender] = top;
+	return 0;
+}
+
+/* Floors from before a restart: nothing at or below them is taken, even
+ * inside the window; a floor below what is held changes nothing. */
+static void test_replay_floor(void **state)
+{
+	struct gossip_replay r, back;
+	uint64_t tops[8] = {0};
+
+	(void)state;
+	gossip_replay_init(&r);
+	assert_int_equal(gossip_replay_accept(&r, 1, 1000), 0);
+	assert_int_equal(gossip_replay_accept(&r, 1, 998), 0);
+	assert_int_equal(gossip_replay_accept(&r, 5, 77), 0);
+	assert_int_equal(gossip_replay_foreach(&r, replay_top_of, tops), 0);
+	assert_int_equal(tops[1], 1000);
+	assert_int_equal(tops[5], 77);
+	/* A restart: a new window, the floors read back. */
+	gossip_replay_init(&back);
+	assert_int_equal(gossip_replay_floor(&back, 1, tops[1]), 0);
+	assert_int_equal(gossip_replay_floor(&back, 5, tops[5]), 0);
+	assert_int_equal(gossip_replay_accept(&back, 1, 1000), -EALREADY);
+	assert_int_equal(gossip_replay_accept(&back, 1, 999), -EALREADY);
+	assert_int_equal(gossip_replay_accept(&back, 1, 900), -EALREADY);
+	assert_int_equal(gossip_replay_accept(&back, 5, 77), -EALREADY);
+	assert_int_equal(gossip_replay_accept(&back, 1, 1001), 0);
+	assert_int_equal(gossip_replay_accept(&back, 5, 78), 0);
+	/* Below what it holds: nothing changes (1001 stays the top). */
+	assert_int_equal(gossip_replay_floor(&back, 1, 500), 0);
+	assert_int_equal(gossip_replay_accept(&back, 1, 1002), 0);
+	assert_int_equal(gossip_replay_accept(&back, 1, 1001), -EALREADY);
+	/* A sender never heard from has no floor. */
+	assert_int_equal(gossip_replay_accept(&back, 2, 1), 0);
+	gossip_replay_free(&r);
+	gossip_replay_free(&back);
+}
+
 static void test_replay_window(void **state)
 {
 	struct gossip_replay r;
@@ -630,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_forecast_bounds),
 		cmocka_unit_test(test_hint_bounds),
 		cmocka_unit_test(test_order_bounds),
+		cmocka_unit_test(test_replay_floor),
 		cmocka_unit_test(test_replay_window),
 		cmocka_unit_test(test_key_file),
 		cmocka_unit_test(test_key_passphrase),
