@@ -317,12 +317,6 @@ static __always_inline int xdp_encap(struct xdp_md *ctx,
 	return XDP_TX;
 }
 
-/*
- * A UDP packet of this node's stack: is it a session of a service? The
- * first packet of one records it and reports it; later ones only refresh
- * its time. A full ring loses the report (counted); the flow stays in
- * steer_udp, so the daemon's sweep still finds it.
- */
 /* One more packet of len bytes of a UDP session, arrived at now. */
 static __always_inline void xdp_udp_count(struct steer_udp_seen *s, __u64 now,
 					  __u64 len)
@@ -342,6 +336,12 @@ static __always_inline void xdp_udp_count(struct steer_udp_seen *s, __u64 now,
 	s->size[steer_tele_size_bucket(len) & (STEER_TELE_SIZES - 1)]++;
 }
 
+/*
+ * A UDP packet of this node's stack: is it a session of a service? The
+ * first packet of one records it and reports it; later ones are counted
+ * (xdp_udp_count). A full ring loses the report (counted); the flow stays in
+ * steer_udp, so the daemon's sweep still finds it.
+ */
 static __always_inline void xdp_udp_seen(const struct flow_key *k,
 					 struct steer_xdp_stats *st, __u64 len)
 {

@@ -556,17 +556,12 @@ int xdp_maps_occupancy(struct xdp_prog *x, struct xdp_maps_occupancy *o)
 {
 	int fd4 = xdp_maps_fd(x, "steer_flows4"),
 	    fd6 = xdp_maps_fd(x, "steer_flows");
-	struct bpf_map_info info;
-	__u32 len = sizeof(info);
 	int ret;
 
 	memset(o, 0, sizeof(*o));
 	if (fd4 < 0 || fd6 < 0)
 		return fd4 < 0 ? fd4 : fd6;
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd6, &info, &len))
-		return -errno;
-	o->size = info.max_entries;
+	o->size = (uint32_t)(xdp_maps_flow_capacity(x) / 2); /* the same */
 	ret = xdp_maps_count(fd4, sizeof(struct steer_flow4_key),
 			     sizeof(struct steer_rule), &o->flows4);
 	return ret
