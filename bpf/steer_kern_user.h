@@ -154,6 +154,10 @@ enum steer_sess_ev_type {
 	/* Directory: a home re-routed a packet of the flow from node
 	 * `origin` to its owner; the daemon teaches origin the record. */
 	STEER_SESS_EV_TEACH = 4,
+	/* Directory: this home was sent a packet of a session neither it
+	 * nor the other home knows (dropped); the daemon asks the other
+	 * nodes who owns it (gossip_dir_ask()). */
+	STEER_SESS_EV_ASK = 5,
 };
 
 /* Directory: a flow's teach report at most this often (ns). */
@@ -249,6 +253,7 @@ struct steer_xdp_stats {
 	__u64 tx_bytes;	     /* frames sent on (XDP_TX or redirect), bytes */
 	__u64 dir_rerouted; /* directory: unknown sessions' packets to a home */
 	__u64 dir_taught;   /* directory: teach reports to the daemon */
+	__u64 dir_asked;    /* directory: ask reports to the daemon */
 };
 
 #endif /* STEER_KERN_USER_H */

@@ -520,6 +520,41 @@ static __always_inline int xdp_to_cell(struct xdp_md *ctx,
 }
 
 /*
+ * Directory: report a flow to the daemon, once per flow per
+ * STEER_TEACH_EVERY_NS (steer_taught; a full ring loses the report):
+ * TEACH, a packet re-routed to this home met the flow's STEER rule (the
+ * node that sent it is taught the rule); ASK, nobody here knows the
+ * flow (the daemon asks who owns it). A flow is one or the other here:
+ * with a rule it is taught, without one asked after.
+ */
+static __always_inline void xdp_dir_report(struct steer_xdp_stats *st,
+					   const struct pkt_meta *m, __u8 type)
+{
+	struct steer_sess_ev *ev;
+	__u64 now, *last;
+
+	now = bpf_ktime_get_ns();
+	last = bpf_map_lookup_elem(&steer_taught, &m->key);
+	if (last && now - *last < STEER_TEACH_EVERY_NS)
+		return;
+	bpf_map_update_elem(&steer_taught, &m->key, &now, BPF_ANY);
+	ev = bpf_ringbuf_reserve(&steer_events, sizeof(*ev), 0);
+	if (!ev) {
+		st->ev_lost++;
+		return;
+	}
+	if (type == STEER_SESS_EV_TEACH)
+		st->dir_taught++;
+	else
+		st->dir_asked++;
+	ev->key = m->key;
+	ev->type = type;
+	ev->origin = (m->flags & PKT_F_STEER_PRIV) ? steer_ntohs(m->priv.origin)
+						   : STEER_NODE_NONE;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/*
  * Host mode with a directory: a service's packet no rule covers. This
  * node's own session (a new TCP one, a socket, a UDP session it holds)
  * passes; else steer_dir_target() says where it goes.
@@ -546,8 +581,10 @@ static __always_inline int xdp_dir_miss(struct xdp_md *ctx,
 	if (!sh)
 		goto local;
 	to = steer_dir_target(m, sh, cfg->self_id);
-	if (to == STEER_NODE_NONE)
+	if (to == STEER_NODE_NONE) {
+		xdp_dir_report(st, m, STEER_SESS_EV_ASK);
 		return xdp_drop(st, STEER_DROP_DIR_UNKNOWN);
+	}
 	if (to != cfg->self_id) {
 		st->dir_rerouted++;
 		r.owner = to;
@@ -563,36 +600,13 @@ local:
 	return XDP_PASS;
 }
 
-/*
- * Directory: a packet re-routed to this home met the flow's STEER rule;
- * the node that sent it is taught the rule by this node's daemon (one
- * report per flow per STEER_TEACH_EVERY_NS; a full ring loses it).
- */
 static __always_inline void xdp_dir_teach(const struct steer_xdp_cfg *cfg,
 					  struct steer_xdp_stats *st,
 					  const struct pkt_meta *m,
 					  const struct steer_rule *rule)
 {
-	struct steer_sess_ev *ev;
-	__u64 now, *last;
-
-	if (!cfg->dir || !steer_dir_teach(m, rule->owner, cfg->self_id))
-		return;
-	now = bpf_ktime_get_ns();
-	last = bpf_map_lookup_elem(&steer_taught, &m->key);
-	if (last && now - *last < STEER_TEACH_EVERY_NS)
-		return;
-	bpf_map_update_elem(&steer_taught, &m->key, &now, BPF_ANY);
-	ev = bpf_ringbuf_reserve(&steer_events, sizeof(*ev), 0);
-	if (!ev) {
-		st->ev_lost++;
-		return;
-	}
-	st->dir_taught++;
-	ev->key = m->key;
-	ev->type = STEER_SESS_EV_TEACH;
-	ev->origin = steer_ntohs(m->priv.origin);
-	bpf_ringbuf_submit(ev, 0);
+	if (cfg->dir && steer_dir_teach(m, rule->owner, cfg->self_id))
+		xdp_dir_report(st, m, STEER_SESS_EV_TEACH);
 }
 
 /* Cell mode's BACKEND and host mode's HINT rules: stamp the rule's use,

@@ -116,7 +116,7 @@ for fam in 4 6; do
 	lab_exec $LAB_CLIENT "$bin/steer-traffic" --target "$target" \
 		--port "$LAB_PORT" --conns "$conns" --udp "$udp" --interval 100 \
 		--duration 10 --connect-timeout 10 --stall 1000 \
-		--ready "$out/ready$fam" ${csvdir:+--csv "$csvdir/v$fam.csv"} \
+		--ready "$out/ready$fam" --csv "${csvdir:-$out}/v$fam.csv" \
 		>"$out/v$fam.txt" 2>"$out/v$fam.err" &
 	echo $! >>"$out/pids"
 done
@@ -155,6 +155,7 @@ if [ $show = 1 ]; then
 fi
 
 rc=0
+lost=0
 for fam in 4 6; do
 	f=$out/v$fam.txt
 	if ! grep -q '^connections ' "$f"; then
@@ -165,10 +166,26 @@ for fam in 4 6; do
 	echo "IPv$fam:"
 	sed 's/^/  /' "$f"
 	read -r _ k _ e _ s _ b _ t _ m _ g _ <"$f"
-	read -r _ u _ us _ ut _ um _ ug _ < <(grep '^udp_flows' "$f")
+	read -r _ u _ us _ _ _ um _ ug _ < <(grep '^udp_flows' "$f")
 	[ "${ug:-0}" -gt "$g" ] && g=$ug
+	[ "$s" = "$k" ] && [ "${us:-0}" = "${u:-0}" ] && [ "${um:-0}" = 0 ] ||
+		lost=1
 	echo "RESULT ecmp=$ecmp xdp=$xdp ownership=$ownership load=$load family=$fam tcp=$k established=$e" \
 		"survived=$s broken=$b stalled=$t udp=${u:-0}" \
 		"udp_survived=${us:-0} udp_moved=${um:-0} longest_gap_ms=$g"
 done
+# A session lost with steer: which ones, and what every node says, for
+# whoever reads the output of a failed run.
+if [ $xdp = on ] && [ $lost = 1 ]; then
+	echo
+	echo "sessions lost with steer; the flows not kept (steer-traffic's rows):"
+	for fam in 4 6; do
+		grep -v ',survived,' "${csvdir:-$out}/v$fam.csv" | sed 's/^/  /'
+	done
+	for ((k = 1; k <= LAB_HOSTS; k++)); do
+		echo "h$k: steerctl nodes, counters"
+		lab_steerctl $k nodes 2>&1 | sed 's/^/  /'
+		lab_steerctl $k counters 2>&1 | sed 's/^/  /'
+	done
+fi
 exit $rc

@@ -30,6 +30,7 @@ void admin_host_xdp(struct jsonw *w, struct xdp_prog *x, bool cell)
 	if (!cell) {
 		jsonw_u64(w, "dir_rerouted", s.dir_rerouted);
 		jsonw_u64(w, "dir_taught", s.dir_taught);
+		jsonw_u64(w, "dir_asked", s.dir_asked);
 	}
 	if (cell) {
 		jsonw_u64(w, "exceptions_in", s.exc_in);
@@ -83,6 +84,8 @@ static void admin_host_stats(struct jsonw *w, const struct host_stats *s)
 	jsonw_u64(w, "grace_dropped", s->grace_dropped);
 	jsonw_u64(w, "teach_reports", s->ev_teach);
 	jsonw_u64(w, "teach_failed", s->teach_failed);
+	jsonw_u64(w, "ask_reports", s->ev_ask);
+	jsonw_u64(w, "ask_failed", s->ask_failed);
 	jsonw_u64(w, "homes_written", s->homes_written);
 	jsonw_u64(w, "homes_errors", s->homes_errors);
 	jsonw_u64(w, "reconciled", s->reconciled);
@@ -130,6 +133,11 @@ static void admin_host_gossip(struct jsonw *w, struct steerd_gossip *sg)
 	jsonw_u64(w, "orders_sent", c->orders_sent);
 	jsonw_u64(w, "orders_in", c->orders_in);
 	jsonw_u64(w, "orders_refused", c->orders_refused);
+	jsonw_u64(w, "asks_sent", c->asks_sent);
+	jsonw_u64(w, "asks_limited", c->asks_limited);
+	jsonw_u64(w, "asks_in", c->asks_in);
+	jsonw_u64(w, "asks_answered", c->asks_answered);
+	jsonw_u64(w, "asks_refused", c->asks_refused);
 	jsonw_obj_close(w);
 	/* Every datagram received, by what became of it. */
 	jsonw_obj_open(w, "gossip_rx");

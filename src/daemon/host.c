@@ -175,6 +175,17 @@ static void host_teach(struct host *h, const struct steer_sess_ev *ev)
 	steerd_gossip_kick(h->g);
 }
 
+/* Directory: this node, a home, was sent a session nobody here knows. */
+static void host_ask(struct host *h, const struct steer_sess_ev *ev)
+{
+	h->st.ev_ask++;
+	if (!h->g)
+		return;
+	if (gossip_dir_ask(steerd_gossip_node(h->g), &ev->key))
+		h->st.ask_failed++;
+	steerd_gossip_kick(h->g);
+}
+
 static int host_on_event(void *ctx, void *data, size_t len)
 {
 	const struct steer_sess_ev *ev = data;
@@ -186,6 +197,10 @@ static int host_on_event(void *ctx, void *data, size_t len)
 	}
 	if (ev->type == STEER_SESS_EV_TEACH) {
 		host_teach(h, ev);
+		return 0;
+	}
+	if (ev->type == STEER_SESS_EV_ASK) {
+		host_ask(h, ev);
 		return 0;
 	}
 	switch (ev->type) {

@@ -64,6 +64,8 @@ struct host_stats {
 	uint64_t reannounced;	  /* own sessions announced again at start */
 	uint64_t ev_teach;	  /* directory: XDP re-routed a packet here */
 	uint64_t teach_failed;	  /* ... and no record was there to teach */
+	uint64_t ev_ask;	  /* directory: nobody here knew a session */
+	uint64_t ask_failed;	  /* ... and the ask was not sent (rate) */
 	uint64_t homes_written;	  /* directory: steer_shards rewritten */
 	uint64_t homes_errors;
 	uint64_t reconciled;	/* pinned rules without a record, dropped */

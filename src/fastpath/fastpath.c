@@ -519,8 +519,10 @@ static void fp_dir_miss(struct fastpath *fp, struct fp_pkt *p,
 	struct steer_rule rule = {0};
 
 	to = steer_dir_new_session(m) ? self : steer_dir_target(m, sh, self);
-	if (to == STEER_NODE_NONE)
+	if (to == STEER_NODE_NONE) {
+		fp->ctr.dir_asked++;
 		return fp_drop(fp, r, STEER_DROP_DIR_UNKNOWN);
+	}
 	r->owner = to;
 	r->rf = 1;
 	if (to == self) {

@@ -54,6 +54,8 @@ struct fp_counters {
 	uint64_t tele_cand;	/* of those, 1 in STEER_TELE_SAMPLE: sampled */
 	uint64_t tx_bytes;	/* frames sent on (FP_TX), bytes */
 	uint64_t dir_rerouted;	/* directory: unknown sessions to a home */
+	uint64_t dir_asked; /* directory: a home asked who owns a session (the
+			      twin has no daemon and no rate: every drop) */
 };
 
 /*

@@ -344,6 +344,8 @@ int gossip_apply_update(struct gossip *g, const struct gossip_update *u)
 		return gossip_hint_apply(g, &u->hint);
 	case GOSSIP_UPD_ORDER:
 		return gossip_order_apply(g, &u->order);
+	case GOSSIP_UPD_ASK:
+		return gossip_ask_apply(g, &u->ask);
 	default:
 		return 0;
 	}

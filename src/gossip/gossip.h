@@ -190,6 +190,11 @@ struct gossip_counters {
 	uint64_t orders_sent;	 /* operators' orders sent (not copies) */
 	uint64_t orders_in;	 /* orders for us, passed on once */
 	uint64_t orders_refused; /* not for us, or not from their sender */
+	uint64_t asks_sent;	 /* sessions asked after (not datagrams) */
+	uint64_t asks_limited;	 /* asks not sent: over GOSSIP_ASK_RATE */
+	uint64_t asks_in;	 /* asks received */
+	uint64_t asks_answered;	 /* of those, about a session of ours */
+	uint64_t asks_refused;	 /* asker not the datagram's sender */
 };
 
 void gossip_config_default(struct gossip_config *c);
@@ -303,6 +308,18 @@ int gossip_hint_send(struct gossip *g, const uint16_t *to, uint32_t n,
  */
 #define GOSSIP_ORDER_COPIES 3
 int gossip_order_send(struct gossip *g, uint16_t to, uint8_t op);
+
+/* Asks sent a second at most (gossip_dir_ask()), and in one burst. */
+#define GOSSIP_ASK_RATE 32
+
+/*
+ * Directory: ask every other live member who owns session `key` (this
+ * node, a home, was sent a packet of it and holds no record). Its owner
+ * sends the record to the session's homes and to this node. At most
+ * GOSSIP_ASK_RATE a second, in bursts of as many. Returns 0, -EINVAL
+ * (flooding, or a bad key), -EAGAIN (over the rate: counted).
+ */
+int gossip_dir_ask(struct gossip *g, const struct flow_key *key);
 
 /*
  * Send node `to` our record of key, direct (whatever the ownership

@@ -51,6 +51,8 @@ size_t gossip_codec_update_size(uint8_t kind)
 		return 2 + GOSSIP_UPD_HINT_LEN;
 	case GOSSIP_UPD_ORDER:
 		return 2 + GOSSIP_UPD_ORDER_LEN;
+	case GOSSIP_UPD_ASK:
+		return 2 + GOSSIP_UPD_ASK_LEN;
 	default:
 		return 0;
 	}
@@ -122,6 +124,10 @@ bool gossip_codec_update_valid(const struct gossip_update *u)
 		       u->order.from != STEER_NODE_NONE &&
 		       (u->order.op == GOSSIP_ORDER_DRAIN ||
 			u->order.op == GOSSIP_ORDER_UNDRAIN);
+	case GOSSIP_UPD_ASK:
+		return u->ask.asker != STEER_NODE_NONE &&
+		       (u->ask.key.proto == STEER_IPPROTO_TCP ||
+			u->ask.key.proto == STEER_IPPROTO_UDP);
 	default:
 		return false;
 	}
@@ -147,6 +153,7 @@ static void put_update(struct wire *c, const struct gossip_update *u)
 	const struct gossip_forecast_update *f = &u->forecast;
 	const struct gossip_hint_update *h = &u->hint;
 	const struct gossip_order_update *o = &u->order;
+	const struct gossip_ask_update *a = &u->ask;
 
 	wire_put8(c, u->kind);
 	wire_put8(c, (uint8_t)(gossip_codec_update_size(u->kind) - 2));
@@ -211,6 +218,15 @@ static void put_update(struct wire *c, const struct gossip_update *u)
 		wire_put16(c, 0);
 		wire_put64(c, o->id);
 		break;
+	case GOSSIP_UPD_ASK:
+		wire_put16(c, a->asker);
+		wire_put8(c, a->key.proto);
+		wire_put8(c, 0);
+		wire_putn(c, a->key.src.b, 16);
+		wire_putn(c, a->key.dst.b, 16);
+		wire_putn(c, &a->key.sport, 2);
+		wire_putn(c, &a->key.dport, 2);
+		break;
 	}
 }
 
@@ -226,6 +242,7 @@ static int get_update(struct wire *c, struct gossip_update *u)
 	struct gossip_forecast_update *f = &u->forecast;
 	struct gossip_hint_update *h = &u->hint;
 	struct gossip_order_update *o = &u->order;
+	struct gossip_ask_update *a = &u->ask;
 	size_t start, want;
 	uint8_t len;
 
@@ -301,6 +318,15 @@ static int get_update(struct wire *c, struct gossip_update *u)
 		o->op = wire_get8(c);
 		wire_get_zero(c, 3);
 		o->id = wire_get64(c);
+		break;
+	case GOSSIP_UPD_ASK:
+		a->asker = wire_get16(c);
+		a->key.proto = wire_get8(c);
+		wire_get_zero(c, 1);
+		wire_getn(c, a->key.src.b, 16);
+		wire_getn(c, a->key.dst.b, 16);
+		wire_getn(c, &a->key.sport, 2);
+		wire_getn(c, &a->key.dport, 2);
 		break;
 	}
 	if (c->err || c->off - start != len || !gossip_codec_update_valid(u))

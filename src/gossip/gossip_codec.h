@@ -68,6 +68,7 @@
 #define GOSSIP_UPD_FORECAST_LEN 40
 #define GOSSIP_UPD_HINT_LEN 48
 #define GOSSIP_UPD_ORDER_LEN 16
+#define GOSSIP_UPD_ASK_LEN 40
 #define GOSSIP_HINT_TTL_MAX 3600     /* seconds */
 #define GOSSIP_FC_HORIZON_MAX 3600   /* seconds */
 #define GOSSIP_LOAD_F_DRAINED 0x0001 /* the node left the ingress set */
@@ -88,6 +89,7 @@ enum gossip_update_kind {
 	GOSSIP_UPD_FORECAST = 4,
 	GOSSIP_UPD_HINT = 5,
 	GOSSIP_UPD_ORDER = 6,
+	GOSSIP_UPD_ASK = 7,
 };
 
 enum gossip_state {
@@ -167,6 +169,14 @@ struct gossip_order_update {
 	uint64_t id; /* the sender's, the same in every copy */
 };
 
+/* Directory: a home asks who owns a session it was sent and does not
+ * know; its owner answers with the record (asker: the datagram's
+ * sender). */
+struct gossip_ask_update {
+	uint16_t asker;
+	struct flow_key key;
+};
+
 struct gossip_update {
 	uint8_t kind; /* enum gossip_update_kind */
 	union {
@@ -176,6 +186,7 @@ struct gossip_update {
 		struct gossip_forecast_update forecast;
 		struct gossip_hint_update hint;
 		struct gossip_order_update order;
+		struct gossip_ask_update ask;
 	};
 };
 

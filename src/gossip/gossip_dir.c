@@ -436,3 +436,73 @@ int gossip_order_apply(struct gossip *g, const struct gossip_order_update *o)
 		g->ev.order(g->ev.ctx, o);
 	return 1;
 }
+
+/* One ask may go now (the token bucket of GOSSIP_ASK_RATE a second). */
+static bool dir_ask_token(struct gossip *g)
+{
+	struct gossip_dir *d = &g->dir;
+	uint64_t add = (g->now - d->ask_at) * GOSSIP_ASK_RATE / 1000;
+
+	if (add) {
+		add += d->ask_tokens;
+		d->ask_tokens =
+			add > GOSSIP_ASK_RATE ? GOSSIP_ASK_RATE : (uint32_t)add;
+		d->ask_at = g->now;
+	}
+	if (!d->ask_tokens)
+		return false;
+	d->ask_tokens--;
+	return true;
+}
+
+int gossip_dir_ask(struct gossip *g, const struct flow_key *key)
+{
+	struct gossip_update u = {.kind = GOSSIP_UPD_ASK};
+	uint32_t i;
+
+	u.ask.asker = g->cfg.self_id;
+	u.ask.key = *key;
+	memset(u.ask.key.pad, 0, sizeof(u.ask.key.pad));
+	if (!gossip_dir_on(g) || !gossip_codec_update_valid(&u))
+		return -EINVAL;
+	g->now = g->io.now_ms(g->io.ctx);
+	if (!dir_ask_token(g)) {
+		g->ctr.asks_limited++;
+		return -EAGAIN;
+	}
+	dir_live(g);
+	for (i = 0; i < g->dir.n_live; i++)
+		dir_queue_update(g, g->dir.live[i].id, &u);
+	g->ctr.asks_sent++;
+	g->push_at = g->now;
+	gossip_push_flush(g);
+	return 0;
+}
+
+int gossip_ask_apply(struct gossip *g, const struct gossip_ask_update *a)
+{
+	const struct gossip_session *e;
+	struct gossip_session_update u;
+	uint16_t homes[GOSSIP_DIR_HOMES_MAX];
+	uint32_t i, n;
+
+	if (a->asker != g->rx_sender) {
+		g->ctr.asks_refused++;
+		return 0;
+	}
+	g->ctr.asks_in++;
+	e = gossip_sessions_find(&g->sessions, &a->key);
+	if (!gossip_dir_on(g) || !e || e->info.owner != g->cfg.self_id ||
+	    e->info.state != GOSSIP_SESSION_ESTABLISHED)
+		return 0;
+	gossip_session_to_update(e, &u);
+	dir_to_homes(g, &u);
+	n = gossip_dir_homes(g, &u.key, homes, GOSSIP_DIR_HOMES_MAX);
+	for (i = 0; i < n && homes[i] != a->asker; i++)
+		;
+	if (i == n) /* not a home in our view: told as well */
+		dir_queue(g, a->asker, &u);
+	g->ctr.asks_answered++;
+	g->push_at = g->now;
+	return 1;
+}

@@ -67,6 +67,9 @@ struct gossip_dir {
 		uint64_t id;
 	} orders_seen[GOSSIP_ORDERS_SEEN];
 	uint32_t orders_next;
+	/* Asks: a token bucket of GOSSIP_ASK_RATE a second. */
+	uint32_t ask_tokens;
+	uint64_t ask_at; /* when the bucket was last filled */
 };
 
 bool gossip_dir_on(const struct gossip *g);
@@ -94,5 +97,10 @@ int gossip_hint_apply(struct gossip *g, const struct gossip_hint_update *h);
 /* A received order: 1 when the order callback saw it; 0 for a copy of
  * one seen, or refused (not for us, or not from its sender: counted). */
 int gossip_order_apply(struct gossip *g, const struct gossip_order_update *o);
+
+/* A received ask: 1 when it was about a session of ours (answered: the
+ * record to its homes and the asker), 0 otherwise; refused (counted)
+ * unless the asker sent it. */
+int gossip_ask_apply(struct gossip *g, const struct gossip_ask_update *a);
 
 #endif /* STEER_GOSSIP_DIR_H */

@@ -64,7 +64,7 @@ static void fill_updates(struct gossip_msg *m, uint16_t n)
 	for (i = 0; i < n; i++) {
 		u = &m->updates[i];
 		memset(u, 0, sizeof(*u));
-		u->kind = (uint8_t)(1 + i % 6);
+		u->kind = (uint8_t)(1 + i % 7);
 		switch (u->kind) {
 		case GOSSIP_UPD_MEMBER:
 			u->member.node = (uint16_t)(100 + i);
@@ -121,6 +121,14 @@ static void fill_updates(struct gossip_msg *m, uint16_t n)
 			u->order.from = (uint16_t)(9 + i);
 			u->order.op = (uint8_t)(1 + i % 2);
 			u->order.id = 0x2122232425262728ull + i;
+			break;
+		case GOSSIP_UPD_ASK:
+			u->ask.asker = (uint16_t)(4 + i);
+			memset(u->ask.key.src.b, (int)(i + 3), 16);
+			memset(u->ask.key.dst.b, 0xcd, 16);
+			u->ask.key.sport = (uint16_t)(0x1234 + i);
+			u->ask.key.dport = 0x01bb;
+			u->ask.key.proto = i % 2 ? 17 : 6;
 			break;
 		}
 	}
@@ -509,6 +517,25 @@ static void test_order_bounds(void **state)
 			 2 + GOSSIP_UPD_ORDER_LEN);
 }
 
+/* An ask must name its asker and a TCP or UDP session. */
+static void test_ask_bounds(void **state)
+{
+	struct gossip_update u = {.kind = GOSSIP_UPD_ASK}, b;
+
+	(void)state;
+	u.ask.asker = 3;
+	u.ask.key.proto = 6;
+	assert_true(gossip_codec_update_valid(&u));
+	b = u, b.ask.key.proto = 17;
+	assert_true(gossip_codec_update_valid(&b));
+	b = u, b.ask.key.proto = 1;
+	assert_false(gossip_codec_update_valid(&b));
+	b = u, b.ask.asker = STEER_NODE_NONE;
+	assert_false(gossip_codec_update_valid(&b));
+	assert_int_equal(gossip_codec_update_size(GOSSIP_UPD_ASK),
+			 2 + GOSSIP_UPD_ASK_LEN);
+}
+
 static int replay_top_of(uint16_t sender, uint64_t top, void *arg)
 {
 	uint64_t *tops = arg;
@@ -673,6 +700,7 @@ int main(void)
 		cmocka_unit_test(test_forecast_bounds),
 		cmocka_unit_test(test_hint_bounds),
 		cmocka_unit_test(test_order_bounds),
+		cmocka_unit_test(test_ask_bounds),
 		cmocka_unit_test(test_replay_floor),
 		cmocka_unit_test(test_replay_window),
 		cmocka_unit_test(test_key_file),

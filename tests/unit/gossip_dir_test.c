@@ -4,7 +4,8 @@
  * reaches its homes and nobody else; every node agrees on the homes; a
  * home teaches an ingress and passes it the close; a dead home is
  * replaced and the new one learns the records; a lost record is repaired
- * by the owners' refresh; taught records expire, homed ones do not; each
+ * by the owners' refresh, or at once when a home asks who owns it;
+ * taught records expire, homed ones do not; each
  * node holds exactly its own sessions and those it homes.
  */
 #include <errno.h>
@@ -366,9 +367,10 @@ static void count_order(struct sim *s, uint32_t i,
 	last_order = *o;
 }
 
-/* A datagram from node `sender` (id) with one order, into node idx. */
-static int order_from(struct sim *s, uint16_t sender, uint32_t idx,
-		      const struct gossip_order_update *o)
+/* A datagram from node `sender` (id) with one update u and sequence seq,
+ * into node idx. */
+static int update_from(struct sim *s, uint16_t sender, uint32_t idx,
+		       const struct gossip_update *u, uint64_t seq)
 {
 	struct gossip_msg *msg = calloc(1, sizeof(*msg));
 	uint8_t buf[GOSSIP_DGRAM_MAX];
@@ -379,16 +381,25 @@ static int order_from(struct sim *s, uint16_t sender, uint32_t idx,
 	msg->type = GOSSIP_MSG_GOSSIP;
 	msg->sender = sender;
 	msg->incarnation = 1;
-	msg->seq = (1u << 30) + o->id;
+	msg->seq = seq;
 	msg->n_updates = 1;
-	msg->updates[0].kind = GOSSIP_UPD_ORDER;
-	msg->updates[0].order = *o;
+	msg->updates[0] = *u;
 	len = gossip_codec_encode(&s->auth, msg, buf, sizeof(buf));
 	assert_true(len > 0);
 	addr_of((uint16_t)(sender - 1), &from);
 	ret = gossip_recv(s->nodes[idx].g, buf, (size_t)len, &from);
 	free(msg);
 	return ret;
+}
+
+/* A datagram from node `sender` (id) with one order, into node idx. */
+static int order_from(struct sim *s, uint16_t sender, uint32_t idx,
+		      const struct gossip_order_update *o)
+{
+	struct gossip_update u = {.kind = GOSSIP_UPD_ORDER};
+
+	u.order = *o;
+	return update_from(s, sender, idx, &u, (1u << 30) + o->id);
 }
 
 /* An operator's order reaches the node it is for, in three datagrams,
@@ -445,6 +456,63 @@ static void test_orders(void **state)
 	assert_int_equal(gossip_counters(s->nodes[2].g)->orders_refused, 2);
 }
 
+/*
+ * A home that lost a record asks who owns it: the owner answers, the
+ * record reaches the home long before the refresh (30 s) would; the
+ * others know nothing to say. An ask speaking for another node is
+ * refused; asks beyond the rate are not sent.
+ */
+static void test_ask_repairs_loss(void **state)
+{
+	struct dir_opts o = {2, 30000, 150000};
+	struct sim *s = dir_sim(16, 110, &o);
+	struct gossip_update u = {.kind = GOSSIP_UPD_ASK};
+	uint16_t homes[GOSSIP_DIR_HOMES_MAX];
+	struct flow_key k;
+	uint32_t lost, i, answered = 0, in = 0, sent = 0;
+
+	*state = s;
+	make_key(&k, 11);
+	homes_of(s, &k, homes);
+	lost = homes[0] == 5 ? homes[1] - 1u : homes[0] - 1u;
+	s->strip = true;
+	s->strip_dst = (uint16_t)lost;
+	s->strip_key = k;
+	assert_int_equal(gossip_session_announce(s->nodes[4].g, &k, 5, 100), 0);
+	sim_after(s, 4);
+	sim_run(s, s->now + 500);
+	assert_true(s->stripped >= 1);
+	assert_false(holds(s, lost, &k, GOSSIP_SESSION_ESTABLISHED));
+	s->strip = false;
+	assert_int_equal(gossip_dir_ask(s->nodes[lost].g, &k), 0);
+	sim_after(s, lost);
+	sim_run(s, s->now + 200);
+	assert_true(holds(s, lost, &k, GOSSIP_SESSION_ESTABLISHED));
+	for (i = 0; i < s->n; i++) {
+		answered += gossip_counters(s->nodes[i].g)->asks_answered;
+		in += gossip_counters(s->nodes[i].g)->asks_in;
+	}
+	assert_int_equal(answered, 1);
+	assert_int_equal(gossip_counters(s->nodes[4].g)->asks_answered, 1);
+	assert_int_equal(in, s->n - 1);
+
+	/* Node 7 asks in node 6's name: refused, not answered. */
+	u.ask.asker = 6;
+	u.ask.key = k;
+	assert_int_equal(update_from(s, 7, 4, &u, 1u << 30), 0);
+	assert_int_equal(gossip_counters(s->nodes[4].g)->asks_refused, 1);
+	assert_int_equal(gossip_counters(s->nodes[4].g)->asks_answered, 1);
+
+	/* A burst of asks: GOSSIP_ASK_RATE go, the rest wait. */
+	for (i = 0; i < 2 * GOSSIP_ASK_RATE; i++)
+		sent += gossip_dir_ask(s->nodes[0].g, &k) == 0;
+	assert_int_equal(sent, GOSSIP_ASK_RATE);
+	assert_int_equal(gossip_counters(s->nodes[0].g)->asks_limited,
+			 GOSSIP_ASK_RATE);
+	k.proto = 1; /* neither TCP nor UDP */
+	assert_int_equal(gossip_dir_ask(s->nodes[1].g, &k), -EINVAL);
+}
+
 static uint64_t zero_now(void *ctx)
 {
 	return 0;
@@ -490,6 +558,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_memory_is_share, teardown),
 		cmocka_unit_test_teardown(test_hints, teardown),
 		cmocka_unit_test_teardown(test_orders, teardown),
+		cmocka_unit_test_teardown(test_ask_repairs_loss, teardown),
 		cmocka_unit_test(test_config_checked),
 	};
 

@@ -1105,9 +1105,9 @@ static void xt_stat_name(size_t i, char *buf, size_t n)
 	static const char *const scalar[] = {
 		"rx_packets", "rx_bytes", "notip",  "decap",
 		"miss",	      "udp_new",  "exc_in", "ev_lost"};
-	static const char *const tail[] = {"close_to_cell", "tele_tick",
-					   "tele_cand",	    "tx_bytes",
-					   "dir_rerouted",  "dir_taught"};
+	static const char *const tail[] = {
+		"close_to_cell", "tele_tick",  "tele_cand", "tx_bytes",
+		"dir_rerouted",	 "dir_taught", "dir_asked"};
 	size_t ns = sizeof(scalar) / sizeof(scalar[0]);
 
 	if (i < ns)
@@ -1145,7 +1145,7 @@ static void xt_stats_check(const char *row, const char *side,
 		       "xt_stat_name() lists the scalars");
 	_Static_assert(sizeof(struct steer_xdp_stats) ==
 			       offsetof(struct steer_xdp_stats, close_to_cell) +
-				       6 * sizeof(__u64),
+				       7 * sizeof(__u64),
 		       "xt_stat_name() lists the tail");
 	for (i = 0; i < XT_NSTATS; i++) {
 		if (g[i] == w[i])
@@ -1222,6 +1222,10 @@ static void xt_stats_want(const struct xt_row *row, uint32_t len,
 		 row->idx == STEER_ACT_HINT);
 	w->tx_bytes = row->action == XDP_TX ? out_len : 0;
 	w->dir_rerouted = row->rerouted;
+	/* Nobody here knows the session: the daemon is asked (XDP: once
+	 * per flow a second; each row's flow is new to it). */
+	w->dir_asked =
+		row->outcome == XT_DROP && row->idx == STEER_DROP_DIR_UNKNOWN;
 }
 
 /* The twin's counters that moved over one packet, in the XDP layout. */
@@ -1249,6 +1253,7 @@ static void xt_twin_delta(const struct fp_counters *a,
 	d->tele_cand = b->tele_cand - a->tele_cand;
 	d->tx_bytes = b->tx_bytes - a->tx_bytes;
 	d->dir_rerouted = b->dir_rerouted - a->dir_rerouted;
+	d->dir_asked = b->dir_asked - a->dir_asked;
 }
 
 static int xt_fp_action(enum fp_verdict v)
@@ -2220,6 +2225,7 @@ static void xd_claim_and_teach(void **state)
 	assert_non_null(rb);
 	taught = xdp_prog_map_fd(xd->x, "steer_taught");
 	assert_true(taught >= 0);
+	ring_buffer__consume(rb); /* what the rows reported */
 
 	memset(&in, 0, sizeof(in));
 	xd_pk(&pk, &fd_udp_self, 0);
@@ -2268,6 +2274,45 @@ static void xd_claim_and_teach(void **state)
 	ring_buffer__free(rb);
 }
 
+/*
+ * XDP only: a packet re-routed here of a session neither this home nor
+ * the other knows is dropped and the daemon told to ask who owns it,
+ * once a second per flow; the ask names the node that re-routed it.
+ */
+static void xd_ask(void **state)
+{
+	static struct xt_buf in, want;
+	struct flow_key k = xt_flow_key(&fd_back);
+	struct xt_events ev = {0};
+	struct steer_xdp_stats xs;
+	struct ring_buffer *rb;
+	struct xt_buf got;
+
+	XT_SKIP_IF_NEEDED();
+	rb = ring_buffer__new(xdp_prog_map_fd(xd->x, "steer_events"),
+			      xt_event_take, &ev, NULL);
+	assert_non_null(rb);
+	ring_buffer__consume(rb);
+	ev.n = 0;
+	/* The row of this flow asked a moment ago. */
+	bpf_map_delete_elem(xdp_prog_map_fd(xd->x, "steer_taught"), &k);
+	memset(&in, 0, sizeof(in));
+	row_dir_back_unknown(&in, &want);
+	assert_int_equal(xt_xdp_run_on(xd, &in, &got, &xs), XDP_DROP);
+	assert_int_equal(xs.drop[STEER_DROP_DIR_UNKNOWN], 1);
+	assert_int_equal(xs.dir_asked, 1);
+	assert_int_equal(ring_buffer__consume(rb), 1);
+	assert_int_equal(ev.last.type, STEER_SESS_EV_ASK);
+	assert_int_equal(ev.last.origin, 2);
+	assert_memory_equal(&ev.last.key, &k, sizeof(k));
+	/* Within the second: dropped, not asked again. */
+	assert_int_equal(xt_xdp_run_on(xd, &in, &got, &xs), XDP_DROP);
+	assert_int_equal(xs.drop[STEER_DROP_DIR_UNKNOWN], 1);
+	assert_int_equal(xs.dir_asked, 0);
+	assert_int_equal(ring_buffer__consume(rb), 0);
+	ring_buffer__free(rb);
+}
+
 int main(void)
 {
 	const size_t nrows = sizeof(xt_rows) / sizeof(xt_rows[0]);
@@ -2275,7 +2320,7 @@ int main(void)
 	const size_t ndrows = sizeof(xd_rows) / sizeof(xd_rows[0]);
 	struct CMUnitTest tests[sizeof(xt_rows) / sizeof(xt_rows[0]) +
 				sizeof(xc_rows) / sizeof(xc_rows[0]) +
-				sizeof(xd_rows) / sizeof(xd_rows[0]) + 6];
+				sizeof(xd_rows) / sizeof(xd_rows[0]) + 7];
 	size_t i, n = 0;
 	int rc;
 
@@ -2301,6 +2346,8 @@ int main(void)
 		};
 	tests[n++] = (struct CMUnitTest){.name = "dir_claim_and_teach",
 					 .test_func = xd_claim_and_teach};
+	tests[n++] =
+		(struct CMUnitTest){.name = "dir_ask", .test_func = xd_ask};
 	tests[n++] = (struct CMUnitTest){.name = "unconfigured_passes",
 					 .test_func = xt_unconfigured_passes};
 	tests[n++] = (struct CMUnitTest){.name = "flow_del_passes",
