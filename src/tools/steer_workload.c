@@ -35,10 +35,10 @@
 
 #include "forecast/eval.h"
 #include "tools/tool_net.h"
+#include "util/size_cdf.h"
 
 #define WL_CONN_TIMEOUT_NS 10000000000ull
 #define WL_LINE_BYTES 12 /* "ID SEQ\n" with ids and sequences of 5 digits */
-#define WL_CDF_MAX 256
 
 struct wl_conn {
 	int fd;
@@ -53,8 +53,7 @@ struct wl {
 	socklen_t to_len;
 	double *shape, shape_mean;
 	size_t n_shape;
-	double cdf_x[WL_CDF_MAX], cdf_p[WL_CDF_MAX];
-	unsigned n_cdf;
+	struct size_cdf cdf;
 	double rate, scale;
 	uint32_t step_ms, max_bytes, max_conns, duration_s;
 	uint64_t rng;
@@ -69,52 +68,17 @@ struct wl {
 
 static double wl_uniform(struct wl *w)
 {
-	uint64_t z = (w->rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	z ^= z >> 31;
-	return ((double)(z >> 11) + 0.5) / 9007199254740992.0;
+	return rng_uniform(&w->rng);
 }
 
-/* A flow size from the CDF (linear between its points), scaled, capped. */
+/* A flow size from the CDF, scaled, capped. */
 static uint32_t wl_size(struct wl *w)
 {
-	double u = wl_uniform(w) * 100, s = w->cdf_x[w->n_cdf - 1];
-	unsigned i;
+	double s = size_cdf_draw(&w->cdf, wl_uniform(w)) / w->scale;
 
-	for (i = 1; i < w->n_cdf; i++)
-		if (u <= w->cdf_p[i]) {
-			double span = w->cdf_p[i] - w->cdf_p[i - 1];
-
-			s = w->cdf_x[i - 1] +
-			    (span > 0 ? (u - w->cdf_p[i - 1]) / span : 0) *
-				    (w->cdf_x[i] - w->cdf_x[i - 1]);
-			break;
-		}
-	s /= w->scale;
 	if (s < WL_LINE_BYTES)
 		s = WL_LINE_BYTES;
 	return s > w->max_bytes ? w->max_bytes : (uint32_t)s;
-}
-
-static int wl_cdf_read(struct wl *w, const char *path)
-{
-	FILE *f = fopen(path, "re");
-	double x, p, last = -1;
-
-	if (!f)
-		return -errno;
-	while (fscanf(f, "%lf %lf", &x, &p) == 2) {
-		if (w->n_cdf == WL_CDF_MAX || p < last || p > 100 || x < 0) {
-			fclose(f);
-			return -EINVAL;
-		}
-		w->cdf_x[w->n_cdf] = x;
-		w->cdf_p[w->n_cdf++] = last = p;
-	}
-	fclose(f);
-	return w->n_cdf >= 2 && last == 100 ? 0 : -EINVAL;
 }
 
 static int wl_shape_read(struct wl *w, const char *path)
@@ -328,7 +292,8 @@ int main(int argc, char **argv)
 			      .rng = 1};
 	const char *target = NULL, *shape = NULL, *sizes = NULL, *csv = NULL;
 	uint32_t port = 0, i;
-	int o;
+	size_t line;
+	int o, ret;
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		uint32_t v = 0;
@@ -385,11 +350,17 @@ int main(int argc, char **argv)
 	if (!target || !port || !shape || !sizes ||
 	    tool_addr_parse(target, (uint16_t)port, &w.to, &w.to_len))
 		return wl_usage();
-	if (wl_shape_read(&w, shape) || wl_cdf_read(&w, sizes)) {
-		fprintf(stderr,
-			"steer-workload: %s or %s: not a load series "
-			"and a size CDF\n",
-			shape, sizes);
+	if (wl_shape_read(&w, shape)) {
+		fprintf(stderr, "steer-workload: %s: not a load series\n",
+			shape);
+		return 1;
+	}
+	if ((ret = size_cdf_read(sizes, &w.cdf, &line))) {
+		fprintf(stderr, "steer-workload: %s%s%.0zu: %s\n", sizes,
+			line ? ", line " : "", line,
+			ret == -EINVAL ? "not a size CDF (bytes percent, "
+					 "percents rising to 100)"
+				       : strerror(-ret));
 		return 1;
 	}
 	w.n_steps = (size_t)w.duration_s * 1000 / w.step_ms + 1;
@@ -420,6 +391,7 @@ int main(int argc, char **argv)
 	free(w.step_started);
 	free(w.step_bytes);
 	free(w.shape);
+	size_cdf_free(&w.cdf);
 	close(w.ep);
 	return 0;
 }
