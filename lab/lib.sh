@@ -36,6 +36,9 @@
 #                     default the cluster's own (30)
 #   STEER_LAB_RF      cell mode: 'replication' of the cluster descriptions,
 #                     read whenever they are written (default 2)
+#   STEER_LAB_REPL_POLICY  cell mode: 'replication-policy' of the cluster
+#                     descriptions (fixed | predicted ...), read whenever
+#                     they are written (default: the cluster's own, fixed)
 #   STEER_LAB_OWNERSHIP  host mode: 'ownership' of the cluster descriptions,
 #                     flood | directory, read whenever they are written
 #                     (default: the cluster's own, flood)
@@ -573,6 +576,8 @@ lab_config_write()
 		done
 		if [ "$LAB_KIND" = cell ]; then
 			echo "replication ${STEER_LAB_RF:-2}"
+			[ -z "${STEER_LAB_REPL_POLICY:-}" ] ||
+				echo "replication-policy $STEER_LAB_REPL_POLICY"
 			[ -z "${STEER_LAB_UDP_TIMEOUT:-}" ] ||
 				echo "fsc udp-timeout $STEER_LAB_UDP_TIMEOUT"
 			lab_backend_config

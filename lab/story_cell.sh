@@ -28,7 +28,7 @@
 # Usage: lab/story_cell.sh [--rf N] [--conns K] [--udp U] [--backends B]
 #                          [--ecmp multipath|resilient] [--settle S]
 #                          [--after S] [--restart S] [--linger S] [--keep]
-#                          [--show] [--csv DIR] [--load]
+#                          [--show] [--csv DIR] [--load] [--warmup S]
 # --rf: 'replication N' in the cluster descriptions (1..3, default 2).
 # --backends: backends to build when the story builds the lab (default 4;
 # the services use all but the last until (a)). --settle: s from the
@@ -45,6 +45,14 @@
 # to expire: the fast paths drop rules idle past the flows' timeouts).
 # --load: both cores kept busy by one busy loop per CPU (bounded, ended
 # with the story) from before the sessions open to the end of traffic.
+# --warmup S: S seconds of short TCP connections (steer-workload, 400 a
+# second, web-search sizes scaled down, 16 kB at most) before the sessions open, for
+# the cells' state prediction engine to learn from (replication-policy
+# predicted: STEER_LAB_REPL_POLICY). The account then has a line
+#   REPLPOLICY policy=P flows_one_copy=N flows_replicated=M
+#              raised_lived_on=L raised_not_the_pick=R flows_learnt=F
+#              records_sent=S flows_created=C
+# summed over the live cells.
 # Prints a readable account, then one line per family:
 #   RESULT rf=N family=F tcp=K established=E survived=S broken=B stalled=T
 #          udp=U udp_survived=V udp_moved=W longest_gap_ms=G
@@ -77,6 +85,7 @@ after=6   # s of traffic after the events
 restart=0 # s after the events when the killed cell comes back; 0: never
 linger=0  # s the story waits after the traffic before it looks
 load=0    # 1: CPU burners on every core while the story runs
+warmup=0  # s of short connections (steer-workload) before the sessions
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rf) rf=$2; shift 2 ;;
@@ -92,7 +101,8 @@ while [ $# -gt 0 ]; do
 	--show) show=1; shift ;;
 	--csv) csvdir=$2; shift 2 ;;
 	--load) load=1; shift ;;
-	*) echo "usage: $0 [--rf N] [--conns K] [--udp U] [--backends B] [--ecmp multipath|resilient] [--settle S] [--after S] [--restart S] [--linger S] [--keep] [--show] [--csv DIR] [--load]" >&2
+	--warmup) warmup=$2; shift 2 ;;
+	*) echo "usage: $0 [--rf N] [--conns K] [--udp U] [--backends B] [--ecmp multipath|resilient] [--settle S] [--after S] [--restart S] [--linger S] [--keep] [--show] [--csv DIR] [--load] [--warmup S]" >&2
 	   exit 1 ;;
 	esac
 done
@@ -101,7 +111,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 77
 fi
 case $rf in 1 | 2 | 3) ;; *) echo "story: --rf expects 1..3" >&2; exit 1 ;; esac
-case $conns$udp$backends$settle$after$restart$linger in *[!0-9]*) echo "story: --conns, --udp, --backends, --settle, --after, --restart, --linger expect numbers" >&2; exit 1 ;; esac
+case $conns$udp$backends$settle$after$restart$linger$warmup in *[!0-9]*) echo "story: --conns, --udp, --backends, --settle, --after, --restart, --linger, --warmup expect numbers" >&2; exit 1 ;; esac
 [ "$restart" -lt "$after" ] || { echo "story: --restart expects less than --after" >&2; exit 1; }
 [ "$after" -ge 1 ] || { echo "story: --after expects at least 1 s" >&2; exit 1; }
 [ "$conns" -ge 1 ] || { echo "story: --conns expects at least 1" >&2; exit 1; }
@@ -226,6 +236,18 @@ if [ $load = 1 ]; then
 	lab_burn $((settle + after + 15)) "$out/burners"
 	cat "$out/burners" >>"$out/pids"
 	echo "       load: $(nproc) CPU burners running"
+fi
+if [ "$warmup" -gt 0 ]; then
+	# Short connections the cells learn from (web-search sizes, scaled
+	# down), all ended before the sessions open.
+	echo 1 >"$out/shape.txt"
+	lab_exec $LAB_CLIENT "$bin/steer-workload" --target "$LAB_VIP4" \
+		--port "$LAB_PORT" --shape "$out/shape.txt" \
+		--sizes "$here/../tests/data/workloads/flow_size_cdfs/hpcc_WebSearch_distribution.txt" \
+		--rate 400 --scale 200 --max-bytes 16384 --max-conns 256 \
+		--duration "$warmup" >"$out/warmup.txt" 2>&1
+	echo "       warm-up: $(cat "$out/warmup.txt")"
+	sleep 1
 fi
 for fam in 4 6; do
 	target=$LAB_VIP4
@@ -396,6 +418,10 @@ tot = {"close_to_cell": 0, "mirror_sent": 0, "mirror_received": 0,
        "closing": 0, "closed": 0, "tcp_ended": 0}
 q = {"flows_asked": 0, "found_elsewhere": 0, "new_everywhere": 0,
      "timed_out": 0, "packets_dropped": 0}
+pol = {"flows_one_copy": 0, "flows_replicated": 0, "raised_lived_on": 0,
+       "raised_not_the_pick": 0, "flows_learnt": 0, "records_sent": 0,
+       "flows_created": 0}
+policy = "fixed"
 backends, bad = {}, []
 for f in sorted(os.listdir(out)):
     try:
@@ -412,6 +438,13 @@ for f in sorted(os.listdir(out)):
         tot["flows_touched"] += c.get("flows_touched", 0)
         for k in q:
             q[k] += doc.get("query", {}).get(k, 0)
+        rp = doc.get("replication_policy", {})
+        policy = rp.get("policy", policy)
+        for k in pol:
+            pol[k] += rp.get(k, 0)
+        pol["records_sent"] += doc.get("replication", {}).get(
+            "records_sent", 0)
+        pol["flows_created"] += c.get("flows_created", 0)
     elif f.startswith("flows-h"):
         node = f[len("flows-"):-len(".json")]
         for r in doc.get("flows", []):
@@ -432,6 +465,8 @@ for b in bad[:3]:
     print("  disagree     " + b)
 print("RECORDS flows=%d disagree=%d %s" % (len(backends), len(bad),
       " ".join("%s=%d" % kv for kv in q.items())))
+print("REPLPOLICY policy=%s %s" % (policy,
+      " ".join("%s=%d" % kv for kv in pol.items())))
 EOF
 }
 
@@ -538,7 +573,7 @@ for fam in 4 6; do
 	echo "IPv$fam:"
 	sed 's/^/  /' "$f"
 	read -r _ k _ e _ s _ b _ t _ m _ g _ <"$f"
-	read -r _ u _ us _ ut _ um _ ug _ < <(grep '^udp_flows' "$f")
+	read -r _ u _ us _ _ _ um _ ug _ < <(grep '^udp_flows' "$f")
 	[ "${ug:-0}" -gt "$g" ] && g=$ug
 	explain $fam
 	echo "RESULT rf=$rf family=$fam tcp=$k established=$e" \

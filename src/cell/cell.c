@@ -28,6 +28,11 @@ const struct cell_stats *cell_stats(const struct cell *c)
 	return &c->st;
 }
 
+const struct cell_predictor *cell_predictor(const struct cell *c)
+{
+	return &c->pred;
+}
+
 struct xdp_prog *cell_xdp(struct cell *c)
 {
 	return c->xdp;
@@ -486,6 +491,11 @@ void cell_gossip_attach(struct cell *c, struct gossip *g)
  * state keep theirs, new flows avoid the dead ones. The fast path's
  * services are the cluster's services with backends, in file order.
  */
+static void cell_raise_sweep(struct cell *c, uint32_t budget, bool pick_only);
+
+/* The services' live backends into the fast path; the picks may have
+ * changed, so flows of one copy whose backend is not the pick any more
+ * are raised at once. */
 static void cell_backends_apply(struct cell *c)
 {
 	const struct cluster *cl = c->w.cluster;
@@ -515,6 +525,8 @@ static void cell_backends_apply(struct cell *c)
 		free(t);
 		svc++;
 	}
+	if (c->ft)
+		cell_raise_sweep(c, flowtab_capacity(c->ft), true);
 }
 
 static void cell_on_health(void *arg, uint16_t backend, bool up)
@@ -557,6 +569,76 @@ static int cell_health_targets(struct cell *c)
 	return err;
 }
 
+/* Flows of one copy the predictor raises, gathered by a walk of at most
+ * as many entries. */
+#define CELL_RAISE_BATCH 1024
+
+struct cell_raise_walk {
+	struct cell *c;
+	uint32_t now, n;
+	bool pick_only; /* only flows whose backend is not the pick */
+	struct {
+		struct flow_key key;
+		uint8_t why; /* enum cp_raise */
+	} v[CELL_RAISE_BATCH];
+};
+
+static void cell_raise_visit(const struct flowtab_rec *r, void *arg)
+{
+	struct cell_raise_walk *w = arg;
+	struct cell *c = w->c;
+	bool pick_ok;
+	enum cp_raise why;
+
+	if (r->rf != 1 || r->primary != cell_self(c))
+		return;
+	pick_ok = cell_pick_is(c, r);
+	if (w->pick_only && pick_ok)
+		return;
+	why = cell_predictor_raise(&c->pred, r,
+				   (uint8_t)cell_rf_of(c, r->service), pick_ok,
+				   w->now);
+	if (why != CP_KEEP) {
+		w->v[w->n].key = r->key;
+		w->v[w->n++].why = (uint8_t)why;
+	}
+}
+
+/*
+ * Replication-policy predicted: flows of one copy that live on, or whose
+ * backend stopped being the pick, get their service's replication. Walks
+ * `budget` entries (the tick: the table once a second; after a reload:
+ * all of it at once, pick_only, before a cell's death can find a flow
+ * the successor would decide elsewhere).
+ */
+static void cell_raise_sweep(struct cell *c, uint32_t budget, bool pick_only)
+{
+	static struct cell_raise_walk w;
+	const struct flowtab_rec *r;
+	uint32_t i, step;
+
+	if (c->w.cluster->repl_policy != CLUSTER_REPL_PREDICTED)
+		return;
+	w.c = c;
+	w.now = cell_now_ms();
+	w.pick_only = pick_only;
+	while (budget) {
+		step = budget < CELL_RAISE_BATCH ? budget : CELL_RAISE_BATCH;
+		budget -= step;
+		w.n = 0;
+		flowtab_visit(c->ft, step, cell_raise_visit, &w);
+		for (i = 0; i < w.n; i++) {
+			r = flowtab_lookup(c->ft, &w.v[i].key);
+			if (!r || cell_raise(c, r, w.now))
+				continue;
+			if (w.v[i].why == CP_REDERIVE)
+				c->pred.rederive++;
+			else
+				c->pred.promoted++;
+		}
+	}
+}
+
 static void cell_on_tick(struct evloop *el, int64_t id, void *arg)
 {
 	struct cell *c = arg;
@@ -567,6 +649,8 @@ static void cell_on_tick(struct evloop *el, int64_t id, void *arg)
 	 * their timeout. */
 	flowtab_expire(c->ft, cell_now_ms(),
 		       flowtab_capacity(c->ft) / (1000 / CELL_TICK_MS) + 1);
+	cell_raise_sweep(c, flowtab_capacity(c->ft) / (1000 / CELL_TICK_MS) + 1,
+			 false);
 	/* What waited and is released now leaves as one batch. */
 	cell_batch_begin(c);
 	hold_release(c->hold, evloop_now_ms(), cell_held_run, c);
@@ -621,6 +705,7 @@ int cell_world_set(struct cell *c, const struct cell_world *w)
 	free(c->down);
 	c->down = down;
 	c->w = *w;
+	cell_predictor_world(&c->pred, w->cluster);
 	err = cell_program(c);
 	if (!err)
 		err = repl_world_set(c->repl, w->cluster, NULL);
@@ -723,6 +808,15 @@ static void cell_on_flow_change(const struct flowtab_rec *r, void *arg)
 		repl_record(c->repl, r);
 }
 
+/* A flow of this cell ended: the state prediction engine learns it. */
+static void cell_on_flow_end(const struct flowtab_rec *r, void *arg)
+{
+	struct cell *c = arg;
+
+	if (c->pred.spe)
+		cell_predictor_end(&c->pred, r);
+}
+
 static int cell_repl_new(struct cell *c, char *err, size_t errlen)
 {
 	const struct cluster_endpoint *me = &cluster_self(c->w.cluster)->ep;
@@ -799,8 +893,15 @@ static int cell_state_new(struct cell *c, const struct cell_opts *o, char *err,
 	fc.secret = *c->w.secret;
 	fc.self_id = cluster_self(cl)->ep.id;
 	fc.on_change = cell_on_flow_change;
+	fc.on_end = cell_on_flow_end;
 	fc.on_change_arg = c;
 	c->ft = flowtab_new(&fc);
+	if (cell_predictor_init(&c->pred, cl)) {
+		snprintf(err, errlen, "state prediction engine: %s",
+			 strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	c->predictor = &c->pred.dp;
 	c->shards = calloc(1, sizeof(*c->shards));
 	c->down = calloc(cl->n_nodes, 1);
 	c->hold = hold_new();
@@ -973,6 +1074,7 @@ void cell_stop(struct cell *c)
 	}
 	xdp_prog_close(c->xdp);
 	node_tmpls_free(&c->tmpls);
+	cell_predictor_free(&c->pred);
 	health_free(c->health);
 	hold_free(c->hold);
 	query_free(c->query);

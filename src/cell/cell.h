@@ -114,6 +114,7 @@ struct cell_stats {
 };
 
 struct cell;
+struct cell_predictor;
 
 /*
  * Load and attach the XDP program in cell mode on o's interface, open the
@@ -158,6 +159,8 @@ void cell_exception_burst(struct cell *c, uint8_t **dg, const size_t *len,
 void cell_stop(struct cell *c);
 
 const struct cell_stats *cell_stats(const struct cell *c);
+/* The mirroring director's learned predictor (cell/predictor.h). */
+const struct cell_predictor *cell_predictor(const struct cell *c);
 struct xdp_prog *cell_xdp(struct cell *c);
 const struct node_tmpls *cell_tmpls(const struct cell *c);
 /* Live flows and tombstones in the state table. */

@@ -15,6 +15,7 @@
 
 #include "cell/cell.h"
 #include "cell/director.h"
+#include "cell/predictor.h"
 #include "cell/sendq.h"
 #include "gossip/gossip_auth.h"
 #include "xdp/xdp_prog.h"
@@ -57,8 +58,10 @@ struct cell {
 	uint64_t *moved_ms;	/* per shard: its primary last changed */
 	uint16_t *live;		/* the cells of the map, this one too */
 	uint32_t n_live;
-	/* The mirroring director's predictor (NULL: the configuration). */
+	/* The mirroring director's predictor (NULL: the configuration);
+	 * &pred.dp once the cell runs: the cluster's replication-policy. */
 	const struct director_predictor *predictor;
+	struct cell_predictor pred;
 	uint64_t started_ms; /* evloop clock */
 	uint64_t swept_ms;   /* the fast path's rules, last swept */
 	uint64_t pulled[STEER_SHARDS / 64]; /* shards handed back */
@@ -116,5 +119,14 @@ void cell_query_release(void *arg, uint8_t *dg, size_t len, bool found);
 const struct flowtab_rec *cell_adopt(struct cell *c,
 				     const struct flowtab_rec *rec,
 				     const uint16_t *cells, uint32_t now);
+/* Flow rec of this cell gets its service's replication (the predictor
+ * raised it), at a newer version that goes to its mirrors. 0, or -1 when
+ * it has that many copies already (too few live cells), is not this
+ * cell's any more, or could not be applied. */
+int cell_raise(struct cell *c, const struct flowtab_rec *rec, uint32_t now);
+/* The configured replication of service svc's flows. */
+uint32_t cell_rf_of(const struct cell *c, uint16_t svc);
+/* Is rec's backend the one the hash picks for it now? */
+bool cell_pick_is(const struct cell *c, const struct flowtab_rec *rec);
 
 #endif /* STEER_CELL_INT_H */

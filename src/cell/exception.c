@@ -203,7 +203,7 @@ static const struct cluster_service *cell_service(const struct cell *c,
 	return NULL;
 }
 
-static uint32_t cell_rf_of(const struct cell *c, uint16_t svc)
+uint32_t cell_rf_of(const struct cell *c, uint16_t svc)
 {
 	const struct cluster_service *s = cell_service(c, svc);
 
@@ -220,9 +220,11 @@ static uint8_t cell_mirror_mode(const struct cell *c, uint16_t svc)
 
 /* The profile of flow k of service svc, of a shard this cell is primary
  * of, as the shard map has it now: the mirroring director's. */
-static void cell_profile(const struct cell *c, const uint16_t *cells,
-			 const struct flow_key *k, uint16_t svc,
-			 uint16_t *primary, uint16_t *mirror, uint8_t *rf)
+static void cell_profile_by(const struct cell *c,
+			    const struct director_predictor *p,
+			    const uint16_t *cells, const struct flow_key *k,
+			    uint16_t svc, uint16_t *primary, uint16_t *mirror,
+			    uint8_t *rf)
 {
 	uint16_t ranked[1 + STEER_MAX_MIRRORS];
 	struct director_flow f = {.key = k,
@@ -237,7 +239,44 @@ static void cell_profile(const struct cell *c, const uint16_t *cells,
 		ranked[i] = cells[i];
 	if (f.n_ranked > 1 + STEER_MAX_MIRRORS)
 		f.n_ranked = 1 + STEER_MAX_MIRRORS;
-	director_profile(c->predictor, &f, primary, mirror, rf);
+	director_profile(p, &f, primary, mirror, rf);
+}
+
+static void cell_profile(const struct cell *c, const uint16_t *cells,
+			 const struct flow_key *k, uint16_t svc,
+			 uint16_t *primary, uint16_t *mirror, uint8_t *rf)
+{
+	cell_profile_by(c, c->predictor, cells, k, svc, primary, mirror, rf);
+}
+
+int cell_raise(struct cell *c, const struct flowtab_rec *rec, uint32_t now)
+{
+	uint64_t h = flow_hash(&rec->key, c->w.secret);
+	const uint16_t *cells = c->shards->cell[shard_of_hash(h)];
+	struct flowtab_rec r = *rec;
+
+	if (cells[0] != cell_self(c) || rec->primary != cell_self(c))
+		return -1;
+	cell_profile_by(c, &director_config, cells, &r.key, r.service,
+			&r.primary, r.mirror, &r.rf);
+	if (r.rf <= rec->rf)
+		return -1;
+	r.version = rec->version + 1;
+	if (flowtab_apply(c->ft, &r, now) <= 0)
+		return -1;
+	rec = flowtab_lookup(c->ft, &r.key);
+	if (rec && c->repl)
+		repl_record(c->repl, rec);
+	return 0;
+}
+
+bool cell_pick_is(const struct cell *c, const struct flowtab_rec *rec)
+{
+	uint64_t h = flow_hash(&rec->key, c->w.secret);
+	uint16_t svc, backend;
+
+	return !fastpath_backend_pick(c->w.fp, &rec->key, h, &svc, &backend) &&
+	       backend == rec->backend;
 }
 
 /*

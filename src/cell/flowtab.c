@@ -57,6 +57,7 @@ struct flowtab {
 	uint32_t count;
 	uint32_t ntomb;
 	uint32_t sweep;	     /* next entry flowtab_expire() visits */
+	uint32_t visit;	     /* next entry flowtab_visit() visits */
 	uint32_t reclaim;    /* next entry a full table looks at */
 	uint64_t vclock;     /* highest version issued or applied */
 	uint32_t clock_now;  /* now at the last clock reading */
@@ -491,6 +492,14 @@ static uint8_t ft_tcp_next(uint8_t st, uint8_t f)
 	return st;
 }
 
+/* A live flow of this cell ends (closing, closed or idled out). */
+static void ft_ended(const struct flowtab *t, const struct flowtab_rec *r)
+{
+	if (t->cfg.on_end &&
+	    (t->cfg.self_id == STEER_NODE_NONE || r->primary == t->cfg.self_id))
+		t->cfg.on_end(r, t->cfg.on_change_arg);
+}
+
 int flowtab_seen(struct flowtab *t, const struct flow_key *key, uint32_t now)
 {
 	struct flowtab_entry *e = ft_find(t, key, ft_hash(t, key));
@@ -529,6 +538,10 @@ int flowtab_touch(struct flowtab *t, const struct flow_key *key, uint32_t len,
 	r->tcp_flags |= tcp_flags;
 	if (st == r->state)
 		return 0;
+	/* A FIN or RST: the flow ends here, for on_end (not again when the
+	 * closing record becomes a tombstone). */
+	if (st == FLOWTAB_ST_CLOSING)
+		ft_ended(t, r);
 	r->state = st;
 	r->version = ft_version_next(t, r->version, now);
 	t->st.state_changes++;
@@ -540,6 +553,8 @@ int flowtab_touch(struct flowtab *t, const struct flow_key *key, uint32_t len,
 static void ft_close_entry(struct flowtab *t, struct flowtab_entry *e,
 			   uint32_t now)
 {
+	if (e->rec.state != FLOWTAB_ST_CLOSING)
+		ft_ended(t, &e->rec);
 	e->rec.state = FLOWTAB_ST_CLOSED;
 	e->rec.version = ft_version_next(t, e->rec.version, now);
 	e->rec.last_ms = now;
@@ -553,6 +568,9 @@ int flowtab_close(struct flowtab *t, const struct flow_key *key, uint32_t now)
 
 	if (!e || e->rec.state == FLOWTAB_ST_CLOSED)
 		return -ENOENT;
+	/* The close is the flow's last packet (on_end sees it so). */
+	if ((int32_t)(now - e->rec.last_ms) > 0)
+		e->rec.last_ms = now;
 	ft_close_entry(t, e, now);
 	t->st.closed++;
 	return 0;
@@ -590,6 +608,24 @@ uint32_t flowtab_expire(struct flowtab *t, uint32_t now, uint32_t budget)
 		}
 	}
 	return expired;
+}
+
+uint32_t flowtab_visit(struct flowtab *t, uint32_t budget,
+		       void (*fn)(const struct flowtab_rec *r, void *arg),
+		       void *arg)
+{
+	uint32_t n = 0;
+
+	while (budget--) {
+		const struct flowtab_rec *r = &t->ents[t->visit].rec;
+
+		t->visit = (t->visit + 1) & t->mask;
+		if (!r->state || r->state == FLOWTAB_ST_CLOSED)
+			continue;
+		fn(r, arg);
+		n++;
+	}
+	return n;
 }
 
 uint32_t flowtab_shard_of(const struct flowtab *t, const struct flow_key *key)

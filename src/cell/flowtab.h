@@ -139,6 +139,14 @@ struct flowtab_cfg {
 	 */
 	void (*on_change)(const struct flowtab_rec *r, void *arg);
 	void *on_change_arg;
+	/*
+	 * Optional: a live flow of this cell (see self_id) ends: a FIN or
+	 * RST makes it closing, or it is closed or idles out first. Called
+	 * once, with its record as it ended (last_ms that packet, the
+	 * close, or its last packet or use when it idled out), with
+	 * on_change_arg. It must not change the table.
+	 */
+	void (*on_end)(const struct flowtab_rec *r, void *arg);
 };
 
 struct flowtab_stats {
@@ -250,6 +258,16 @@ int flowtab_delete(struct flowtab *t, const struct flow_key *key);
  * closed_timeout_ms is freed. Returns the number of flows expired.
  */
 uint32_t flowtab_expire(struct flowtab *t, uint32_t now, uint32_t budget);
+
+/*
+ * Visit up to budget entries from where the last call stopped (a cursor
+ * of its own, not flowtab_expire()'s), calling fn for each live flow
+ * (tombstones skipped). fn must not change the table. Returns the flows
+ * visited.
+ */
+uint32_t flowtab_visit(struct flowtab *t, uint32_t budget,
+		       void (*fn)(const struct flowtab_rec *r, void *arg),
+		       void *arg);
 
 /* The shard of key: flow_hash(key, secret) & (FLOWTAB_SHARDS - 1). */
 uint32_t flowtab_shard_of(const struct flowtab *t, const struct flow_key *key);

@@ -16,6 +16,7 @@ enum {
 	ONCE_FSC,
 	ONCE_REPLICATION,
 	ONCE_OWNERSHIP,
+	ONCE_REPL_POLICY,
 	ONCE_N
 };
 
@@ -184,6 +185,35 @@ static int h_ownership(struct conf_line *l, void *ctx)
 		return rc;
 	ld->c->ownership = (uint8_t)mode;
 	ld->c->dir_homes = (uint8_t)homes;
+	return 0;
+}
+
+/* replication-policy fixed|predicted [threshold PERMILLE] [horizon S] */
+static int h_repl_policy(struct conf_line *l, void *ctx)
+{
+	static const char *const modes[] = {"fixed", "predicted", NULL};
+	struct cluster_loader *ld = ctx;
+	struct conf_kv kv[] = {{.key = "threshold"}, {.key = "horizon"}};
+	uint32_t thr = ld->c->repl_threshold, hz = ld->c->repl_horizon_s;
+	int rc, mode;
+
+	rc = cluster_once(ld, l, ONCE_REPL_POLICY, -1);
+	if (!rc && l->argc < 2)
+		rc = conf_expect_nargs(l, 1);
+	if (!rc)
+		rc = conf_parse_enum(l, "replication-policy", l->argv[1], modes,
+				     &mode);
+	if (!rc)
+		rc = conf_parse_kv(l, 2, kv, 2);
+	if (!rc && kv[0].value)
+		rc = conf_parse_u32(l, "threshold", kv[0].value, 1, 1000, &thr);
+	if (!rc && kv[1].value)
+		rc = conf_parse_u32(l, "horizon", kv[1].value, 1, 3600, &hz);
+	if (rc)
+		return rc;
+	ld->c->repl_policy = (uint8_t)mode;
+	ld->c->repl_threshold = (uint16_t)thr;
+	ld->c->repl_horizon_s = hz;
 	return 0;
 }
 
@@ -516,6 +546,12 @@ static const struct conf_directive cluster_directives[] = {
 	 "flood|directory [homes N]: host mode, how sessions' owners are "
 	 "found: every node told of every session (flood), or each "
 	 "session's record on N home nodes (1..3, 2)"},
+	{"replication-policy", h_repl_policy,
+	 "fixed|predicted [threshold PERMILLE] [horizon S]: cell mode, each "
+	 "flow's copies: its service's replication (fixed), or one until the "
+	 "state prediction engine gives it threshold (50) permille of living "
+	 "horizon (10) s longer or its backend stops being the hash's pick "
+	 "(predicted)"},
 	{"fsc", h_fsc,
 	 "capacity N tcp-timeout S tcp-closing-timeout S udp-timeout S "
 	 "other-timeout S"},
@@ -625,6 +661,8 @@ static int cluster_load_any(struct cluster *c, const char *path,
 	c->mtu = 1500;
 	c->replication = 1;
 	c->dir_homes = CLUSTER_DIR_HOMES_DEFAULT;
+	c->repl_threshold = CLUSTER_REPL_THRESHOLD_DEFAULT;
+	c->repl_horizon_s = CLUSTER_REPL_HORIZON_DEFAULT;
 	c->fsc = (struct cluster_fsc){.capacity = 65536,
 				      .tcp_timeout_ms = 300 * 1000,
 				      .tcp_closing_timeout_ms = 10 * 1000,

@@ -12,6 +12,8 @@
  *   mtu 1500
  *   replication 2                         (primary + mirrors, 1..3)
  *   ownership directory homes 2           (host mode: flood | directory)
+ *   replication-policy predicted threshold 50 horizon 10
+ *                                         (cell mode: fixed | predicted)
  *   fsc capacity 65536 tcp-timeout 300 tcp-closing-timeout 10
  *       udp-timeout 30 other-timeout 30          (one line; seconds)
  *   gateway gw1 mac 02:00:00:00:00:fe
@@ -140,6 +142,21 @@ enum cluster_ownership {
 	CLUSTER_OWN_FLOOD = 0,
 	CLUSTER_OWN_DIRECTORY = 1,
 };
+/*
+ * Cell mode, how many copies a flow's state gets. FIXED: its service's
+ * replication. PREDICTED: the state prediction engine's choice between 1
+ * and the service's replication: one copy (no mirror) for a flow it
+ * expects to end within the horizon and whose state a successor can
+ * decide again (its backend the one the hash picks now); the service's
+ * replication for the rest, and for a flow once it lives on or its
+ * backend stops being the pick (cell/predictor.h).
+ */
+enum cluster_repl_policy {
+	CLUSTER_REPL_FIXED = 0,
+	CLUSTER_REPL_PREDICTED = 1,
+};
+#define CLUSTER_REPL_THRESHOLD_DEFAULT 50 /* permille */
+#define CLUSTER_REPL_HORIZON_DEFAULT 10	  /* seconds */
 #define CLUSTER_DIR_HOMES_DEFAULT 2
 #define CLUSTER_DIR_HOMES_MAX 3
 
@@ -147,10 +164,13 @@ struct cluster {
 	char name[CLUSTER_NAME_MAX];
 	uint32_t self; /* index in nodes */
 	__be16 gue_port;
-	uint32_t mtu;	      /* largest L3 packet the fabric carries */
-	uint32_t replication; /* primary + mirror cells of each flow */
-	uint8_t ownership;    /* enum cluster_ownership */
-	uint8_t dir_homes;    /* directory: homes per session */
+	uint32_t mtu;		 /* largest L3 packet the fabric carries */
+	uint32_t replication;	 /* primary + mirror cells of each flow */
+	uint8_t ownership;	 /* enum cluster_ownership */
+	uint8_t dir_homes;	 /* directory: homes per session */
+	uint8_t repl_policy;	 /* enum cluster_repl_policy */
+	uint16_t repl_threshold; /* permille: mirrored at this p_long */
+	uint32_t repl_horizon_s; /* "long": lives this much longer */
 	struct cluster_fsc fsc;
 	struct cluster_gateway *gateways;
 	uint32_t n_gateways;

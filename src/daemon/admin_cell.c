@@ -9,6 +9,7 @@
 #include "daemon/admin.h"
 #include "daemon/admin_host.h"
 #include "cell/cell.h"
+#include "cell/predictor.h"
 #include "daemon/steerd.h"
 #include "cell/flowtab.h"
 
@@ -50,6 +51,22 @@ static void admin_cell_stats(struct jsonw *w, const struct cell_stats *s)
 	jsonw_u64(w, "answer_send_errors", s->answer_tx_err);
 	jsonw_u64(w, "answers_received", s->answer_rx);
 	jsonw_u64(w, "answer_records_refused", s->answer_refused);
+	jsonw_obj_close(w);
+}
+
+/* The replication policy and what the state prediction engine did. */
+static void admin_cell_pred(struct jsonw *w, const struct cluster *cl,
+			    const struct cell_predictor *p)
+{
+	jsonw_obj_open(w, "replication_policy");
+	jsonw_str(w, "policy",
+		  cl->repl_policy == CLUSTER_REPL_PREDICTED ? "predicted"
+							    : "fixed");
+	jsonw_u64(w, "flows_one_copy", p->single);
+	jsonw_u64(w, "flows_replicated", p->mirrored);
+	jsonw_u64(w, "raised_lived_on", p->promoted);
+	jsonw_u64(w, "raised_not_the_pick", p->rederive);
+	jsonw_u64(w, "flows_learnt", p->learnt);
 	jsonw_obj_close(w);
 }
 
@@ -178,6 +195,7 @@ void admin_cell_counters(struct steerd *d, struct jsonw *w)
 	admin_cell_health(w, cell_health_stats(c));
 	admin_cell_hold(w, cell_hold_stats(c));
 	admin_cell_query(w, cell_query_stats(c));
+	admin_cell_pred(w, &d->world->cluster, cell_predictor(c));
 }
 
 /* --- flows ---------------------------------------------------------- */

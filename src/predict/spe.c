@@ -38,6 +38,7 @@ void spe_cfg_default(struct spe_cfg *c)
 	c->min_flows = 200;
 	c->min_support = 20;
 	c->half_life = 50000;
+	c->self_calibrate = 0;
 }
 
 const char *spe_source_name(enum spe_source s)
@@ -153,6 +154,9 @@ static void spe_decay(struct spe *s)
 			hist_halve(s->svc[i]);
 }
 
+static void spe_self_calibrate(struct spe *s, uint16_t service,
+			       uint32_t lifetime_ms);
+
 int spe_learn(struct spe *s, uint16_t service, uint32_t lifetime_ms,
 	      uint64_t bytes)
 {
@@ -166,6 +170,8 @@ int spe_learn(struct spe *s, uint16_t service, uint32_t lifetime_ms,
 		if (!s->svc[service])
 			return -ENOMEM;
 	}
+	if (s->cfg.self_calibrate)
+		spe_self_calibrate(s, service, lifetime_ms);
 	hist_add(s->svc[service], li, bi);
 	hist_add(&s->pooled, li, bi);
 	s->learnt++;
@@ -285,6 +291,24 @@ void spe_predict(const struct spe *s, const struct spe_flow *f,
 	}
 	out->p_raw = out->p_long;
 	spe_calibrate(s, f, out);
+}
+
+/* What the engine would have answered about a flow of service, asked
+ * before its first byte at its start and at 1, 2, 4 ... s while it
+ * lived, against what it did: before the flow itself is learnt. */
+static void spe_self_calibrate(struct spe *s, uint16_t service,
+			       uint32_t lifetime_ms)
+{
+	struct spe_flow f = {.service = service};
+	struct spe_pred p;
+	uint64_t age = 0;
+
+	while (age < lifetime_ms) {
+		f.age_ms = (uint32_t)age;
+		spe_predict(s, &f, &p);
+		spe_outcome(s, p.token, lifetime_ms >= age + s->cfg.horizon_ms);
+		age = age ? age * 2 : 1000;
+	}
 }
 
 uint64_t spe_learnt(const struct spe *s)

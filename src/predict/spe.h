@@ -34,7 +34,8 @@
  * share once SPE_CAL_MIN outcomes are in (with the raw score as one more
  * outcome); until then the raw score. The caller keeps the answer's
  * token with the flow and reports the outcome when the flow ends
- * (spe_outcome()): online histogram binning.
+ * (spe_outcome()), or the engine does it itself from each flow learnt
+ * (spe_cfg.self_calibrate): online histogram binning.
  *
  * Deterministic: the same flows learnt in the same order give the same
  * answers. Not thread-safe.
@@ -61,6 +62,10 @@ struct spe_cfg {
 				 asked about (weights, after decay) */
 	uint32_t half_life;  /* flows learnt after which old ones weigh
 				 half; 0: no decay */
+	/* Calibrate from the flows learnt, as if each had been asked about
+	 * (without bytes) at its start and at 1, 2, 4 ... s of age: for a
+	 * caller that keeps no tokens (a cell). */
+	int self_calibrate;
 };
 
 void spe_cfg_default(struct spe_cfg *c);

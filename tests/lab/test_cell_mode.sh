@@ -21,6 +21,10 @@
 # then), and every connection survives that too. A fourth (rf 2) runs
 # with both cores kept busy by CPU burners the story starts (--load): a
 # loaded machine must keep every connection too.
+# A fifth (rf 2, loaded too) runs with replication-policy predicted
+# after 6 s of short connections the cells learn from: every connection
+# survives as well, the cells learnt flows and gave some one copy; the
+# run prints what the policy did.
 # In every rf 2 story: every live cell knows of the killed one (the run
 # reports how soon), and no flow's records name different backends on
 # different cells (a flow is decided once). Each run prints a line
@@ -51,13 +55,16 @@ field()
 
 # A run is the replication factor, then r for the restart, l for load.
 # STEER_LAB_RUNS picks others (e.g. "2l 1l 2rl": all of them loaded).
-for run in ${STEER_LAB_RUNS:-2 1 2r 2l}; do
-	rf=${run%%[rl]*}
+for run in ${STEER_LAB_RUNS:-2 1 2r 2l 2pl}; do
+	rf=${run%%[rlp]*}
+	policy=
+	warm=
 	show=
 	extra=
 	load=
 	[ $run = 2 ] && show=--show
 	case $run in *l*) load=--load ;; esac
+	case $run in *p*) policy=predicted warm="--warmup 6" ;; esac
 	# The killed cell starts again 2 s after the events, empty: its
 	# mirrors hand its flows back and no connection may break.
 	# UDP rules idle 2 s expire on the fast paths, and the UDP flows'
@@ -69,7 +76,7 @@ for run in ${STEER_LAB_RUNS:-2 1 2r 2l}; do
 	# Checks read $out with <<<, not `echo | grep -q`: grep -q stops at
 	# its first match and, with pipefail, echo's SIGPIPE on a long
 	# account failed the check.
-	out=$(STEER_LAB_UDP_TIMEOUT=$udpt "$story" --keep --rf $rf --conns "$K" --udp "$U" --settle "$S" $show $extra $load 2>&1)
+	out=$(STEER_LAB_UDP_TIMEOUT=$udpt STEER_LAB_REPL_POLICY=$policy "$story" --keep --rf $rf --conns "$K" --udp "$U" --settle "$S" $show $extra $load $warm 2>&1)
 	rc=$?
 	echo "$out" | sed 's/^/  /'
 	[ $rc = 0 ] || { check "story (rf $rf) exited $rc"; continue; }
@@ -104,6 +111,20 @@ for run in ${STEER_LAB_RUNS:-2 1 2r 2l}; do
 		rs=$(echo "$out" | grep '^RESTART ')
 		[ "$(field handback_received "$rs")" -gt 0 ] 2>/dev/null ||
 			check "run $run: nothing handed back to the restarted cell ($rs)"
+	fi
+	rp=$(echo "$out" | grep '^REPLPOLICY ')
+	if [ -n "$policy" ]; then
+		[ "$(field policy "$rp")" = predicted ] ||
+			check "run $run: the cells run policy '$(field policy "$rp")'"
+		[ "$(field flows_learnt "$rp")" -gt 0 ] 2>/dev/null ||
+			check "run $run: the cells learnt no flow ($rp)"
+		[ "$(field flows_one_copy "$rp")" -gt 0 ] 2>/dev/null ||
+			check "run $run: no flow got one copy ($rp)"
+		echo "[figure] replication-policy predicted: of $(field flows_created "$rp") flows" \
+			"$(field flows_one_copy "$rp") began with one copy," \
+			"$(field raised_lived_on "$rp") raised as they lived on," \
+			"$(field raised_not_the_pick "$rp") when the new backend changed their pick;" \
+			"$(field records_sent "$rp") records replicated"
 	fi
 	if [ $run = 2 ]; then
 		grep -Eq '^ +cells_live +4$' <<<"$out" ||

@@ -379,7 +379,7 @@ static const struct bad_case bad_cases[] = {
 	 "'node' expects a key (id, addr, addr6, mac, via), got 'colour'"},
 	{"bad-missing-value.conf", 3, "'mac' expects a value, got nothing"},
 	{"bad-unknown-directive.conf", 4,
-	 "unknown directive 'nodes' (known: cluster, self, gue-port, mtu, replication, ownership, "
+	 "unknown directive 'nodes' (known: cluster, self, gue-port, mtu, replication, ownership, replication-policy, "
 	 "fsc, gateway, node, backend, service)"},
 	{"bad-nargs.conf", 2, "'self' expects 1 value, got 2"},
 	{"bad-name.conf", 4,
@@ -489,6 +489,58 @@ static void test_ownership(void **state)
 	}
 }
 
+/* 'replication-policy': fixed by default, predicted with its bounds. */
+static void test_repl_policy(void **state)
+{
+	struct fx *f = *state;
+	static const char base[] = "self a\nnode a id 1 addr 192.0.2.1 "
+				   "mac 02:00:00:00:00:0a\n";
+	static const struct {
+		const char *line;
+		int rc;
+		uint8_t policy;
+		uint16_t thr;
+		uint32_t hz;
+		const char *err;
+	} cases[] = {
+		{"", 0, CLUSTER_REPL_FIXED, 50, 10, NULL},
+		{"replication-policy predicted\n", 0, CLUSTER_REPL_PREDICTED,
+		 50, 10, NULL},
+		{"replication-policy predicted threshold 200 horizon 30\n", 0,
+		 CLUSTER_REPL_PREDICTED, 200, 30, NULL},
+		{"replication-policy fixed\n", 0, CLUSTER_REPL_FIXED, 50, 10,
+		 NULL},
+		{"replication-policy predicted threshold 0\n", -EINVAL, 0, 0, 0,
+		 "inline:3: 'threshold' expects an integer in 1..1000, got "
+		 "'0'"},
+		{"replication-policy predicted horizon 3601\n", -EINVAL, 0, 0,
+		 0, NULL},
+		{"replication-policy guess\n", -EINVAL, 0, 0, 0, NULL},
+		{"replication-policy\n", -EINVAL, 0, 0, 0, NULL},
+		{"replication-policy fixed\nreplication-policy predicted\n",
+		 -EINVAL, 0, 0, 0,
+		 "inline:4: 'replication-policy' already set on line 3"},
+	};
+	char text[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", base, cases[i].line);
+		cluster_free(&f->c);
+		assert_int_equal(cluster_load_buf(&f->c, "inline", text,
+						  strlen(text), f->err,
+						  sizeof(f->err)),
+				 cases[i].rc);
+		if (cases[i].err)
+			assert_string_equal(f->err, cases[i].err);
+		if (cases[i].rc)
+			continue;
+		assert_int_equal(f->c.repl_policy, cases[i].policy);
+		assert_int_equal(f->c.repl_threshold, cases[i].thr);
+		assert_int_equal(f->c.repl_horizon_s, cases[i].hz);
+	}
+}
+
 /*
  * The demo cluster against pathspider_real.pcap. The expected counts come
  * from tshark -Y 'ip.dst==10.151.119.2 && tcp.dstport==10050' (18011
@@ -553,6 +605,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_file, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_load_buf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_repl_policy, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_ownership, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_demo_matches_capture,

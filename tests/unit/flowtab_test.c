@@ -529,6 +529,82 @@ static void test_expire_opening(void **state)
 
 /* A fast path's report of use keeps a flow from idling out, and nothing
  * else: no version, no callback; an older report changes nothing. */
+static struct changes ends;
+
+static void on_end(const struct flowtab_rec *r, void *arg)
+{
+	(void)arg;
+	ends.n++;
+	ends.last = *r;
+}
+
+static void count_visit(const struct flowtab_rec *r, void *arg)
+{
+	assert_int_not_equal(r->state, FLOWTAB_ST_CLOSED);
+	(*(uint32_t *)arg)++;
+}
+
+/* on_end hears a flow of this cell end once: at a FIN, at a close, or
+ * idled out (at its last use); not another cell's
+ * flow. flowtab_visit walks live flows only, from its own cursor. */
+static void test_on_end_and_visit(void **state)
+{
+	struct fx *fx = *state;
+	struct flowtab_cfg cfg;
+	struct flowtab_params p = params(1);
+	struct flow_key a = key_n(60, STEER_IPPROTO_TCP);
+	struct flow_key b = key_n(61, STEER_IPPROTO_UDP);
+	struct flow_key o = key_n(62, STEER_IPPROTO_UDP);
+	struct flow_key c = key_n(63, STEER_IPPROTO_TCP);
+	struct flowtab_rec other = rec_make(&o, 5, FLOWTAB_ST_ESTABLISHED, 1);
+	uint32_t seen = 0;
+
+	flowtab_cfg_default(&cfg, 64);
+	cfg.secret = secret;
+	cfg.self_id = 1;
+	cfg.clock_ms = test_clock;
+	cfg.on_end = on_end;
+	fx->extra = flowtab_new(&cfg);
+	assert_non_null(fx->extra);
+	memset(&ends, 0, sizeof(ends));
+	p.primary = 1;
+	assert_non_null(flowtab_create(fx->extra, &a, &p, 1000));
+	assert_non_null(flowtab_create(fx->extra, &b, &p, 1000));
+	assert_int_equal(flowtab_apply(fx->extra, &other, 1000), 1);
+	assert_int_equal(flowtab_visit(fx->extra, 64, count_visit, &seen), 3);
+	assert_int_equal(seen, 3);
+	assert_int_equal(flowtab_seen(fx->extra, &a, 5000), 0);
+	assert_int_equal(flowtab_close(fx->extra, &a, 7000), 0);
+	assert_int_equal(ends.n, 1);
+	assert_memory_equal(&ends.last.key, &a, sizeof(a));
+	assert_int_equal(ends.last.created_ms, 1000);
+	assert_int_equal(ends.last.last_ms, 7000);
+	assert_int_not_equal(ends.last.state, FLOWTAB_ST_CLOSED);
+	assert_int_equal(flowtab_seen(fx->extra, &b, 2000), 0);
+	assert_int_equal(flowtab_expire(fx->extra, 2000 + 30001, 64), 1);
+	assert_int_equal(ends.n, 2);
+	assert_int_equal(ends.last.last_ms, 2000);
+	/* Node 2's flow held here: closed, not ended here. */
+	assert_int_equal(flowtab_close(fx->extra, &o, 40000), 0);
+	assert_int_equal(ends.n, 2);
+	/* A FIN ends a flow at once; its closing record idling out later
+	 * does not end it again. */
+	assert_non_null(flowtab_create(fx->extra, &c, &p, 41000));
+	assert_int_equal(flowtab_touch(fx->extra, &c, 60, STEER_TCP_ACK, 41500),
+			 1);
+	assert_int_equal(ends.n, 2);
+	assert_int_equal(flowtab_touch(fx->extra, &c, 60,
+				       STEER_TCP_FIN | STEER_TCP_ACK, 43000),
+			 1);
+	assert_int_equal(ends.n, 3);
+	assert_int_equal(ends.last.last_ms, 43000);
+	assert_int_equal(ends.last.created_ms, 41000);
+	assert_int_equal(flowtab_expire(fx->extra, 43000 + 11000, 64), 1);
+	assert_int_equal(ends.n, 3);
+	seen = 0;
+	assert_int_equal(flowtab_visit(fx->extra, 64, count_visit, &seen), 0);
+}
+
 static void test_seen(void **state)
 {
 	struct flowtab *t = ((struct fx *)*state)->t;
@@ -1068,6 +1144,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_expire_opening, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_seen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_on_end_and_visit, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_expire_budget, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_shard_walk, setup_walk,

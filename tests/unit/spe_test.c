@@ -172,6 +172,37 @@ static void test_bucket_arithmetic(void **state)
 	spe_free(s);
 }
 
+/* Self-calibration: flows of 1.5 s, asked about at 1 s, are short
+ * (1.5 < 1 + 1): the raw share of the bucket above 2 s (0.034) gives way
+ * to what the 90 flows learnt after the model first answered did, none
+ * long, with the raw share as one more outcome. */
+static void test_self_calibration(void **state)
+{
+	struct spe_cfg c;
+	struct spe_pred p;
+	struct spe *s;
+	uint32_t i;
+
+	(void)state;
+	spe_cfg_default(&c);
+	c.min_flows = 10;
+	c.min_support = 5;
+	c.self_calibrate = 1;
+	s = spe_new(&c);
+	assert_non_null(s);
+	for (i = 0; i < 100; i++)
+		spe_learn(s, 2, 1500, 30000);
+	ask(s, 2, 1000, 0, &p);
+	assert_true(fabs(p.p_raw - (1 - (log2(2000) - 10))) < 1e-12);
+	assert_true(fabs(p.p_long - p.p_raw / 91) < 1e-12);
+	/* Tokens round-trip: one outcome more in that bin. */
+	spe_outcome(s, p.token, 1);
+	ask(s, 2, 1000, 0, &p);
+	assert_true(fabs(p.p_long - (1 + p.p_raw) / 92) < 1e-12);
+	spe_outcome(s, SPE_TOKEN_NONE, 1); /* ignored */
+	spe_free(s);
+}
+
 static void test_bad_input(void **state)
 {
 	struct spe_cfg c;
@@ -203,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_pooled_fallback),
 		cmocka_unit_test(test_decay),
 		cmocka_unit_test(test_bucket_arithmetic),
+		cmocka_unit_test(test_self_calibration),
 		cmocka_unit_test(test_bad_input),
 	};
 
