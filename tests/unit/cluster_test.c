@@ -446,12 +446,28 @@ static void test_load_buf(void **state)
 	assert_int_equal(f->c.n_nodes, 1);
 }
 
+/* The one-node description with line appended: loads with rc, and says
+ * err when given. True when it loaded. */
+static bool load_line(struct fx *f, const char *line, int rc, const char *err)
+{
+	static const char base[] = "self a\nnode a id 1 addr 192.0.2.1 "
+				   "mac 02:00:00:00:00:0a\n";
+	char text[512];
+
+	snprintf(text, sizeof(text), "%s%s", base, line);
+	cluster_free(&f->c);
+	assert_int_equal(cluster_load_buf(&f->c, "inline", text, strlen(text),
+					  f->err, sizeof(f->err)),
+			 rc);
+	if (err)
+		assert_string_equal(f->err, err);
+	return rc == 0;
+}
+
 /* 'ownership': flood by default, directory with 2 homes, or 1..3. */
 static void test_ownership(void **state)
 {
 	struct fx *f = *state;
-	static const char base[] = "self a\nnode a id 1 addr 192.0.2.1 "
-				   "mac 02:00:00:00:00:0a\n";
 	static const struct {
 		const char *line;
 		int rc;
@@ -470,19 +486,10 @@ static void test_ownership(void **state)
 		{"ownership directory\nownership flood\n", -EINVAL, 0, 0,
 		 "inline:4: 'ownership' already set on line 3"},
 	};
-	char text[512];
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(text, sizeof(text), "%s%s", base, cases[i].line);
-		cluster_free(&f->c);
-		assert_int_equal(cluster_load_buf(&f->c, "inline", text,
-						  strlen(text), f->err,
-						  sizeof(f->err)),
-				 cases[i].rc);
-		if (cases[i].err)
-			assert_string_equal(f->err, cases[i].err);
-		if (cases[i].rc)
+		if (!load_line(f, cases[i].line, cases[i].rc, cases[i].err))
 			continue;
 		assert_int_equal(f->c.ownership, cases[i].mode);
 		assert_int_equal(f->c.dir_homes, cases[i].homes);
@@ -493,8 +500,6 @@ static void test_ownership(void **state)
 static void test_repl_policy(void **state)
 {
 	struct fx *f = *state;
-	static const char base[] = "self a\nnode a id 1 addr 192.0.2.1 "
-				   "mac 02:00:00:00:00:0a\n";
 	static const struct {
 		const char *line;
 		int rc;
@@ -521,19 +526,10 @@ static void test_repl_policy(void **state)
 		 -EINVAL, 0, 0, 0,
 		 "inline:4: 'replication-policy' already set on line 3"},
 	};
-	char text[512];
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(text, sizeof(text), "%s%s", base, cases[i].line);
-		cluster_free(&f->c);
-		assert_int_equal(cluster_load_buf(&f->c, "inline", text,
-						  strlen(text), f->err,
-						  sizeof(f->err)),
-				 cases[i].rc);
-		if (cases[i].err)
-			assert_string_equal(f->err, cases[i].err);
-		if (cases[i].rc)
+		if (!load_line(f, cases[i].line, cases[i].rc, cases[i].err))
 			continue;
 		assert_int_equal(f->c.repl_policy, cases[i].policy);
 		assert_int_equal(f->c.repl_threshold, cases[i].thr);

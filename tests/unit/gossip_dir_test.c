@@ -199,27 +199,37 @@ static void test_dead_home_replaced(void **state)
 	assert_true(gossip_counters(s->nodes[4].g)->dir_refreshes >= 1);
 }
 
+/* Node 5 (index 4) announces k while every datagram carrying it to one
+ * of its homes that is not node 5 loses it; returns that home's index. */
+static uint32_t announce_lost(struct sim *s, const struct flow_key *k)
+{
+	uint16_t homes[GOSSIP_DIR_HOMES_MAX];
+	uint32_t lost;
+
+	homes_of(s, k, homes);
+	lost = homes[0] == 5 ? homes[1] - 1u : homes[0] - 1u;
+	s->strip = true;
+	s->strip_dst = (uint16_t)lost;
+	s->strip_key = *k;
+	assert_int_equal(gossip_session_announce(s->nodes[4].g, k, 5, 100), 0);
+	sim_after(s, 4);
+	sim_run(s, s->now + 500);
+	assert_true(s->stripped >= 1);
+	assert_false(holds(s, lost, k, GOSSIP_SESSION_ESTABLISHED));
+	s->strip = false;
+	return lost;
+}
+
 static void test_refresh_repairs_loss(void **state)
 {
 	struct dir_opts o = {2, 2000, 6000};
 	struct sim *s = dir_sim(16, 104, &o);
-	uint16_t homes[GOSSIP_DIR_HOMES_MAX];
 	struct flow_key k;
 	uint32_t lost;
 
 	*state = s;
 	make_key(&k, 4);
-	homes_of(s, &k, homes);
-	lost = homes[0] == 5 ? homes[1] - 1u : homes[0] - 1u;
-	s->strip = true;
-	s->strip_dst = (uint16_t)lost;
-	s->strip_key = k;
-	assert_int_equal(gossip_session_announce(s->nodes[4].g, &k, 5, 100), 0);
-	sim_after(s, 4);
-	sim_run(s, s->now + 500);
-	assert_true(s->stripped >= 1);
-	assert_false(holds(s, lost, &k, GOSSIP_SESSION_ESTABLISHED));
-	s->strip = false;
+	lost = announce_lost(s, &k);
 	sim_run(s, s->now + 3000); /* one refresh: at most 2.5 s */
 	assert_true(holds(s, lost, &k, GOSSIP_SESSION_ESTABLISHED));
 }
@@ -467,23 +477,12 @@ static void test_ask_repairs_loss(void **state)
 	struct dir_opts o = {2, 30000, 150000};
 	struct sim *s = dir_sim(16, 110, &o);
 	struct gossip_update u = {.kind = GOSSIP_UPD_ASK};
-	uint16_t homes[GOSSIP_DIR_HOMES_MAX];
 	struct flow_key k;
 	uint32_t lost, i, answered = 0, in = 0, sent = 0;
 
 	*state = s;
 	make_key(&k, 11);
-	homes_of(s, &k, homes);
-	lost = homes[0] == 5 ? homes[1] - 1u : homes[0] - 1u;
-	s->strip = true;
-	s->strip_dst = (uint16_t)lost;
-	s->strip_key = k;
-	assert_int_equal(gossip_session_announce(s->nodes[4].g, &k, 5, 100), 0);
-	sim_after(s, 4);
-	sim_run(s, s->now + 500);
-	assert_true(s->stripped >= 1);
-	assert_false(holds(s, lost, &k, GOSSIP_SESSION_ESTABLISHED));
-	s->strip = false;
+	lost = announce_lost(s, &k);
 	assert_int_equal(gossip_dir_ask(s->nodes[lost].g, &k), 0);
 	sim_after(s, lost);
 	sim_run(s, s->now + 200);
