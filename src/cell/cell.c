@@ -12,6 +12,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "gossip/gossip.h"
 #include "node/node_xdp.h"
 #include "util/log.h"
 #include "xdp/xdp_maps.h"
@@ -633,6 +634,8 @@ static void cell_raise_sweep(struct cell *c, uint32_t budget, bool pick_only)
 				continue;
 			if (w.v[i].why == CP_REDERIVE)
 				c->pred.rederive++;
+			else if (w.v[i].why == CP_AT_RISK)
+				c->pred.at_risk++;
 			else
 				c->pred.promoted++;
 		}
@@ -649,6 +652,11 @@ static void cell_on_tick(struct evloop *el, int64_t id, void *arg)
 	 * their timeout. */
 	flowtab_expire(c->ft, cell_now_ms(),
 		       flowtab_capacity(c->ft) / (1000 / CELL_TICK_MS) + 1);
+	/* Suspected by the others: at risk, every flow gets its mirrors. */
+	if (cell_predictor_health(&c->pred,
+				  c->g ? gossip_counters(c->g)->refutes : 0,
+				  evloop_now_ms()))
+		cell_raise_sweep(c, flowtab_capacity(c->ft), false);
 	cell_raise_sweep(c, flowtab_capacity(c->ft) / (1000 / CELL_TICK_MS) + 1,
 			 false);
 	/* What waited and is released now leaves as one batch. */

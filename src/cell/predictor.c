@@ -28,6 +28,10 @@ static uint8_t cp_choose(void *ctx, const struct director_flow *f)
 
 	if (!cp_predicted(p) || f->rf_config <= 1)
 		return f->rf_config;
+	if (cell_predictor_at_risk(p)) {
+		p->mirrored++;
+		return f->rf_config;
+	}
 	if (cp_long(p, f->service, 0)) {
 		p->mirrored++;
 		return f->rf_config;
@@ -90,7 +94,31 @@ enum cp_raise cell_predictor_raise(struct cell_predictor *p,
 		return CP_KEEP;
 	if (!pick_ok)
 		return CP_REDERIVE;
+	if (cell_predictor_at_risk(p))
+		return CP_AT_RISK;
 	if (!s || (s & (s - 1)) || !cp_long(p, r->service, age))
 		return CP_KEEP;
 	return CP_LIVED_ON;
+}
+
+bool cell_predictor_health(struct cell_predictor *p, uint64_t refutes,
+			   uint64_t now_ms)
+{
+	bool was = cell_predictor_at_risk(p);
+
+	p->now_ms = now_ms;
+	if (refutes > p->refutes_seen) {
+		p->risk_until = now_ms + CELL_PREDICTOR_RISK_MS;
+		p->refutes_seen = refutes;
+	}
+	if (!was && cell_predictor_at_risk(p)) {
+		p->risks++;
+		return true;
+	}
+	return false;
+}
+
+bool cell_predictor_at_risk(const struct cell_predictor *p)
+{
+	return p->risk_until && p->now_ms < p->risk_until;
 }

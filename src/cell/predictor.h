@@ -17,6 +17,11 @@
  *                      threshold; raised at once when its backend is no
  *                      longer the one the hash picks (a successor
  *                      deciding it again would move it)
+ *   the cell at risk   the other cells suspected it (it had to refute a
+ *                      suspicion) within CELL_PREDICTOR_RISK_MS: every
+ *                      new flow gets its service's replication and every
+ *                      flow of one copy is raised at once (replication
+ *                      follows the cell's health)
  *
  * A flow of one copy loses nothing when its primary dies while its
  * backend is the hash's pick: the successor asks the other cells, hears
@@ -37,6 +42,8 @@ struct spe;
 
 /* Flows a cell learns before the engine's answers count (else: mirror). */
 #define CELL_PREDICTOR_MIN_FLOWS 50
+/* How long a suspicion of this cell keeps it at risk. */
+#define CELL_PREDICTOR_RISK_MS 600000
 
 struct cell_predictor {
 	struct director_predictor dp; /* what the director calls */
@@ -48,6 +55,12 @@ struct cell_predictor {
 	uint64_t promoted; /* raised later: they lived on */
 	uint64_t rederive; /* raised: their backend is not the pick */
 	uint64_t learnt;   /* flows that ended, learnt */
+	uint64_t at_risk;  /* raised: this cell was at risk */
+	uint64_t risks;	   /* times this cell became at risk */
+	/* Health: suspicions of this cell seen, and until when it is at
+	 * risk (the caller's clock, ms; 0: not). */
+	uint64_t refutes_seen;
+	uint64_t risk_until, now_ms;
 };
 
 /* 0, -ENOMEM. The horizon is the cluster's at start. */
@@ -57,6 +70,13 @@ void cell_predictor_free(struct cell_predictor *p);
 /* The cluster's policy changed (a reload). */
 void cell_predictor_world(struct cell_predictor *p, const struct cluster *cl);
 
+/* This cell's health at now_ms (its own clock): refutes, the suspicions
+ * of it it refuted so far (gossip's counter). True when it became at
+ * risk just now (the caller raises every flow of one copy). */
+bool cell_predictor_health(struct cell_predictor *p, uint64_t refutes,
+			   uint64_t now_ms);
+bool cell_predictor_at_risk(const struct cell_predictor *p);
+
 /* A flow of this cell ended (flowtab's on_end). */
 void cell_predictor_end(struct cell_predictor *p, const struct flowtab_rec *r);
 
@@ -64,6 +84,7 @@ enum cp_raise {
 	CP_KEEP = 0, /* as it is */
 	CP_LIVED_ON, /* its service's replication: it lives on */
 	CP_REDERIVE, /* ... its backend is not the hash's pick */
+	CP_AT_RISK,  /* ... this cell is at risk */
 };
 
 /* Does live flow r, of one copy, get its service's replication

@@ -67,6 +67,9 @@ static void admin_cell_pred(struct jsonw *w, const struct cluster *cl,
 	jsonw_u64(w, "raised_lived_on", p->promoted);
 	jsonw_u64(w, "raised_not_the_pick", p->rederive);
 	jsonw_u64(w, "flows_learnt", p->learnt);
+	jsonw_bool(w, "at_risk", cell_predictor_at_risk(p));
+	jsonw_u64(w, "times_at_risk", p->risks);
+	jsonw_u64(w, "raised_at_risk", p->at_risk);
 	jsonw_obj_close(w);
 }
 

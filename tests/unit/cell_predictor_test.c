@@ -4,7 +4,8 @@
  * the fixed policy; under predicted, the prior mirrors what nothing is
  * known of, a service learnt short gets one copy, a flow of one copy is
  * raised once it outlives what was learnt (asked at power-of-two
- * seconds of age only) or at once when its backend is not the pick.
+ * seconds of age only) or at once when its backend is not the pick; a
+ * cell the others suspected mirrors everything for a while.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -110,11 +111,50 @@ static void test_predicted(void **state)
 	cell_predictor_free(&p);
 }
 
+/* A cell the others suspected is at risk for 10 minutes: new flows get
+ * their service's replication, flows of one copy are raised; the first
+ * suspicion says so once, and the risk ends. */
+static void test_at_risk(void **state)
+{
+	struct cluster cl = {.repl_policy = CLUSTER_REPL_PREDICTED,
+			     .repl_threshold = 50,
+			     .repl_horizon_s = 10};
+	struct cell_predictor p;
+	struct flowtab_rec r;
+	uint32_t i;
+
+	(void)state;
+	assert_int_equal(cell_predictor_init(&p, &cl), 0);
+	for (i = 0; i < 300; i++) {
+		r = rec(3, 100000 + i, 100005 + i, 2);
+		cell_predictor_end(&p, &r);
+	}
+	assert_false(cell_predictor_health(&p, 0, 1000));
+	assert_int_equal(choose(&p, 3, 2), 1);
+	r = rec(3, 10000, 10000, 1);
+	assert_int_equal(cell_predictor_raise(&p, &r, 2, true, 13500), CP_KEEP);
+	/* Suspected: refuted once. */
+	assert_true(cell_predictor_health(&p, 1, 2000));
+	assert_true(cell_predictor_at_risk(&p));
+	assert_false(cell_predictor_health(&p, 1, 3000));
+	assert_int_equal(choose(&p, 3, 2), 2);
+	assert_int_equal(cell_predictor_raise(&p, &r, 2, true, 13500),
+			 CP_AT_RISK);
+	assert_int_equal(p.risks, 1);
+	/* Ten minutes without another suspicion: healthy again. */
+	assert_false(
+		cell_predictor_health(&p, 1, 2000 + CELL_PREDICTOR_RISK_MS));
+	assert_false(cell_predictor_at_risk(&p));
+	assert_int_equal(choose(&p, 3, 2), 1);
+	cell_predictor_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixed),
 		cmocka_unit_test(test_predicted),
+		cmocka_unit_test(test_at_risk),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
