@@ -136,22 +136,27 @@ static void dir_queue(struct gossip *g, uint16_t to,
 	dir_queue_update(g, to, &u);
 }
 
-/* u to each of its session's homes. */
+/* u to each of its session's homes, and to node `also` when it is none
+ * of them (STEER_NODE_NONE: nobody else). */
 static void dir_to_homes(struct gossip *g,
-			 const struct gossip_session_update *u)
+			 const struct gossip_session_update *u, uint16_t also)
 {
 	uint16_t homes[GOSSIP_DIR_HOMES_MAX];
 	uint32_t i,
 		n = gossip_dir_homes(g, &u->key, homes, GOSSIP_DIR_HOMES_MAX);
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		dir_queue(g, homes[i], u);
+		if (homes[i] == also)
+			also = STEER_NODE_NONE;
+	}
+	dir_queue(g, also, u); /* STEER_NODE_NONE: nobody */
 }
 
 void gossip_dir_own(struct gossip *g, const struct gossip_session_update *u)
 {
 	if (gossip_dir_on(g))
-		dir_to_homes(g, u);
+		dir_to_homes(g, u, STEER_NODE_NONE);
 }
 
 void gossip_dir_changed(struct gossip *g, const struct gossip_session_update *u)
@@ -240,7 +245,7 @@ static void dir_refresh(struct gossip *g)
 		    e->info.state != GOSSIP_SESSION_ESTABLISHED)
 			continue;
 		gossip_session_to_update(e, &u);
-		dir_to_homes(g, &u);
+		dir_to_homes(g, &u, STEER_NODE_NONE);
 	}
 }
 
@@ -483,8 +488,6 @@ int gossip_ask_apply(struct gossip *g, const struct gossip_ask_update *a)
 {
 	const struct gossip_session *e;
 	struct gossip_session_update u;
-	uint16_t homes[GOSSIP_DIR_HOMES_MAX];
-	uint32_t i, n;
 
 	if (a->asker != g->rx_sender) {
 		g->ctr.asks_refused++;
@@ -496,12 +499,8 @@ int gossip_ask_apply(struct gossip *g, const struct gossip_ask_update *a)
 	    e->info.state != GOSSIP_SESSION_ESTABLISHED)
 		return 0;
 	gossip_session_to_update(e, &u);
-	dir_to_homes(g, &u);
-	n = gossip_dir_homes(g, &u.key, homes, GOSSIP_DIR_HOMES_MAX);
-	for (i = 0; i < n && homes[i] != a->asker; i++)
-		;
-	if (i == n) /* not a home in our view: told as well */
-		dir_queue(g, a->asker, &u);
+	/* The asker too, when it is not a home in our view. */
+	dir_to_homes(g, &u, a->asker);
 	g->ctr.asks_answered++;
 	g->push_at = g->now;
 	return 1;

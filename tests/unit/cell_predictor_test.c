@@ -44,6 +44,18 @@ static struct flowtab_rec rec(uint16_t svc, uint32_t created, uint32_t last,
 	return r;
 }
 
+/* 300 flows of service 3 that ended within 5 ms. */
+static void learn_short(struct cell_predictor *p)
+{
+	struct flowtab_rec r;
+	uint32_t i;
+
+	for (i = 0; i < 300; i++) {
+		r = rec(3, 100000 + i, 100005 + i, 2);
+		cell_predictor_end(p, &r);
+	}
+}
+
 static void test_fixed(void **state)
 {
 	struct cluster cl = {.repl_policy = CLUSTER_REPL_FIXED,
@@ -67,7 +79,6 @@ static void test_predicted(void **state)
 			     .repl_horizon_s = 10};
 	struct cell_predictor p;
 	struct flowtab_rec r;
-	uint32_t i;
 
 	(void)state;
 	assert_int_equal(cell_predictor_init(&p, &cl), 0);
@@ -75,10 +86,7 @@ static void test_predicted(void **state)
 	assert_int_equal(choose(&p, 3, 2), 2);
 	assert_int_equal(p.mirrored, 1);
 	/* Service 3's flows end within 5 ms. */
-	for (i = 0; i < 300; i++) {
-		r = rec(3, 100000 + i, 100005 + i, 2);
-		cell_predictor_end(&p, &r);
-	}
+	learn_short(&p);
 	assert_int_equal(p.learnt, 300);
 	assert_int_equal(choose(&p, 3, 2), 1);
 	assert_int_equal(p.single, 1);
@@ -121,14 +129,10 @@ static void test_at_risk(void **state)
 			     .repl_horizon_s = 10};
 	struct cell_predictor p;
 	struct flowtab_rec r;
-	uint32_t i;
 
 	(void)state;
 	assert_int_equal(cell_predictor_init(&p, &cl), 0);
-	for (i = 0; i < 300; i++) {
-		r = rec(3, 100000 + i, 100005 + i, 2);
-		cell_predictor_end(&p, &r);
-	}
+	learn_short(&p);
 	assert_false(cell_predictor_health(&p, 0, 1000));
 	assert_int_equal(choose(&p, 3, 2), 1);
 	r = rec(3, 10000, 10000, 1);
