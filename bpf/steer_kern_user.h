@@ -46,6 +46,9 @@
 #ifndef STEER_XDP_TELE_CANDS
 #define STEER_XDP_TELE_CANDS 4096 /* candidates sampled between rounds */
 #endif
+#ifndef STEER_XDP_GUARD_SRCS
+#define STEER_XDP_GUARD_SRCS 65536 /* flood guard: sources' budgets (LRU) */
+#endif
 #ifndef STEER_SOCK_MAX
 #define STEER_SOCK_MAX 262144 /* TCP sessions of this node (sock_ops) */
 #endif
@@ -218,13 +221,22 @@ struct steer_xdp_cfg {
 	 * each shard's homes): a service's packet of a session this node
 	 * neither has a rule for nor holds goes to the session's home. */
 	__u8 dir;
-	__u8 pad;
+	__u8 guard; /* the flood guard's policy: enum steer_guard_policy */
 	/*
 	 * Cell mode: bpf_ktime_get_ns() when the daemon last said it lives
 	 * (every STEER_ALIVE_NS / 5); 0: not watched. A program whose daemon
 	 * is gone sends its own shards' misses to their first mirror.
 	 */
 	__u64 alive_ns;
+	/*
+	 * The flood guard (decide.h), per CPU: one new flow per cost_ns,
+	 * up to cap_ns banked (the burst); src_*: the same per source, 0
+	 * for no source budget.
+	 */
+	__u64 guard_cost_ns;
+	__u64 guard_cap_ns;
+	__u64 guard_src_cost_ns;
+	__u64 guard_src_cap_ns;
 };
 
 #define STEER_ALIVE_NS 500000000ull
@@ -254,6 +266,9 @@ struct steer_xdp_stats {
 	__u64 dir_rerouted; /* directory: unknown sessions' packets to a home */
 	__u64 dir_taught;   /* directory: teach reports to the daemon */
 	__u64 dir_asked;    /* directory: ask reports to the daemon */
+	__u64 guard_over;   /* flood guard: misses above this CPU's budget */
+	__u64 guard_src_over;  /* ... within it, above their source's */
+	__u64 guard_stateless; /* of both, sent on without state */
 };
 
 #endif /* STEER_KERN_USER_H */

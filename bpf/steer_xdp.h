@@ -140,6 +140,22 @@ struct {
 	__type(value, __u32);
 } steer_tele_cand SEC(".maps");
 
+/* The flood guard's budgets (decide.h): this CPU's, and each source's on
+ * this CPU (an IPv4 address, an IPv6 /64). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct steer_bucket);
+} steer_guard SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, STEER_XDP_GUARD_SRCS);
+	__type(key, struct flow_addr);
+	__type(value, struct steer_bucket);
+} steer_guard_src SEC(".maps");
+
 /*
  * Set before load: 0 leaves the flow telemetry out of the program (the
  * verifier drops the dead code), which is how steer-xdp-bench times the
@@ -161,6 +177,54 @@ static __always_inline int xdp_drop(struct steer_xdp_stats *st, __u32 why)
 	if (why < STEER_DROP__MAX)
 		st->drop[why]++;
 	return XDP_DROP;
+}
+
+/*
+ * The flood guard on a miss that may make a flow's state: a token from
+ * this CPU's budget, then from its source's (a source seen first starts
+ * with a full bucket). STEER_GV_PASS, or what the policy does above it.
+ * The coarse clock (a few ms) is enough for a budget per second. A
+ * subprogram of its own, so its locals are not the caller's stack.
+ */
+static __noinline int xdp_guard(const struct steer_xdp_cfg *cfg,
+				struct steer_xdp_stats *st,
+				const struct pkt_meta *m)
+{
+	struct steer_bucket *b, fresh = {};
+	struct flow_addr src;
+	__u32 zero = 0;
+	__u64 now;
+	int v;
+
+	if (cfg->guard == STEER_GUARD_OFF)
+		return STEER_GV_PASS;
+	b = bpf_map_lookup_elem(&steer_guard, &zero);
+	if (!b)
+		return STEER_GV_PASS;
+	now = bpf_ktime_get_coarse_ns();
+	if (!steer_bucket_take(b, now, cfg->guard_cost_ns, cfg->guard_cap_ns)) {
+		st->guard_over++;
+		goto over;
+	}
+	if (!cfg->guard_src_cost_ns)
+		return STEER_GV_PASS;
+	steer_guard_src_of(&src, &m->key);
+	b = bpf_map_lookup_elem(&steer_guard_src, &src);
+	if (!b) {
+		steer_bucket_take(&fresh, now, cfg->guard_src_cost_ns,
+				  cfg->guard_src_cap_ns);
+		bpf_map_update_elem(&steer_guard_src, &src, &fresh, BPF_ANY);
+		return STEER_GV_PASS;
+	}
+	if (steer_bucket_take(b, now, cfg->guard_src_cost_ns,
+			      cfg->guard_src_cap_ns))
+		return STEER_GV_PASS;
+	st->guard_src_over++;
+over:
+	v = steer_guard_verdict(cfg->guard, m);
+	if (v == STEER_GV_STATELESS)
+		st->guard_stateless++;
+	return v;
 }
 
 /*
@@ -281,12 +345,11 @@ static __always_inline int xdp_tmpl_write(struct xdp_md *ctx,
 }
 
 /* STEER, BACKEND, EXCEPTION: encapsulate with the rule's template
- * (steer_encap_plan()) and send. */
-static __always_inline int xdp_encap(struct xdp_md *ctx,
-				     const struct steer_xdp_cfg *cfg,
-				     struct steer_xdp_stats *st,
-				     const struct pkt_meta *m,
-				     const struct steer_rule *rule, __u8 act)
+ * (steer_encap_plan()), GUE flags gflags added, and send. */
+static __always_inline int
+xdp_encap(struct xdp_md *ctx, const struct steer_xdp_cfg *cfg,
+	  struct steer_xdp_stats *st, const struct pkt_meta *m,
+	  const struct steer_rule *rule, __u8 act, __u8 gflags)
 {
 	struct steer_tmpl_args a = {};
 	__u32 key = rule->tmpl, tlen;
@@ -298,6 +361,7 @@ static __always_inline int xdp_encap(struct xdp_md *ctx,
 	why = steer_encap_plan(m, t, cfg->mtu, act, rule->epoch, &a);
 	if (why || !t)
 		return xdp_drop(st, why ? why : STEER_DROP_NO_TMPL);
+	a.flags |= gflags;
 	tlen = t->len;
 	/* Stored with the rule by the daemon: the hash is not per packet. */
 	a.sport = rule->sport
@@ -338,13 +402,17 @@ static __always_inline void xdp_udp_count(struct steer_udp_seen *s, __u64 now,
 
 /*
  * A UDP packet of this node's stack: is it a session of a service? The
- * first packet of one records it and reports it; later ones are counted
- * (xdp_udp_count). A full ring loses the report (counted); the flow stays in
- * steer_udp, so the daemon's sweep still finds it.
+ * first packet of one records it and reports it, within the flood
+ * guard's budget (above it nothing is recorded: a later packet is a first
+ * packet again); later ones are counted (xdp_udp_count). A full ring
+ * loses the report (counted); the flow stays in steer_udp, so the
+ * daemon's sweep still finds it.
  */
-static __always_inline void xdp_udp_seen(const struct flow_key *k,
+static __always_inline void xdp_udp_seen(const struct steer_xdp_cfg *cfg,
+					 const struct pkt_meta *m,
 					 struct steer_xdp_stats *st, __u64 len)
 {
+	const struct flow_key *k = &m->key;
 	struct steer_svc_key sk = {};
 	struct steer_udp_seen *seen, fresh = {};
 	struct steer_sess_ev *ev;
@@ -360,6 +428,8 @@ static __always_inline void xdp_udp_seen(const struct flow_key *k,
 		xdp_udp_count(seen, now, len);
 		return;
 	}
+	if (xdp_guard(cfg, st, m) != STEER_GV_PASS)
+		return;
 	fresh.first_ns = now;
 	xdp_udp_count(&fresh, now, len);
 	if (bpf_map_update_elem(&steer_udp, k, &fresh, BPF_NOEXIST))
@@ -493,13 +563,14 @@ static __always_inline int xdp_daemon_gone(struct xdp_md *ctx,
 
 /*
  * Cell mode, a service's flow this node has no rule for: to the cell of
- * its shard (steer_cell_pick()), GUE with the exception flag, or up its
- * own stack when that cell is this node. The cell answers with the rule.
+ * its shard (steer_cell_pick()), GUE with the exception flag (and
+ * gflags), or up its own stack when that cell is this node. The cell
+ * answers with the rule.
  */
 static __always_inline int xdp_to_cell(struct xdp_md *ctx,
 				       const struct steer_xdp_cfg *cfg,
 				       struct steer_xdp_stats *st,
-				       const struct pkt_meta *m)
+				       const struct pkt_meta *m, __u8 gflags)
 {
 	struct steer_rule r = {};
 	__u64 h = flow_hash(&m->key, &cfg->secret);
@@ -516,7 +587,7 @@ static __always_inline int xdp_to_cell(struct xdp_md *ctx,
 		return xdp_drop(st, STEER_DROP_NO_BACKEND);
 	steer_exception_rule(&r, cell, h);
 	r.tmpl = cell;
-	return xdp_encap(ctx, cfg, st, m, &r, STEER_ACT_EXCEPTION);
+	return xdp_encap(ctx, cfg, st, m, &r, STEER_ACT_EXCEPTION, gflags);
 }
 
 /*
@@ -572,8 +643,12 @@ static __always_inline int xdp_dir_miss(struct xdp_md *ctx,
 	int tcp = m->key.proto == STEER_IPPROTO_TCP;
 	__u64 len = ctx->data_end - ctx->data;
 
-	if (steer_dir_new_session(m) ||
-	    (tcp ? xdp_tcp_local(ctx, &m->key) : xdp_udp_local(&m->key, len)))
+	if (steer_dir_new_session(m)) {
+		if (xdp_guard(cfg, st, m) == STEER_GV_DROP)
+			return xdp_drop(st, STEER_DROP_FLOOD);
+		goto local;
+	}
+	if (tcp ? xdp_tcp_local(ctx, &m->key) : xdp_udp_local(&m->key, len))
 		goto local;
 	h = flow_hash(&m->key, &cfg->secret);
 	shard = steer_shard_of(h);
@@ -582,7 +657,9 @@ static __always_inline int xdp_dir_miss(struct xdp_md *ctx,
 		goto local;
 	to = steer_dir_target(m, sh, cfg->self_id);
 	if (to == STEER_NODE_NONE) {
-		xdp_dir_report(st, m, STEER_SESS_EV_ASK);
+		/* Asking is state made elsewhere: within the budget only. */
+		if (xdp_guard(cfg, st, m) == STEER_GV_PASS)
+			xdp_dir_report(st, m, STEER_SESS_EV_ASK);
 		return xdp_drop(st, STEER_DROP_DIR_UNKNOWN);
 	}
 	if (to != cfg->self_id) {
@@ -591,10 +668,10 @@ static __always_inline int xdp_dir_miss(struct xdp_md *ctx,
 		r.tmpl = to;
 		r.action = STEER_ACT_STEER;
 		r.sport = flow_hash_sport(h);
-		return xdp_encap(ctx, cfg, st, m, &r, STEER_ACT_STEER);
+		return xdp_encap(ctx, cfg, st, m, &r, STEER_ACT_STEER, 0);
 	}
 	if (!tcp)
-		xdp_udp_seen(&m->key, st, len);
+		xdp_udp_seen(cfg, m, st, len);
 local:
 	st->action[STEER_ACT_LOCAL]++;
 	return XDP_PASS;
@@ -699,6 +776,41 @@ static __always_inline void xdp_flow_tele(struct steer_xdp_stats *st,
 	t->size[steer_tele_size_bucket(len) & (STEER_TELE_SIZES - 1)]++;
 }
 
+/*
+ * A flow without a rule: a service's to its shard's cell (cell mode) or
+ * by the directory; else this node's stack's, unannounced. The flood
+ * guard meets each kind of miss that may make state (decide.h).
+ */
+static __always_inline int xdp_miss(struct xdp_md *ctx,
+				    const struct steer_xdp_cfg *cfg,
+				    struct steer_xdp_stats *st,
+				    const struct pkt_meta *m)
+{
+	int gv;
+
+	st->miss++;
+	if (steer_miss_to_cell(cfg->mode) && xdp_is_service(&m->key)) {
+		gv = xdp_guard(cfg, st, m);
+		if (gv == STEER_GV_DROP)
+			return xdp_drop(st, STEER_DROP_FLOOD);
+		return xdp_to_cell(ctx, cfg, st, m,
+				   gv ? STEER_GUE_F_GUARDED : 0);
+	}
+	if (cfg->dir && cfg->mode == STEER_XDP_MODE_HOST &&
+	    xdp_is_service(&m->key))
+		return xdp_dir_miss(ctx, cfg, st, m);
+	if (cfg->mode == STEER_XDP_MODE_HOST) {
+		if (m->key.proto == STEER_IPPROTO_UDP)
+			xdp_udp_seen(cfg, m, st, ctx->data_end - ctx->data);
+		else if (cfg->guard && steer_is_syn(m) &&
+			 xdp_is_service(&m->key) &&
+			 xdp_guard(cfg, st, m) == STEER_GV_DROP)
+			return xdp_drop(st, STEER_DROP_FLOOD);
+	}
+	st->action[STEER_ACT_LOCAL]++;
+	return XDP_PASS;
+}
+
 /* The whole fast path on one frame: an XDP action. */
 static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 {
@@ -735,26 +847,14 @@ static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 	rule = xdp_rule_lookup(&s.m.key);
-	if (!rule) {
-		st->miss++;
-		if (steer_miss_to_cell(cfg->mode) && xdp_is_service(&s.m.key))
-			return xdp_to_cell(ctx, cfg, st, &s.m);
-		if (cfg->dir && cfg->mode == STEER_XDP_MODE_HOST &&
-		    xdp_is_service(&s.m.key))
-			return xdp_dir_miss(ctx, cfg, st, &s.m);
-		/* Host mode: unannounced, a new flow of this node's stack. */
-		if (cfg->mode == STEER_XDP_MODE_HOST &&
-		    s.m.key.proto == STEER_IPPROTO_UDP)
-			xdp_udp_seen(&s.m.key, st, ctx->data_end - ctx->data);
-		st->action[STEER_ACT_LOCAL]++;
-		return XDP_PASS;
-	}
+	if (!rule)
+		return xdp_miss(ctx, cfg, st, &s.m);
 	act = rule->action;
 	if (act == STEER_ACT_BACKEND) {
 		if (xdp_close_via_cell(cfg, &s.m)) {
 			xdp_rule_delete(&s.m.key);
 			st->close_to_cell++;
-			return xdp_to_cell(ctx, cfg, st, &s.m);
+			return xdp_to_cell(ctx, cfg, st, &s.m, 0);
 		}
 		xdp_rule_used(rule);
 	}
@@ -768,7 +868,7 @@ static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 		len = ctx->data_end - ctx->data;
 		if (act == STEER_ACT_STEER)
 			xdp_dir_teach(cfg, st, &s.m, rule);
-		rc = xdp_encap(ctx, cfg, st, &s.m, rule, act);
+		rc = xdp_encap(ctx, cfg, st, &s.m, rule, act, 0);
 		if (rc != XDP_DROP)
 			xdp_flow_tele(st, rule, &s.m.key, len);
 		return rc;

@@ -23,6 +23,9 @@
  *   this node of (directory)  a new session here, or to its home
  *   telemetry sampling        steer_tele_sampled(): which untracked
  *                             steered packet names its flow
+ *   the flood guard           steer_bucket_take(), steer_guard_verdict():
+ *                             a new flow within the budget, or sent on
+ *                             without state, or dropped
  *
  * Every dropped packet is counted under one enum steer_drop reason, the
  * same index on both sides.
@@ -49,6 +52,8 @@ enum steer_drop {
 	STEER_DROP_RULE,	/* the flow's rule says drop */
 	STEER_DROP_DIR_UNKNOWN, /* directory: a session neither this node
 				   nor its homes know (TCP retransmits) */
+	STEER_DROP_FLOOD,	/* flood guard, policy drop: a SYN above the
+				   new-flow budget */
 	STEER_DROP__MAX
 };
 
@@ -200,6 +205,14 @@ static __always_inline enum steer_rule_verdict steer_rule_verdict(__u8 act)
 	return STEER_RV_DROP;
 }
 
+/* A TCP SYN without ACK: certainly a new connection. */
+static __always_inline int steer_is_syn(const struct pkt_meta *m)
+{
+	return m->key.proto == STEER_IPPROTO_TCP &&
+	       (m->tcp_flags & (STEER_TCP_SYN | STEER_TCP_ACK)) ==
+		       STEER_TCP_SYN;
+}
+
 /*
  * Host mode with a directory (steer_xdp_cfg.dir): a packet of a service's
  * flow that no rule covers and that is no session of this node (no
@@ -208,9 +221,7 @@ static __always_inline enum steer_rule_verdict steer_rule_verdict(__u8 act)
  */
 static __always_inline int steer_dir_new_session(const struct pkt_meta *m)
 {
-	return m->key.proto == STEER_IPPROTO_TCP &&
-	       (m->tcp_flags & (STEER_TCP_SYN | STEER_TCP_ACK)) ==
-		       STEER_TCP_SYN;
+	return steer_is_syn(m);
 }
 
 /*
@@ -274,6 +285,86 @@ static __always_inline int steer_dir_teach(const struct pkt_meta *m,
 static __always_inline int steer_tele_sampled(__u64 tick)
 {
 	return !(tick & (STEER_TELE_SAMPLE - 1));
+}
+
+/*
+ * The flood guard. Every miss that may make a flow's state somewhere (in
+ * cell mode a service's miss, which the cell decides; in host mode a
+ * SYN to a service, a UDP session's first packet, and with a directory
+ * a home's question about a session it does not know) takes a token from
+ * a bucket of this CPU, and, when sources are limited too, from its
+ * source's bucket on this CPU (an IPv4 address, an IPv6 /64). A bucket
+ * refills at one flow per cost_ns up to cap_ns (the burst): credit is
+ * kept as time, so the per-packet work is an add, a compare and a
+ * subtract, no division. Above the budget, the policy says:
+ *   STATELESS  the packet goes on, but nothing is created for its flow:
+ *              in cell mode the cell forwards it to the backend its hash
+ *              picks (the one a new flow would get) and keeps no state
+ *              unless it already holds the flow (GUE flag GUARDED); in
+ *              host mode no UDP session is recorded (a later packet
+ *              within the budget records it) and a home asks nobody.
+ *   DROP       what is certainly a new flow (a TCP SYN without ACK) is
+ *              dropped (STEER_DROP_FLOOD); the rest goes as STATELESS,
+ *              since it may belong to a live flow this node has no rule
+ *              for yet.
+ * Established flows with a rule never reach the guard.
+ */
+enum steer_guard_policy {
+	STEER_GUARD_OFF = 0,
+	STEER_GUARD_STATELESS = 1,
+	STEER_GUARD_DROP = 2,
+};
+
+struct steer_bucket {
+	__u64 credit_ns; /* time banked: one flow per cost_ns */
+	__u64 last_ns;	 /* the clock at the last take */
+};
+
+/*
+ * Take one flow from b at now, refilled at one per cost_ns up to cap_ns.
+ * 1: within the budget. A fresh (zero) bucket starts full.
+ */
+static __always_inline int steer_bucket_take(struct steer_bucket *b, __u64 now,
+					     __u64 cost_ns, __u64 cap_ns)
+{
+	__u64 credit = b->credit_ns;
+
+	if (now > b->last_ns) {
+		credit += now - b->last_ns;
+		b->last_ns = now;
+	}
+	if (credit > cap_ns)
+		credit = cap_ns;
+	if (credit < cost_ns) {
+		b->credit_ns = credit;
+		return 0;
+	}
+	b->credit_ns = credit - cost_ns;
+	return 1;
+}
+
+enum steer_guard_verdict {
+	STEER_GV_PASS = 0,  /* within the budget (or no guard) */
+	STEER_GV_STATELESS, /* on, but no state made for it */
+	STEER_GV_DROP,	    /* STEER_DROP_FLOOD */
+};
+
+/* A miss over the budget under policy. */
+static __always_inline enum steer_guard_verdict
+steer_guard_verdict(__u8 policy, const struct pkt_meta *m)
+{
+	return policy == STEER_GUARD_DROP && steer_is_syn(m)
+		       ? STEER_GV_DROP
+		       : STEER_GV_STATELESS;
+}
+
+/* A source's bucket key: an IPv4 address, an IPv6 address's /64. */
+static __always_inline void steer_guard_src_of(struct flow_addr *out,
+					       const struct flow_key *k)
+{
+	*out = k->src;
+	if (!flow_key_is_v4(k))
+		out->w[2] = out->w[3] = 0;
 }
 
 /*

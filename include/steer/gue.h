@@ -35,6 +35,9 @@ enum {
 	STEER_GUE_F_EXCEPTION = 0x02, /* miss sent to the primary cell */
 	STEER_GUE_F_MIRROR = 0x04,    /* copy for a mirror cell */
 	STEER_GUE_F_HINT = 0x08,      /* sent along a predicted migration */
+	/* An exception sent above the flood guard's budget: the cell keeps
+	 * no state for a flow it does not hold already (decide.h). */
+	STEER_GUE_F_GUARDED = 0x10,
 };
 
 struct steer_gue_priv {

@@ -111,6 +111,10 @@ struct cell_stats {
 	uint64_t answer_tx_err;	 /* ANSWER the socket refused */
 	uint64_t answer_rx;	 /* ANSWER received */
 	uint64_t answer_refused; /* ... whose record the table refused */
+	/* Sent on to the backend the hash picks, no state made: the fast
+	 * path's flood guard said so (GUARDED), or the table was full. */
+	uint64_t guarded;
+	uint64_t full_stateless;
 };
 
 struct cell;

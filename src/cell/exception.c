@@ -303,11 +303,12 @@ const struct flowtab_rec *cell_adopt(struct cell *c,
 
 /* The state of flow k: rec (its record here, NULL: none), adopted when
  * this cell is its shard's primary now, or created with a backend
- * (*created). NULL: none. */
+ * (*created). NULL: none (*full when the table had no room). */
 static const struct flowtab_rec *cell_flow(struct cell *c,
 					   const struct flow_key *k,
 					   const struct flowtab_rec *rec,
-					   uint32_t now, bool *created)
+					   uint32_t now, bool *created,
+					   bool *full)
 {
 	uint64_t h = flow_hash(k, c->w.secret);
 	const uint16_t *cells = c->shards->cell[shard_of_hash(h)];
@@ -329,7 +330,8 @@ static const struct flowtab_rec *cell_flow(struct cell *c,
 	cell_profile(c, cells, k, p.service, &p.primary, p.mirror, &p.rf);
 	rec = flowtab_create(c->ft, k, &p, now);
 	if (!rec) {
-		c->st.table_full += errno == ENOSPC;
+		*full = errno == ENOSPC;
+		c->st.table_full += *full;
 		return NULL;
 	}
 	c->st.flows_created++;
@@ -481,18 +483,21 @@ void cell_query_send(void *arg, const struct flow_key *k, uint16_t to)
  * packet, or nobody to ask).
  */
 static bool cell_asked(struct cell *c, const struct pkt_meta *m,
-		       const uint8_t *dg, size_t len)
+		       const uint8_t *dg, size_t len, bool guarded)
 {
 	uint32_t shard = flowtab_shard_of(c->ft, &m->key), n, i;
 	uint16_t ids[QUERY_ASK_MAX];
 	bool tcp = m->key.proto == STEER_IPPROTO_TCP;
+	bool moved = evloop_now_ms() - c->moved_ms[shard] <= CELL_MOVED_ASK_MS;
 	int ret;
 
 	/* A SYN opens a connection: new. A UDP flow's first packet looks
-	 * like any other: new unless its shard just moved. */
+	 * like any other: new unless its shard just moved. Above the flood
+	 * guard's budget only a moved shard's flows are asked about (a
+	 * flood of mid-flow packets must not become a flood of queries). */
 	if (tcp && (m->tcp_flags & STEER_TCP_SYN))
 		return false;
-	if (!tcp && evloop_now_ms() - c->moved_ms[shard] > CELL_MOVED_ASK_MS)
+	if ((!tcp || guarded) && !moved)
 		return false;
 	n = cell_ask_list(c, shard, ids);
 	if (!n)
@@ -501,6 +506,32 @@ static bool cell_asked(struct cell *c, const struct pkt_meta *m,
 	for (i = 0; ret == 1 && i < n; i++)
 		cell_query_send(c, &m->key, ids[i]);
 	return true;
+}
+
+/*
+ * A flow this cell keeps no state for (the flood guard's, or the table
+ * is full): to the backend the hash picks, as a new flow's would be, so
+ * the flow's later packets, decided when there is room, go there too.
+ */
+static void cell_stateless(struct cell *c, const struct pkt_meta *m,
+			   const uint8_t *ip, size_t ilen, uint64_t *ctr)
+{
+	uint64_t h = flow_hash(&m->key, c->w.secret);
+	const struct cluster_backend *b;
+	uint16_t svc, backend;
+	int err;
+
+	err = fastpath_backend_pick(c->w.fp, &m->key, h, &svc, &backend);
+	b = err ? NULL : cluster_backend_by_id(c->w.cluster, backend);
+	if (!b) {
+		if (err == -ENOENT)
+			c->st.no_service++;
+		else
+			c->st.no_backend++;
+		return;
+	}
+	(*ctr)++;
+	cell_forward(c, b, ip, ilen, m->family == 6);
 }
 
 /*
@@ -518,7 +549,7 @@ static void cell_exception(struct cell *c, uint8_t *dg, size_t len,
 	const struct cluster_backend *b;
 	struct parse_cfg pc = {.gue_port = 0, .max_encap = 0};
 	size_t hdr = sizeof(*g) + sizeof(*pd), ilen;
-	bool created = false, changed;
+	bool created = false, full = false, changed, guarded;
 	struct pkt_meta m;
 	uint8_t *ip = dg + hdr, mode;
 
@@ -531,6 +562,7 @@ static void cell_exception(struct cell *c, uint8_t *dg, size_t len,
 		return;
 	}
 	ilen = len - hdr;
+	guarded = pd->flags & STEER_GUE_F_GUARDED;
 	memset(frame, 0, sizeof(struct steer_ethhdr));
 	((struct steer_ethhdr *)frame)->proto =
 		htons((ip[0] >> 4) == 6 ? STEER_ETH_P_IPV6 : STEER_ETH_P_IP);
@@ -545,11 +577,17 @@ static void cell_exception(struct cell *c, uint8_t *dg, size_t len,
 	rec = flowtab_lookup(c->ft, &m.key);
 	if (!rec && (cell_held(c, &m.key, dg, len) ||
 		     cell_relayed(c, &m.key, dg, len) ||
-		     (!(flags & CELL_EXC_ASKED) && cell_asked(c, &m, dg, len))))
+		     (!(flags & CELL_EXC_ASKED) &&
+		      cell_asked(c, &m, dg, len, guarded))))
 		return;
-	rec = cell_flow(c, &m.key, rec, now, &created);
-	if (!rec)
+	if (!rec && guarded)
+		return cell_stateless(c, &m, ip, ilen, &c->st.guarded);
+	rec = cell_flow(c, &m.key, rec, now, &created, &full);
+	if (!rec) {
+		if (full)
+			cell_stateless(c, &m, ip, ilen, &c->st.full_stateless);
 		return;
+	}
 	changed = flowtab_touch(c->ft, &m.key, (uint32_t)ilen, m.tcp_flags,
 				now) == 1;
 	rec = flowtab_lookup(c->ft, &m.key);

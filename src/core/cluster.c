@@ -17,6 +17,7 @@ enum {
 	ONCE_REPLICATION,
 	ONCE_OWNERSHIP,
 	ONCE_REPL_POLICY,
+	ONCE_FLOOD_GUARD,
 	ONCE_N
 };
 
@@ -214,6 +215,41 @@ static int h_repl_policy(struct conf_line *l, void *ctx)
 	ld->c->repl_policy = (uint8_t)mode;
 	ld->c->repl_threshold = (uint16_t)thr;
 	ld->c->repl_horizon_s = hz;
+	return 0;
+}
+
+/* flood-guard off|stateless|drop [rate N] [burst N] [source-rate N]
+ * [source-burst N] */
+static int h_flood_guard(struct conf_line *l, void *ctx)
+{
+	static const char *const modes[] = {"off", "stateless", "drop", NULL};
+	struct cluster_loader *ld = ctx;
+	struct cluster_guard *g = &ld->c->guard;
+	struct conf_kv kv[] = {{.key = "rate"},
+			       {.key = "burst"},
+			       {.key = "source-rate"},
+			       {.key = "source-burst"}};
+	uint32_t *v[] = {&g->rate, &g->burst, &g->src_rate, &g->src_burst};
+	int rc, mode, i;
+
+	rc = cluster_once(ld, l, ONCE_FLOOD_GUARD, -1);
+	if (!rc && l->argc < 2)
+		rc = conf_expect_nargs(l, 1);
+	if (!rc)
+		rc = conf_parse_enum(l, "flood-guard", l->argv[1], modes,
+				     &mode);
+	if (!rc)
+		rc = conf_parse_kv(l, 2, kv, 4);
+	for (i = 0; !rc && i < 4; i++)
+		if (kv[i].value)
+			rc = conf_parse_u32(l, kv[i].key, kv[i].value,
+					    i == 2 ? 0 : 1, CLUSTER_GUARD_MAX,
+					    v[i]);
+	if (!rc && g->src_rate && !kv[3].value)
+		g->src_burst = g->src_rate / 10 ? g->src_rate / 10 : 1;
+	if (rc)
+		return rc;
+	g->policy = (uint8_t)mode;
 	return 0;
 }
 
@@ -552,6 +588,13 @@ static const struct conf_directive cluster_directives[] = {
 	 "state prediction engine gives it threshold (50) permille of living "
 	 "horizon (10) s longer or its backend stops being the hash's pick "
 	 "(predicted)"},
+	{"flood-guard", h_flood_guard,
+	 "off|stateless|drop [rate N] [burst N] [source-rate N] "
+	 "[source-burst N]: new flows a second per core above which a "
+	 "node's fast path makes no state for a flow (stateless: sent on "
+	 "by the hash; drop: a SYN is dropped) (stateless, rate 100000, "
+	 "burst 10000; a source's budget off unless source-rate is given, "
+	 "its burst a tenth of it)"},
 	{"fsc", h_fsc,
 	 "capacity N tcp-timeout S tcp-closing-timeout S udp-timeout S "
 	 "other-timeout S"},
@@ -663,6 +706,9 @@ static int cluster_load_any(struct cluster *c, const char *path,
 	c->dir_homes = CLUSTER_DIR_HOMES_DEFAULT;
 	c->repl_threshold = CLUSTER_REPL_THRESHOLD_DEFAULT;
 	c->repl_horizon_s = CLUSTER_REPL_HORIZON_DEFAULT;
+	c->guard = (struct cluster_guard){.policy = CLUSTER_GUARD_STATELESS,
+					  .rate = CLUSTER_GUARD_RATE_DEFAULT,
+					  .burst = CLUSTER_GUARD_BURST_DEFAULT};
 	c->fsc = (struct cluster_fsc){.capacity = 65536,
 				      .tcp_timeout_ms = 300 * 1000,
 				      .tcp_closing_timeout_ms = 10 * 1000,

@@ -14,6 +14,8 @@
  *   ownership directory homes 2           (host mode: flood | directory)
  *   replication-policy predicted threshold 50 horizon 10
  *                                         (cell mode: fixed | predicted)
+ *   flood-guard stateless rate 100000 burst 10000 source-rate 1000
+ *                                         (off | stateless | drop)
  *   fsc capacity 65536 tcp-timeout 300 tcp-closing-timeout 10
  *       udp-timeout 30 other-timeout 30          (one line; seconds)
  *   gateway gw1 mac 02:00:00:00:00:fe
@@ -157,6 +159,30 @@ enum cluster_repl_policy {
 };
 #define CLUSTER_REPL_THRESHOLD_DEFAULT 50 /* permille */
 #define CLUSTER_REPL_HORIZON_DEFAULT 10	  /* seconds */
+/*
+ * The fast path's flood guard (steer/decide.h): above rate new flows a
+ * second per core (burst banked), and above src_rate from one source per
+ * core (0: no source budget), a miss makes no state: it is sent on by
+ * the hash (STATELESS), or a SYN is dropped (DROP). Values match
+ * enum steer_guard_policy.
+ */
+enum cluster_guard_policy {
+	CLUSTER_GUARD_OFF = 0,
+	CLUSTER_GUARD_STATELESS = 1,
+	CLUSTER_GUARD_DROP = 2,
+};
+#define CLUSTER_GUARD_RATE_DEFAULT 100000
+#define CLUSTER_GUARD_BURST_DEFAULT 10000
+#define CLUSTER_GUARD_MAX 100000000
+
+struct cluster_guard {
+	uint8_t policy; /* enum cluster_guard_policy */
+	uint32_t rate;	/* new flows a second, per core */
+	uint32_t burst;
+	uint32_t src_rate; /* per source, per core; 0: none */
+	uint32_t src_burst;
+};
+
 #define CLUSTER_DIR_HOMES_DEFAULT 2
 #define CLUSTER_DIR_HOMES_MAX 3
 
@@ -172,6 +198,7 @@ struct cluster {
 	uint16_t repl_threshold; /* permille: mirrored at this p_long */
 	uint32_t repl_horizon_s; /* "long": lives this much longer */
 	struct cluster_fsc fsc;
+	struct cluster_guard guard;
 	struct cluster_gateway *gateways;
 	uint32_t n_gateways;
 	struct cluster_node *nodes;

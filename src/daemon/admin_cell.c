@@ -22,6 +22,8 @@ static void admin_cell_stats(struct jsonw *w, const struct cell_stats *s)
 	jsonw_u64(w, "no_service", s->no_service);
 	jsonw_u64(w, "no_backend", s->no_backend);
 	jsonw_u64(w, "table_full", s->table_full);
+	jsonw_u64(w, "guarded_stateless", s->guarded);
+	jsonw_u64(w, "full_stateless", s->full_stateless);
 	jsonw_u64(w, "flows_created", s->flows_created);
 	jsonw_u64(w, "forwarded", s->fwd);
 	jsonw_u64(w, "forward_errors", s->fwd_err);

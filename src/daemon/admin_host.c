@@ -37,6 +37,9 @@ void admin_host_xdp(struct jsonw *w, struct xdp_prog *x, bool cell)
 		jsonw_u64(w, "close_to_cell", s.close_to_cell);
 	}
 	jsonw_u64(w, "events_lost", s.ev_lost);
+	jsonw_u64(w, "guard_over", s.guard_over);
+	jsonw_u64(w, "guard_source_over", s.guard_src_over);
+	jsonw_u64(w, "guard_stateless", s.guard_stateless);
 	jsonw_obj_close(w);
 	jsonw_obj_open(w, "xdp_action");
 	for (i = STEER_ACT_NONE + 1; i < STEER_ACT__MAX; i++)

@@ -12,6 +12,14 @@
 
 #define FP_MAX_SERVICES 256
 #define FP_MAX_TMPLS 65535
+#define FP_GUARD_SRCS 1024 /* a power of two */
+
+/* A source's flood guard budget (fp_config's guard). */
+struct fp_guard_src {
+	struct flow_addr src;
+	struct steer_bucket b;
+	bool used;
+};
 
 struct fp_svc {
 	struct fp_service spec;
@@ -37,6 +45,8 @@ struct fastpath {
 	uint8_t xdp_mode;	    /* the XDP program's mode this one models */
 	struct fp_svc svcs[FP_MAX_SERVICES];
 	uint32_t n_svcs;
+	struct steer_bucket guard;	/* the flood guard's budget */
+	struct fp_guard_src *guard_src; /* FP_GUARD_SRCS of them */
 	struct fp_counters ctr;
 };
 
@@ -50,6 +60,7 @@ static const char *const drop_names[STEER_DROP__MAX] = {
 	[STEER_DROP_NO_BACKEND] = "no-backend",
 	[STEER_DROP_RULE] = "rule",
 	[STEER_DROP_DIR_UNKNOWN] = "dir-unknown",
+	[STEER_DROP_FLOOD] = "flood",
 };
 
 static const char *const perr_names[PERR__MAX] = {
@@ -114,8 +125,9 @@ struct fastpath *fastpath_new(const struct fp_config *cfg)
 	fp->node_tmpl = malloc(65536 * sizeof(uint16_t));
 	fp->backend_tmpl = malloc(65536 * sizeof(uint16_t));
 	fp->shards = calloc(STEER_SHARDS, sizeof(*fp->shards));
+	fp->guard_src = calloc(FP_GUARD_SRCS, sizeof(*fp->guard_src));
 	if (!fp->fsc || !fp->owners || !fp->node_tmpl || !fp->backend_tmpl ||
-	    !fp->shards) {
+	    !fp->shards || !fp->guard_src) {
 		fastpath_free(fp);
 		errno = ENOMEM;
 		return NULL;
@@ -141,6 +153,7 @@ void fastpath_free(struct fastpath *fp)
 	free(fp->node_tmpl);
 	free(fp->backend_tmpl);
 	free(fp->shards);
+	free(fp->guard_src);
 	free(fp->tmpls);
 	free(fp->tmpl_id);
 	free(fp);
@@ -457,7 +470,7 @@ static __always_inline int fp_classify(struct fastpath *fp, struct fp_pkt *p,
  */
 static void fp_encap(struct fastpath *fp, struct fp_pkt *p,
 		     const struct pkt_meta *m, const struct steer_rule *rule,
-		     uint64_t hash, struct fp_result *r)
+		     uint64_t hash, struct fp_result *r, uint8_t gflags)
 {
 	const struct steer_tmpl *t =
 		rule->tmpl < fp->n_tmpls ? &fp->tmpls[rule->tmpl] : NULL;
@@ -470,6 +483,7 @@ static void fp_encap(struct fastpath *fp, struct fp_pkt *p,
 			       &a);
 	if (why)
 		return fp_drop(fp, r, why);
+	a.flags |= gflags;
 	if (t->len > m->l2_len + p->headroom)
 		return fp_drop(fp, r, STEER_DROP_HEADROOM);
 	a.sport = rule->sport ? rule->sport : flow_hash_sport(hash);
@@ -489,10 +503,11 @@ static void fp_encap(struct fastpath *fp, struct fp_pkt *p,
 		fp->ctr.tx_bytes += p->len;
 }
 
-/* Cell node: the flow to its shard's cell, GUE with the exception flag. */
+/* Cell node: the flow to its shard's cell, GUE with the exception flag
+ * (and gflags). */
 static void fp_to_cell(struct fastpath *fp, struct fp_pkt *p,
 		       const struct pkt_meta *m, uint64_t hash,
-		       struct fp_result *r)
+		       struct fp_result *r, uint8_t gflags)
 {
 	const struct steer_shard *sh = &fp->shards[steer_shard_of(hash)];
 	struct steer_rule rule = {0};
@@ -506,21 +521,71 @@ static void fp_to_cell(struct fastpath *fp, struct fp_pkt *p,
 	r->action = STEER_ACT_EXCEPTION;
 	r->owner = cell;
 	r->rf = 1;
-	fp_encap(fp, p, m, &rule, hash, r);
+	fp_encap(fp, p, m, &rule, hash, r, gflags);
+}
+
+/* The source budget of m's source: its slot, taken over by a newcomer. */
+static struct steer_bucket *fp_guard_src_of(struct fastpath *fp,
+					    const struct pkt_meta *m)
+{
+	struct fp_guard_src *g;
+	struct flow_addr src;
+	uint64_t h;
+
+	steer_guard_src_of(&src, &m->key);
+	h = ((uint64_t)src.w[0] * 31 + src.w[1]) * 31 + src.w[2];
+	h = (h * 31 + src.w[3]) * 0x9e3779b97f4a7c15ull;
+	g = &fp->guard_src[(h >> 32) & (FP_GUARD_SRCS - 1)];
+	if (!g->used || memcmp(&g->src, &src, sizeof(src))) {
+		memset(g, 0, sizeof(*g));
+		g->src = src;
+		g->used = true;
+	}
+	return &g->b;
+}
+
+/* The flood guard on a miss that may make state (xdp_guard()'s twin):
+ * enum steer_guard_verdict. */
+static int fp_guard(struct fastpath *fp, const struct pkt_meta *m,
+		    uint32_t now_ms)
+{
+	const struct fp_guard *g = &fp->cfg.guard;
+	uint64_t now = (uint64_t)now_ms * 1000000u;
+	int v;
+
+	if (g->policy == STEER_GUARD_OFF)
+		return STEER_GV_PASS;
+	if (!steer_bucket_take(&fp->guard, now, g->cost_ns, g->cap_ns)) {
+		fp->ctr.guard_over++;
+	} else if (!g->src_cost_ns ||
+		   steer_bucket_take(fp_guard_src_of(fp, m), now,
+				     g->src_cost_ns, g->src_cap_ns)) {
+		return STEER_GV_PASS;
+	} else {
+		fp->ctr.guard_src_over++;
+	}
+	v = steer_guard_verdict(g->policy, m);
+	if (v == STEER_GV_STATELESS)
+		fp->ctr.guard_stateless++;
+	return v;
 }
 
 /* Host mode with a directory: a service's flow nobody announced. */
 static void fp_dir_miss(struct fastpath *fp, struct fp_pkt *p,
 			const struct pkt_meta *m, uint64_t hash,
-			struct fp_result *r)
+			struct fp_result *r, uint32_t now_ms)
 {
 	const struct steer_shard *sh = &fp->shards[steer_shard_of(hash)];
 	uint16_t self = fp->cfg.self_id, to;
 	struct steer_rule rule = {0};
+	int syn = steer_dir_new_session(m);
 
-	to = steer_dir_new_session(m) ? self : steer_dir_target(m, sh, self);
+	if (syn && fp_guard(fp, m, now_ms) == STEER_GV_DROP)
+		return fp_drop(fp, r, STEER_DROP_FLOOD);
+	to = syn ? self : steer_dir_target(m, sh, self);
 	if (to == STEER_NODE_NONE) {
-		fp->ctr.dir_asked++;
+		if (fp_guard(fp, m, now_ms) == STEER_GV_PASS)
+			fp->ctr.dir_asked++;
 		return fp_drop(fp, r, STEER_DROP_DIR_UNKNOWN);
 	}
 	r->owner = to;
@@ -537,7 +602,7 @@ static void fp_dir_miss(struct fastpath *fp, struct fp_pkt *p,
 	rule.tmpl = fp->node_tmpl[to];
 	rule.sport = flow_hash_sport(hash);
 	r->action = STEER_ACT_STEER;
-	fp_encap(fp, p, m, &rule, hash, r);
+	fp_encap(fp, p, m, &rule, hash, r, 0);
 }
 
 /* A flow the FSC does not know. Returns the entry to act on, or NULL
@@ -553,14 +618,24 @@ static struct fsc_entry *fp_miss(struct fastpath *fp, struct fp_pkt *p,
 	if (fp->cfg.mode == FP_MODE_CELL_NODE) {
 		if (steer_miss_to_cell(fp->xdp_mode) &&
 		    fp_service_match(fp, &m->key)) {
-			fp_to_cell(fp, p, m, hash, r);
+			why = fp_guard(fp, m, now_ms);
+			if (why == STEER_GV_DROP)
+				fp_drop(fp, r, STEER_DROP_FLOOD);
+			else
+				fp_to_cell(fp, p, m, hash, r,
+					   why ? STEER_GUE_F_GUARDED : 0);
 			return NULL;
 		}
 		rule.action = STEER_ACT_LOCAL;
 		rule.owner = fp->cfg.self_id;
 	} else if (fp->cfg.mode == FP_MODE_HOST && fp->cfg.dir &&
 		   fp_service_match(fp, &m->key)) {
-		fp_dir_miss(fp, p, m, hash, r);
+		fp_dir_miss(fp, p, m, hash, r, now_ms);
+		return NULL;
+	} else if (fp->cfg.mode == FP_MODE_HOST && fp->cfg.guard.policy &&
+		   steer_is_syn(m) && fp_service_match(fp, &m->key) &&
+		   fp_guard(fp, m, now_ms) == STEER_GV_DROP) {
+		fp_drop(fp, r, STEER_DROP_FLOOD);
 		return NULL;
 	} else {
 		why = fp_decide(fp, &m->key, hash, &rule);
@@ -614,7 +689,7 @@ static __always_inline void fp_act(struct fastpath *fp, struct fp_pkt *p,
 	if (fp_close_via_cell(fp, m, e)) {
 		fsc_delete(fp->fsc, &m->key, hash);
 		fp->ctr.close_to_cell++;
-		return fp_to_cell(fp, p, m, hash, r);
+		return fp_to_cell(fp, p, m, hash, r, 0);
 	}
 	fsc_entry_account(e, r->l3_len, m->tcp_flags, now_ms);
 	r->action = e->action;
@@ -632,7 +707,7 @@ static __always_inline void fp_act(struct fastpath *fp, struct fp_pkt *p,
 		rule.epoch = e->epoch;
 		rule.owner = e->owner;
 		rule.sport = 0;
-		fp_encap(fp, p, m, &rule, hash, r);
+		fp_encap(fp, p, m, &rule, hash, r, 0);
 		/* The twin tracks no flow in detail: it only samples, as the
 		 * XDP program does for untracked rules. */
 		if (r->verdict != FP_DROP &&
@@ -729,6 +804,11 @@ int fastpath_rule_set(struct fastpath *fp, const struct flow_key *k,
 void fastpath_shards_set(struct fastpath *fp, const struct steer_shard *sh)
 {
 	memcpy(fp->shards, sh, STEER_SHARDS * sizeof(*sh));
+}
+
+void fastpath_guard_set(struct fastpath *fp, const struct fp_guard *g)
+{
+	fp->cfg.guard = *g;
 }
 
 void fastpath_daemon_gone_set(struct fastpath *fp, int gone)

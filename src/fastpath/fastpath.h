@@ -54,8 +54,11 @@ struct fp_counters {
 	uint64_t tele_cand;	/* of those, 1 in STEER_TELE_SAMPLE: sampled */
 	uint64_t tx_bytes;	/* frames sent on (FP_TX), bytes */
 	uint64_t dir_rerouted;	/* directory: unknown sessions to a home */
-	uint64_t dir_asked; /* directory: a home asked who owns a session (the
+	uint64_t dir_asked;  /* directory: a home asked who owns a session (the
 			      twin has no daemon and no rate: every drop) */
+	uint64_t guard_over; /* flood guard: misses above the budget */
+	uint64_t guard_src_over;  /* ... within it, above their source's */
+	uint64_t guard_stateless; /* of both, sent on without state */
 };
 
 /*
@@ -78,6 +81,18 @@ enum fp_mode {
 	FP_MODE_CELL_NODE = 2,
 };
 
+/*
+ * The flood guard (decide.h), as the XDP program's configuration has it
+ * (steer_xdp_cfg.guard*). The twin is one CPU, its clock the now_ms it
+ * is given, and it keeps the budgets of 1,024 sources (one per slot of a
+ * source hash: a collision starts the newcomer afresh).
+ */
+struct fp_guard {
+	uint8_t policy; /* enum steer_guard_policy */
+	uint64_t cost_ns, cap_ns;
+	uint64_t src_cost_ns, src_cap_ns; /* 0: no source budget */
+};
+
 struct fp_config {
 	enum fp_mode mode;
 	uint16_t self_id;
@@ -89,6 +104,7 @@ struct fp_config {
 	uint32_t maglev_size; /* prime; 0: 65537 */
 	uint8_t replication; /* copies of flow state: 1 + mirror cells (<= 3) */
 	bool dir;	     /* host mode: ownership is a directory of homes */
+	struct fp_guard guard;
 	struct fsc_cfg fsc;
 	struct steer_hash_secret secret;
 };
@@ -180,6 +196,9 @@ void fastpath_shards_set(struct fastpath *fp, const struct steer_shard *sh);
 /* Cell node: is this node's daemon gone (its shards' misses then go to
  * their first mirror)? */
 void fastpath_daemon_gone_set(struct fastpath *fp, int gone);
+
+/* A new flood guard configuration; the budgets keep what they hold. */
+void fastpath_guard_set(struct fastpath *fp, const struct fp_guard *g);
 
 /* Forget flow k (session closed). 0, or -ENOENT if it was not cached. */
 int fastpath_flow_del(struct fastpath *fp, const struct flow_key *k);

@@ -37,6 +37,21 @@ out:
 	return err;
 }
 
+/* The cluster's flood guard in the program's terms: time per flow. */
+static void node_xdp_guard(const struct cluster_guard *g,
+			   struct steer_xdp_cfg *cfg)
+{
+	cfg->guard = g->policy;
+	if (g->policy == CLUSTER_GUARD_OFF || !g->rate)
+		return;
+	cfg->guard_cost_ns = 1000000000ull / g->rate;
+	cfg->guard_cap_ns = cfg->guard_cost_ns * g->burst;
+	if (!g->src_rate)
+		return;
+	cfg->guard_src_cost_ns = 1000000000ull / g->src_rate;
+	cfg->guard_src_cap_ns = cfg->guard_src_cost_ns * g->src_burst;
+}
+
 int node_xdp_cfg(struct xdp_prog *x, const struct cluster *c,
 		 const struct steer_hash_secret *secret, uint8_t mode)
 {
@@ -56,5 +71,6 @@ int node_xdp_cfg(struct xdp_prog *x, const struct cluster *c,
 	cfg.mode = mode;
 	cfg.dir = mode == STEER_XDP_MODE_HOST &&
 		  c->ownership == CLUSTER_OWN_DIRECTORY;
+	node_xdp_guard(&c->guard, &cfg);
 	return xdp_maps_cfg_set(x, &cfg);
 }

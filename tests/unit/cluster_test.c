@@ -380,7 +380,7 @@ static const struct bad_case bad_cases[] = {
 	{"bad-missing-value.conf", 3, "'mac' expects a value, got nothing"},
 	{"bad-unknown-directive.conf", 4,
 	 "unknown directive 'nodes' (known: cluster, self, gue-port, mtu, replication, ownership, replication-policy, "
-	 "fsc, gateway, node, backend, service)"},
+	 "flood-guard, fsc, gateway, node, backend, service)"},
 	{"bad-nargs.conf", 2, "'self' expects 1 value, got 2"},
 	{"bad-name.conf", 4,
 	 "'node' expects a name (a letter, then letters, digits, '-', '_' "
@@ -537,6 +537,59 @@ static void test_repl_policy(void **state)
 	}
 }
 
+/* 'flood-guard': stateless at 100,000/s by default; its keys bounded. */
+static void test_flood_guard(void **state)
+{
+	struct fx *f = *state;
+	static const struct {
+		const char *line;
+		int rc;
+		struct cluster_guard g;
+		const char *err;
+	} cases[] = {
+		{"", 0, {CLUSTER_GUARD_STATELESS, 100000, 10000, 0, 0}, NULL},
+		{"flood-guard off\n",
+		 0,
+		 {CLUSTER_GUARD_OFF, 100000, 10000, 0, 0},
+		 NULL},
+		{"flood-guard drop rate 5000 burst 50\n",
+		 0,
+		 {CLUSTER_GUARD_DROP, 5000, 50, 0, 0},
+		 NULL},
+		{"flood-guard stateless source-rate 200\n",
+		 0,
+		 {CLUSTER_GUARD_STATELESS, 100000, 10000, 200, 20},
+		 NULL},
+		{"flood-guard stateless source-rate 5 source-burst 7\n",
+		 0,
+		 {CLUSTER_GUARD_STATELESS, 100000, 10000, 5, 7},
+		 NULL},
+		{"flood-guard stateless rate 0\n",
+		 -EINVAL,
+		 {0},
+		 "inline:3: 'rate' expects an integer in 1..100000000, got "
+		 "'0'"},
+		{"flood-guard block\n", -EINVAL, {0}, NULL},
+		{"flood-guard\n", -EINVAL, {0}, NULL},
+		{"flood-guard drop colour red\n", -EINVAL, {0}, NULL},
+		{"flood-guard off\nflood-guard drop\n",
+		 -EINVAL,
+		 {0},
+		 "inline:4: 'flood-guard' already set on line 3"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (!load_line(f, cases[i].line, cases[i].rc, cases[i].err))
+			continue;
+		assert_int_equal(f->c.guard.policy, cases[i].g.policy);
+		assert_int_equal(f->c.guard.rate, cases[i].g.rate);
+		assert_int_equal(f->c.guard.burst, cases[i].g.burst);
+		assert_int_equal(f->c.guard.src_rate, cases[i].g.src_rate);
+		assert_int_equal(f->c.guard.src_burst, cases[i].g.src_burst);
+	}
+}
+
 /*
  * The demo cluster against pathspider_real.pcap. The expected counts come
  * from tshark -Y 'ip.dst==10.151.119.2 && tcp.dstport==10050' (18011
@@ -601,6 +654,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_file, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_load_buf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flood_guard, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_repl_policy, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ownership, setup,

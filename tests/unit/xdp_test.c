@@ -1106,8 +1106,9 @@ static void xt_stat_name(size_t i, char *buf, size_t n)
 		"rx_packets", "rx_bytes", "notip",  "decap",
 		"miss",	      "udp_new",  "exc_in", "ev_lost"};
 	static const char *const tail[] = {
-		"close_to_cell", "tele_tick",  "tele_cand", "tx_bytes",
-		"dir_rerouted",	 "dir_taught", "dir_asked"};
+		"close_to_cell",  "tele_tick",	    "tele_cand", "tx_bytes",
+		"dir_rerouted",	  "dir_taught",	    "dir_asked", "guard_over",
+		"guard_src_over", "guard_stateless"};
 	size_t ns = sizeof(scalar) / sizeof(scalar[0]);
 
 	if (i < ns)
@@ -1145,7 +1146,7 @@ static void xt_stats_check(const char *row, const char *side,
 		       "xt_stat_name() lists the scalars");
 	_Static_assert(sizeof(struct steer_xdp_stats) ==
 			       offsetof(struct steer_xdp_stats, close_to_cell) +
-				       7 * sizeof(__u64),
+				       10 * sizeof(__u64),
 		       "xt_stat_name() lists the tail");
 	for (i = 0; i < XT_NSTATS; i++) {
 		if (g[i] == w[i])
@@ -1254,6 +1255,9 @@ static void xt_twin_delta(const struct fp_counters *a,
 	d->tx_bytes = b->tx_bytes - a->tx_bytes;
 	d->dir_rerouted = b->dir_rerouted - a->dir_rerouted;
 	d->dir_asked = b->dir_asked - a->dir_asked;
+	d->guard_over = b->guard_over - a->guard_over;
+	d->guard_src_over = b->guard_src_over - a->guard_src_over;
+	d->guard_stateless = b->guard_stateless - a->guard_stateless;
 }
 
 static int xt_fp_action(enum fp_verdict v)
