@@ -39,6 +39,12 @@
 #   STEER_LAB_REPL_POLICY  cell mode: 'replication-policy' of the cluster
 #                     descriptions (fixed | predicted ...), read whenever
 #                     they are written (default: the cluster's own, fixed)
+#   STEER_LAB_FLOOD_GUARD  'flood-guard' of the cluster descriptions (off |
+#                     stateless | drop [rate N] ...), read whenever they are
+#                     written (default: the cluster's own)
+#   STEER_LAB_FLOW_TABLE  steerd's 'flow-table-size' (the XDP flow tables'
+#                     and a cell's), read whenever the configs are written
+#                     (default: auto)
 #   STEER_LAB_OWNERSHIP  host mode: 'ownership' of the cluster descriptions,
 #                     flood | directory, read whenever they are written
 #                     (default: the cluster's own, flood)
@@ -565,6 +571,8 @@ lab_config_write()
 		echo "gue-port $LAB_GUE_PORT"
 		echo "mtu 1500"
 		echo "gateway rtr mac $(lab_gw_mac "$k")"
+		[ -z "${STEER_LAB_FLOOD_GUARD:-}" ] ||
+			echo "flood-guard $STEER_LAB_FLOOD_GUARD"
 		for ((j = 1; j <= LAB_HOSTS; j++)); do
 			printf 'node h%d id %d addr %s addr6 %s ' "$j" "$j" \
 				"$(lab_host_addr4 $j)" "$(lab_host_addr6 $j)"
@@ -642,6 +650,7 @@ log-level ${STEER_LAB_LOG:-info}
 cache-dir $LAB_STATE/h$k/cache
 hints ${STEER_LAB_HINTS:-on}
 drain-udp ${STEER_LAB_DRAIN_UDP:-keep}
+flow-table-size ${STEER_LAB_FLOW_TABLE:-auto}
 EOF2
 	# Host mode: draining takes the node out of the router's route.
 	[ "$LAB_KIND" != host ] ||
