@@ -648,6 +648,9 @@ static void cell_on_tick(struct evloop *el, int64_t id, void *arg)
 
 	xdp_maps_alive(c->xdp);
 	node_tmpls_refresh(&c->tmpls, c->w.cluster, c->xdp);
+	/* Three quarters full: half-open flows (a SYN flood's) go sooner. */
+	flowtab_pressure_set(c->ft, flowtab_count(c->ft) >=
+					    flowtab_capacity(c->ft) / 4 * 3);
 	/* The whole table once a second: idle flows go within a second of
 	 * their timeout. */
 	flowtab_expire(c->ft, cell_now_ms(),
@@ -898,6 +901,10 @@ static int cell_state_new(struct cell *c, const struct cell_opts *o, char *err,
 	fc.other_timeout_ms = cl->fsc.other_timeout_ms + margin;
 	/* A close it does see: FIN and RST come through the cell. */
 	fc.tcp_closing_timeout_ms = cl->fsc.tcp_closing_timeout_ms;
+	/* A live connection's rule is reported in use within a sweep of
+	 * its first packets: one never reported, two sweeps on, is
+	 * half-open (it goes then when the table is under pressure). */
+	fc.tcp_halfopen_timeout_ms = (uint32_t)margin + 1000;
 	fc.secret = *c->w.secret;
 	fc.self_id = cluster_self(cl)->ep.id;
 	fc.on_change = cell_on_flow_change;

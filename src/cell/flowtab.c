@@ -62,6 +62,7 @@ struct flowtab {
 	uint64_t vclock;     /* highest version issued or applied */
 	uint32_t clock_now;  /* now at the last clock reading */
 	uint32_t clock_left; /* versions before the clock must be read */
+	bool pressure;	     /* half-open flows idle out sooner */
 	struct flowtab_cfg cfg;
 	struct flowtab_stats st;
 	uint32_t shard_head[FLOWTAB_SHARDS];
@@ -113,6 +114,7 @@ static int ft_cfg_valid(const struct flowtab_cfg *cfg)
 	       cfg->tcp_timeout_ms <= INT32_MAX &&
 	       cfg->tcp_closing_timeout_ms <= INT32_MAX &&
 	       cfg->tcp_opening_timeout_ms <= INT32_MAX &&
+	       cfg->tcp_halfopen_timeout_ms <= INT32_MAX &&
 	       cfg->udp_timeout_ms <= INT32_MAX &&
 	       cfg->other_timeout_ms <= INT32_MAX &&
 	       cfg->closed_timeout_ms <= INT32_MAX;
@@ -288,6 +290,15 @@ static void ft_remove(struct flowtab *t, struct flowtab_entry *e)
 	t->free_head = idx;
 }
 
+/* A TCP flow still new that nothing refreshed since its first packet. */
+static inline bool ft_halfopen(const struct flowtab *t,
+			       const struct flowtab_rec *r)
+{
+	return t->pressure && t->cfg.tcp_halfopen_timeout_ms &&
+	       r->key.proto == STEER_IPPROTO_TCP &&
+	       r->state == FLOWTAB_ST_NEW && r->last_ms == r->created_ms;
+}
+
 static uint32_t ft_timeout(const struct flowtab *t, const struct flowtab_rec *r)
 {
 	if (r->state == FLOWTAB_ST_CLOSED)
@@ -296,6 +307,8 @@ static uint32_t ft_timeout(const struct flowtab *t, const struct flowtab_rec *r)
 	case STEER_IPPROTO_TCP:
 		if (r->state == FLOWTAB_ST_ESTABLISHED)
 			return t->cfg.tcp_timeout_ms;
+		if (ft_halfopen(t, r))
+			return t->cfg.tcp_halfopen_timeout_ms;
 		if (r->state == FLOWTAB_ST_NEW && t->cfg.tcp_opening_timeout_ms)
 			return t->cfg.tcp_opening_timeout_ms;
 		return t->cfg.tcp_closing_timeout_ms;
@@ -602,6 +615,7 @@ uint32_t flowtab_expire(struct flowtab *t, uint32_t now, uint32_t budget)
 			ft_remove(t, e);
 			t->st.reclaimed++;
 		} else if (self == STEER_NODE_NONE || e->rec.primary == self) {
+			t->st.halfopen_expired += ft_halfopen(t, &e->rec);
 			ft_close_entry(t, e, now);
 			t->st.expired++;
 			expired++;
@@ -659,6 +673,16 @@ uint32_t flowtab_shard_count(const struct flowtab *t, uint32_t shard)
 uint32_t flowtab_count(const struct flowtab *t)
 {
 	return t->count;
+}
+
+void flowtab_pressure_set(struct flowtab *t, bool on)
+{
+	t->pressure = on;
+}
+
+bool flowtab_pressure(const struct flowtab *t)
+{
+	return t->pressure;
 }
 
 uint32_t flowtab_tombstones(const struct flowtab *t)

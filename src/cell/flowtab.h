@@ -48,6 +48,7 @@
 #ifndef STEER_FLOWTAB_H
 #define STEER_FLOWTAB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -125,6 +126,13 @@ struct flowtab_cfg {
 	uint32_t tcp_timeout_ms;	 /* TCP established */
 	uint32_t tcp_closing_timeout_ms; /* TCP closing (FIN or RST seen) */
 	uint32_t tcp_opening_timeout_ms; /* TCP new; 0: the closing one */
+	/*
+	 * Under pressure (flowtab_pressure_set()): a TCP flow still new
+	 * whose record nothing refreshed since its first packet (no packet,
+	 * no flowtab_seen()): a half-open connection, as a SYN flood leaves
+	 * them, idles out after this instead; 0: never.
+	 */
+	uint32_t tcp_halfopen_timeout_ms;
 	uint32_t udp_timeout_ms;
 	uint32_t other_timeout_ms;
 	uint32_t closed_timeout_ms; /* how long a tombstone stays */
@@ -153,15 +161,17 @@ struct flowtab_stats {
 	uint64_t lookups;
 	uint64_t hits;
 	uint64_t created;
-	uint64_t applied;	/* records that replaced or added state */
-	uint64_t ignored_older; /* records not newer than the one held */
-	uint64_t full;		/* -ENOSPC: create or apply with no room */
-	uint64_t invalid;	/* records refused with -EINVAL */
-	uint64_t state_changes; /* touches that bumped the version */
-	uint64_t closed;	/* flowtab_close() */
-	uint64_t expired;	/* live flows closed by idle timeout */
-	uint64_t reclaimed;	/* tombstones freed */
-	uint64_t deleted;	/* flowtab_delete() */
+	uint64_t applied;	   /* records that replaced or added state */
+	uint64_t ignored_older;	   /* records not newer than the one held */
+	uint64_t full;		   /* -ENOSPC: create or apply with no room */
+	uint64_t invalid;	   /* records refused with -EINVAL */
+	uint64_t state_changes;	   /* touches that bumped the version */
+	uint64_t closed;	   /* flowtab_close() */
+	uint64_t expired;	   /* live flows closed by idle timeout */
+	uint64_t reclaimed;	   /* tombstones freed */
+	uint64_t deleted;	   /* flowtab_delete() */
+	uint64_t halfopen_expired; /* ... of expired, half-open under
+				      pressure */
 };
 
 struct flowtab;
@@ -288,6 +298,14 @@ uint32_t flowtab_shard_count(const struct flowtab *t, uint32_t shard);
 uint32_t flowtab_count(const struct flowtab *t); /* live + tombstones */
 uint32_t flowtab_tombstones(const struct flowtab *t);
 uint32_t flowtab_capacity(const struct flowtab *t);
+
+/*
+ * Pressure on (the owner's call, e.g. the table three quarters full):
+ * half-open TCP flows idle out after tcp_halfopen_timeout_ms; off: after
+ * their usual timeout.
+ */
+void flowtab_pressure_set(struct flowtab *t, bool on);
+bool flowtab_pressure(const struct flowtab *t);
 size_t flowtab_memory(const struct flowtab *t); /* every byte it holds */
 void flowtab_get_stats(const struct flowtab *t, struct flowtab_stats *st);
 

@@ -170,6 +170,8 @@ static void admin_cell_flowtab(struct jsonw *w, const struct flowtab *t)
 	jsonw_u64(w, "expired", s.expired);
 	jsonw_u64(w, "reclaimed", s.reclaimed);
 	jsonw_u64(w, "deleted", s.deleted);
+	jsonw_bool(w, "pressure", flowtab_pressure(t));
+	jsonw_u64(w, "halfopen_expired", s.halfopen_expired);
 	jsonw_obj_close(w);
 }
 

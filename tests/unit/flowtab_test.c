@@ -527,6 +527,57 @@ static void test_expire_opening(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+/*
+ * Under pressure a half-open TCP flow (new, nothing since its first
+ * packet) idles out after the half-open timeout; one a report or a packet
+ * refreshed does not, nor does anything without pressure.
+ */
+static void test_expire_halfopen(void **state)
+{
+	struct fx *fx = *state;
+	struct flowtab_params p = params(1);
+	struct flow_key h = key_n(50, STEER_IPPROTO_TCP); /* half-open */
+	struct flow_key s = key_n(51, STEER_IPPROTO_TCP); /* seen later */
+	struct flow_key u = key_n(52, STEER_IPPROTO_UDP);
+	struct flowtab_stats st;
+	struct flowtab_cfg cfg;
+	struct flowtab *t;
+
+	flowtab_cfg_default(&cfg, 64);
+	cfg.self_id = 1;
+	cfg.clock_ms = test_clock;
+	cfg.tcp_opening_timeout_ms = 300000;
+	cfg.tcp_halfopen_timeout_ms = 31000;
+	cfg.udp_timeout_ms = 300000;
+	fx->extra = t = flowtab_new(&cfg);
+	assert_non_null(t);
+	flowtab_create(t, &h, &p, 0);
+	flowtab_touch(t, &h, 60, 0x02, 0);
+	flowtab_create(t, &s, &p, 0);
+	flowtab_touch(t, &s, 60, 0x02, 0);
+	flowtab_create(t, &u, &p, 0);
+	assert_int_equal(flowtab_seen(t, &s, 15000), 0);
+	/* No pressure: the opening timeout holds for both. */
+	assert_false(flowtab_pressure(t));
+	assert_int_equal(flowtab_expire(t, 40000, 64), 0);
+	flowtab_pressure_set(t, true);
+	assert_true(flowtab_pressure(t));
+	assert_int_equal(flowtab_expire(t, 31000, 64), 0);
+	assert_int_equal(flowtab_expire(t, 40000, 64), 1);
+	assert_null(flowtab_lookup(t, &h));
+	assert_non_null(flowtab_lookup(t, &s));
+	assert_non_null(flowtab_lookup(t, &u));
+	flowtab_get_stats(t, &st);
+	assert_int_equal(st.halfopen_expired, 1);
+	assert_int_equal(st.expired, 1);
+	/* Pressure off again: the seen one keeps its usual timeout. */
+	flowtab_pressure_set(t, false);
+	assert_int_equal(flowtab_expire(t, 300000, 64), 0);
+	cfg.tcp_halfopen_timeout_ms = 1u << 31;
+	assert_null(flowtab_new(&cfg));
+	assert_int_equal(errno, EINVAL);
+}
+
 /* A fast path's report of use keeps a flow from idling out, and nothing
  * else: no version, no callback; an older report changes nothing. */
 static struct changes ends;
@@ -1142,6 +1193,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_expire_by_state, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_expire_opening, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_expire_halfopen, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_seen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_on_end_and_visit, setup,
