@@ -49,6 +49,23 @@
 #ifndef STEER_XDP_GUARD_SRCS
 #define STEER_XDP_GUARD_SRCS 65536 /* flood guard: sources' budgets (LRU) */
 #endif
+/*
+ * Cell mode, the flood guard's stateless path in XDP: each service's
+ * Maglev table (the cells' pick: src/core/maglev.h, default size) in
+ * steer_ring, so a guarded new flow reaches its backend with no cell in
+ * between. A service's steer_svcs value carries its ring's index + 1 in
+ * bits STEER_SVC_RING_SHIFT on (0: no ring, the cell picks). Slot s of
+ * ring r is in entry r * STEER_RING_WORDS + s / 4, 16 bits from bit
+ * 16 * (s % 4), as backend id + 1 (0: none, so a ring not yet written
+ * sends nothing anywhere but to the cell).
+ */
+#define STEER_RING_SIZE 65537u /* MAGLEV_SIZE_DEFAULT */
+#define STEER_RING_WORDS ((STEER_RING_SIZE + 3) / 4)
+#define STEER_SVC_RING_SHIFT 16
+#ifndef STEER_XDP_RING_SVCS
+#define STEER_XDP_RING_SVCS 32 /* services with a ring: 4 MiB of map */
+#endif
+
 #ifndef STEER_SOCK_MAX
 #define STEER_SOCK_MAX 262144 /* TCP sessions of this node (sock_ops) */
 #endif
@@ -269,6 +286,7 @@ struct steer_xdp_stats {
 	__u64 guard_over;   /* flood guard: misses above this CPU's budget */
 	__u64 guard_src_over;  /* ... within it, above their source's */
 	__u64 guard_stateless; /* of both, sent on without state */
+	__u64 guard_direct;    /* ... of those, to the backend by steer_ring */
 };
 
 #endif /* STEER_KERN_USER_H */

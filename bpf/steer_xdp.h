@@ -140,6 +140,14 @@ struct {
 	__type(value, __u32);
 } steer_tele_cand SEC(".maps");
 
+/* Cell mode: each service's Maglev table, packed (steer_kern_user.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, STEER_XDP_RING_SVCS *STEER_RING_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} steer_ring SEC(".maps");
+
 /* The flood guard's budgets (decide.h): this CPU's, and each source's on
  * this CPU (an IPv4 address, an IPv6 /64). */
 struct {
@@ -515,18 +523,27 @@ static __always_inline void xdp_rule_delete(const struct flow_key *k)
 	bpf_map_delete_elem(&steer_flows4, &k4);
 }
 
-/* Is the flow's destination a service (its port, or any port)? */
-static __always_inline int xdp_is_service(const struct flow_key *k)
+/* The flow's service's steer_svcs value (its port's, or any port's); 0:
+ * not a service's flow. */
+static __always_inline __u32 xdp_service(const struct flow_key *k)
 {
 	struct steer_svc_key sk = {};
+	__u32 *v;
 
 	sk.addr = k->dst;
 	sk.port = k->dport;
 	sk.proto = k->proto;
-	if (bpf_map_lookup_elem(&steer_svcs, &sk))
-		return 1;
+	v = bpf_map_lookup_elem(&steer_svcs, &sk);
+	if (v)
+		return *v;
 	sk.port = 0;
-	return bpf_map_lookup_elem(&steer_svcs, &sk) != 0;
+	v = bpf_map_lookup_elem(&steer_svcs, &sk);
+	return v ? *v : 0;
+}
+
+static __always_inline int xdp_is_service(const struct flow_key *k)
+{
+	return xdp_service(k) != 0;
 }
 
 /*
@@ -777,6 +794,40 @@ static __always_inline void xdp_flow_tele(struct steer_xdp_stats *st,
 }
 
 /*
+ * Cell mode, a guarded new flow (above the flood guard's budget, policy
+ * stateless) of a service with a ring: straight to the backend the
+ * cells would pick, GUE with no flags (counted guard_direct); 1 when
+ * its ring names none (the cell picks).
+ */
+static __always_inline int xdp_guard_direct(struct xdp_md *ctx,
+					    const struct steer_xdp_cfg *cfg,
+					    struct steer_xdp_stats *st,
+					    const struct pkt_meta *m, __u32 svc,
+					    int *act)
+{
+	struct steer_rule r = {};
+	__u64 h = flow_hash(&m->key, &cfg->secret), *w;
+	__u32 ring = svc >> STEER_SVC_RING_SHIFT, slot, key;
+	__u16 b;
+
+	if (!ring || ring > STEER_XDP_RING_SVCS)
+		return 1;
+	slot = flow_hash_slot(h, STEER_RING_SIZE);
+	key = (ring - 1) * STEER_RING_WORDS + slot / 4;
+	w = bpf_map_lookup_elem(&steer_ring, &key);
+	b = w ? steer_ring_backend(*w, slot) : STEER_NODE_NONE;
+	if (b == STEER_NODE_NONE || b >= STEER_TMPL_BACKEND)
+		return 1;
+	st->guard_direct++;
+	r.owner = STEER_NODE_NONE;
+	r.tmpl = STEER_TMPL_BACKEND + b;
+	r.action = STEER_ACT_BACKEND;
+	r.sport = flow_hash_sport(h);
+	*act = xdp_encap(ctx, cfg, st, m, &r, STEER_ACT_BACKEND, 0);
+	return 0;
+}
+
+/*
  * A flow without a rule: a service's to its shard's cell (cell mode) or
  * by the directory; else this node's stack's, unannounced. The flood
  * guard meets each kind of miss that may make state (decide.h).
@@ -786,13 +837,17 @@ static __always_inline int xdp_miss(struct xdp_md *ctx,
 				    struct steer_xdp_stats *st,
 				    const struct pkt_meta *m)
 {
-	int gv;
+	__u32 svc;
+	int gv, act;
 
 	st->miss++;
-	if (steer_miss_to_cell(cfg->mode) && xdp_is_service(&m->key)) {
+	if (steer_miss_to_cell(cfg->mode) && (svc = xdp_service(&m->key))) {
 		gv = xdp_guard(cfg, st, m);
 		if (gv == STEER_GV_DROP)
 			return xdp_drop(st, STEER_DROP_FLOOD);
+		if (gv == STEER_GV_STATELESS &&
+		    !xdp_guard_direct(ctx, cfg, st, m, svc, &act))
+			return act;
 		return xdp_to_cell(ctx, cfg, st, m,
 				   gv ? STEER_GUE_F_GUARDED : 0);
 	}

@@ -15,8 +15,8 @@
 #
 # The cluster runs 'flood-guard POLICY rate G burst G/10' (per core of
 # each node): above G new flows a second a node's fast path makes no
-# state for a flow (stateless: its cell forwards it by the hash; drop: a
-# SYN is dropped). --table N sets flow-table-size (XDP's and the cells'
+# state for a flow (stateless: it sends it to the backend the cells'
+# Maglev table names; drop: a SYN is dropped). --table N sets flow-table-size (XDP's and the cells'
 # tables) small enough for the flood to fill the cells' tables, where a
 # new flow is forwarded without state. The router sends the answers to
 # the spoofed sources nowhere (a blackhole route, removed at the end).
@@ -31,8 +31,8 @@
 #   RESULT tcp=K established=E survived=V broken=B stalled=T udp=U
 #          udp_survived=X udp_moved=M longest_gap_ms=G load=0|1
 #   FLOOD policy=P sent=N rate=R guard_over=O guard_source_over=Q
-#         guard_stateless=L dropped=D cells_guarded=C cells_full=X
-#         cells_table_full=Y cells_created=Z
+#         guard_stateless=L guard_direct=I dropped=D cells_guarded=C
+#         cells_full=X cells_table_full=Y cells_created=Z
 #   NEW started=S done=D failed=F timed_out=T done_per_s=R
 # (FLOOD's counters summed over the nodes). Builds the lab when it is
 # down and tears down what it built (--keep leaves it up). Exit 0 when
@@ -206,7 +206,7 @@ python3 - "$out" "$LAB_HOSTS" "$policy" <<'EOF'
 import json, sys
 out, hosts, policy = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 t = dict.fromkeys(["guard_over", "guard_source_over", "guard_stateless",
-                   "dropped", "cells_guarded", "cells_full",
+                   "guard_direct", "dropped", "cells_guarded", "cells_full",
                    "cells_table_full", "cells_created"], 0)
 for k in range(1, hosts + 1):
     try:
@@ -217,6 +217,7 @@ for k in range(1, hosts + 1):
     t["guard_over"] += x.get("guard_over", 0)
     t["guard_source_over"] += x.get("guard_source_over", 0)
     t["guard_stateless"] += x.get("guard_stateless", 0)
+    t["guard_direct"] += x.get("guard_direct", 0)
     t["dropped"] += c.get("xdp_drop", {}).get("flood", 0)
     t["cells_guarded"] += cell.get("guarded_stateless", 0)
     t["cells_full"] += cell.get("full_stateless", 0)

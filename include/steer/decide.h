@@ -358,6 +358,18 @@ steer_guard_verdict(__u8 policy, const struct pkt_meta *m)
 		       : STEER_GV_STATELESS;
 }
 
+/*
+ * Cell mode: a flow's backend from the packed entry of its slot
+ * (flow_hash_slot()) in a service's ring, the cells' Maglev table
+ * (STEER_NODE_NONE: none, the cell picks).
+ */
+static __always_inline __u16 steer_ring_backend(__u64 word, __u32 slot)
+{
+	__u16 v = (__u16)(word >> (16 * (slot & 3)));
+
+	return v ? (__u16)(v - 1) : STEER_NODE_NONE;
+}
+
 /* A source's bucket key: an IPv4 address, an IPv6 address's /64. */
 static __always_inline void steer_guard_src_of(struct flow_addr *out,
 					       const struct flow_key *k)

@@ -102,4 +102,14 @@ static __always_inline __be16 flow_hash_sport(__u64 h)
 	return steer_htons((__u16)(0xc000 | ((h >> 32) & 0x3fff)));
 }
 
+/*
+ * Index of a flow hash in a table of size entries (a Maglev table): a
+ * multiply-shift of the hash's high 32 bits, no division, the same in
+ * userspace and XDP. Always < size.
+ */
+static __always_inline __u32 flow_hash_slot(__u64 h, __u32 size)
+{
+	return (__u32)(((h >> 32) * (__u64)size) >> 32);
+}
+
 #endif /* STEER_HASH_H */

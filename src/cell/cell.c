@@ -497,6 +497,8 @@ static void cell_raise_sweep(struct cell *c, uint32_t budget, bool pick_only);
 /* The services' live backends into the fast path; the picks may have
  * changed, so flows of one copy whose backend is not the pick any more
  * are raised at once. */
+static int cell_rings(struct cell *c);
+
 static void cell_backends_apply(struct cell *c)
 {
 	const struct cluster *cl = c->w.cluster;
@@ -526,6 +528,8 @@ static void cell_backends_apply(struct cell *c)
 		free(t);
 		svc++;
 	}
+	if (c->xdp)
+		cell_rings(c);
 	if (c->ft)
 		cell_raise_sweep(c, flowtab_capacity(c->ft), true);
 }
@@ -679,6 +683,22 @@ static void cell_on_netlink(struct evloop *el, int fd, uint32_t events,
 	node_tmpls_refresh(&c->tmpls, c->w.cluster, c->xdp);
 }
 
+/* The services' Maglev tables into the XDP program's rings: the flood
+ * guard sends guarded new flows to their backends by them. */
+static int cell_rings(struct cell *c)
+{
+	const struct cluster *cl = c->w.cluster;
+	uint32_t i, n = 0;
+	int err;
+
+	for (i = 0; i < cl->n_services; i++)
+		n += cl->services[i].n_backends != 0;
+	err = node_xdp_rings(c->xdp, c->w.fp, n);
+	if (err)
+		log_warn(MOD, "the services' rings: %s", strerror(-err));
+	return err;
+}
+
 /* Configuration, services and templates of the XDP program. */
 static int cell_program(struct cell *c)
 {
@@ -687,6 +707,8 @@ static int cell_program(struct cell *c)
 
 	err = node_xdp_cfg(c->xdp, c->w.cluster, c->w.secret,
 			   STEER_XDP_MODE_CELL);
+	if (!err)
+		err = cell_rings(c);
 	if (!err)
 		err = node_xdp_svcs(c->xdp, cl, true);
 	if (!err)

@@ -77,14 +77,11 @@ void maglev_free(struct maglev *m);
  */
 int maglev_build(struct maglev *m, const struct maglev_node *nodes, size_t n);
 
-/*
- * Index of a flow hash in a table of size entries: multiply-shift of the
- * hash's high 32 bits, a division-free reduction that the BPF side can
- * compute the same way. Always < size.
- */
+/* Index of a flow hash in a table of size entries (flow_hash_slot(), as
+ * the XDP program computes it). Always < size. */
 static inline uint32_t maglev_slot(uint64_t flow_hash, uint32_t size)
 {
-	return (uint32_t)(((flow_hash >> 32) * (uint64_t)size) >> 32);
+	return flow_hash_slot(flow_hash, size);
 }
 
 /* Node id for a flow hash, or STEER_NODE_NONE when the table is empty. */

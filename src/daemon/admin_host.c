@@ -40,6 +40,8 @@ void admin_host_xdp(struct jsonw *w, struct xdp_prog *x, bool cell)
 	jsonw_u64(w, "guard_over", s.guard_over);
 	jsonw_u64(w, "guard_source_over", s.guard_src_over);
 	jsonw_u64(w, "guard_stateless", s.guard_stateless);
+	if (cell)
+		jsonw_u64(w, "guard_direct", s.guard_direct);
 	jsonw_obj_close(w);
 	jsonw_obj_open(w, "xdp_action");
 	for (i = STEER_ACT_NONE + 1; i < STEER_ACT__MAX; i++)

@@ -9,6 +9,7 @@
 
 #include "core/hrw.h"
 #include "core/maglev.h"
+#include "steer_kern_user.h"
 
 #define FP_MAX_SERVICES 256
 #define FP_MAX_TMPLS 65535
@@ -570,6 +571,37 @@ static int fp_guard(struct fastpath *fp, const struct pkt_meta *m,
 	return v;
 }
 
+/*
+ * Cell node, a guarded new flow (stateless policy): to the backend its
+ * service's Maglev table picks, as xdp_guard_direct() does with the
+ * table in steer_ring; 1 when the service has no ring there (one of the
+ * first STEER_XDP_RING_SVCS) or no backend (the cell picks).
+ */
+static int fp_guard_direct(struct fastpath *fp, struct fp_pkt *p,
+			   const struct pkt_meta *m, uint64_t hash,
+			   struct fp_result *r)
+{
+	const struct fp_svc *s = fp_service_match(fp, &m->key);
+	struct steer_rule rule = {0};
+	uint16_t b;
+
+	if (!s || s - fp->svcs >= STEER_XDP_RING_SVCS)
+		return 1;
+	b = maglev_lookup(s->backends, hash);
+	if (b == STEER_NODE_NONE || b >= STEER_TMPL_BACKEND)
+		return 1;
+	fp->ctr.guard_direct++;
+	rule.owner = STEER_NODE_NONE;
+	rule.action = STEER_ACT_BACKEND;
+	rule.tmpl = s->tmpl_of[b];
+	rule.sport = flow_hash_sport(hash);
+	r->action = STEER_ACT_BACKEND;
+	r->owner = STEER_NODE_NONE;
+	r->rf = 1;
+	fp_encap(fp, p, m, &rule, hash, r, 0);
+	return 0;
+}
+
 /* Host mode with a directory: a service's flow nobody announced. */
 static void fp_dir_miss(struct fastpath *fp, struct fp_pkt *p,
 			const struct pkt_meta *m, uint64_t hash,
@@ -621,7 +653,8 @@ static struct fsc_entry *fp_miss(struct fastpath *fp, struct fp_pkt *p,
 			why = fp_guard(fp, m, now_ms);
 			if (why == STEER_GV_DROP)
 				fp_drop(fp, r, STEER_DROP_FLOOD);
-			else
+			else if (why != STEER_GV_STATELESS ||
+				 fp_guard_direct(fp, p, m, hash, r))
 				fp_to_cell(fp, p, m, hash, r,
 					   why ? STEER_GUE_F_GUARDED : 0);
 			return NULL;
@@ -804,6 +837,14 @@ int fastpath_rule_set(struct fastpath *fp, const struct flow_key *k,
 void fastpath_shards_set(struct fastpath *fp, const struct steer_shard *sh)
 {
 	memcpy(fp->shards, sh, STEER_SHARDS * sizeof(*sh));
+}
+
+const uint16_t *fastpath_service_table(const struct fastpath *fp, uint16_t svc,
+				       uint32_t *size)
+{
+	if (svc >= fp->n_svcs || !fp->svcs[svc].backends)
+		return NULL;
+	return maglev_table(fp->svcs[svc].backends, size);
 }
 
 void fastpath_guard_set(struct fastpath *fp, const struct fp_guard *g)

@@ -59,6 +59,7 @@ struct fp_counters {
 	uint64_t guard_over; /* flood guard: misses above the budget */
 	uint64_t guard_src_over;  /* ... within it, above their source's */
 	uint64_t guard_stateless; /* of both, sent on without state */
+	uint64_t guard_direct;	  /* ... of those, to the backend directly */
 };
 
 /*
@@ -196,6 +197,14 @@ void fastpath_shards_set(struct fastpath *fp, const struct steer_shard *sh);
 /* Cell node: is this node's daemon gone (its shards' misses then go to
  * their first mirror)? */
 void fastpath_daemon_gone_set(struct fastpath *fp, int gone);
+
+/*
+ * Service svc's Maglev table (*size entries: the backend id of each
+ * slot, STEER_NODE_NONE for none), for the XDP program's steer_ring.
+ * NULL for no such service. Valid until its backends change.
+ */
+const uint16_t *fastpath_service_table(const struct fastpath *fp, uint16_t svc,
+				       uint32_t *size);
 
 /* A new flood guard configuration; the budgets keep what they hold. */
 void fastpath_guard_set(struct fastpath *fp, const struct fp_guard *g);

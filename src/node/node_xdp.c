@@ -28,12 +28,29 @@ int node_xdp_svcs(struct xdp_prog *x, const struct cluster *c,
 		/* Cell mode: cells see closes unless nothing is mirrored. */
 		if (with_backends && s->mirror_pkts != CLUSTER_MIRROR_NONE)
 			flags[n] = STEER_SVC_F_CLOSE_VIA_CELL;
+		/* ... and the first services' rings (node_xdp_rings()). */
+		if (with_backends && n < STEER_XDP_RING_SVCS)
+			flags[n] |= (n + 1) << STEER_SVC_RING_SHIFT;
 		n++;
 	}
 	err = xdp_maps_svc_set(x, keys, flags, n);
 out:
 	free(keys);
 	free(flags);
+	return err;
+}
+
+int node_xdp_rings(struct xdp_prog *x, const struct fastpath *fp,
+		   uint32_t n_svcs)
+{
+	const uint16_t *t;
+	uint32_t i, size;
+	int err = 0;
+
+	for (i = 0; i < n_svcs && i < STEER_XDP_RING_SVCS && !err; i++) {
+		t = fastpath_service_table(fp, (uint16_t)i, &size);
+		err = xdp_maps_ring_set(x, i, t, t ? size : 0);
+	}
 	return err;
 }
 

@@ -12,6 +12,7 @@
 #include <steer/hash.h>
 
 #include "core/cluster.h"
+#include "fastpath/fastpath.h"
 #include "xdp/xdp_prog.h"
 
 /*
@@ -31,5 +32,14 @@ int node_xdp_cfg(struct xdp_prog *x, const struct cluster *c,
  */
 int node_xdp_svcs(struct xdp_prog *x, const struct cluster *c,
 		  bool with_backends);
+
+/*
+ * Cell mode: the Maglev tables of fp's first n_svcs services (those of
+ * the cluster with backends, in order: node_xdp_svcs() names their
+ * rings) into steer_ring, for the flood guard's stateless path. Again
+ * whenever their backends change. 0 or -errno.
+ */
+int node_xdp_rings(struct xdp_prog *x, const struct fastpath *fp,
+		   uint32_t n_svcs);
 
 #endif /* STEER_NODE_XDP_H */

@@ -280,6 +280,40 @@ int xdp_maps_shards_set(struct xdp_prog *x, const struct steer_shard *sh)
 	return 0;
 }
 
+int xdp_maps_ring_set(struct xdp_prog *x, uint32_t ring, const uint16_t *t,
+		      uint32_t size)
+{
+	int fd = xdp_maps_fd(x, "steer_ring");
+	__u64 *words;
+	__u32 *keys, i, n = STEER_RING_WORDS, count = n;
+	uint16_t b;
+	int err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (ring >= STEER_XDP_RING_SVCS || (t && size != STEER_RING_SIZE))
+		return -EINVAL;
+	words = calloc(n, sizeof(*words));
+	keys = calloc(n, sizeof(*keys));
+	if (!words || !keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		keys[i] = ring * STEER_RING_WORDS + i;
+	for (i = 0; t && i < STEER_RING_SIZE; i++) {
+		b = t[i];
+		if (b != STEER_NODE_NONE)
+			words[i / 4] |= (__u64)(b + 1) << (16 * (i % 4));
+	}
+	if (bpf_map_update_batch(fd, keys, words, &count, NULL))
+		err = -errno;
+out:
+	free(words);
+	free(keys);
+	return err;
+}
+
 int xdp_maps_shard_get(struct xdp_prog *x, uint32_t shard,
 		       struct steer_shard *out)
 {

@@ -89,6 +89,16 @@ static inline uint16_t xdp_maps_tmpl_backend(uint16_t id)
 }
 
 /*
+ * Cell mode: ring `ring` (< STEER_XDP_RING_SVCS) of steer_ring, the
+ * backend of each of the STEER_RING_SIZE slots of a service's Maglev
+ * table t (STEER_NODE_NONE: none; t NULL: a ring of none), as the flood
+ * guard's stateless path reads it. 0, -EINVAL (a table of another size)
+ * or -errno.
+ */
+int xdp_maps_ring_set(struct xdp_prog *x, uint32_t ring, const uint16_t *t,
+		      uint32_t size);
+
+/*
  * Cell mode: the cells of every shard, sh[0 .. STEER_SHARDS-1], primary
  * and first mirror (STEER_NODE_NONE: none). 0 or -errno.
  */

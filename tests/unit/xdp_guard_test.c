@@ -3,8 +3,10 @@
  * The flood guard (steer/decide.h) on the real XDP program
  * (BPF_PROG_TEST_RUN, not attached) and its userspace twin, side by
  * side: a cell-mode node sends new flows to their cell within the
- * budget, marks the excess GUARDED (stateless policy) or drops an excess
- * SYN (drop policy) while a mid-flow packet still goes on guarded; a
+ * budget; above it (stateless policy) it sends them straight to the
+ * backend its service's ring (the cells' Maglev table) names, or, with
+ * no backend there, to the cell marked GUARDED; it drops an excess SYN
+ * (drop policy) while a mid-flow packet still goes on statelessly; a
  * source above its own budget is limited while another source is not; a
  * flow with a rule never meets the guard; a host-mode node records no UDP
  * session and drops no SYN within the budget, and above it records none
@@ -20,6 +22,7 @@
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -166,8 +169,9 @@ static void gt_tmpl(struct steer_tmpl *t, uint32_t dst, uint8_t mac)
 	assert_int_equal(tmpl_build(t, &s), 0);
 }
 
-/* The service, TCP :443 and UDP :53 of GT_SVC_IP, on the program. */
-static void gt_svcs(struct xdp_prog *x)
+/* The service, TCP :443 and UDP :53 of GT_SVC_IP, on the program; the
+ * TCP one (the twin's service 0) with ring 0 when ring. */
+static void gt_svcs(struct xdp_prog *x, bool ring)
 {
 	struct steer_svc_key keys[2];
 	__u32 flags[2] = {STEER_SVC_F_PRESENT, STEER_SVC_F_PRESENT};
@@ -179,7 +183,26 @@ static void gt_svcs(struct xdp_prog *x)
 		keys[i].proto = i ? STEER_IPPROTO_UDP : STEER_IPPROTO_TCP;
 		keys[i].port = steer_htons(i ? 53 : 443);
 	}
+	if (ring)
+		flags[0] |= 1u << STEER_SVC_RING_SHIFT;
 	assert_int_equal(xdp_maps_svc_set(x, keys, flags, 2), 0);
+}
+
+/* The cell-mode node's service 0 served by backend GT_BACKEND, or by
+ * none: the twin's table and the program's ring 0 alike. */
+static void gt_backends(struct gt_node *n, bool any)
+{
+	struct fp_target bk = {.id = GT_BACKEND, .weight = 1};
+	const uint16_t *t;
+	uint32_t size;
+
+	gt_tmpl(&bk.tmpl, GT_SELF_IP + GT_BACKEND - 1, 0xfe);
+	assert_int_equal(
+		fastpath_service_backends_set(n->fp, 0, &bk, any ? 1 : 0), 0);
+	t = fastpath_service_table(n->fp, 0, &size);
+	assert_non_null(t);
+	assert_int_equal(size, STEER_RING_SIZE);
+	assert_int_equal(xdp_maps_ring_set(n->x, 0, t, size), 0);
 }
 
 /* Cell mode, both sides: every shard's cell is GT_CELL; backend 10. */
@@ -191,8 +214,7 @@ static void gt_cellnode_make(struct gt_node *n)
 		.gue_port = steer_htons(STEER_GUE_PORT),
 		.max_encap = STEER_MAX_ENCAP,
 		.mtu = 1500,
-		.maglev_size = 251,
-		.secret = gt_secret,
+		.secret = gt_secret, /* Maglev tables of the ring's size */
 	};
 	static struct steer_shard sh[STEER_SHARDS];
 	struct fp_service svc = {.proto = STEER_IPPROTO_TCP,
@@ -219,7 +241,8 @@ static void gt_cellnode_make(struct gt_node *n)
 			 0);
 	flow_addr_set_v4(&svc.vip, steer_htonl(GT_SVC_IP));
 	assert_true(fastpath_add_service(n->fp, &svc, &bk, 1) >= 0);
-	gt_svcs(n->x);
+	gt_svcs(n->x, true);
+	gt_backends(n, true);
 	for (i = 0; i < STEER_SHARDS; i++) {
 		sh[i].cell[0] = GT_CELL;
 		sh[i].cell[1] = STEER_NODE_NONE;
@@ -236,7 +259,7 @@ static void gt_host_make(struct gt_node *n)
 	n->mode = STEER_XDP_MODE_HOST;
 	gt_cfg_make(&c, n->mode);
 	assert_int_equal(xdp_maps_cfg_set(n->x, &c), 0);
-	gt_svcs(n->x);
+	gt_svcs(n->x, false);
 }
 
 /* The twin's counters that moved, in the XDP layout (what the guard and
@@ -260,6 +283,7 @@ static void gt_twin_delta(const struct fp_counters *a,
 	d->guard_over = b->guard_over - a->guard_over;
 	d->guard_src_over = b->guard_src_over - a->guard_src_over;
 	d->guard_stateless = b->guard_stateless - a->guard_stateless;
+	d->guard_direct = b->guard_direct - a->guard_direct;
 }
 
 /*
@@ -310,6 +334,7 @@ static int gt_run(struct gt_node *n, const struct gt_frame *f, uint32_t now_ms,
 	assert_int_equal(ts.guard_over, xs->guard_over);
 	assert_int_equal(ts.guard_src_over, xs->guard_src_over);
 	assert_int_equal(ts.guard_stateless, xs->guard_stateless);
+	assert_int_equal(ts.guard_direct, xs->guard_direct);
 	assert_memory_equal(ts.drop, xs->drop, sizeof(ts.drop));
 	assert_memory_equal(ts.action, xs->action, sizeof(ts.action));
 	return (int)o.retval;
@@ -334,7 +359,9 @@ static int gt_cell_flow(uint32_t src, uint16_t sport, uint8_t flags,
 	return gt_run(&gt_cellnode, &f, now_ms, xs, gflags);
 }
 
-/* Stateless: two new flows within a budget of two, the third marked. */
+/* Stateless: two new flows within a budget of two go to their cell, the
+ * third straight to the backend of the ring; with no backend there, the
+ * fourth to the cell, marked GUARDED. */
 static void gt_cell_stateless(void **state)
 {
 	struct steer_xdp_stats xs;
@@ -349,13 +376,21 @@ static void gt_cell_stateless(void **state)
 		assert_int_equal(gt_cell_flow(GT_CLIENT_IP, 1000 + i,
 					      GT_TCP_SYN, 1000000, &xs, &gf),
 				 XDP_TX);
-		assert_int_equal(xs.action[STEER_ACT_EXCEPTION], 1);
-		assert_int_equal(gf, i < 2 ? STEER_GUE_F_EXCEPTION
-					   : STEER_GUE_F_EXCEPTION |
-						     STEER_GUE_F_GUARDED);
+		assert_int_equal(xs.action[STEER_ACT_EXCEPTION], i < 2);
+		assert_int_equal(xs.action[STEER_ACT_BACKEND], i == 2);
+		assert_int_equal(gf, i < 2 ? STEER_GUE_F_EXCEPTION : 0);
 		assert_int_equal(xs.guard_over, i == 2);
 		assert_int_equal(xs.guard_stateless, i == 2);
+		assert_int_equal(xs.guard_direct, i == 2);
 	}
+	gt_backends(&gt_cellnode, false);
+	assert_int_equal(
+		gt_cell_flow(GT_CLIENT_IP, 1003, GT_TCP_SYN, 1000000, &xs, &gf),
+		XDP_TX);
+	assert_int_equal(gf, STEER_GUE_F_EXCEPTION | STEER_GUE_F_GUARDED);
+	assert_int_equal(xs.guard_stateless, 1);
+	assert_int_equal(xs.guard_direct, 0);
+	gt_backends(&gt_cellnode, true);
 }
 
 /* A flow with a rule never meets the spent budget. */
@@ -403,14 +438,16 @@ static void gt_cell_drop(void **state)
 	assert_int_equal(
 		gt_cell_flow(GT_CLIENT_IP, 3001, GT_TCP_ACK, 1000000, &xs, &gf),
 		XDP_TX);
-	assert_int_equal(gf, STEER_GUE_F_EXCEPTION | STEER_GUE_F_GUARDED);
+	assert_int_equal(xs.action[STEER_ACT_BACKEND], 1);
 	assert_int_equal(xs.guard_stateless, 1);
+	assert_int_equal(xs.guard_direct, 1);
 	/* A SYN-ACK is no new connection of a client: not dropped. */
 	assert_int_equal(gt_cell_flow(GT_CLIENT_IP, 3002,
 				      GT_TCP_SYN | GT_TCP_ACK, 1000000, &xs,
 				      &gf),
 			 XDP_TX);
-	assert_int_equal(gf, STEER_GUE_F_EXCEPTION | STEER_GUE_F_GUARDED);
+	assert_int_equal(xs.drop[STEER_DROP_FLOOD], 0);
+	assert_int_equal(xs.guard_direct, 1);
 }
 
 /* A source above its budget is limited; another source is not. */
@@ -434,7 +471,7 @@ static void gt_cell_source(void **state)
 	assert_int_equal(
 		gt_cell_flow(GT_CLIENT_IP, 4001, GT_TCP_SYN, 1001000, &xs, &gf),
 		XDP_TX);
-	assert_int_equal(gf, STEER_GUE_F_EXCEPTION | STEER_GUE_F_GUARDED);
+	assert_int_equal(xs.guard_direct, 1);
 	assert_int_equal(xs.guard_src_over, 1);
 	assert_int_equal(xs.guard_over, 0);
 	assert_int_equal(gt_cell_flow(GT_CLIENT_IP + 1, 4002, GT_TCP_SYN,

@@ -1146,7 +1146,7 @@ static void xt_stats_check(const char *row, const char *side,
 		       "xt_stat_name() lists the scalars");
 	_Static_assert(sizeof(struct steer_xdp_stats) ==
 			       offsetof(struct steer_xdp_stats, close_to_cell) +
-				       10 * sizeof(__u64),
+				       11 * sizeof(__u64),
 		       "xt_stat_name() lists the tail");
 	for (i = 0; i < XT_NSTATS; i++) {
 		if (g[i] == w[i])
@@ -1258,6 +1258,7 @@ static void xt_twin_delta(const struct fp_counters *a,
 	d->guard_over = b->guard_over - a->guard_over;
 	d->guard_src_over = b->guard_src_over - a->guard_src_over;
 	d->guard_stateless = b->guard_stateless - a->guard_stateless;
+	d->guard_direct = b->guard_direct - a->guard_direct;
 }
 
 static int xt_fp_action(enum fp_verdict v)
