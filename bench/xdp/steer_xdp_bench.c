@@ -755,9 +755,11 @@ xb_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 static int xb_maps_share(struct xb *b, struct steer_xdp_bench_bpf *skel)
 {
 	static const char *const shared[] = {
-		"steer_cfg",   "steer_flows",	  "steer_flows4", "steer_svcs",
-		"steer_udp",   "steer_events",	  "steer_tmpls",  "steer_stats",
-		"steer_ftele", "steer_tele_cand",
+		"steer_cfg",	   "steer_flows",     "steer_flows4",
+		"steer_svcs",	   "steer_udp",	      "steer_events",
+		"steer_tmpls",	   "steer_stats",     "steer_ftele",
+		"steer_tele_cand", "steer_shards",    "steer_taught",
+		"steer_guard",	   "steer_guard_src", "steer_ring",
 	};
 	size_t i;
 	int err;
