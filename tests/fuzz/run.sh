@@ -14,13 +14,16 @@ if [ ! -d "$seeds" ]; then
 	fuzz_cluster)
 		cp "$here"/../fixtures/cluster/*.conf "$here"/../../lab/*.conf \
 			"$seeds"/ 2>/dev/null || true ;;
+	fuzz_steerd_conf)
+		cp "$here"/../fixtures/steerd/*.conf "$seeds"/ 2>/dev/null || true ;;
 	fuzz_admin)
 		i=0
 		for req in version help nodes "flows limit 3" templates \
 			counters "sessions limit 2" \
 			"flow-set tcp 198.18.1.1 1000 198.18.100.1 80 n2 7" \
 			"flow-del udp 2001:db8::1 53 2001:db8::2 53"; do
-			printf '%s' "$req" >"$seeds/req$((i++))"
+			printf '%s' "$req" >"$seeds/req$i"
+			i=$((i + 1))
 		done ;;
 	fuzz_ctl_json)
 		printf '%s' '{"ok":true,"result":{"nodes":[{"id":1,"name":"n1","self":true,"load":0.5},{"id":2,"name":"n\u00e9","via":null}]}}' >"$seeds/a"
