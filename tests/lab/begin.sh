@@ -45,3 +45,10 @@ lab_test_down()
 	lab_down
 	rm -rf "$out"
 }
+
+# field NAME LINE: the value of NAME=... in a line of NAME=VALUE words
+# (a story's RESULT, EXPLAIN, FLOOD... lines).
+field()
+{
+	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}

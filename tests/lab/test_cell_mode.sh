@@ -47,12 +47,6 @@ trap 'lab_down' EXIT
 trap 'exit 1' INT TERM
 lab_up >/dev/null || { echo "FAIL: the lab does not build"; exit 1; }
 
-# field NAME LINE: the value of NAME=... in a RESULT or EXPLAIN line.
-field()
-{
-	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
-}
-
 # A run is the replication factor, then r for the restart, l for load.
 # STEER_LAB_RUNS picks others (e.g. "2l 1l 2rl": all of them loaded).
 for run in ${STEER_LAB_RUNS:-2 1 2r 2l 2pl}; do

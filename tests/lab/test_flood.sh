@@ -34,12 +34,6 @@ trap 'lab_down' EXIT
 trap 'exit 1' INT TERM
 lab_up >/dev/null || { echo "FAIL: the lab does not build"; exit 1; }
 
-# field NAME LINE: the value of NAME=... in a line of the story's.
-field()
-{
-	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
-}
-
 for run in base stateless stateless-load drop-table-load; do
 	args=
 	case $run in

@@ -29,12 +29,6 @@ trap 'lab_down' EXIT
 trap 'exit 1' INT TERM
 lab_up >/dev/null || { echo "FAIL: the lab does not build"; exit 1; }
 
-# field NAME LINE: the value of NAME=... in a RESULT line.
-field()
-{
-	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
-}
-
 # Each run: ECMP XDP OWNERSHIP LOAD (0 or 1).
 runs="multipath on flood 0
 multipath on directory 0

@@ -42,6 +42,8 @@
 #include "xdp/xdp_maps.h"
 #include "xdp/xdp_prog.h"
 
+#include "xdp_twin_delta.h"
+
 #define GT_SELF 1
 #define GT_CELL 2
 #define GT_SELF_IP 0xc6120001u	 /* 198.18.0.1 */
@@ -262,30 +264,6 @@ static void gt_host_make(struct gt_node *n)
 	gt_svcs(n->x, false);
 }
 
-/* The twin's counters that moved, in the XDP layout (what the guard and
- * the paths it meets touch). */
-static void gt_twin_delta(const struct fp_counters *a,
-			  const struct fp_counters *b,
-			  struct steer_xdp_stats *d)
-{
-	int i;
-
-	memset(d, 0, sizeof(*d));
-	d->rx_packets = b->rx_packets - a->rx_packets;
-	d->rx_bytes = b->rx_bytes - a->rx_bytes;
-	d->miss = b->miss - a->miss;
-	for (i = 0; i < STEER_ACT__MAX; i++)
-		d->action[i] = b->action[i] - a->action[i];
-	for (i = 0; i < STEER_DROP__MAX; i++)
-		d->drop[i] = b->drop[i] - a->drop[i];
-	d->tx_bytes = b->tx_bytes - a->tx_bytes;
-	d->tele_tick = b->tele_tick - a->tele_tick;
-	d->guard_over = b->guard_over - a->guard_over;
-	d->guard_src_over = b->guard_src_over - a->guard_src_over;
-	d->guard_stateless = b->guard_stateless - a->guard_stateless;
-	d->guard_direct = b->guard_direct - a->guard_direct;
-}
-
 /*
  * One frame through node n's program (counters of this packet in *xs)
  * and, with a twin, through it at now_ms: the same verdict, bytes and
@@ -330,7 +308,7 @@ static int gt_run(struct gt_node *n, const struct gt_frame *f, uint32_t now_ms,
 		assert_int_equal(p.len, out.len);
 		assert_memory_equal(p.data, out.b, out.len);
 	}
-	gt_twin_delta(&before, fastpath_counters(n->fp), &ts);
+	xdp_twin_delta(&before, fastpath_counters(n->fp), &ts);
 	assert_int_equal(ts.guard_over, xs->guard_over);
 	assert_int_equal(ts.guard_src_over, xs->guard_src_over);
 	assert_int_equal(ts.guard_stateless, xs->guard_stateless);

@@ -49,6 +49,8 @@
 #include "xdp/xdp_maps.h"
 #include "xdp/xdp_prog.h"
 
+#include "xdp_twin_delta.h"
+
 #define XT_SKIP_RC 77
 #define XT_FRAME_MAX 2048
 /* The twin's frames start STEER_FRAME_ALIGN_OFF past a 4-byte boundary
@@ -1229,38 +1231,6 @@ static void xt_stats_want(const struct xt_row *row, uint32_t len,
 		row->outcome == XT_DROP && row->idx == STEER_DROP_DIR_UNKNOWN;
 }
 
-/* The twin's counters that moved over one packet, in the XDP layout. */
-static void xt_twin_delta(const struct fp_counters *a,
-			  const struct fp_counters *b,
-			  struct steer_xdp_stats *d)
-{
-	int i;
-
-	memset(d, 0, sizeof(*d));
-	d->rx_packets = b->rx_packets - a->rx_packets;
-	d->rx_bytes = b->rx_bytes - a->rx_bytes;
-	d->notip = b->notip - a->notip;
-	d->decap = b->decap - a->decap;
-	for (i = 0; i < STEER_ACT__MAX; i++)
-		d->action[i] = b->action[i] - a->action[i];
-	for (i = 0; i < PERR__MAX; i++)
-		d->parse_err[i] = b->parse_err[i] - a->parse_err[i];
-	for (i = 0; i < STEER_DROP__MAX; i++)
-		d->drop[i] = b->drop[i] - a->drop[i];
-	d->miss = b->miss - a->miss;
-	d->exc_in = b->exc_in - a->exc_in;
-	d->close_to_cell = b->close_to_cell - a->close_to_cell;
-	d->tele_tick = b->tele_tick - a->tele_tick;
-	d->tele_cand = b->tele_cand - a->tele_cand;
-	d->tx_bytes = b->tx_bytes - a->tx_bytes;
-	d->dir_rerouted = b->dir_rerouted - a->dir_rerouted;
-	d->dir_asked = b->dir_asked - a->dir_asked;
-	d->guard_over = b->guard_over - a->guard_over;
-	d->guard_src_over = b->guard_src_over - a->guard_src_over;
-	d->guard_stateless = b->guard_stateless - a->guard_stateless;
-	d->guard_direct = b->guard_direct - a->guard_direct;
-}
-
 static int xt_fp_action(enum fp_verdict v)
 {
 	return v == FP_PASS ? XDP_PASS : v == FP_TX ? XDP_TX : XDP_DROP;
@@ -1347,7 +1317,7 @@ static void xt_row_run(void **state)
 		assert_int_equal(p.len, got.len);
 		assert_memory_equal(p.data, got.b, got.len);
 	}
-	xt_twin_delta(&before, fastpath_counters(fx->fp), &us);
+	xdp_twin_delta(&before, fastpath_counters(fx->fp), &us);
 	xt_stats_check(row->name, "twin", &us, &ws);
 	assert_memory_equal(&us, &xs, sizeof(us));
 	assert_int_equal(fastpath_counters(fx->fp)->new_flows,
