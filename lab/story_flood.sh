@@ -24,7 +24,7 @@
 # Usage: lab/story_flood.sh [--conns K] [--udp U] [--rate P] [--flood F]
 #                           [--new W] [--policy stateless|drop|off]
 #                           [--guard G] [--table N] [--settle S]
-#                           [--after A] [--load] [--keep]
+#                           [--after A] [--forge N] [--load] [--keep]
 # Defaults: K 200, U 20, P 20000 (0: no flood, the baseline), F 6, W 40,
 # stateless, G 2000, table auto, S 2, A 2. --load: one busy loop per CPU from before the sessions
 # open to the end of the traffic. Prints an account, then
@@ -54,8 +54,9 @@ settle=2
 after=2
 load=0
 keep=0
+forge=0
 spoof=198.19.128.0/17
-usage="usage: $0 [--conns K] [--udp U] [--rate P] [--flood F] [--new W] [--policy stateless|drop|off] [--guard G] [--table N] [--settle S] [--after A] [--load] [--keep]"
+usage="usage: $0 [--conns K] [--udp U] [--rate P] [--flood F] [--new W] [--policy stateless|drop|off] [--guard G] [--table N] [--settle S] [--after A] [--forge N] [--load] [--keep]"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--conns) conns=$2; shift 2 ;;
@@ -68,6 +69,7 @@ while [ $# -gt 0 ]; do
 	--table) table=$2; shift 2 ;;
 	--settle) settle=$2; shift 2 ;;
 	--after) after=$2; shift 2 ;;
+	--forge) forge=$2; shift 2 ;;
 	--load) load=1; shift ;;
 	--keep) keep=1; shift ;;
 	*) echo "$usage" >&2; exit 1 ;;
@@ -77,8 +79,8 @@ if [ "$(id -u)" != 0 ]; then
 	echo "story: needs root (network namespaces, XDP, cgroups): skipped" >&2
 	exit 77
 fi
-case $conns$udp$rate$flood$new$guard$settle$after in
-*[!0-9]*) echo "story: --conns, --udp, --rate, --flood, --new, --guard, --settle, --after expect numbers" >&2; exit 1 ;;
+case $conns$udp$rate$flood$new$guard$settle$after$forge in
+*[!0-9]*) echo "story: --conns, --udp, --rate, --flood, --new, --guard, --settle, --after, --forge expect numbers" >&2; exit 1 ;;
 esac
 case $policy in stateless | drop | off) ;; *) echo "$usage" >&2; exit 1 ;; esac
 case $table in auto | [1-9]*) ;; *) echo "story: --table expects auto or a number" >&2; exit 1 ;; esac
@@ -176,6 +178,24 @@ lab_exec $LAB_CLIENT "$bin/steer-workload" --target "$LAB_VIP4" \
 echo $! >>"$out/pids"
 npid=$!
 lab_say "flood and new connections started"
+if [ "$forge" -gt 0 ]; then
+	# Exception datagrams as a fast-path node sends them (GUE0, steer's
+	# private data with the exception flag, origin 2, a SYN inside), to
+	# h1's GUE port from the client, which is no node.
+	lab_exec $LAB_CLIENT python3 - "$(lab_host_addr4 1)" "$LAB_GUE_PORT" \
+		"$LAB_VIP4" "$LAB_PORT" "$forge" <<'EOF2'
+import socket, struct, sys
+to, port, vip, vport, n = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(n):
+    tcp = struct.pack("!HHIIBBHHH", 20000 + i, vport, 1, 0, 5 << 4, 0x02, 64240, 0, 0)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, i, 0, 64, 6, 0,
+                     socket.inet_aton("198.19.200.1"), socket.inet_aton(vip))
+    gue = struct.pack("!BBH", 3, 4, 0)
+    priv = struct.pack("!BBBBHHI", 0x53, 1, 0x02, 0, 2, 0, 0)
+    s.sendto(gue + priv + ip + tcp, (to, port))
+EOF2
+fi
 wait $fpid
 lab_say "flood over: $(cat "$out/flood.txt")"
 wait $npid
@@ -231,6 +251,15 @@ except (OSError, ValueError, IndexError):
 print("FLOOD policy=%s sent=%s rate=%s %s" % (
     policy, sent, rate, " ".join("%s=%d" % kv for kv in t.items())))
 EOF
+if [ "$forge" -gt 0 ]; then
+	refused=0
+	for ((k = 1; k <= LAB_HOSTS; k++)); do
+		r=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1])).get('cell', {}).get('exceptions_foreign', 0))" \
+			"$out/counters-h$k.json" 2>/dev/null) || r=0
+		refused=$((refused + ${r:-0}))
+	done
+	echo "FORGED sent=$forge refused=$refused"
+fi
 read -r _ _ st _ dn _ fl _ to _ < <(grep '^steer-workload:' "$out/new.txt")
 echo "NEW started=${st:-0} done=${dn:-0} failed=${fl:-0} timed_out=${to:-0}" \
 	"done_per_s=$(( ${dn:-0} / flood ))"

@@ -78,6 +78,7 @@ struct cell_opts {
 struct cell_stats {
 	uint64_t exc_rx;	/* exception datagrams read */
 	uint64_t exc_bad;	/* not GUE with steer's exception data */
+	uint64_t exc_foreign;	/* ... from no node of the cluster: refused */
 	uint64_t exc_parse;	/* inner packet that does not parse */
 	uint64_t no_service;	/* inner flow of no service */
 	uint64_t no_backend;	/* service without a backend */

@@ -607,6 +607,37 @@ static void cell_exception(struct cell *c, uint8_t *dg, size_t len,
 		c->st.no_backend++;
 }
 
+/*
+ * Did the datagram come from a node of the cluster? Exception datagrams
+ * carry no authentication (they are the fast path's packets, GUE as
+ * XDP writes it), so the fabric's addresses are their trust boundary:
+ * from anywhere else they are refused (exc_foreign). The fabric network
+ * must not let others send from those addresses (docs/architecture.md).
+ */
+static bool cell_from_fabric(const struct cell *c,
+			     const struct sockaddr_storage *ss)
+{
+	const struct cluster *cl = c->w.cluster;
+	const struct cluster_endpoint *ep;
+	struct flow_addr a;
+	uint32_t i;
+
+	if (ss->ss_family == AF_INET)
+		flow_addr_set_v4(
+			&a, ((const struct sockaddr_in *)ss)->sin_addr.s_addr);
+	else if (ss->ss_family == AF_INET6)
+		memcpy(a.b, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	else
+		return false;
+	for (i = 0; i < cl->n_nodes; i++) {
+		ep = &cl->nodes[i].ep;
+		if ((ep->has_v4 && !memcmp(&ep->addr4, &a, sizeof(a))) ||
+		    (ep->has_v6 && !memcmp(&ep->addr6, &a, sizeof(a))))
+			return true;
+	}
+	return false;
+}
+
 void cell_on_exception(struct evloop *el, int fd, uint32_t events, void *arg)
 {
 	static uint8_t dg[CELL_DGRAM_MAX];
@@ -614,6 +645,8 @@ void cell_on_exception(struct evloop *el, int fd, uint32_t events, void *arg)
 	static uint8_t frame[CELL_DGRAM_MAX + 64] __attribute__((aligned(8)));
 	struct cell *c = arg;
 	uint32_t now = cell_now_ms();
+	struct sockaddr_storage ss;
+	socklen_t slen;
 	ssize_t n;
 	int i;
 
@@ -621,9 +654,16 @@ void cell_on_exception(struct evloop *el, int fd, uint32_t events, void *arg)
 	 * at its end: a sendmmsg() per socket, not a sendto() each. */
 	cell_batch_begin(c);
 	for (i = 0; i < CELL_RX_BURST; i++) {
-		n = recv(fd, dg, sizeof(dg), MSG_DONTWAIT);
+		slen = sizeof(ss);
+		n = recvfrom(fd, dg, sizeof(dg), MSG_DONTWAIT,
+			     (struct sockaddr *)&ss, &slen);
 		if (n < 0)
 			break;
+		if (!cell_from_fabric(c, &ss)) {
+			c->st.exc_rx++;
+			c->st.exc_foreign++;
+			continue;
+		}
 		cell_exception(c, dg, (size_t)n, frame + STEER_FRAME_ALIGN_OFF,
 			       now, 0);
 	}

@@ -18,6 +18,7 @@ static void admin_cell_stats(struct jsonw *w, const struct cell_stats *s)
 	jsonw_obj_open(w, "cell");
 	jsonw_u64(w, "exceptions", s->exc_rx);
 	jsonw_u64(w, "exceptions_bad", s->exc_bad);
+	jsonw_u64(w, "exceptions_foreign", s->exc_foreign);
 	jsonw_u64(w, "exceptions_unparsable", s->exc_parse);
 	jsonw_u64(w, "no_service", s->no_service);
 	jsonw_u64(w, "no_backend", s->no_backend);

@@ -15,7 +15,9 @@
 # new connections still complete, and what the guard did shows where the
 # policy says (fast paths sending guarded flows straight to the backend
 # the cells' Maglev table names; SYNs dropped; full cell tables
-# forwarding without state). Each run prints
+# forwarding without state). In the quiet stateless run the client also
+# sends a cell 20 exception datagrams from outside the fabric: all are
+# refused. Each run prints
 #   [run] NAME survived S/K udp V/U longest_gap_ms G new_done D
 #         guard_over O
 # and the story's FLOOD and NEW lines. Timing is printed, never judged.
@@ -38,7 +40,7 @@ for run in base stateless stateless-load drop-table-load; do
 	args=
 	case $run in
 	base) args="--rate 0" ;;
-	stateless) args="--policy stateless" ;;
+	stateless) args="--policy stateless --forge 20" ;;
 	stateless-load) args="--policy stateless --load" ;;
 	drop-table-load) args="--policy drop --table 4096 --load" ;;
 	esac
@@ -77,6 +79,15 @@ for run in base stateless stateless-load drop-table-load; do
 	stateless*)
 		[ "$(field guard_direct "$fl")" -gt 0 ] ||
 			check "$run: no guarded flow went straight to its backend"
+		;;
+	esac
+	case $run in
+	stateless)
+		# Exception datagrams from outside the fabric: every one refused.
+		fg=$(grep '^FORGED ' <<<"$out")
+		echo "  $fg"
+		[ "$(field refused "$fg")" = 20 ] ||
+			check "$run: of 20 forged exception datagrams, $(field refused "$fg") refused"
 		;;
 	drop*)
 		[ "$(field dropped "$fl")" -gt 0 ] ||
