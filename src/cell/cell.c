@@ -708,8 +708,6 @@ static int cell_program(struct cell *c)
 	err = node_xdp_cfg(c->xdp, c->w.cluster, c->w.secret,
 			   STEER_XDP_MODE_CELL);
 	if (!err)
-		err = cell_rings(c);
-	if (!err)
 		err = node_xdp_svcs(c->xdp, cl, true);
 	if (!err)
 		err = node_tmpls_targets(&c->tmpls, cl, c->xdp,
@@ -979,6 +977,11 @@ static int cell_xdp_load(struct cell *c, const struct cell_opts *conf,
 		return -errno;
 	}
 	ret = cell_program(c);
+	/* The rings; a reload writes them with the backends' health
+	 * (cell_backends_apply()). A ring not written yet names no backend:
+	 * its guarded flows go to the cell. */
+	if (!ret)
+		ret = cell_rings(c);
 	if (ret) {
 		snprintf(err, errlen, "XDP maps: %s", strerror(-ret));
 		return ret;

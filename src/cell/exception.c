@@ -301,6 +301,20 @@ const struct flowtab_rec *cell_adopt(struct cell *c,
 	return rec;
 }
 
+/* The backend the hash picks for a new flow k of hash h, and its service:
+ * false when none (counted: no service, or none of its backends). */
+static bool cell_pick(struct cell *c, const struct flow_key *k, uint64_t h,
+		      uint16_t *svc, uint16_t *backend)
+{
+	int err = fastpath_backend_pick(c->w.fp, k, h, svc, backend);
+
+	if (err == -ENOENT)
+		c->st.no_service++;
+	else if (err)
+		c->st.no_backend++;
+	return !err;
+}
+
 /* The state of flow k: rec (its record here, NULL: none), adopted when
  * this cell is its shard's primary now, or created with a backend
  * (*created). NULL: none (*full when the table had no room). */
@@ -313,20 +327,13 @@ static const struct flowtab_rec *cell_flow(struct cell *c,
 	uint64_t h = flow_hash(k, c->w.secret);
 	const uint16_t *cells = c->shards->cell[shard_of_hash(h)];
 	struct flowtab_params p = {.epoch = c->incarnation};
-	int err;
 
 	if (rec && rec->primary != cell_self(c) && cells[0] == cell_self(c))
 		return cell_adopt(c, rec, cells, now);
 	if (rec)
 		return rec;
-	err = fastpath_backend_pick(c->w.fp, k, h, &p.service, &p.backend);
-	if (err) {
-		if (err == -ENOENT)
-			c->st.no_service++;
-		else
-			c->st.no_backend++;
+	if (!cell_pick(c, k, h, &p.service, &p.backend))
 		return NULL;
-	}
 	cell_profile(c, cells, k, p.service, &p.primary, p.mirror, &p.rf);
 	rec = flowtab_create(c->ft, k, &p, now);
 	if (!rec) {
@@ -519,15 +526,12 @@ static void cell_stateless(struct cell *c, const struct pkt_meta *m,
 	uint64_t h = flow_hash(&m->key, c->w.secret);
 	const struct cluster_backend *b;
 	uint16_t svc, backend;
-	int err;
 
-	err = fastpath_backend_pick(c->w.fp, &m->key, h, &svc, &backend);
-	b = err ? NULL : cluster_backend_by_id(c->w.cluster, backend);
+	if (!cell_pick(c, &m->key, h, &svc, &backend))
+		return;
+	b = cluster_backend_by_id(c->w.cluster, backend);
 	if (!b) {
-		if (err == -ENOENT)
-			c->st.no_service++;
-		else
-			c->st.no_backend++;
+		c->st.no_backend++;
 		return;
 	}
 	(*ctr)++;
