@@ -8,6 +8,7 @@
  *   steer-traffic --target ADDR --port P [--conns K] [--udp U]
  *                 [--interval MS] [--duration S] [--connect-timeout S]
  *                 [--stall MS] [--csv FILE] [--ready FILE] [--quiet]
+ *                 [--gaps FILE] [--gap-min MS]
  *
  * Phases, all bounded: connect (every TCP connection at once, at most
  * connect-timeout s); traffic (duration s); drain (at most stall ms, for the
@@ -36,6 +37,11 @@
  * then one "host NAME connections N broken B" line per first answering
  * host; with --csv, one row per flow. --ready FILE is written once the
  * connect phase is over ("established E"), so a script can time a change.
+ * --gaps FILE: one row per wait of gap-min ms or more (default 100) as it
+ * ends, "id,proto,family,local_port,start_ms,end_ms", the times in ms of
+ * the realtime clock (what `date +%s%3N` prints), so a script can line them
+ * up with the moments it caused a fault; a wait still open when the run
+ * ends (a stalled flow) has end_ms -1, a broken flow's last wait no row.
  * Exit status 0, whatever the flows did; 1 when it could not run (bad
  * arguments, no sockets, the CSV cannot be written).
  */
@@ -51,6 +57,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tools/tool_net.h"
@@ -94,8 +101,9 @@ struct tr_flow {
 };
 
 struct tr_opts {
-	const char *target, *csv, *ready;
+	const char *target, *csv, *ready, *gaps;
 	uint32_t port, conns, udp, interval_ms, duration_s, connect_s, stall_ms;
+	uint32_t gap_min_ms;
 	bool quiet;
 };
 
@@ -107,6 +115,8 @@ struct tr {
 	struct tr_flow *flows;
 	uint32_t n_flows;
 	uint64_t t_start, t_end; /* of the traffic phase */
+	FILE *gaps;		 /* --gaps, or NULL */
+	int64_t real_off;	 /* realtime minus monotonic clock, ns */
 	bool stop;
 };
 
@@ -119,8 +129,9 @@ static void usage(FILE *f)
 		"[--connect-timeout S]\n"
 		"                     [--stall MS] [--csv FILE] [--ready FILE] "
 		"[--quiet]\n"
+		"                     [--gaps FILE] [--gap-min MS]\n"
 		"defaults: --conns 200 --udp 0 --interval 100 --duration 10 "
-		"--connect-timeout 5 --stall 1000\n");
+		"--connect-timeout 5 --stall 1000 --gap-min 100\n");
 }
 
 static int tr_watch(struct tr *t, struct tr_flow *f, uint32_t events, int op)
@@ -196,9 +207,25 @@ static void tr_connected(struct tr *t, struct tr_flow *f)
 		tr_flow_end(f, TR_FAILED, errno, tool_now_ns());
 }
 
+/* A wait of f from start to end (0: still open) into the --gaps file. */
+static void tr_gap_log(const struct tr *t, const struct tr_flow *f,
+		       uint64_t start, uint64_t end)
+{
+	if (!t->gaps || (end && end - start < t->o.gap_min_ms * MS))
+		return;
+	fprintf(t->gaps, "%u,%s,%d,%u,%.1f,", f->id, f->udp ? "udp" : "tcp",
+		t->dst.ss_family == AF_INET6 ? 6 : 4, f->lport,
+		(double)((int64_t)start + t->real_off) / MS);
+	if (end)
+		fprintf(t->gaps, "%.1f\n",
+			(double)((int64_t)end + t->real_off) / MS);
+	else
+		fputs("-1\n", t->gaps);
+}
+
 /* An answer for f: account it, note its host, time its gap. */
-static void tr_answer(struct tr_flow *f, const char *line, size_t len,
-		      uint64_t now)
+static void tr_answer(const struct tr *t, struct tr_flow *f, const char *line,
+		      size_t len, uint64_t now)
 {
 	char host[TOOL_HOST_MAX];
 	uint32_t id, seq;
@@ -219,6 +246,7 @@ static void tr_answer(struct tr_flow *f, const char *line, size_t len,
 	/* A late UDP answer to an older request does not end the wait. */
 	if (seq != f->seq || !f->unanswered_since)
 		return;
+	tr_gap_log(t, f, f->unanswered_since, now);
 	if (now - f->unanswered_since > f->gap_max) {
 		f->gap_max = now - f->unanswered_since;
 		f->gap_max_at = f->unanswered_since;
@@ -232,7 +260,7 @@ static void tr_answer(struct tr_flow *f, const char *line, size_t len,
 }
 
 /* Answers split into lines; a line longer than the buffer is bad input. */
-static void tr_tcp_read(struct tr_flow *f, uint64_t now)
+static void tr_tcp_read(const struct tr *t, struct tr_flow *f, uint64_t now)
 {
 	char *nl;
 	ssize_t n;
@@ -254,7 +282,7 @@ static void tr_tcp_read(struct tr_flow *f, uint64_t now)
 		f->rx_len += (size_t)n;
 		while ((nl = memchr(f->rx, '\n', f->rx_len))) {
 			len = (size_t)(nl - f->rx);
-			tr_answer(f, f->rx, len, now);
+			tr_answer(t, f, f->rx, len, now);
 			memmove(f->rx, nl + 1, f->rx_len - len - 1);
 			f->rx_len -= len + 1;
 		}
@@ -265,7 +293,7 @@ static void tr_tcp_read(struct tr_flow *f, uint64_t now)
 	}
 }
 
-static void tr_udp_read(struct tr_flow *f, uint64_t now)
+static void tr_udp_read(const struct tr *t, struct tr_flow *f, uint64_t now)
 {
 	char buf[TOOL_HOST_MAX + TOOL_LINE_MAX];
 	ssize_t n;
@@ -288,7 +316,7 @@ static void tr_udp_read(struct tr_flow *f, uint64_t now)
 		}
 		if (buf[len - 1] == '\n')
 			len--;
-		tr_answer(f, buf, len, now);
+		tr_answer(t, f, buf, len, now);
 	}
 }
 
@@ -359,7 +387,7 @@ static void tr_event(struct tr *t, const struct epoll_event *ev, uint64_t now)
 		return;
 	}
 	if (f->udp) {
-		tr_udp_read(f, now);
+		tr_udp_read(t, f, now);
 		return;
 	}
 	if (ev->events & EPOLLERR) {
@@ -371,7 +399,7 @@ static void tr_event(struct tr *t, const struct epoll_event *ev, uint64_t now)
 		return;
 	}
 	if (ev->events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
-		tr_tcp_read(f, now);
+		tr_tcp_read(t, f, now);
 	if (f->fd >= 0 && (ev->events & EPOLLOUT))
 		tr_tcp_flush(t, f, now);
 }
@@ -483,6 +511,8 @@ static void tr_finish(struct tr *t)
 			f->gap_max = now - f->unanswered_since;
 			f->gap_max_at = f->unanswered_since;
 		}
+		if (f->unanswered_since)
+			tr_gap_log(t, f, f->unanswered_since, 0);
 		if (f->udp)
 			f->state = f->last_echo + stall >= t->t_end
 					   ? TR_SURVIVED
@@ -668,6 +698,8 @@ static int tr_opts_parse(int argc, char **argv, struct tr_opts *o)
 		{"csv", required_argument, NULL, 'o'},
 		{"ready", required_argument, NULL, 'r'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"gaps", required_argument, NULL, 'g'},
+		{"gap-min", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	int c, idx, rc = 0;
@@ -676,8 +708,9 @@ static int tr_opts_parse(int argc, char **argv, struct tr_opts *o)
 			      .interval_ms = 100,
 			      .duration_s = 10,
 			      .connect_s = 5,
-			      .stall_ms = 1000};
-	while (!rc && (c = getopt_long(argc, argv, "t:p:k:u:i:d:c:s:o:r:qh",
+			      .stall_ms = 1000,
+			      .gap_min_ms = 100};
+	while (!rc && (c = getopt_long(argc, argv, "t:p:k:u:i:d:c:s:o:r:qg:m:h",
 				       lopts, &idx)) != -1) {
 		switch (c) {
 		case 't':
@@ -718,6 +751,13 @@ static int tr_opts_parse(int argc, char **argv, struct tr_opts *o)
 			break;
 		case 'q':
 			o->quiet = true;
+			break;
+		case 'g':
+			o->gaps = optarg;
+			break;
+		case 'm':
+			rc = tr_opt_u32("gap-min", optarg, 1, 60000,
+					&o->gap_min_ms);
 			break;
 		case 'h':
 			usage(stdout);
@@ -792,6 +832,21 @@ static int tr_init(struct tr *t)
 	t->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (t->ep < 0)
 		return -errno;
+	if (t->o.gaps) {
+		struct timespec rt;
+
+		clock_gettime(CLOCK_REALTIME, &rt);
+		t->real_off = (int64_t)((uint64_t)rt.tv_sec * 1000 * MS +
+					(uint64_t)rt.tv_nsec) -
+			      (int64_t)tool_now_ns();
+		t->gaps = fopen(t->o.gaps, "w");
+		if (!t->gaps) {
+			rc = -errno;
+			log_err("traffic", "%s: %s", t->o.gaps, strerror(-rc));
+			return rc;
+		}
+		fputs("id,proto,family,local_port,start_ms,end_ms\n", t->gaps);
+	}
 	return tr_signals(t);
 }
 
@@ -822,6 +877,10 @@ int main(int argc, char **argv)
 	tr_run(&t);
 	tr_finish(&t);
 	tr_report(&t);
+	if (t.gaps && (ferror(t.gaps) | fclose(t.gaps))) {
+		log_err("traffic", "%s: cannot write", t.o.gaps);
+		return 1;
+	}
 	if (t.o.csv && (rc = tr_csv_write(&t, t.o.csv))) {
 		log_err("traffic", "%s: %s", t.o.csv, strerror(-rc));
 		return 1;
