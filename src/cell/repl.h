@@ -29,9 +29,10 @@
  * one, and is told when a shard's hand-back is complete (on_handback).
  * A cell that stops being a shard's primary (a new shard map) gives its
  * records of the shard to the new primary on its own stream to it (BATCH
- * frames, merged there as a mirror merges them, adopted on their next
- * miss); once acked, it forgets them unless it mirrors the shard, so no
- * record names an owner beside the shard's primary for long. Records a
+ * frames, merged there as a mirror merges them, then SNAP_END: the new
+ * primary adopts them at once, through on_handback); once acked, it
+ * forgets them unless it mirrors the shard, so no record names an owner
+ * beside the shard's primary for long. Records a
  * cell holds of shards it neither owns nor mirrors (a shard that moved, a
  * copy from a cell whose map differed for a moment) are dropped once its
  * map has held still for REPL_GC_STABLE_MS.
@@ -114,7 +115,8 @@ struct repl_cfg {
 	void (*on_peer)(void *arg, uint16_t id, bool up);
 	void *on_peer_arg;
 	/* Optional: mirror `from` has handed back all it held of shard
-	 * (its records are applied), with on_peer's arg. */
+	 * (its records are applied), or cell `from`, primary of shard
+	 * before this one, has given it its records; with on_peer's arg. */
 	void (*on_handback)(void *arg, uint16_t shard, uint16_t from);
 };
 

@@ -189,8 +189,17 @@ static int repl_in_frame(struct repl *r, struct repl_in *in,
 			return -1;
 		flowtab_shard_walk(r->cfg.ft, m->sh.shard, repl_drop_one, &d);
 		break;
+	case CELLMSG_SNAP_END:
+		/* After a snapshot this cell mirrors, nothing more. After
+		 * the records of a shard this cell is primary of now, given
+		 * by the cell that was (repl_out_give), they become this
+		 * cell's at once. */
+		if (bit_get(r->mine, m->sh.shard) && r->cfg.on_handback)
+			r->cfg.on_handback(r->cfg.on_peer_arg, m->sh.shard,
+					   m->sender);
+		break;
 	default:
-		break; /* SNAP_END, HEARTBEAT: the stream is alive */
+		break; /* HEARTBEAT: the stream is alive */
 	}
 	return 0;
 }

@@ -240,13 +240,23 @@ static void repl_forget(struct repl *r, uint16_t shard)
 }
 
 /* The records of a shard o is now primary of, as plain BATCH frames (it
- * merges them as a mirror would, and adopts them on their next miss). */
+ * merges them as a mirror would), then SNAP_END with their count: o owns
+ * them at once (on_handback), not on their next miss. A flow with a rule
+ * may miss no more, and its records would go on naming this cell as its
+ * primary while the shard's is o: two owners. */
 static int repl_out_give(struct repl_out *o, uint16_t shard)
 {
 	struct repl_snap s = {.o = o, .shard = shard, .all = true};
+	struct cellmsg m = {.type = CELLMSG_SNAP_END};
 
 	repl_out_records(&s);
 	o->r->st.handback_tx += s.count;
+	if (!s.err && s.count) {
+		m.sh.shard = shard;
+		m.sh.seq = o->seq + 1;
+		m.sh.count = s.count;
+		s.err = repl_out_frame(o, &m);
+	}
 	if (!s.err) {
 		bit_set(o->given, shard);
 		o->given_seq = o->seq;

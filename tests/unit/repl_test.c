@@ -40,6 +40,9 @@ struct cellx {
 	/* What on_peer said of the other cell: calls, and the last word. */
 	uint32_t ups, downs;
 	bool peer_up;
+	/* on_handback: shards handed back or given, by whom last. */
+	uint32_t handbacks;
+	uint16_t handback_from;
 };
 
 struct rt {
@@ -82,6 +85,15 @@ static void rt_on_peer(void *arg, uint16_t id, bool up)
 	x->peer_up = up;
 }
 
+static void rt_on_handback_count(void *arg, uint16_t shard, uint16_t from)
+{
+	struct cellx *x = arg;
+
+	(void)shard;
+	x->handbacks++;
+	x->handback_from = from;
+}
+
 static void rt_cell_new(struct rt *t, struct cellx *x, uint16_t id)
 {
 	struct flowtab_cfg fc;
@@ -94,6 +106,7 @@ static void rt_cell_new(struct rt *t, struct cellx *x, uint16_t id)
 		.now_ms = rt_now,
 		.on_peer = rt_on_peer,
 		.on_peer_arg = x,
+		.on_handback = rt_on_handback_count,
 	};
 
 	flowtab_cfg_default(&fc, 1u << 14);
@@ -379,12 +392,16 @@ static int rt_gave(struct rt *t, void *arg)
 
 /* A cell that stops being a shard's primary gives its records to the new
  * one even when that one streams nothing to it, and, mirroring nothing
- * of the shard, keeps none. */
+ * of the shard, keeps none. The new primary is told of each shard given
+ * (it adopts the records at once: no flow keeps the old primary's name). */
 static void test_lost_shards_given(void **state)
 {
 	struct rt *t = *state;
 	struct shard_map *m = calloc(1, sizeof(*m));
-	uint32_t n = 50, s;
+	uint64_t seen[STEER_SHARDS / 64] = {0};
+	uint32_t n = 50, s, shards = 0;
+	struct flow_key k;
+	uint64_t end;
 
 	assert_non_null(m);
 	m->rf = 1;
@@ -396,6 +413,18 @@ static void test_lost_shards_given(void **state)
 	repl_shards_set(t->b.repl, m);
 	rt_create(t, n);
 	assert_int_equal(flowtab_count(t->a.ft), n);
+	for (s = 0; s < n; s++) {
+		rt_key(t, s, &k);
+		shards += !(seen[flowtab_shard_of(t->a.ft, &k) / 64] &
+			    1ull << flowtab_shard_of(t->a.ft, &k) % 64);
+		seen[flowtab_shard_of(t->a.ft, &k) / 64] |=
+			1ull << flowtab_shard_of(t->a.ft, &k) % 64;
+	}
+	/* The streams up and the first map's snapshots done: what b hears
+	 * from now on is the give. */
+	for (end = evloop_now_ms() + 300; evloop_now_ms() < end;)
+		rt_run(t);
+	t->b.handbacks = 0;
 	for (s = 0; s < STEER_SHARDS; s++)
 		m->cell[s][0] = 2;
 	repl_shards_set(t->a.repl, m);
@@ -406,6 +435,9 @@ static void test_lost_shards_given(void **state)
 			flowtab_count(t->b.ft),
 			(unsigned long long)repl_stats(t->a.repl)->handback_tx);
 	assert_int_equal(repl_stats(t->a.repl)->handback_tx, n);
+	/* One word per shard that had records, none for the empty ones. */
+	assert_int_equal(t->b.handbacks, shards);
+	assert_int_equal(t->b.handback_from, 1);
 	free(m);
 }
 
