@@ -512,7 +512,8 @@ lab_death_known_ms()
 import re, sys
 k, t = sys.argv[1], int(sys.argv[2])
 day = 86400000
-pat = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) .*repl: cell %s (is down|silent)" % k)
+# steerd stamps lines "2026-12-07T22:10:09.123Z " (older ones "22:10:09.123 ").
+pat = re.compile(r"^(?:\d{4}-\d\d-\d\dT)?(\d\d):(\d\d):(\d\d)\.(\d{3})Z? .*repl: cell %s (is down|silent)" % k)
 worst = 0
 for path in sys.argv[3:]:
     seen = None

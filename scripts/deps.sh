@@ -13,7 +13,8 @@ pkgs=(
 	build-essential cmake pkg-config clang llvm lld libclang-rt-14-dev
 	clang-format libcmocka-dev libpcap-dev tshark python3
 	libbpf-dev libxdp-dev bpftool linux-libc-dev libelf-dev zlib1g-dev
-	liblmdb-dev libsodium-dev liblz4-dev libzstd-dev
+	liblmdb-dev libsodium-dev liblz4-dev libzstd-dev libsystemd-dev libcap-ng-dev
+	systemd groff-base man-db
 	iproute2 nftables ethtool iputils-ping
 )
 # Only the benchmarks need these (side-by-side comparisons, plots).

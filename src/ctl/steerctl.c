@@ -97,6 +97,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	 "PROTO SRC SPORT DST DPORT OWNER EPOCH", 7, 7},
 	{"flow-del", cmd_generic, "forget a flow", "PROTO SRC SPORT DST DPORT",
 	 5, 5},
+	{"reload", cmd_generic,
+	 "read the config and cluster description again (as SIGHUP)", "", 0, 0},
 	{NULL, NULL, NULL, NULL, 0, 0},
 };
 

@@ -864,6 +864,24 @@ static int cmd_migrations(struct steerd *d, int argc, char **argv,
 		       : 0;
 }
 
+/* The same reload as SIGHUP's, answered with its outcome. */
+static int cmd_reload(struct steerd *d, int argc, char **argv, struct jsonw *w,
+		      char *err, size_t errlen)
+{
+	uint64_t t0 = evloop_now_ms();
+
+	log_info(MOD, "reload asked: reloading %s", d->config);
+	if (steerd_reload(d))
+		return admin_err(err, errlen,
+				 "reload failed, keeping the running config: "
+				 "%s",
+				 d->last_error);
+	jsonw_u64(w, "generation", d->st.generation);
+	jsonw_u64(w, "flows_carried", d->st.flows_carried);
+	jsonw_u64(w, "ms", evloop_now_ms() - t0);
+	return 0;
+}
+
 static const struct admin_cmd admin_cmds[] = {
 	{"version", cmd_version, 0, 0, "version",
 	 "daemon version, cluster, this node, config generation"},
@@ -920,6 +938,9 @@ static const struct admin_cmd admin_cmds[] = {
 	{"flow-set", cmd_flow_set, 7, 7,
 	 "flow-set PROTO SRC SPORT DST DPORT OWNER EPOCH",
 	 "steer a flow to node OWNER (epoch EPOCH) on this node's data plane"},
+	{"reload", cmd_reload, 0, 0, "reload",
+	 "read the config and the cluster description again, as SIGHUP does; "
+	 "a bad one is refused and the running one kept"},
 	{"flow-del", cmd_flow_del, 5, 5, "flow-del PROTO SRC SPORT DST DPORT",
 	 "forget a flow on this node's data plane (cell mode, on the flow's "
 	 "primary cell: its record on the cells and its rules on every fast "

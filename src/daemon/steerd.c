@@ -14,6 +14,7 @@
 #include "daemon/host.h"
 #include "daemon/migrations.h"
 #include "daemon/node_fc.h"
+#include "daemon/service.h"
 #include "daemon/steerd_gossip.h"
 #include "fastpath/fp_cluster.h"
 #include "fastpath/fsc.h"
@@ -569,6 +570,7 @@ int steerd_reload(struct steerd *d)
 	char err[sizeof(d->last_error)] = "";
 	int ret;
 
+	service_reloading();
 	if (!nw) {
 		ret = -ENOMEM;
 		snprintf(err, sizeof(err), "out of memory");
@@ -616,6 +618,7 @@ int steerd_reload(struct steerd *d)
 		 (unsigned long long)d->st.generation,
 		 (unsigned long long)carry.carried);
 	steerd_world_announce(nw);
+	service_ready("serving: reloaded");
 	return 0;
 fail:
 	if (nw) {
@@ -625,6 +628,7 @@ fail:
 	d->st.reloads_failed++;
 	snprintf(d->last_error, sizeof(d->last_error), "%s", err);
 	log_err(MOD, "reload failed, keeping the running config: %s", err);
+	service_ready("serving: the last reload failed, see the log");
 	return ret;
 }
 

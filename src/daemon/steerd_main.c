@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * steerd --config FILE [--foreground] [--log-level L] [--check]
+ * steerd --config FILE [--foreground] [--log-level L] [--pid-file PATH]
+ *        [--check]
  *
  * Exit status: 0 after a clean stop (SIGINT, SIGTERM) or a good --check;
  * 2 for a usage or config error (the message names FILE:LINE); 1 when
@@ -10,7 +11,12 @@
  * Without --foreground steerd detaches (fork, setsid, stdin and stdout on
  * /dev/null) once its config has been read and its socket is listening,
  * so the starting command's status says whether it came up. Logs stay on
- * stderr, wherever the starter pointed it.
+ * stderr, wherever the starter pointed it, stamped with the time unless
+ * that is journald (which stamps them itself).
+ *
+ * Once it serves, steerd drops the capabilities it no longer needs
+ * (privs.h), writes its PID file if asked (pidfile.h), and tells a
+ * service manager that it is ready (service.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +30,9 @@
 
 #include <sys/wait.h>
 
+#include "daemon/pidfile.h"
+#include "daemon/privs.h"
+#include "daemon/service.h"
 #include "daemon/steerd.h"
 #include "util/log.h"
 
@@ -31,6 +40,7 @@
 
 struct steerd_args {
 	const char *config;
+	const char *pid_file;
 	bool foreground;
 	bool check;
 	int log_level;
@@ -40,11 +50,14 @@ static void steerd_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: steerd --config FILE [--foreground] [--log-level L] "
-		"[--check]\n"
-		"  -c, --config FILE     steerd config (see steerd_conf.h)\n"
+		"[--pid-file PATH] [--check]\n"
+		"  -c, --config FILE     steerd config (steer.conf(5))\n"
 		"  -f, --foreground      do not detach\n"
 		"  -l, --log-level L     error|warn|info|debug; overrides the "
 		"file\n"
+		"  -p, --pid-file PATH   write the PID there, refuse to start "
+		"while\n"
+		"                        another steerd holds it\n"
 		"  -n, --check           read and build everything, then "
 		"exit\n"
 		"  -V, --version\n");
@@ -56,6 +69,7 @@ static int steerd_args_parse(int argc, char **argv, struct steerd_args *a)
 		{"config", required_argument, NULL, 'c'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"log-level", required_argument, NULL, 'l'},
+		{"pid-file", required_argument, NULL, 'p'},
 		{"check", no_argument, NULL, 'n'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
@@ -65,7 +79,7 @@ static int steerd_args_parse(int argc, char **argv, struct steerd_args *a)
 	int c;
 
 	a->log_level = -1;
-	while ((c = getopt_long(argc, argv, "c:fl:nVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fl:p:nVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			a->config = optarg;
@@ -82,6 +96,14 @@ static int steerd_args_parse(int argc, char **argv, struct steerd_args *a)
 				return -EINVAL;
 			}
 			a->log_level = (int)lvl;
+			break;
+		case 'p':
+			if (!optarg[0]) {
+				fprintf(stderr,
+					"steerd: --pid-file expects a path\n");
+				return -EINVAL;
+			}
+			a->pid_file = optarg;
 			break;
 		case 'n':
 			a->check = true;
@@ -167,11 +189,67 @@ static void steerd_detach(int *ready_fd)
 	*ready_fd = p[1];
 }
 
+/* The PID file's path made absolute: a detached steerd runs from '/'. */
+static int steerd_pid_path(const char *arg, char *out, size_t len)
+{
+	char cwd[PATH_MAX];
+
+	if (arg[0] == '/')
+		return snprintf(out, len, "%s", arg) < (int)len ? 0
+								: -ENAMETOOLONG;
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	return snprintf(out, len, "%s/%s", cwd, arg) < (int)len ? 0
+								: -ENAMETOOLONG;
+}
+
+/* stderr to journald: no time stamps (journald has them), priorities. */
+static void steerd_log_setup(void)
+{
+	bool journal = log_stderr_is_journal();
+
+	log_set_timestamps(!journal);
+	log_set_level_prefixes(journal);
+}
+
+/* Keep only the capabilities it still uses; it serves on whatever the
+ * outcome, saying so. */
+static void steerd_privs_drop(void)
+{
+	char kept[256], err[128];
+
+	if (privs_drop(kept, sizeof(kept), err, sizeof(err)))
+		log_warn("steerd", "capabilities: %s; running with all of them",
+			 err);
+	else if (strcmp(kept, "none"))
+		log_info("steerd", "capabilities kept: %s", kept);
+}
+
+/* Serving: the parent of a detached steerd, then the service manager. */
+static void steerd_ready(const struct steerd *d, int ready)
+{
+	const struct cluster_node *self = cluster_self(&d->world->cluster);
+	char status[160];
+
+	if (ready >= 0) {
+		if (chdir("/"))
+			log_warn("steerd", "chdir /: %s", strerror(errno));
+		if (write(ready, "", 1) != 1)
+			log_warn("steerd", "could not tell the parent: %s",
+				 strerror(errno));
+		close(ready);
+	}
+	snprintf(status, sizeof(status), "serving: cluster '%s', node '%s'",
+		 d->world->cluster.name, self->ep.name);
+	service_ready(status);
+}
+
 int main(int argc, char **argv)
 {
 	struct steerd_args a = {0};
 	struct steerd_opts o = {0};
-	char path[PATH_MAX], err[512];
+	struct pidfile pf = {.fd = -1};
+	char path[PATH_MAX], pid_path[PATH_MAX], err[512];
 	struct steerd d;
 	int ready = -1, ret;
 
@@ -181,33 +259,42 @@ int main(int argc, char **argv)
 		log_set_level((enum log_level)a.log_level);
 	if (a.check)
 		return steerd_check(&a);
-	/* journald stamps the lines it takes itself. */
-	log_set_timestamps(!getenv("JOURNAL_STREAM"));
-	/* Detached, the working directory is '/': keep the path whole. */
+	steerd_log_setup();
+	/* Detached, the working directory is '/': keep the paths whole. */
 	if (!realpath(a.config, path)) {
 		fprintf(stderr, "steerd: %s: %s\n", a.config, strerror(errno));
 		return EXIT_CONFIG;
 	}
+	if (a.pid_file &&
+	    (ret = steerd_pid_path(a.pid_file, pid_path, sizeof(pid_path)))) {
+		fprintf(stderr, "steerd: %s: %s\n", a.pid_file, strerror(-ret));
+		return EXIT_CONFIG;
+	}
 	if (!a.foreground)
 		steerd_detach(&ready);
+	/* Before the data plane: a second steerd must not take over the
+	 * first one's interface. */
+	if (a.pid_file && pidfile_take(&pf, pid_path, err, sizeof(err))) {
+		fprintf(stderr, "steerd: %s\n", err);
+		return 1;
+	}
 	o.config = path;
 	o.log_level = a.log_level;
 	o.signals = true;
 	ret = steerd_init(&d, &o, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "steerd: %s\n", err);
+		pidfile_remove(&pf);
 		return ret == -EINVAL ? EXIT_CONFIG : 1;
 	}
-	if (ready >= 0) {
-		if (chdir("/"))
-			log_warn("steerd", "chdir /: %s", strerror(errno));
-		if (write(ready, "", 1) != 1)
-			log_warn("steerd", "could not tell the parent: %s",
-				 strerror(errno));
-		close(ready);
-	}
+	steerd_privs_drop();
+	if (service_watchdog_start(d.el) < 0)
+		log_warn("steerd", "watchdog: out of memory, no pings");
+	steerd_ready(&d, ready);
 	ret = steerd_run(&d);
+	service_stopping();
 	steerd_fini(&d);
+	pidfile_remove(&pf);
 	if (ret) {
 		log_err("steerd", "event loop: %s", strerror(-ret));
 		return 1;

@@ -3,12 +3,16 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
-#include <sys/time.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
+#include <sys/time.h>
 
 static enum log_level log_level = LOG_INFO;
-static bool log_stamps;
+static bool log_stamps, log_prefixes;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
@@ -27,8 +31,28 @@ void log_set_timestamps(bool on)
 	log_stamps = on;
 }
 
-/* Wall-clock time, UTC, to the millisecond: lines of several daemons
- * (one per node of a lab) merge into one timeline. */
+void log_set_level_prefixes(bool on)
+{
+	log_prefixes = on;
+}
+
+bool log_stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	if (!env || sscanf(env, "%llu:%llu%c", &dev, &ino, &end) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st))
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
+/* RFC 3339, UTC, to the millisecond: lines of several daemons (one per
+ * node of a lab) merge into one timeline. */
 static void log_stamp(void)
 {
 	struct timeval tv;
@@ -36,8 +60,18 @@ static void log_stamp(void)
 
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
-	fprintf(stderr, "%02d:%02d:%02d.%03ld ", tm.tm_hour, tm.tm_min,
-		tm.tm_sec, (long)tv.tv_usec / 1000);
+	fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ ",
+		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		tm.tm_min, tm.tm_sec, (long)tv.tv_usec / 1000);
+}
+
+/* sd-daemon(3)'s "<N>" prefix: the syslog priority journald files the
+ * line under. */
+static int log_syslog_priority(enum log_level lvl)
+{
+	static const int prio[] = {3, 4, 6, 7}; /* err, warning, info, debug */
+
+	return prio[lvl];
 }
 
 void log_msg(enum log_level lvl, const char *mod, const char *fmt, ...)
@@ -46,6 +80,8 @@ void log_msg(enum log_level lvl, const char *mod, const char *fmt, ...)
 
 	if (lvl > log_level)
 		return;
+	if (log_prefixes)
+		fprintf(stderr, "<%d>", log_syslog_priority(lvl));
 	if (log_stamps)
 		log_stamp();
 	fprintf(stderr, "%s: %s: ", level_names[lvl], mod);

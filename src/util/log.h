@@ -15,9 +15,20 @@ enum log_level { LOG_ERR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 void log_set_level(enum log_level lvl);
 enum log_level log_get_level(void);
 
-/* Lines start with the UTC time of day to the ms (off by default: the
- * daemon turns it on unless journald, which stamps lines, takes them). */
+/* Lines start with the UTC time, RFC 3339 to the millisecond
+ * ("2026-12-07T22:10:09.123Z "; off by default: the daemon turns it on
+ * unless journald, which stamps lines itself, takes them). */
 void log_set_timestamps(bool on);
+
+/* Lines start with a syslog priority, "<3>" for errors to "<7>" for
+ * debug, as journald reads them on a service's stderr (off by default). */
+void log_set_level_prefixes(bool on);
+
+/* Is stderr the stream systemd connected to journald? True when
+ * $JOURNAL_STREAM ("DEV:INO") names stderr's device and inode, as
+ * systemd.exec(5) documents; false for a stream merely inherited from a
+ * service (a shell redirecting it elsewhere keeps the variable). */
+bool log_stderr_is_journal(void);
 
 void log_msg(enum log_level lvl, const char *mod, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
