@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Thin wrapper over CMake/ctest. Targets: all, demo, check, bench, deps,
-# format, clean. Binaries land in build/bin/.
+# format, install, clean. Binaries land in build/bin/; make install puts
+# steerd, steerctl, their man pages and steerd.service under PREFIX
+# (default /usr/local), inside DESTDIR when given.
 BUILD ?= build
 CC := clang
 CMAKE_FLAGS ?=
@@ -8,8 +10,10 @@ ifneq ($(CI),)
 CMAKE_FLAGS += -DSTEER_WERROR=ON
 endif
 JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: all deps build demo check bench format clean
+.PHONY: all deps build demo check bench format install clean
 
 all: build
 
@@ -17,7 +21,7 @@ all: build
 deps:
 	@bash scripts/deps.sh
 
-$(BUILD)/Makefile: CMakeLists.txt cmake/tests.cmake | deps
+$(BUILD)/Makefile: CMakeLists.txt cmake/tests.cmake cmake/install.cmake | deps
 	CC=$(CC) cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
 
 build: deps $(BUILD)/Makefile
@@ -31,6 +35,9 @@ check: build
 
 bench: build
 	$(BUILD)/bin/steer-bench
+
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
