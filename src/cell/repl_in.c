@@ -188,13 +188,19 @@ static int repl_in_frame(struct repl *r, struct repl_in *in,
 		if (repl_in_handback(r, in, m->sh.shard))
 			return -1;
 		flowtab_shard_walk(r->cfg.ft, m->sh.shard, repl_drop_one, &d);
+		in->snap_shard = m->sh.shard;
 		break;
 	case CELLMSG_SNAP_END:
-		/* After a snapshot this cell mirrors, nothing more. After
-		 * the records of a shard this cell is primary of now, given
-		 * by the cell that was (repl_out_give), they become this
+		/* The end of a snapshot: nothing more (the sender calls
+		 * itself the shard's primary; if this cell's map says the
+		 * same of itself, the maps differ for a moment, and taking
+		 * the records would take them from the cell that will own
+		 * them). The end of what the shard's primary before this
+		 * cell gave it (repl_out_give): its records become this
 		 * cell's at once. */
-		if (bit_get(r->mine, m->sh.shard) && r->cfg.on_handback)
+		if (in->snap_shard == m->sh.shard)
+			in->snap_shard = -1;
+		else if (bit_get(r->mine, m->sh.shard) && r->cfg.on_handback)
 			r->cfg.on_handback(r->cfg.on_peer_arg, m->sh.shard,
 					   m->sender);
 		break;
@@ -307,6 +313,7 @@ void repl_on_accept(struct evloop *el, int fd, uint32_t events, void *arg)
 		}
 		in->r = r;
 		in->fd = cfd;
+		in->snap_shard = -1;
 		in->next = r->ins;
 		r->ins = in;
 		r->st.accepts++;

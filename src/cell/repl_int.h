@@ -64,6 +64,9 @@ struct repl_in {
 	uint64_t tx_seq;   /* of the hand-back frames it sends */
 	uint8_t *obuf;	   /* ACK and hand-back frames not yet sent */
 	size_t olen, ooff, ocap;
+	/* The shard whose snapshot runs (SNAP_BEGIN seen, not its
+	 * SNAP_END), or -1: a SNAP_END without one ends a give. */
+	int32_t snap_shard;
 };
 
 struct repl {
