@@ -291,7 +291,7 @@ const struct flowtab_rec *cell_adopt(struct cell *c,
 	struct flowtab_rec r = *rec;
 
 	cell_profile(c, cells, &r.key, r.service, &r.primary, r.mirror, &r.rf);
-	r.version = rec->version + 1;
+	r.version = flowtab_version_next(c->ft, rec->version, now);
 	if (flowtab_apply(c->ft, &r, now) <= 0)
 		return rec;
 	rec = flowtab_lookup(c->ft, &r.key);

@@ -243,6 +243,11 @@ static uint64_t ft_version_next(struct flowtab *t, uint64_t floor, uint32_t now)
 	return v;
 }
 
+uint64_t flowtab_version_next(struct flowtab *t, uint64_t floor, uint32_t now)
+{
+	return ft_version_next(t, floor, now);
+}
+
 static void ft_notify(const struct flowtab *t, const struct flowtab_rec *r)
 {
 	if (t->cfg.on_change)

@@ -215,6 +215,16 @@ const struct flowtab_rec *flowtab_lookup_any(const struct flowtab *t,
 int flowtab_apply(struct flowtab *t, const struct flowtab_rec *r, uint32_t now);
 
 /*
+ * A new version for a record this cell takes over (it adopts another
+ * cell's flow): above floor and above every version the table has issued
+ * or applied, from the clock as a create's (never fails). Two cells that
+ * take the same record over, each its shard's primary by a map of its
+ * own for a moment, so give it different versions (floor + 1 on both
+ * would tie, and a tie never merges: both keep their owner's name).
+ */
+uint64_t flowtab_version_next(struct flowtab *t, uint64_t floor, uint32_t now);
+
+/*
  * The primary creates a flow: state NEW, a fresh version, zero counters,
  * created_ms = last_ms = now. Replaces a tombstone of key. Returns the
  * record, or NULL with errno EEXIST (a live flow of key exists), ENOSPC

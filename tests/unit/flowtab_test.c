@@ -303,6 +303,46 @@ static void test_versions_from_clock(void **state)
 	assert_true(flowtab_create(t2, &c, &p, 0)->version > vc);
 }
 
+/*
+ * Two cells take the same record over, each primary of its shard by its
+ * own map for a moment (a partition's two sides, a map of the moment
+ * during a heal): their versions differ, the later one above, so the
+ * records meet and one owner remains. A version of floor + 1 on both
+ * tied, and a tie never merges.
+ */
+static void test_version_next_takeover(void **state)
+{
+	struct fx *fx = *state;
+	struct flowtab *t = fx->t, *t2;
+	struct flow_key a = key_n(20, 6);
+	struct flowtab_rec r = rec_make(&a, 5000ull << 16, FLOWTAB_ST_NEW, 3);
+	uint64_t v1, v2;
+
+	t2 = fx->extra = table_make(64);
+	assert_non_null(t2);
+	assert_int_equal(flowtab_apply(t, &r, 0), 1);
+	assert_int_equal(flowtab_apply(t2, &r, 0), 1);
+	v1 = flowtab_version_next(t, r.version, 1);
+	test_ms++;
+	v2 = flowtab_version_next(t2, r.version, 1);
+	assert_true(v1 > r.version);
+	assert_true(v2 > v1);
+	r.version = v1;
+	r.primary = 1;
+	assert_int_equal(flowtab_apply(t, &r, 1), 1);
+	r.version = v2;
+	r.primary = 4;
+	assert_int_equal(flowtab_apply(t2, &r, 1), 1);
+	/* Each side's record meets the other's: the later one stays. */
+	assert_int_equal(flowtab_apply(t, flowtab_lookup(t2, &a), 2), 1);
+	assert_int_equal(flowtab_apply(t2, flowtab_lookup(t, &a), 2), 0);
+	assert_int_equal(flowtab_lookup(t, &a)->primary, 4);
+	/* Above every version the table issued or applied, and the floor. */
+	assert_true(flowtab_version_next(t, 1, 3) > v2);
+	assert_true(flowtab_version_next(t, UINT64_C(1) << 62, 3) >
+		    UINT64_C(1) << 62);
+}
+
 static void test_touch_tcp_states(void **state)
 {
 	struct flowtab *t = ((struct fx *)*state)->t;
@@ -1187,6 +1227,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_versions_from_clock, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_version_next_takeover,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_touch_tcp_states, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_full, setup, teardown),
