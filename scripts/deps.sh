@@ -16,6 +16,10 @@ pkgs=(
 	liblmdb-dev libsodium-dev liblz4-dev libzstd-dev libsystemd-dev libcap-ng-dev
 	systemd groff-base man-db
 	iproute2 nftables ethtool iputils-ping
+	libjansson-dev libmicrohttpd-dev
+	# the HTTP server's test: promtool checks /metrics, Chromium loads the
+	# status page
+	prometheus chromium fonts-dejavu-core curl
 )
 # Only the benchmarks need these (side-by-side comparisons, plots).
 bench_pkgs=(serf gnuplot-nox)
@@ -50,4 +54,9 @@ $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # packaged one off when this script installed it.
 if [[ " ${missing[*]} " == *" serf "* ]] && [ -d /run/systemd/system ]; then
 	$SUDO systemctl disable --now serf.service >/dev/null 2>&1 || true
+fi
+# Likewise Debian's prometheus package starts a server on *:9090; steer
+# needs only its promtool.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+	$SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
 fi

@@ -797,6 +797,12 @@ static int cell_sockets(struct cell *c, char *err, size_t errlen)
 			 strerror(-c->exc_fd));
 		return c->exc_fd;
 	}
+	/* Receipt times, for the exception path's latency (a histogram
+	 * only: a kernel that says no costs nothing else). */
+	if (setsockopt(c->exc_fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){1},
+		       sizeof(int)))
+		log_warn(MOD, "exception socket: no receipt times: %s",
+			 strerror(errno));
 	c->ctl_fd = cell_udp_bound(c, CELLMSG_PORT);
 	if (c->ctl_fd < 0) {
 		snprintf(err, errlen, "control socket on port %u: %s",

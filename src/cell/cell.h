@@ -47,6 +47,7 @@
 #include "cell/shards.h"
 #include "node/node_tmpl.h"
 #include "daemon/steerd_gossip.h"
+#include "util/hist.h"
 #include "gossip/gossip.h"
 #include "cell/flowtab.h"
 #include "util/evloop.h"
@@ -116,6 +117,9 @@ struct cell_stats {
 	 * path's flood guard said so (GUARDED), or the table was full. */
 	uint64_t guarded;
 	uint64_t full_stateless;
+	/* Exception datagrams: from the kernel's receipt (SO_TIMESTAMPNS)
+	 * to the end of their burst, when what they caused was sent. */
+	struct hist exc_latency;
 };
 
 struct cell;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <steer/gue.h>
@@ -642,25 +643,65 @@ static bool cell_from_fabric(const struct cell *c,
 	return false;
 }
 
+/* The kernel's receipt time of a datagram (SO_TIMESTAMPNS), in ns of
+ * CLOCK_REALTIME; 0 when it gave none. */
+static uint64_t cell_rx_time(struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+	struct timespec ts;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_TIMESTAMPNS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(ts))) {
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			return (uint64_t)ts.tv_sec * 1000000000ull +
+			       (uint64_t)ts.tv_nsec;
+		}
+	return 0;
+}
+
+/* Each datagram's time from its receipt to the end of its burst. */
+static void cell_rx_latency(struct cell *c, const uint64_t *rx, int n)
+{
+	struct timespec ts;
+	uint64_t now;
+	int i;
+
+	if (!n || clock_gettime(CLOCK_REALTIME, &ts))
+		return;
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	for (i = 0; i < n; i++)
+		if (rx[i] && rx[i] <= now)
+			hist_add(&c->st.exc_latency, (now - rx[i]) / 1000);
+}
+
 void cell_on_exception(struct evloop *el, int fd, uint32_t events, void *arg)
 {
 	static uint8_t dg[CELL_DGRAM_MAX];
 	/* The frame starts STEER_FRAME_ALIGN_OFF into an aligned buffer. */
 	static uint8_t frame[CELL_DGRAM_MAX + 64] __attribute__((aligned(8)));
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+	} ctl;
 	struct cell *c = arg;
 	uint32_t now = cell_now_ms();
+	uint64_t rx[CELL_RX_BURST];
 	struct sockaddr_storage ss;
-	socklen_t slen;
+	struct iovec iov = {.iov_base = dg, .iov_len = sizeof(dg)};
+	struct msghdr mh = {.msg_name = &ss, .msg_iov = &iov, .msg_iovlen = 1};
 	ssize_t n;
-	int i;
+	int i, m = 0;
 
 	/* A burst's datagrams out (rules, mirrors, forwards) leave together
 	 * at its end: a sendmmsg() per socket, not a sendto() each. */
 	cell_batch_begin(c);
 	for (i = 0; i < CELL_RX_BURST; i++) {
-		slen = sizeof(ss);
-		n = recvfrom(fd, dg, sizeof(dg), MSG_DONTWAIT,
-			     (struct sockaddr *)&ss, &slen);
+		mh.msg_namelen = sizeof(ss);
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		n = recvmsg(fd, &mh, MSG_DONTWAIT);
 		if (n < 0)
 			break;
 		if (!cell_from_fabric(c, &ss)) {
@@ -668,10 +709,12 @@ void cell_on_exception(struct evloop *el, int fd, uint32_t events, void *arg)
 			c->st.exc_foreign++;
 			continue;
 		}
+		rx[m++] = cell_rx_time(&mh);
 		cell_exception(c, dg, (size_t)n, frame + STEER_FRAME_ALIGN_OFF,
 			       now, 0);
 	}
 	cell_batch_end(c);
+	cell_rx_latency(c, rx, m);
 }
 
 void cell_exception_burst(struct cell *c, uint8_t **dg, const size_t *len,

@@ -52,6 +52,7 @@
 #include "core/cluster.h"
 #include "cell/flowtab.h"
 #include "util/evloop.h"
+#include "util/hist.h"
 
 #define REPL_PORT 6082
 #define REPL_FLUSH_MS 2 /* records wait at most this long */
@@ -88,6 +89,9 @@ struct repl_stats {
 	uint64_t handbacks_done;   /* shards whose hand-back ended */
 	uint64_t collected; /* records of shards neither owned nor mirrored */
 	struct cellmsg_counters rx; /* frames received, by reason */
+	/* A frame's time from being framed to its mirror's ACK: how far
+	 * behind the primary a mirror's copy is. */
+	struct hist ack_lag;
 };
 
 struct repl;

@@ -23,6 +23,8 @@ struct repl_pend {
 };
 
 /* A mirror this cell streams to (this cell is the primary). */
+#define REPL_ACK_RING 64
+
 struct repl_out {
 	struct repl *r;
 	uint16_t id;
@@ -37,6 +39,8 @@ struct repl_out {
 	uint32_t n, pcap;
 	uint64_t seq, acked;
 	uint64_t last_tx_ms;
+	/* When frame seq was framed, by seq % REPL_ACK_RING: an ACK's lag. */
+	uint64_t framed_us[REPL_ACK_RING];
 	uint64_t in_seq;     /* of its last hand-back frame */
 	uint32_t hb_applied; /* records of the running hand-back applied */
 	uint8_t in[CELLMSG_FRAME_MAX]; /* its ACKs and hand-backs */

@@ -106,6 +106,7 @@ int repl_out_frame(struct repl_out *o, struct cellmsg *m)
 	o->len += (size_t)n;
 	r->st.frames_tx++;
 	o->last_tx_ms = evloop_now_ms();
+	o->framed_us[o->seq % REPL_ACK_RING] = evloop_now_ns() / 1000;
 	return 0;
 }
 
@@ -421,6 +422,11 @@ static int repl_out_read(struct repl_out *o)
 			return -EBADMSG;
 		if (m.type == CELLMSG_ACK && m.sender == o->id &&
 		    m.sh.seq <= o->seq && m.sh.seq > o->acked) {
+			if (o->seq - m.sh.seq < REPL_ACK_RING)
+				hist_add(&r->st.ack_lag,
+					 evloop_now_ns() / 1000 -
+						 o->framed_us[m.sh.seq %
+							      REPL_ACK_RING]);
 			o->acked = m.sh.seq;
 			repl_out_given(o);
 		} else if (m.type != CELLMSG_ACK &&

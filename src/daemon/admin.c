@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "daemon/admin.h"
 #include "daemon/admin_cache.h"
+#include "daemon/admin_latency.h"
+#include "daemon/httpd.h"
 #include "daemon/admin_cell.h"
 #include "daemon/admin_host.h"
 #include "daemon/steerd_gossip.h"
@@ -606,6 +608,17 @@ static int cmd_counters(struct steerd *d, int argc, char **argv,
 		jsonw_u64(w, "clients", as->clients);
 		jsonw_obj_close(w);
 	}
+	if (d->http) {
+		const struct httpd_stats *hs = httpd_stats(d->http);
+
+		jsonw_obj_open(w, "http");
+		jsonw_u64(w, "requests", hs->requests);
+		jsonw_u64(w, "metrics_scrapes", hs->metrics_scrapes);
+		jsonw_u64(w, "not_found", hs->not_found);
+		jsonw_u64(w, "bad_method", hs->bad_method);
+		jsonw_u64(w, "errors", hs->errors);
+		jsonw_obj_close(w);
+	}
 	if (d->cell)
 		admin_cell_counters(d, w);
 	admin_host_counters(d, w);
@@ -905,6 +918,9 @@ static const struct admin_cmd admin_cmds[] = {
 	{"shards", cmd_shards, 0, 1, "shards [N]",
 	 "cell mode: the shard map (live cells, shards per cell), or the "
 	 "cells of shard N in order"},
+	{"latency", admin_latency, 0, 0, "latency",
+	 "latency histograms (cell mode: the exception path, replication "
+	 "acknowledgements): count, median, 99th percentile, buckets"},
 	{"tables", cmd_tables, 0, 0, "tables",
 	 "the flow tables: entries each (flow-table-size), the rules the "
 	 "XDP program's IPv4 and IPv6 tables hold, writes refused because a "

@@ -12,6 +12,7 @@
 #include "daemon/dataplane.h"
 #include "daemon/hints.h"
 #include "daemon/host.h"
+#include "daemon/httpd.h"
 #include "daemon/migrations.h"
 #include "daemon/node_fc.h"
 #include "daemon/service.h"
@@ -367,6 +368,21 @@ static int steerd_modules_start(struct steerd *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* The HTTP server, when http-listen asks for one. */
+static int steerd_http_start(struct steerd *d, char *err, size_t errlen)
+{
+	const struct sockaddr_storage *a = &d->world->conf.http;
+
+	if (a->ss_family == AF_UNSPEC)
+		return 0;
+	d->http = httpd_new(d->el, d, a, err, errlen);
+	if (!d->http)
+		return -errno;
+	log_info(MOD, "metrics and status page on port %u",
+		 httpd_port(d->http));
+	return 0;
+}
+
 int steerd_init(struct steerd *d, const struct steerd_opts *o, char *err,
 		size_t errlen)
 {
@@ -411,6 +427,9 @@ int steerd_init(struct steerd *d, const struct steerd_opts *o, char *err,
 		ret = -errno;
 		goto fail;
 	}
+	ret = steerd_http_start(d, err, errlen);
+	if (ret)
+		goto fail;
 	d->sweep_timer = evloop_timer_add(d->el, STEERD_SWEEP_MS,
 					  STEERD_SWEEP_MS, steerd_on_sweep, d);
 	if (d->sweep_timer < 0) {
@@ -475,6 +494,8 @@ void steerd_fini(struct steerd *d)
 	d->fc_timer = -1;
 	node_fc_free(d->nfc);
 	d->nfc = NULL;
+	httpd_free(d->http);
+	d->http = NULL;
 	admin_free(d->admin);
 	d->admin = NULL;
 	evloop_free(d->el);
@@ -519,6 +540,8 @@ static int steerd_reload_check(const struct steerd *d,
 		key = "cache-l1";
 	else if (o->flow_table_size != n->flow_table_size)
 		key = "flow-table-size";
+	else if (memcmp(&o->http, &n->http, sizeof(o->http)))
+		key = "http-listen";
 	if (key) {
 		snprintf(err, errlen, "%s: '%s' changed: restart steerd for it",
 			 n->path, key);

@@ -81,6 +81,7 @@ struct steerd_stats {
 };
 
 struct admin;
+struct httpd;
 struct host;
 struct cell;
 struct steerd_gossip;
@@ -91,6 +92,7 @@ struct steerd {
 	struct evloop *el;
 	struct steerd_world *world;
 	struct admin *admin;
+	struct httpd *http; /* http-listen: metrics, status page; NULL */
 	int64_t sweep_timer;
 	char config[PATH_MAX];
 	int cli_log_level; /* -1: none */

@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,6 +44,7 @@ enum {
 	SEEN_CACHE_L1_MIN,
 	SEEN_DRAIN_UDP,
 	SEEN_FLOW_TABLE,
+	SEEN_HTTP,
 	SEEN__MAX
 };
 
@@ -471,6 +474,57 @@ uint32_t steerd_flow_table_size(const struct steerd_conf *c)
 				  : steerd_flow_table_auto(0);
 }
 
+/* ADDR:PORT or [ADDR6]:PORT; port 0: the kernel picks one (steerd logs
+ * it). */
+static int steerd_http_addr(const char *w, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	const char *colon = strrchr(w, ':');
+	char host[INET6_ADDRSTRLEN + 2];
+	size_t hl = colon ? (size_t)(colon - w) : 0;
+	char *end;
+	unsigned long port;
+
+	if (!colon || !hl || hl >= sizeof(host) || !colon[1])
+		return -EINVAL;
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || port > 65535 || colon[1] == '+' || colon[1] == '-')
+		return -EINVAL;
+	memcpy(host, w, hl);
+	host[hl] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[' && host[hl - 1] == ']') {
+		host[hl - 1] = '\0';
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		return inet_pton(AF_INET6, host + 1, &s6->sin6_addr) == 1
+			       ? 0
+			       : -EINVAL;
+	}
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+static int h_http_listen(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+	int ret = steerd_once(x, l, SEEN_HTTP);
+
+	if (ret)
+		return ret;
+	if (!strcmp(l->argv[1], "off")) {
+		x->c->http.ss_family = AF_UNSPEC;
+		return 0;
+	}
+	if (steerd_http_addr(l->argv[1], &x->c->http))
+		return conf_expect(l, "http-listen",
+				   "off, ADDR:PORT or [ADDR6]:PORT",
+				   l->argv[1]);
+	return 0;
+}
+
 static const struct conf_directive steerd_directives[] = {
 	{"cluster-file", h_cluster_file, "PATH: the cluster description"},
 	{"admin-socket", h_admin_socket,
@@ -531,6 +585,10 @@ static const struct conf_directive steerd_directives[] = {
 	 "N|auto: entries of each flow table, the XDP program's (IPv4, IPv6) "
 	 "and a cell's (auto: 1/64 of the machine's memory at 256 bytes a "
 	 "flow, 1 Mi to 16 Mi; a restart applies a change)"},
+	{"http-listen", h_http_listen,
+	 "off|ADDR:PORT|[ADDR6]:PORT: serve Prometheus metrics (/metrics) "
+	 "and the status page (/) there (off; keep it on loopback or a "
+	 "management network: it has no authentication)"},
 	{NULL, NULL, NULL},
 };
 

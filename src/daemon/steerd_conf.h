@@ -26,6 +26,7 @@
  *   cache-l1-min 500                 (permille: L1 from this probability)
  *   drain-udp keep                   (move: a drained node's UDP sessions
  *                                     go to the node with most headroom)
+ *   http-listen 127.0.0.1:9646       (metrics and status page; off)
  *
  * Why two files: the cluster description is the same text on every node
  * but its 'self' line, and steer-replay reads it as it is, so steerd points
@@ -45,6 +46,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <sys/socket.h>
 
 #include "fastpath/fastpath.h"
 #include "node/phc.h"
@@ -82,9 +85,10 @@ struct steerd_conf {
 	uint16_t hint_ttl_s;
 	char cache_dir[PATH_MAX]; /* "": STEERD_CACHE_DIR_ROOT/<interface> */
 	uint32_t cache_l1;
-	uint16_t cache_l1_min;	  /* permille */
-	bool drain_udp_move;	  /* drained: UDP sessions to the target */
-	uint32_t flow_table_size; /* entries per flow table; 0: auto */
+	uint16_t cache_l1_min;	      /* permille */
+	bool drain_udp_move;	      /* drained: UDP sessions to the target */
+	uint32_t flow_table_size;     /* entries per flow table; 0: auto */
+	struct sockaddr_storage http; /* AF_UNSPEC: no HTTP server */
 };
 
 /*

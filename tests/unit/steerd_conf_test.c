@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <arpa/inet.h>
 
 #include "daemon/steerd.h"
 #include "daemon/steerd_conf.h"
@@ -29,7 +30,7 @@
 	"cluster-key-file, log-level, bpf-pin-dir, cgroup, xdp, high-water, "  \
 	"low-water, auto-drain, drain-hook, cpu-load, forecast-refit, hints, " \
 	"hint-threshold, hint-ttl, cache-dir, cache-l1, cache-l1-min, "        \
-	"drain-udp, flow-table-size"
+	"drain-udp, flow-table-size, http-listen"
 
 struct fx {
 	struct steerd_conf c;
@@ -480,6 +481,48 @@ static void test_bad_rows(void **state)
 	}
 }
 
+/* http-listen: off by default, ADDR:PORT, [ADDR6]:PORT, port 0. */
+static void test_http_listen(void **state)
+{
+	static const char *const bad[] = {
+		"127.0.0.1",	"127.0.0.1:",	"127.0.0.1:65536",
+		":80",		"localhost:80", "::1:80",
+		"[::1]80",	"[::1:80",	"127.0.0.1:+80",
+		"127.0.0.1:-1", "127.0.0.1:8x", "[127.0.0.1]:80",
+		"1.2.3.4.5:80",
+	};
+	struct fx *f = *state;
+	const struct sockaddr_in6 *s6 = (const void *)&f->c.http;
+	const struct sockaddr_in *s4 = (const void *)&f->c.http;
+	char text[128];
+	size_t i;
+
+	assert_int_equal(load(f, CONF_PATH, "cluster-file c\n"), 0);
+	assert_int_equal(f->c.http.ss_family, AF_UNSPEC);
+	assert_int_equal(load(f, CONF_PATH,
+			      "cluster-file c\nhttp-listen 127.0.0.1:9646\n"),
+			 0);
+	assert_int_equal(s4->sin_family, AF_INET);
+	assert_int_equal(ntohs(s4->sin_port), 9646);
+	assert_int_equal(ntohl(s4->sin_addr.s_addr), 0x7f000001);
+	assert_int_equal(load(f, CONF_PATH,
+			      "cluster-file c\nhttp-listen [2001:db8::1]:0\n"),
+			 0);
+	assert_int_equal(s6->sin6_family, AF_INET6);
+	assert_int_equal(s6->sin6_port, 0);
+	assert_int_equal(s6->sin6_addr.s6_addr[15], 1);
+	assert_int_equal(
+		load(f, CONF_PATH, "cluster-file c\nhttp-listen off\n"), 0);
+	assert_int_equal(f->c.http.ss_family, AF_UNSPEC);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "cluster-file c\nhttp-listen %s\n",
+			 bad[i]);
+		if (load(f, CONF_PATH, text) != -EINVAL ||
+		    !strstr(f->err, "http-listen"))
+			fail_msg("'%s' taken: '%s'", bad[i], f->err);
+	}
+}
+
 static void test_no_cluster_file(void **state)
 {
 	struct fx *f = *state;
@@ -665,6 +708,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fixture_good_world, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_listen, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_no_cluster_file, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_admin_socket_length, setup,

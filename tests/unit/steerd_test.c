@@ -604,7 +604,7 @@ static void test_init_bad_fixtures(void **state)
 		 "log-level, bpf-pin-dir, cgroup, xdp, high-water, low-water, "
 		 "auto-drain, drain-hook, cpu-load, forecast-refit, hints, "
 		 "hint-threshold, hint-ttl, cache-dir, cache-l1, cache-l1-min, "
-		 "drain-udp, flow-table-size)"},
+		 "drain-udp, flow-table-size, http-listen)"},
 		{"bad-cluster.conf",
 		 ":3: 'node' expects a key (id, addr, addr6, mac, via), got "
 		 "'colour'"},

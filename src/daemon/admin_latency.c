@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * admin 'latency': the daemon's latency histograms, as the buckets'
+ * bounds and counts (metrics.h turns them into Prometheus histograms)
+ * and, for a person, the median and the 99th percentile.
+ */
+#include "daemon/admin_latency.h"
+
+#include <stdint.h>
+
+#include "cell/cell.h"
+#include "cell/repl.h"
+#include "daemon/steerd.h"
+#include "util/hist.h"
+
+static void admin_hist(struct jsonw *w, const char *name, const char *help,
+		       const struct hist *h)
+{
+	uint64_t q;
+	unsigned int i;
+
+	jsonw_obj_open(w, NULL);
+	jsonw_str(w, "name", name);
+	jsonw_str(w, "help", help);
+	jsonw_u64(w, "count", h->count);
+	jsonw_u64(w, "sum_us", h->sum_us);
+	q = hist_quantile_us(h, 0.5);
+	if (q == UINT64_MAX || !h->count)
+		jsonw_null(w, "p50_us");
+	else
+		jsonw_u64(w, "p50_us", q);
+	q = hist_quantile_us(h, 0.99);
+	if (q == UINT64_MAX || !h->count)
+		jsonw_null(w, "p99_us");
+	else
+		jsonw_u64(w, "p99_us", q);
+	jsonw_arr_open(w, "bounds_us");
+	for (i = 0; i < HIST_BUCKETS; i++)
+		jsonw_u64(w, NULL, hist_bound_us(i));
+	jsonw_arr_close(w);
+	jsonw_arr_open(w, "counts");
+	for (i = 0; i < HIST_BUCKETS; i++)
+		jsonw_u64(w, NULL, h->bucket[i]);
+	jsonw_arr_close(w);
+	jsonw_obj_close(w);
+}
+
+int admin_latency(struct steerd *d, int argc, char **argv, struct jsonw *w,
+		  char *err, size_t errlen)
+{
+	jsonw_arr_open(w, "histograms");
+	if (d->cell) {
+		admin_hist(w, "exception_path_seconds",
+			   "Exception datagrams, from the kernel's receipt at "
+			   "the cell to the end of their burst (what they "
+			   "caused sent)",
+			   &cell_stats(d->cell)->exc_latency);
+		admin_hist(w, "replication_ack_seconds",
+			   "Replication frames, from being framed by the "
+			   "primary to the mirror's acknowledgement",
+			   &cell_repl_stats(d->cell)->ack_lag);
+	}
+	jsonw_arr_close(w);
+	return 0;
+}
