@@ -1141,3 +1141,143 @@ lab_status()
 	echo "cluster descriptions: $LAB_STATE/h*/cluster.conf"
 	lab_check
 }
+
+# --- faults (cell mode): a cut-off cell, an impaired link, two owners
+
+# Cut host k off from every other node: nftables in its namespace drops
+# everything between its addresses and theirs (the client, the router
+# and the backends still reach it). lab_heal k ends it.
+lab_cut()
+{
+	local k=$1 j o4="" o6=""
+
+	for ((j = 1; j <= LAB_HOSTS; j++)); do
+		[ "$j" = "$k" ] && continue
+		o4="$o4${o4:+, }$(lab_host_addr4 $j)"
+		o6="$o6${o6:+, }$(lab_host_addr6 $j)"
+	done
+	lab_exec "$(lab_host_ns "$k")" nft -f - <<EOF2
+table inet ${LAB_P}cut {
+	chain in {
+		type filter hook input priority -10; policy accept;
+		ip saddr { $o4 } drop
+		ip6 saddr { $o6 } drop
+	}
+	chain out {
+		type filter hook output priority -10; policy accept;
+		ip daddr { $o4 } drop
+		ip6 daddr { $o6 } drop
+	}
+}
+EOF2
+}
+
+lab_heal()
+{
+	lab_exec "$(lab_host_ns "$1")" nft delete table inet ${LAB_P}cut
+}
+
+# Impair the link of host k on the bridge for at most secs s: each way,
+# one frame in 10 dropped (nftables, numgen) and, with ms > 0, every
+# frame held ms milliseconds. This kernel has no netem nor any qdisc that
+# holds a packet until a time (fq, etf), so the delay is a wire in
+# userspace (lab/chaos_wire.py): the host's bridge port leaves the bridge
+# and a new veth pair (st-wK, st-xK) takes its place, the wire carrying
+# frames between the port and st-wK with their offload headers. It drops
+# nothing itself, so the loss is nftables' alone. lab_link_heal k puts
+# the port back. Bridged hosts only; the wire's pid is recorded as
+# wire-hK.
+lab_link_impair()
+{
+	local k=$1 ms=$2 secs=$3 ns=$LAB_LAN port=${LAB_P}l$1 i
+
+	lab_is_remote "$k" && { lab_die "h$k is not on the bridge" || return; }
+	ip -n $ns link add ${LAB_P}w$k type veth peer name ${LAB_P}x$k || return
+	ip -n $ns link set ${LAB_P}x$k master ${LAB_P}br up || return
+	ip -n $ns link set ${LAB_P}w$k up || return
+	lab_exec $ns nft -f - <<EOF2 || return
+table netdev ${LAB_P}loss$k {
+	chain to_host {
+		type filter hook egress device "$port" priority 0; policy accept;
+		numgen random mod 10 == 0 counter drop
+	}
+	chain from_host {
+		type filter hook egress device "${LAB_P}w$k" priority 0; policy accept;
+		numgen random mod 10 == 0 counter drop
+	}
+}
+EOF2
+	[ "$ms" -gt 0 ] || return 0
+	rm -f "$LAB_STATE/wire-h$k.ready"
+	lab_spawn $ns "wire-h$k" python3 \
+		"$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/chaos_wire.py" \
+		--a "$port" --b ${LAB_P}w$k --delay-ms "$ms" --seconds "$secs" \
+		--ready "$LAB_STATE/wire-h$k.ready"
+	for ((i = 0; i < 50; i++)); do
+		[ -e "$LAB_STATE/wire-h$k.ready" ] && break
+		sleep 0.05
+	done
+	[ $i -lt 50 ] || lab_die "the wire of h$k does not start" || return
+	ip -n $ns link set "$port" nomaster
+}
+
+# What lab_link_impair dropped: "to_host from_host" frames.
+lab_link_drops()
+{
+	lab_exec $LAB_LAN nft list table netdev ${LAB_P}loss$1 2>/dev/null |
+		sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | tr '\n' ' '
+}
+
+lab_link_heal()
+{
+	local k=$1 ns=$LAB_LAN
+
+	lab_stop "wire-h$k"
+	ip -n $ns link del ${LAB_P}w$k 2>/dev/null
+	lab_exec $ns nft delete table netdev ${LAB_P}loss$k 2>/dev/null
+	ip -n $ns link set ${LAB_P}l$k master ${LAB_P}br
+}
+
+# Cell mode: every flow has one owner. The records (steerctl flows) of
+# the live cells given go to DIR/flows-hK.json; for every flow not
+# closed, the primary each record names and the shard primary each
+# cell's map gives must be one cell. Prints up to 5 flows with more, then
+#   OWNERS flows=N double=D
+# Returns 1 when a flow has two owners or no cell holds any flow.
+lab_owners_check()
+{
+	local dir=$1 k
+
+	shift
+	for k in "$@"; do
+		lab_steerctl "$k" -j flows limit 100000 >"$dir/flows-h$k.json" ||
+			lab_log "steerctl flows on h$k failed"
+	done
+	python3 - "$dir" "$@" <<'EOF2'
+import json, sys
+d, hosts = sys.argv[1], sys.argv[2:]
+owners, held, bad = {}, {}, 0
+for k in hosts:
+    try:
+        flows = json.load(open("%s/flows-h%s.json" % (d, k)))["flows"]
+    except (OSError, ValueError, KeyError):
+        flows = []
+    for r in flows:
+        if r["state"] == "closed":
+            continue
+        key = (r["proto"], r["src"], r["sport"], r["dst"], r["dport"])
+        owners.setdefault(key, set()).add(r["primary"])
+        owners[key].add(r["shard_primary"])
+        held.setdefault(key, []).append("h%s: primary %s, shard %d of %s, "
+            "v%d" % (k, r["primary"], r["shard"], r["shard_primary"],
+                     r["version"]))
+for key, o in owners.items():
+    if len(o) != 1:
+        bad += 1
+        if bad <= 5:
+            print("  two owners: %s/%d: %s" % (key[0], key[2],
+                  "; ".join(held[key])))
+print("OWNERS flows=%d double=%d" % (len(owners), bad))
+sys.exit(1 if bad or not owners else 0)
+EOF2
+}
