@@ -28,6 +28,10 @@ if [ ! -d "$seeds" ]; then
 	fuzz_ctl_json)
 		printf '%s' '{"ok":true,"result":{"nodes":[{"id":1,"name":"n1","self":true,"load":0.5},{"id":2,"name":"n\u00e9","via":null}]}}' >"$seeds/a"
 		printf '%s' '[1,-2.5e3,"x\ud83d\ude00",[],{},true,false,null]' >"$seeds/b" ;;
+	fuzz_metrics)
+		# Answers as steerd writes them: groups, labels, a histogram.
+		printf '%s' '{"ok":true,"result":{"fsc":{"capacity":1024,"count":3},"xdp_drop":{"parse":1},"replication_policy":{"policy":"fixed","at_risk":false},"cache":{"l1_hit_ratio":0.5,"l2":null},"odd group":{"a\"b":1}}}' >"$seeds/a"
+		printf '%s' '{"ok":true,"result":{"histograms":[{"name":"x_seconds","help":"h","count":3,"sum_us":70,"bounds_us":[25,50],"counts":[1,1]}]}}' >"$seeds/b" ;;
 	fuzz_series)
 		# Real series: the head of each link-load file, a season byte
 		# first.
