@@ -14,8 +14,8 @@
 # owners on the live cells; 20 new connections opened during each fault
 # must be established and last. Gaps and recovery times are printed,
 # never judged.
-# Known failure: after partition_failover, in about 2 runs of 10 since
-# new connections open during the cut, one to seven flows keep a record
+# Known failure: after partition_failover, in 2 runs of 14 since new
+# connections open during the cut, one to seven flows keep a record
 # on the formerly cut-off cell h3 that names another owner than the
 # shard's primary, in a shard h3 neither owns nor mirrors; every session
 # survives. It is printed as KNOWN FAILURE and does not fail the test
