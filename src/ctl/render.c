@@ -110,7 +110,7 @@ static void render_scalar(FILE *f, const struct json_doc *doc,
 
 	switch (v->type) {
 	case JSON_NULL:
-		fputs("null", f);
+		fputc('-', f);
 		return;
 	case JSON_FALSE:
 		fputs("false", f);
@@ -246,6 +246,8 @@ static int render_table_cells(struct render_table *t,
 			c = (size_t)col;
 			if (col < 0 || t->cell[r * t->n_cols + c] != SIZE_MAX)
 				continue; /* a duplicate key: the first wins */
+			if (m->type == JSON_NULL)
+				continue; /* drawn as a missing key: "-" */
 			off = ftell(mem);
 			if (off < 0)
 				goto fail;

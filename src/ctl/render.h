@@ -4,7 +4,7 @@
  * command steerctl has never heard of still reads well.
  *
  *   - A scalar prints as it is: a string's text ("" as "-"), a number's
- *     text, true, false, null.
+ *     text, true, false; null (the daemon's "no value") prints "-".
  *   - An object prints one "key  value" line per member, the values of
  *     one object aligned in a column. A member holding an object, or an
  *     array that holds objects or arrays, prints its key alone on a line
@@ -14,7 +14,8 @@
  *   - An array of objects prints as a table: a header row of the union of
  *     their keys in first-seen order (upper case), one row per object,
  *     columns two spaces apart, numeric columns right-aligned, "-" where
- *     a row lacks the key. A cell holding an array of scalars joins them
+ *     a row lacks the key or holds null (which leaves a numeric column
+ *     numeric). A cell holding an array of scalars joins them
  *     with ','; an object or a nested array is shown as compact JSON.
  *     Past RENDER_TABLE_MAX_COLS columns, the objects print one after the
  *     other instead.

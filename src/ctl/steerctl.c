@@ -2,6 +2,8 @@
 /*
  * steerctl [-s|--socket PATH] [-j|--json] [-p|--pretty] [-t|--timeout S]
  *          [-a|--all] COMMAND [ARGS...]
+ * steerctl -V|--version
+ * steerctl help [COMMAND]
  *
  * Asks steerd one question on its admin socket (src/daemon/admin.h) and
  * prints the answer: as JSON with -j (the daemon's "result", one line, as
@@ -9,10 +11,13 @@
  * render.h). Commands steerctl does not know are passed to the daemon as
  * they are, so a newer steerd's commands work with an older steerctl.
  *
- * Exit status: 0 when the daemon answered ok; 1 when it answered an error
- * or could not be asked (not running, timed out, a malformed answer, an
- * output error); 2 for a usage error, including an argument that cannot
- * travel in a one-line request.
+ * Exit status: 0 when the daemon answered ok (and for --version, whether
+ * the daemon answers or not); 1 when it answered an error other than a
+ * usage error, or could not be asked (not running, timed out, a malformed
+ * answer, an output error); 2 for a usage error wherever it is caught:
+ * steerctl's options and arguments (including one that cannot travel in
+ * a one-line request), or the daemon's answer marked "usage":true (an
+ * unknown command, a wrong number of words, a malformed word; admin.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +30,7 @@
 #include "ctl/conn.h"
 #include "ctl/json.h"
 #include "ctl/render.h"
+#include "util/version.h"
 
 #define CTL_SOCKET_DEFAULT "/run/steer/steerd.sock" /* steerd_conf.h */
 #define CTL_SOCKET_ENV "STEER_SOCKET"
@@ -41,7 +47,7 @@
 struct ctl {
 	const char *socket;
 	int timeout_ms;
-	bool json, pretty, all;
+	bool json, pretty, all, version;
 };
 
 struct ctl_cmd;
@@ -76,7 +82,10 @@ static int cmd_counters(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 static const struct ctl_cmd ctl_cmds[] = {
 	{"version", cmd_generic,
 	 "daemon version, cluster, this node, config generation", "", 0, 0},
-	{"help", cmd_help, "these commands, then the daemon's", "", 0, 0},
+	{"help", cmd_help,
+	 "these commands, then the daemon's; with COMMAND, that command's "
+	 "usage and description",
+	 "[COMMAND]", 0, 1},
 	{"nodes", cmd_generic, "the cluster's nodes and their gossip state", "",
 	 0, 0},
 	{"flows", cmd_generic,
@@ -120,6 +129,8 @@ static void ctl_usage(FILE *f)
 		"  -p, --pretty       print it indented (implies -j)\n"
 		"  -t, --timeout S    give up after S seconds (default %d)\n"
 		"  -a, --all          counters: show those at zero too\n"
+		"  -V, --version      steerctl's version, and steerd's when it "
+		"answers\n"
 		"  -h, --help         this text\n"
 		"commands:\n",
 		CTL_TIMEOUT_MS_DEFAULT / 1000);
@@ -202,11 +213,20 @@ static void ctl_timeout_say(const struct ctl *ctl)
 		ctl->socket, ctl->timeout_ms / 1000.0);
 }
 
+/* An error answer's "usage" member: true for a usage error (admin.h). */
+static bool ctl_answer_usage(const struct json_doc *doc)
+{
+	const struct json_value *u = json_obj_get(doc->root, "usage");
+
+	return u && u->type == JSON_TRUE;
+}
+
 /*
  * Send argv as one request and read the answer into doc; *result is its
- * "result". Returns 0; -EINVAL for an argument that cannot be sent;
- * -EREMOTEIO when the daemon answered an error (printed); another
- * -errno when it could not be asked or answered nonsense (printed).
+ * "result". Returns 0; -EINVAL for an argument that cannot be sent or a
+ * usage error the daemon answered (printed); -EREMOTEIO when the daemon
+ * answered another error (printed); another -errno when it could not be
+ * asked or answered nonsense (printed).
  */
 static int ctl_ask(struct ctl *ctl, int argc, char **argv, struct json_doc *doc,
 		   const struct json_value **result)
@@ -215,6 +235,7 @@ static int ctl_ask(struct ctl *ctl, int argc, char **argv, struct json_doc *doc,
 	struct conn c;
 	char err[256], *req, *ans = NULL;
 	size_t len = 0;
+	bool usage = false;
 	int ret;
 
 	req = ctl_request_build(argc, argv);
@@ -267,6 +288,7 @@ static int ctl_ask(struct ctl *ctl, int argc, char **argv, struct json_doc *doc,
 		fputs("steerctl: ", stderr);
 		render_text(stderr, msg->str, msg->str_len);
 		fputc('\n', stderr);
+		usage = ctl_answer_usage(doc);
 		ret = -EREMOTEIO;
 	} else {
 		fprintf(stderr, "steerctl: malformed answer from steerd: not "
@@ -279,6 +301,8 @@ static int ctl_ask(struct ctl *ctl, int argc, char **argv, struct json_doc *doc,
 out:
 	free(ans);
 	free(req);
+	if (usage)
+		return -EINVAL;
 	/* -EINVAL says "usage error" to main(): not a socket's. */
 	return ret == -EINVAL ? -EIO : ret;
 }
@@ -353,16 +377,169 @@ static int cmd_counters(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	return ret;
 }
 
+static const struct ctl_cmd *ctl_cmd_known(const char *name)
+{
+	const struct ctl_cmd *c;
+
+	for (c = ctl_cmds; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+/* The daemon's "help" entry named name in result; NULL when none. */
+static const struct json_value *ctl_help_entry(const struct json_value *result,
+					       const char *name)
+{
+	const struct json_value *cmds = json_obj_get(result, "commands"), *c,
+				*n;
+
+	if (!cmds || cmds->type != JSON_ARRAY)
+		return NULL;
+	for (c = cmds->child; c; c = c->next) {
+		n = json_obj_get(c, "name");
+		if (n && n->type == JSON_STRING && n->str_len == strlen(name) &&
+		    !memcmp(n->str, name, n->str_len))
+			return c;
+	}
+	return NULL;
+}
+
+/* A string member of entry, or NULL. */
+static const struct json_value *ctl_help_str(const struct json_value *entry,
+					     const char *key)
+{
+	const struct json_value *v = entry ? json_obj_get(entry, key) : NULL;
+
+	return v && v->type == JSON_STRING ? v : NULL;
+}
+
+/*
+ * help COMMAND as text: its usage (steerctl's table, else the daemon's),
+ * then steerctl's description and the daemon's, each that exists.
+ */
+static void ctl_help_one_text(const char *name, const struct ctl_cmd *mine,
+			      const struct json_value *entry)
+{
+	const struct json_value *u = ctl_help_str(entry, "usage");
+	const struct json_value *h = ctl_help_str(entry, "help");
+
+	if (mine) {
+		printf("usage: steerctl %s%s%s\n", name,
+		       mine->args[0] ? " " : "", mine->args);
+	} else {
+		fputs("usage: steerctl ", stdout);
+		render_text(stdout, u->str, u->str_len);
+		fputc('\n', stdout);
+	}
+	if (mine)
+		printf("  %s\n", mine->help);
+	if (h) {
+		fputs(mine ? "  steerd: " : "  ", stdout);
+		render_text(stdout, h->str, h->str_len);
+		fputc('\n', stdout);
+	}
+}
+
+/* help COMMAND with -j from steerctl's table alone (no daemon answered):
+ * the shape of the daemon's entry. */
+static void ctl_help_one_json(const char *name, const struct ctl_cmd *mine)
+{
+	fputs("{\"name\":", stdout);
+	json_write_str(stdout, name, strlen(name));
+	printf(",\"usage\":\"%s%s%s\",\"help\":", name,
+	       mine->args[0] ? " " : "", mine->args);
+	json_write_str(stdout, mine->help, strlen(mine->help));
+	fputs("}\n", stdout);
+}
+
+/*
+ * help COMMAND: 0; -EINVAL (a usage error) when neither steerctl nor the
+ * daemon knows it; the daemon's error when it could not be asked and
+ * steerctl does not know the command either.
+ */
+static int ctl_help_one(struct ctl *ctl, const char *name)
+{
+	const struct ctl_cmd *mine = ctl_cmd_known(name);
+	const struct json_value *result, *entry = NULL;
+	char *req = "help";
+	struct json_doc doc;
+	int ret;
+
+	ret = ctl_ask(ctl, 1, &req, &doc, &result);
+	if (ret && !mine)
+		return ret == -EINVAL ? -EIO : ret;
+	if (!ret) {
+		entry = ctl_help_entry(result, name);
+		if (!ctl_help_str(entry, "usage"))
+			entry = NULL;
+	}
+	if (!mine && !entry) {
+		fputs("steerctl: no command '", stderr);
+		render_text(stderr, name, strlen(name));
+		fputs("' (try 'steerctl help')\n", stderr);
+	} else if (ctl->json && entry) {
+		ctl_json_print(ctl, &doc, entry);
+	} else if (ctl->json) {
+		ctl_help_one_json(name, mine);
+	} else {
+		ctl_help_one_text(name, mine, entry);
+	}
+	if (!ret)
+		json_doc_free(&doc);
+	return !mine && !entry ? -EINVAL : 0;
+}
+
 /* steerctl's table, then the daemon's own "help" answer. */
 static int cmd_help(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		    char **argv)
 {
+	if (argc == 2)
+		return ctl_help_one(ctl, argv[1]);
 	if (ctl->json)
 		return ctl_show(ctl, argc, argv, 0);
 	ctl_usage(stdout);
 	printf("\nsteerd's commands (%s):\n", ctl->socket);
 	fflush(stdout);
 	return ctl_show(ctl, argc, argv, 0);
+}
+
+/*
+ * --version: steerctl's version, then the daemon's when it answers (a
+ * daemon that does not is said on stderr). 0 either way. With -j, one
+ * object: {"steerctl":"X","steerd":"Y"|null}.
+ */
+static int ctl_version(struct ctl *ctl)
+{
+	const struct json_value *result, *v = NULL;
+	char *req = "version";
+	struct json_doc doc;
+	bool asked;
+
+	if (!ctl->json) {
+		printf("steerctl %s\n", STEER_VERSION);
+		fflush(stdout);
+	}
+	asked = !ctl_ask(ctl, 1, &req, &doc, &result);
+	if (asked)
+		v = json_obj_get(result, "steerd");
+	if (v && v->type != JSON_STRING)
+		v = NULL;
+	if (ctl->json) {
+		printf("{\"steerctl\":\"%s\",\"steerd\":", STEER_VERSION);
+		if (v)
+			fwrite(doc.text + v->off, 1, v->len, stdout);
+		else
+			fputs("null", stdout);
+		fputs("}\n", stdout);
+	} else if (v) {
+		fputs("steerd ", stdout);
+		render_text(stdout, v->str, v->str_len);
+		fputc('\n', stdout);
+	}
+	if (asked)
+		json_doc_free(&doc);
+	return 0;
 }
 
 /* --- Options ---------------------------------------------------------- */
@@ -390,13 +567,14 @@ static int ctl_args_parse(struct ctl *ctl, int argc, char **argv)
 		{"pretty", no_argument, NULL, 'p'},
 		{"timeout", required_argument, NULL, 't'},
 		{"all", no_argument, NULL, 'a'},
+		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 
 	/* '+': stop at the command, its arguments are its own. */
-	while ((c = getopt_long(argc, argv, "+s:jpt:ah", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:jpt:aVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (!optarg[0]) {
@@ -424,6 +602,9 @@ static int ctl_args_parse(struct ctl *ctl, int argc, char **argv)
 		case 'a':
 			ctl->all = true;
 			break;
+		case 'V':
+			ctl->version = true;
+			break;
 		case 'h':
 			ctl_usage(stdout);
 			exit(0);
@@ -432,7 +613,11 @@ static int ctl_args_parse(struct ctl *ctl, int argc, char **argv)
 			return -EINVAL;
 		}
 	}
-	if (optind >= argc) {
+	if (ctl->version && optind < argc) {
+		fprintf(stderr, "steerctl: --version takes no command\n");
+		return -EINVAL;
+	}
+	if (optind >= argc && !ctl->version) {
 		fprintf(stderr, "steerctl: no command\n");
 		ctl_usage(stderr);
 		return -EINVAL;
@@ -442,12 +627,9 @@ static int ctl_args_parse(struct ctl *ctl, int argc, char **argv)
 
 static const struct ctl_cmd *ctl_cmd_find(const char *name)
 {
-	const struct ctl_cmd *c;
+	const struct ctl_cmd *c = ctl_cmd_known(name);
 
-	for (c = ctl_cmds; c->name; c++)
-		if (!strcmp(c->name, name))
-			return c;
-	return &ctl_cmd_passthru;
+	return c ? c : &ctl_cmd_passthru;
 }
 
 int main(int argc, char **argv)
@@ -462,6 +644,10 @@ int main(int argc, char **argv)
 	first = ctl_args_parse(&ctl, argc, argv);
 	if (first < 0)
 		return CTL_EXIT_USAGE;
+	if (ctl.version) {
+		ctl_version(&ctl);
+		return fflush(stdout) || ferror(stdout) ? CTL_EXIT_FAIL : 0;
+	}
 	cmd = ctl_cmd_find(argv[first]);
 	n = argc - first - 1;
 	if (n < cmd->min_args || n > cmd->max_args) {

@@ -35,6 +35,16 @@
 
 /* --- Commands ------------------------------------------------------- */
 
+/*
+ * A command: argv[0..argc) are the words after its name, their number
+ * within the table's bounds. Returns 0 after writing the result's members
+ * into w; -EINVAL for a usage error: a word that does not fit the usage
+ * (a keyword, an integer's form or range, an address), checked before
+ * anything about the daemon's state so a malformed request is a usage
+ * error wherever it is sent; another -errno for a well-formed request
+ * that cannot be done here or now (no cell runs, no such flow, a node
+ * name the cluster does not declare). Either way the message is in err.
+ */
 typedef int (*admin_cmd_fn)(struct steerd *d, int argc, char **argv,
 			    struct jsonw *w, char *err, size_t errlen);
 
@@ -48,7 +58,23 @@ struct admin_cmd {
 
 static const struct admin_cmd admin_cmds[];
 
-/* Write an error message; returns -EINVAL for `return admin_err(...)`. */
+/* Write a usage error's message; returns -EINVAL for
+ * `return admin_usage(...)`. */
+static int admin_usage(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int admin_usage(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Write the message of a request that cannot be done; returns -EIO for
+ * `return admin_err(...)`. */
 static int admin_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -59,7 +85,7 @@ static int admin_err(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-	return -EINVAL;
+	return -EIO;
 }
 
 static void admin_addr_str(const struct flow_addr *a, char *buf, size_t len)
@@ -145,36 +171,36 @@ int admin_parse_key(const char *cmd, char **argv, struct flow_key *k, char *err,
 	else
 		goto bad_proto;
 	if (admin_parse_addr(argv[1], &k->src, &fs))
-		return admin_err(err, errlen,
-				 "%s: source expects an IPv4 or IPv6 address",
-				 cmd);
+		return admin_usage(err, errlen,
+				   "%s: source expects an IPv4 or IPv6 address",
+				   cmd);
 	if (admin_parse_addr(argv[3], &k->dst, &fd))
-		return admin_err(err, errlen,
-				 "%s: destination expects an IPv4 or IPv6 "
-				 "address",
-				 cmd);
+		return admin_usage(err, errlen,
+				   "%s: destination expects an IPv4 or IPv6 "
+				   "address",
+				   cmd);
 	if (fs != fd)
-		return admin_err(err, errlen,
-				 "%s: source and destination are of two "
-				 "address families",
-				 cmd);
+		return admin_usage(err, errlen,
+				   "%s: source and destination are of two "
+				   "address families",
+				   cmd);
 	if (admin_parse_u32(argv[2], 0, 65535, &v))
-		return admin_err(err, errlen,
-				 "%s: source port expects an integer in "
-				 "0..65535",
-				 cmd);
+		return admin_usage(err, errlen,
+				   "%s: source port expects an integer in "
+				   "0..65535",
+				   cmd);
 	k->sport = htons((uint16_t)v);
 	if (admin_parse_u32(argv[4], 0, 65535, &v))
-		return admin_err(err, errlen,
-				 "%s: destination port expects an integer in "
-				 "0..65535",
-				 cmd);
+		return admin_usage(err, errlen,
+				   "%s: destination port expects an integer in "
+				   "0..65535",
+				   cmd);
 	k->dport = htons((uint16_t)v);
 	return 0;
 bad_proto:
-	return admin_err(err, errlen,
-			 "%s: protocol expects tcp, udp or a number in 1..255",
-			 cmd);
+	return admin_usage(
+		err, errlen,
+		"%s: protocol expects tcp, udp or a number in 1..255", cmd);
 }
 
 void admin_key_write(struct jsonw *w, const struct flow_key *k)
@@ -202,13 +228,13 @@ static int cmd_version(struct steerd *d, int argc, char **argv, struct jsonw *w,
 	jsonw_str(w, "self", self->ep.name);
 	jsonw_u64(w, "self_id", self->ep.id);
 	jsonw_str(w, "mode", steerd_mode_name(wd->conf.mode));
-	jsonw_str(w, "interface", wd->conf.interface);
+	jsonw_str_opt(w, "interface", wd->conf.interface);
 	jsonw_u64(w, "gossip_port", wd->conf.gossip_port);
 	jsonw_bool(w, "keyed", wd->keyed);
 	jsonw_str(w, "config", d->config);
 	jsonw_str(w, "cluster_file", wd->conf.cluster_file);
 	jsonw_u64(w, "generation", d->st.generation);
-	jsonw_str(w, "last_reload_error", d->last_error);
+	jsonw_str_opt(w, "last_reload_error", d->last_error);
 	jsonw_u64(w, "uptime_ms", evloop_now_ms() - d->start_ms);
 	return 0;
 }
@@ -251,16 +277,16 @@ static int cmd_nodes(struct steerd *d, int argc, char **argv, struct jsonw *w,
 		buf[0] = '\0';
 		if (ep->has_v4)
 			admin_addr_str(&ep->addr4, buf, sizeof(buf));
-		jsonw_str(w, "address", buf);
+		jsonw_str_opt(w, "address", buf);
 		buf[0] = '\0';
 		if (ep->has_v6)
 			admin_addr_str(&ep->addr6, buf, sizeof(buf));
-		jsonw_str(w, "address6", buf);
+		jsonw_str_opt(w, "address6", buf);
 		buf[0] = '\0';
 		if (!admin_mac_zero(ep->mac))
 			admin_mac_str(ep->mac, buf, sizeof(buf));
-		jsonw_str(w, "mac", buf);
-		jsonw_str(w, "via", ep->via);
+		jsonw_str_opt(w, "mac", buf);
+		jsonw_str_opt(w, "via", ep->via);
 		jsonw_bool(w, "self", i == c->self);
 		jsonw_str(w, "state", info.state);
 		jsonw_u64(w, "incarnation", info.incarnation);
@@ -343,11 +369,11 @@ static int admin_parse_limit(const char *cmd, int argc, char **argv,
 {
 	*limit = ADMIN_FLOWS_DEFAULT;
 	if (argc == 1 || (argc == 2 && strcmp(argv[0], "limit")))
-		return admin_err(err, errlen, "usage: %s [limit N]", cmd);
+		return admin_usage(err, errlen, "usage: %s [limit N]", cmd);
 	if (argc == 2 && admin_parse_u32(argv[1], 1, ADMIN_FLOWS_MAX, limit))
-		return admin_err(err, errlen,
-				 "%s: 'limit' expects an integer in 1..%u", cmd,
-				 ADMIN_FLOWS_MAX);
+		return admin_usage(err, errlen,
+				   "%s: 'limit' expects an integer in 1..%u",
+				   cmd, ADMIN_FLOWS_MAX);
 	return 0;
 }
 
@@ -393,7 +419,7 @@ static int admin_session_one(const struct gossip_session_info *si,
 		return 1;
 	jsonw_obj_open(a->w, NULL);
 	admin_key_write(a->w, &si->key);
-	jsonw_str(a->w, "owner", n ? n->ep.name : "?");
+	jsonw_str_opt(a->w, "owner", n ? n->ep.name : NULL);
 	jsonw_str(a->w, "state",
 		  si->state == GOSSIP_SESSION_ESTABLISHED ? "established"
 							  : "closed");
@@ -410,18 +436,15 @@ static int cmd_sessions(struct steerd *d, int argc, char **argv,
 	struct admin_sessions a = {
 		.w = w, .c = &d->world->cluster, .limit = ADMIN_FLOWS_DEFAULT};
 	struct gossip *g;
+	int ret;
 
+	ret = admin_parse_limit("sessions", argc, argv, &a.limit, err, errlen);
+	if (ret)
+		return ret;
 	if (!d->gossip)
 		return admin_err(err, errlen,
 				 "sessions: no gossip runs (mode cell without "
 				 "a cluster key)");
-	if (argc == 1 || (argc == 2 && strcmp(argv[0], "limit")))
-		return admin_err(err, errlen, "usage: sessions [limit N]");
-	if (argc == 2 && admin_parse_u32(argv[1], 1, ADMIN_FLOWS_MAX, &a.limit))
-		return admin_err(err, errlen,
-				 "sessions: 'limit' expects an integer in "
-				 "1..%u",
-				 ADMIN_FLOWS_MAX);
 	g = steerd_gossip_node(d->gossip);
 	jsonw_u64(w, "established", gossip_session_count(g, true));
 	jsonw_u64(w, "held", gossip_session_count(g, false));
@@ -630,15 +653,15 @@ static int cmd_shards(struct steerd *d, int argc, char **argv, struct jsonw *w,
 {
 	uint32_t shard;
 
+	if (argc == 1 && admin_parse_u32(argv[0], 0, STEER_SHARDS - 1, &shard))
+		return admin_usage(err, errlen,
+				   "shards: the shard expects an integer in "
+				   "0..%u",
+				   STEER_SHARDS - 1);
 	if (!d->cell)
 		return admin_err(err, errlen,
 				 "shards: no cell runs here (mode cell with a "
 				 "cluster key)");
-	if (argc == 1 && admin_parse_u32(argv[0], 0, STEER_SHARDS - 1, &shard))
-		return admin_err(err, errlen,
-				 "shards: the shard expects an integer in "
-				 "0..%u",
-				 STEER_SHARDS - 1);
 	admin_cell_shards(d, argc ? (int32_t)shard : -1, w);
 	return 0;
 }
@@ -671,16 +694,16 @@ static int cmd_flow_set(struct steerd *d, int argc, char **argv,
 	ret = admin_parse_key("flow-set", argv, &k, err, errlen);
 	if (ret)
 		return ret;
-	if (admin_parse_owner(&d->world->cluster, argv[5], &owner)) {
+	if (admin_parse_u32(argv[6], 0, UINT32_MAX, &epoch))
+		return admin_usage(
+			err, errlen,
+			"flow-set: epoch expects an integer in 0..%u",
+			UINT32_MAX);
+	/* A word that names no node is not malformed: the cluster's to say. */
+	if (admin_parse_owner(&d->world->cluster, argv[5], &owner))
 		return admin_err(err, errlen,
 				 "flow-set: owner expects a node id or name of "
 				 "the cluster");
-	}
-	if (admin_parse_u32(argv[6], 0, UINT32_MAX, &epoch)) {
-		return admin_err(err, errlen,
-				 "flow-set: epoch expects an integer in 0..%u",
-				 UINT32_MAX);
-	}
 	ret = dp_flow_set(d, &k, owner, epoch);
 	if (ret == -ENOENT)
 		return admin_err(err, errlen,
@@ -718,13 +741,13 @@ static int cmd_flow_del(struct steerd *d, int argc, char **argv,
 static int cmd_forecast(struct steerd *d, int argc, char **argv,
 			struct jsonw *w, char *err, size_t errlen)
 {
+	if (argc == 1 && strcmp(argv[0], "series"))
+		return admin_usage(err, errlen,
+				   "forecast: expected nothing or 'series', "
+				   "not '%.32s'",
+				   argv[0]);
 	if (!d->nfc)
 		return admin_err(err, errlen, "forecast: none kept");
-	if (argc == 1 && strcmp(argv[0], "series"))
-		return admin_err(err, errlen,
-				 "forecast: expected nothing or 'series', "
-				 "not '%.32s'",
-				 argv[0]);
 	if (argc == 1)
 		node_fc_write_series(d->nfc, w);
 	else
@@ -866,15 +889,16 @@ static int cmd_tables(struct steerd *d, int argc, char **argv, struct jsonw *w,
 static int cmd_migrations(struct steerd *d, int argc, char **argv,
 			  struct jsonw *w, char *err, size_t errlen)
 {
+	int ret;
+
 	if (argc == 1 && strcmp(argv[0], "all"))
-		return admin_err(err, errlen,
-				 "migrations: expected nothing or 'all', "
-				 "not '%.32s'",
-				 argv[0]);
-	return migrations_write(d, w, argc ? UINT32_MAX : MIGRATIONS_SHOWN, err,
-				errlen)
-		       ? -EINVAL
-		       : 0;
+		return admin_usage(err, errlen,
+				   "migrations: expected nothing or 'all', "
+				   "not '%.32s'",
+				   argv[0]);
+	ret = migrations_write(d, w, argc ? UINT32_MAX : MIGRATIONS_SHOWN, err,
+			       errlen);
+	return ret == -EINVAL ? -EIO : ret; /* never a usage error */
 }
 
 /* The same reload as SIGHUP's, answered with its outcome. */
@@ -991,12 +1015,15 @@ static int admin_split(char *line, char **argv, int max, int *argc)
 	return 0;
 }
 
-static void admin_answer_error(struct jsonw *w, const char *msg)
+/* {"ok":false,"error":msg}, with "usage":true for a usage error. */
+static void admin_answer_error(struct jsonw *w, const char *msg, bool usage)
 {
 	jsonw_reset(w);
 	jsonw_obj_open(w, NULL);
 	jsonw_bool(w, "ok", false);
 	jsonw_str(w, "error", msg);
+	if (usage)
+		jsonw_bool(w, "usage", true);
 	jsonw_obj_close(w);
 }
 
@@ -1009,23 +1036,23 @@ static int admin_dispatch(struct steerd *d, char *line, struct jsonw *w,
 
 	ret = admin_split(line, argv, ADMIN_MAX_WORDS, &argc);
 	if (ret == -EINVAL)
-		return admin_err(err, errlen,
-				 "request holds a byte that is not printable "
-				 "ASCII");
+		return admin_usage(err, errlen,
+				   "request holds a byte that is not printable "
+				   "ASCII");
 	if (ret)
-		return admin_err(err, errlen, "more than %d words",
-				 ADMIN_MAX_WORDS);
+		return admin_usage(err, errlen, "more than %d words",
+				   ADMIN_MAX_WORDS);
 	if (!argc)
-		return admin_err(err, errlen, "empty request");
+		return admin_usage(err, errlen, "empty request");
 	for (c = admin_cmds; c->name; c++)
 		if (!strcmp(c->name, argv[0]))
 			break;
 	if (!c->name)
-		return admin_err(err, errlen,
-				 "unknown command '%.40s' (try 'help')",
-				 argv[0]);
+		return admin_usage(err, errlen,
+				   "unknown command '%.40s' (try 'help')",
+				   argv[0]);
 	if (argc - 1 < c->min_args || argc - 1 > c->max_args)
-		return admin_err(err, errlen, "usage: %s", c->usage);
+		return admin_usage(err, errlen, "usage: %s", c->usage);
 	jsonw_reset(w);
 	jsonw_obj_open(w, NULL);
 	jsonw_bool(w, "ok", true);
@@ -1045,11 +1072,12 @@ int admin_handle(struct steerd *d, char *line, struct jsonw *w)
 
 	ret = admin_dispatch(d, line, w, err, sizeof(err));
 	if (!ret && jsonw_finish(w)) {
-		ret = -EINVAL;
+		ret = -ENOMEM;
 		snprintf(err, sizeof(err), "out of memory");
 	}
 	if (ret) {
-		admin_answer_error(w, err[0] ? err : "bad request");
+		admin_answer_error(w, err[0] ? err : "bad request",
+				   ret == -EINVAL);
 		if (jsonw_finish(w))
 			return -ENOMEM;
 		return -EINVAL;

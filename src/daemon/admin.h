@@ -24,7 +24,22 @@
  * (newline-delimited JSON; strings never hold a raw newline):
  *
  *   {"ok":true,"result":{...}}
- *   {"ok":false,"error":"flows: 'limit' expects an integer in 1..100000"}
+ *   {"ok":false,"error":"flows: 'limit' expects an integer in 1..100000",
+ *    "usage":true}
+ *   {"ok":false,"error":"flow-del: no such flow"}
+ *
+ * "usage":true marks a usage error: the request does not fit a command's
+ * usage (an unknown command, a wrong number of words, a word that is not
+ * the keyword, integer, address or port its place expects, a request
+ * that is empty, too long or not printable ASCII). The words are checked
+ * before the daemon's state, so a malformed request is a usage error on
+ * every node. Other errors (a well-formed request that cannot be done
+ * here or now: no cell runs, no such flow, a name the cluster does not
+ * declare) carry no "usage" member. steerctl exits 2 for the first, 1
+ * for the others.
+ *
+ * A value that is absent (a node without an IPv6 address, a template
+ * without a UDP port, no reload error) is JSON null, never "".
  *
  * A client may send any number of requests on one connection; answers
  * come in order. A request longer than ADMIN_REQ_MAX gets the error

@@ -67,35 +67,47 @@ static void admin_hints_stats(struct steerd *d, struct jsonw *w)
 	jsonw_obj_close(w);
 }
 
+/* A request that is well formed but finds no cache (not host mode). */
+static int admin_cache_none(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "cache: host mode only");
+	return -EOPNOTSUPP;
+}
+
+/* The words are checked before the cache is looked for (admin.c). */
 static int admin_cache_invalidate(struct steerd *d, int argc, char **argv,
 				  struct jsonw *w, char *err, size_t errlen)
 {
-	struct phc *p = host_phc(d->host);
-	struct flow_key k;
+	struct phc *p = d->host ? host_phc(d->host) : NULL;
+	struct flow_key k = {0};
 	char *end;
-	unsigned long id;
+	unsigned long id = 0;
 	uint32_t n;
 
-	if (argc == 2 && !strcmp(argv[1], "all")) {
-		n = phc_invalidate_all(p);
-	} else if (argc == 3 && !strcmp(argv[1], "node")) {
+	if (argc == 3 && !strcmp(argv[1], "node")) {
 		id = strtoul(argv[2], &end, 10);
 		if (!argv[2][0] || *end || id >= 0xffff) {
 			snprintf(err, errlen,
 				 "cache: node expects an id in 0..65534");
 			return -EINVAL;
 		}
-		n = phc_invalidate_owner(p, (uint16_t)id);
 	} else if (argc == 6) {
 		if (admin_parse_key("cache", argv + 1, &k, err, errlen))
 			return -EINVAL;
-		n = phc_invalidate_flow(p, &k);
-	} else {
+	} else if (argc != 2 || strcmp(argv[1], "all")) {
 		snprintf(err, errlen,
 			 "cache: invalidate expects all, node ID or PROTO SRC "
 			 "SPORT DST DPORT");
 		return -EINVAL;
 	}
+	if (!p)
+		return admin_cache_none(err, errlen);
+	if (argc == 2)
+		n = phc_invalidate_all(p);
+	else if (argc == 3)
+		n = phc_invalidate_owner(p, (uint16_t)id);
+	else
+		n = phc_invalidate_flow(p, &k);
 	jsonw_u64(w, "invalidated", n);
 	return 0;
 }
@@ -103,10 +115,6 @@ static int admin_cache_invalidate(struct steerd *d, int argc, char **argv,
 int admin_cache(struct steerd *d, int argc, char **argv, struct jsonw *w,
 		char *err, size_t errlen)
 {
-	if (!d->host || !host_phc(d->host)) {
-		snprintf(err, errlen, "cache: host mode only");
-		return -EINVAL;
-	}
 	if (argc && strcmp(argv[0], "invalidate")) {
 		snprintf(err, errlen,
 			 "cache: expected nothing or 'invalidate', not '%.32s'",
@@ -115,6 +123,8 @@ int admin_cache(struct steerd *d, int argc, char **argv, struct jsonw *w,
 	}
 	if (argc)
 		return admin_cache_invalidate(d, argc, argv, w, err, errlen);
+	if (!d->host || !host_phc(d->host))
+		return admin_cache_none(err, errlen);
 	admin_cache_stats(d, w);
 	admin_hints_stats(d, w);
 	return 0;

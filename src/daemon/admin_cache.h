@@ -19,7 +19,8 @@
 
 struct steerd;
 
-/* 0, or -EINVAL with the reason in err. */
+/* 0; -EINVAL for a usage error, -EOPNOTSUPP when this node keeps no
+ * cache (not host mode); the reason in err. */
 int admin_cache(struct steerd *d, int argc, char **argv, struct jsonw *w,
 		char *err, size_t errlen);
 

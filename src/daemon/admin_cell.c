@@ -340,7 +340,7 @@ static void admin_cell_shard_one(struct steerd *d, uint32_t shard,
 		jsonw_u64(w, "rank", i);
 		jsonw_str(w, "role", i ? "mirror" : "primary");
 		jsonw_u64(w, "id", id);
-		jsonw_str(w, "name", n ? n->ep.name : "");
+		jsonw_str_opt(w, "name", n ? n->ep.name : NULL);
 		jsonw_str(w, "state", admin_cell_node_state(d, id));
 		jsonw_bool(w, "self", n && n == cluster_self(c));
 		jsonw_obj_close(w);

@@ -197,7 +197,7 @@ static const char *admin_node_tmpl_kind(uint8_t kind)
 	return "none";
 }
 
-/* The name the cluster gives the template's target; "" when none. */
+/* The name the cluster gives the template's target; NULL when none. */
 static const char *admin_node_tmpl_name(const struct cluster *c,
 					const struct node_tmpl_node *hn)
 {
@@ -206,10 +206,10 @@ static const char *admin_node_tmpl_name(const struct cluster *c,
 
 	if (hn->what == NODE_TMPL_BACKEND) {
 		b = cluster_backend_by_id(c, hn->id);
-		return b ? b->ep.name : "";
+		return b ? b->ep.name : NULL;
 	}
 	n = cluster_node_by_id(c, hn->id);
-	return n ? n->ep.name : "";
+	return n ? n->ep.name : NULL;
 }
 
 void admin_host_templates(struct steerd *d, const struct node_tmpls *t,
@@ -226,12 +226,12 @@ void admin_host_templates(struct steerd *d, const struct node_tmpls *t,
 		if (targets)
 			jsonw_str(w, "target", admin_node_tmpl_what(hn->what));
 		jsonw_u64(w, "id", hn->id);
-		jsonw_str(w, "name", admin_node_tmpl_name(c, hn));
+		jsonw_str_opt(w, "name", admin_node_tmpl_name(c, hn));
 		if (targets) {
 			jsonw_u64(w, "index", hn->index);
 			jsonw_str(w, "kind", admin_node_tmpl_kind(hn->kind));
 			if (hn->kind == STEER_TMPL_IPIP)
-				jsonw_str(w, "dport", "");
+				jsonw_null(w, "dport"); /* no UDP */
 			else
 				jsonw_u64(w, "dport", ntohs(hn->dport));
 		}
@@ -240,8 +240,8 @@ void admin_host_templates(struct steerd *d, const struct node_tmpls *t,
 			admin_host_mac(w, "dst_mac", hn->tmpl.hdr);
 			admin_host_mac(w, "src_mac", hn->tmpl.hdr + 6);
 		} else {
-			jsonw_str(w, "dst_mac", "");
-			jsonw_str(w, "src_mac", "");
+			jsonw_null(w, "dst_mac");
+			jsonw_null(w, "src_mac");
 		}
 		jsonw_bool(w, "via_gateway", hn->via_gateway);
 		jsonw_u64(w, "len", hn->tmpl.len);

@@ -110,7 +110,7 @@ static int admin_answer(struct admin_client *cl, char *line)
 static void admin_too_long(struct admin_client *cl)
 {
 	static const char msg[] = "{\"ok\":false,\"error\":\"request too "
-				  "long\"}\n";
+				  "long\",\"usage\":true}\n";
 	struct admin *a = cl->a;
 
 	a->st.requests++;

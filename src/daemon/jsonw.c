@@ -198,6 +198,14 @@ void jsonw_str(struct jsonw *w, const char *key, const char *s)
 		jsonw_quoted(w, s ? s : "");
 }
 
+void jsonw_str_opt(struct jsonw *w, const char *key, const char *s)
+{
+	if (s && s[0])
+		jsonw_str(w, key, s);
+	else
+		jsonw_null(w, key);
+}
+
 void jsonw_strf(struct jsonw *w, const char *key, const char *fmt, ...)
 {
 	char buf[512];

@@ -49,6 +49,9 @@ void jsonw_i64(struct jsonw *w, const char *key, int64_t v);
 void jsonw_double(struct jsonw *w, const char *key, double v);
 void jsonw_bool(struct jsonw *w, const char *key, bool v);
 void jsonw_null(struct jsonw *w, const char *key);
+/* A value that may be absent: s, or null when s is NULL or "" (a JSON
+ * answer never says "none" with an empty string). */
+void jsonw_str_opt(struct jsonw *w, const char *key, const char *s);
 
 /*
  * Check the document is whole (every object and array closed) and

@@ -33,8 +33,9 @@
 #include "core/cluster.h"
 #include "fastpath/fastpath.h"
 #include "util/evloop.h"
+#include "util/version.h"
 
-#define STEERD_VERSION "0.1.0"
+#define STEERD_VERSION STEER_VERSION
 #define STEERD_SWEEP_MS 100 /* FSC expiry sweep period */
 
 struct steerd_world {

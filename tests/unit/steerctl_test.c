@@ -37,6 +37,7 @@
 /* steerctl is not part of the steer library: compile its modules here. */
 #include "ctl/json.c"
 #include "ctl/render.c"
+#include "util/version.h"
 
 #define TEST_WATCHDOG_S 120
 #define CHILD_DEADLINE_MS 10000
@@ -431,7 +432,7 @@ static void test_render_scalars(void **state)
 	assert_render("\"\"", 0, "-\n");
 	assert_render("12.50", 0, "12.50\n");
 	assert_render("true", 0, "true\n");
-	assert_render("null", 0, "null\n");
+	assert_render("null", 0, "-\n"); /* the daemon's "no value" */
 	assert_render("[1,\"a\",false]", 0, "1,a,false\n");
 	assert_render("[]", 0, "-\n");
 	assert_render("{}", 0, "-\n");
@@ -457,7 +458,7 @@ static void test_render_object(void **state)
 		      "sub\n"
 		      "  a  1\n"
 		      "  longer\n"
-		      "    x  null\n"
+		      "    x  -\n"
 		      "z           0\n");
 	/* UTF-8 takes one column per character, escapes four. */
 	assert_render("{\"\xc3\xa9t\xc3\xa9\":1,\"ab\":2,\"\\u0001\":3}", 0,
@@ -946,6 +947,49 @@ static void test_e2e_version(void **state)
 	assert_true(has_kv(r.out, "keyed", "false"));
 	assert_true(has_kv(r.out, "last_reload_error", "-"));
 	run_free(&r);
+	/* No reload error is null, not "". */
+	CTL(e, &r, "-s", e->sock, "-j", "version");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\"last_reload_error\":null,"));
+	run_free(&r);
+}
+
+/* -V: steerctl's version, and the daemon's when it answers; 0 always. */
+static void test_e2e_dash_version(void **state)
+{
+	struct e2e *e = *state;
+	char path[PATH_MAX];
+	struct run r;
+
+	CTL(e, &r, "-s", e->sock, "--version");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "steerctl " STEER_VERSION "\n"
+				   "steerd " STEER_VERSION "\n");
+	assert_string_equal(r.err, "");
+	run_free(&r);
+	CTL(e, &r, "-s", e->sock, "-V", "-j");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "{\"steerctl\":\"" STEER_VERSION
+				   "\",\"steerd\":\"" STEER_VERSION "\"}\n");
+	run_free(&r);
+	/* No daemon: steerctl's own, the reason on stderr, still 0. */
+	path_in(e, path, sizeof(path), "nobody.sock");
+	CTL(e, &r, "-s", path, "-V");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "steerctl " STEER_VERSION "\n");
+	assert_true(starts_with(r.err, "steerctl: cannot reach steerd at "));
+	run_free(&r);
+	CTL(e, &r, "-s", path, "-j", "--version");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "{\"steerctl\":\"" STEER_VERSION
+				   "\",\"steerd\":null}\n");
+	run_free(&r);
+	/* -V with a command is a usage error. */
+	CTL(e, &r, "-s", e->sock, "-V", "nodes");
+	assert_int_equal(r.status, 2);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "steerctl: --version takes no command\n");
+	run_free(&r);
 }
 
 static void test_e2e_nodes_json(void **state)
@@ -1080,18 +1124,34 @@ static void test_e2e_bad_command(void **state)
 	struct e2e *e = *state;
 	struct run r;
 
-	/* Unknown to steerctl: passed through, the daemon says no. */
+	/* Unknown to steerctl: passed through, the daemon says no: a usage
+	 * error it caught, so 2 as steerctl's own. */
 	CTL(e, &r, "-s", e->sock, "bogus", "x");
-	assert_int_equal(r.status, 1);
+	assert_int_equal(r.status, 2);
 	assert_string_equal(r.out, "");
 	assert_string_equal(r.err,
 			    "steerctl: unknown command 'bogus' (try 'help')\n");
 	run_free(&r);
 	/* Known, wrong in a way only the daemon checks. */
 	CTL(e, &r, "-s", e->sock, "flows", "limit", "0");
-	assert_int_equal(r.status, 1);
+	assert_int_equal(r.status, 2);
 	assert_string_equal(r.err, "steerctl: flows: 'limit' expects an "
 				   "integer in 1..100000\n");
+	run_free(&r);
+	CTL(e, &r, "-s", e->sock, "flow-del", "tcp", "10.0.0.1", "1000",
+	    "10.0.0.300", "80");
+	assert_int_equal(r.status, 2);
+	run_free(&r);
+	CTL(e, &r, "-s", e->sock, "rules", "limit", "5", "6");
+	assert_int_equal(r.status, 2);
+	assert_string_equal(r.err, "steerctl: usage: rules [limit N]\n");
+	run_free(&r);
+	/* Well formed, but not for this node: 1. */
+	CTL(e, &r, "-s", e->sock, "flow-set", "tcp", "10.0.0.1", "1000",
+	    "10.0.0.2", "80", "n9", "7");
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.err, "steerctl: flow-set: owner expects a node "
+				   "id or name of the cluster\n");
 	run_free(&r);
 }
 
@@ -1287,6 +1347,18 @@ static void test_e2e_malformed(void **state)
 		assert_string_equal(r.out, "");
 		run_free(&r);
 	}
+	/* A usage error the daemon marks: 2; a marker that is not true: 1. */
+	fake_daemon(e, "sessions dump\n",
+		    "{\"ok\":false,\"error\":\"no\",\"usage\":true}\n", argv,
+		    &r);
+	assert_int_equal(r.status, 2);
+	assert_string_equal(r.err, "steerctl: no\n");
+	run_free(&r);
+	fake_daemon(e, "sessions dump\n",
+		    "{\"ok\":false,\"error\":\"no\",\"usage\":\"yes\"}\n", argv,
+		    &r);
+	assert_int_equal(r.status, 1);
+	run_free(&r);
 	/* A future command, passed through and drawn generically. */
 	fake_daemon(e, "sessions dump\n",
 		    "{\"ok\":true,\"result\":{\"sessions\":[{\"id\":7,"
@@ -1310,6 +1382,54 @@ static void test_e2e_help(void **state)
 	assert_non_null(strstr(r.out, "\nNAME        USAGE  "));
 	assert_non_null(strstr(r.out, "\nflow-del    flow-del PROTO SRC SPORT "
 				      "DST DPORT  "));
+	run_free(&r);
+}
+
+/* help COMMAND: steerctl's usage and words, then the daemon's. */
+static void test_e2e_help_command(void **state)
+{
+	struct e2e *e = *state;
+	struct run r;
+
+	CTL(e, &r, "-s", e->sock, "help", "flows");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	assert_true(starts_with(r.out, "usage: steerctl flows [limit N]\n"
+				       "  flows in the flow-state cache, or "));
+	assert_non_null(strstr(r.out, "\n  steerd: host mode: the flows "));
+	run_free(&r);
+	/* The daemon's alone. */
+	CTL(e, &r, "-s", e->sock, "help", "rules");
+	assert_int_equal(r.status, 0);
+	assert_true(starts_with(r.out, "usage: steerctl rules [limit N]\n"
+				       "  the rules of this node's data "));
+	run_free(&r);
+	CTL(e, &r, "-s", e->sock, "-j", "help", "rules");
+	assert_int_equal(r.status, 0);
+	assert_true(starts_with(r.out, "{\"name\":\"rules\",\"usage\":"
+				       "\"rules [limit N]\",\"help\":\""));
+	run_free(&r);
+	/* steerctl's alone, no daemon: still 0 (the reason on stderr). */
+	CTL(e, &r, "-s", "/nonexistent/steerd.sock", "help", "counters");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "usage: steerctl counters [-a|--all]\n"
+				   "  counters that are not zero (all of them "
+				   "with -a)\n");
+	run_free(&r);
+	/* Nobody's: a usage error. */
+	CTL(e, &r, "-s", e->sock, "help", "bogus");
+	assert_int_equal(r.status, 2);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "steerctl: no command 'bogus' (try "
+				   "'steerctl help')\n");
+	run_free(&r);
+	CTL(e, &r, "-s", e->sock, "help", "flows", "x");
+	assert_int_equal(r.status, 2);
+	assert_string_equal(r.err, "usage: steerctl help [COMMAND]\n");
+	run_free(&r);
+	/* Unknown to steerctl and no daemon to ask: cannot tell, 1. */
+	CTL(e, &r, "-s", "/nonexistent/steerd.sock", "help", "rules");
+	assert_int_equal(r.status, 1);
 	run_free(&r);
 }
 
@@ -1342,6 +1462,7 @@ int main(void)
 	/* In this order: counters before any flow exists. */
 	const struct CMUnitTest e2e[] = {
 		cmocka_unit_test(test_e2e_version),
+		cmocka_unit_test(test_e2e_dash_version),
 		cmocka_unit_test(test_e2e_nodes_json),
 		cmocka_unit_test(test_e2e_nodes),
 		cmocka_unit_test(test_e2e_counters),
@@ -1353,6 +1474,7 @@ int main(void)
 		cmocka_unit_test(test_e2e_timeout),
 		cmocka_unit_test(test_e2e_malformed),
 		cmocka_unit_test(test_e2e_help),
+		cmocka_unit_test(test_e2e_help_command),
 		cmocka_unit_test(test_e2e_steerd_alive),
 	};
 	int fails;

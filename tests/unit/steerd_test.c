@@ -512,15 +512,30 @@ static void ask_ok(struct fx *f, const char *req, const char *want)
 			 want);
 }
 
-static void ask_err(struct fx *f, const char *req, const char *msg)
+/* An error answer: a usage error carries "usage":true, others nothing. */
+static void ask_error(struct fx *f, const char *req, const char *msg,
+		      bool usage)
 {
 	char want[1024];
 	int ret = ask(f, req);
 
-	snprintf(want, sizeof(want), "{\"ok\":false,\"error\":\"%s\"}", msg);
+	snprintf(want, sizeof(want), "{\"ok\":false,\"error\":\"%s\"%s}", msg,
+		 usage ? ",\"usage\":true" : "");
 	if (ret != -EINVAL || strcmp(f->out, want))
 		fail_msg("'%s' -> %d\n  got  %s\n  want %s", req, ret, f->out,
 			 want);
+}
+
+/* A request that is well formed but cannot be done here. */
+static void ask_err(struct fx *f, const char *req, const char *msg)
+{
+	ask_error(f, req, msg, false);
+}
+
+/* A request that does not fit the usage: on any node, a usage error. */
+static void ask_usage(struct fx *f, const char *req, const char *msg)
+{
+	ask_error(f, req, msg, true);
 }
 
 static void assert_prefix(const char *text, const char *prefix)
@@ -749,25 +764,25 @@ static void test_admin_version(void **state)
 		 "\"mode\":\"cell\",\"interface\":\"eth0\","
 		 "\"gossip_port\":7946,\"keyed\":false,\"config\":\"%s\","
 		 "\"cluster_file\":\"%s\",\"generation\":1,"
-		 "\"last_reload_error\":\"\",\"uptime_ms\":N}}",
+		 "\"last_reload_error\":null,\"uptime_ms\":N}}",
 		 f->conf, f->cluster);
 	ask_ok(f, "version", f->want);
 	ask_ok(f, "  version\t", f->want);
-	ask_err(f, "version now", "usage: version");
+	ask_usage(f, "version now", "usage: version");
 }
 
 static const char nodes_fixture[] =
 	"{\"ok\":true,\"result\":{\"nodes\":["
 	"{\"id\":1,\"name\":\"n1\",\"address\":\"198.18.0.1\","
 	"\"address6\":\"2001:db8::1\",\"mac\":\"02:00:00:00:00:01\","
-	"\"via\":\"\",\"self\":true,\"state\":\"%s\",\"incarnation\":%s,"
+	"\"via\":null,\"self\":true,\"state\":\"%s\",\"incarnation\":%s,"
 	"\"load\":%s,\"drained\":false},"
 	"{\"id\":2,\"name\":\"n2\",\"address\":\"198.18.0.2\","
-	"\"address6\":\"\",\"mac\":\"02:00:00:00:00:02\",\"via\":\"\","
+	"\"address6\":null,\"mac\":\"02:00:00:00:00:02\",\"via\":null,"
 	"\"self\":false,\"state\":\"%s\",\"incarnation\":%s,\"load\":%s,\"drained\":false},"
-	"{\"id\":3,\"name\":\"n3\",\"address\":\"\","
+	"{\"id\":3,\"name\":\"n3\",\"address\":null,"
 	"\"address6\":\"2001:db8::3\",\"mac\":\"02:00:00:00:00:03\","
-	"\"via\":\"\",\"self\":false,\"state\":\"%s\",\"incarnation\":%s,"
+	"\"via\":null,\"self\":false,\"state\":\"%s\",\"incarnation\":%s,"
 	"\"load\":%s,\"drained\":false}]}}";
 
 static void test_admin_nodes(void **state)
@@ -777,7 +792,7 @@ static void test_admin_nodes(void **state)
 	snprintf(f->want, sizeof(f->want), nodes_fixture, "static", "0", "0",
 		 "static", "0", "0", "static", "0", "0");
 	ask_ok(f, "nodes", f->want);
-	ask_err(f, "nodes all", "usage: nodes");
+	ask_usage(f, "nodes all", "usage: nodes");
 }
 
 /* A provider that knows two nodes; the third reads "unknown". */
@@ -837,7 +852,7 @@ static void test_admin_templates(void **state)
 		"]}}";
 
 	ask_ok(f, "templates", want);
-	ask_err(f, "templates x", "usage: templates");
+	ask_usage(f, "templates x", "usage: templates");
 }
 
 /* Without a cell (no cluster key here) shards says why; the lab test
@@ -850,7 +865,10 @@ static void test_admin_shards(void **state)
 		"shards: no cell runs here (mode cell with a cluster key)");
 	ask_err(f, "shards 7",
 		"shards: no cell runs here (mode cell with a cluster key)");
-	ask_err(f, "shards 1 2", "usage: shards [N]");
+	/* A malformed shard is a usage error before the missing cell. */
+	ask_usage(f, "shards x",
+		  "shards: the shard expects an integer in 0..4095");
+	ask_usage(f, "shards 1 2", "usage: shards [N]");
 }
 
 /* forecast [series]: the load series, or their samples; nothing else. */
@@ -864,18 +882,18 @@ static void test_admin_forecast(void **state)
 	assert_int_equal(ask(f, "forecast series"), 0);
 	assert_has(f->out, "\"series\":[{\"series\":\"cpu_permille\","
 			   "\"first\":0,\"values\":[");
-	ask_err(f, "forecast x",
-		"forecast: expected nothing or 'series', not 'x'");
-	ask_err(f, "forecast series x", "usage: forecast [series]");
+	ask_usage(f, "forecast x",
+		  "forecast: expected nothing or 'series', not 'x'");
+	ask_usage(f, "forecast series x", "usage: forecast [series]");
 	/* No gossip here (no cluster key): nothing to score against. */
 	ask_err(f, "migrations", "migrations: no gossip runs here");
 	/* No XDP program here (cell mode without a key): no tables. */
 	ask_err(f, "tables", "tables: no XDP program here");
-	ask_err(f, "tables x", "usage: tables");
+	ask_usage(f, "tables x", "usage: tables");
 	ask_err(f, "migrations all", "migrations: no gossip runs here");
-	ask_err(f, "migrations x",
-		"migrations: expected nothing or 'all', not 'x'");
-	ask_err(f, "migrations all x", "usage: migrations [all]");
+	ask_usage(f, "migrations x",
+		  "migrations: expected nothing or 'all', not 'x'");
+	ask_usage(f, "migrations all x", "usage: migrations [all]");
 	/* Draining is host mode's; this daemon runs in cell mode. */
 	ask_err(f, "drain",
 		"drain: host mode only (a cell-mode node's ingress is its "
@@ -892,7 +910,7 @@ static void test_admin_forecast(void **state)
 	ask_err(f, "undrain 1", /* this node, by its id */
 		"undrain: host mode only (a cell-mode node's ingress is its "
 		"fast path's)");
-	ask_err(f, "undrain n1 x", "usage: undrain [NODE]");
+	ask_usage(f, "undrain n1 x", "usage: undrain [NODE]");
 	assert_int_equal(ask(f, "drain status"), 0);
 	assert_has(f->out, "\"drained\":false,\"why\":\"none\"");
 }
@@ -966,7 +984,7 @@ static void test_admin_counters(void **state)
 	assert_int_equal(ask(f, "counters"), 0);
 	assert_has(f->out, "\"fsc\":{\"capacity\":1024,\"count\":1,");
 	assert_has(f->out, "\"inserts\":1,");
-	ask_err(f, "counters -j", "usage: counters");
+	ask_usage(f, "counters -j", "usage: counters");
 }
 
 #define FLOW_A                                                                 \
@@ -1033,21 +1051,21 @@ static void test_admin_flows(void **state)
 	assert_has(f->out, "{\"ok\":true,\"result\":{\"count\":3,"
 			   "\"capacity\":1024,\"limit\":2,\"flows\":[{");
 	assert_has(f->out, "\"shown\":2,\"source\":\"userspace\"}}");
-	ask_err(f, "rules limit x",
-		"rules: 'limit' expects an integer in 1..100000");
-	ask_err(f, "flows limit", "usage: flows [limit N]");
-	ask_err(f, "flows max 5", "usage: flows [limit N]");
-	ask_err(f, "flows limit 5 6", "usage: flows [limit N]");
-	ask_err(f, "flows limit 0",
-		"flows: 'limit' expects an integer in 1..100000");
-	ask_err(f, "flows limit 100001",
-		"flows: 'limit' expects an integer in 1..100000");
-	ask_err(f, "flows limit -1",
-		"flows: 'limit' expects an integer in 1..100000");
-	ask_err(f, "flows limit 99999999999",
-		"flows: 'limit' expects an integer in 1..100000");
-	ask_err(f, "flows limit 1e3",
-		"flows: 'limit' expects an integer in 1..100000");
+	ask_usage(f, "rules limit x",
+		  "rules: 'limit' expects an integer in 1..100000");
+	ask_usage(f, "flows limit", "usage: flows [limit N]");
+	ask_usage(f, "flows max 5", "usage: flows [limit N]");
+	ask_usage(f, "flows limit 5 6", "usage: flows [limit N]");
+	ask_usage(f, "flows limit 0",
+		  "flows: 'limit' expects an integer in 1..100000");
+	ask_usage(f, "flows limit 100001",
+		  "flows: 'limit' expects an integer in 1..100000");
+	ask_usage(f, "flows limit -1",
+		  "flows: 'limit' expects an integer in 1..100000");
+	ask_usage(f, "flows limit 99999999999",
+		  "flows: 'limit' expects an integer in 1..100000");
+	ask_usage(f, "flows limit 1e3",
+		  "flows: 'limit' expects an integer in 1..100000");
 }
 
 static void test_admin_flow_set_errors(void **state)
@@ -1101,7 +1119,8 @@ static void test_admin_flow_set_errors(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		ask_err(f, rows[i].req, rows[i].msg);
+		ask_error(f, rows[i].req, rows[i].msg,
+			  !strstr(rows[i].msg, "of the cluster"));
 	/* Nothing of it reached the cache. */
 	assert_int_equal(fsc_count(fastpath_fsc(steerd_fastpath(&f->d))), 0);
 }
@@ -1131,23 +1150,23 @@ static void test_admin_flow_del(void **state)
 	assert_has(f->out, "\"count\":1,");
 	assert_has(f->out, FLOW_A);
 
-	ask_err(f, "flow-del tcp 198.18.5.1 1000 198.19.0.80",
-		"usage: flow-del PROTO SRC SPORT DST DPORT");
-	ask_err(f, "flow-del tcp 198.18.5.1 1000 198.19.0.80 80 n1",
-		"usage: flow-del PROTO SRC SPORT DST DPORT");
-	ask_err(f, "flow-del icmp 198.18.5.1 1000 198.19.0.80 80",
-		"flow-del: protocol expects tcp, udp or a number in 1..255");
-	ask_err(f, "flow-del tcp x 1000 198.19.0.80 80",
-		"flow-del: source expects an IPv4 or IPv6 address");
-	ask_err(f, "flow-del tcp 198.18.5.1 1000 y 80",
-		"flow-del: destination expects an IPv4 or IPv6 address");
-	ask_err(f, "flow-del tcp 2001:db8::1 1000 198.19.0.80 80",
-		"flow-del: source and destination are of two address "
-		"families");
-	ask_err(f, "flow-del tcp 198.18.5.1 99999 198.19.0.80 80",
-		"flow-del: source port expects an integer in 0..65535");
-	ask_err(f, "flow-del tcp 198.18.5.1 1000 198.19.0.80 +80",
-		"flow-del: destination port expects an integer in 0..65535");
+	ask_usage(f, "flow-del tcp 198.18.5.1 1000 198.19.0.80",
+		  "usage: flow-del PROTO SRC SPORT DST DPORT");
+	ask_usage(f, "flow-del tcp 198.18.5.1 1000 198.19.0.80 80 n1",
+		  "usage: flow-del PROTO SRC SPORT DST DPORT");
+	ask_usage(f, "flow-del icmp 198.18.5.1 1000 198.19.0.80 80",
+		  "flow-del: protocol expects tcp, udp or a number in 1..255");
+	ask_usage(f, "flow-del tcp x 1000 198.19.0.80 80",
+		  "flow-del: source expects an IPv4 or IPv6 address");
+	ask_usage(f, "flow-del tcp 198.18.5.1 1000 y 80",
+		  "flow-del: destination expects an IPv4 or IPv6 address");
+	ask_usage(f, "flow-del tcp 2001:db8::1 1000 198.19.0.80 80",
+		  "flow-del: source and destination are of two address "
+		  "families");
+	ask_usage(f, "flow-del tcp 198.18.5.1 99999 198.19.0.80 80",
+		  "flow-del: source port expects an integer in 0..65535");
+	ask_usage(f, "flow-del tcp 198.18.5.1 1000 198.19.0.80 +80",
+		  "flow-del: destination port expects an integer in 0..65535");
 	assert_int_equal(fsc_count(fastpath_fsc(steerd_fastpath(&f->d))), 1);
 }
 
@@ -1156,20 +1175,22 @@ static void test_admin_bad_requests(void **state)
 	struct fx *f = *state;
 	char req[256];
 
-	ask_err(f, "", "empty request");
-	ask_err(f, " \t ", "empty request");
-	ask_err(f, "bogus", "unknown command 'bogus' (try 'help')");
-	ask_err(f, "Version", "unknown command 'Version' (try 'help')");
+	ask_usage(f, "", "empty request");
+	ask_usage(f, " \t ", "empty request");
+	ask_usage(f, "bogus", "unknown command 'bogus' (try 'help')");
+	ask_usage(f, "Version", "unknown command 'Version' (try 'help')");
 	/* What goes into the message is escaped: quote and backslash. */
-	ask_err(f, "bo\"gus\\", "unknown command 'bo\\\"gus\\\\' (try 'help')");
+	ask_usage(f, "bo\"gus\\",
+		  "unknown command 'bo\\\"gus\\\\' (try 'help')");
 	/* A long name is cut at 40 bytes. */
 	memset(req, 'x', 60);
 	req[60] = '\0';
-	ask_err(f, req,
-		"unknown command 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' "
-		"(try 'help')");
-	ask_err(f, "a b c d e f g h i j k l m n o p q", "more than 16 words");
-	ask_err(f,
+	ask_usage(f, req,
+		  "unknown command 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' "
+		  "(try 'help')");
+	ask_usage(f, "a b c d e f g h i j k l m n o p q", "more than 16 words");
+	ask_usage(
+		f,
 		"flow-set tcp 198.18.5.1 1 198.18.5.2 2 n2 1 1 1 1 1 1 1 1 1 1",
 		"more than 16 words");
 }
@@ -1190,8 +1211,8 @@ static void test_admin_not_utf8(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++)
-		ask_err(f, reqs[i],
-			"request holds a byte that is not printable ASCII");
+		ask_usage(f, reqs[i],
+			  "request holds a byte that is not printable ASCII");
 }
 
 /* A config path that is not UTF-8 comes out as U+FFFD, still JSON. */
@@ -1226,7 +1247,7 @@ static void test_reload_same(void **state)
 	assert_has(f->out, FLOW_B);
 	assert_has(f->out, FLOW_C);
 	assert_int_equal(ask(f, "version"), 0);
-	assert_has(f->out, "\"generation\":2,\"last_reload_error\":\"\",");
+	assert_has(f->out, "\"generation\":2,\"last_reload_error\":null,");
 }
 
 static void test_reload_changed_cluster(void **state)
@@ -1254,8 +1275,8 @@ static void test_reload_changed_cluster(void **state)
 	assert_int_equal(ask(f, "nodes"), 0);
 	assert_has(f->out,
 		   "{\"id\":4,\"name\":\"n4\",\"address\":"
-		   "\"198.18.0.4\",\"address6\":\"\",\"mac\":"
-		   "\"02:00:00:00:00:04\",\"via\":\"\",\"self\":false,");
+		   "\"198.18.0.4\",\"address6\":null,\"mac\":"
+		   "\"02:00:00:00:00:04\",\"via\":null,\"self\":false,");
 	assert_has_not(f->out, "\"n3\"");
 	assert_int_equal(ask(f, "templates"), 0);
 	assert_has(f->out, "{\"target\":\"node\",\"name\":\"n4\",\"id\":4,"
@@ -1509,13 +1530,13 @@ static void test_socket_requests(void **state)
 			assert_string_equal(line,
 					    "{\"ok\":false,\"error\":\"flows: "
 					    "'limit' expects an integer in "
-					    "1..100000\"}");
+					    "1..100000\",\"usage\":true}");
 			break;
 		case 2:
-			assert_string_equal(line,
-					    "{\"ok\":false,\"error\":\"request "
-					    "holds a byte that is not "
-					    "printable ASCII\"}");
+			assert_string_equal(
+				line, "{\"ok\":false,\"error\":\"request "
+				      "holds a byte that is not "
+				      "printable ASCII\",\"usage\":true}");
 			break;
 		case 3:
 			assert_prefix(line, "{\"ok\":true,\"result\":{"
@@ -1546,8 +1567,8 @@ static void test_socket_too_long(void **state)
 	got = pump_until_eof(f, fd, buf, sizeof(buf));
 	close(fd);
 	assert_true(got > 0);
-	assert_string_equal(buf,
-			    "{\"ok\":false,\"error\":\"request too long\"}\n");
+	assert_string_equal(buf, "{\"ok\":false,\"error\":\"request too long\","
+				 "\"usage\":true}\n");
 	assert_int_equal(as->too_long, 1);
 	assert_int_equal(as->requests, 1);
 	assert_int_equal(as->errors, 1);
