@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# Thin wrapper over CMake/ctest. Targets: all, demo, check, bench, deps,
+# Thin wrapper over CMake/ctest. Targets: all, demo, check, bench, fuzz, deps,
 # format, install, clean. Binaries land in build/bin/; make install puts
 # steerd, steerctl, their man pages and steerd.service under PREFIX
 # (default /usr/local), inside DESTDIR when given.
@@ -13,7 +13,7 @@ JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps build demo check bench format install clean
+.PHONY: all deps build demo check bench format install clean fuzz
 
 all: build
 
@@ -32,6 +32,14 @@ demo: build
 
 check: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Each fuzz target for FUZZ_SECONDS (default 60), or FUZZ_RUNS executions;
+# FUZZ_MERGE=1 keeps what they found in tests/fuzz/corpus/.
+FUZZ_SECONDS ?= 60
+fuzz: build
+	bash scripts/fuzz.sh --build $(BUILD) \
+		$(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS),--seconds $(FUZZ_SECONDS)) \
+		$(if $(FUZZ_MERGE),--merge)
 
 bench: build
 	$(BUILD)/bin/steer-bench

@@ -49,6 +49,12 @@ else()
   message(WARNING "fuzz targets skipped: they need clang (libFuzzer), CC is ${CMAKE_C_COMPILER_ID}")
 endif()
 
+# The gossip fuzz target's seeds: real gossip of a node of its cluster
+# (tests/fuzz/gossip_seeds.c; tests/fuzz/corpus/README.md).
+add_executable(gossip_seeds ${CMAKE_SOURCE_DIR}/tests/fuzz/gossip_seeds.c)
+target_link_libraries(gossip_seeds steer)
+set_target_properties(gossip_seeds PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+
 # Helper programs of the oracle tests.
 file(GLOB ORACLE_TOOLS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/oracle/*.c)
 foreach(src ${ORACLE_TOOLS})
