@@ -113,7 +113,7 @@ static int cb_config(struct cb_bench *b, int self)
 	snprintf(
 		text, sizeof(text),
 		"cluster-file %s/cluster%d.conf\nadmin-socket %s/admin%d.sock\n"
-		"interface lo\nmode cell\ngossip-port 7946\n"
+		"interface lo\nmode cell\n"
 		"cluster-key-file %s/key\nbpf-pin-dir %s\nxdp off\n"
 		"log-level warn\n",
 		b->dir, self, b->dir, self, b->dir, b->pin[self - 1]);
@@ -168,12 +168,13 @@ static int cb_backends_listen(struct cb_bench *b)
 
 /*
  * What the cells send away lands in sockets nobody reads, as it would on
- * other machines (an unbound port would cost an ICMP error each).
+ * other machines (an unbound port would cost an ICMP error each): n3's
+ * control port (the cluster's default cell-ports) and the backends' GUE
+ * port.
  */
 static int cb_sinks(struct cb_bench *b)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET,
-				 .sin_port = htons(6081)};
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	int i;
 
 	for (i = 0; i < 4; i++) {
@@ -182,6 +183,7 @@ static int cb_sinks(struct cb_bench *b)
 		b->sink_fd[i] = fd;
 		sa.sin_addr.s_addr =
 			htonl(i ? 0x7f000100u + (uint32_t)i : 0x7f000003u);
+		sa.sin_port = htons(i ? 6081 : CLUSTER_CELL_CTL_PORT_DEFAULT);
 		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
 			return -1;
 	}

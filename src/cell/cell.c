@@ -175,7 +175,7 @@ static int cell_ctl_encode(struct cell *c, uint16_t to, struct cellmsg *m,
 	m->sender = cell_self(c);
 	m->incarnation = c->incarnation;
 	m->seq = ++c->seq;
-	cell_sockaddr(a, CELLMSG_PORT, ss, slen);
+	cell_sockaddr(a, ntohs(c->w.cluster->cell_ctl_port), ss, slen);
 	return cellmsg_encode(&c->auth, m, buf, CELLMSG_DGRAM_MAX);
 }
 
@@ -803,10 +803,11 @@ static int cell_sockets(struct cell *c, char *err, size_t errlen)
 		       sizeof(int)))
 		log_warn(MOD, "exception socket: no receipt times: %s",
 			 strerror(errno));
-	c->ctl_fd = cell_udp_bound(c, CELLMSG_PORT);
+	c->ctl_fd = cell_udp_bound(c, ntohs(c->w.cluster->cell_ctl_port));
 	if (c->ctl_fd < 0) {
 		snprintf(err, errlen, "control socket on port %u: %s",
-			 CELLMSG_PORT, strerror(-c->ctl_fd));
+			 ntohs(c->w.cluster->cell_ctl_port),
+			 strerror(-c->ctl_fd));
 		return c->ctl_fd;
 	}
 	c->fwd_fd4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -864,7 +865,7 @@ static int cell_repl_new(struct cell *c, char *err, size_t errlen)
 		.self_id = me->id,
 		.incarnation = c->incarnation,
 		.listen = me->has_v4 ? me->addr4 : me->addr6,
-		.port = REPL_PORT,
+		.port = ntohs(c->w.cluster->repl_port),
 		.now_ms = cell_now_ms,
 		.on_peer = cell_on_peer,
 		.on_peer_arg = c,
@@ -876,7 +877,7 @@ static int cell_repl_new(struct cell *c, char *err, size_t errlen)
 	if (!c->repl) {
 		ret = -errno;
 		snprintf(err, errlen, "replication socket on port %u: %s",
-			 REPL_PORT, strerror(errno));
+			 rc.port, strerror(errno));
 		return ret;
 	}
 	ret = repl_world_set(c->repl, c->w.cluster, NULL);

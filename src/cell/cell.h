@@ -17,7 +17,7 @@
  *   cell (here): the exception GUE, read whole from a UDP socket on the
  *       GUE port -> the flow's state (flowtab), created on its first
  *       packet with a backend from the service's Maglev table -> RULE to
- *       the fast-path node it came from (CELLMSG_PORT) -> the packet to
+ *       the fast-path node it came from (cell-ports) -> the packet to
  *       the backend (UDP for GUE variant 1, a raw socket for IP-in-IP)
  *   fast path, on a RULE: steer_flows(4)[flow] = BACKEND, the backend's
  *       template (steer_tmpls at 4096 + backend id)

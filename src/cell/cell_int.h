@@ -38,7 +38,7 @@ struct cell {
 	struct node_tmpls tmpls;
 	int ifindex;
 	int exc_fd;  /* exceptions in: UDP on the GUE port */
-	int ctl_fd;  /* RULE in and out: UDP on CELLMSG_PORT */
+	int ctl_fd;  /* RULE in and out: UDP, the cluster's cell_ctl_port */
 	int fwd_fd4; /* to GUE variant 1 backends */
 	int fwd_fd6;
 	int raw_fd[2][2]; /* IP-in-IP: [outer v6][inner v6] */

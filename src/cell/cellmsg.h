@@ -162,8 +162,8 @@
 	 GOSSIP_AEAD_TAG_LEN)
 /* Datagram types fit one 1500-byte MTU with IPv6 by far. */
 #define CELLMSG_DGRAM_MAX 1400
-/* Cell <-> fast-path node control messages (UDP). */
-#define CELLMSG_PORT 6081
+/* Cell <-> fast-path node control messages go over UDP on the cluster's
+ * cell control port (cell-ports, core/cluster.h). */
 
 enum cellmsg_type {
 	CELLMSG_RULE = 1,

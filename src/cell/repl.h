@@ -2,9 +2,10 @@
 /*
  * Replication of flow state from a primary cell to its mirrors.
  *
- * Every cell listens on TCP port REPL_PORT and opens one connection to
- * each other cell of the cluster, whether or not that cell mirrors any of
- * its shards (the streams are also how cells know each other alive: see
+ * Every cell listens on the cluster's TCP replication port (cell-ports,
+ * core/cluster.h) and opens one connection to each other cell of the
+ * cluster, whether or not that cell mirrors any of its shards (the
+ * streams are also how cells know each other alive: see
  * on_peer). As a primary it streams cellmsg frames on it: BATCH frames of the records its table changed
  * (create, state change, close), one shard per frame, LZ4-compressed when
  * that helps, sent every REPL_FLUSH_MS or sooner when REPL_BATCH records
@@ -54,7 +55,6 @@
 #include "util/evloop.h"
 #include "util/hist.h"
 
-#define REPL_PORT 6082
 #define REPL_FLUSH_MS 2 /* records wait at most this long */
 #define REPL_BATCH 256	/* ... or until this many wait for one peer */
 #define REPL_HEARTBEAT_MS 20
@@ -105,7 +105,7 @@ struct repl_cfg {
 	/* The address this cell listens on; the peers' addresses come from
 	 * the cluster (repl_world_set). */
 	struct flow_addr listen;
-	uint16_t port; /* REPL_PORT; 0 in tests: an ephemeral one */
+	uint16_t port; /* the cluster's repl_port; 0 in tests: ephemeral */
 	/* Clock of the records (ms, the cluster's common time base). */
 	uint32_t (*now_ms)(void);
 	/*
@@ -133,7 +133,7 @@ uint16_t repl_port(const struct repl *r);
 
 /*
  * The peers: where each node listens (addresses from c, port as given,
- * for tests: port_of may be NULL, then REPL_PORT). 0 or -ENOMEM.
+ * for tests: port_of may be NULL, then c's repl_port). 0 or -ENOMEM.
  */
 int repl_world_set(struct repl *r, const struct cluster *c,
 		   uint16_t (*port_of)(uint16_t id));

@@ -18,6 +18,7 @@ enum {
 	ONCE_OWNERSHIP,
 	ONCE_REPL_POLICY,
 	ONCE_FLOOD_GUARD,
+	ONCE_CELL_PORTS,
 	ONCE_N
 };
 
@@ -140,6 +141,21 @@ static int h_gue_port(struct conf_line *l, void *ctx)
 	return rc ? rc
 		  : conf_parse_port(l, "gue-port", l->argv[1], false,
 				    &ld->c->gue_port);
+}
+
+/* cell-ports CONTROL REPLICATION: every node's, so the cluster's. */
+static int h_cell_ports(struct conf_line *l, void *ctx)
+{
+	struct cluster_loader *ld = ctx;
+	int rc = cluster_once(ld, l, ONCE_CELL_PORTS, 2);
+
+	if (!rc)
+		rc = conf_parse_port(l, "cell-ports", l->argv[1], false,
+				     &ld->c->cell_ctl_port);
+	if (!rc)
+		rc = conf_parse_port(l, "cell-ports", l->argv[2], false,
+				     &ld->c->repl_port);
+	return rc;
 }
 
 static int h_mtu(struct conf_line *l, void *ctx)
@@ -575,6 +591,10 @@ static const struct conf_directive cluster_directives[] = {
 	{"cluster", h_cluster, "NAME: the cluster's name"},
 	{"self", h_self, "NODE: the node this process runs on"},
 	{"gue-port", h_gue_port, "PORT: UDP port of GUE (6080)"},
+	{"cell-ports", h_cell_ports,
+	 "CONTROL REPLICATION: cell mode, the cells' UDP control port (rules "
+	 "to and from the fast paths, mirrored packets, queries) and TCP "
+	 "replication port (6092 6093); the control port is not gue-port"},
 	{"mtu", h_mtu, "BYTES: largest L3 packet (576..9216, 1500)"},
 	{"replication", h_replication,
 	 "N: copies of each flow's state, primary included (1..3, 1)"},
@@ -654,6 +674,26 @@ static int cluster_via_resolve(struct conf_line *l, const struct cluster *c,
 	return 0;
 }
 
+/*
+ * A cell's control socket and its exception socket (the GUE port) are
+ * both UDP on the same address: they cannot share a port, whichever of
+ * gue-port and cell-ports set it.
+ */
+static int cluster_ports_check(const struct cluster_loader *ld,
+			       struct conf_line *l)
+{
+	const struct cluster *c = ld->c;
+
+	if (c->cell_ctl_port != c->gue_port)
+		return 0;
+	l->lineno = ld->once[ONCE_CELL_PORTS] ? ld->once[ONCE_CELL_PORTS]
+					      : ld->once[ONCE_GUE_PORT];
+	return conf_errorf(l,
+			   "gue-port and the cell control port (cell-ports) "
+			   "are both %u: a cell binds both in UDP",
+			   ntohs(c->gue_port));
+}
+
 /* Whole-file checks and the names that could point forward. */
 static int cluster_finish(struct cluster_loader *ld, const char *file,
 			  char *err, size_t errlen)
@@ -673,6 +713,7 @@ static int cluster_finish(struct cluster_loader *ld, const char *file,
 	if (!self)
 		return conf_expect(&l, "self", "a declared node", ld->self);
 	c->self = (uint32_t)(self - c->nodes);
+	rc = cluster_ports_check(ld, &l);
 	for (i = 0; !rc && i < c->n_nodes; i++)
 		rc = cluster_via_resolve(&l, c, &c->nodes[i].ep);
 	for (i = 0; !rc && i < c->n_backends; i++) {
@@ -700,7 +741,9 @@ static int cluster_load_any(struct cluster *c, const char *path,
 
 	memset(c, 0, sizeof(*c));
 	strcpy(c->name, "steer");
-	c->gue_port = htons(6080);
+	c->gue_port = htons(CLUSTER_GUE_PORT_DEFAULT);
+	c->cell_ctl_port = htons(CLUSTER_CELL_CTL_PORT_DEFAULT);
+	c->repl_port = htons(CLUSTER_REPL_PORT_DEFAULT);
 	c->mtu = 1500;
 	c->replication = 1;
 	c->dir_homes = CLUSTER_DIR_HOMES_DEFAULT;

@@ -9,6 +9,7 @@
  *   cluster demo
  *   self n1
  *   gue-port 6080
+ *   cell-ports 6092 6093                  (cell mode: control, replication)
  *   mtu 1500
  *   replication 2                         (primary + mirrors, 1..3)
  *   ownership directory homes 2           (host mode: flood | directory)
@@ -32,8 +33,9 @@
  * Names are unique across all kinds; ids are unique per kind (nodes,
  * backends) in 0..65534. References (self, via, backends) may point
  * forward: they are resolved once the whole file is read.
- * Defaults: cluster name "steer", gue-port 6080, mtu 1500, replication 1, the fsc values
- * above, backend weight 1, GUE backend port = gue-port.
+ * Defaults: cluster name "steer", gue-port 6080, cell-ports 6092 6093,
+ * mtu 1500, replication 1, the fsc values above, backend weight 1, GUE
+ * backend port = gue-port.
  */
 #ifndef STEER_CLUSTER_H
 #define STEER_CLUSTER_H
@@ -58,7 +60,20 @@
 #define CLUSTER_FSC_MIN 64
 #define CLUSTER_FSC_MAX (1u << 24)
 #define CLUSTER_TIMEOUT_MAX_S 86400
-#define CLUSTER_REPLICATION_MAX 3 /* primary + STEER_MAX_MIRRORS */
+/*
+ * Default ports. GUE's is the one IANA assigned to GUE (6080/udp). The
+ * cells' own sit in 6089-6098, a block IANA has assigned to nobody (TCP
+ * and UDP) and that no widely deployed software is known to take; they
+ * used to be 6081 (IANA's Geneve, which Open vSwitch and the kernel's
+ * geneve devices bind) and 6082 (IANA's p25cai, and Varnish's admin
+ * CLI). gossip-port (steerd_conf.h) takes 6091 from the same block,
+ * away from serf's and memberlist's 7946. They are outside Linux's
+ * ephemeral range (32768-60999), so a connect() never holds them.
+ */
+#define CLUSTER_GUE_PORT_DEFAULT 6080
+#define CLUSTER_CELL_CTL_PORT_DEFAULT 6092 /* UDP */
+#define CLUSTER_REPL_PORT_DEFAULT 6093	   /* TCP */
+#define CLUSTER_REPLICATION_MAX 3	   /* primary + STEER_MAX_MIRRORS */
 
 struct cluster_gateway {
 	char name[CLUSTER_NAME_MAX];
@@ -190,6 +205,8 @@ struct cluster {
 	char name[CLUSTER_NAME_MAX];
 	uint32_t self; /* index in nodes */
 	__be16 gue_port;
+	__be16 cell_ctl_port;	 /* cell mode: UDP, cellmsg control */
+	__be16 repl_port;	 /* cell mode: TCP, replication */
 	uint32_t mtu;		 /* largest L3 packet the fabric carries */
 	uint32_t replication;	 /* primary + mirror cells of each flow */
 	uint8_t ownership;	 /* enum cluster_ownership */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "cell/cell.h"
 #include "daemon/admin.h"
 #include "daemon/dataplane.h"
@@ -98,6 +100,31 @@ void steerd_world_free(struct steerd_world *w)
 	memset(w, 0, sizeof(*w));
 }
 
+/*
+ * In cell mode the gossip and the cell's control socket are both UDP on
+ * this node's address: gossip-port (this file) must not be the cluster's
+ * cell control port or GUE port (the cell's exception socket).
+ */
+static int steerd_world_ports_check(const struct steerd_world *w, char *err,
+				    size_t errlen)
+{
+	const char *which = NULL;
+
+	if (w->conf.mode != FP_MODE_CELL)
+		return 0;
+	if (w->conf.gossip_port == ntohs(w->cluster.cell_ctl_port))
+		which = "cell control port ('cell-ports')";
+	else if (w->conf.gossip_port == ntohs(w->cluster.gue_port))
+		which = "GUE port ('gue-port')";
+	if (!which)
+		return 0;
+	snprintf(err, errlen,
+		 "%s: 'gossip-port' %u is the cluster's %s: a cell takes both "
+		 "in UDP",
+		 w->conf.path, w->conf.gossip_port, which);
+	return -EINVAL;
+}
+
 int steerd_world_load(struct steerd_world *w, const char *path, char *err,
 		      size_t errlen)
 {
@@ -108,6 +135,8 @@ int steerd_world_load(struct steerd_world *w, const char *path, char *err,
 	if (!ret)
 		ret = cluster_load(&w->cluster, w->conf.cluster_file, err,
 				   errlen);
+	if (!ret)
+		ret = steerd_world_ports_check(w, err, errlen);
 	if (!ret)
 		ret = steerd_world_secret(w, err, errlen);
 	if (!ret) {
@@ -545,6 +574,14 @@ static int steerd_reload_check(const struct steerd *d,
 	if (key) {
 		snprintf(err, errlen, "%s: '%s' changed: restart steerd for it",
 			 n->path, key);
+		return -EINVAL;
+	}
+	if (d->world->cluster.cell_ctl_port != nw->cluster.cell_ctl_port ||
+	    d->world->cluster.repl_port != nw->cluster.repl_port) {
+		snprintf(err, errlen,
+			 "%s: 'cell-ports' changed: restart steerd for it (and "
+			 "every node: they must agree)",
+			 n->cluster_file);
 		return -EINVAL;
 	}
 	if (os->ep.id != ns->ep.id) {

@@ -531,7 +531,7 @@ static const struct conf_directive steerd_directives[] = {
 	 "PATH: the admin socket (" STEERD_ADMIN_SOCKET_DEFAULT ")"},
 	{"interface", h_interface, "IFNAME: the fabric interface"},
 	{"mode", h_mode, "cell|host: who owns new flows (cell)"},
-	{"gossip-port", h_gossip_port, "PORT: UDP port of the gossip (7946)"},
+	{"gossip-port", h_gossip_port, "PORT: UDP port of the gossip (6091)"},
 	{"cluster-key-file", h_key_file,
 	 "PATH: the 32-byte cluster key (raw or 64 hex digits)"},
 	{"log-level", h_log_level, "error|warn|info|debug (info)"},

@@ -6,7 +6,7 @@
  *   admin-socket /run/steer/steerd.sock
  *   interface eth0                   (the fabric interface; XDP attaches here)
  *   mode cell                        (cell | host)
- *   gossip-port 7946
+ *   gossip-port 6091                 (UDP; 6091: see cluster.h's ports)
  *   cluster-key-file /etc/steer/cluster.key
  *   log-level info                   (error | warn | info | debug)
  *   bpf-pin-dir /sys/fs/bpf/steer/eth0  (maps that outlive a crash)
@@ -50,11 +50,13 @@
 #include <sys/socket.h>
 
 #include "fastpath/fastpath.h"
+#include "gossip/gossip_codec.h"
 #include "node/phc.h"
 #include "util/log.h"
 
 #define STEERD_ADMIN_SOCKET_DEFAULT "/run/steer/steerd.sock"
-#define STEERD_GOSSIP_PORT_DEFAULT 7946
+/* Not 7946, serf's and memberlist's: see CLUSTER_CELL_CTL_PORT_DEFAULT. */
+#define STEERD_GOSSIP_PORT_DEFAULT GOSSIP_PORT
 #define STEERD_SUN_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path) */
 #define STEERD_IFNAME_MAX 16	/* IFNAMSIZ */
 

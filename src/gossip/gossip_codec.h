@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Gossip wire format, version 1 (UDP port 7946). All integers big endian.
+ * Gossip wire format, version 1 (UDP port 6091 by default: steerd's
+ * gossip-port). All integers big endian.
  *
  *   header (24 bytes, authenticated, never encrypted)
  *     0  magic u16 0x5347 ("SG")     2  version u8      3  type u8
@@ -52,7 +53,8 @@
 
 #include "gossip/gossip_auth.h"
 
-#define GOSSIP_PORT 7946
+/* Unassigned by IANA, used by no well-known software (core/cluster.h). */
+#define GOSSIP_PORT 6091
 #define GOSSIP_MAGIC 0x5347
 #define GOSSIP_VERSION 1
 #define GOSSIP_HDR_LEN 24

@@ -220,6 +220,8 @@ static void test_defaults(void **state)
 			 0);
 	assert_string_equal(c->name, "steer");
 	assert_int_equal(c->gue_port, htons(6080));
+	assert_int_equal(c->cell_ctl_port, htons(6092));
+	assert_int_equal(c->repl_port, htons(6093));
 	assert_int_equal(c->mtu, 1500);
 	assert_int_equal(c->replication, 1);
 	assert_int_equal(c->fsc.capacity, 65536);
@@ -379,7 +381,7 @@ static const struct bad_case bad_cases[] = {
 	 "'node' expects a key (id, addr, addr6, mac, via), got 'colour'"},
 	{"bad-missing-value.conf", 3, "'mac' expects a value, got nothing"},
 	{"bad-unknown-directive.conf", 4,
-	 "unknown directive 'nodes' (known: cluster, self, gue-port, mtu, replication, ownership, replication-policy, "
+	 "unknown directive 'nodes' (known: cluster, self, gue-port, cell-ports, mtu, replication, ownership, replication-policy, "
 	 "flood-guard, fsc, gateway, node, backend, service)"},
 	{"bad-nargs.conf", 2, "'self' expects 1 value, got 2"},
 	{"bad-name.conf", 4,
@@ -537,6 +539,60 @@ static void test_repl_policy(void **state)
 	}
 }
 
+/* 'cell-ports CONTROL REPLICATION': 6092 6093 by default, 1..65535 each,
+ * once; the control port never the GUE port (both UDP on a cell). */
+static void test_cell_ports(void **state)
+{
+	struct fx *f = *state;
+	static const struct {
+		const char *line;
+		int rc;
+		uint16_t ctl, repl;
+		const char *err;
+	} cases[] = {
+		{"", 0, 6092, 6093, NULL},
+		{"cell-ports 7100 7101\n", 0, 7100, 7101, NULL},
+		{"cell-ports 1 65535\n", 0, 1, 65535, NULL},
+		/* UDP and TCP: one number may serve both. */
+		{"cell-ports 7100 7100\n", 0, 7100, 7100, NULL},
+		/* The GUE port is UDP too, but replication is TCP. */
+		{"cell-ports 7100 6080\n", 0, 7100, 6080, NULL},
+		{"gue-port 7000\ncell-ports 6080 6093\n", 0, 6080, 6093, NULL},
+		{"cell-ports 0 6093\n", -EINVAL, 0, 0,
+		 "inline:3: 'cell-ports' expects a port in 1..65535, got '0'"},
+		{"cell-ports 6092 65536\n", -EINVAL, 0, 0,
+		 "inline:3: 'cell-ports' expects a port in 1..65535, got "
+		 "'65536'"},
+		{"cell-ports 6092 x\n", -EINVAL, 0, 0,
+		 "inline:3: 'cell-ports' expects a port in 1..65535, got 'x'"},
+		{"cell-ports 6092\n", -EINVAL, 0, 0,
+		 "inline:3: 'cell-ports' expects 2 values, got 1"},
+		{"cell-ports 6092 6093 6094\n", -EINVAL, 0, 0,
+		 "inline:3: 'cell-ports' expects 2 values, got 3"},
+		{"cell-ports 7100 7101\ncell-ports 7100 7101\n", -EINVAL, 0, 0,
+		 "inline:4: 'cell-ports' already set on line 3"},
+		{"cell-ports 6080 6093\n", -EINVAL, 0, 0,
+		 "inline:3: gue-port and the cell control port (cell-ports) are "
+		 "both 6080: a cell binds both in UDP"},
+		/* Whichever line came last: the cell-ports line is named. */
+		{"cell-ports 7000 6093\ngue-port 7000\n", -EINVAL, 0, 0,
+		 "inline:3: gue-port and the cell control port (cell-ports) are "
+		 "both 7000: a cell binds both in UDP"},
+		/* The default control port taken by gue-port: its line. */
+		{"mtu 1500\ngue-port 6092\n", -EINVAL, 0, 0,
+		 "inline:4: gue-port and the cell control port (cell-ports) are "
+		 "both 6092: a cell binds both in UDP"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (!load_line(f, cases[i].line, cases[i].rc, cases[i].err))
+			continue;
+		assert_int_equal(ntohs(f->c.cell_ctl_port), cases[i].ctl);
+		assert_int_equal(ntohs(f->c.repl_port), cases[i].repl);
+	}
+}
+
 /* 'flood-guard': stateless at 100,000/s by default; its keys bounded. */
 static void test_flood_guard(void **state)
 {
@@ -654,6 +710,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_file, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_load_buf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cell_ports, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_flood_guard, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_repl_policy, setup,

@@ -97,7 +97,7 @@ static void test_defaults(void **state)
 	assert_string_equal(f->c.admin_socket, "/run/steer/steerd.sock");
 	assert_string_equal(f->c.interface, "");
 	assert_int_equal(f->c.mode, FP_MODE_CELL);
-	assert_int_equal(f->c.gossip_port, 7946);
+	assert_int_equal(f->c.gossip_port, 6091);
 	assert_string_equal(f->c.key_file, "");
 	assert_int_equal(f->c.log_level, LOG_INFO);
 	assert_int_equal(f->c.has_log_level, 0);
@@ -620,7 +620,7 @@ static void test_missing_file(void **state)
 				    "directory");
 	/* c is written anyway: the defaults. */
 	assert_string_equal(f->c.admin_socket, "/run/steer/steerd.sock");
-	assert_int_equal(f->c.gossip_port, 7946);
+	assert_int_equal(f->c.gossip_port, 6091);
 }
 
 /* --- the bad fixtures ------------------------------------------------ */

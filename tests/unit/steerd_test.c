@@ -460,6 +460,15 @@ static void file_replace(const char *path, const char *from, const char *to)
 	assert_int_equal(write_file(path, text, len), 0);
 }
 
+static void file_append(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "a");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+}
+
 /* A copy of text with the digits after each "key": replaced by N. */
 static void normalize(char *out, size_t len, const char *text)
 {
@@ -1412,6 +1421,36 @@ static void test_reload_bad_files(void **state)
 		 "%s: this node changed from id 1 to id 9: restart steerd for "
 		 "it",
 		 f->cluster);
+	assert_string_equal(f->d.last_error, f->want);
+	assert_old_world(f, old, ++n);
+
+	/* The cells' ports: every node's, so a restart of every node. */
+	cluster_from(f, "cluster.conf");
+	file_append(f->cluster, "cell-ports 7100 7101\n");
+	assert_int_equal(steerd_reload(&f->d), -EINVAL);
+	snprintf(f->want, sizeof(f->want),
+		 "%s: 'cell-ports' changed: restart steerd for it (and every "
+		 "node: they must agree)",
+		 f->cluster);
+	assert_string_equal(f->d.last_error, f->want);
+	assert_old_world(f, old, ++n);
+
+	/* Gossip on the cells' control port (the default): both UDP. */
+	cluster_from(f, "cluster.conf");
+	conf_with(f, "gossip-port", "gossip-port 6092");
+	assert_int_equal(steerd_reload(&f->d), -EINVAL);
+	snprintf(f->want, sizeof(f->want),
+		 "%s: 'gossip-port' 6092 is the cluster's cell control port "
+		 "('cell-ports'): a cell takes both in UDP",
+		 f->conf);
+	assert_string_equal(f->d.last_error, f->want);
+	assert_old_world(f, old, ++n);
+	conf_with(f, "gossip-port", "gossip-port 6080");
+	assert_int_equal(steerd_reload(&f->d), -EINVAL);
+	snprintf(f->want, sizeof(f->want),
+		 "%s: 'gossip-port' 6080 is the cluster's GUE port "
+		 "('gue-port'): a cell takes both in UDP",
+		 f->conf);
 	assert_string_equal(f->d.last_error, f->want);
 	assert_old_world(f, old, ++n);
 
