@@ -461,7 +461,7 @@ static void ctl_help_one_json(const char *name, const struct ctl_cmd *mine)
 static int ctl_help_one(struct ctl *ctl, const char *name)
 {
 	const struct ctl_cmd *mine = ctl_cmd_known(name);
-	const struct json_value *result, *entry = NULL;
+	const struct json_value *result = NULL, *entry = NULL;
 	char *req = "help";
 	struct json_doc doc;
 	int ret;
@@ -511,7 +511,7 @@ static int cmd_help(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
  */
 static int ctl_version(struct ctl *ctl)
 {
-	const struct json_value *result, *v = NULL;
+	const struct json_value *result = NULL, *v = NULL;
 	char *req = "version";
 	struct json_doc doc;
 	bool asked;
