@@ -644,9 +644,9 @@ static void path_in(const struct e2e *e, char *buf, size_t len,
 	snprintf(buf, len, "%s/%s", e->dir, name);
 }
 
-/* Start steerctl with argv (NULL-ended, argv[0] ignored); see run_end. */
-static pid_t run_start(const struct e2e *e, char *const *argv,
-		       const char *env_sock)
+/* Start bin with argv (NULL-ended, argv[0] ignored); see run_end. */
+static pid_t run_start_bin(const struct e2e *e, const char *bin,
+			   char *const *argv, const char *env_sock)
 {
 	char out[PATH_MAX], err[PATH_MAX];
 	pid_t pid;
@@ -667,8 +667,15 @@ static pid_t run_start(const struct e2e *e, char *const *argv,
 		setenv("STEER_SOCKET", env_sock, 1);
 	else
 		unsetenv("STEER_SOCKET");
-	execv(e->steerctl, argv);
+	execv(bin, argv);
 	_exit(127);
+}
+
+/* Start steerctl with argv (NULL-ended, argv[0] ignored); see run_end. */
+static pid_t run_start(const struct e2e *e, char *const *argv,
+		       const char *env_sock)
+{
+	return run_start_bin(e, e->steerctl, argv, env_sock);
 }
 
 static void run_end(const struct e2e *e, pid_t pid, struct run *r)
@@ -1433,6 +1440,37 @@ static void test_e2e_help_command(void **state)
 	run_free(&r);
 }
 
+/* steerd's own command line: a usage error is 2, as steerctl's. */
+static void test_e2e_steerd_usage(void **state)
+{
+	static char *const bad[][5] = {
+		{"steerd", "--bogus", NULL},
+		{"steerd", NULL},
+		{"steerd", "--config", "x.conf", "extra"},
+		{"steerd", "--config", "x.conf", "--log-level=loud"},
+		{"steerd", "--pid-file=", "--config", "x.conf"},
+	};
+	char *const version[] = {"steerd", "-V", NULL};
+	struct e2e *e = *state;
+	struct run r;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		run_end(e, run_start_bin(e, e->steerd, bad[i], NULL), &r);
+		if (r.status != 2)
+			fail_msg("steerd %s: status %d, want 2", bad[i][1],
+				 r.status);
+		assert_string_equal(r.out, "");
+		assert_true(starts_with(r.err, "steerd: ") ||
+			    starts_with(r.err, "usage: steerd"));
+		run_free(&r);
+	}
+	run_end(e, run_start_bin(e, e->steerd, version, NULL), &r);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "steerd " STEER_VERSION "\n");
+	run_free(&r);
+}
+
 /* Nothing above took the daemon down. */
 static void test_e2e_steerd_alive(void **state)
 {
@@ -1475,6 +1513,7 @@ int main(void)
 		cmocka_unit_test(test_e2e_malformed),
 		cmocka_unit_test(test_e2e_help),
 		cmocka_unit_test(test_e2e_help_command),
+		cmocka_unit_test(test_e2e_steerd_usage),
 		cmocka_unit_test(test_e2e_steerd_alive),
 	};
 	int fails;
