@@ -242,8 +242,7 @@ int repl_world_set(struct repl *r, const struct cluster *c,
 			outs[n].id = ep->id;
 			outs[n].fd = -1;
 		}
-		repl_addr(&outs[n], a,
-			  port_of ? port_of(ep->id) : ntohs(c->repl_port));
+		repl_addr(&outs[n], a, port_of ? port_of(ep->id) : REPL_PORT);
 		n++;
 	}
 	/* Nodes gone from the cluster: their streams end. */
@@ -269,6 +268,38 @@ int repl_world_set(struct repl *r, const struct cluster *c,
 }
 
 /*
+ * A give of shard s not acked yet goes to the shard's primary of map m:
+ * to no one when this cell is (again), to the new one when it changed
+ * meanwhile. A give to a cell that died before it took it stayed on the
+ * dead cell's stream for ever, and the records with it (collection
+ * spares a shard being given): they kept naming this cell as their
+ * owner beside the shard's primary.
+ */
+static void repl_give_follow(struct repl *r, const struct shard_map *m,
+			     uint32_t s)
+{
+	uint16_t to = m->cell[s][0];
+	struct repl_out *o;
+	bool moved = false;
+	uint32_t i;
+
+	for (i = 0; i < r->n_outs; i++) {
+		o = &r->outs[i];
+		if (o->id == to ||
+		    (!bit_get(o->give, s) && !bit_get(o->given, s)))
+			continue;
+		bit_clr(o->give, s);
+		bit_clr(o->given, s);
+		moved = true;
+	}
+	if (!moved || to == r->cfg.self_id || to == STEER_NODE_NONE)
+		return;
+	o = repl_out_of(r, to);
+	if (o)
+		bit_set(o->give, s);
+}
+
+/*
  * Shards this cell was primary of and is no longer: what it holds of
  * them goes to their new primary on this cell's own stream to it, which
  * the primary acks (then this cell forgets them unless it mirrors them).
@@ -289,6 +320,7 @@ static void repl_shards_lost(struct repl *r, const struct shard_map *m)
 	for (s = 0; s < STEER_SHARDS; s++) {
 		bool mine = m->cell[s][0] == r->cfg.self_id;
 
+		repl_give_follow(r, m, s);
 		if (bit_get(r->mine, s) == mine)
 			continue;
 		if (mine) {

@@ -33,6 +33,16 @@ static const char cluster_text[] =
 	"node n1 id 1 addr 127.0.0.1 mac 02:00:00:00:00:01\n"
 	"node n2 id 2 addr 127.0.0.2 mac 02:00:00:00:00:02\n";
 
+/* The same with a cell that never answers: nobody listens for it. */
+static const char cluster3_text[] =
+	"cluster rt\n"
+	"self n1\n"
+	"node n1 id 1 addr 127.0.0.1 mac 02:00:00:00:00:01\n"
+	"node n2 id 2 addr 127.0.0.2 mac 02:00:00:00:00:02\n"
+	"node n3 id 3 addr 127.0.0.3 mac 02:00:00:00:00:03\n";
+
+static const char *rt_cluster_text = cluster_text;
+
 struct cellx {
 	struct evloop *el;
 	struct flowtab *ft;
@@ -66,6 +76,8 @@ static uint32_t rt_now(void)
 
 static uint16_t rt_port(uint16_t id)
 {
+	if (id == 3)
+		return 1; /* refused */
 	return repl_port(id == 1 ? rt_cur->a.repl : rt_cur->b.repl);
 }
 
@@ -81,6 +93,8 @@ static void rt_on_peer(void *arg, uint16_t id, bool up)
 {
 	struct cellx *x = arg;
 
+	if (id == 3)
+		return; /* the tests watch the other cell */
 	x->ups += up;
 	x->downs += !up;
 	x->peer_up = up;
@@ -156,10 +170,10 @@ static int rt_setup(void **state)
 	t->a.el = evloop_new();
 	t->b.el = evloop_new();
 	if (!t->a.el || !t->b.el || gossip_auth_init(&t->auth, &key, false) ||
-	    cluster_load_buf(&t->c1, "rt", cluster_text, strlen(cluster_text),
-			     err, sizeof(err)) ||
-	    cluster_load_buf(&t->c2, "rt", cluster_text, strlen(cluster_text),
-			     err, sizeof(err)))
+	    cluster_load_buf(&t->c1, "rt", rt_cluster_text,
+			     strlen(rt_cluster_text), err, sizeof(err)) ||
+	    cluster_load_buf(&t->c2, "rt", rt_cluster_text,
+			     strlen(rt_cluster_text), err, sizeof(err)))
 		return -1;
 	t->c2.self = 1; /* the same cluster as n2 sees it */
 	if (shard_map_build(&t->map, ids, 2, 2, &t->secret))
@@ -169,6 +183,17 @@ static int rt_setup(void **state)
 	rt_wire(t);
 	*state = t;
 	return 0;
+}
+
+/* rt_setup with cell 3 in the cluster, which never answers. */
+static int rt_setup3(void **state)
+{
+	int rc;
+
+	rt_cluster_text = cluster3_text;
+	rc = rt_setup(state);
+	rt_cluster_text = cluster_text;
+	return rc;
 }
 
 static int rt_teardown(void **state)
@@ -442,6 +467,45 @@ static void test_lost_shards_given(void **state)
 	free(m);
 }
 
+/* A give the shard's new primary never took (it died first: cell 3
+ * refuses every connection) follows the shard to its next primary, and
+ * the giver forgets its records once that one has them; they do not
+ * wait on the dead cell's stream for ever, naming the giver. */
+static void test_give_follows_primary(void **state)
+{
+	struct rt *t = *state;
+	struct shard_map *m = calloc(1, sizeof(*m));
+	uint32_t n = 50, s;
+	uint64_t end;
+
+	assert_non_null(m);
+	m->rf = 1;
+	for (s = 0; s < STEER_SHARDS; s++) {
+		m->cell[s][0] = 1;
+		m->cell[s][1] = m->cell[s][2] = STEER_NODE_NONE;
+	}
+	repl_shards_set(t->a.repl, m);
+	repl_shards_set(t->b.repl, m);
+	rt_create(t, n);
+	for (s = 0; s < STEER_SHARDS; s++)
+		m->cell[s][0] = 3;
+	repl_shards_set(t->a.repl, m);
+	repl_shards_set(t->b.repl, m);
+	for (end = evloop_now_ms() + 200; evloop_now_ms() < end;)
+		rt_run(t);
+	/* Given to no one that took them: a keeps them (b holds copies, as
+	 * the records' mirror). */
+	assert_int_equal(flowtab_count(t->a.ft), n);
+	for (s = 0; s < STEER_SHARDS; s++)
+		m->cell[s][0] = 2;
+	repl_shards_set(t->a.repl, m);
+	repl_shards_set(t->b.repl, m);
+	if (!rt_until(t, rt_gave, &n))
+		fail_msg("a holds %u, b %u", flowtab_count(t->a.ft),
+			 flowtab_count(t->b.ft));
+	free(m);
+}
+
 /* A mirror never takes an older version over a newer one. */
 static void test_no_older_over_newer(void **state)
 {
@@ -557,6 +621,8 @@ int main(void)
 						rt_setup, rt_teardown),
 		cmocka_unit_test_setup_teardown(test_handback_newer_wins,
 						rt_setup, rt_teardown),
+		cmocka_unit_test_setup_teardown(test_give_follows_primary,
+						rt_setup3, rt_teardown),
 		cmocka_unit_test_setup_teardown(test_lost_shards_given,
 						rt_setup, rt_teardown),
 		cmocka_unit_test_setup_teardown(test_no_older_over_newer,
