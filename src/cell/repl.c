@@ -242,7 +242,8 @@ int repl_world_set(struct repl *r, const struct cluster *c,
 			outs[n].id = ep->id;
 			outs[n].fd = -1;
 		}
-		repl_addr(&outs[n], a, port_of ? port_of(ep->id) : REPL_PORT);
+		repl_addr(&outs[n], a,
+			  port_of ? port_of(ep->id) : ntohs(c->repl_port));
 		n++;
 	}
 	/* Nodes gone from the cluster: their streams end. */
