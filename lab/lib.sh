@@ -66,6 +66,8 @@ LAB_PIN=/sys/fs/bpf/${LAB_P}lab
 LAB_VIP4=198.18.100.1
 LAB_VIP6=2001:db8:100::1
 LAB_PORT=7000
+# Every steerd's metrics and status page, on its namespace's loopback.
+LAB_HTTP_PORT=9646
 LAB_GUE_PORT=6080
 
 LAB_CLIENT=${LAB_P}client
@@ -546,6 +548,16 @@ lab_say()
 	printf '  %3d.%01ds  %s\n' $((d / 1000)) $((d % 1000 / 100)) "$*"
 }
 
+# A story's event: said as lab_say does and, when the story keeps a CSV
+# folder, a row "ms,what" of LAB_EVENTS, the ms counted from
+# LAB_EVENTS_T (when the traffic started: the plots of scripts/report.py).
+lab_event()
+{
+	lab_say "$@"
+	[ -z "${LAB_EVENTS:-}" ] ||
+		echo "$(($(lab_now_ms) - LAB_EVENTS_T)),$*" >>"$LAB_EVENTS"
+}
+
 # --- cluster descriptions for steerd (format of src/core/cluster.h)
 
 lab_config_path()
@@ -652,6 +664,7 @@ cache-dir $LAB_STATE/h$k/cache
 hints ${STEER_LAB_HINTS:-on}
 drain-udp ${STEER_LAB_DRAIN_UDP:-keep}
 flow-table-size ${STEER_LAB_FLOW_TABLE:-auto}
+http-listen 127.0.0.1:$LAB_HTTP_PORT
 EOF2
 	# Host mode: draining takes the node out of the router's route.
 	[ "$LAB_KIND" != host ] ||
