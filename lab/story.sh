@@ -110,6 +110,10 @@ echo "story: $conns TCP + $udp UDP sessions per family through $LAB_VIP4 and"
 echo "       $LAB_VIP6, ECMP $ecmp, steer XDP $xdp, ownership $ownership$([ $load = 1 ] && echo ", CPUs busy")"
 [ $load = 0 ] || lab_burn 30 "$out/burn"
 bin=$(lab_bin)
+# The events, timed from here, beside the CSV rows (--csv).
+LAB_EVENTS=${csvdir:+$csvdir/events.csv}
+LAB_EVENTS_T=$(lab_now_ms)
+[ -z "$LAB_EVENTS" ] || : >"$LAB_EVENTS"
 for fam in 4 6; do
 	target=$LAB_VIP4
 	[ $fam = 6 ] && target=$LAB_VIP6
@@ -127,13 +131,13 @@ done
 t0=$(lab_now_ms)
 lab_say "sessions up: v4 $(cat "$out/ready4" 2>/dev/null), v6 $(cat "$out/ready6" 2>/dev/null)"
 sleep 2
-lab_ecmp_add 5 >/dev/null && lab_say "h5 joins the ECMP set"
+lab_ecmp_add 5 >/dev/null && lab_event "h5 joins the ECMP set"
 sleep 2
-lab_ecmp_del 2 >/dev/null && lab_say "h2 leaves the ECMP set"
+lab_ecmp_del 2 >/dev/null && lab_event "h2 leaves the ECMP set"
 sleep 2
-lab_crash steerd-h3 && lab_say "steerd of h3 killed (-9)"
+lab_crash steerd-h3 && lab_event "steerd of h3 killed (-9)"
 sleep 1
-lab_steerd_start 3 && lab_say "steerd of h3 started again"
+lab_steerd_start 3 && lab_event "steerd of h3 started again"
 for p in $(cat "$out/pids"); do
 	wait "$p"
 done

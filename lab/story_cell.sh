@@ -249,6 +249,10 @@ if [ "$warmup" -gt 0 ]; then
 	echo "       warm-up: $(cat "$out/warmup.txt")"
 	sleep 1
 fi
+# The events, timed from here, beside the CSV rows (--csv).
+LAB_EVENTS=${csvdir:+$csvdir/events.csv}
+LAB_EVENTS_T=$(lab_now_ms)
+[ -z "$LAB_EVENTS" ] || : >"$LAB_EVENTS"
 for fam in 4 6; do
 	target=$LAB_VIP4
 	[ $fam = 6 ] && target=$LAB_VIP6
@@ -287,7 +291,7 @@ tc=$(lab_now_ms)
 # shellcheck disable=SC2086
 lab_ecmp_batch_run "$out/ecmp" $members || exit 1
 td=$(lab_now_ms)
-lab_say "b$LAB_B added (SIGHUP at +0 ms), steerd of h$kill_h killed (+$((tb - ta)) ms)," \
+lab_event "b$LAB_B added (SIGHUP at +0 ms), steerd of h$kill_h killed (+$((tb - ta)) ms)," \
 	"h$leave_h out of ECMP (+$((tc - ta)) ms): all within $((td - ta)) ms"
 
 # The reloads, and the cells' view of h3's death, as they happen.
@@ -323,7 +327,7 @@ if [ "$restart" -gt 0 ]; then
 	rem=$((ta + restart * 1000 - $(lab_now_ms)))
 	[ $rem -le 0 ] || sleep "$(printf '%d.%03d' $((rem / 1000)) $((rem % 1000)))"
 	if lab_steerd_start $kill_h; then
-		lab_say "steerd of h$kill_h started again (+$(($(lab_now_ms) - ta)) ms)"
+		lab_event "steerd of h$kill_h started again (+$(($(lab_now_ms) - ta)) ms)"
 	else
 		lab_say "steerd of h$kill_h does not start again"
 		restart=0

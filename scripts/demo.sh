@@ -7,7 +7,10 @@
 # (lab/story_cell.sh): 300 TCP + 20 UDP sessions per family through fast
 # paths, cells and backends while a backend is added, a cell is killed
 # and an ingress node leaves, with replication 2, the killed cell coming
-# back 2 s later. Without root (no namespaces or XDP), the offline replay
+# back 2 s later. Then a live cell's /metrics checked by promtool and its
+# status page saved as a PNG (tests/lab/test_metrics.sh), and a report
+# with plots of every story (build/demo/report.md). Without root
+# (no namespaces or XDP), the offline replay
 # of a real capture through one node instead.
 set -euo pipefail
 build=${1:-build}
@@ -44,12 +47,14 @@ trap 'lab_down >/dev/null 2>&1 || true' EXIT
 echo "demo: building the lab (client, ECMP router, 4 hosts on a bridge, 1 routed)"
 lab_up >/dev/null
 results=$(mktemp)
+demo=$top/$build/demo
+mkdir -p "$demo/host-on" "$demo/host-off" "$demo/cell"
 echo
 echo "=== with steer ==="
-"$top/lab/story.sh" --keep --show | tee -a "$results"
+"$top/lab/story.sh" --keep --show --csv "$demo/host-on" | tee -a "$results"
 echo
 echo "=== the same without steer's XDP program ==="
-"$top/lab/story.sh" --keep --xdp off | tee -a "$results"
+"$top/lab/story.sh" --keep --xdp off --csv "$demo/host-off" | tee -a "$results"
 echo
 echo "=== summary ==="
 printf '%-8s %-6s %-22s %-22s %s\n' steer family "TCP survived" "UDP kept their host" "longest gap"
@@ -66,7 +71,7 @@ lab_down >/dev/null
 
 echo
 echo "=== cell mode: replication 2, a backend added, a cell killed and back, an ingress node out ==="
-"$top/lab/story_cell.sh" --rf 2 --restart 2 | tee "$results"
+"$top/lab/story_cell.sh" --rf 2 --restart 2 --csv "$demo/cell" | tee "$results"
 echo
 echo "=== summary (cell mode) ==="
 printf '%-6s %-22s %-22s %-12s %s\n' family "TCP survived" "UDP kept their backend" "longest gap" "every cell knew of the kill"
@@ -80,3 +85,12 @@ grep '^RESULT' "$results" | while read -r line; do
 		"$(f longest_gap_ms) ms" "after $(f death_known_ms) ms"
 done
 rm -f "$results"
+
+echo
+echo "=== a live cell's metrics and status page ==="
+STEER_LAB_SHOT=$demo/status.png bash "$top/tests/lab/test_metrics.sh"
+echo
+echo "=== the report ==="
+python3 "$top/scripts/report.py" "$demo" \
+	"$demo/host-on=host mode, steer on" "$demo/host-off=host mode, steer off" \
+	"$demo/cell=cell mode, replication 2" --shot "$demo/status.png"

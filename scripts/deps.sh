@@ -5,8 +5,7 @@
 #
 #   deps.sh          build, test and lab dependencies
 #   deps.sh bench    those, and what the benchmarks compare steer against
-#                    (serf: HashiCorp's SWIM agent, for bench/gossip/; gnuplot,
-#                    for the plots of bench/lab/loadseries.sh)
+#                    (serf: HashiCorp's SWIM agent, for bench/gossip/)
 set -euo pipefail
 
 pkgs=(
@@ -20,9 +19,11 @@ pkgs=(
 	# the HTTP server's test: promtool checks /metrics, Chromium loads the
 	# status page
 	prometheus chromium fonts-dejavu-core curl
+	# the demo's report: its plots
+	gnuplot-nox
 )
-# Only the benchmarks need these (side-by-side comparisons, plots).
-bench_pkgs=(serf gnuplot-nox)
+# Only the benchmarks need these (side-by-side comparisons).
+bench_pkgs=(serf)
 
 case "${1:-}" in
 "") ;;
