@@ -68,6 +68,9 @@ LAB_VIP6=2001:db8:100::1
 LAB_PORT=7000
 # Every steerd's metrics and status page, on its namespace's loopback.
 LAB_HTTP_PORT=9646
+# The gossip: steerd's default port, written out for the tests that
+# watch it.
+LAB_GOSSIP_PORT=6091
 LAB_GUE_PORT=6080
 
 LAB_CLIENT=${LAB_P}client
@@ -654,7 +657,7 @@ cluster-file cluster.conf
 admin-socket $(lab_admin_path "$k")
 interface ${LAB_P}e0
 mode $LAB_KIND
-gossip-port 7946
+gossip-port $LAB_GOSSIP_PORT
 cluster-key-file $(lab_key_path)
 bpf-pin-dir $LAB_PIN/h$k
 cgroup $LAB_CG/echo-h$k

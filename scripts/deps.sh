@@ -50,7 +50,7 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" |
 	$SUDO debconf-set-selections
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# Debian's serf package enables serf.service, an agent on *:7946 (steer's
+# Debian's serf package enables serf.service, an agent on *:7946 (serf's
 # gossip port, and where bench/gossip/ binds its own agents): keep the
 # packaged one off when this script installed it.
 if [[ " ${missing[*]} " == *" serf "* ]] && [ -d /run/systemd/system ]; then

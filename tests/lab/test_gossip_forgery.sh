@@ -48,7 +48,7 @@ print(' '.join('%s:%s:%s' % (n['name'], n['state'], n['incarnation']) for n in j
 }
 
 lab_exec st-h1 timeout 10 tshark -q -i st-e0 -F pcap -c 4 -w "$tmp/g.pcap" \
-	-f "udp dst port 7946 and src host $(lab_host_addr4 2)" >/dev/null 2>&1
+	-f "udp dst port $LAB_GOSSIP_PORT and src host $(lab_host_addr4 2)" >/dev/null 2>&1
 [ -s "$tmp/g.pcap" ] || { echo "FAIL: no gossip from h2 to h1 captured"; exit 1; }
 # The captured datagrams were accepted: from now on they are replays.
 sleep 0.5
@@ -56,7 +56,7 @@ before=$(view)
 auth0=$(counter gossip_rx bad_auth)
 replay0=$(counter gossip_rx replay)
 lab_exec st-h2 python3 "$here/gossip_inject.py" "$tmp/g.pcap" \
-	"$(lab_host_addr4 1)" 7946 $N || { echo "FAIL: inject"; exit 1; }
+	"$(lab_host_addr4 1)" "$LAB_GOSSIP_PORT" $N || { echo "FAIL: inject"; exit 1; }
 sleep 1
 after=$(view)
 auth1=$(counter gossip_rx bad_auth)
@@ -83,7 +83,7 @@ lab_steerd_start 1 || { echo "FAIL: h1's steerd does not start again"; exit 1; }
 sleep 1
 replay2=$(counter gossip_rx replay)
 lab_exec st-h2 python3 "$here/gossip_inject.py" "$tmp/g.pcap" \
-	"$(lab_host_addr4 1)" 7946 $N >/dev/null || { echo "FAIL: inject"; exit 1; }
+	"$(lab_host_addr4 1)" "$LAB_GOSSIP_PORT" $N >/dev/null || { echo "FAIL: inject"; exit 1; }
 sleep 1
 replay3=$(counter gossip_rx replay)
 echo "after h1's restart: replay $replay2 -> $replay3"
