@@ -157,17 +157,18 @@ static char *httpd_metrics_head(struct httpd *h)
 static enum MHD_Result httpd_metrics(struct httpd *h,
 				     struct MHD_Connection *conn)
 {
-	static const char *const cmds[] = {"counters", "latency", "cache"};
-	struct metrics_doc docs[3];
+	static const char *const cmds[] = {"counters", "latency", "forecast",
+					   "cache"};
+	struct metrics_doc docs[4];
 	struct metrics_out out;
-	char *json[3] = {NULL}, *head, err[160];
+	char *json[4] = {NULL}, *head, err[160];
 	unsigned int n = 0, i;
 	size_t len;
 	int ret;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		/* cache answers only in host mode: left out elsewhere */
-		if (i == 2 && !h->d->host)
+		if (i == 3 && !h->d->host)
 			continue;
 		json[i] = httpd_admin(h, cmds[i], &len);
 		if (json[i])
@@ -176,7 +177,7 @@ static enum MHD_Result httpd_metrics(struct httpd *h,
 	head = httpd_metrics_head(h);
 	ret = head ? metrics_render(docs, n, head, &out, err, sizeof(err))
 		   : -ENOMEM;
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		free(json[i]);
 	free(head);
 	if (ret) {

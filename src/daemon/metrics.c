@@ -272,6 +272,81 @@ static int metrics_histogram(struct mbuf *b, json_t *h)
 	return 0;
 }
 
+/* A sample of family name with one label pair, or two more. */
+static void mb_sample(struct mbuf *b, const char *name, const char *series,
+		      const char *k2, const char *v2, const char *k3,
+		      const char *v3, json_t *v)
+{
+	mb_printf(b, METRICS_PREFIX "%s{series=\"", name);
+	mb_label_value(b, series);
+	if (k2) {
+		mb_printf(b, "\",%s=\"", k2);
+		mb_label_value(b, v2);
+	}
+	if (k3) {
+		mb_printf(b, "\",%s=\"", k3);
+		mb_label_value(b, v3);
+	}
+	mb_printf(b, "\"}");
+	mb_value(b, v);
+}
+
+/* admin 'forecast': per load series its last sample, the forecast's mean
+ * and 95% interval per horizon, and the chosen model's recent error.
+ * Series without a model yet have none of these. */
+static void metrics_forecasts(struct mbuf *b, json_t *arr,
+			      struct metrics_out *out)
+{
+	static const char *const hz[] = {"in_10s", "in_60s"};
+	static const char *const bound[] = {"mean", "lo", "hi"};
+	const char *series;
+	size_t i, h, k;
+	json_t *f, *v;
+
+	mb_family(b, "forecast_last", NULL, "",
+		  "The last sample of each load series of this node", "gauge");
+	json_array_foreach(
+		arr, i, f) if ((series =
+					json_string_value(json_object_get(
+						f, "series"))) &&
+			       json_is_number(v = json_object_get(f, "last")))
+		mb_sample(b, "forecast_last", series, NULL, NULL, NULL, NULL,
+			  v);
+	mb_family(b, "forecast", NULL, "",
+		  "This node's load forecast per series and horizon: its mean "
+		  "and the 95% interval (lo, hi)",
+		  "gauge");
+	json_array_foreach(arr, i, f)
+	{
+		series = json_string_value(json_object_get(f, "series"));
+		for (h = 0; series && h < 2; h++)
+			for (k = 0; k < 3; k++)
+				if (json_is_number(
+					    v = json_object_get(
+						    json_object_get(f, hz[h]),
+						    bound[k])))
+					mb_sample(b, "forecast", series,
+						  "horizon", hz[h] + 3, "bound",
+						  bound[k], v);
+	}
+	mb_family(b, "forecast_recent_error", NULL, "",
+		  "The recent scaled error of the model each series uses "
+		  "(-1: not known yet)",
+		  "gauge");
+	json_array_foreach(arr, i, f)
+	{
+		const char *model =
+			json_string_value(json_object_get(f, "model"));
+
+		series = json_string_value(json_object_get(f, "series"));
+		if (series && model &&
+		    json_is_number(v = json_object_get(f, "recent_error")))
+			mb_sample(b, "forecast_recent_error", series, "model",
+				  model, NULL, NULL, v);
+	}
+	out->families += 3;
+}
+
 static int metrics_doc(struct mbuf *b, const char *text,
 		       struct metrics_out *out, char *err, size_t errlen)
 {
@@ -297,6 +372,8 @@ static int metrics_doc(struct mbuf *b, const char *text,
 	{
 		if (json_is_object(v)) {
 			metrics_group(b, key, v, out);
+		} else if (!strcmp(key, "forecasts") && json_is_array(v)) {
+			metrics_forecasts(b, v, out);
 		} else if (!strcmp(key, "histograms") && json_is_array(v)) {
 			for (i = 0; !ret && i < json_array_size(v); i++) {
 				ret = metrics_histogram(b,

@@ -10,7 +10,8 @@
  * family's label values (the drop reasons, the actions) or metrics of
  * their own. Numbers are counters or gauges, true/false gauges of 1/0, a
  * string an info gauge ("steer_G_K_info{K="value"} 1"). An array named
- * "histograms" holds histograms (admin 'latency'). A group the table does
+ * "histograms" holds histograms (admin 'latency'), one named "forecasts"
+ * the load forecasts (admin 'forecast'). A group the table does
  * not know is still shown, untyped, and counted in *undescribed: tests
  * make that 0, so a new counter needs its description.
  */

@@ -119,6 +119,29 @@ static void test_histogram(void **state)
 	free(t);
 }
 
+static void test_forecasts(void **state)
+{
+	char *t = render("{\"ok\":true,\"result\":{\"period_ms\":1000,"
+			 "\"forecasts\":[{\"series\":\"cpu_permille\",\"last\":"
+			 "343,\"model\":\"arima\",\"recent_error\":0.5,"
+			 "\"in_10s\":{\"mean\":400,\"lo\":300,\"hi\":500},"
+			 "\"in_60s\":{\"mean\":410,\"lo\":200,\"hi\":620}},"
+			 "{\"series\":\"rx_bps\",\"model\":\"none yet\"}]}}",
+			 NULL, NULL);
+
+	has_line(t, "# TYPE steer_forecast gauge");
+	has_line(t, "steer_forecast_last{series=\"cpu_permille\"} 343");
+	has_line(t, "steer_forecast{series=\"cpu_permille\",horizon=\"10s\","
+		    "bound=\"mean\"} 400");
+	has_line(t, "steer_forecast{series=\"cpu_permille\",horizon=\"60s\","
+		    "bound=\"hi\"} 620");
+	has_line(t, "steer_forecast_recent_error{series=\"cpu_permille\","
+		    "model=\"arima\"} 0.5");
+	/* a series without a model yet has no samples */
+	assert_null(strstr(t, "rx_bps"));
+	free(t);
+}
+
 static void test_refused(void **state)
 {
 	static const char *const bad[] = {
@@ -174,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_labels_strings_bools),
 		cmocka_unit_test(test_undescribed),
 		cmocka_unit_test(test_histogram),
+		cmocka_unit_test(test_forecasts),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_hist),
 	};
