@@ -24,7 +24,6 @@ CUT=3
 export STEER_LAB_KIND=cell STEER_LAB_BACKENDS=3 STEER_LAB_RF=2
 lab_init || exit 1
 tmp=$(mktemp -d /tmp/st-part.XXXXXX)
-cut_ns=$(lab_host_ns 3)
 trap 'kill $(jobs -p) 2>/dev/null; wait; lab_down; rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM
 lab_up >/dev/null || { echo "FAIL: the lab does not build"; exit 1; }
@@ -40,31 +39,12 @@ traffic()
 traffic $K 12 old &
 sleep 2
 # The cut: nothing between h3's addresses and the other nodes'.
-others4= others6=
-for ((k = 1; k <= LAB_HOSTS; k++)); do
-	[ $k = 3 ] && continue
-	others4="$others4${others4:+, }$(lab_host_addr4 $k)"
-	others6="$others6${others6:+, }$(lab_host_addr6 $k)"
-done
-lab_exec "$cut_ns" nft -f - <<NFT || check "nftables: cannot cut h3 off"
-table inet st-cut {
-	chain in {
-		type filter hook input priority -10; policy accept;
-		ip saddr { $others4 } drop
-		ip6 saddr { $others6 } drop
-	}
-	chain out {
-		type filter hook output priority -10; policy accept;
-		ip daddr { $others4 } drop
-		ip6 daddr { $others6 } drop
-	}
-}
-NFT
+lab_cut 3 || check "nftables: cannot cut h3 off"
 # Each side decides without the other: new flows on both.
 sleep 1.5
 traffic $N 6 new &
 sleep $((CUT - 1))
-lab_exec "$cut_ns" nft delete table inet st-cut || check "nftables: cannot heal"
+lab_heal 3 || check "nftables: cannot heal"
 echo "  h3 cut off for ${CUT}.5 s, $N connections opened meanwhile"
 lab_cells_wait "$LAB_HOSTS" 10 || check "the cells do not see each other after the heal"
 wait
@@ -75,32 +55,8 @@ for f in old new; do
 		check "$f connections: $est of $want established, $sur survived"
 done
 sleep 3
-for ((k = 1; k <= LAB_HOSTS; k++)); do
-	lab_steerctl $k -j flows limit 100000 >"$tmp/flows-h$k.json" ||
-		check "steerctl flows on h$k"
-done
-python3 - "$tmp" "$LAB_HOSTS" <<'PY' || check "a flow has two owners"
-import json, sys
-d, n = sys.argv[1], int(sys.argv[2])
-owners, held, bad = {}, {}, 0
-for k in range(1, n + 1):
-    for r in json.load(open("%s/flows-h%d.json" % (d, k)))["flows"]:
-        if r["state"] == "closed":
-            continue
-        key = (r["proto"], r["src"], r["sport"], r["dst"], r["dport"])
-        owners.setdefault(key, set()).add(r["primary"])
-        owners[key].add(r["shard_primary"])
-        held.setdefault(key, []).append("h%d: primary %s, shard %d of %s, "
-            "v%d" % (k, r["primary"], r["shard"], r["shard_primary"],
-                     r["version"]))
-for key, o in owners.items():
-    if len(o) != 1:
-        bad += 1
-        if bad <= 5:
-            print("  two owners: %s/%d: %s" % (key[0], key[2],
-                  "; ".join(held[key])))
-print("  %d flows, %d with more than one owner" % (len(owners), bad))
-sys.exit(1 if bad or not owners else 0)
-PY
+# shellcheck disable=SC2046 # host numbers, one word each
+lab_owners_check "$tmp" $(seq 1 "$LAB_HOSTS") | sed 's/^/  /'
+[ "${PIPESTATUS[0]}" = 0 ] || check "a flow has two owners"
 [ $fail = 0 ] && echo "PASS"
 exit $fail
