@@ -54,46 +54,56 @@ static void mb_printf(struct mbuf *b, const char *fmt, ...)
 	}
 }
 
+/* One byte; a name's, a label value's or help text's. */
+static void mb_putc(struct mbuf *b, char c)
+{
+	char *np;
+
+	if (b->err)
+		return;
+	if (b->len + 2 > b->cap) {
+		np = realloc(b->p, b->cap ? b->cap * 2 : 4096);
+		if (!np) {
+			b->err = -ENOMEM;
+			return;
+		}
+		b->p = np;
+		b->cap = b->cap ? b->cap * 2 : 4096;
+	}
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+}
+
 /* A metric name's characters: [a-zA-Z0-9_]; anything else becomes '_'. */
 static void mb_name(struct mbuf *b, const char *s)
 {
-	char c[2] = "";
+	for (; *s; s++)
+		mb_putc(b, (*s >= 'a' && *s <= 'z') ||
+					   (*s >= 'A' && *s <= 'Z') ||
+					   (*s >= '0' && *s <= '9')
+				   ? *s
+				   : '_');
+}
 
+/* Help text (quotes kept) or a label value (quotes escaped): backslash
+ * and newline escaped in both. */
+static void mb_escaped(struct mbuf *b, const char *s, bool quotes)
+{
 	for (; *s; s++) {
-		c[0] = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-				       (*s >= '0' && *s <= '9')
-			       ? *s
-			       : '_';
-		mb_printf(b, "%s", c);
+		if (*s == '\\' || *s == '\n' || (quotes && *s == '"'))
+			mb_putc(b, '\\');
+		mb_putc(b, *s == '\n' ? 'n' : *s);
 	}
 }
 
-/* A label value: backslash, double quote and newline escaped. */
 static void mb_label_value(struct mbuf *b, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '\\')
-			mb_printf(b, "\\\\");
-		else if (*s == '"')
-			mb_printf(b, "\\\"");
-		else if (*s == '\n')
-			mb_printf(b, "\\n");
-		else
-			mb_printf(b, "%c", *s);
-	}
+	mb_escaped(b, s, true);
 }
 
-/* HELP text: backslash and newline escaped. */
 static void mb_help(struct mbuf *b, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '\\')
-			mb_printf(b, "\\\\");
-		else if (*s == '\n')
-			mb_printf(b, "\\n");
-		else
-			mb_printf(b, "%c", *s);
-	}
+	mb_escaped(b, s, false);
 }
 
 /* "# HELP steer_NAME[_SUFFIX] help\n# TYPE ... type\n" */
