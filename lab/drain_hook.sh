@@ -18,7 +18,11 @@ flock -w 10 9 || { echo "drain_hook: the lab's route is locked" >&2; exit 1; }
 # When each change was made, for the benches that time migrations.
 echo "$1 $2 $(date +%s.%N)" >>"$LAB_STATE/drain_hook.log"
 case $1 in
-drain) lab_ecmp_del "$2" ;;
+drain)
+	# A node out of the route already (kept out since its start) stays so.
+	lab_members | grep -qx "$2" || exit 0
+	lab_ecmp_del "$2"
+	;;
 undrain) lab_ecmp_add "$2" ;;
 *) echo "drain_hook: '$1' is neither drain nor undrain" >&2; exit 2 ;;
 esac

@@ -12,8 +12,11 @@
 #      its forecast crosses the high-water mark and the rebalancer drains
 #      it (its drain-hook takes it out of the router's route): h1's
 #      sessions arrive at the other nodes (predicted migrations);
-#   2. 6 s later h5 joins the route: the router moves some buckets to it
-#      (migrations nobody predicts);
+#   2. 6 s later the operator undrains h5 (drained since the start): with
+#      hints on it first says it joins and the owners hint it all their
+#      sessions (join-warmup, 3 s), then its drain-hook adds it to the
+#      route and the router moves some buckets to it (which sessions is
+#      the router's hash: nobody can predict them one by one);
 #   3. 8 s after that h3's steerd is killed (-9) and started again 1 s
 #      later.
 # The same story in three modes:
@@ -136,15 +139,6 @@ burn_h1()
 	done
 }
 
-# The route change a join makes, under the lock the drain-hook takes.
-join()
-{
-	(
-		flock -w 10 9 || exit 1
-		lab_ecmp_add "$1" >/dev/null
-	) 9>"$LAB_STATE/ecmp.lock"
-}
-
 traffic()
 {
 	local fam=$1 vip=$2
@@ -182,9 +176,16 @@ story()
 			touch "$run/forced"
 		fi
 		if [ $drained -ge 0 ] && [ $joined -lt 0 ] && [ $t = $((drained + 6)) ]; then
-			echo "join $(date +%s.%N)" >>"$run/events"
-			join $joiner || echo "migration_story: h$joiner did not join" >&2
+			# The operator undrains h5; with hints on it warms up
+			# first (join-warmup), then its drain-hook adds it.
+			lab_steerctl $joiner undrain >/dev/null 2>&1 ||
+				echo "migration_story: h$joiner did not undrain" >&2
 			joined=$t
+		fi
+		if [ $joined -ge 0 ] && [ ! -e "$run/joined" ] &&
+			awk -v k=$joiner '$1 == "undrain" && $2 == k { print "join", $3; f = 1; exit } END { exit !f }' \
+				"$LAB_STATE/drain_hook.log" >>"$run/events"; then
+			touch "$run/joined"
 		fi
 		if [ $joined -ge 0 ] && [ $killed -lt 0 ] && [ $t = $((joined + 8)) ]; then
 			echo "restart $(date +%s.%N)" >>"$run/events"
@@ -217,6 +218,9 @@ run()
 	lab_ecmp_reset resilient 0 >/dev/null || return 1
 	rm -f "$LAB_STATE/drain_hook.log"
 	lab_echo_start_all && lab_steerd_start_all || return 1
+	# h5 is out of the route until it joins: drained, as an operator
+	# keeps a node out of the ingress set.
+	lab_steerctl $joiner drain >/dev/null || return 1
 	sleep 2 # gossip's joins
 	date +%s.%N >"$run/t_idle0"
 	snapshot "$run/idle0"

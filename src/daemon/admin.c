@@ -292,6 +292,7 @@ static int cmd_nodes(struct steerd *d, int argc, char **argv, struct jsonw *w,
 		jsonw_u64(w, "incarnation", info.incarnation);
 		jsonw_u64(w, "load", info.load);
 		jsonw_bool(w, "drained", info.drained);
+		jsonw_bool(w, "joining", info.joining);
 		if (info.fc_horizon_s) {
 			jsonw_u64(w, "fc_horizon_s", info.fc_horizon_s);
 			jsonw_u64(w, "fc_load", info.fc_cpu);

@@ -26,6 +26,7 @@ static void admin_cache_stats(struct steerd *d, struct jsonw *w)
 	jsonw_u64(w, "l2", s->l2);
 	jsonw_u64(w, "hints", s->hints);
 	jsonw_u64(w, "withdrawn", s->withdrawn);
+	jsonw_u64(w, "join_hints", s->join_hints);
 	jsonw_u64(w, "placed_l1", s->l1_inserts);
 	jsonw_u64(w, "placed_l2_only", s->l2_only);
 	jsonw_u64(w, "evicted", s->evicted);
@@ -64,6 +65,9 @@ static void admin_hints_stats(struct steerd *d, struct jsonw *w)
 	jsonw_u64(w, "sent", s->sent);
 	jsonw_u64(w, "withdrawn", s->withdrawn);
 	jsonw_u64(w, "receivers", s->receivers);
+	jsonw_u64(w, "joiners", s->joiners);
+	jsonw_u64(w, "join_sent", s->join_sent);
+	jsonw_u64(w, "join_held", s->join_held);
 	jsonw_obj_close(w);
 }
 

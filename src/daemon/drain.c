@@ -36,6 +36,11 @@ bool drain_is(const struct drain *dr)
 	return dr->why != DRAIN_NONE;
 }
 
+bool drain_joining(const struct drain *dr)
+{
+	return dr->joining;
+}
+
 /* Start the hook for the current state, signals as the daemon's were
  * before it took them. */
 static void drain_hook_start(struct drain *dr, const struct steerd_conf *c,
@@ -81,17 +86,16 @@ static void drain_hook_start(struct drain *dr, const struct steerd_conf *c,
 		 (int)dr->hook_pid);
 }
 
-int drain_set(struct drain *dr, const struct steerd_conf *c,
-	      const struct drain_self *self, enum drain_why why,
-	      uint64_t now_ms)
+/* The state is why now: count, log, tell, run the hook. */
+static void drain_change(struct drain *dr, const struct steerd_conf *c,
+			 const struct drain_self *self, enum drain_why why,
+			 uint64_t now_ms)
 {
 	bool was = drain_is(dr);
 
-	if (why == dr->why)
-		return -EALREADY;
 	dr->why = why;
 	if (was == drain_is(dr))
-		return 0; /* drained still, for another reason */
+		return; /* drained still, for another reason */
 	dr->since_ms = now_ms;
 	if (drain_is(dr))
 		dr->st.drains++;
@@ -102,11 +106,39 @@ int drain_set(struct drain *dr, const struct steerd_conf *c,
 	if (dr->on_change)
 		dr->on_change(dr->on_change_ctx);
 	if (!c->drain_hook[0])
-		return 0;
+		return;
 	if (dr->hook_pid)
 		dr->hook_pending = true;
 	else
 		drain_hook_start(dr, c, self, now_ms);
+}
+
+int drain_set(struct drain *dr, const struct steerd_conf *c,
+	      const struct drain_self *self, enum drain_why why,
+	      uint64_t now_ms)
+{
+	if (dr->joining && why != DRAIN_NONE) {
+		dr->joining = false;
+		dr->st.joins_cancelled++;
+		log_info(MOD, "rejoining cancelled (%s)", drain_why_name(why));
+		if (why == dr->why)
+			return 0;
+	}
+	if (why == dr->why)
+		return -EALREADY;
+	if (why == DRAIN_NONE && c->hints && c->join_warmup_s) {
+		if (dr->joining)
+			return -EALREADY;
+		dr->joining = true;
+		dr->join_at_ms = now_ms + c->join_warmup_s * 1000ull;
+		dr->st.joins++;
+		log_info(MOD, "joining: back in the ingress set in %u s",
+			 c->join_warmup_s);
+		if (dr->on_change)
+			dr->on_change(dr->on_change_ctx);
+		return 0;
+	}
+	drain_change(dr, c, self, why, now_ms);
 	return 0;
 }
 
@@ -118,7 +150,8 @@ void drain_forecast(struct drain *dr, const struct steerd_conf *c,
 
 	if (!c->auto_drain)
 		return;
-	if (!drain_is(dr) && top > c->high_water) {
+	/* Overload ahead while rejoining: drained again (the join's end). */
+	if ((!drain_is(dr) || dr->joining) && top > c->high_water) {
 		if (!drain_set(dr, c, self, DRAIN_FORECAST, now_ms))
 			dr->st.auto_drains++;
 		return;
@@ -166,12 +199,21 @@ void drain_poll(struct drain *dr, const struct steerd_conf *c,
 		dr->hook_pending = false;
 		drain_hook_start(dr, c, self, now_ms);
 	}
+	if (dr->joining && now_ms >= dr->join_at_ms) {
+		dr->joining = false;
+		drain_change(dr, c, self, DRAIN_NONE, now_ms);
+	}
 }
 
 void drain_write(const struct drain *dr, struct jsonw *w, uint64_t now_ms)
 {
 	jsonw_bool(w, "drained", drain_is(dr));
 	jsonw_str(w, "why", drain_why_name(dr->why));
+	jsonw_bool(w, "joining", dr->joining);
+	jsonw_u64(w, "join_in_ms",
+		  dr->joining && dr->join_at_ms > now_ms
+			  ? dr->join_at_ms - now_ms
+			  : 0);
 	jsonw_u64(w, "since_s",
 		  dr->since_ms ? (now_ms - dr->since_ms) / 1000 : 0);
 	jsonw_str(w, "hook",
@@ -186,6 +228,8 @@ void drain_write(const struct drain *dr, struct jsonw *w, uint64_t now_ms)
 	jsonw_u64(w, "hooks_run", dr->st.hooks_run);
 	jsonw_u64(w, "hooks_failed", dr->st.hooks_failed);
 	jsonw_u64(w, "hooks_killed", dr->st.hooks_killed);
+	jsonw_u64(w, "joins", dr->st.joins);
+	jsonw_u64(w, "joins_cancelled", dr->st.joins_cancelled);
 }
 
 void drain_fini(struct drain *dr)

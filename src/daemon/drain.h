@@ -21,6 +21,13 @@
  *              high-water mark; undrained when the forecast is back at or
  *              below the low-water mark, and not before DRAIN_MIN_MS
  *              (hysteresis: a drained node's load falls by itself)
+ *
+ * Rejoining (with hints on and 'join-warmup S' above 0): an undrain
+ * first makes the node *joining* for S seconds, drained still, and
+ * gossip says so (GOSSIP_LOAD_F_JOINING); the owners hint it all their
+ * sessions (daemon/hints.h), since once it is back in the ingress set it
+ * takes a share of every node's sessions and nobody can tell which. Then
+ * the undrain completes and the hook runs. A drain meanwhile cancels it.
  */
 #ifndef STEER_DAEMON_DRAIN_H
 #define STEER_DAEMON_DRAIN_H
@@ -45,6 +52,7 @@ struct drain_stats {
 	uint64_t drains, undrains;
 	uint64_t auto_drains, auto_undrains;
 	uint64_t hooks_run, hooks_ok, hooks_failed, hooks_killed;
+	uint64_t joins, joins_cancelled; /* warm-ups begun; cut short */
 };
 
 struct drain {
@@ -52,8 +60,10 @@ struct drain {
 	uint64_t since_ms; /* of the last change */
 	pid_t hook_pid;	   /* 0: none running */
 	uint64_t hook_start_ms;
-	int hook_status;   /* of the last finished: exit code, -signal */
-	bool hook_pending; /* a change came while a hook ran */
+	int hook_status;     /* of the last finished: exit code, -signal */
+	bool hook_pending;   /* a change came while a hook ran */
+	bool joining;	     /* undrained, warming up: drained still */
+	uint64_t join_at_ms; /* when the warm-up ends */
 	/* Called on every change of state before the hook runs (the
 	 * migration hints go out before the routing moves). */
 	void (*on_change)(void *ctx);
@@ -73,7 +83,9 @@ void drain_init(struct drain *dr);
  * Drain for why, or undrain (DRAIN_NONE). A change of state runs the hook
  * (after the one running, if any, has finished). 0, or -EALREADY when
  * the state was already that (an operator's drain of a node drained by
- * the forecast becomes the operator's).
+ * the forecast becomes the operator's; an undrain of a joining node).
+ * An undrain with a warm-up (above) begins it and returns 0: drain_poll()
+ * completes it. A drain cancels a warm-up.
  */
 int drain_set(struct drain *dr, const struct steerd_conf *c,
 	      const struct drain_self *self, enum drain_why why,
@@ -89,11 +101,13 @@ void drain_forecast(struct drain *dr, const struct steerd_conf *c,
 		    uint64_t now_ms);
 
 /* Reap a finished hook, kill one past DRAIN_HOOK_MAX_MS, run a pending
- * one. Call on a timer. */
+ * one, complete a warm-up that has run its time. Call on a timer. */
 void drain_poll(struct drain *dr, const struct steerd_conf *c,
 		const struct drain_self *self, uint64_t now_ms);
 
 bool drain_is(const struct drain *dr);
+/* Drained, and warming up to rejoin. */
+bool drain_joining(const struct drain *dr);
 const char *drain_why_name(enum drain_why w);
 void drain_write(const struct drain *dr, struct jsonw *w, uint64_t now_ms);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/drain.h"
 #include "daemon/host.h"
 #include "daemon/migrations.h"
 #include "daemon/node_fc.h"
@@ -20,6 +21,7 @@
 #define HINTS_NB 1024 /* buckets (a power of two); chains grow beyond */
 #define HINTS_RECEIVERS_MAX 1024
 #define HINTS_TRACKED_MAX 256
+#define HINTS_JOINERS_MAX 16
 
 struct hint_rec {
 	struct hint_rec *next;
@@ -29,8 +31,19 @@ struct hint_rec {
 	bool seen; /* scored in this round */
 };
 
+/* A session hinted to a joining node (one record per joiner). */
+struct join_rec {
+	struct join_rec *next;
+	struct flow_key key;
+	uint16_t to;
+};
+
 struct hints {
 	struct hint_rec *b[HINTS_NB];
+	struct join_rec *jb[HINTS_NB];
+	uint16_t joiners[HINTS_JOINERS_MAX];
+	uint32_t n_joiners;
+	uint16_t join_p; /* permille: a joiner's share of the ingress */
 	struct hints_stats st;
 	uint16_t to[HINTS_RECEIVERS_MAX];
 	uint32_t n_to;
@@ -55,6 +68,22 @@ struct hints *hints_new(void)
 	return hs;
 }
 
+/* Every join record out: no node joins any more. */
+static void hints_join_forget(struct hints *hs)
+{
+	struct join_rec *j, *next;
+	uint32_t i;
+
+	for (i = 0; i < HINTS_NB; i++) {
+		for (j = hs->jb[i]; j; j = next) {
+			next = j->next;
+			free(j);
+		}
+		hs->jb[i] = NULL;
+	}
+	hs->st.join_held = 0;
+}
+
 void hints_free(struct hints *hs)
 {
 	struct hint_rec *r, *next;
@@ -67,6 +96,7 @@ void hints_free(struct hints *hs)
 			next = r->next;
 			free(r);
 		}
+	hints_join_forget(hs);
 	free(hs);
 }
 
@@ -80,29 +110,61 @@ static struct hint_rec **hints_slot(struct hints *hs, const struct flow_key *k)
 	return pp;
 }
 
-/* The nodes a hint goes to: live, undrained, not this one. */
-static void hints_receivers(struct hints *hs, struct gossip *g, uint16_t self)
+static struct join_rec **hints_join_slot(struct hints *hs,
+					 const struct flow_key *k, uint16_t to)
 {
-	static struct gossip_member_info mi[HINTS_RECEIVERS_MAX];
-	uint32_t n = gossip_members(g, mi, HINTS_RECEIVERS_MAX), i;
+	uint64_t h = flow_hash(k, &hs->secret) + to * 0x9e3779b97f4a7c15ull;
+	struct join_rec **pp = &hs->jb[(h >> 32) & (HINTS_NB - 1)];
 
-	hs->n_to = 0;
-	for (i = 0; i < n && i < HINTS_RECEIVERS_MAX; i++)
-		if (mi[i].id != self && mi[i].state == GOSSIP_ALIVE &&
-		    !(mi[i].has_load &&
-		      (mi[i].load.flags & GOSSIP_LOAD_F_DRAINED)))
-			hs->to[hs->n_to++] = mi[i].id;
-	hs->st.receivers = hs->n_to;
+	while (*pp && ((*pp)->to != to || !flow_key_equal(&(*pp)->key, k)))
+		pp = &(*pp)->next;
+	return pp;
 }
 
-/* One hint (p 0: withdrawn) to every receiver. */
-static void hints_send(struct hints *hs, const struct flow_key *k,
-		       uint16_t p_permille)
+/*
+ * The nodes a hint goes to: live, undrained, not this one; and the
+ * joiners: live, drained and joining. A joiner's share of the ingress
+ * when it is in: one of the undrained nodes (this one too, unless
+ * drained) and the joiners.
+ */
+static void hints_receivers(struct hints *hs, struct gossip *g, uint16_t self,
+			    bool self_drained)
+{
+	static struct gossip_member_info mi[HINTS_RECEIVERS_MAX];
+	uint32_t n = gossip_members(g, mi, HINTS_RECEIVERS_MAX), i, ingress;
+	uint16_t flags;
+
+	hs->n_to = 0;
+	hs->n_joiners = 0;
+	for (i = 0; i < n && i < HINTS_RECEIVERS_MAX; i++) {
+		if (mi[i].id == self || mi[i].state != GOSSIP_ALIVE)
+			continue;
+		flags = mi[i].has_load ? mi[i].load.flags : 0;
+		if (!(flags & GOSSIP_LOAD_F_DRAINED))
+			hs->to[hs->n_to++] = mi[i].id;
+		else if ((flags & GOSSIP_LOAD_F_JOINING) &&
+			 hs->n_joiners < HINTS_JOINERS_MAX)
+			hs->joiners[hs->n_joiners++] = mi[i].id;
+	}
+	ingress = hs->n_to + hs->n_joiners + !self_drained;
+	hs->join_p = (uint16_t)(ingress ? 1000 / ingress : 1000);
+	if (!hs->join_p)
+		hs->join_p = 1;
+	hs->st.receivers = hs->n_to;
+	hs->st.joiners = hs->n_joiners;
+}
+
+/* One hint (p 0: withdrawn) to the n nodes of to; 0 or -errno. */
+static int hints_send_to(struct hints *hs, const uint16_t *to, uint32_t n,
+			 const struct flow_key *k, uint16_t p_permille,
+			 uint8_t flags)
 {
 	struct gossip *g = steerd_gossip_node(hs->d->gossip);
 	const struct steerd_conf *c = &hs->d->world->conf;
-	struct gossip_hint_update h = {
-		.p_permille = p_permille, .ttl_s = c->hint_ttl_s, .key = *k};
+	struct gossip_hint_update h = {.p_permille = p_permille,
+				       .ttl_s = c->hint_ttl_s,
+				       .flags = flags,
+				       .key = *k};
 	struct gossip_session_info si;
 	uint32_t copies = 1 + (uint32_t)(2 * p_permille / 1000);
 
@@ -110,9 +172,41 @@ static void hints_send(struct hints *hs, const struct flow_key *k,
 		h.epoch = si.epoch;
 	if (copies > 3)
 		copies = 3;
-	if (hs->n_to &&
-	    !gossip_hint_send(g, hs->to, hs->n_to, &h, p_permille ? copies : 1))
+	if (!n)
+		return 0;
+	return gossip_hint_send(g, to, n, &h, p_permille ? copies : 1);
+}
+
+/* One hint (p 0: withdrawn) to every receiver. */
+static void hints_send(struct hints *hs, const struct flow_key *k,
+		       uint16_t p_permille)
+{
+	if (hs->n_to && !hints_send_to(hs, hs->to, hs->n_to, k, p_permille, 0))
 		hs->st.sent += hs->n_to;
+}
+
+/* A session to each joiner that has not had it yet. */
+static void hints_join_one(const struct flow_key *k, void *arg)
+{
+	struct hints *hs = arg;
+	struct join_rec **pp, *j;
+	uint32_t i;
+
+	for (i = 0; i < hs->n_joiners; i++) {
+		pp = hints_join_slot(hs, k, hs->joiners[i]);
+		if (*pp)
+			continue;
+		j = calloc(1, sizeof(*j));
+		if (!j)
+			return;
+		j->key = *k;
+		j->to = hs->joiners[i];
+		*pp = j;
+		hs->st.join_held++;
+		if (!hints_send_to(hs, &j->to, 1, k, hs->join_p,
+				   GOSSIP_HINT_F_JOIN))
+			hs->st.join_sent++;
+	}
 }
 
 static uint16_t hints_p_of(const struct hints *hs, const struct flow_key *k)
@@ -203,7 +297,8 @@ void hints_tick(struct hints *hs, struct steerd *d)
 	hs->st.rounds++;
 	hints_scores(hs, d);
 	hints_receivers(hs, steerd_gossip_node(d->gossip),
-			cluster_self(&d->world->cluster)->ep.id);
+			cluster_self(&d->world->cluster)->ep.id,
+			drain_is(&d->drain));
 	for (i = 0; i < HINTS_NB; i++)
 		for (r = hs->b[i]; r; r = r->next)
 			r->seen = false;
@@ -221,7 +316,30 @@ void hints_tick(struct hints *hs, struct steerd *d)
 			hs->st.held--;
 		}
 	}
+	/* Nodes joining the ingress set: every session, once each. */
+	if (hs->n_joiners)
+		host_sessions_foreach(d->host, hints_join_one, hs);
+	else if (hs->st.join_held)
+		hints_join_forget(hs);
 	steerd_gossip_kick(d->gossip);
+}
+
+/* A closed session's join hints withdrawn. */
+static void hints_join_closed(struct hints *hs, const struct flow_key *k)
+{
+	struct join_rec **pp, *j;
+	uint32_t i;
+
+	for (i = 0; i < hs->n_joiners; i++) {
+		pp = hints_join_slot(hs, k, hs->joiners[i]);
+		if (!(j = *pp))
+			continue;
+		hints_send_to(hs, &j->to, 1, k, 0, GOSSIP_HINT_F_JOIN);
+		hs->st.withdrawn++;
+		*pp = j->next;
+		free(j);
+		hs->st.join_held--;
+	}
 }
 
 void hints_closed(struct hints *hs, struct steerd *d, const struct flow_key *k)
@@ -232,11 +350,16 @@ void hints_closed(struct hints *hs, struct steerd *d, const struct flow_key *k)
 		return;
 	pp = hints_slot(hs, k);
 	r = *pp;
-	if (!r)
+	if (!r && !hs->st.join_held)
 		return;
 	hs->d = d;
 	hints_receivers(hs, steerd_gossip_node(d->gossip),
-			cluster_self(&d->world->cluster)->ep.id);
+			cluster_self(&d->world->cluster)->ep.id,
+			drain_is(&d->drain));
+	if (hs->st.join_held)
+		hints_join_closed(hs, k);
+	if (!r)
+		return;
 	hints_send(hs, k, 0);
 	hs->st.withdrawn++;
 	*pp = r->next;

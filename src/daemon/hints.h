@@ -15,6 +15,14 @@
  * by a tenth, with 1 + floor(2p) copies (a likelier move is worth more
  * datagrams: one lost costs less). A hinted session that closes is
  * withdrawn (probability 0) so no receiver keeps a stale template.
+ *
+ * A node joining the ingress set (drained, GOSSIP_LOAD_F_JOINING: its
+ * warm-up, daemon/drain.h) is hinted every session of this node once,
+ * whatever its score, flagged GOSSIP_HINT_F_JOIN with the joiner's share
+ * of the ingress as probability: once in, it takes that share of every
+ * node's sessions and nobody can tell which (the ECMP hash is the
+ * router's). That costs one hint per session and joiner, once per join;
+ * the records are forgotten when no node joins any more.
  */
 #ifndef STEER_DAEMON_HINTS_H
 #define STEER_DAEMON_HINTS_H
@@ -34,6 +42,9 @@ struct hints_stats {
 	uint64_t withdrawn; /* closes told */
 	uint32_t held;	    /* sessions hinted now */
 	uint32_t receivers; /* in the last round */
+	uint32_t joiners;   /* nodes joining, in the last round */
+	uint64_t join_sent; /* hints to joiners (one per session each) */
+	uint32_t join_held; /* sessions hinted to the joiners now */
 };
 
 struct hints;

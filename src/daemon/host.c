@@ -432,7 +432,8 @@ static void host_on_hint(void *ctx, const struct gossip_hint_update *u)
 	if (!h->phc || u->owner == host_self_id(h))
 		return;
 	e.expires_ms = host_wall_ms() + (uint64_t)u->ttl_s * 1000;
-	if (phc_hint(h->phc, &e, evloop_now_ms(), host_wall_ms()))
+	if ((u->flags & GOSSIP_HINT_F_JOIN ? phc_hint_join : phc_hint)(
+		    h->phc, &e, evloop_now_ms(), host_wall_ms()))
 		h->st.hints_refused++;
 }
 

@@ -187,6 +187,16 @@ static struct drain_self steerd_drain_self(const struct steerd *d)
 	return (struct drain_self){.id = self->ep.id, .name = self->ep.name};
 }
 
+/* What this node's load reports say of its drain state. */
+static void steerd_drain_tell(struct steerd *d)
+{
+	if (!d->gossip)
+		return;
+	gossip_drained_set(steerd_gossip_node(d->gossip), drain_is(&d->drain));
+	gossip_joining_set(steerd_gossip_node(d->gossip),
+			   drain_joining(&d->drain));
+}
+
 int steerd_drain(struct steerd *d, enum drain_why why)
 {
 	struct drain_self me = steerd_drain_self(d);
@@ -195,9 +205,7 @@ int steerd_drain(struct steerd *d, enum drain_why why)
 	if (!d->host)
 		return -EOPNOTSUPP;
 	err = drain_set(&d->drain, &d->world->conf, &me, why, evloop_now_ms());
-	if (d->gossip)
-		gossip_drained_set(steerd_gossip_node(d->gossip),
-				   drain_is(&d->drain));
+	steerd_drain_tell(d);
 	return err;
 }
 
@@ -207,8 +215,10 @@ static void steerd_on_drain_change(void *arg)
 {
 	struct steerd *d = arg;
 
-	if (drain_is(&d->drain) && d->world->conf.drain_udp_move)
+	if (drain_is(&d->drain) && !drain_joining(&d->drain) &&
+	    d->world->conf.drain_udp_move)
 		host_udp_move(d->host, migrations_target(d));
+	steerd_drain_tell(d);
 	hints_tick(d->hints, d);
 }
 
@@ -243,8 +253,7 @@ static void steerd_publish(struct steerd *d, const struct drain_self *me)
 	if (d->host) {
 		drain_forecast(&d->drain, &d->world->conf, me, f.cpu_permille,
 			       f.mem_permille, evloop_now_ms());
-		gossip_drained_set(steerd_gossip_node(d->gossip),
-				   drain_is(&d->drain));
+		steerd_drain_tell(d);
 	}
 	if (!gossip_forecast_report(steerd_gossip_node(d->gossip), &f))
 		steerd_gossip_kick(d->gossip);
@@ -263,6 +272,7 @@ static void steerd_on_forecast(struct evloop *el, int64_t id, void *arg)
 		d->nfc, dp_xdp_prog(d), d->host ? host_sockops(d->host) : NULL,
 		d->world->conf.cpu_of_cgroup ? d->world->conf.cgroup : NULL);
 	drain_poll(&d->drain, &d->world->conf, &me, evloop_now_ms());
+	steerd_drain_tell(d);
 	steerd_publish(d, &me);
 	steerd_gossip_save(d->gossip);
 	hints_tick(d->hints, d);
@@ -327,6 +337,7 @@ static int steerd_node_gossip(void *ctx, uint16_t id,
 	out->fc_cpu = m.has_forecast ? m.forecast.cpu_permille : 0;
 	out->fc_cpu_hi = m.has_forecast ? m.forecast.cpu_hi : 0;
 	out->drained = m.has_load && (m.load.flags & GOSSIP_LOAD_F_DRAINED);
+	out->joining = m.has_load && (m.load.flags & GOSSIP_LOAD_F_JOINING);
 	return 0;
 }
 

@@ -59,6 +59,7 @@ struct steerd_node_info {
 	 * 95% interval's upper end, per mille (fc_horizon_s 0: none). */
 	uint32_t fc_horizon_s, fc_cpu, fc_cpu_hi;
 	bool drained; /* out of the ingress set, as its load reports say */
+	bool joining; /* drained, warming up to rejoin it */
 };
 
 struct steerd_node_provider {

@@ -39,6 +39,7 @@ enum {
 	SEEN_HINTS,
 	SEEN_HINT_THRESHOLD,
 	SEEN_HINT_TTL,
+	SEEN_JOIN_WARMUP,
 	SEEN_CACHE_DIR,
 	SEEN_CACHE_L1,
 	SEEN_CACHE_L1_MIN,
@@ -373,6 +374,18 @@ static int h_hint_ttl(struct conf_line *l, void *ctx)
 	return ret;
 }
 
+static int h_join_warmup(struct conf_line *l, void *ctx)
+{
+	struct steerd_conf_ctx *x = ctx;
+	uint32_t v;
+	int ret = steerd_num(x, l, SEEN_JOIN_WARMUP, 0, STEERD_JOIN_WARMUP_MAX,
+			     &v);
+
+	if (!ret)
+		x->c->join_warmup_s = (uint16_t)v;
+	return ret;
+}
+
 static int h_cache_dir(struct conf_line *l, void *ctx)
 {
 	struct steerd_conf_ctx *x = ctx;
@@ -568,6 +581,10 @@ static const struct conf_directive steerd_directives[] = {
 	 "(300)"},
 	{"hint-ttl", h_hint_ttl,
 	 "SECONDS: how long a hint lives at its receivers (30)"},
+	{"join-warmup", h_join_warmup,
+	 "SECONDS: an undrained node tells the others it joins and waits "
+	 "this long for their hints before it rejoins the ingress set (3; "
+	 "0: at once)"},
 	{"cache-dir", h_cache_dir,
 	 "PATH: the header cache's second level, on disk "
 	 "(" STEERD_CACHE_DIR_ROOT "/IFNAME)"},
@@ -605,6 +622,7 @@ static void steerd_conf_defaults(struct steerd_conf *c, const char *path)
 	c->hints = true;
 	c->hint_threshold = STEERD_HINT_THRESHOLD_DEFAULT;
 	c->hint_ttl_s = STEERD_HINT_TTL_DEFAULT;
+	c->join_warmup_s = STEERD_JOIN_WARMUP_DEFAULT;
 	c->cache_l1 = PHC_L1_DEFAULT;
 	c->cache_l1_min = PHC_L1_MIN_DEFAULT;
 }

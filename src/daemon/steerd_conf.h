@@ -85,6 +85,7 @@ struct steerd_conf {
 	bool hints;		   /* host mode: send migration hints */
 	uint16_t hint_threshold;   /* permille */
 	uint16_t hint_ttl_s;
+	uint16_t join_warmup_s;	  /* undrained: hinted this long first */
 	char cache_dir[PATH_MAX]; /* "": STEERD_CACHE_DIR_ROOT/<interface> */
 	uint32_t cache_l1;
 	uint16_t cache_l1_min;	      /* permille */
@@ -122,6 +123,8 @@ uint32_t steerd_flow_table_size(const struct steerd_conf *c);
 
 #define STEERD_HINT_THRESHOLD_DEFAULT 300
 #define STEERD_HINT_TTL_DEFAULT 30
+#define STEERD_JOIN_WARMUP_DEFAULT 3
+#define STEERD_JOIN_WARMUP_MAX 60
 #define STEERD_CACHE_DIR_ROOT "/var/lib/steer"
 
 #define STEERD_FORECAST_REFIT_DEFAULT 10

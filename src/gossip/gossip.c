@@ -679,7 +679,8 @@ int gossip_load_report(struct gossip *g, uint16_t cpu_permille,
 		.seq = g->tx_seq++,
 		.bandwidth_bps = bandwidth_bps,
 		.sessions = sessions,
-		.flags = g->drained ? GOSSIP_LOAD_F_DRAINED : 0,
+		.flags = (g->drained ? GOSSIP_LOAD_F_DRAINED : 0) |
+			 (g->ingress_joining ? GOSSIP_LOAD_F_JOINING : 0),
 	};
 
 	if (cpu_permille > 1000 || mem_permille > 1000)
@@ -692,6 +693,11 @@ int gossip_load_report(struct gossip *g, uint16_t cpu_permille,
 void gossip_drained_set(struct gossip *g, bool drained)
 {
 	g->drained = drained;
+}
+
+void gossip_joining_set(struct gossip *g, bool joining)
+{
+	g->ingress_joining = joining;
 }
 
 int gossip_forecast_report(struct gossip *g,

@@ -350,6 +350,9 @@ int gossip_load_report(struct gossip *g, uint16_t cpu_permille,
  * load report from the next one on (GOSSIP_LOAD_F_DRAINED).
  */
 void gossip_drained_set(struct gossip *g, bool drained);
+/* Whether this drained node is warming up to rejoin the ingress set:
+ * said the same way (GOSSIP_LOAD_F_JOINING). */
+void gossip_joining_set(struct gossip *g, bool joining);
 
 /*
  * Publish our load forecast (f's node and seq are ours, filled in here):

@@ -118,6 +118,7 @@ bool gossip_codec_update_valid(const struct gossip_update *u)
 	case GOSSIP_UPD_HINT:
 		return u->hint.owner != STEER_NODE_NONE &&
 		       u->hint.p_permille <= 1000 &&
+		       !(u->hint.flags & ~GOSSIP_HINT_F_KNOWN) &&
 		       u->hint.ttl_s <= GOSSIP_HINT_TTL_MAX;
 	case GOSSIP_UPD_ORDER:
 		return u->order.node != STEER_NODE_NONE &&
@@ -180,7 +181,7 @@ static void put_update(struct wire *c, const struct gossip_update *u)
 		wire_put16(c, l->node);
 		wire_put16(c, l->cpu_permille);
 		wire_put16(c, l->mem_permille);
-		wire_put16(c, l->flags & GOSSIP_LOAD_F_DRAINED);
+		wire_put16(c, l->flags & GOSSIP_LOAD_F_KNOWN);
 		wire_put64(c, l->seq);
 		wire_put64(c, l->bandwidth_bps);
 		wire_put32(c, l->sessions);
@@ -203,7 +204,7 @@ static void put_update(struct wire *c, const struct gossip_update *u)
 		wire_put16(c, h->p_permille);
 		wire_put16(c, h->ttl_s);
 		wire_put8(c, h->key.proto);
-		wire_put8(c, 0);
+		wire_put8(c, h->flags);
 		wire_put32(c, h->epoch);
 		wire_putn(c, h->key.src.b, 16);
 		wire_putn(c, h->key.dst.b, 16);
@@ -282,7 +283,7 @@ static int get_update(struct wire *c, struct gossip_update *u)
 		l->node = wire_get16(c);
 		l->cpu_permille = wire_get16(c);
 		l->mem_permille = wire_get16(c);
-		l->flags = wire_get16(c) & GOSSIP_LOAD_F_DRAINED;
+		l->flags = wire_get16(c) & GOSSIP_LOAD_F_KNOWN;
 		l->seq = wire_get64(c);
 		l->bandwidth_bps = wire_get64(c);
 		l->sessions = wire_get32(c);
@@ -305,7 +306,7 @@ static int get_update(struct wire *c, struct gossip_update *u)
 		h->p_permille = wire_get16(c);
 		h->ttl_s = wire_get16(c);
 		h->key.proto = wire_get8(c);
-		wire_get_zero(c, 1);
+		h->flags = wire_get8(c);
 		h->epoch = wire_get32(c);
 		wire_getn(c, h->key.src.b, 16);
 		wire_getn(c, h->key.dst.b, 16);

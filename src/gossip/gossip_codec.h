@@ -74,6 +74,10 @@
 #define GOSSIP_HINT_TTL_MAX 3600     /* seconds */
 #define GOSSIP_FC_HORIZON_MAX 3600   /* seconds */
 #define GOSSIP_LOAD_F_DRAINED 0x0001 /* the node left the ingress set */
+/* Drained still, and about to enter the ingress set: its warm-up, when
+ * the owners hint it their sessions (daemon/hints.h). */
+#define GOSSIP_LOAD_F_JOINING 0x0002
+#define GOSSIP_LOAD_F_KNOWN (GOSSIP_LOAD_F_DRAINED | GOSSIP_LOAD_F_JOINING)
 
 enum gossip_msg_type {
 	GOSSIP_MSG_PING = 1,
@@ -149,10 +153,16 @@ struct gossip_forecast_update {
 };
 
 /* A migration hint: a session of owner's that may reach the receiver. */
+/* A hint to a joining node (GOSSIP_LOAD_F_JOINING): not a prediction
+ * of this session's move but of the joiner's share of every session. */
+#define GOSSIP_HINT_F_JOIN 0x01
+#define GOSSIP_HINT_F_KNOWN GOSSIP_HINT_F_JOIN
+
 struct gossip_hint_update {
 	uint16_t owner;
 	uint16_t p_permille; /* 0: withdrawn; else 1..1000 */
 	uint16_t ttl_s;	     /* 0..GOSSIP_HINT_TTL_MAX */
+	uint8_t flags;	     /* GOSSIP_HINT_F_* (a byte once reserved) */
 	uint32_t epoch;	     /* the session's, as its owner holds it */
 	struct flow_key key;
 };

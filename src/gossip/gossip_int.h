@@ -37,6 +37,7 @@ struct gossip {
 	uint32_t health;
 	bool leaving;
 	bool drained; /* said in our load reports (gossip_drained_set) */
+	bool ingress_joining; /* the same (gossip_joining_set) */
 
 	struct gossip_members members; /* ourselves included */
 	struct gossip_probe probe;

@@ -134,12 +134,14 @@ static struct phc_slot *phc_weakest(struct phc *p, uint64_t now_ms)
 	return w;
 }
 
-/* A new entry for L1 if it earns a place; else it stays in L2. */
-static void phc_place(struct phc *p, const struct phc_entry *e, uint64_t now_ms)
+/* A new entry for L1 if it earns a place (a probability of min or more,
+ * and room or a weaker entry); else it stays in L2. */
+static void phc_place(struct phc *p, const struct phc_entry *e, uint64_t now_ms,
+		      uint16_t min)
 {
 	struct phc_slot *w;
 
-	if (e->p_permille < p->cfg.l1_min_permille) {
+	if (e->p_permille < min) {
 		p->st.l2_only++;
 		return;
 	}
@@ -157,34 +159,41 @@ static void phc_place(struct phc *p, const struct phc_entry *e, uint64_t now_ms)
 	p->st.l1_inserts++;
 }
 
-int phc_hint(struct phc *p, const struct phc_entry *e, uint64_t now_ms,
-	     uint64_t now_wall_ms)
+/* A hint, placed in L1 from a probability of min. */
+static int phc_hint_min(struct phc *p, const struct phc_entry *in,
+			uint64_t now_ms, uint64_t now_wall_ms, uint16_t min)
 {
-	struct phc_slot *s = phc_find(p, &e->key);
+	struct phc_slot *s = phc_find(p, &in->key);
+	struct phc_entry e = *in;
 	bool moved;
 
-	if (!e->p_permille) {
+	if (!e.p_permille) {
 		p->st.withdrawn++;
 		if (s)
 			phc_unlink(p, s);
-		phc_l2_del(p, &e->key);
+		phc_l2_del(p, &e.key);
 		return 0;
 	}
-	if (e->expires_ms <= now_wall_ms || e->p_permille > 1000)
+	if (e.expires_ms <= now_wall_ms || e.p_permille > 1000)
 		return -EINVAL;
 	p->st.hints++;
-	phc_l2_put(p, e);
 	if (!s) {
-		phc_place(p, e, now_ms);
+		phc_l2_put(p, &e);
+		phc_place(p, &e, now_ms, min);
 		return 0;
 	}
-	if (e->p_permille < p->cfg.l1_min_permille) {
+	if (e.p_permille < min) {
+		phc_l2_put(p, &e);
 		phc_unlink(p, s);
 		p->st.demoted++;
 		return 0;
 	}
-	moved = s->e.owner != e->owner || s->e.epoch != e->epoch;
-	s->e = *e;
+	/* A join's low share never lowers a likelier move's probability. */
+	if (min < p->cfg.l1_min_permille && s->e.p_permille > e.p_permille)
+		e.p_permille = s->e.p_permille;
+	phc_l2_put(p, &e);
+	moved = s->e.owner != e.owner || s->e.epoch != e.epoch;
+	s->e = e;
 	s->touched_ms = now_ms;
 	if (moved || !s->in_fp) {
 		if (s->in_fp)
@@ -192,6 +201,19 @@ int phc_hint(struct phc *p, const struct phc_entry *e, uint64_t now_ms,
 		phc_install(p, s);
 	}
 	return 0;
+}
+
+int phc_hint(struct phc *p, const struct phc_entry *e, uint64_t now_ms,
+	     uint64_t now_wall_ms)
+{
+	return phc_hint_min(p, e, now_ms, now_wall_ms, p->cfg.l1_min_permille);
+}
+
+int phc_hint_join(struct phc *p, const struct phc_entry *e, uint64_t now_ms,
+		  uint64_t now_wall_ms)
+{
+	p->st.join_hints += e->p_permille != 0;
+	return phc_hint_min(p, e, now_ms, now_wall_ms, 1);
 }
 
 /* L1: expired entries out, use stamps read. */

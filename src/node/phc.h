@@ -64,6 +64,7 @@ struct phc_stats {
 	uint64_t l1, l1_rules; /* entries; of those, with a HINT rule */
 	uint64_t l2;	       /* entries on disk */
 	uint64_t hints, withdrawn;
+	uint64_t join_hints;	      /* of hints, to this node as it joined */
 	uint64_t l1_inserts, l2_only; /* where new hints went */
 	uint64_t evicted;	      /* L1 -> L2 to make room */
 	uint64_t demoted;	      /* L1 -> L2, probability fell */
@@ -90,6 +91,15 @@ void phc_close(struct phc *p);
 /* A hint (p_permille 0: withdrawn). 0, or -EINVAL (expired already). */
 int phc_hint(struct phc *p, const struct phc_entry *e, uint64_t now_ms,
 	     uint64_t now_wall_ms);
+/*
+ * A hint to this node while it joins the ingress set: the same, but
+ * placed in L1 whatever its probability (room permitting: the weakest
+ * entry still gives way only to a stronger one), since the joiner takes
+ * a share of every session and cannot tell which; it never lowers the
+ * probability of an entry already held.
+ */
+int phc_hint_join(struct phc *p, const struct phc_entry *e, uint64_t now_ms,
+		  uint64_t now_wall_ms);
 
 /* Expiry, use stamps, L2's commit. Once a second. */
 void phc_tick(struct phc *p, uint64_t now_ms, uint64_t now_wall_ms);

@@ -9,7 +9,8 @@
 #      score as leaving with another node as target (steerctl migrations)
 #      and their packets, now arriving at the other hosts, are steered
 #      back to h1;
-#   2. the operator undrains h1: the route has it again; then, on h4, the
+#   2. the operator undrains h1: it joins first (the others hint it their
+#      sessions), then the route has it again; then, on h4, the
 #      operator drains h3 by name (`steerctl drain h3`: the order goes
 #      to h3 by gossip) and undrains it by id;
 #   3. h2 drains itself from its load forecast ('auto-drain on' with a
@@ -51,31 +52,47 @@ wait_route()
 	return 1
 }
 
-# seen_drained FROM K true|false: host FROM's steerctl nodes says so of
-# host k, within 5 s.
+# seen_drained FROM K true|false [FIELD]: host FROM's steerctl nodes says
+# so of host k (FIELD: drained, or joining), within 5 s.
 seen_drained()
 {
 	local i
 
 	for ((i = 0; i < 50; i++)); do
 		lab_steerctl "$1" -j nodes >"$out/nodes.json" 2>/dev/null
-		python3 - "$out/nodes.json" "$2" "$3" <<'EOF2' && return 0
+		python3 - "$out/nodes.json" "$2" "$3" "${4:-drained}" <<'EOF2' && return 0
 import json, sys
 d = json.load(open(sys.argv[1]))
 d = d.get("result", d)
 n = [x for x in d.get("nodes", []) if x["id"] == int(sys.argv[2])]
-sys.exit(0 if n and str(n[0].get("drained")).lower() == sys.argv[3] else 1)
+sys.exit(0 if n and str(n[0].get(sys.argv[4])).lower() == sys.argv[3] else 1)
 EOF2
 		sleep 0.1
 	done
 	return 1
 }
 
+# jsum KEY FIELD FILE...: the sum of result.KEY.FIELD over the files.
+jsum()
+{
+	python3 - "$@" <<'EOF2'
+import json, sys
+t = 0
+for p in sys.argv[3:]:
+    try:
+        d = json.load(open(p))
+        t += int(d.get("result", d).get(sys.argv[1], {}).get(sys.argv[2], 0))
+    except (OSError, ValueError, AttributeError):
+        pass
+print(t)
+EOF2
+}
+
 # One run of the whole story; $1: quiet, or loaded (a CPU burner on every
 # core from before the connections open to the end of the traffic).
 run()
 {
-	local load=$1 i line udp conf2
+	local load=$1 i k line udp conf2 joined sent
 
 	lab_config_write_all || return 1
 	lab_ecmp_reset multipath 0 >/dev/null || return 1
@@ -114,10 +131,22 @@ run()
 	EOF2
 	sleep 3 # h1's sessions arrive elsewhere and are steered back
 
-	# 2. ... and undrains it.
+	# 2. ... and undrains it: h1 joins first (join-warmup, 3 s), the
+	# others hint it their sessions, then its drain-hook adds it.
 	lab_steerctl 1 undrain >"$out/undrain1.txt" 2>&1 || check "$load: steerctl undrain on h1: $(cat "$out/undrain1.txt")"
-	wait_route 1 yes 5 || check "$load: h1 not back in the router's route after its undrain"
+	lab_steerctl 1 -j drain status >"$out/join1.json" 2>&1
+	grep -q '"joining":true' "$out/join1.json" || check "$load: h1 not joining after its undrain: $(head -c 300 "$out/join1.json")"
+	seen_drained 3 1 true joining || check "$load: h3 never heard h1 joins"
+	wait_route 1 yes 10 || check "$load: h1 not back in the router's route after its undrain"
 	seen_drained 3 1 false || check "$load: h3 still takes h1 for drained"
+	for k in 1 2 3 4; do
+		lab_steerctl $k -j cache >"$out/jcache$k.json" 2>/dev/null
+	done
+	joined=$(jsum cache join_hints "$out/jcache1.json")
+	sent=$(jsum hints join_sent "$out"/jcache[234].json)
+	[ "$joined" -gt 0 ] && [ "$sent" -ge "$joined" ] ||
+		check "$load: h1 joined with $joined session hints, the others sent $sent"
+	echo "[figure] join, $load: the others hinted $sent sessions to h1 while it joined, h1 took $joined"
 	sleep 2
 
 	# 2b. On h4 the operator drains h3 by name: the order reaches h3 by
@@ -129,7 +158,7 @@ run()
 	seen_drained 1 3 true || check "$load: h1 never heard h3 is drained"
 	sleep 1
 	lab_steerctl 4 undrain 3 >"$out/undrain3.txt" 2>&1 || check "$load: steerctl undrain 3 on h4: $(cat "$out/undrain3.txt")"
-	wait_route 3 yes 5 || check "$load: h3 not back in the router's route after h4 ordered its undrain"
+	wait_route 3 yes 10 || check "$load: h3 not back in the router's route after h4 ordered its undrain"
 	lab_steerctl 4 drain h9 >"$out/drain9.txt" 2>&1 && check "$load: drain of an unknown node h9 accepted"
 	grep -q "no node 'h9' in the cluster" "$out/drain9.txt" || check "$load: drain h9 said: $(cat "$out/drain9.txt")"
 	sleep 1
@@ -148,7 +177,7 @@ run()
 	lab_steerd_hup 2
 	sleep 0.5
 	lab_steerctl 2 undrain >/dev/null 2>&1 || check "$load: steerctl undrain on h2 failed"
-	wait_route 2 yes 5 || check "$load: h2 not back in the router's route after its undrain"
+	wait_route 2 yes 10 || check "$load: h2 not back in the router's route after its undrain"
 
 	wait "$traffic"
 	traffic=

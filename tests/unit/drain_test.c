@@ -4,7 +4,8 @@
  * drain-hook with the node and the reason, one at a time and in order;
  * the forecast drains past the high-water mark and undrains at the
  * low-water mark only after DRAIN_MIN_MS; the operator's word outlasts
- * the forecast's; a hook that hangs is killed. The hooks are real
+ * the forecast's; a hook that hangs is killed; an undrain with a warm-up
+ * joins first. The hooks are real
  * programs (shell scripts in a temporary directory).
  */
 #include <errno.h>
@@ -219,6 +220,76 @@ static void test_failures(void **state)
 	assert_int_equal(f->dr.st.hooks_run, 1);
 }
 
+/* With hints and a warm-up, an undrain first joins: drained still, the
+ * hook waits until the warm-up has run; a drain meanwhile cancels it. */
+static void test_join_warmup(void **state)
+{
+	struct fx *f = *state;
+
+	f->c.hints = true;
+	f->c.join_warmup_s = 2;
+	assert_int_equal(drain_set(&f->dr, &f->c, &me, DRAIN_OPERATOR, 1000),
+			 0);
+	settle(f, 1001);
+	assert_int_equal(drain_set(&f->dr, &f->c, &me, DRAIN_NONE, 2000), 0);
+	assert_true(drain_is(&f->dr));
+	assert_true(drain_joining(&f->dr));
+	assert_int_equal(drain_set(&f->dr, &f->c, &me, DRAIN_NONE, 2001),
+			 -EALREADY);
+	settle(f, 3999);
+	assert_true(drain_joining(&f->dr));
+	calls_equal(f, "drain 7 h7 operator\n");
+	settle(f, 4000); /* the warm-up's end: undrained, the hook runs */
+	settle(f, 4001);
+	assert_false(drain_is(&f->dr));
+	assert_false(drain_joining(&f->dr));
+	calls_equal(f, "drain 7 h7 operator\nundrain 7 h7 none\n");
+	assert_int_equal(f->dr.st.joins, 1);
+	assert_int_equal(f->dr.st.undrains, 1);
+
+	/* Drained again; a join cut short by the operator's drain. */
+	assert_int_equal(drain_set(&f->dr, &f->c, &me, DRAIN_OPERATOR, 5000),
+			 0);
+	settle(f, 5001);
+	assert_int_equal(drain_set(&f->dr, &f->c, &me, DRAIN_NONE, 6000), 0);
+	assert_int_equal(drain_set(&f->dr, &f->c, &me, DRAIN_OPERATOR, 6500),
+			 0);
+	assert_false(drain_joining(&f->dr));
+	settle(f, 9000);
+	assert_true(drain_is(&f->dr));
+	assert_int_equal(f->dr.st.joins_cancelled, 1);
+
+	/* The forecast's overload ends a join the forecast's undrain began. */
+	f->c.auto_drain = true;
+	assert_int_equal(drain_set(&f->dr, &f->c, &me, DRAIN_FORECAST, 10000),
+			 0);
+	drain_forecast(&f->dr, &f->c, &me, 0, 0, 10000 + DRAIN_MIN_MS);
+	assert_true(drain_joining(&f->dr));
+	drain_forecast(&f->dr, &f->c, &me, 900, 0, 10001 + DRAIN_MIN_MS);
+	assert_false(drain_joining(&f->dr));
+	assert_int_equal(f->dr.why, DRAIN_FORECAST);
+	settle(f, 20000 + DRAIN_MIN_MS);
+	assert_true(drain_is(&f->dr));
+	assert_int_equal(f->dr.st.joins, 3);
+	assert_int_equal(f->dr.st.joins_cancelled, 2);
+	/* Only the first undrain ran a hook. */
+	calls_equal(f, "drain 7 h7 operator\nundrain 7 h7 none\n"
+		       "drain 7 h7 operator\n");
+}
+
+/* Without hints there is nothing to warm: an undrain is at once. */
+static void test_join_no_hints(void **state)
+{
+	struct fx *f = *state;
+
+	f->c.join_warmup_s = 2;
+	assert_int_equal(drain_set(&f->dr, &f->c, &me, DRAIN_OPERATOR, 1), 0);
+	assert_int_equal(drain_set(&f->dr, &f->c, &me, DRAIN_NONE, 2), 0);
+	assert_false(drain_is(&f->dr));
+	assert_false(drain_joining(&f->dr));
+	assert_int_equal(f->dr.st.joins, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +300,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hook_hangs, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_join_warmup, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_join_no_hints, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -115,6 +115,8 @@ static void fill_updates(struct gossip_msg *m, uint16_t n)
 			u->hint.key.sport = (uint16_t)(0x4321 + i);
 			u->hint.key.dport = 0x1f90;
 			u->hint.key.proto = 17;
+			u->hint.flags =
+				(uint8_t)(i % 2 ? GOSSIP_HINT_F_JOIN : 0);
 			break;
 		case GOSSIP_UPD_ORDER:
 			u->order.node = (uint16_t)(2 + i);
@@ -381,15 +383,16 @@ static void test_body_parser(void **state)
 	body[6] = GOSSIP_UPD_LOAD;
 	body[7] = GOSSIP_UPD_LOAD_LEN;
 	body[9] = 4;		    /* node 4 */
-	body[14] = body[15] = 0xff; /* flags: drained, and bits unknown */
+	body[14] = body[15] = 0xff; /* flags: drained, joining, unknown */
 	assert_int_equal(
 		decode_body(f, body, 8 + GOSSIP_UPD_LOAD_LEN, &unknown),
 		GOSSIP_RX_OK);
 	assert_int_equal(unknown, 1);
 	assert_int_equal(f->out.n_updates, 1);
 	assert_int_equal(f->out.updates[0].load.node, 4);
-	/* Bits this version does not know are dropped, drained is kept. */
-	assert_int_equal(f->out.updates[0].load.flags, GOSSIP_LOAD_F_DRAINED);
+	/* Bits this version does not know are dropped, its own are kept. */
+	assert_int_equal(f->out.updates[0].load.flags,
+			 GOSSIP_LOAD_F_DRAINED | GOSSIP_LOAD_F_JOINING);
 	/* Trailing byte after the updates. */
 	assert_int_equal(
 		decode_body(f, body, 9 + GOSSIP_UPD_LOAD_LEN, &unknown),
@@ -488,6 +491,10 @@ static void test_hint_bounds(void **state)
 	b = u, h->p_permille = 1001;
 	assert_false(gossip_codec_update_valid(&b));
 	b = u, h->ttl_s = GOSSIP_HINT_TTL_MAX + 1;
+	assert_false(gossip_codec_update_valid(&b));
+	b = u, h->flags = GOSSIP_HINT_F_JOIN;
+	assert_true(gossip_codec_update_valid(&b));
+	b = u, h->flags = 0x02; /* a flag nobody knows */
 	assert_false(gossip_codec_update_valid(&b));
 	assert_int_equal(gossip_codec_update_size(GOSSIP_UPD_HINT),
 			 2 + GOSSIP_UPD_HINT_LEN);

@@ -181,6 +181,37 @@ static void test_placement(void **state)
 	phc_close(p);
 }
 
+/* A joiner's hints go to L1 whatever their probability, never lower a
+ * likelier entry's, and still give way by score when L1 is full. */
+static void test_join_placement(void **state)
+{
+	char err[256];
+	struct phc *p = open_cache(2, err);
+	struct phc_entry j = hint(1, 200, 2), likely = hint(2, 900, 3),
+			 other = hint(3, 250, 4), got;
+
+	(void)state;
+	assert_int_equal(phc_hint_join(p, &j, T0, W0), 0);
+	assert_true(fp_has_hint(&j.key));
+	assert_int_equal(phc_hint(p, &likely, T0, W0), 0);
+	likely.p_permille = 250;
+	assert_int_equal(phc_hint_join(p, &likely, T0, W0), 0);
+	assert_int_equal(phc_l1_get(p, &likely.key, &got), 0);
+	assert_int_equal(got.p_permille, 900);
+	assert_int_equal(phc_stats(p)->demoted, 0);
+	/* Full: a join hint below both held ones stays in L2. */
+	other.p_permille = 100;
+	assert_int_equal(phc_hint_join(p, &other, T0, W0), 0);
+	assert_false(fp_has_hint(&other.key));
+	assert_int_equal(phc_stats(p)->join_hints, 3);
+	assert_int_equal(phc_stats(p)->l2_only, 1);
+	/* The same low probability as a plain hint: L2 only. */
+	phc_invalidate_all(p);
+	assert_int_equal(phc_hint(p, &j, T0, W0), 0);
+	assert_false(fp_has_hint(&j.key));
+	phc_close(p);
+}
+
 static void test_eviction_by_score(void **state)
 {
 	char err[256];
@@ -369,6 +400,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_placement, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_join_placement, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_eviction_by_score, setup,
 						teardown),

@@ -1045,14 +1045,15 @@ static void test_e2e_nodes(void **state)
 	assert_int_equal(r.status, 0);
 	assert_string_equal(r.err, "");
 	assert_string_equal(
-		r.out, "ID  NAME  ADDRESS     ADDRESS6     MAC                "
-		       "VIA  SELF   STATE   INCARNATION  LOAD  DRAINED\n"
-		       " 1  n1    198.18.0.1  2001:db8::1  02:00:00:00:00:01  "
-		       "-    true   static            0     0  false\n"
-		       " 2  n2    198.18.0.2  -            02:00:00:00:00:02  "
-		       "-    false  static            0     0  false\n"
-		       " 3  n3    -           2001:db8::3  02:00:00:00:00:03  "
-		       "-    false  static            0     0  false\n");
+		r.out,
+		"ID  NAME  ADDRESS     ADDRESS6     MAC                "
+		"VIA  SELF   STATE   INCARNATION  LOAD  DRAINED  JOINING\n"
+		" 1  n1    198.18.0.1  2001:db8::1  02:00:00:00:00:01  "
+		"-    true   static            0     0  false    false\n"
+		" 2  n2    198.18.0.2  -            02:00:00:00:00:02  "
+		"-    false  static            0     0  false    false\n"
+		" 3  n3    -           2001:db8::3  02:00:00:00:00:03  "
+		"-    false  static            0     0  false    false\n");
 	run_free(&r);
 
 	/* STEER_SOCKET when there is no -s. */

@@ -29,8 +29,8 @@
 	"cluster-file, admin-socket, interface, mode, gossip-port, "           \
 	"cluster-key-file, log-level, bpf-pin-dir, cgroup, xdp, high-water, "  \
 	"low-water, auto-drain, drain-hook, cpu-load, forecast-refit, hints, " \
-	"hint-threshold, hint-ttl, cache-dir, cache-l1, cache-l1-min, "        \
-	"drain-udp, flow-table-size, http-listen"
+	"hint-threshold, hint-ttl, join-warmup, cache-dir, cache-l1, "         \
+	"cache-l1-min, drain-udp, flow-table-size, http-listen"
 
 struct fx {
 	struct steerd_conf c;
@@ -110,6 +110,7 @@ static void test_defaults(void **state)
 	assert_string_equal(f->c.drain_hook, "");
 	assert_false(f->c.cpu_of_cgroup);
 	assert_int_equal(f->c.forecast_refit, 10);
+	assert_int_equal(f->c.join_warmup_s, 3);
 	assert_int_equal(f->c.flow_table_size, 0); /* auto */
 	assert_true(steerd_flow_table_size(&f->c) >= STEERD_FLOW_TABLE_FLOOR);
 	assert_true(steerd_flow_table_size(&f->c) <= STEERD_FLOW_TABLE_CEIL);
@@ -151,6 +152,7 @@ static void test_every_key(void **state)
 		"hints off\n"
 		"hint-threshold 250\n"
 		"hint-ttl 45\n"
+		"join-warmup 7\n"
 		"cache-dir cache/fab0\n"
 		"cache-l1 4096\n"
 		"cache-l1-min 700\n"
@@ -178,6 +180,7 @@ static void test_every_key(void **state)
 	assert_false(f->c.hints);
 	assert_int_equal(f->c.hint_threshold, 250);
 	assert_int_equal(f->c.hint_ttl_s, 45);
+	assert_int_equal(f->c.join_warmup_s, 7);
 	assert_string_equal(f->c.cache_dir, "/etc/steer/cache/fab0");
 	assert_int_equal(f->c.cache_l1, 4096);
 	assert_int_equal(f->c.cache_l1_min, 700);
@@ -373,6 +376,8 @@ static const struct bad_row bad_rows[] = {
 	 "2: 'hint-threshold' expects an integer in 1..1000, got '0'"},
 	{"cluster-file c\nhint-ttl 3601\n",
 	 "2: 'hint-ttl' expects an integer in 2..3600, got '3601'"},
+	{"cluster-file c\njoin-warmup 61\n",
+	 "2: 'join-warmup' expects an integer in 0..60, got '61'"},
 	{"cluster-file c\nflow-table-size 1023\n",
 	 "2: 'flow-table-size' expects an integer in 1024..67108864, got "
 	 "'1023'"},

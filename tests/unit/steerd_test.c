@@ -627,8 +627,8 @@ static void test_init_bad_fixtures(void **state)
 		 "admin-socket, interface, mode, gossip-port, cluster-key-file, "
 		 "log-level, bpf-pin-dir, cgroup, xdp, high-water, low-water, "
 		 "auto-drain, drain-hook, cpu-load, forecast-refit, hints, "
-		 "hint-threshold, hint-ttl, cache-dir, cache-l1, cache-l1-min, "
-		 "drain-udp, flow-table-size, http-listen)"},
+		 "hint-threshold, hint-ttl, join-warmup, cache-dir, cache-l1, "
+		 "cache-l1-min, drain-udp, flow-table-size, http-listen)"},
 		{"bad-cluster.conf",
 		 ":3: 'node' expects a key (id, addr, addr6, mac, via), got "
 		 "'colour'"},
@@ -785,14 +785,14 @@ static const char nodes_fixture[] =
 	"{\"id\":1,\"name\":\"n1\",\"address\":\"198.18.0.1\","
 	"\"address6\":\"2001:db8::1\",\"mac\":\"02:00:00:00:00:01\","
 	"\"via\":null,\"self\":true,\"state\":\"%s\",\"incarnation\":%s,"
-	"\"load\":%s,\"drained\":false},"
+	"\"load\":%s,\"drained\":false,\"joining\":false},"
 	"{\"id\":2,\"name\":\"n2\",\"address\":\"198.18.0.2\","
 	"\"address6\":null,\"mac\":\"02:00:00:00:00:02\",\"via\":null,"
-	"\"self\":false,\"state\":\"%s\",\"incarnation\":%s,\"load\":%s,\"drained\":false},"
+	"\"self\":false,\"state\":\"%s\",\"incarnation\":%s,\"load\":%s,\"drained\":false,\"joining\":false},"
 	"{\"id\":3,\"name\":\"n3\",\"address\":null,"
 	"\"address6\":\"2001:db8::3\",\"mac\":\"02:00:00:00:00:03\","
 	"\"via\":null,\"self\":false,\"state\":\"%s\",\"incarnation\":%s,"
-	"\"load\":%s,\"drained\":false}]}}";
+	"\"load\":%s,\"drained\":false,\"joining\":false}]}}";
 
 static void test_admin_nodes(void **state)
 {
