@@ -3,7 +3,8 @@
 recorded once a second: OUT/rec/mig-K-T.json (`steerctl -j migrations`
 of node K at second T) and OUT/rec/drain-K-T.json (`steerctl -j drain
 status`). A session migrates when its node drains while it lives (its
-packets then arrive elsewhere); it is predicted when its score reached
+packets then arrive elsewhere; a node drained from its start, as the
+story's joiner is, migrates none of the sessions it has after it joined); it is predicted when its score reached
 0.5 at least 1 s before that; recall_1s_old leaves out the sessions
 first scored less than 1 s before the drain (none could be named 1 s
 ahead). Prints `name value unit` lines; with
@@ -49,7 +50,10 @@ def score(drain_at, sess):
     for (k, _src, _sport), scores in sess.items():
         T = drain_at.get(k)
         before = {t: p for t, p in scores.items() if T is None or t < T}
-        migrated = T is not None and any(t >= T - 1 for t in scores)
+        # Alive when its node drained: a session born after (on a node
+        # drained since its start and undrained later) did not migrate.
+        migrated = (T is not None and min(scores) <= T
+                    and any(t >= T - 1 for t in scores))
         hits = sorted(t for t, p in before.items() if p >= 0.5)
         ahead = [t for t in hits if T is not None and t <= T - 1]
         if migrated and ahead:
