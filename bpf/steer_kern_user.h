@@ -178,6 +178,10 @@ enum steer_sess_ev_type {
 	 * nor the other home knows (dropped); the daemon asks the other
 	 * nodes who owns it (gossip_dir_ask()). */
 	STEER_SESS_EV_ASK = 5,
+	/* Directory: a packet came from node `origin`'s header cache (GUE
+	 * with the hint flag); the daemon teaches origin the record, which
+	 * replaces the hint. */
+	STEER_SESS_EV_HINT_TEACH = 6,
 };
 
 /* Directory: a flow's teach report at most this often (ns). */

@@ -611,7 +611,8 @@ static __always_inline int xdp_to_cell(struct xdp_md *ctx,
  * Directory: report a flow to the daemon, once per flow per
  * STEER_TEACH_EVERY_NS (steer_taught; a full ring loses the report):
  * TEACH, a packet re-routed to this home met the flow's STEER rule (the
- * node that sent it is taught the rule); ASK, nobody here knows the
+ * node that sent it is taught the record); HINT_TEACH, the same for a
+ * packet from an ingress's header cache; ASK, nobody here knows the
  * flow (the daemon asks who owns it). A flow is one or the other here:
  * with a rule it is taught, without one asked after.
  */
@@ -631,7 +632,7 @@ static __always_inline void xdp_dir_report(struct steer_xdp_stats *st,
 		st->ev_lost++;
 		return;
 	}
-	if (type == STEER_SESS_EV_TEACH)
+	if (type != STEER_SESS_EV_ASK)
 		st->dir_taught++;
 	else
 		st->dir_asked++;
@@ -901,6 +902,8 @@ static __always_inline int steer_xdp_run(struct xdp_md *ctx)
 		st->exc_in++;
 		return XDP_PASS;
 	}
+	if (cfg->dir && steer_hint_teach(&s.m, cfg->self_id))
+		xdp_dir_report(st, &s.m, STEER_SESS_EV_HINT_TEACH);
 	rule = xdp_rule_lookup(&s.m.key);
 	if (!rule)
 		return xdp_miss(ctx, cfg, st, &s.m);

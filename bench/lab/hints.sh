@@ -16,8 +16,9 @@
 #   migration_sessions_survived_pct_MODE   TCP and UDP, all hosts
 #   migration_first_packet_cached_pct_MODE of h1's sessions that arrived
 #       elsewhere, the share whose packets there met a cached template
-#       (a header cache entry a packet met) rather than the path through
-#       the home (a teach report): hits / (hits + teach reports)
+#       rather than the path through the home: the owner's reports of
+#       packets from a header cache (each teaches the ingress the record,
+#       once a second per flow) against the homes' teach reports
 #   migration_cached_packets_MODE          packets sent from cached
 #                                          templates, all hosts
 #   migration_rerouted_packets_MODE        packets sent to a home
@@ -93,9 +94,9 @@ for k in range(1, hosts + 1):
     records += c.get("gossip", {}).get("records", 0)
     dgrams += c.get("gossip", {}).get("datagrams_out", 0)
     taught += c.get("host", {}).get("teach_reports", 0)
+    hits += c.get("host", {}).get("hint_teach_reports", 0)
     rerouted += c.get("xdp", {}).get("dir_rerouted", 0)
     cached += c.get("xdp_action", {}).get("cached", 0)
-    hits += ca.get("cache", {}).get("l1_hit_entries", 0)
 sent = load("cache1.json").get("hints", {}).get("sent", 0)
 conns = est = surv = flows = fsurv = 0
 for line in open(f"{out}/v4.txt"):

@@ -34,9 +34,9 @@
 #       ingress, those the ingress sent straight to the owner (a cached
 #       template, a taught or flooded rule) rather than through a home;
 #       _drain and _join: of the migrations each event caused
-#   migration_first_packet_cached_pct of h1's migrated sessions, those
-#       whose packets met a cached template (cache hits / (hits + teach
-#       reports)), as hints.sh
+#   migration_first_packet_cached_pct of those first packets, the ones
+#       sent from a cached template (their GUE carried the hint flag);
+#       _drain and _join as above
 #   migration_first_{direct,rerouted}_{p50,p99}_us  extra latency of a
 #       migrated session's first packet on each path (from the ingress to
 #       the owner, on one clock)

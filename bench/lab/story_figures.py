@@ -88,6 +88,8 @@ def paths(run, ev):
                 cause = name
         per.setdefault(cause, {}).setdefault(r["path"], 0)
         per[cause][r["path"]] += 1
+        if r.get("cached") == "1":
+            per[cause]["cached"] = per[cause].get("cached", 0) + 1
     return per
 
 
@@ -122,7 +124,7 @@ def main(argv):
     ev = events(run)
     per = paths(run, ev)
     moved = {p: sum(c.get(p, 0) for k, c in per.items() if k != "before")
-             for p in ("local", "direct", "rerouted", "lost")}
+             for p in ("local", "direct", "rerouted", "lost", "cached")}
     forwarded = moved["direct"] + moved["rerouted"]
     out.append(("migration_first_packet_direct_pct",
                 pct(moved["direct"], forwarded), "%"))
@@ -132,6 +134,8 @@ def main(argv):
         out.append(("migration_first_packet_direct_pct_" + cause,
                     pct(c.get("direct", 0), f), "%"))
         out.append(("migration_first_packets_" + cause, f, "packets"))
+        out.append(("migration_first_packet_cached_pct_" + cause,
+                    pct(c.get("cached", 0), f), "%"))
     out.append(("migration_first_lost", moved["lost"], "packets"))
     pl = pathlat(run)
     for p in ("direct", "rerouted"):
@@ -141,14 +145,10 @@ def main(argv):
     out.append(("migration_steady_direct_p50_us",
                 pl.get("pathlat_all_direct_p50_us", 0), "us"))
 
-    hits = taught = 0
-    for k in range(1, hosts + 1):
-        hits += load(os.path.join(run, "end-cache-%d.json" % k)).get(
-            "cache", {}).get("l1_hit_entries", 0)
-        taught += load(os.path.join(run, "end-%d.json" % k)).get(
-            "host", {}).get("teach_reports", 0)
+    # Of the first packets at a new ingress sent on, those sent from a
+    # cached template (their GUE carried the hint flag).
     out.append(("migration_first_packet_cached_pct",
-                pct(hits, hits + taught), "%"))
+                pct(moved["cached"], forwarded), "%"))
 
     idle_s = num(os.path.join(run, "t_idle1")) - num(os.path.join(run, "t_idle0"))
     span = num(os.path.join(run, "t_end")) - num(os.path.join(run, "t_begin"))

@@ -262,6 +262,22 @@ static __always_inline __u16 steer_dir_target(const struct pkt_meta *m,
 }
 
 /*
+ * A packet an ingress sent from its header cache (GUE with the hint
+ * flag) reached this node: the ingress, origin, is taught the record (by
+ * the owner, or by a home that knows it), so a record's rule replaces
+ * the hint before the hint runs out. Not when it came from this node.
+ */
+static __always_inline int steer_hint_teach(const struct pkt_meta *m,
+					    __u16 self_id)
+{
+	__u16 origin = steer_ntohs(m->priv.origin);
+
+	return (m->flags & PKT_F_STEER_PRIV) &&
+	       (m->priv.flags & STEER_GUE_F_HINT) && origin != self_id &&
+	       origin != STEER_NODE_NONE;
+}
+
+/*
  * A packet re-routed to this node (a home) met a STEER rule: does the
  * node that re-routed it, origin, get taught the record? Yes unless it
  * is the owner or this node.

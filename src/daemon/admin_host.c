@@ -88,6 +88,7 @@ static void admin_host_stats(struct jsonw *w, const struct host_stats *s)
 	jsonw_u64(w, "flow_table_full", s->flow_table_full);
 	jsonw_u64(w, "grace_dropped", s->grace_dropped);
 	jsonw_u64(w, "teach_reports", s->ev_teach);
+	jsonw_u64(w, "hint_teach_reports", s->ev_hint_teach);
 	jsonw_u64(w, "teach_failed", s->teach_failed);
 	jsonw_u64(w, "ask_reports", s->ev_ask);
 	jsonw_u64(w, "ask_failed", s->ask_failed);

@@ -164,10 +164,14 @@ static bool host_dir(const struct host *h)
 	return h->w->cluster.ownership == CLUSTER_OWN_DIRECTORY;
 }
 
-/* Directory: this node, a home, re-routed a packet from ev->origin. */
+/* Directory: this node, a home, re-routed a packet from ev->origin, or
+ * took one from its header cache (HINT_TEACH). */
 static void host_teach(struct host *h, const struct steer_sess_ev *ev)
 {
-	h->st.ev_teach++;
+	if (ev->type == STEER_SESS_EV_HINT_TEACH)
+		h->st.ev_hint_teach++;
+	else
+		h->st.ev_teach++;
 	if (!h->g)
 		return;
 	if (gossip_dir_teach(steerd_gossip_node(h->g), &ev->key, ev->origin))
@@ -195,7 +199,8 @@ static int host_on_event(void *ctx, void *data, size_t len)
 		h->st.ev_bad++;
 		return 0;
 	}
-	if (ev->type == STEER_SESS_EV_TEACH) {
+	if (ev->type == STEER_SESS_EV_TEACH ||
+	    ev->type == STEER_SESS_EV_HINT_TEACH) {
 		host_teach(h, ev);
 		return 0;
 	}
@@ -245,6 +250,8 @@ static void host_on_session(void *ctx, const struct gossip_session_info *s)
 
 	if (s->state == GOSSIP_SESSION_ESTABLISHED &&
 	    s->owner != host_self_id(h)) {
+		if (h->phc)
+			phc_read_use(h->phc, &s->key, evloop_now_ms());
 		err = xdp_maps_flow_set(h->xdp, &s->key, s->owner, s->epoch);
 		if (err)
 			h->st.flow_errors++;

@@ -63,6 +63,7 @@ struct host_stats {
 	uint64_t grace_dropped;	  /* flows of owners dead past the grace */
 	uint64_t reannounced;	  /* own sessions announced again at start */
 	uint64_t ev_teach;	  /* directory: XDP re-routed a packet here */
+	uint64_t ev_hint_teach;	  /* ... a packet from a header cache came */
 	uint64_t teach_failed;	  /* ... and no record was there to teach */
 	uint64_t ev_ask;	  /* directory: nobody here knew a session */
 	uint64_t ask_failed;	  /* ... and the ask was not sent (rate) */

@@ -216,11 +216,28 @@ int phc_hint_join(struct phc *p, const struct phc_entry *e, uint64_t now_ms,
 	return phc_hint_min(p, e, now_ms, now_wall_ms, 1);
 }
 
+/* The use stamp of s's HINT rule read: a packet met it since? */
+static void phc_slot_stamp(struct phc *p, struct phc_slot *s, uint64_t now_ms)
+{
+	uint32_t stamp;
+
+	if (!s->in_fp)
+		return;
+	stamp = p->ops.stamp(p->ops.ctx, &s->e.key);
+	if (stamp && stamp != s->stamp) {
+		s->stamp = stamp;
+		s->touched_ms = now_ms;
+		if (!s->used)
+			p->st.used++;
+		s->used = true;
+	}
+}
+
 /* L1: expired entries out, use stamps read. */
 static void phc_l1_tick(struct phc *p, uint64_t now_ms, uint64_t now_wall_ms)
 {
 	struct phc_slot *s;
-	uint32_t i, stamp;
+	uint32_t i;
 
 	for (i = 0; i < p->cfg.l1_max; i++) {
 		s = &p->slot[i];
@@ -232,17 +249,16 @@ static void phc_l1_tick(struct phc *p, uint64_t now_ms, uint64_t now_wall_ms)
 			p->st.expired++;
 			continue;
 		}
-		if (!s->in_fp)
-			continue;
-		stamp = p->ops.stamp(p->ops.ctx, &s->e.key);
-		if (stamp && stamp != s->stamp) {
-			s->stamp = stamp;
-			s->touched_ms = now_ms;
-			if (!s->used)
-				p->st.used++;
-			s->used = true;
-		}
+		phc_slot_stamp(p, s, now_ms);
 	}
+}
+
+void phc_read_use(struct phc *p, const struct flow_key *k, uint64_t now_ms)
+{
+	struct phc_slot *s = phc_find(p, k);
+
+	if (s)
+		phc_slot_stamp(p, s, now_ms);
 }
 
 struct phc_walk {

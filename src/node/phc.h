@@ -103,6 +103,10 @@ int phc_hint_join(struct phc *p, const struct phc_entry *e, uint64_t now_ms,
 
 /* Expiry, use stamps, L2's commit. Once a second. */
 void phc_tick(struct phc *p, uint64_t now_ms, uint64_t now_wall_ms);
+/* k's use stamp read now, before a record's rule takes the place of its
+ * HINT rule (a taught record soon follows a hinted packet: the tick
+ * would not see the hit). */
+void phc_read_use(struct phc *p, const struct flow_key *k, uint64_t now_ms);
 
 /* Invalidation: returns how many entries went (both levels). */
 uint32_t phc_invalidate_flow(struct phc *p, const struct flow_key *k);

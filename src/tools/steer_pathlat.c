@@ -27,15 +27,18 @@
  * A flow migrates when a packet's ingress is not the previous packet's.
  * For the first packet at each new ingress the tool prints its path; a
  * chain that ends at a node other than where the flow's packets end
- * otherwise was dropped there or answered by the wrong host: "lost".
+ * otherwise was dropped there or answered by the wrong host: "lost". A
+ * direct chain whose GUE carried the hint flag was sent from the
+ * ingress's header cache (a cached template): "cached" counts those.
  *
  * Output, `name value unit` lines:
  *   pathlat_packets, pathlat_chains, pathlat_flows, pathlat_migrations
  *   pathlat_first_{local,direct,rerouted,lost}       counts
+ *   pathlat_first_cached   of the direct ones, from a cached template
  *   pathlat_first_{direct,rerouted}_{p50,p99}_us     latency
  *   pathlat_all_{direct,rerouted}_{p50,p99}_us       every chain's
  * With --csv, one row per migration: flow, time, from, to, hops,
- * latency_us, path. Exit status 0, 1 when a capture cannot be read, 2
+ * latency_us, path, cached (1: from a cached template). Exit status 0, 1 when a capture cannot be read, 2
  * for a usage error.
  */
 #include <errno.h>
@@ -48,6 +51,7 @@
 
 #include <arpa/inet.h>
 
+#include <steer/gue.h>
 #include <steer/hash.h>
 #include <steer/parse.h>
 
@@ -70,12 +74,14 @@ struct pl_ev {
 	uint64_t ts;   /* ns */
 	uint8_t node;  /* index into the points */
 	uint8_t depth; /* tunnels peeled: 0 from the router, 1 in GUE */
+	bool hint;     /* its GUE carried the hint flag */
 };
 
 /* A packet's path: its ingress, the node it ended at, the GUE hops. */
 struct pl_chain {
 	uint64_t flow, ts, lat_ns;
 	uint8_t ingress, last, hops;
+	bool cached; /* its first hop came from the ingress's header cache */
 };
 
 struct pl_evs {
@@ -245,6 +251,8 @@ static int pl_read(const struct pl_args *a, unsigned idx, struct pl_evs *e,
 		ev.ts = ts;
 		ev.node = (uint8_t)idx;
 		ev.depth = m.depth;
+		ev.hint = (m.flags & PKT_F_STEER_PRIV) &&
+			  (m.priv.flags & STEER_GUE_F_HINT);
 		if (pl_push(e, &ev)) {
 			pcapio_close_read(in);
 			return -1;
@@ -300,6 +308,8 @@ static size_t pl_chains(const struct pl_evs *e, struct pl_chain *out)
 		}
 		if (!c || c->hops >= PL_HOP_MAX)
 			continue;
+		if (!c->hops)
+			c->cached = v->hint;
 		c->hops++;
 		c->last = v->node;
 		c->lat_ns = v->ts - c->ts;
@@ -362,7 +372,7 @@ static enum pl_path pl_path_of(const struct pl_chain *c, uint8_t owner)
 }
 
 struct pl_report {
-	uint64_t flows, migrations, first[PL_PATHS];
+	uint64_t flows, migrations, first[PL_PATHS], first_cached;
 	struct pl_lat first_lat[PL_PATHS], all_lat[PL_PATHS];
 };
 
@@ -389,13 +399,16 @@ static void pl_account(const struct pl_args *a, struct pl_chain *c, size_t n,
 			r->migrations++;
 			r->first[p]++;
 			r->first_lat[p].v[r->first_lat[p].n++] = us;
+			r->first_cached += p == PL_DIRECT && c[i].cached;
 			if (csv)
-				fprintf(csv, "%016llx,%.6f,%s,%s,%u,%.1f,%s\n",
+				fprintf(csv,
+					"%016llx,%.6f,%s,%s,%u,%.1f,%s,%d\n",
 					(unsigned long long)c[i].flow,
 					(double)c[i].ts / 1e9,
 					a->pt[c[i - 1].ingress].name,
 					a->pt[c[i].ingress].name, c[i].hops, us,
-					pl_path_name[p]);
+					pl_path_name[p],
+					p == PL_DIRECT && c[i].cached);
 		}
 		lo = hi;
 	}
@@ -413,6 +426,8 @@ static void pl_print(struct pl_report *r)
 	for (p = 0; p < PL_PATHS; p++)
 		printf("pathlat_first_%s %llu packets\n", pl_path_name[p],
 		       (unsigned long long)r->first[p]);
+	printf("pathlat_first_cached %llu packets\n",
+	       (unsigned long long)r->first_cached);
 	for (p = PL_DIRECT; p <= PL_REROUTED; p++)
 		for (k = 0; k < 2; k++) {
 			printf("pathlat_first_%s_%s_us %.1f us\n",
@@ -456,7 +471,8 @@ static int pl_run(const struct pl_args *a)
 				strerror(errno));
 			goto out;
 		}
-		fprintf(csv, "flow,time_s,from,to,hops,latency_us,path\n");
+		fprintf(csv,
+			"flow,time_s,from,to,hops,latency_us,path,cached\n");
 	}
 	printf("pathlat_packets %llu packets\n", (unsigned long long)packets);
 	printf("pathlat_chains %zu packets\n", n);

@@ -3,7 +3,8 @@
  * steer-pathlat on captures made here: one flow whose packets reach its
  * owner (node a) straight from the router, then through other ingresses:
  * sent on in GUE straight to a (direct), through a home (rerouted, two
- * hops) and to a node that never passes it on (lost). The tool must find
+ * hops) and to a node that never passes it on (lost); one direct packet
+ * carries the hint flag (sent from a cached template: cached). The tool must find
  * the three migrations, their paths and their latencies to the
  * microsecond, and ignore a packet of another port and a frame to
  * another MAC.
@@ -74,12 +75,12 @@ static uint32_t frame(uint8_t *p, int to, uint16_t dport, uint32_t seq)
 	return 58;
 }
 
-/* The same packet in GUE from node `from` to node `to`. */
+/* The same packet in GUE from node `from` to node `to`, GUE flags gf. */
 static uint32_t gue(uint8_t *buf, uint8_t **out, const uint8_t *f, uint32_t len,
-		    int from, int to)
+		    int from, int to, uint8_t gf)
 {
 	struct steer_tmpl_args a = {.sport = steer_htons(0xc123),
-				    .flags = STEER_GUE_F_STEERED,
+				    .flags = gf,
 				    .hops = 1,
 				    .epoch = steer_htonl(1)};
 	struct tmpl_spec s = {.kind = STEER_TMPL_GUE0,
@@ -98,10 +99,12 @@ static uint32_t gue(uint8_t *buf, uint8_t **out, const uint8_t *f, uint32_t len,
 	return t.len + len - 14;
 }
 
-/* Packet seq reaches ingress at t_us, then each of path[] (GUE) at its
- * time; every delivery is written to the capture of the node reached. */
-static void deliver(struct cap *c, uint32_t seq, int ingress, uint64_t t_us,
-		    const int *path, const uint64_t *at_us, int hops)
+/* Packet seq reaches ingress at t_us, then each of path[] (GUE, the
+ * first hop with flags gf) at its time; every delivery is written to the
+ * capture of the node reached. */
+static void deliver_gf(struct cap *c, uint32_t seq, int ingress, uint64_t t_us,
+		       const int *path, const uint64_t *at_us, int hops,
+		       uint8_t gf)
 {
 	uint8_t f[128], buf[HEADROOM + 256], *g;
 	uint32_t len = frame(f, ingress, 8080, seq), glen;
@@ -110,12 +113,20 @@ static void deliver(struct cap *c, uint32_t seq, int ingress, uint64_t t_us,
 	assert_int_equal(
 		pcapio_write(c->out[ingress], f, len, T0 + t_us * 1000), 0);
 	for (i = 0; i < hops; i++) {
-		glen = gue(buf, &g, f, len, prev, path[i]);
+		glen = gue(buf, &g, f, len, prev, path[i],
+			   i ? STEER_GUE_F_STEERED : gf);
 		assert_int_equal(pcapio_write(c->out[path[i]], g, glen,
 					      T0 + at_us[i] * 1000),
 				 0);
 		prev = path[i];
 	}
+}
+
+static void deliver(struct cap *c, uint32_t seq, int ingress, uint64_t t_us,
+		    const int *path, const uint64_t *at_us, int hops)
+{
+	deliver_gf(c, seq, ingress, t_us, path, at_us, hops,
+		   STEER_GUE_F_STEERED);
 }
 
 static void captures(struct cap *c)
@@ -141,6 +152,9 @@ static void captures(struct cap *c)
 	deliver(c, 4, 2, 4000, via_d, t4, 2);  /* c -> d -> a: 300 us */
 	deliver(c, 5, 3, 5000, to_e, t5, 1);   /* d -> e: lost */
 	deliver(c, 6, 3, 6000, to_a, (const uint64_t[]){6040}, 1);
+	/* e -> a from e's header cache: direct and cached. */
+	deliver_gf(c, 9, 4, 9000, to_a, (const uint64_t[]){9020}, 1,
+		   STEER_GUE_F_STEERED | STEER_GUE_F_HINT);
 	/* Neither counts: another port, another node's MAC. */
 	len = frame(f, 2, 9999, 7);
 	assert_int_equal(pcapio_write(c->out[2], f, len, T0 + 7000000), 0);
@@ -189,6 +203,21 @@ static double value(const char *out, const char *name)
 	return atof(s + strlen(key));
 }
 
+/* The CSV holds a row ending so. */
+static void csv_has(const char *path, const char *tail)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	if (!strstr(buf, tail))
+		fail_msg("no row ending '%s' in:\n%s", tail, buf);
+}
+
 static void test_paths(void **state)
 {
 	struct cap c;
@@ -199,19 +228,23 @@ static void test_paths(void **state)
 	captures(&c);
 	snprintf(csv, sizeof(csv), "%s/paths.csv", c.dir);
 	assert_int_equal(run_tool(&c, out + 1, sizeof(out) - 1, csv), 0);
-	assert_int_equal(value(out, "pathlat_packets"), 11);
-	assert_int_equal(value(out, "pathlat_chains"), 6);
+	assert_int_equal(value(out, "pathlat_packets"), 13);
+	assert_int_equal(value(out, "pathlat_chains"), 7);
 	assert_int_equal(value(out, "pathlat_flows"), 1);
-	/* b, c, d, then d again: three changes of ingress. */
-	assert_int_equal(value(out, "pathlat_migrations"), 3);
-	assert_int_equal(value(out, "pathlat_first_direct"), 1);
+	/* b, c, d, then d again, then e: four changes of ingress. */
+	assert_int_equal(value(out, "pathlat_migrations"), 4);
+	assert_int_equal(value(out, "pathlat_first_direct"), 2);
+	assert_int_equal(value(out, "pathlat_first_cached"), 1);
 	assert_int_equal(value(out, "pathlat_first_rerouted"), 1);
 	assert_int_equal(value(out, "pathlat_first_lost"), 1);
 	assert_int_equal(value(out, "pathlat_first_local"), 0);
+	/* First packets direct: 100 us (b) and 20 us (e). */
 	assert_true(value(out, "pathlat_first_direct_p50_us") == 100.0);
 	assert_true(value(out, "pathlat_first_rerouted_p50_us") == 300.0);
-	/* Every direct chain: 100 us (b) and 40 us (d, its second). */
-	assert_true(value(out, "pathlat_all_direct_p50_us") == 100.0);
+	/* Every direct chain: 100 us (b), 40 us (d, its second), 20 (e). */
+	assert_true(value(out, "pathlat_all_direct_p50_us") == 40.0);
+	csv_has(csv, ",e,1,20.0,direct,1\n");
+	csv_has(csv, ",b,1,100.0,direct,0\n");
 	for (i = 0; i < NODES; i++) {
 		snprintf(cmd, sizeof(cmd), "%s/%s.pcap", c.dir, names[i]);
 		unlink(cmd);

@@ -193,6 +193,13 @@ static void test_join_placement(void **state)
 	(void)state;
 	assert_int_equal(phc_hint_join(p, &j, T0, W0), 0);
 	assert_true(fp_has_hint(&j.key));
+	/* A packet met it: read at once (a record is about to take its
+	 * rule's place), not at the next tick. */
+	phc_read_use(p, &j.key, T0);
+	assert_int_equal(phc_stats(p)->used, 0);
+	fp.stamp[fp_find(&j.key)] = 9;
+	phc_read_use(p, &j.key, T0);
+	assert_int_equal(phc_stats(p)->used, 1);
 	assert_int_equal(phc_hint(p, &likely, T0, W0), 0);
 	likely.p_permille = 250;
 	assert_int_equal(phc_hint_join(p, &likely, T0, W0), 0);

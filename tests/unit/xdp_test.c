@@ -2242,6 +2242,27 @@ static void xd_claim_and_teach(void **state)
 	assert_int_equal(xs.dir_taught, 0);
 	assert_int_equal(ring_buffer__consume(rb), 0);
 
+	/* From node 2's header cache (the hint flag) to this node, whose
+	 * session it is: passed, and node 2 is taught the record. */
+	g.flags = STEER_GUE_F_STEERED | STEER_GUE_F_HINT;
+	memset(&in, 0, sizeof(in));
+	xd_pk(&pk, &fd_udp_self, 0);
+	xt_gue_frame(&in, &g, &pk);
+	assert_int_equal(xt_xdp_run_on(xd, &in, &got, &xs), XDP_PASS);
+	assert_int_equal(xs.dir_taught, 1);
+	assert_int_equal(ring_buffer__consume(rb), 1);
+	assert_int_equal(ev.last.type, STEER_SESS_EV_HINT_TEACH);
+	assert_int_equal(ev.last.origin, 2);
+	assert_memory_equal(&ev.last.key, &ku, sizeof(ku));
+	/* The same without the flag: its own session, nobody taught. */
+	assert_int_equal(bpf_map_delete_elem(taught, &ku), 0);
+	g.flags = STEER_GUE_F_STEERED;
+	memset(&in, 0, sizeof(in));
+	xt_gue_frame(&in, &g, &pk);
+	assert_int_equal(xt_xdp_run_on(xd, &in, &got, &xs), XDP_PASS);
+	assert_int_equal(xs.dir_taught, 0);
+	assert_int_equal(ring_buffer__consume(rb), 0);
+
 	assert_int_equal(xdp_maps_flow_del(xd->x, &kt), 0);
 	assert_int_equal(
 		bpf_map_delete_elem(xdp_prog_map_fd(xd->x, "steer_udp"), &ku),
