@@ -11,6 +11,8 @@
 #   - the forecast drained h1 (not the operator's fallback);
 #   - the drain and the join each moved sessions to a new ingress, and
 #     no first packet at a new ingress was lost;
+#   - the joiner's warm-up worked: some first packets at it came from
+#     cached templates (the join hints);
 #   - steer-pathlat followed every service packet it saw to a node;
 #   - the score named some of h1's sessions before the drain.
 #
@@ -63,6 +65,7 @@ expect migration_drain_forced == 0 "the forecast never drained h1"
 expect migration_drains >= 1 "no drain"
 expect migration_first_packets_drain >= 1 "the drain moved no session"
 expect migration_first_packets_join >= 1 "the join moved no session"
+expect migration_first_packet_cached_pct_join '>=' 1 "the join warm-up: no first packet at the joiner came from a cached template"
 expect migration_first_lost == 0 "first packets at a new ingress lost"
 expect migration_recall >= 0.01 "no session of h1 was predicted"
 grep -q '^pathlat_chains [1-9]' "$out/run/directory_hints/pathlat.txt" 2>/dev/null ||
