@@ -92,6 +92,9 @@ struct repl_stats {
 	/* A frame's time from being framed to its mirror's ACK: how far
 	 * behind the primary a mirror's copy is. */
 	struct hist ack_lag;
+	/* A peer found down (its stream reset, or silent): the time since
+	 * its last frame, what failover waits for before it starts. */
+	struct hist down_detect;
 };
 
 struct repl;

@@ -53,6 +53,7 @@ struct repl_out {
 	uint64_t given[REPL_SHARD_WORDS]; /* ... sent, until acked */
 	uint64_t given_seq;		  /* the last frame they took */
 	bool down;			  /* told on_peer it is down */
+	uint64_t heard_ms; /* its last frame on its stream to us (0: none) */
 };
 
 /* A primary streaming to this cell (this cell is the mirror). */

@@ -25,13 +25,22 @@ struct repl_out *repl_out_of(struct repl *r, uint16_t id)
 	return NULL;
 }
 
-/* Tell the owner a peer went down or came back (once per change). */
+/* Tell the owner a peer went down or came back (once per change). up:
+ * a frame of its was just read. */
 void repl_peer(struct repl *r, uint16_t id, bool up)
 {
 	struct repl_out *o = repl_out_of(r, id);
+	uint64_t now = evloop_now_ms();
 
-	if (!o || o->down == !up)
+	if (!o)
 		return;
+	if (up)
+		o->heard_ms = now;
+	if (o->down == !up)
+		return;
+	/* How long after its last frame this cell knew it was down. */
+	if (!up && o->heard_ms)
+		hist_add(&r->st.down_detect, (now - o->heard_ms) * 1000);
 	o->down = !up;
 	log_info(MOD, "cell %u %s", id,
 		 up ? "reachable again" : "is down (its streams broke)");

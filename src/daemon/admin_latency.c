@@ -11,6 +11,8 @@
 #include "cell/cell.h"
 #include "cell/repl.h"
 #include "daemon/steerd.h"
+#include "daemon/steerd_gossip.h"
+#include "gossip/gossip.h"
 #include "util/hist.h"
 
 static void admin_hist(struct jsonw *w, const char *name, const char *help,
@@ -59,6 +61,25 @@ int admin_latency(struct steerd *d, int argc, char **argv, struct jsonw *w,
 			   "Replication frames, from being framed by the "
 			   "primary to the mirror's acknowledgement",
 			   &cell_repl_stats(d->cell)->ack_lag);
+		admin_hist(w, "failover_detect_seconds",
+			   "Cells found down (a reset stream, or silence): "
+			   "from the last frame heard from them to that "
+			   "finding, when their shards fail over",
+			   &cell_repl_stats(d->cell)->down_detect);
+	}
+	if (d->gossip) {
+		const struct gossip_hists *gh =
+			gossip_hists(steerd_gossip_node(d->gossip));
+
+		admin_hist(w, "gossip_suspicion_dead_seconds",
+			   "Members suspected here and then known dead: from "
+			   "the suspicion to the death",
+			   &gh->suspect_dead);
+		admin_hist(w, "gossip_suspicion_refuted_seconds",
+			   "Members suspected here and then known alive "
+			   "again (they refuted it): from the suspicion to "
+			   "the refutation",
+			   &gh->suspect_refuted);
 	}
 	jsonw_arr_close(w);
 	return 0;

@@ -766,6 +766,11 @@ const struct gossip_counters *gossip_counters(const struct gossip *g)
 	return &g->ctr;
 }
 
+const struct gossip_hists *gossip_hists(const struct gossip *g)
+{
+	return &g->hists;
+}
+
 int gossip_replay_tops(const struct gossip *g,
 		       int (*fn)(uint16_t sender, uint64_t top, void *arg),
 		       void *arg)

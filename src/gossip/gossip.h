@@ -19,6 +19,7 @@
 #include <steer/hash.h>
 
 #include "gossip/gossip_codec.h"
+#include "util/hist.h"
 
 struct gossip;
 
@@ -195,6 +196,12 @@ struct gossip_counters {
 	uint64_t asks_in;	 /* asks received */
 	uint64_t asks_answered;	 /* of those, about a session of ours */
 	uint64_t asks_refused;	 /* asker not the datagram's sender */
+};
+
+/* Latency histograms of what this node saw of its members. */
+struct gossip_hists {
+	struct hist suspect_dead;    /* suspected, then known dead */
+	struct hist suspect_refuted; /* suspected, then alive again */
 };
 
 void gossip_config_default(struct gossip_config *c);
@@ -378,5 +385,6 @@ bool gossip_joined(const struct gossip *g);
 uint32_t gossip_incarnation(const struct gossip *g);
 uint32_t gossip_health(const struct gossip *g);
 const struct gossip_counters *gossip_counters(const struct gossip *g);
+const struct gossip_hists *gossip_hists(const struct gossip *g);
 
 #endif /* STEER_GOSSIP_H */

@@ -30,6 +30,7 @@ struct gossip {
 	struct gossip_auth auth;
 	struct gossip_replay replay;
 	struct gossip_counters ctr;
+	struct gossip_hists hists;
 	struct log_ratelimit rl;
 	uint64_t rng;
 	uint64_t tx_seq;

@@ -184,6 +184,12 @@ static bool suspicion_confirm(struct gossip_member *m, uint16_t from)
 static void set_state(struct gossip *g, struct gossip_member *m, uint8_t state,
 		      uint32_t inc)
 {
+	/* A suspicion's end: how long it took this node to know. */
+	if (m->state == GOSSIP_SUSPECT && state == GOSSIP_DEAD)
+		hist_add(&g->hists.suspect_dead, (g->now - m->state_ms) * 1000);
+	else if (m->state == GOSSIP_SUSPECT && state == GOSSIP_ALIVE)
+		hist_add(&g->hists.suspect_refuted,
+			 (g->now - m->state_ms) * 1000);
 	m->state = state;
 	m->incarnation = inc;
 	m->state_ms = g->now;

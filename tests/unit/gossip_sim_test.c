@@ -234,7 +234,7 @@ static void test_crash(uint32_t n, uint64_t seed, void **state)
 	uint64_t times[MAXN], up[MAXN];
 	struct state_arg a = {.id = 7, .st = GOSSIP_DEAD};
 	char what[64];
-	uint32_t m;
+	uint32_t m, i;
 
 	*state = s;
 	join_and_converge(s, 10000, NULL);
@@ -245,6 +245,20 @@ static void test_crash(uint32_t n, uint64_t seed, void **state)
 	snprintf(what, sizeof(what), "crash detection, %u nodes", n);
 	print_figure(what, up, m);
 	assert_int_equal(s->false_dead, 0);
+	/* Suspected, then dead: each node that held it suspect timed it,
+	 * within the 10 s it took at most. */
+	for (m = 0, i = 0; i < n; i++) {
+		const struct hist *h;
+
+		if (!s->nodes[i].up)
+			continue;
+		h = &gossip_hists(s->nodes[i].g)->suspect_dead;
+		m += (uint32_t)h->count;
+		assert_true(h->sum_us <= h->count * 10000000ull);
+		assert_int_equal(
+			gossip_hists(s->nodes[i].g)->suspect_refuted.count, 0);
+	}
+	assert_true(m >= 1);
 }
 
 static void test_crash_16(void **state)
@@ -415,7 +429,7 @@ static void test_refute_suspicion(void **state)
 	struct gossip_member_info m;
 	struct gossip_addr from;
 	uint8_t buf[GOSSIP_DGRAM_MAX];
-	uint32_t i;
+	uint32_t i, n;
 	int len;
 
 	*state = s;
@@ -450,6 +464,15 @@ static void test_refute_suspicion(void **state)
 		assert_true(m.incarnation >= 1);
 	}
 	assert_int_equal(s->dead_of[3], 0);
+	/* The nodes that held it suspect timed the suspicion's refutation;
+	 * nobody timed a death. */
+	for (n = 0, i = 0; i < s->n; i++) {
+		n += (uint32_t)gossip_hists(s->nodes[i].g)
+			     ->suspect_refuted.count;
+		assert_int_equal(
+			gossip_hists(s->nodes[i].g)->suspect_dead.count, 0);
+	}
+	assert_true(n >= 3);
 	free(msg);
 }
 

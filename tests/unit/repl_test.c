@@ -573,6 +573,11 @@ static void test_peers_unshared_and_killed(void **state)
 	rt_cell_free(&t->b);
 	assert_true(rt_until(t, rt_a_sees_b_down, NULL));
 	assert_int_equal(repl_stats(t->a.repl)->silent, 0);
+	/* Timed once: from b's last frame to a's finding, well inside the
+	 * silence limit (a reset stream says it at once). */
+	assert_int_equal(repl_stats(t->a.repl)->down_detect.count, 1);
+	assert_true(repl_stats(t->a.repl)->down_detect.sum_us <
+		    REPL_DEAD_MS * 1000ull);
 	/* Back: its stream speaks again. */
 	rt_cell_new(t, &t->b, 2);
 	rt_wire(t);
@@ -608,6 +613,10 @@ static void test_hung_peer_back(void **state)
 	rt_run_alone(&t->a, 2 * REPL_DEAD_MS);
 	assert_true(rt_a_sees_b_down(t, NULL));
 	assert_int_equal(repl_stats(t->a.repl)->silent, 1);
+	/* Found down by its silence: past the limit. */
+	assert_int_equal(repl_stats(t->a.repl)->down_detect.count, 1);
+	assert_true(repl_stats(t->a.repl)->down_detect.sum_us >=
+		    REPL_DEAD_MS * 1000ull);
 	assert_true(rt_until(t, rt_both_up, NULL));
 	assert_int_equal(repl_stats(t->a.repl)->connects, connects);
 	assert_int_equal(repl_stats(t->a.repl)->accepts, accepts);
