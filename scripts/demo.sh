@@ -7,9 +7,11 @@
 # (lab/story_cell.sh): 300 TCP + 20 UDP sessions per family through fast
 # paths, cells and backends while a backend is added, a cell is killed
 # and an ingress node leaves, with replication 2, the killed cell coming
-# back 2 s later. Then a live cell's /metrics checked by promtool and its
-# status page saved as a PNG (tests/lab/test_metrics.sh), and a report
-# with plots of every story (build/demo/report.md). Without root
+# back 2 s later. The header cache's story (bench/lab/migration_story.sh:
+# a node drained by its load forecast, a node joining, a steerd killed;
+# with hints, without, and flooding). Then a live cell's /metrics checked
+# by promtool and its status page saved as a PNG (tests/lab/test_metrics.sh),
+# and a report with plots of every story (build/demo/report.md). Without root
 # (no namespaces or XDP), the offline replay
 # of a real capture through one node instead.
 set -euo pipefail
@@ -87,10 +89,18 @@ done
 rm -f "$results"
 
 echo
+echo "=== the header cache's story: h1 drained by its forecast, h5 joins, a steerd killed (with hints, without, flooding) ==="
+mkdir -p "$demo/migration"
+bash "$top/bench/lab/migration_story.sh" --conns 100 --seconds 50 \
+	--out "$demo/migration" | tee "$demo/migration/figures.txt" |
+	grep -E '^(migration_sessions_survived_pct|migration_first_packet_(direct|cached)_pct|ownership_bytes_per_node_s)_' || true
+
+echo
 echo "=== a live cell's metrics and status page ==="
 STEER_LAB_SHOT=$demo/status.png bash "$top/tests/lab/test_metrics.sh"
 echo
 echo "=== the report ==="
 python3 "$top/scripts/report.py" "$demo" \
 	"$demo/host-on=host mode, steer on" "$demo/host-off=host mode, steer off" \
-	"$demo/cell=cell mode, replication 2" --shot "$demo/status.png"
+	"$demo/cell=cell mode, replication 2" --shot "$demo/status.png" \
+	--migration "$demo/migration=The header cache's story"

@@ -3,6 +3,7 @@
 """The demo's report: Markdown with PNG plots (gnuplot) of the lab stories.
 
     report.py OUT RUN_DIR=TITLE [RUN_DIR=TITLE...] [--shot PNG]
+              [--migration DIR=TITLE]
 
 Each RUN_DIR is a story's --csv folder: steer-traffic's per-flow rows
 (v4.csv, v6.csv: state, longest gap and when, when broken; times in ms
@@ -11,7 +12,10 @@ story's faults at their ms from the same start). Per run and family, one
 plot: the live TCP connections over time (established ones, less those
 broken by then) and every connection's longest gap at the time it
 happened, with the events as vertical lines; and a table of what
-survived. --shot adds a screenshot (the status page). Writes OUT/report.md
+survived. --shot adds a screenshot (the status page); --migration a
+section of the header cache's story (scripts/report_migration.py: a
+node's load against its forecast and drain, what the migrations kept and
+cost per mode). Writes OUT/report.md
 and OUT/*.png; exit 1 when a run has no rows or gnuplot fails, 2 for bad
 usage.
 """
@@ -20,6 +24,8 @@ import os
 import shutil
 import subprocess
 import sys
+
+import report_migration
 
 
 def usage():
@@ -116,12 +122,14 @@ def summary(flows):
 
 
 def main():
-    args, shot = [], None
+    args, shot, mig = [], None, None
     argv = sys.argv[1:]
     while argv:
         a = argv.pop(0)
         if a == "--shot" and argv:
             shot = argv.pop(0)
+        elif a == "--migration" and argv and "=" in argv[0]:
+            mig = argv.pop(0)
         elif a.startswith("-"):
             usage()
         else:
@@ -161,6 +169,13 @@ def main():
                          (title, fam, name, name))
     md.append("")
     md.extend(plots)
+    if mig:
+        d, _, title = mig.partition("=")
+        try:
+            md.extend(report_migration.section(out, d, title))
+        except (OSError, RuntimeError) as e:
+            print("report: %s" % e, file=sys.stderr)
+            sys.exit(1)
     if shot and os.path.exists(shot):
         if os.path.abspath(os.path.dirname(shot)) != os.path.abspath(out):
             shutil.copy(shot, out)

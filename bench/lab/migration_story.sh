@@ -158,6 +158,7 @@ story()
 	local t t0 next now k drained=-1 joined=-1 killed=-1
 
 	t0=$(date +%s%N)
+	echo "$t0" >"$run/t_story0"
 	burn_h1 $((secs - 5))
 	for ((t = 0; t < secs - 5; t++)); do
 		for ((k = 1; k <= LAB_HOSTS; k++)); do
@@ -250,6 +251,9 @@ run()
 		sleep 0.05
 	done
 	story
+	# h1's CPU series, for the plot of its forecast against its load.
+	lab_steerctl 1 -j forecast series >"$run/fc-series-1.json" 2>/dev/null
+	date +%s.%N >"$run/t_fcseries"
 	wait "${flows[@]}" 2>/dev/null
 	date +%s.%N >"$run/t_end"
 	snapshot "$run/end"
@@ -270,7 +274,7 @@ figures()
 	"$bin/steer-pathlat" --port "$LAB_PORT" --csv "$run/paths.csv" \
 		"${pts[@]}" >"$run/pathlat.txt" || echo "migration_story: steer-pathlat failed" >&2
 	python3 "$top/bench/lab/migscore.py" "$run" "$LAB_HOSTS" $((secs - 5)) \
-		--suffix "_$mode"
+		--suffix "_$mode" --plot 1
 	python3 "$top/bench/lab/story_figures.py" "$run" "$mode" "$LAB_HOSTS"
 }
 

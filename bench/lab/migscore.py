@@ -9,7 +9,8 @@ story's joiner is, migrates none of the sessions it has after it joined); it is 
 first scored less than 1 s before the drain (none could be named 1 s
 ahead). Prints `name value unit` lines; with
 --plot NODE, writes OUT/hNODE.dat for a plot of that node's CPU forecast,
-its sessions' top score and its drain state per second.
+its sessions' top score, its drain state and (when the story saved the
+node's series) its CPU per second.
 
     python3 migscore.py OUT HOSTS SECONDS [--plot NODE] [--suffix S]
 """
@@ -67,16 +68,42 @@ def score(drain_at, sess):
     return tp, fp, fn, fn_young, leads
 
 
+def cpu_series(out, node):
+    """{story second: the node's CPU sample (permille)}, from the node's
+    whole CPU series read after the story (OUT/fc-series-NODE.json, its
+    read time in OUT/t_fcseries) and the story's start (OUT/t_story0, ns):
+    the series' last sample is the second it was read."""
+    d = load(os.path.join(out, "fc-series-%d.json" % node))
+    try:
+        t_read = float(open(os.path.join(out, "t_fcseries")).read())
+        t0 = float(open(os.path.join(out, "t_story0")).read()) / 1e9
+    except (OSError, ValueError):
+        return {}
+    for s in (d or {}).get("series", []):
+        if s.get("series") == "cpu_permille":
+            v = s.get("values", [])
+            period = d.get("period_ms", 1000) / 1000.0
+            return {int(round(t_read - (len(v) - 1 - j) * period - t0)): x
+                    for j, x in enumerate(v)}
+    return {}
+
+
 def plot_data(out, node, secs):
+    cpu = cpu_series(out, node)
     with open(os.path.join(out, "h%d.dat" % node), "w") as f:
-        f.write("# t fc_cpu_permille max_score_x1000 drained_x1000\n")
+        f.write("# t fc_cpu_permille max_score_x1000 drained_x1000 "
+                "cpu_permille high_water_permille\n")
         for t in range(secs):
             m = load(os.path.join(out, "rec", "mig-%d-%d.json" % (node, t)))
             if not m:
                 continue
             top = max([s["score"] for s in m.get("sessions", [])] or [0])
-            f.write("%d %d %d %d\n" % (t, m["node"]["fc_cpu"], 1000 * top,
-                                        1000 * bool(m["node"]["drained"])))
+            c = cpu.get(t)
+            f.write("%d %d %d %d %s %d\n" % (
+                t, m["node"]["fc_cpu"], 1000 * top,
+                1000 * bool(m["node"]["drained"]),
+                "%.0f" % c if c is not None else "NaN",
+                m["node"].get("high_water_permille", 0)))
 
 
 def main(argv):
