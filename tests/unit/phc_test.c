@@ -336,21 +336,25 @@ static void test_warm_from_l2(void **state)
 	phc_close(p);
 }
 
-/* Killed while it writes: the store opens and every entry decodes. */
+/* Killed while it writes (after ten commits, at a time that differs per
+ * round): the store opens and every entry decodes. */
 static void test_crash_safe(void **state)
 {
 	char err[256];
 	struct phc_entry e;
 	struct phc *p;
-	int round, status;
+	int round, status, ready[2];
 	pid_t pid;
 	uint32_t i;
+	char c;
 
 	(void)state;
 	for (round = 0; round < 4; round++) {
+		assert_int_equal(pipe(ready), 0);
 		pid = fork();
 		assert_true(pid >= 0);
 		if (pid == 0) {
+			close(ready[0]);
 			memset(&fp, 0, sizeof(fp));
 			p = open_cache(64, err);
 			for (i = 0;; i++) {
@@ -359,9 +363,17 @@ static void test_crash_safe(void **state)
 				phc_hint(p, &e, T0 + i, W0);
 				if (i % 300 == 0)
 					phc_tick(p, T0 + i, W0);
+				/* Committed ticks hold likely entries now:
+				 * the kill may come (however slow this
+				 * machine is). */
+				if (i == 3000 && write(ready[1], "r", 1) != 1)
+					_exit(1);
 			}
 		}
-		usleep(150000 + 70000 * round);
+		close(ready[1]);
+		assert_int_equal(read(ready[0], &c, 1), 1);
+		close(ready[0]);
+		usleep(20000 + 70000 * round);
 		kill(pid, SIGKILL);
 		assert_int_equal(waitpid(pid, &status, 0), pid);
 		assert_true(WIFSIGNALED(status));
