@@ -95,12 +95,23 @@ def section(out, run_dir, title):
           "started again, with both cores busy.", "",
           "| figure | " + " | ".join(t for _, t in modes) + " |",
           "| --- |" + " ---: |" * len(modes)]
+    forced = [fig.get("migration_drain_forced_" + m) == 1.0
+              for m, _ in modes]
     for key, what, fmt in ROWS:
         vals = [fig.get(key + "_" + m) for m, _ in modes]
+        if key.startswith(("migration_precision", "migration_recall",
+                           "migration_lead")):
+            # The operator drained it: nothing was predicted to score.
+            vals = [None if f else v for v, f in zip(vals, forced)]
         if all(v is None for v in vals):
             continue
         md.append("| %s | %s |" % (what, " | ".join(
             fmt % v if v is not None else "-" for v in vals)))
+    if any(forced):
+        md.append("")
+        md.append("\\- : the forecast did not drain h1 in time (the "
+                  "machine's other work took its share), so the operator "
+                  "did; the score had no drain to predict.")
     md.append("")
     for m, t in modes:
         dat = os.path.join(run_dir, m, "h1.dat")

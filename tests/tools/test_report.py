@@ -46,7 +46,10 @@ def migration(d):
           "ownership_bytes_per_node_s_directory_hints 4109.4 B/s\n"
           "migration_sessions_survived_pct_flood 99.0 %\n"
           "migration_first_packet_direct_pct_join_flood 100.0 %\n"
-          "ownership_bytes_per_node_s_flood 22284.6 B/s\n")
+          "ownership_bytes_per_node_s_flood 22284.6 B/s\n"
+          "migration_precision_directory_hints 0.97 ratio\n"
+          "migration_precision_flood 0.0 ratio\n"
+          "migration_drain_forced_flood 1.0 bool\n")
     rows = "".join("%d %d %d %d %s 300\n" % (
         t, 100 if t < 5 else 450, 20 if t < 5 else 900,
         1000 if t >= 7 else 0, "NaN" if t == 3 else str(150 + 40 * t))
@@ -80,6 +83,8 @@ def main():
                      "| first packets after the join straight to the owner"
                      " | 97.5% | 100.0% |",
                      "| ownership bytes per node and second | 4109 | 22285 |",
+                     "| migration score precision | 0.97 | - |",
+                     "the operator did",
                      "![migration-flood](migration-flood.png)"):
             if want not in md:
                 fail("report.md lacks %r:\n%s" % (want, md))
