@@ -20,6 +20,7 @@
 
 #include <steer/parse.h>
 
+#include "cell/cellmsg.h"
 #include "core/tmpl_build.h"
 #include "fastpath/fastpath.h"
 #include "cell/flowtab.h"
@@ -382,6 +383,92 @@ out:
 }
 
 /*
+ * The replication chain's hash (cell/repl.h, "Chain"): one link of a
+ * batch of one record (cell mode's common case: a new flow's record in a
+ * flush of its own shard; the primary makes the link, the mirror makes it
+ * again) and of a batch of 256; beside them what the frame costs anyway,
+ * its HMAC sealing and opening (cellmsg_encode and _decode of the same
+ * batch, unchained).
+ */
+static int bench_chain(void)
+{
+	static struct cell_flow_rec recs[256], got[256];
+	static uint8_t buf[CELLMSG_FRAME_MAX];
+	uint8_t prev[CELLMSG_LINK_LEN] = {0}, gen[CELLMSG_LINK_LEN];
+	struct cellmsg m = {.type = CELLMSG_BATCH, .sender = 1, .seq = 1}, out;
+	struct gossip_auth auth;
+	struct gossip_key key;
+	uint32_t i, n = 200000;
+	volatile uint8_t sink = 0;
+	double t0;
+	int len = 0;
+
+	memset(&key, 7, sizeof(key));
+	if (gossip_auth_init(&auth, &key, false))
+		return -1;
+	for (i = 0; i < 256; i++) {
+		flow_addr_set_v4(&recs[i].key.src,
+				 steer_htonl(0x0a000000u + i));
+		flow_addr_set_v4(&recs[i].key.dst, steer_htonl(0xc6130001));
+		recs[i].key.sport = steer_htons((uint16_t)(1024 + i));
+		recs[i].key.dport = steer_htons(443);
+		recs[i].key.proto = STEER_IPPROTO_TCP;
+		recs[i].version = 1000000 + i;
+		recs[i].epoch = 9;
+		recs[i].primary = 1;
+		recs[i].mirror[0] = 2;
+		recs[i].mirror[1] = STEER_NODE_NONE;
+		recs[i].rf = 2;
+		recs[i].backend = (uint16_t)(i % 7);
+		recs[i].created_ms = recs[i].last_ms = 5000000 + i;
+	}
+	m.batch.shard = 17;
+	m.batch.recs = recs;
+	m.batch.count = 1;
+	m.batch.chain_seq = 1;
+	t0 = now_s();
+	for (i = 0; i < n; i++) {
+		m.batch.first_seq = i;
+		cellmsg_chain_link(prev, &m.batch, prev);
+	}
+	print_fig("chain_link_1rec_ns", (now_s() - t0) * 1e9 / n, "ns/link");
+	t0 = now_s();
+	for (i = 0; i < n; i++)
+		cellmsg_chain_genesis(1, 2, 3, 17, i, gen);
+	sink ^= gen[0];
+	print_fig("chain_genesis_ns", (now_s() - t0) * 1e9 / n, "ns");
+	m.batch.count = 256;
+	t0 = now_s();
+	for (i = 0; i < n / 256; i++) {
+		m.batch.first_seq = i;
+		cellmsg_chain_link(prev, &m.batch, prev);
+	}
+	print_fig("chain_link_256rec_ns",
+		  (now_s() - t0) * 1e9 / (n / 256 * 256), "ns/record");
+	sink ^= prev[0];
+	/* The frame of one record, unchained: sealed, then opened. */
+	m.batch.count = 1;
+	m.batch.chain_seq = 0;
+	t0 = now_s();
+	for (i = 0; i < n; i++) {
+		m.seq = i + 1;
+		len = cellmsg_encode(&auth, &m, buf, sizeof(buf));
+	}
+	print_fig("cellmsg_batch_1rec_encode_ns", (now_s() - t0) * 1e9 / n,
+		  "ns/frame");
+	print_fig("cellmsg_batch_1rec_bytes", len, "bytes");
+	t0 = now_s();
+	for (i = 0; i < n; i++)
+		if (cellmsg_decode(&auth, buf, (size_t)len, &out, got, 256) !=
+		    CELLMSG_RX_OK)
+			return -1;
+	print_fig("cellmsg_batch_1rec_decode_ns", (now_s() - t0) * 1e9 / n,
+		  "ns/frame");
+	(void)sink;
+	return 0;
+}
+
+/*
  * A node's load series as steerd forecasts it (src/daemon/node_fc.c):
  * 600 samples kept, every model refit every 10 samples; the mean and
  * longest refit (ARIMA's order search every 30 refits) and the share of
@@ -533,6 +620,8 @@ int main(int argc, char **argv)
 			bench_hits(&b, sizes[i], labels[i]);
 	bench_miss(&b);
 	bench_flowtab(quick ? 100000 : 1000000);
+	if (bench_chain())
+		fprintf(stderr, "steer-bench: chain: unexpected result\n");
 	bench_forecast(quick ? 900 : 3600);
 	bench_tele(100000);
 	bench_lstm(2000);

@@ -19,8 +19,18 @@
  * The second pass's service mirrors packets (mirror-packets
  * state-changes): a MIRROR datagram per SYN besides replication.
  *
- *   steer-cell-bench [-n FLOWS]   (default 50,000 per pass; needs root:
- *                                  a network namespace and BPF maps)
+ * Then the replication chain's cost (cell/repl.h, "Chain"): passes of
+ * the first service with the cluster's replication-chain off and on, in
+ * the order off on on off, ROUNDS times (a drift of the machine or of the
+ * growing table weighs on both alike), each setting changed by a reload
+ * of both daemons as an operator would, and its snapshots done before
+ * the next pass. Per setting the median new flows/s, the process's CPU
+ * time per flow (both cells) and the replication bytes per flow; then
+ * the ratios.
+ *
+ *   steer-cell-bench [-n FLOWS] [-r ROUNDS]
+ *                     (default 50,000 per pass, 2 rounds; needs root:
+ *                      a network namespace and BPF maps)
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -32,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -41,6 +52,7 @@
 #include <steer/parse.h>
 
 #include "cell/cell.h"
+#include "cell/repl.h"
 #include "daemon/steerd.h"
 #include "util/evloop.h"
 #include "util/log.h"
@@ -50,6 +62,7 @@
 #define CB_ORIGIN 3 /* the fast-path node the misses come from */
 #define CB_BURST 64 /* datagrams a cell's exception socket reads a wake-up */
 #define CB_DGRAM 128
+#define CB_ROUNDS_MAX 16
 
 struct cb_bench {
 	char dir[64];
@@ -85,14 +98,16 @@ static int cb_write(const char *dir, const char *name, const char *text,
 	return chmod(path, mode);
 }
 
-/* The cluster as node `self` sees it, and its steerd file. */
-static int cb_config(struct cb_bench *b, int self)
+/* The cluster as node `self` sees it, and its steerd file; chain: the
+ * replication-chain line ("" for none: the default). */
+static int cb_config(struct cb_bench *b, int self, const char *chain)
 {
 	char text[2048], name[32];
 
 	snprintf(text, sizeof(text),
 		 "# SPDX-License-Identifier: GPL-2.0-only\n"
 		 "cluster cb\nself n%d\ngue-port %d\nmtu 1500\nreplication 2\n"
+		 "%s"
 		 "node n1 id 1 addr 127.0.0.1 mac 02:00:00:00:00:01\n"
 		 "node n2 id 2 addr 127.0.0.2 mac 02:00:00:00:00:02\n"
 		 "node n3 id 3 addr 127.0.0.3 mac 02:00:00:00:00:03\n"
@@ -106,7 +121,7 @@ static int cb_config(struct cb_bench *b, int self)
 		 "backends b1,b2,b3 mirror-packets none\n"
 		 "service webm proto tcp vip 198.18.100.1 port 81 "
 		 "backends b1,b2,b3 mirror-packets state-changes\n",
-		 self, CB_GUE_PORT);
+		 self, CB_GUE_PORT, chain);
 	snprintf(name, sizeof(name), "cluster%d.conf", self);
 	if (cb_write(b->dir, name, text, 0644))
 		return -1;
@@ -219,7 +234,7 @@ static int cb_start(struct cb_bench *b)
 		snprintf(b->pin[i], sizeof(b->pin[i]),
 			 "/sys/fs/bpf/steer-cellbench-%d-%d", (int)getpid(),
 			 i + 1);
-		if (cb_config(b, i + 1))
+		if (cb_config(b, i + 1, ""))
 			return -1;
 	}
 	if (cb_netns() || cb_backends_listen(b) || cb_sinks(b)) {
@@ -420,15 +435,171 @@ static void cb_report(struct cb_bench *b, uint32_t made, double secs,
 	       (unsigned long long)st->mirror_tx);
 }
 
+/* --- the chain's cost ------------------------------------------------ */
+
+/* One pass's figures. */
+struct cb_fig {
+	double flows_per_s;
+	double cpu_ns; /* the process's CPU time (both cells) per flow */
+	double bytes;  /* replication bytes cell 1 sent per flow */
+};
+
+static double cb_cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Until cell 1's streams to cell 2 are drained and acked and no snapshot
+ * has been framed for 100 turns in a row (10 s at most). */
+static void cb_settle(struct cb_bench *b)
+{
+	const struct repl *r = cell_repl(b->d[0].cell);
+	uint64_t snaps = repl_stats(r)->snapshots;
+	int i, still = 0;
+
+	for (i = 0; i < 20000 && still < 100; i++) {
+		cb_run(b, 1);
+		if (repl_stats(r)->snapshots != snaps || repl_pending(r, 2) ||
+		    repl_stats(r)->lag) {
+			snaps = repl_stats(r)->snapshots;
+			still = 0;
+		} else {
+			still++;
+		}
+	}
+}
+
+/* Both daemons reload a cluster file whose replication-chain is on or
+ * off; the snapshots the change brings are done before it returns. */
+static int cb_chain_set(struct cb_bench *b, bool on)
+{
+	const char *line =
+		on ? "replication-chain on\n" : "replication-chain off\n";
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (cb_config(b, i + 1, line) || steerd_reload(&b->d[i])) {
+			fprintf(stderr, "steer-cell-bench: reload %d: %s\n",
+				i + 1, b->d[i].last_error);
+			return -1;
+		}
+	for (i = 0; i < 2; i++)
+		if (repl_chain_on(cell_repl(b->d[i].cell)) != on) {
+			fprintf(stderr,
+				"steer-cell-bench: the chain did not "
+				"turn %s\n",
+				on ? "on" : "off");
+			return -1;
+		}
+	cb_settle(b);
+	return 0;
+}
+
+static int cb_fig_cmp(const void *x, const void *y)
+{
+	double a = *(const double *)x, c = *(const double *)y;
+
+	return a < c ? -1 : a > c;
+}
+
+static double cb_median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cb_fig_cmp);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * Passes of port 80 with the chain off and on, off on on off per round
+ * (flows from first on, n offered per pass), then the figures.
+ */
+static int cb_chain_cost(struct cb_bench *b, uint32_t first, uint32_t n,
+			 int rounds)
+{
+	static const bool order[4] = {false, true, true, false};
+	double fps[2][2 * CB_ROUNDS_MAX], cpu[2][2 * CB_ROUNDS_MAX],
+		bytes[2][2 * CB_ROUNDS_MAX], med[2][3];
+	const struct repl_stats *rs = cell_repl_stats(b->d[0].cell);
+	uint64_t links0 = rs->chain_links_tx, links_rx0, breaks = 0;
+	const struct repl_stats *rs2 = cell_repl_stats(b->d[1].cell);
+	int k[2] = {0, 0}, i, j;
+	bool cur = repl_chain_on(cell_repl(b->d[0].cell));
+
+	links_rx0 = rs2->chain_links_rx;
+	for (i = 0; i < rounds; i++) {
+		for (j = 0; j < 4; j++) {
+			bool on = order[j];
+			uint64_t bytes0;
+			uint32_t made;
+			double secs, c0;
+
+			if (on != cur || (!i && !j)) {
+				if (cb_chain_set(b, on))
+					return -1;
+				cur = on;
+			}
+			bytes0 = rs->bytes_tx;
+			c0 = cb_cpu_s();
+			made = cb_pass(b, first, n, 80, &secs);
+			first += n;
+			if (!made)
+				return -1;
+			fps[on][k[on]] = made / secs;
+			cpu[on][k[on]] = (cb_cpu_s() - c0) * 1e9 / made;
+			bytes[on][k[on]] =
+				(double)(rs->bytes_tx - bytes0) / made;
+			k[on]++;
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		med[i][0] = cb_median(fps[i], k[i]);
+		med[i][1] = cb_median(cpu[i], k[i]);
+		med[i][2] = cb_median(bytes[i], k[i]);
+	}
+	for (i = REPL_CHAIN_GAP; i < REPL_CHAIN_REASONS; i++)
+		breaks += rs2->chain_breaks[i];
+	printf("chain_off_new_flows_per_s %.0f flows/s\n", med[0][0]);
+	printf("chain_on_new_flows_per_s %.0f flows/s\n", med[1][0]);
+	printf("chain_flows_ratio %.3f on/off\n", med[1][0] / med[0][0]);
+	printf("chain_off_cpu_ns_per_flow %.0f ns/flow\n", med[0][1]);
+	printf("chain_on_cpu_ns_per_flow %.0f ns/flow\n", med[1][1]);
+	printf("chain_cpu_ns_per_flow %.0f ns/flow\n", med[1][1] - med[0][1]);
+	printf("chain_cpu_share %.1f %%\n",
+	       100.0 * (med[1][1] - med[0][1]) / med[1][1]);
+	printf("chain_off_repl_bytes_per_flow %.1f bytes\n", med[0][2]);
+	printf("chain_on_repl_bytes_per_flow %.1f bytes\n", med[1][2]);
+	printf("chain_bytes_per_flow %.1f bytes\n", med[1][2] - med[0][2]);
+	printf("chain_links_sent %llu links\n",
+	       (unsigned long long)(rs->chain_links_tx - links0));
+	printf("chain_links_checked %llu links\n",
+	       (unsigned long long)(rs2->chain_links_rx - links_rx0));
+	printf("chain_breaks %llu breaks\n", (unsigned long long)breaks);
+	printf("chain_passes %d per setting\n", k[0]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct cb_bench b;
 	uint32_t n = 50000, made, made_m;
 	double secs, secs_m;
-	int c, rc = 1;
+	int c, rc = 1, rounds = 2;
 
-	while ((c = getopt(argc, argv, "n:")) != -1)
-		n = (uint32_t)strtoul(optarg, NULL, 10);
+	while ((c = getopt(argc, argv, "n:r:")) != -1) {
+		if (c == 'n')
+			n = (uint32_t)strtoul(optarg, NULL, 10);
+		else if (c == 'r')
+			rounds = atoi(optarg);
+		else
+			return 2;
+	}
+	if (rounds < 0 || rounds > CB_ROUNDS_MAX) {
+		fprintf(stderr, "steer-cell-bench: -r 0..%d\n", CB_ROUNDS_MAX);
+		return 2;
+	}
 	if (geteuid() != 0) {
 		fprintf(stderr, "steer-cell-bench: needs root (a network "
 				"namespace, BPF maps)\n");
@@ -445,6 +616,8 @@ int main(int argc, char **argv)
 	}
 	cb_report(&b, made, secs, made_m, secs_m);
 	rc = 0;
+	if (rounds && cb_chain_cost(&b, 2 * n, n, rounds))
+		rc = 1;
 out:
 	cb_stop(&b);
 	return rc;

@@ -69,6 +69,11 @@ const struct repl_stats *cell_repl_stats(const struct cell *c)
 	return repl_stats(c->repl);
 }
 
+const struct repl *cell_repl(const struct cell *c)
+{
+	return c->repl;
+}
+
 const struct hold_stats *cell_hold_stats(const struct cell *c)
 {
 	return hold_stats(c->hold);

@@ -180,6 +180,8 @@ const struct shard_map *cell_shards(const struct cell *c);
 /* Counters of control datagrams received, by reason. */
 const struct cellmsg_counters *cell_ctl_counters(const struct cell *c);
 const struct repl_stats *cell_repl_stats(const struct cell *c);
+/* Replication itself, for its chains (cell/repl.h). */
+const struct repl *cell_repl(const struct cell *c);
 const struct health_stats *cell_health_stats(const struct cell *c);
 const struct hold_stats *cell_hold_stats(const struct cell *c);
 const struct query_stats *cell_query_stats(const struct cell *c);

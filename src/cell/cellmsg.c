@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <lz4.h>
+#include <sodium.h>
 
 #include "cell/cellmsg.h"
 #include "steer_kern_user.h"
@@ -77,8 +78,9 @@ void cellmsg_counters_add(struct cellmsg_counters *c, enum cellmsg_rx_reason r)
 	c->rx[r]++;
 }
 
-/* Body length of a type (BATCH: its fixed part), or -1 for an unknown one. */
-static int body_fixed_len(uint8_t type)
+/* Body length of a type (BATCH: its fixed part, by the version: with
+ * its chain or without), or -1 for an unknown one. */
+static int body_fixed_len(uint8_t type, uint8_t version)
 {
 	switch (type) {
 	case CELLMSG_RULE:
@@ -88,7 +90,9 @@ static int body_fixed_len(uint8_t type)
 	case CELLMSG_HEARTBEAT:
 		return CELLMSG_HEARTBEAT_LEN;
 	case CELLMSG_BATCH:
-		return CELLMSG_BATCH_FIXED_LEN;
+		return version == CELLMSG_VERSION_CHAIN
+			       ? CELLMSG_BATCH_CHAIN_LEN
+			       : CELLMSG_BATCH_FIXED_LEN;
 	case CELLMSG_ACK:
 		return CELLMSG_ACK_LEN;
 	case CELLMSG_RESYNC:
@@ -143,7 +147,7 @@ static bool rec_valid(const struct cell_flow_rec *r)
 
 static bool resync_reason_valid(uint8_t r)
 {
-	return r >= CELLMSG_RESYNC_GAP && r <= CELLMSG_RESYNC_MEMBERSHIP;
+	return r >= CELLMSG_RESYNC_GAP && r <= CELLMSG_RESYNC_MISMATCH;
 }
 
 static bool msg_valid(const struct cellmsg *m)
@@ -310,6 +314,10 @@ static void put_body(struct wire *c, const struct cellmsg *m)
 		wire_put64(c, m->batch.first_seq);
 		wire_put32(c, m->batch.count);
 		wire_put32(c, m->batch.count * CELLMSG_REC_LEN);
+		if (m->batch.chain_seq) {
+			wire_put64(c, m->batch.chain_seq);
+			wire_putn(c, m->batch.link, CELLMSG_LINK_LEN);
+		}
 		break;
 	case CELLMSG_ACK:
 	case CELLMSG_SNAP_BEGIN:
@@ -353,7 +361,8 @@ static void put_body(struct wire *c, const struct cellmsg *m)
 }
 
 /* Everything but a BATCH's records; sets c->err when malformed. */
-static void get_body(struct wire *c, struct cellmsg *m, uint32_t *raw_len)
+static void get_body(struct wire *c, struct cellmsg *m, uint32_t *raw_len,
+		     uint8_t version)
 {
 	struct cellmsg_rule *r = &m->rule;
 	struct cellmsg_heartbeat *h = &m->hb;
@@ -390,6 +399,13 @@ static void get_body(struct wire *c, struct cellmsg *m, uint32_t *raw_len)
 		m->batch.first_seq = wire_get64(c);
 		m->batch.count = wire_get32(c);
 		*raw_len = wire_get32(c);
+		if (version != CELLMSG_VERSION_CHAIN)
+			break;
+		/* A chain counts from 1: 0 is version 1's "none". */
+		m->batch.chain_seq = wire_get64(c);
+		wire_getn(c, m->batch.link, CELLMSG_LINK_LEN);
+		if (!m->batch.chain_seq)
+			c->err = true;
 		break;
 	case CELLMSG_ACK:
 	case CELLMSG_SNAP_BEGIN:
@@ -491,8 +507,10 @@ static int put_records(const struct cellmsg_batch *b, uint8_t *dst, size_t room,
 int cellmsg_encode(const struct gossip_auth *a, const struct cellmsg *m,
 		   uint8_t *buf, size_t cap)
 {
+	bool chained = m->type == CELLMSG_BATCH && m->batch.chain_seq;
+	uint8_t version = chained ? CELLMSG_VERSION_CHAIN : CELLMSG_VERSION;
 	size_t overhead = gossip_auth_overhead(a), body_len;
-	int fixed = body_fixed_len(m->type), n;
+	int fixed = body_fixed_len(m->type, version), n;
 	bool compressed = false;
 	struct wire c;
 
@@ -522,7 +540,7 @@ int cellmsg_encode(const struct gossip_auth *a, const struct cellmsg *m,
 	}
 	c = (struct wire){.p = buf, .len = CELLMSG_HDR_LEN};
 	wire_put16(&c, CELLMSG_MAGIC);
-	wire_put8(&c, CELLMSG_VERSION);
+	wire_put8(&c, version);
 	wire_put8(&c, m->type);
 	wire_put8(&c, (uint8_t)((a->encrypt ? CELLMSG_FLAG_ENCRYPTED : 0) |
 				(compressed ? CELLMSG_FLAG_COMPRESSED : 0)));
@@ -543,7 +561,7 @@ int cellmsg_encode(const struct gossip_auth *a, const struct cellmsg *m,
 static enum cellmsg_rx_reason check_header(const struct gossip_auth *a,
 					   const uint8_t *hdr,
 					   struct cellmsg *m, size_t *body_len,
-					   size_t *frame_len)
+					   size_t *frame_len, uint8_t *version)
 {
 	struct wire c = {.p = (uint8_t *)hdr, .len = CELLMSG_HDR_LEN};
 	uint8_t flags;
@@ -551,12 +569,16 @@ static enum cellmsg_rx_reason check_header(const struct gossip_auth *a,
 
 	if (wire_get16(&c) != CELLMSG_MAGIC)
 		return CELLMSG_RX_MAGIC;
-	if (wire_get8(&c) != CELLMSG_VERSION)
+	*version = wire_get8(&c);
+	if (*version != CELLMSG_VERSION && *version != CELLMSG_VERSION_CHAIN)
 		return CELLMSG_RX_VERSION;
 	m->type = wire_get8(&c);
-	fixed = body_fixed_len(m->type);
+	fixed = body_fixed_len(m->type, *version);
 	if (fixed < 0)
 		return CELLMSG_RX_TYPE;
+	/* Version 2 is a chained BATCH's alone. */
+	if (*version == CELLMSG_VERSION_CHAIN && m->type != CELLMSG_BATCH)
+		return CELLMSG_RX_VERSION;
 	m->flags = flags = wire_get8(&c);
 	if (flags & ~(CELLMSG_FLAG_ENCRYPTED | CELLMSG_FLAG_COMPRESSED))
 		return CELLMSG_RX_FLAGS;
@@ -609,6 +631,7 @@ enum cellmsg_rx_reason cellmsg_frame_len(const struct gossip_auth *a,
 	enum cellmsg_rx_reason r;
 	struct cellmsg m;
 	size_t body_len;
+	uint8_t version;
 
 	*frame_len = CELLMSG_HDR_LEN;
 	if (len < CELLMSG_HDR_LEN) {
@@ -617,7 +640,7 @@ enum cellmsg_rx_reason cellmsg_frame_len(const struct gossip_auth *a,
 			return CELLMSG_RX_MAGIC;
 		return CELLMSG_RX_NEED_MORE;
 	}
-	r = check_header(a, buf, &m, &body_len, frame_len);
+	r = check_header(a, buf, &m, &body_len, frame_len, &version);
 	if (r != CELLMSG_RX_OK)
 		return r;
 	return len < *frame_len ? CELLMSG_RX_NEED_MORE : CELLMSG_RX_OK;
@@ -683,6 +706,7 @@ cellmsg_decode(const struct gossip_auth *a, const uint8_t *buf, size_t len,
 	size_t body_len = 0, frame_len = 0;
 	enum cellmsg_rx_reason r;
 	uint32_t raw_len = 0;
+	uint8_t version = 0;
 	struct wire c;
 
 	memset(m, 0, sizeof(*m));
@@ -690,7 +714,7 @@ cellmsg_decode(const struct gossip_auth *a, const uint8_t *buf, size_t len,
 		return CELLMSG_RX_OVERSIZE;
 	if (len < CELLMSG_HDR_LEN)
 		return CELLMSG_RX_SHORT;
-	r = check_header(a, buf, m, &body_len, &frame_len);
+	r = check_header(a, buf, m, &body_len, &frame_len, &version);
 	if (r != CELLMSG_RX_OK)
 		return r;
 	if (len < frame_len)
@@ -709,7 +733,7 @@ cellmsg_decode(const struct gossip_auth *a, const uint8_t *buf, size_t len,
 	/* From here on the sender holds the cluster key: a malformed body is
 	 * a bug or a version skew, still refused whole. */
 	c = (struct wire){.p = body, .len = body_len};
-	get_body(&c, m, &raw_len);
+	get_body(&c, m, &raw_len, version);
 	if (c.err) {
 		r = CELLMSG_RX_MALFORMED;
 		goto out;
@@ -767,7 +791,10 @@ bool cellmsg_equal(const struct cellmsg *x, const struct cellmsg *y)
 	case CELLMSG_BATCH:
 		if (x->batch.shard != y->batch.shard ||
 		    x->batch.first_seq != y->batch.first_seq ||
-		    x->batch.count != y->batch.count)
+		    x->batch.count != y->batch.count ||
+		    x->batch.chain_seq != y->batch.chain_seq ||
+		    (x->batch.chain_seq &&
+		     memcmp(x->batch.link, y->batch.link, CELLMSG_LINK_LEN)))
 			return false;
 		for (i = 0; i < x->batch.count; i++)
 			if (!rec_equal(&x->batch.recs[i], &y->batch.recs[i]))
@@ -803,6 +830,63 @@ bool cellmsg_equal(const struct cellmsg *x, const struct cellmsg *y)
 	default:
 		return true;
 	}
+}
+
+/* Records hashed per update: 1,280 bytes of stack. */
+#define CHAIN_CHUNK 16
+#define CHAIN_HEAD_LEN 22 /* shard, first_seq, chain_seq, count */
+
+void cellmsg_chain_link(const uint8_t prev[CELLMSG_LINK_LEN],
+			const struct cellmsg_batch *b,
+			uint8_t out[CELLMSG_LINK_LEN])
+{
+	static const uint8_t
+		personal[crypto_generichash_blake2b_PERSONALBYTES] =
+			"steer-cellchain1";
+	uint8_t buf[CHAIN_HEAD_LEN + CHAIN_CHUNK * CELLMSG_REC_LEN];
+	crypto_generichash_blake2b_state st;
+	struct wire c = {.p = buf, .len = sizeof(buf)};
+	uint32_t i = 0, k;
+
+	_Static_assert(CELLMSG_LINK_LEN >= crypto_generichash_blake2b_BYTES_MIN,
+		       "a link BLAKE2b can make");
+	_Static_assert(CELLMSG_LINK_LEN == crypto_generichash_blake2b_SALTBYTES,
+		       "a link is the next one's salt");
+	crypto_generichash_blake2b_init_salt_personal(
+		&st, NULL, 0, CELLMSG_LINK_LEN, prev, personal);
+	wire_put16(&c, b->shard);
+	wire_put64(&c, b->first_seq);
+	wire_put64(&c, b->chain_seq);
+	wire_put32(&c, b->count);
+	/* Records as they travel: put_rec's bytes, whatever LZ4 made. */
+	do {
+		for (k = 0; k < CHAIN_CHUNK && i < b->count; k++, i++)
+			put_rec(&c, &b->recs[i]);
+		crypto_generichash_blake2b_update(&st, buf, c.off);
+		c.off = 0;
+	} while (i < b->count);
+	crypto_generichash_blake2b_final(&st, out, CELLMSG_LINK_LEN);
+}
+
+void cellmsg_chain_genesis(uint16_t sender, uint16_t receiver,
+			   uint32_t incarnation, uint16_t shard, uint64_t epoch,
+			   uint8_t out[CELLMSG_LINK_LEN])
+{
+	static const uint8_t
+		personal[crypto_generichash_blake2b_PERSONALBYTES] =
+			"steer-chaingen-1";
+	static const uint8_t salt[crypto_generichash_blake2b_SALTBYTES];
+	uint8_t buf[18];
+	struct wire c = {.p = buf, .len = sizeof(buf)};
+
+	wire_put16(&c, sender);
+	wire_put16(&c, receiver);
+	wire_put32(&c, incarnation);
+	wire_put16(&c, shard);
+	wire_put64(&c, epoch);
+	crypto_generichash_blake2b_salt_personal(out, CELLMSG_LINK_LEN, buf,
+						 sizeof(buf), NULL, 0, salt,
+						 personal);
 }
 
 #define FNV64_BASIS 0xcbf29ce484222325ull

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Cell mode's control and replication messages, wire format version 1.
+ * Cell mode's control and replication messages, wire format version 1,
+ * and version 2 for a BATCH that carries its shard's chain (below).
  * All integers big endian; ports are in network order as in the flow key.
  *
  * One frame format for both transports: a datagram over UDP (RULE,
@@ -10,7 +11,10 @@
  *
  *   header (24 bytes, authenticated, never encrypted)
  *     0  magic u16 0x5343 ("SC"; gossip's is "SG")
- *     2  version u8 (1)                3  type u8
+ *     2  version u8 (1; 2: a chained BATCH, the only type version 2
+ *        has, so cells of a release without the chain refuse a chained
+ *        batch as bad_version and understand everything else)
+ *                                      3  type u8
  *     4  flags u8: bit 0 encrypted, bit 1 compressed (BATCH only), the
  *        other bits 0                  5  reserved u8 (0)
  *     6  sender u16 (node id)          8  incarnation u32 (the sender's)
@@ -59,9 +63,15 @@
  *        uncompressed
  *     20 count records, or with the compressed flag one LZ4 block that
  *        decompresses to them, sent only when shorter than raw_len
+ *   BATCH version 2 (44 + records): a link of its shard's chain
+ *     0..19 as version 1      20 chain_seq u64: the batch's place in
+ *        its shard's chain on this stream, from 1 (never 0)
+ *     28 link (16): cellmsg_chain_link() of the chain's previous link
+ *        (for chain_seq 1, cellmsg_chain_genesis()) and this batch
+ *     44 the records, as version 1's at 20
  *   ACK (12) mirror -> primary: the shard is applied up to seq
  *     0  shard u16   2  0 u16   4  seq u64
- *   RESYNC (12) mirror -> primary: send me the shard again
+ *   RESYNC (12) mirror -> primary: send me the shard again (a snapshot)
  *     0  shard u16   2  reason u8 (enum cellmsg_resync_reason)   3  0 u8
  *     4  seq u64: the highest seq of the shard the mirror holds (0: none)
  *   SNAPSHOT_BEGIN (12) primary -> mirror: the BATCH frames of the shard
@@ -126,6 +136,7 @@
 
 #define CELLMSG_MAGIC 0x5343
 #define CELLMSG_VERSION 1
+#define CELLMSG_VERSION_CHAIN 2 /* a BATCH with its chain's link */
 #define CELLMSG_HDR_LEN 24
 #define CELLMSG_FLAG_ENCRYPTED 0x01
 #define CELLMSG_FLAG_COMPRESSED 0x02
@@ -135,6 +146,8 @@
 #define CELLMSG_RULE_DEL_LEN 48
 #define CELLMSG_HEARTBEAT_LEN 40
 #define CELLMSG_BATCH_FIXED_LEN 20
+#define CELLMSG_LINK_LEN 16 /* BLAKE2b-128 */
+#define CELLMSG_BATCH_CHAIN_LEN (CELLMSG_BATCH_FIXED_LEN + 8 + CELLMSG_LINK_LEN)
 #define CELLMSG_ACK_LEN 12
 #define CELLMSG_RESYNC_LEN 12
 #define CELLMSG_SNAP_BEGIN_LEN 12
@@ -155,7 +168,7 @@
 #define CELLMSG_BATCH_MAX 1024
 /* Longest body: a full batch uncompressed (compressed ones are shorter). */
 #define CELLMSG_BODY_MAX                                                       \
-	(CELLMSG_BATCH_FIXED_LEN + CELLMSG_BATCH_MAX * CELLMSG_REC_LEN)
+	(CELLMSG_BATCH_CHAIN_LEN + CELLMSG_BATCH_MAX * CELLMSG_REC_LEN)
 /* Longest frame, sealing included (the AEAD's 40 bytes > the MAC's 32). */
 #define CELLMSG_FRAME_MAX                                                      \
 	(CELLMSG_HDR_LEN + CELLMSG_BODY_MAX + GOSSIP_NONCE_LEN +               \
@@ -185,6 +198,12 @@ enum cellmsg_resync_reason {
 	CELLMSG_RESYNC_GAP = 1,	       /* a seq was skipped on the stream */
 	CELLMSG_RESYNC_RESTART = 2,    /* the mirror restarted, holds nothing */
 	CELLMSG_RESYNC_MEMBERSHIP = 3, /* the mirror was just assigned */
+	/* The shard's chain broke (repl.h): a batch from before the chain's
+	 * last link (replayed, reordered), or one whose link does not follow
+	 * (a record changed, a history that forked). GAP above serves the
+	 * chain too: a link skipped. */
+	CELLMSG_RESYNC_REORDER = 4,
+	CELLMSG_RESYNC_MISMATCH = 5,
 };
 
 /*
@@ -234,13 +253,19 @@ struct cellmsg_heartbeat {
 
 /*
  * Encoding: recs holds count records. Decoding: recs is the caller's
- * buffer and count how many of it were filled.
+ * buffer and count how many of it were filled. chain_seq 0: no chain
+ * (version 1); else the batch's place in its chain and its link, as they
+ * travel (version 2): the encoder writes the link it is given, the
+ * decoder gives the one it read, and whether it follows is the caller's
+ * to check (cellmsg_chain_link).
  */
 struct cellmsg_batch {
 	uint16_t shard;
 	uint64_t first_seq;
 	uint32_t count;
 	struct cell_flow_rec *recs;
+	uint64_t chain_seq;
+	uint8_t link[CELLMSG_LINK_LEN];
 };
 
 /* ACK, RESYNC, SNAPSHOT_BEGIN and SNAPSHOT_END. */
@@ -382,6 +407,29 @@ bool cellmsg_equal(const struct cellmsg *x, const struct cellmsg *y);
  */
 int cellmsg_shards_digest(const uint64_t *bitmap, uint32_t nshards,
 			  uint32_t *count, uint64_t *hash);
+
+/*
+ * The replication chain (see repl.h): each shard's BATCH frames on one
+ * stream form a hash chain. A link is BLAKE2b-128 of the batch (shard,
+ * first_seq, chain_seq, count, then its records as they travel
+ * uncompressed, whatever the frame carried), with the previous link as
+ * BLAKE2b's salt and "steer-cellchain1" as its personalisation: one
+ * compression for a batch of one record, no key (the frame is
+ * authenticated already; the chain proves continuity, not origin).
+ */
+void cellmsg_chain_link(const uint8_t prev[CELLMSG_LINK_LEN],
+			const struct cellmsg_batch *b,
+			uint8_t out[CELLMSG_LINK_LEN]);
+
+/*
+ * A chain's start, the "previous link" of its batch 1: BLAKE2b-128
+ * (personalisation "steer-chaingen-1") of sender u16, receiver u16, the
+ * sender's incarnation u32, shard u16 and epoch u64: the header seq of
+ * that first batch, so no two chains of a stream start alike.
+ */
+void cellmsg_chain_genesis(uint16_t sender, uint16_t receiver,
+			   uint32_t incarnation, uint16_t shard, uint64_t epoch,
+			   uint8_t out[CELLMSG_LINK_LEN]);
 
 /*
  * Replay protection of datagrams (RULE, RULE_DEL, HEARTBEAT): gossip's

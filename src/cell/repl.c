@@ -238,6 +238,7 @@ int repl_world_set(struct repl *r, const struct cluster *c,
 			old->fd = -1;
 			old->buf = NULL;
 			old->pend = NULL;
+			old->tx = NULL;
 		} else {
 			outs[n].id = ep->id;
 			outs[n].fd = -1;
@@ -265,7 +266,140 @@ int repl_world_set(struct repl *r, const struct cluster *c,
 				      &outs[i]);
 		}
 	}
+	repl_chain_set(r, c->repl_chain);
 	return 0;
+}
+
+static const char *const chain_break_names[REPL_CHAIN_REASONS] = {
+	[REPL_CHAIN_OK] = "ok",
+	[REPL_CHAIN_GAP] = "gap",
+	[REPL_CHAIN_REORDER] = "reorder",
+	[REPL_CHAIN_MISMATCH] = "mismatch",
+};
+
+const char *repl_chain_break_name(enum repl_chain_break b)
+{
+	if ((unsigned)b >= REPL_CHAIN_REASONS)
+		return "unknown";
+	return chain_break_names[b];
+}
+
+void repl_chain_set(struct repl *r, bool on)
+{
+	uint32_t i, j;
+
+	if (r->chain == on)
+		return;
+	r->chain = on;
+	log_info(MOD, "replication chain %s", on ? "on" : "off");
+	/* The chains stay where they are (a restart on one end only would
+	 * break them all); the snapshots restart those of shared shards on
+	 * both ends at once. */
+	for (i = 0; i < r->n_outs; i++) {
+		struct repl_out *o = &r->outs[i];
+
+		for (j = 0; j < REPL_SHARD_WORDS; j++)
+			o->snap[j] |= o->shared[j];
+	}
+}
+
+bool repl_chain_on(const struct repl *r)
+{
+	return r->chain;
+}
+
+uint32_t repl_chains_of(const struct repl *r, uint16_t shard,
+			struct repl_chain_info *out, uint32_t max)
+{
+	const struct repl_chain *ch;
+	const struct repl_in *in;
+	uint32_t i, n = 0;
+
+	if (shard >= STEER_SHARDS)
+		return 0;
+	for (i = 0; i < r->n_outs; i++) {
+		if (!r->outs[i].tx || !r->outs[i].tx[shard].seq)
+			continue;
+		ch = &r->outs[i].tx[shard];
+		if (n < max)
+			out[n] = (struct repl_chain_info){.peer = r->outs[i].id,
+							  .tx = true,
+							  .seq = ch->seq};
+		if (n < max)
+			memcpy(out[n].head, ch->head, CELLMSG_LINK_LEN);
+		n++;
+	}
+	for (in = r->ins; in; in = in->next) {
+		if (!in->rx || (!in->rx[shard].seq && !in->rx[shard].broken))
+			continue;
+		ch = &in->rx[shard];
+		if (n < max) {
+			out[n] =
+				(struct repl_chain_info){.peer = in->seq.sender,
+							 .seq = ch->seq,
+							 .broken = ch->broken};
+			memcpy(out[n].head, ch->head, CELLMSG_LINK_LEN);
+		}
+		n++;
+	}
+	return n;
+}
+
+static uint64_t head64(const uint8_t *h)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | h[i];
+	return v;
+}
+
+/* Sum up one stream's chains into *cs; false when it has none. */
+static bool chain_stream(const struct repl_chain *chains,
+			 struct repl_chain_stream *cs)
+{
+	uint32_t s;
+
+	if (!chains)
+		return false;
+	for (s = 0; s < STEER_SHARDS; s++) {
+		if (!chains[s].seq && !chains[s].broken)
+			continue;
+		cs->chains++;
+		cs->broken += chains[s].broken != 0;
+		cs->links += chains[s].seq;
+		if (chains[s].seq)
+			cs->fingerprint ^= head64(chains[s].head);
+	}
+	return cs->chains > 0;
+}
+
+uint32_t repl_chain_streams(const struct repl *r, struct repl_chain_stream *out,
+			    uint32_t max)
+{
+	struct repl_chain_stream cs;
+	const struct repl_in *in;
+	uint32_t i, n = 0;
+
+	for (i = 0; i < r->n_outs; i++) {
+		cs = (struct repl_chain_stream){.peer = r->outs[i].id,
+						.tx = true};
+		if (!chain_stream(r->outs[i].tx, &cs))
+			continue;
+		if (n < max)
+			out[n] = cs;
+		n++;
+	}
+	for (in = r->ins; in; in = in->next) {
+		cs = (struct repl_chain_stream){.peer = in->seq.sender};
+		if (!chain_stream(in->rx, &cs))
+			continue;
+		if (n < max)
+			out[n] = cs;
+		n++;
+	}
+	return n;
 }
 
 /*

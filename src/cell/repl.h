@@ -38,6 +38,35 @@
  * copy from a cell whose map differed for a moment) are dropped once its
  * map has held still for REPL_GC_STABLE_MS.
  *
+ * Chain (the cluster's replication-chain on): each shard's BATCH frames
+ * on a stream form a hash chain. A batch carries its place in the chain
+ * (chain_seq, from 1) and its link, BLAKE2b-128 of the previous link and
+ * the batch (cellmsg_chain_link; batch 1 follows a genesis of sender,
+ * receiver, incarnation, shard and the batch's frame seq). A snapshot's
+ * SNAP_BEGIN ends the shard's chain on both ends, and the next batch (the
+ * snapshot's first, or a change) starts a new one, so a chain's head
+ * stands for the shard's snapshot and every change since; so does a new
+ * connection, whose snapshots come first. The mirror checks each chained
+ * batch before it applies a record of it: a chain_seq beyond the next is
+ * a gap (a batch dropped), one at or below the last a reorder (replayed,
+ * or overtaken), the right one whose link does not follow a mismatch (a
+ * record changed on the way, or a history that forked). On a break it
+ * counts the reason, asks the primary for the shard again (RESYNC on the
+ * same connection, once), and holds back every batch of the shard, the
+ * one that broke it included, until the snapshot's SNAP_BEGIN; the
+ * primary answers RESYNC with a snapshot of the shard to that mirror (and
+ * gives the shard again if it was giving it). Frames are authenticated
+ * already: the chain is about continuity (a batch lost, repeated, out of
+ * order or altered inside a valid stream: a bug, a key holder), and its
+ * heads let an operator compare what a primary sent with what a mirror
+ * took (steerctl shards N). A receiver checks every chained batch,
+ * whatever its own setting. A sender whose chain is turned off sends
+ * batches without a link, which are no part of any chain, and keeps its
+ * chains where they were: turned on again, it goes on from there, and the
+ * receiver with it (a chain restarts only with a snapshot or a new
+ * connection, on both ends at once). Hand-backs (mirror to primary) are
+ * not chained.
+ *
  * Single-threaded, on the daemon's event loop; all sockets non-blocking.
  * A peer that does not read makes its queue grow to REPL_OUT_MAX, then the
  * connection is dropped and resynced later.
@@ -68,6 +97,17 @@
 #define REPL_OUT_MAX (16u << 20)
 #define REPL_GC_STABLE_MS 1000 /* a map this old: stray copies go */
 
+/* Why a shard's chain broke on a mirror ("Chain" above). */
+enum repl_chain_break {
+	REPL_CHAIN_OK = 0,
+	REPL_CHAIN_GAP,	     /* a link skipped: a batch lost */
+	REPL_CHAIN_REORDER,  /* a link again or older: replayed, overtaken */
+	REPL_CHAIN_MISMATCH, /* the next link, not following: altered */
+	REPL_CHAIN_REASONS,
+};
+
+const char *repl_chain_break_name(enum repl_chain_break b);
+
 struct repl_stats {
 	uint64_t recs_tx; /* records sent (snapshots included) */
 	uint64_t frames_tx;
@@ -89,6 +129,15 @@ struct repl_stats {
 	uint64_t handbacks_done;   /* shards whose hand-back ended */
 	uint64_t collected; /* records of shards neither owned nor mirrored */
 	struct cellmsg_counters rx; /* frames received, by reason */
+	/* The chain ("Chain" above). */
+	uint64_t chain_links_tx; /* chained batches sent */
+	uint64_t chain_links_rx; /* ... received that followed */
+	uint64_t chain_breaks[REPL_CHAIN_REASONS]; /* [0]: unused */
+	uint64_t chain_held;	   /* records not applied: chain broken */
+	uint64_t chain_resyncs_tx; /* RESYNCs asked of primaries */
+	uint64_t chain_resyncs_rx; /* ... by mirrors, answered by snapshot */
+	uint64_t chain_unchained;  /* batches without a link on a stream
+				      that has chains (its sender's is off) */
 	/* A frame's time from being framed to its mirror's ACK: how far
 	 * behind the primary a mirror's copy is. */
 	struct hist ack_lag;
@@ -156,6 +205,46 @@ void repl_rec_to_wire(const struct flowtab_rec *a, struct cell_flow_rec *b);
 void repl_rec_from_wire(const struct cell_flow_rec *b, struct flowtab_rec *a);
 
 const struct repl_stats *repl_stats(const struct repl *r);
+
+/*
+ * Chain this cell's streams or not (repl_world_set takes the cluster's
+ * replication-chain). A change snapshots every shard this cell streams
+ * to a mirror, so each of their chains starts again from a snapshot.
+ */
+void repl_chain_set(struct repl *r, bool on);
+bool repl_chain_on(const struct repl *r);
+
+/* A shard's chain on one stream, as repl_chains_of tells it. */
+struct repl_chain_info {
+	uint16_t peer;
+	bool tx;      /* this cell -> peer; else peer -> this cell */
+	uint64_t seq; /* links so far (0: none since its start) */
+	uint8_t head[CELLMSG_LINK_LEN];
+	uint8_t broken; /* enum repl_chain_break (received ones) */
+};
+
+/*
+ * The chains of shard on every stream that has one, streams to mirrors
+ * first: at most max into out; returns how many there are.
+ */
+uint32_t repl_chains_of(const struct repl *r, uint16_t shard,
+			struct repl_chain_info *out, uint32_t max);
+
+/* All chains of one stream, summed up (repl_chain_streams). */
+struct repl_chain_stream {
+	uint16_t peer;
+	bool tx;
+	uint32_t chains; /* shards with a link on it */
+	uint32_t broken; /* ... broken, waiting for their snapshot */
+	uint64_t links;	 /* links of those chains, added up */
+	/* XOR of the first 8 bytes of their heads: equal on both ends of a
+	 * stream when the mirror took all the primary sent. */
+	uint64_t fingerprint;
+};
+
+/* Every stream with a chain: at most max into out; returns how many. */
+uint32_t repl_chain_streams(const struct repl *r, struct repl_chain_stream *out,
+			    uint32_t max);
 
 /* Records and frames waiting for peer id (0 when none). */
 uint32_t repl_pending(const struct repl *r, uint16_t id);

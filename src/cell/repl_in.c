@@ -31,6 +31,7 @@ void repl_in_close(struct repl *r, struct repl_in *in, bool dropped)
 	r->st.drops += dropped;
 	free(in->buf);
 	free(in->obuf);
+	free(in->rx);
 	free(in);
 }
 
@@ -159,6 +160,78 @@ static int repl_in_handback(struct repl *r, struct repl_in *in, uint16_t shard)
 	return h.err ? h.err : repl_in_flush(r, in);
 }
 
+/*
+ * Is m, a BATCH from the primary of in, the next link of its shard's
+ * chain (repl.h, "Chain")? 1: apply it; 0: hold it back (the chain broke,
+ * now or before, and the shard's snapshot has not begun yet); -1: the
+ * connection must go (no memory, or RESYNC cannot be sent).
+ */
+static int repl_in_chain(struct repl *r, struct repl_in *in,
+			 const struct cellmsg *m)
+{
+	static const uint8_t resync_reason[REPL_CHAIN_REASONS] = {
+		[REPL_CHAIN_GAP] = CELLMSG_RESYNC_GAP,
+		[REPL_CHAIN_REORDER] = CELLMSG_RESYNC_REORDER,
+		[REPL_CHAIN_MISMATCH] = CELLMSG_RESYNC_MISMATCH,
+	};
+	const struct cellmsg_batch *b = &m->batch;
+	uint8_t genesis[CELLMSG_LINK_LEN], link[CELLMSG_LINK_LEN];
+	struct cellmsg rs = {.type = CELLMSG_RESYNC};
+	enum repl_chain_break why;
+	struct repl_chain *ch;
+
+	if (!in->rx && !b->chain_seq)
+		return 1; /* no chain on this stream */
+	if (!in->rx) {
+		in->rx = calloc(STEER_SHARDS, sizeof(*in->rx));
+		if (!in->rx)
+			return -1;
+	}
+	ch = &in->rx[b->shard];
+	if (ch->broken) {
+		r->st.chain_held += b->count;
+		return 0;
+	}
+	if (!b->chain_seq) {
+		/* Its sender's chain is off (for now): not a link. */
+		r->st.chain_unchained++;
+		return 1;
+	}
+	if (b->chain_seq > ch->seq + 1) {
+		why = REPL_CHAIN_GAP;
+	} else if (b->chain_seq <= ch->seq) {
+		why = REPL_CHAIN_REORDER;
+	} else {
+		if (!ch->seq)
+			cellmsg_chain_genesis(m->sender, r->cfg.self_id,
+					      m->incarnation, b->shard, m->seq,
+					      genesis);
+		cellmsg_chain_link(ch->seq ? ch->head : genesis, b, link);
+		if (!memcmp(link, b->link, CELLMSG_LINK_LEN)) {
+			ch->seq++;
+			memcpy(ch->head, link, CELLMSG_LINK_LEN);
+			r->st.chain_links_rx++;
+			return 1;
+		}
+		why = REPL_CHAIN_MISMATCH;
+	}
+	ch->broken = (uint8_t)why;
+	r->st.chain_breaks[why]++;
+	r->st.chain_held += b->count;
+	log_warn(MOD,
+		 "primary %u: shard %u: chain broken (%s: link %llu after "
+		 "%llu): held back until its snapshot",
+		 m->sender, b->shard, repl_chain_break_name(why),
+		 (unsigned long long)b->chain_seq, (unsigned long long)ch->seq);
+	rs.sh.shard = b->shard;
+	rs.sh.reason = resync_reason[why];
+	rs.sh.seq = ch->seq;
+	if (repl_in_send(r, in, &rs) || repl_in_flush(r, in))
+		return -1;
+	r->st.chain_resyncs_tx++;
+	return 0;
+}
+
 /* One frame from a primary: apply it. -1: the connection must go. */
 static int repl_in_frame(struct repl *r, struct repl_in *in,
 			 const struct cellmsg *m)
@@ -170,6 +243,9 @@ static int repl_in_frame(struct repl *r, struct repl_in *in,
 
 	switch (m->type) {
 	case CELLMSG_BATCH:
+		rc = repl_in_chain(r, in, m);
+		if (rc <= 0)
+			return rc;
 		for (i = 0; i < m->batch.count; i++) {
 			repl_rec_from_wire(&m->batch.recs[i], &rec);
 			rc = flowtab_apply(r->cfg.ft, &rec, now);
@@ -189,6 +265,9 @@ static int repl_in_frame(struct repl *r, struct repl_in *in,
 			return -1;
 		flowtab_shard_walk(r->cfg.ft, m->sh.shard, repl_drop_one, &d);
 		in->snap_shard = m->sh.shard;
+		/* The shard's chain starts again (and holds again). */
+		if (in->rx)
+			memset(&in->rx[m->sh.shard], 0, sizeof(*in->rx));
 		break;
 	case CELLMSG_SNAP_END:
 		/* The end of a snapshot: nothing more (the sender calls
@@ -200,6 +279,8 @@ static int repl_in_frame(struct repl *r, struct repl_in *in,
 		 * cell's at once. */
 		if (in->snap_shard == m->sh.shard)
 			in->snap_shard = -1;
+		else if (in->rx && in->rx[m->sh.shard].broken)
+			break; /* a give, held back: it comes again */
 		else if (bit_get(r->mine, m->sh.shard) && r->cfg.on_handback)
 			r->cfg.on_handback(r->cfg.on_peer_arg, m->sh.shard,
 					   m->sender);
@@ -277,8 +358,8 @@ static void repl_on_in(struct evloop *el, int fd, uint32_t events, void *arg)
 			repl_peer(r, m.sender, true);
 			if (repl_in_frame(r, in, &m)) {
 				log_warn(MOD,
-					 "primary %u: hand-back of shard "
-					 "%u failed: dropped",
+					 "primary %u: shard %u: hand-back "
+					 "or resync failed: dropped",
 					 m.sender, m.sh.shard);
 				repl_in_close(r, in, true);
 				return;

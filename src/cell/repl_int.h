@@ -16,6 +16,18 @@
 #define REPL_RETRY_MS 200	   /* between connection attempts to a peer */
 #define REPL_SNAP_LOW (256u << 10) /* snapshot more below this backlog */
 
+/*
+ * One shard's chain on one stream (repl.h, "Chain"): links so far (0:
+ * none yet, the next chained batch starts one from its genesis) and the
+ * last; receiving, why it broke (enum repl_chain_break, 0: it holds)
+ * until the shard's snapshot starts it again.
+ */
+struct repl_chain {
+	uint64_t seq;
+	uint8_t head[CELLMSG_LINK_LEN];
+	uint8_t broken;
+};
+
 /* A record waiting to be framed, with its shard. */
 struct repl_pend {
 	uint16_t shard;
@@ -54,6 +66,9 @@ struct repl_out {
 	uint64_t given_seq;		  /* the last frame they took */
 	bool down;			  /* told on_peer it is down */
 	uint64_t heard_ms; /* its last frame on its stream to us (0: none) */
+	/* STEER_SHARDS chains of this stream while the chain is on and the
+	 * connection lives (NULL: none yet). */
+	struct repl_chain *tx;
 };
 
 /* A primary streaming to this cell (this cell is the mirror). */
@@ -72,6 +87,8 @@ struct repl_in {
 	/* The shard whose snapshot runs (SNAP_BEGIN seen, not its
 	 * SNAP_END), or -1: a SNAP_END without one ends a give. */
 	int32_t snap_shard;
+	/* STEER_SHARDS chains, from its first chained batch (NULL: none). */
+	struct repl_chain *rx;
 };
 
 struct repl {
@@ -88,6 +105,7 @@ struct repl {
 	uint64_t mirrors[REPL_SHARD_WORDS]; /* ... a mirror of */
 	uint64_t map_ms, gc_ms;		    /* last map, last collection */
 	uint8_t *frame; /* CELLMSG_FRAME_MAX: one encoded frame */
+	bool chain;	/* this cell's streams carry the chain */
 	struct repl_stats st;
 };
 
@@ -118,6 +136,8 @@ void repl_out_send(struct repl_out *o);
 void repl_out_connect(struct repl_out *o);
 void repl_on_out(struct evloop *el, int fd, uint32_t events, void *arg);
 int repl_forget_one(const struct flowtab_rec *rec, void *arg);
+/* Forget o's chains (its connection ends). */
+void repl_out_chain_reset(struct repl_out *o);
 
 /* repl_in.c */
 void repl_in_close(struct repl *r, struct repl_in *in, bool dropped);

@@ -76,6 +76,7 @@ void repl_out_close(struct repl_out *o, bool dropped)
 	o->in_seq = 0;
 	o->hb_applied = 0;
 	o->retry_ms = evloop_now_ms() + REPL_RETRY_MS;
+	repl_out_chain_reset(o);
 	/* Whatever it mirrors goes again, whole, on the next connection,
 	 * and so do the shards given to it and not acked. */
 	memcpy(o->snap, o->shared, sizeof(o->snap));
@@ -119,6 +120,43 @@ int repl_out_frame(struct repl_out *o, struct cellmsg *m)
 	return 0;
 }
 
+void repl_out_chain_reset(struct repl_out *o)
+{
+	free(o->tx);
+	o->tx = NULL;
+}
+
+/*
+ * With the chain on, m (a BATCH to be framed next, as frame seq) becomes
+ * the next link of its shard's chain on o. 0 or -ENOMEM.
+ */
+static int repl_out_chain(struct repl_out *o, struct cellmsg *m)
+{
+	struct repl *r = o->r;
+	uint8_t genesis[CELLMSG_LINK_LEN];
+	struct repl_chain *ch;
+
+	m->batch.chain_seq = 0;
+	if (!r->chain)
+		return 0;
+	if (!o->tx) {
+		o->tx = calloc(STEER_SHARDS, sizeof(*o->tx));
+		if (!o->tx)
+			return -ENOMEM;
+	}
+	ch = &o->tx[m->batch.shard];
+	m->batch.chain_seq = ch->seq + 1;
+	if (!ch->seq)
+		cellmsg_chain_genesis(r->cfg.self_id, o->id, r->cfg.incarnation,
+				      m->batch.shard, o->seq + 1, genesis);
+	cellmsg_chain_link(ch->seq ? ch->head : genesis, &m->batch,
+			   m->batch.link);
+	ch->seq++;
+	memcpy(ch->head, m->batch.link, CELLMSG_LINK_LEN);
+	r->st.chain_links_tx++;
+	return 0;
+}
+
 /* Frame recs[0..n-1], all of one shard, in batches. */
 static int repl_out_batch(struct repl_out *o, uint16_t shard,
 			  struct cell_flow_rec *recs, uint32_t n)
@@ -133,7 +171,10 @@ static int repl_out_batch(struct repl_out *o, uint16_t shard,
 		m.batch.first_seq = o->seq + 1;
 		m.batch.count = k;
 		m.batch.recs = recs + i;
-		err = repl_out_frame(o, &m);
+		/* A failure below closes o, and its chains with it. */
+		err = repl_out_chain(o, &m);
+		if (!err)
+			err = repl_out_frame(o, &m);
 		if (err)
 			return err;
 		o->r->st.recs_tx += k;
@@ -218,6 +259,9 @@ static int repl_out_snapshot(struct repl_out *o, uint16_t shard)
 	err = repl_out_frame(o, &m);
 	if (err)
 		return err;
+	/* The shard's chain starts again with the snapshot, on both ends. */
+	if (o->tx)
+		o->tx[shard].seq = 0;
 	err = repl_out_records(&s);
 	if (err)
 		return err;
@@ -281,19 +325,21 @@ static int repl_out_snapshots(struct repl_out *o)
 	uint32_t s;
 	int err;
 
+	/* A snapshot before a give of the same shard: a mirror whose chain
+	 * of it broke takes nothing of it before the snapshot's SNAP_BEGIN. */
 	for (s = 0; s < STEER_SHARDS && o->len - o->off < REPL_SNAP_LOW; s++) {
+		if (bit_get(o->snap, s)) {
+			bit_clr(o->snap, s);
+			err = repl_out_snapshot(o, (uint16_t)s);
+			if (err)
+				return err;
+		}
 		if (bit_get(o->give, s)) {
 			bit_clr(o->give, s);
 			err = repl_out_give(o, (uint16_t)s);
 			if (err)
 				return err;
 		}
-		if (!bit_get(o->snap, s))
-			continue;
-		bit_clr(o->snap, s);
-		err = repl_out_snapshot(o, (uint16_t)s);
-		if (err)
-			return err;
 	}
 	return 0;
 }
@@ -395,6 +441,22 @@ static int repl_out_handback(struct repl_out *o, const struct cellmsg *m)
 		if (r->cfg.on_handback)
 			r->cfg.on_handback(r->cfg.on_peer_arg, m->sh.shard,
 					   o->id);
+		return 0;
+	case CELLMSG_RESYNC:
+		/* Its chain of the shard broke: a snapshot starts it again
+		 * (and what was given and not acked goes again after it). */
+		r->st.chain_resyncs_rx++;
+		log_info(MOD, "mirror %u asks for shard %u again (%s)", o->id,
+			 m->sh.shard,
+			 m->sh.reason == CELLMSG_RESYNC_GAP	   ? "gap"
+			 : m->sh.reason == CELLMSG_RESYNC_REORDER  ? "reorder"
+			 : m->sh.reason == CELLMSG_RESYNC_MISMATCH ? "mismatch"
+								   : "other");
+		bit_set(o->snap, m->sh.shard);
+		if (bit_get(o->given, m->sh.shard)) {
+			bit_clr(o->given, m->sh.shard);
+			bit_set(o->give, m->sh.shard);
+		}
 		return 0;
 	case CELLMSG_HEARTBEAT:
 		return 0;

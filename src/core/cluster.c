@@ -17,6 +17,7 @@ enum {
 	ONCE_REPLICATION,
 	ONCE_OWNERSHIP,
 	ONCE_REPL_POLICY,
+	ONCE_REPL_CHAIN,
 	ONCE_FLOOD_GUARD,
 	ONCE_CELL_PORTS,
 	ONCE_N
@@ -231,6 +232,23 @@ static int h_repl_policy(struct conf_line *l, void *ctx)
 	ld->c->repl_policy = (uint8_t)mode;
 	ld->c->repl_threshold = (uint16_t)thr;
 	ld->c->repl_horizon_s = hz;
+	return 0;
+}
+
+/* replication-chain on|off */
+static int h_repl_chain(struct conf_line *l, void *ctx)
+{
+	static const char *const modes[] = {"off", "on", NULL};
+	struct cluster_loader *ld = ctx;
+	int rc, mode;
+
+	rc = cluster_once(ld, l, ONCE_REPL_CHAIN, 1);
+	if (!rc)
+		rc = conf_parse_enum(l, "replication-chain", l->argv[1], modes,
+				     &mode);
+	if (rc)
+		return rc;
+	ld->c->repl_chain = mode == 1;
 	return 0;
 }
 
@@ -608,6 +626,10 @@ static const struct conf_directive cluster_directives[] = {
 	 "state prediction engine gives it threshold (50) permille of living "
 	 "horizon (10) s longer or its backend stops being the hash's pick "
 	 "(predicted)"},
+	{"replication-chain", h_repl_chain,
+	 "on|off: cell mode, each shard's replication stream a hash chain "
+	 "its mirrors check, asking for the shard again when a batch is "
+	 "lost, repeated, out of order or altered (on)"},
 	{"flood-guard", h_flood_guard,
 	 "off|stateless|drop [rate N] [burst N] [source-rate N] "
 	 "[source-burst N]: new flows a second per core above which a "
@@ -749,6 +771,7 @@ static int cluster_load_any(struct cluster *c, const char *path,
 	c->dir_homes = CLUSTER_DIR_HOMES_DEFAULT;
 	c->repl_threshold = CLUSTER_REPL_THRESHOLD_DEFAULT;
 	c->repl_horizon_s = CLUSTER_REPL_HORIZON_DEFAULT;
+	c->repl_chain = CLUSTER_REPL_CHAIN_DEFAULT;
 	c->guard = (struct cluster_guard){.policy = CLUSTER_GUARD_STATELESS,
 					  .rate = CLUSTER_GUARD_RATE_DEFAULT,
 					  .burst = CLUSTER_GUARD_BURST_DEFAULT};

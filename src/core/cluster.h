@@ -15,6 +15,8 @@
  *   ownership directory homes 2           (host mode: flood | directory)
  *   replication-policy predicted threshold 50 horizon 10
  *                                         (cell mode: fixed | predicted)
+ *   replication-chain on                  (cell mode: each shard's
+ *                                         replication a hash chain)
  *   flood-guard stateless rate 100000 burst 10000 source-rate 1000
  *                                         (off | stateless | drop)
  *   fsc capacity 65536 tcp-timeout 300 tcp-closing-timeout 10
@@ -172,6 +174,9 @@ enum cluster_repl_policy {
 	CLUSTER_REPL_FIXED = 0,
 	CLUSTER_REPL_PREDICTED = 1,
 };
+/* Cell mode's replication streams as hash chains (cell/repl.h, "Chain";
+ * the default and why: docs/performance.md, "Replication chain"). */
+#define CLUSTER_REPL_CHAIN_DEFAULT true
 #define CLUSTER_REPL_THRESHOLD_DEFAULT 50 /* permille */
 #define CLUSTER_REPL_HORIZON_DEFAULT 10	  /* seconds */
 /*
@@ -214,6 +219,7 @@ struct cluster {
 	uint8_t repl_policy;	 /* enum cluster_repl_policy */
 	uint16_t repl_threshold; /* permille: mirrored at this p_long */
 	uint32_t repl_horizon_s; /* "long": lives this much longer */
+	bool repl_chain;	 /* cell mode: replication-chain on */
 	struct cluster_fsc fsc;
 	struct cluster_guard guard;
 	struct cluster_gateway *gateways;

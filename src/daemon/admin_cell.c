@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "cell/cellmsg.h"
+#include "cell/repl.h"
 #include "cell/shards.h"
 #include "daemon/admin.h"
 #include "daemon/admin_host.h"
@@ -138,6 +139,19 @@ static void admin_cell_repl(struct jsonw *w, const struct repl_stats *s)
 	jsonw_u64(w, "handback_records_applied", s->handback_applied);
 	jsonw_u64(w, "handbacks_done", s->handbacks_done);
 	jsonw_u64(w, "stray_records_dropped", s->collected);
+	jsonw_obj_close(w);
+	jsonw_obj_open(w, "replication_chain");
+	jsonw_u64(w, "links_sent", s->chain_links_tx);
+	jsonw_u64(w, "links_received", s->chain_links_rx);
+	jsonw_u64(w, "records_held_back", s->chain_held);
+	jsonw_u64(w, "resyncs_asked", s->chain_resyncs_tx);
+	jsonw_u64(w, "resyncs_answered", s->chain_resyncs_rx);
+	jsonw_u64(w, "batches_unchained", s->chain_unchained);
+	jsonw_obj_close(w);
+	jsonw_obj_open(w, "replication_chain_breaks");
+	for (i = REPL_CHAIN_GAP; i < REPL_CHAIN_REASONS; i++)
+		jsonw_u64(w, repl_chain_break_name((enum repl_chain_break)i),
+			  s->chain_breaks[i]);
 	jsonw_obj_close(w);
 	jsonw_obj_open(w, "replication_rx");
 	for (i = 0; i < CELLMSG_RX_REASONS; i++)
@@ -317,6 +331,54 @@ static const char *admin_cell_node_state(struct steerd *d, uint16_t id)
 	return info.state;
 }
 
+/* A chain head, short: its first 8 bytes in hex. */
+static void admin_cell_head(struct jsonw *w, const char *key,
+			    const uint8_t *head)
+{
+	char hex[17];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", head[i]);
+	jsonw_str(w, key, hex);
+}
+
+static const char *admin_cell_node_name(const struct cluster *c, uint16_t id)
+{
+	const struct cluster_node *n = cluster_node_by_id(c, id);
+
+	return n ? n->ep.name : NULL;
+}
+
+/* The shard's chains: to each mirror it streams to, from each primary. */
+static void admin_cell_shard_chains(struct steerd *d, uint32_t shard,
+				    struct jsonw *w)
+{
+	struct repl_chain_info ci[2 * CLUSTER_MAX_NODES];
+	const struct repl *r = cell_repl(d->cell);
+	uint32_t n, i;
+
+	n = repl_chains_of(r, (uint16_t)shard, ci, 2 * CLUSTER_MAX_NODES);
+	if (n > 2 * CLUSTER_MAX_NODES)
+		n = 2 * CLUSTER_MAX_NODES;
+	jsonw_arr_open(w, "chains");
+	for (i = 0; i < n; i++) {
+		jsonw_obj_open(w, NULL);
+		jsonw_str(w, "dir", ci[i].tx ? "to" : "from");
+		jsonw_u64(w, "cell", ci[i].peer);
+		jsonw_str_opt(
+			w, "name",
+			admin_cell_node_name(&d->world->cluster, ci[i].peer));
+		jsonw_u64(w, "seq", ci[i].seq);
+		admin_cell_head(w, "head", ci[i].head);
+		jsonw_str(w, "state",
+			  ci[i].broken ? repl_chain_break_name(ci[i].broken)
+				       : "ok");
+		jsonw_obj_close(w);
+	}
+	jsonw_arr_close(w);
+}
+
 static void admin_cell_shard_one(struct steerd *d, uint32_t shard,
 				 struct jsonw *w)
 {
@@ -343,6 +405,36 @@ static void admin_cell_shard_one(struct steerd *d, uint32_t shard,
 		jsonw_str_opt(w, "name", n ? n->ep.name : NULL);
 		jsonw_str(w, "state", admin_cell_node_state(d, id));
 		jsonw_bool(w, "self", n && n == cluster_self(c));
+		jsonw_obj_close(w);
+	}
+	jsonw_arr_close(w);
+	jsonw_bool(w, "chain", repl_chain_on(cell_repl(d->cell)));
+	admin_cell_shard_chains(d, shard, w);
+}
+
+/* Every stream's chains summed up: chains, links, a fingerprint of
+ * their heads (equal on both ends when the mirror took it all). */
+static void admin_cell_chain_streams(struct steerd *d, struct jsonw *w)
+{
+	struct repl_chain_stream cs[2 * CLUSTER_MAX_NODES];
+	uint32_t n, i;
+
+	n = repl_chain_streams(cell_repl(d->cell), cs, 2 * CLUSTER_MAX_NODES);
+	if (n > 2 * CLUSTER_MAX_NODES)
+		n = 2 * CLUSTER_MAX_NODES;
+	jsonw_arr_open(w, "chains");
+	for (i = 0; i < n; i++) {
+		jsonw_obj_open(w, NULL);
+		jsonw_str(w, "dir", cs[i].tx ? "to" : "from");
+		jsonw_u64(w, "cell", cs[i].peer);
+		jsonw_str_opt(
+			w, "name",
+			admin_cell_node_name(&d->world->cluster, cs[i].peer));
+		jsonw_u64(w, "shards", cs[i].chains);
+		jsonw_u64(w, "broken", cs[i].broken);
+		jsonw_u64(w, "links", cs[i].links);
+		jsonw_strf(w, "fingerprint", "%016llx",
+			   (unsigned long long)cs[i].fingerprint);
 		jsonw_obj_close(w);
 	}
 	jsonw_arr_close(w);
@@ -374,6 +466,8 @@ static void admin_cell_shard_summary(struct steerd *d, struct jsonw *w)
 		jsonw_obj_close(w);
 	}
 	jsonw_arr_close(w);
+	jsonw_bool(w, "chain", repl_chain_on(cell_repl(d->cell)));
+	admin_cell_chain_streams(d, w);
 }
 
 void admin_cell_shards(struct steerd *d, int32_t shard, struct jsonw *w)

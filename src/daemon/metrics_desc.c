@@ -70,6 +70,14 @@ static const struct metrics_group metrics_groups[] = {
 	 "Replication streams: records to mirrors, from primaries, "
 	 "hand-backs",
 	 GAUGES("lag_frames")},
+	{"replication_chain", "replication_chain", NULL,
+	 "Replication's hash chains: links sent and checked, records held "
+	 "back from a broken chain, shards asked for again",
+	 NULL},
+	{"replication_chain_breaks", "replication_chain_breaks", "reason",
+	 "Chains broken on this cell as a mirror, by reason (gap, reorder, "
+	 "mismatch)",
+	 NULL},
 	{"replication_rx", "replication_frames_received", "outcome",
 	 "Replication frames received, by what became of them", NULL},
 	{"health", "health", NULL, "Backend health checks",

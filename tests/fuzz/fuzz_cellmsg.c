@@ -13,9 +13,12 @@
  *      needed;
  *   2  header + body: the harness fixes magic, version, mode, reserved
  *      byte and body length, folds the type into the known ones and seals
- *      it with the key;
+ *      it with the key; a BATCH is version 2 (chained) when the input's
+ *      version byte is odd;
  *   3  as 2, and the body is shaped: cut or padded to its type's length
- *      and, for a BATCH, a consistent fixed part (raw_len = count * 80)
+ *      and, for a BATCH, a consistent fixed part (raw_len = count * 80,
+ *      version 2: a chain_seq of at least 1 unless the input's is 0 and
+ *      its version byte is 3 mod 4)
  *      and, uncompressed, records whose profiles hold; for a MIRROR, a
  *      record that holds and consistent packet lengths; for a TOUCH,
  *      whole keys and their count; for a QUERY, a key; for an ANSWER,
@@ -23,7 +26,9 @@
  *
  * Checks: every outcome is a known reason; a frame that decodes re-encodes
  * to one that cellmsg_frame_len() delimits exactly and that decodes to the
- * same message; cellmsg_frame_len() and cellmsg_decode() agree on every
+ * same message, and a chained batch's link (cellmsg_chain_link, over
+ * whatever records decoded) is the same computed twice and after the
+ * round trip; cellmsg_frame_len() and cellmsg_decode() agree on every
  * header; a frame cut out of a stream is refused only for what lies
  * beyond its header, and the stream's sequence check only ever moves
  * forward. The harness adds -malloc_limit_mb=1 ahead of the
@@ -98,6 +103,8 @@ static void check_msg(const struct cellmsg *m)
 
 static void roundtrip(const struct gossip_auth *a, const struct cellmsg *m)
 {
+	static const uint8_t prev[CELLMSG_LINK_LEN] = {1, 2, 3};
+	uint8_t l1[CELLMSG_LINK_LEN], l2[CELLMSG_LINK_LEN];
 	size_t fl;
 	int len;
 
@@ -112,6 +119,16 @@ static void roundtrip(const struct gossip_auth *a, const struct cellmsg *m)
 			     CELLMSG_BATCH_MAX) == CELLMSG_RX_OK);
 	check(cellmsg_equal(m, &msg2));
 	check(!(msg2.flags & CELLMSG_FLAG_ENCRYPTED) == !a->encrypt);
+	check(out[2] == (m->type == CELLMSG_BATCH && m->batch.chain_seq
+				 ? CELLMSG_VERSION_CHAIN
+				 : CELLMSG_VERSION));
+	if (m->type == CELLMSG_BATCH && m->batch.chain_seq) {
+		cellmsg_chain_link(prev, &m->batch, l1);
+		cellmsg_chain_link(prev, &msg2.batch, l2);
+		check(!memcmp(l1, l2, sizeof(l1)));
+		cellmsg_chain_link(prev, &m->batch, l2);
+		check(!memcmp(l1, l2, sizeof(l1)));
+	}
 }
 
 /* Decode one datagram; returns its reason. */
@@ -292,8 +309,8 @@ static void shape_answer(uint8_t *body, size_t *body_len, size_t room)
  * Shape a body for its type: its length (*body_len, at most room) and,
  * for a BATCH, the fixed part and records. Bytes added are zero.
  */
-static void shape(uint8_t type, uint8_t flags, uint8_t *body, size_t *body_len,
-		  size_t room)
+static void shape(uint8_t type, uint8_t version, uint8_t flags, uint8_t *body,
+		  size_t *body_len, size_t room)
 {
 	static const size_t fixed[] = {
 		[CELLMSG_RULE] = CELLMSG_RULE_LEN,
@@ -312,6 +329,8 @@ static void shape(uint8_t type, uint8_t flags, uint8_t *body, size_t *body_len,
 	size_t want = fixed[type], have = *body_len;
 	uint32_t count;
 
+	if (type == CELLMSG_BATCH && version == CELLMSG_VERSION_CHAIN)
+		want = CELLMSG_BATCH_CHAIN_LEN;
 	if (have < want)
 		memset(body + have, 0, want - have);
 	if (type == CELLMSG_MIRROR) {
@@ -334,6 +353,10 @@ static void shape(uint8_t type, uint8_t flags, uint8_t *body, size_t *body_len,
 	}
 	body[0] &= 0x0f; /* shard < 4096 */
 	body[2] = body[3] = 0;
+	/* A chain counts from 1. */
+	if (version == CELLMSG_VERSION_CHAIN && !rd32(body + 20) &&
+	    !rd32(body + 24))
+		body[27] = 1;
 	count = rd32(body + 12) % (CELLMSG_BATCH_MAX + 1);
 	if (!(flags & CELLMSG_FLAG_COMPRESSED)) {
 		/* As many whole records as the input gave. */
@@ -343,7 +366,8 @@ static void shape(uint8_t type, uint8_t flags, uint8_t *body, size_t *body_len,
 			count = (uint32_t)((have - want) / CELLMSG_REC_LEN);
 		want += (size_t)count * CELLMSG_REC_LEN;
 		check(want <= room);
-		shape_recs(body + CELLMSG_BATCH_FIXED_LEN, count);
+		shape_recs(body + want - (size_t)count * CELLMSG_REC_LEN,
+			   count);
 		*body_len = want;
 	} else if (have <= want) {
 		body[want] = 0;
@@ -358,7 +382,7 @@ static void sealed(const struct gossip_auth *a, const uint8_t *p, size_t n,
 {
 	size_t room = sizeof(buf) - CELLMSG_HDR_LEN - gossip_auth_overhead(a);
 	size_t body_len, len;
-	uint8_t type, flags;
+	uint8_t type, flags, version;
 
 	if (n < CELLMSG_HDR_LEN)
 		return;
@@ -371,11 +395,20 @@ static void sealed(const struct gossip_auth *a, const uint8_t *p, size_t n,
 	flags = a->encrypt ? CELLMSG_FLAG_ENCRYPTED : 0;
 	if (type == CELLMSG_BATCH)
 		flags |= buf[4] & CELLMSG_FLAG_COMPRESSED;
-	if (shaped)
-		shape(type, flags, buf + CELLMSG_HDR_LEN, &body_len, room);
+	/* Version 2 is a chained batch's; the input's low bit asks for it. */
+	version = type == CELLMSG_BATCH && (buf[2] & 1) ? CELLMSG_VERSION_CHAIN
+							: CELLMSG_VERSION;
+	if (shaped) {
+		shape(type, version, flags, buf + CELLMSG_HDR_LEN, &body_len,
+		      room);
+		/* ... and now and then a chain_seq of 0, to be refused. */
+		if (version == CELLMSG_VERSION_CHAIN && (buf[2] & 3) == 3 &&
+		    body_len >= CELLMSG_BATCH_CHAIN_LEN)
+			buf[CELLMSG_HDR_LEN + 27] &= 0xfe;
+	}
 	buf[0] = CELLMSG_MAGIC >> 8;
 	buf[1] = CELLMSG_MAGIC & 0xff;
-	buf[2] = CELLMSG_VERSION;
+	buf[2] = version;
 	buf[3] = type;
 	buf[4] = flags;
 	buf[5] = 0;

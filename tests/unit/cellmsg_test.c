@@ -7,7 +7,10 @@
  * own reason; a flipped bit anywhere in a frame is refused; absurd
  * declared lengths are refused before any large allocation; the stream
  * splitter finds frame boundaries in any chunking; the replay tracker and
- * the stream sequence check refuse old sequences.
+ * the stream sequence check refuse old sequences. A chained BATCH
+ * (version 2) round-trips, its fields are where the header says, version
+ * 2 on anything else is refused, and a link changes with every byte it
+ * covers (prev, shard, seqs, count, each record) and nothing else.
  *
  * Figures: the LZ4 ratio of a batch of similar records, and the
  * replication bytes per flow of 1,000 realistic records.
@@ -634,6 +637,15 @@ static void test_equal_discriminates(void **state)
 			break;
 		case CELLMSG_BATCH:
 			f->got[0].bytes++;
+			assert_false(cellmsg_equal(&a, &b));
+			f->got[0].bytes--;
+			/* The chain's fields count too. */
+			a.batch.chain_seq = b.batch.chain_seq = 5;
+			assert_true(cellmsg_equal(&a, &b));
+			b.batch.link[15] ^= 1;
+			assert_false(cellmsg_equal(&a, &b));
+			b.batch.link[15] ^= 1;
+			b.batch.chain_seq++;
 			break;
 		case CELLMSG_RESYNC:
 			b.sh.reason = CELLMSG_RESYNC_GAP;
@@ -741,6 +753,179 @@ static void test_layout(void **state)
 	assert_int_equal(rd32(b + 76), 0x85868788u);
 }
 
+/* A chained batch: genesis, then links; version 2 on the wire, at the
+ * documented offsets; the receiver's link of what it decoded is the
+ * sender's, compressed or not, plain or sealed. */
+static void test_chain_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	const struct gossip_auth *modes[2] = {&f->plain, &f->enc};
+	uint8_t gen[CELLMSG_LINK_LEN], link[CELLMSG_LINK_LEN];
+	const uint8_t *h = f->buf, *b = f->buf + CELLMSG_HDR_LEN;
+	static const uint32_t counts[] = {0, 1, 50, CELLMSG_BATCH_MAX};
+	unsigned mi, ci;
+	uint32_t i;
+	int len;
+
+	for (i = 0; i < CELLMSG_BATCH_MAX; i++)
+		rec_realistic(&f->recs[i], 7000000);
+	for (mi = 0; mi < 2; mi++)
+		for (ci = 0; ci < 4; ci++) {
+			msg_make(&f->in, CELLMSG_BATCH, f->recs, counts[ci]);
+			f->in.batch.chain_seq = 1;
+			cellmsg_chain_genesis(SELF, 9, f->in.incarnation,
+					      f->in.batch.shard, f->in.seq,
+					      gen);
+			cellmsg_chain_link(gen, &f->in.batch, f->in.batch.link);
+			len = cellmsg_encode(modes[mi], &f->in, f->buf,
+					     sizeof(f->buf));
+			assert_true(len > 0);
+			assert_int_equal(h[2], CELLMSG_VERSION_CHAIN);
+			assert_int_equal(cellmsg_decode(modes[mi], f->buf,
+							(size_t)len, &f->out,
+							f->got,
+							CELLMSG_BATCH_MAX),
+					 CELLMSG_RX_OK);
+			assert_true(cellmsg_equal(&f->in, &f->out));
+			cellmsg_chain_link(gen, &f->out.batch, link);
+			assert_memory_equal(link, f->out.batch.link,
+					    CELLMSG_LINK_LEN);
+			if (counts[ci] > 1)
+				assert_true(h[4] & CELLMSG_FLAG_COMPRESSED);
+		}
+	/* Offsets: one record, raw, plain. */
+	msg_make(&f->in, CELLMSG_BATCH, f->recs, 0);
+	f->in.batch.chain_seq = 0x0102030405060708ull;
+	for (i = 0; i < CELLMSG_LINK_LEN; i++)
+		f->in.batch.link[i] = (uint8_t)(0xa0 + i);
+	len = cellmsg_encode(&f->plain, &f->in, f->buf, sizeof(f->buf));
+	assert_int_equal(len, CELLMSG_HDR_LEN + CELLMSG_BATCH_CHAIN_LEN + 32);
+	assert_int_equal(rd32(h + 20), CELLMSG_BATCH_CHAIN_LEN);
+	assert_true(rd64(b + 20) == 0x0102030405060708ull);
+	assert_memory_equal(b + 28, f->in.batch.link, CELLMSG_LINK_LEN);
+	/* Unchained: version 1, 20 bytes, as before the chain. */
+	f->in.batch.chain_seq = 0;
+	len = cellmsg_encode(&f->plain, &f->in, f->buf, sizeof(f->buf));
+	assert_int_equal(len, CELLMSG_HDR_LEN + CELLMSG_BATCH_FIXED_LEN + 32);
+	assert_int_equal(h[2], CELLMSG_VERSION);
+}
+
+/* Version 2 is a chained BATCH's only: on another type, or a BATCH
+ * whose chain_seq is 0 or whose body cannot hold the chain, refused. */
+static void test_chain_refused(void **state)
+{
+	struct fx *f = *state;
+	uint8_t body[CELLMSG_BATCH_CHAIN_LEN + CELLMSG_REC_LEN], *p = f->buf;
+	size_t len, fl;
+	int n;
+
+	/* A RULE calling itself version 2. */
+	n = cellmsg_encode(&f->plain,
+			   (msg_make(&f->in, CELLMSG_RULE, NULL, 0), &f->in), p,
+			   sizeof(f->buf));
+	assert_true(n > 0);
+	p[2] = CELLMSG_VERSION_CHAIN;
+	assert_int_equal(
+		cellmsg_decode(&f->plain, p, (size_t)n, &f->out, f->got, 1),
+		CELLMSG_RX_VERSION);
+	assert_int_equal(cellmsg_frame_len(&f->plain, p, (size_t)n, &fl),
+			 CELLMSG_RX_VERSION);
+	p[2] = 3;
+	assert_int_equal(
+		cellmsg_decode(&f->plain, p, (size_t)n, &f->out, f->got, 1),
+		CELLMSG_RX_VERSION);
+	/* Authentic version 2 batches, by hand. */
+	memset(body, 0, sizeof(body));
+	body[27] = 1; /* chain_seq 1, no record */
+	len = craft(&f->plain, p, CELLMSG_BATCH, 0, body,
+		    CELLMSG_BATCH_CHAIN_LEN);
+	p[2] = CELLMSG_VERSION_CHAIN;
+	len = gossip_auth_seal(&f->plain, p, CELLMSG_HDR_LEN,
+			       CELLMSG_BATCH_CHAIN_LEN);
+	assert_int_equal(cellmsg_decode(&f->plain, p, len, &f->out, f->got, 1),
+			 CELLMSG_RX_OK);
+	assert_true(f->out.batch.chain_seq == 1);
+	body[27] = 0; /* chain_seq 0 */
+	craft(&f->plain, p, CELLMSG_BATCH, 0, body, CELLMSG_BATCH_CHAIN_LEN);
+	p[2] = CELLMSG_VERSION_CHAIN;
+	len = gossip_auth_seal(&f->plain, p, CELLMSG_HDR_LEN,
+			       CELLMSG_BATCH_CHAIN_LEN);
+	assert_int_equal(cellmsg_decode(&f->plain, p, len, &f->out, f->got, 1),
+			 CELLMSG_RX_MALFORMED);
+	/* A body of version 1's length under version 2. */
+	body[27] = 1;
+	craft(&f->plain, p, CELLMSG_BATCH, 0, body, CELLMSG_BATCH_FIXED_LEN);
+	p[2] = CELLMSG_VERSION_CHAIN;
+	len = gossip_auth_seal(&f->plain, p, CELLMSG_HDR_LEN,
+			       CELLMSG_BATCH_FIXED_LEN);
+	assert_int_equal(cellmsg_decode(&f->plain, p, len, &f->out, f->got, 1),
+			 CELLMSG_RX_LENGTH);
+	/* Version 1 with a chain's 24 bytes: not a record's worth. */
+	craft(&f->plain, p, CELLMSG_BATCH, 0, body, CELLMSG_BATCH_CHAIN_LEN);
+	len = gossip_auth_seal(&f->plain, p, CELLMSG_HDR_LEN,
+			       CELLMSG_BATCH_CHAIN_LEN);
+	assert_int_equal(cellmsg_decode(&f->plain, p, len, &f->out, f->got, 1),
+			 CELLMSG_RX_MALFORMED);
+}
+
+/* A link changes with each thing it covers and with nothing else. */
+static void test_chain_link(void **state)
+{
+	struct fx *f = *state;
+	uint8_t prev[CELLMSG_LINK_LEN], l0[CELLMSG_LINK_LEN],
+		l1[CELLMSG_LINK_LEN], g[6][CELLMSG_LINK_LEN];
+	struct cellmsg_batch bt;
+	unsigned i, j;
+
+#define LINK_DIFFERS(stmt, undo)                                               \
+	do {                                                                   \
+		stmt;                                                          \
+		cellmsg_chain_link(prev, &bt, l1);                             \
+		assert_memory_not_equal(l0, l1, CELLMSG_LINK_LEN);             \
+		undo;                                                          \
+		cellmsg_chain_link(prev, &bt, l1);                             \
+		assert_memory_equal(l0, l1, CELLMSG_LINK_LEN);                 \
+	} while (0)
+	for (i = 0; i < 40; i++)
+		rec_realistic(&f->recs[i], 12345);
+	memset(prev, 0x33, sizeof(prev));
+	memset(&bt, 0, sizeof(bt));
+	bt.shard = 17;
+	bt.first_seq = 1000;
+	bt.chain_seq = 3;
+	bt.count = 40; /* more than one chunk of the hash's buffer */
+	bt.recs = f->recs;
+	cellmsg_chain_link(prev, &bt, l0);
+	LINK_DIFFERS(prev[0] ^= 1, prev[0] ^= 1);
+	LINK_DIFFERS(prev[15] ^= 0x80, prev[15] ^= 0x80);
+	LINK_DIFFERS(bt.shard++, bt.shard--);
+	LINK_DIFFERS(bt.first_seq++, bt.first_seq--);
+	LINK_DIFFERS(bt.chain_seq++, bt.chain_seq--);
+	LINK_DIFFERS(bt.count--, bt.count++);
+	LINK_DIFFERS(f->recs[0].backend ^= 1, f->recs[0].backend ^= 1);
+	LINK_DIFFERS(f->recs[17].version++, f->recs[17].version--);
+	LINK_DIFFERS(f->recs[39].bytes ^= 1u << 31,
+		     f->recs[39].bytes ^= 1u << 31);
+	LINK_DIFFERS(f->recs[20].key.src.b[15] ^= 1,
+		     f->recs[20].key.src.b[15] ^= 1);
+	/* What the wire does not carry: the link field itself. */
+	memset(bt.link, 0xee, sizeof(bt.link));
+	cellmsg_chain_link(prev, &bt, l1);
+	assert_memory_equal(l0, l1, CELLMSG_LINK_LEN);
+#undef LINK_DIFFERS
+	/* Geneses of different streams, shards, epochs differ. */
+	cellmsg_chain_genesis(1, 2, 3, 4, 5, g[0]);
+	cellmsg_chain_genesis(2, 1, 3, 4, 5, g[1]);
+	cellmsg_chain_genesis(1, 2, 4, 4, 5, g[2]);
+	cellmsg_chain_genesis(1, 2, 3, 5, 5, g[3]);
+	cellmsg_chain_genesis(1, 2, 3, 4, 6, g[4]);
+	cellmsg_chain_genesis(1, 2, 3, 4, 5, g[5]);
+	for (i = 0; i < 5; i++)
+		for (j = i + 1; j < 5; j++)
+			assert_memory_not_equal(g[i], g[j], CELLMSG_LINK_LEN);
+	assert_memory_equal(g[0], g[5], CELLMSG_LINK_LEN);
+}
+
 struct expect {
 	struct cellmsg_counters ctr;
 	uint64_t want[CELLMSG_RX_REASONS];
@@ -837,7 +1022,10 @@ static void test_reasons(void **state)
 	body[2] = 0; /* reason unknown */
 	len = craft(&f->plain, p, CELLMSG_RESYNC, 0, body, CELLMSG_RESYNC_LEN);
 	refuse(f, e, &f->plain, p, len, 0, CELLMSG_RX_MALFORMED);
-	body[2] = 4;
+	body[2] = CELLMSG_RESYNC_MISMATCH; /* the last known */
+	len = craft(&f->plain, p, CELLMSG_RESYNC, 0, body, CELLMSG_RESYNC_LEN);
+	refuse(f, e, &f->plain, p, len, 0, CELLMSG_RX_OK);
+	body[2] = CELLMSG_RESYNC_MISMATCH + 1;
 	len = craft(&f->plain, p, CELLMSG_RESYNC, 0, body, CELLMSG_RESYNC_LEN);
 	refuse(f, e, &f->plain, p, len, 0, CELLMSG_RX_MALFORMED);
 	body[2] = 1;
@@ -1463,6 +1651,42 @@ static int seeds_write(const char *dir)
 		rc |= seed_put(dir, &k, 3 << 1, buf,
 			       (size_t)n - GOSSIP_MAC_LEN);
 	}
+	/* Chained batches (version 2), links 1 and 2 of one chain. */
+	{
+		uint8_t prev[CELLMSG_LINK_LEN];
+
+		msg_make(&m, CELLMSG_BATCH, recs, 5);
+		m.seq = 0x1122334455667788ull + 0x100; /* after the others */
+		cellmsg_chain_genesis(SELF, 1, m.incarnation, m.batch.shard,
+				      m.seq, prev);
+		for (i = 1; i <= 2; i++, m.seq++) {
+			m.batch.chain_seq = i;
+			m.batch.count = i == 1 ? 5 : 1;
+			cellmsg_chain_link(prev, &m.batch, m.batch.link);
+			memcpy(prev, m.batch.link, CELLMSG_LINK_LEN);
+			for (mode = 0; mode < 2; mode++) {
+				n = cellmsg_encode(&a[mode], &m, buf,
+						   sizeof(buf));
+				if (n <= 0)
+					return 1;
+				rc |= seed_put(dir, &k, (uint8_t)mode, buf,
+					       (size_t)n);
+				if (slen[mode] + (size_t)n <=
+				    sizeof(stream[mode])) {
+					memcpy(stream[mode] + slen[mode], buf,
+					       (size_t)n);
+					slen[mode] += (size_t)n;
+				}
+			}
+			n = cellmsg_encode(&a[0], &m, buf, sizeof(buf));
+			if (n <= 0)
+				return 1;
+			rc |= seed_put(dir, &k, 2 << 1, buf,
+				       (size_t)n - GOSSIP_MAC_LEN);
+			rc |= seed_put(dir, &k, 3 << 1, buf,
+				       (size_t)n - GOSSIP_MAC_LEN);
+		}
+	}
 	for (mode = 0; mode < 2; mode++)
 		rc |= seed_put(dir, &k, (uint8_t)(mode | 1 << 1), stream[mode],
 			       slen[mode]);
@@ -1479,6 +1703,12 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_equal_discriminates, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_roundtrip, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_chain_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_chain_link, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_mirror_bounds, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_answer_bounds, setup,

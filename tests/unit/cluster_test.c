@@ -382,7 +382,7 @@ static const struct bad_case bad_cases[] = {
 	{"bad-missing-value.conf", 3, "'mac' expects a value, got nothing"},
 	{"bad-unknown-directive.conf", 4,
 	 "unknown directive 'nodes' (known: cluster, self, gue-port, cell-ports, mtu, replication, ownership, replication-policy, "
-	 "flood-guard, fsc, gateway, node, backend, service)"},
+	 "replication-chain, flood-guard, fsc, gateway, node, backend, service)"},
 	{"bad-nargs.conf", 2, "'self' expects 1 value, got 2"},
 	{"bad-name.conf", 4,
 	 "'node' expects a name (a letter, then letters, digits, '-', '_' "
@@ -536,6 +536,35 @@ static void test_repl_policy(void **state)
 		assert_int_equal(f->c.repl_policy, cases[i].policy);
 		assert_int_equal(f->c.repl_threshold, cases[i].thr);
 		assert_int_equal(f->c.repl_horizon_s, cases[i].hz);
+	}
+}
+
+/* 'replication-chain on|off': the default, once. */
+static void test_repl_chain(void **state)
+{
+	struct fx *f = *state;
+	static const struct {
+		const char *line;
+		int rc;
+		bool on;
+		const char *err;
+	} cases[] = {
+		{"", 0, CLUSTER_REPL_CHAIN_DEFAULT, NULL},
+		{"replication-chain on\n", 0, true, NULL},
+		{"replication-chain off\n", 0, false, NULL},
+		{"replication-chain yes\n", -EINVAL, false, NULL},
+		{"replication-chain\n", -EINVAL, false,
+		 "inline:3: 'replication-chain' expects 1 value, got none"},
+		{"replication-chain on off\n", -EINVAL, false, NULL},
+		{"replication-chain on\nreplication-chain off\n", -EINVAL,
+		 false, "inline:4: 'replication-chain' already set on line 3"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (!load_line(f, cases[i].line, cases[i].rc, cases[i].err))
+			continue;
+		assert_int_equal(f->c.repl_chain, cases[i].on);
 	}
 }
 
@@ -713,6 +742,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cell_ports, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_flood_guard, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_repl_chain, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_repl_policy, setup,
 						teardown),

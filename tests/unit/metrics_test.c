@@ -88,6 +88,27 @@ static void test_labels_strings_bools(void **state)
 	free(t);
 }
 
+/* The replication chain's groups: described, breaks by reason. */
+static void test_chain_groups(void **state)
+{
+	unsigned int undesc = 0;
+	char *t =
+		render("{\"ok\":true,\"result\":{\"replication_chain\":{"
+		       "\"links_sent\":10,\"records_held_back\":2},"
+		       "\"replication_chain_breaks\":{\"gap\":1,\"reorder\":0,"
+		       "\"mismatch\":3}}}",
+		       NULL, &undesc);
+
+	assert_int_equal(undesc, 0);
+	has_line(t, "# TYPE steer_replication_chain_links_sent_total counter");
+	has_line(t, "steer_replication_chain_links_sent_total 10");
+	has_line(t, "steer_replication_chain_records_held_back_total 2");
+	has_line(t, "steer_replication_chain_breaks_total{reason=\"gap\"} 1");
+	has_line(t, "steer_replication_chain_breaks_total{reason=\"mismatch\"} "
+		    "3");
+	free(t);
+}
+
 static void test_undescribed(void **state)
 {
 	unsigned int undesc = 0;
@@ -195,6 +216,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counters_and_gauges),
 		cmocka_unit_test(test_labels_strings_bools),
+		cmocka_unit_test(test_chain_groups),
 		cmocka_unit_test(test_undescribed),
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_forecasts),
