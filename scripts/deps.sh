@@ -15,7 +15,7 @@ pkgs=(
 	liblmdb-dev libsodium-dev liblz4-dev libzstd-dev libsystemd-dev libcap-ng-dev
 	systemd groff-base man-db
 	iproute2 nftables ethtool iputils-ping
-	libjansson-dev libmicrohttpd-dev
+	libjansson-dev libmicrohttpd-dev libmnl-dev
 	# the HTTP server's test: promtool checks /metrics, Chromium loads the
 	# status page
 	prometheus chromium fonts-dejavu-core curl
