@@ -35,6 +35,7 @@ void jsonw_reset(struct jsonw *w)
 	w->len = 0;
 	w->err = 0;
 	w->depth = 0;
+	w->finished = false;
 	if (w->buf)
 		w->buf[0] = '\0';
 }
@@ -140,7 +141,7 @@ static int jsonw_add(struct jsonw *w, const char *key, json_t *v)
 		goto drop;
 	if (!v)
 		return w->err = -ENOMEM;
-	if (!key != !in_obj || (!parent && w->root)) {
+	if (!key != !in_obj || (!parent && w->root) || w->finished) {
 		w->err = -EINVAL;
 		goto drop;
 	}
@@ -313,7 +314,7 @@ int jsonw_finish(struct jsonw *w)
 {
 	if (!w->err && w->depth)
 		w->err = -EINVAL;
-	if (w->err)
+	if (w->err || w->finished)
 		return w->err;
 	w->len = 0;
 	if (jsonw_append("", 0, w) ||
@@ -322,5 +323,8 @@ int jsonw_finish(struct jsonw *w)
 		w->len = 0;
 		return w->err = -ENOMEM;
 	}
+	json_decref(w->root);
+	w->root = NULL;
+	w->finished = true;
 	return 0;
 }

@@ -36,7 +36,8 @@ struct jsonw {
 	size_t len, cap;
 	int err; /* 0 or a negative errno, sticky */
 	int depth;
-	struct json_t *root;		      /* the top value, once written */
+	bool finished;	     /* dumped: the tree is freed, buf holds the text */
+	struct json_t *root; /* the top value, once written */
 	struct json_t *open[JSONW_MAX_DEPTH]; /* open containers, borrowed */
 };
 
@@ -69,9 +70,11 @@ void jsonw_null(struct jsonw *w, const char *key);
 void jsonw_str_opt(struct jsonw *w, const char *key, const char *s);
 
 /*
- * Check the document is whole (every object and array closed) and dump
- * it into buf, NUL-terminated (no value at all: ""). Returns 0, the
- * sticky error, or -EINVAL for an unclosed structure.
+ * Check the document is whole (every object and array closed), dump it
+ * into buf, NUL-terminated (no value at all: ""), and free the tree (an
+ * answer's text is all that is kept until the next jsonw_reset()).
+ * Returns 0, the sticky error, or -EINVAL for an unclosed structure.
+ * Again: 0, buf as it is; a value written after it is an -EINVAL.
  */
 int jsonw_finish(struct jsonw *w);
 

@@ -182,8 +182,17 @@ static void test_structure_errors(void **state)
 	/* reset clears the error; nothing written is "". */
 	jsonw_reset(&w);
 	jw_is(&w, "");
+	jsonw_reset(&w);
 	jsonw_str(&w, NULL, "top");
 	jw_is(&w, "\"top\"");
+	/* Finished twice: the same text; a value after it is an error. */
+	jw_is(&w, "\"top\"");
+	jsonw_reset(&w);
+	jsonw_obj_open(&w, NULL);
+	jsonw_obj_close(&w);
+	jw_is(&w, "{}");
+	jsonw_obj_open(&w, NULL);
+	assert_int_equal(jsonw_finish(&w), -EINVAL);
 	jsonw_free(&w);
 }
 
