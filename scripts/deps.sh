@@ -8,16 +8,24 @@
 #                    (serf: HashiCorp's SWIM agent, for bench/gossip/)
 set -euo pipefail
 
+# What each is for: the build (cmake, pkg-config, clang for the BPF
+# objects and the fuzz targets with their runtime libclang-rt, llvm for
+# the sanitizers' llvm-symbolizer, clang-format for the style check), the
+# libraries CMakeLists.txt finds with pkg-config (libbpf-dev brings
+# libelf-dev and zlib1g-dev, which its pkg-config file needs), the tests
+# (cmocka, tshark for the oracles, man-db and groff for the pages), the
+# lab (iproute2, nftables, ethtool, ping).
 pkgs=(
-	build-essential cmake pkg-config clang llvm lld libclang-rt-14-dev
+	build-essential cmake pkg-config clang llvm libclang-rt-14-dev
 	clang-format libcmocka-dev libpcap-dev tshark python3
-	libbpf-dev libxdp-dev bpftool linux-libc-dev libelf-dev zlib1g-dev
-	liblmdb-dev libsodium-dev liblz4-dev libzstd-dev libsystemd-dev libcap-ng-dev
+	libbpf-dev bpftool linux-libc-dev
+	liblmdb-dev libsodium-dev liblz4-dev libsystemd-dev libcap-ng-dev
 	systemd groff-base man-db
 	iproute2 nftables ethtool iputils-ping
-	libjansson-dev libmicrohttpd-dev
+	libjansson-dev libmicrohttpd-dev libmnl-dev
 	# the HTTP server's test: promtool checks /metrics, Chromium loads the
-	# status page
+	# status page (and lays it out: with --no-install-recommends it would
+	# have no font at all)
 	prometheus chromium fonts-dejavu-core curl
 	# the demo's report: its plots
 	gnuplot-nox

@@ -9,14 +9,16 @@
 
 #include <sys/types.h>
 
+/* Reals to 15 significant digits: what was written with up to 15 (the
+ * daemon writes 6) reads back as written, without the noise of 17. */
+#define RENDER_REAL_DIGITS 15
+
 struct render {
 	FILE *f;
-	const struct json_doc *doc;
 	unsigned flags;
 };
 
-static int render_at(struct render *r, const struct json_value *v,
-		     unsigned indent);
+static int render_at(struct render *r, const json_t *v, unsigned indent);
 
 void render_text(FILE *f, const char *s, size_t n)
 {
@@ -30,6 +32,15 @@ void render_text(FILE *f, const char *s, size_t n)
 		else
 			fputc(c, f);
 	}
+}
+
+int render_json(FILE *f, const json_t *v, bool indent)
+{
+	size_t flags =
+		JSON_ENCODE_ANY | JSON_REAL_PRECISION(RENDER_REAL_DIGITS);
+
+	flags |= indent ? JSON_INDENT(4) : JSON_COMPACT;
+	return json_dumpf(v, f, flags) ? -EIO : 0;
 }
 
 /* Columns the text takes on a terminal, as render_text() writes it:
@@ -55,60 +66,68 @@ static void render_spaces(FILE *f, size_t n)
 		fputc(' ', f);
 }
 
-static bool render_scalar_array(const struct json_value *v)
+static bool render_is_scalar(const json_t *v)
 {
-	const struct json_value *c;
+	return !json_is_object(v) && !json_is_array(v);
+}
 
-	if (v->type != JSON_ARRAY)
+static bool render_scalar_array(const json_t *v)
+{
+	const json_t *c;
+	size_t i;
+
+	if (!json_is_array(v))
 		return false;
-	for (c = v->child; c; c = c->next)
-		if (!json_is_scalar(c))
+	json_array_foreach(v, i, c)
+		if (!render_is_scalar(c))
 			return false;
 	return true;
 }
 
 /* Drawn on its key's line: a scalar, an array of scalars, {}. */
-static bool render_inline(const struct json_value *v)
+static bool render_inline(const json_t *v)
 {
-	return json_is_scalar(v) || render_scalar_array(v) ||
-	       (v->type == JSON_OBJECT && !v->n);
+	return render_is_scalar(v) || render_scalar_array(v) ||
+	       (json_is_object(v) && !json_object_size(v));
 }
 
-static bool render_table_able(const struct json_value *v)
+static bool render_table_able(const json_t *v)
 {
-	const struct json_value *c;
+	const json_t *c;
+	size_t i;
 
-	if (v->type != JSON_ARRAY || !v->n)
+	if (!json_is_array(v) || !json_array_size(v))
 		return false;
-	for (c = v->child; c; c = c->next)
-		if (c->type != JSON_OBJECT)
+	json_array_foreach(v, i, c)
+		if (!json_is_object(c))
 			return false;
 	return true;
 }
 
-bool render_visible(const struct json_value *v, unsigned flags)
+bool render_visible(const json_t *v, unsigned flags)
 {
-	const struct json_value *c;
+	const char *k;
+	json_t *c;
 
 	if (!(flags & RENDER_HIDE_ZERO))
 		return true;
-	if (v->type == JSON_NUMBER)
-		return v->num != 0;
-	if (v->type != JSON_OBJECT || !v->n)
+	if (json_is_number(v))
+		return json_number_value(v) != 0;
+	if (!json_is_object(v) || !json_object_size(v))
 		return true;
-	for (c = v->child; c; c = c->next)
+	json_object_foreach((json_t *)v, k, c)
 		if (render_visible(c, flags))
 			return true;
 	return false;
 }
 
 /* A scalar's text, or an inline value's: see render.h. */
-static void render_scalar(FILE *f, const struct json_doc *doc,
-			  const struct json_value *v)
+static void render_scalar(FILE *f, const json_t *v)
 {
-	const struct json_value *c;
+	const json_t *c;
+	size_t i;
 
-	switch (v->type) {
+	switch (json_typeof(v)) {
 	case JSON_NULL:
 		fputc('-', f);
 		return;
@@ -118,43 +137,57 @@ static void render_scalar(FILE *f, const struct json_doc *doc,
 	case JSON_TRUE:
 		fputs("true", f);
 		return;
-	case JSON_NUMBER:
-		fwrite(doc->text + v->off, 1, v->len, f);
+	case JSON_INTEGER:
+		fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return;
+	case JSON_REAL:
+		fprintf(f, "%.*g", RENDER_REAL_DIGITS, json_real_value(v));
 		return;
 	case JSON_STRING:
-		if (!v->str_len)
+		if (!json_string_length(v))
 			fputc('-', f);
 		else
-			render_text(f, v->str, v->str_len);
+			render_text(f, json_string_value(v),
+				    json_string_length(v));
 		return;
 	case JSON_ARRAY:
-		if (!render_scalar_array(v) || !v->n)
+		if (!json_array_size(v)) {
+			fputc('-', f);
+			return;
+		}
+		if (!render_scalar_array(v))
 			break;
-		for (c = v->child; c; c = c->next) {
-			if (c != v->child)
+		json_array_foreach(v, i, c) {
+			if (i)
 				fputc(',', f);
-			render_scalar(f, doc, c);
+			render_scalar(f, c);
 		}
 		return;
 	case JSON_OBJECT:
-		if (!v->n) {
+		if (!json_object_size(v)) {
 			fputc('-', f);
 			return;
 		}
 		break;
 	}
-	if (!v->n) {
-		fputc('-', f);
-		return;
-	}
 	/* A compound value inside a table cell: compact JSON, escaped. */
-	json_write(f, doc, v, 0);
+	{
+		char *s = json_dumps(
+			v, JSON_COMPACT | JSON_ENCODE_ANY |
+				   JSON_REAL_PRECISION(RENDER_REAL_DIGITS));
+
+		if (s)
+			render_text(f, s, strlen(s));
+		else
+			fputc('?', f); /* out of memory: the cell says so */
+		free(s);
+	}
 }
 
 /* --- Tables ---------------------------------------------------------- */
 
 struct render_table {
-	const struct json_value **cols; /* a member naming each column */
+	const char **cols; /* the key naming each column */
 	size_t n_cols;
 	size_t *cell;  /* offsets into text, row-major; SIZE_MAX: none */
 	size_t *width; /* per column */
@@ -172,54 +205,46 @@ static void render_table_free(struct render_table *t)
 	free(t->text);
 }
 
-static bool render_key_eq(const struct json_value *a,
-			  const struct json_value *b)
-{
-	return a->key_len == b->key_len && !memcmp(a->key, b->key, a->key_len);
-}
-
-static ssize_t render_col_find(const struct render_table *t,
-			       const struct json_value *m)
+static ssize_t render_col_find(const struct render_table *t, const char *key)
 {
 	size_t i;
 
 	for (i = 0; i < t->n_cols; i++)
-		if (render_key_eq(t->cols[i], m))
+		if (!strcmp(t->cols[i], key))
 			return (ssize_t)i;
 	return -1;
 }
 
 /* The union of the rows' keys, first seen first; -E2BIG past the max. */
-static int render_table_cols(struct render_table *t,
-			     const struct json_value *arr)
+static int render_table_cols(struct render_table *t, const json_t *arr)
 {
-	const struct json_value *row, *m;
+	const char *k;
+	json_t *row, *m;
+	size_t i;
 
 	t->cols = calloc(RENDER_TABLE_MAX_COLS, sizeof(*t->cols));
 	if (!t->cols)
 		return -ENOMEM;
-	for (row = arr->child; row; row = row->next) {
-		for (m = row->child; m; m = m->next) {
-			if (render_col_find(t, m) >= 0)
+	json_array_foreach(arr, i, row) {
+		json_object_foreach(row, k, m) {
+			if (render_col_find(t, k) >= 0)
 				continue;
 			if (t->n_cols == RENDER_TABLE_MAX_COLS)
 				return -E2BIG;
-			t->cols[t->n_cols++] = m;
+			t->cols[t->n_cols++] = k;
 		}
 	}
 	return 0;
 }
 
 /* Every cell's text, its column's width, and which columns are numeric. */
-static int render_table_cells(struct render_table *t,
-			      const struct json_doc *doc,
-			      const struct json_value *arr)
+static int render_table_cells(struct render_table *t, const json_t *arr)
 {
-	const struct json_value *row, *m;
-	size_t r, c, n = arr->n * t->n_cols;
+	size_t r, c, n = json_array_size(arr) * t->n_cols;
+	const char *k;
+	json_t *row, *m;
 	bool *seen_num;
 	FILE *mem;
-	ssize_t col;
 	long off;
 
 	t->cell = malloc(n * sizeof(*t->cell));
@@ -234,27 +259,24 @@ static int render_table_cells(struct render_table *t,
 		return -ENOMEM;
 	}
 	for (c = 0; c < t->n_cols; c++) {
-		t->width[c] =
-			render_text_width(t->cols[c]->key, t->cols[c]->key_len);
+		t->width[c] = render_text_width(t->cols[c], strlen(t->cols[c]));
 		t->numeric[c] = true;
 	}
 	for (r = 0; r < n; r++)
 		t->cell[r] = SIZE_MAX;
-	for (row = arr->child, r = 0; row; row = row->next, r++) {
-		for (m = row->child; m; m = m->next) {
-			col = render_col_find(t, m);
-			c = (size_t)col;
-			if (col < 0 || t->cell[r * t->n_cols + c] != SIZE_MAX)
-				continue; /* a duplicate key: the first wins */
-			if (m->type == JSON_NULL)
+	json_array_foreach(arr, r, row) {
+		json_object_foreach(row, k, m) {
+			c = (size_t)render_col_find(t,
+						    k); /* every key has one */
+			if (json_is_null(m))
 				continue; /* drawn as a missing key: "-" */
 			off = ftell(mem);
 			if (off < 0)
 				goto fail;
 			t->cell[r * t->n_cols + c] = (size_t)off;
-			render_scalar(mem, doc, m);
+			render_scalar(mem, m);
 			fputc('\0', mem);
-			if (m->type == JSON_NUMBER)
+			if (json_is_number(m))
 				seen_num[c] = true;
 			else
 				t->numeric[c] = false;
@@ -306,15 +328,15 @@ static void render_table_head(FILE *f, const struct render_table *t)
 	size_t c, i, n;
 
 	for (c = 0; c < t->n_cols; c++) {
-		const struct json_value *k = t->cols[c];
+		const char *k = t->cols[c];
 
-		if (k->key_len > sizeof(head)) {
-			render_cell(f, t, c, k->key, k->key_len);
+		n = strlen(k);
+		if (n > sizeof(head)) {
+			render_cell(f, t, c, k, n);
 			continue;
 		}
-		n = k->key_len;
 		for (i = 0; i < n; i++)
-			head[i] = (char)toupper((unsigned char)k->key[i]);
+			head[i] = (char)toupper((unsigned char)k[i]);
 		render_cell(f, t, c, head, n);
 	}
 	fputc('\n', f);
@@ -341,24 +363,24 @@ static void render_table_draw(FILE *f, const struct render_table *t,
 	}
 }
 
-static int render_table(struct render *r, const struct json_value *arr,
-			unsigned indent)
+static int render_table(struct render *r, const json_t *arr, unsigned indent)
 {
 	struct render_table t = {0};
-	const struct json_value *row;
+	const json_t *row;
+	size_t i;
 	int ret;
 
 	ret = render_table_cols(&t, arr);
 	if (!ret)
-		ret = render_table_cells(&t, r->doc, arr);
+		ret = render_table_cells(&t, arr);
 	if (!ret)
-		render_table_draw(r->f, &t, arr->n, indent);
+		render_table_draw(r->f, &t, json_array_size(arr), indent);
 	render_table_free(&t);
 	if (ret != -E2BIG)
 		return ret;
 	/* Too many columns to read as a table: one block per object. */
-	for (row = arr->child; row; row = row->next) {
-		if (row != arr->child)
+	json_array_foreach(arr, i, row) {
+		if (i)
 			fputc('\n', r->f);
 		ret = render_at(r, row, indent);
 		if (ret)
@@ -369,28 +391,27 @@ static int render_table(struct render *r, const struct json_value *arr,
 
 /* --- Objects and arrays --------------------------------------------- */
 
-static int render_object(struct render *r, const struct json_value *obj,
-			 unsigned indent)
+static int render_object(struct render *r, const json_t *obj, unsigned indent)
 {
-	const struct json_value *m;
 	size_t w = 0, kw;
+	const char *k;
+	json_t *m;
 	int ret;
 
-	for (m = obj->child; m; m = m->next) {
-		kw = render_text_width(m->key, m->key_len);
+	json_object_foreach((json_t *)obj, k, m) {
+		kw = render_text_width(k, strlen(k));
 		if (render_inline(m) && render_visible(m, r->flags) && kw > w)
 			w = kw;
 	}
-	for (m = obj->child; m; m = m->next) {
+	json_object_foreach((json_t *)obj, k, m) {
 		if (!render_visible(m, r->flags))
 			continue;
 		render_spaces(r->f, indent);
-		render_text(r->f, m->key, m->key_len);
+		render_text(r->f, k, strlen(k));
 		if (render_inline(m)) {
-			render_spaces(
-				r->f,
-				w - render_text_width(m->key, m->key_len) + 2);
-			render_scalar(r->f, r->doc, m);
+			render_spaces(r->f,
+				      w - render_text_width(k, strlen(k)) + 2);
+			render_scalar(r->f, m);
 			fputc('\n', r->f);
 			continue;
 		}
@@ -403,13 +424,13 @@ static int render_object(struct render *r, const struct json_value *obj,
 }
 
 /* An array that is neither all scalars nor all objects: item by item. */
-static int render_array(struct render *r, const struct json_value *arr,
-			unsigned indent)
+static int render_array(struct render *r, const json_t *arr, unsigned indent)
 {
-	const struct json_value *c;
+	const json_t *c;
+	size_t i;
 	int ret;
 
-	for (c = arr->child; c; c = c->next) {
+	json_array_foreach(arr, i, c) {
 		ret = render_at(r, c, indent);
 		if (ret)
 			return ret;
@@ -417,28 +438,30 @@ static int render_array(struct render *r, const struct json_value *arr,
 	return 0;
 }
 
-static int render_at(struct render *r, const struct json_value *v,
-		     unsigned indent)
+static int render_at(struct render *r, const json_t *v, unsigned indent)
 {
 	if (render_inline(v)) {
 		render_spaces(r->f, indent);
-		render_scalar(r->f, r->doc, v);
+		render_scalar(r->f, v);
 		fputc('\n', r->f);
 		return 0;
 	}
-	if (v->type == JSON_OBJECT)
+	if (json_is_object(v))
 		return render_object(r, v, indent);
 	if (render_table_able(v))
 		return render_table(r, v, indent);
 	return render_array(r, v, indent);
 }
 
-int render_value(FILE *f, const struct json_doc *doc,
-		 const struct json_value *v, unsigned flags)
+int render_value(FILE *f, const json_t *v, unsigned flags)
 {
-	struct render r = {.f = f, .doc = doc, .flags = flags};
+	struct render r = {.f = f, .flags = flags};
+	void *it;
 
-	if (v->type == JSON_OBJECT && v->n == 1 && !render_inline(v->child))
-		v = v->child;
+	if (json_is_object(v) && json_object_size(v) == 1) {
+		it = json_object_iter((json_t *)v);
+		if (!render_inline(json_object_iter_value(it)))
+			v = json_object_iter_value(it);
+	}
 	return render_at(&r, v, 0);
 }

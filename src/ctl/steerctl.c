@@ -6,9 +6,12 @@
  * steerctl help [COMMAND]
  *
  * Asks steerd one question on its admin socket (src/daemon/admin.h) and
- * prints the answer: as JSON with -j (the daemon's "result", one line, as
- * it came) or -p (the same, indented by four spaces), else as text (see
- * render.h). Commands steerctl does not know are passed to the daemon as
+ * prints the answer: as JSON with -j (the daemon's "result", one line)
+ * or -p (the same, indented by four spaces), else as text (see render.h).
+ * The answer is read with jansson and written again by it
+ * (render_json()): what the daemon writes comes out as it came, but for
+ * a real past 1e6, which reads 1234570.0 where the daemon wrote
+ * 1.23457e6. Commands steerctl does not know are passed to the daemon as
  * they are, so a newer steerd's commands work with an older steerctl.
  *
  * Exit status: 0 when the daemon answered ok (and for --version, whether
@@ -27,8 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "ctl/conn.h"
-#include "ctl/json.h"
 #include "ctl/render.h"
 #include "util/version.h"
 
@@ -214,30 +218,31 @@ static void ctl_timeout_say(const struct ctl *ctl)
 }
 
 /* An error answer's "usage" member: true for a usage error (admin.h). */
-static bool ctl_answer_usage(const struct json_doc *doc)
+static bool ctl_answer_usage(const json_t *doc)
 {
-	const struct json_value *u = json_obj_get(doc->root, "usage");
-
-	return u && u->type == JSON_TRUE;
+	return json_is_true(json_object_get(doc, "usage"));
 }
 
 /*
- * Send argv as one request and read the answer into doc; *result is its
- * "result". Returns 0; -EINVAL for an argument that cannot be sent or a
- * usage error the daemon answered (printed); -EREMOTEIO when the daemon
- * answered another error (printed); another -errno when it could not be
- * asked or answered nonsense (printed).
+ * Send argv as one request and read the answer into *doc (json_decref()
+ * it; NULL on error); *result is its "result", borrowed. Returns 0;
+ * -EINVAL for an argument that cannot be sent or a usage error the daemon
+ * answered (printed); -EREMOTEIO when the daemon answered another error
+ * (printed); another -errno when it could not be asked or answered
+ * nonsense (printed).
  */
-static int ctl_ask(struct ctl *ctl, int argc, char **argv, struct json_doc *doc,
-		   const struct json_value **result)
+static int ctl_ask(struct ctl *ctl, int argc, char **argv, json_t **doc,
+		   const json_t **result)
 {
-	const struct json_value *ok, *msg;
+	const json_t *ok, *msg;
+	json_error_t jerr;
 	struct conn c;
-	char err[256], *req, *ans = NULL;
+	char *req, *ans = NULL;
 	size_t len = 0;
 	bool usage = false;
 	int ret;
 
+	*doc = NULL;
 	req = ctl_request_build(argc, argv);
 	if (!req)
 		return -errno; /* -EINVAL: a word that cannot be sent */
@@ -271,24 +276,29 @@ static int ctl_ask(struct ctl *ctl, int argc, char **argv, struct json_doc *doc,
 			ctl->socket, strerror(-ret));
 		goto out;
 	}
-	ret = json_parse(doc, ans, len, NULL, err, sizeof(err));
-	if (ret) {
-		fprintf(stderr, "steerctl: malformed answer from steerd: %s\n",
-			err);
+	/* One object, strict JSON, no \u0000 (jansson refuses it unless
+	 * told otherwise), nesting bounded by jansson's parser. */
+	*doc = json_loadb(ans, len, 0, &jerr);
+	if (!*doc) {
+		fputs("steerctl: malformed answer from steerd: at byte ",
+		      stderr);
+		fprintf(stderr, "%d: ", jerr.position);
+		render_text(stderr, jerr.text, strlen(jerr.text));
+		fputc('\n', stderr);
 		ret = -EPROTO;
 		goto out;
 	}
-	ok = json_obj_get(doc->root, "ok");
-	msg = json_obj_get(doc->root, "error");
-	*result = json_obj_get(doc->root, "result");
-	if (ok && ok->type == JSON_TRUE && *result) {
+	ok = json_object_get(*doc, "ok");
+	msg = json_object_get(*doc, "error");
+	*result = json_object_get(*doc, "result");
+	if (json_is_true(ok) && *result) {
 		ret = 0;
-	} else if (ok && ok->type == JSON_FALSE && msg &&
-		   msg->type == JSON_STRING) {
+	} else if (json_is_false(ok) && json_is_string(msg)) {
 		fputs("steerctl: ", stderr);
-		render_text(stderr, msg->str, msg->str_len);
+		render_text(stderr, json_string_value(msg),
+			    json_string_length(msg));
 		fputc('\n', stderr);
-		usage = ctl_answer_usage(doc);
+		usage = ctl_answer_usage(*doc);
 		ret = -EREMOTEIO;
 	} else {
 		fprintf(stderr, "steerctl: malformed answer from steerd: not "
@@ -296,8 +306,10 @@ static int ctl_ask(struct ctl *ctl, int argc, char **argv, struct json_doc *doc,
 				"{\"ok\":false,\"error\":\"...\"}\n");
 		ret = -EPROTO;
 	}
-	if (ret)
-		json_doc_free(doc);
+	if (ret) {
+		json_decref(*doc);
+		*doc = NULL;
+	}
 out:
 	free(ans);
 	free(req);
@@ -307,34 +319,40 @@ out:
 	return ret == -EINVAL ? -EIO : ret;
 }
 
-/* The result as -j or -p want it: as it came, or indented. */
-static void ctl_json_print(const struct ctl *ctl, const struct json_doc *doc,
-			   const struct json_value *v)
+/* v as JSON and a newline: on one line, or indented. */
+static int ctl_json_out(const json_t *v, bool indent)
 {
-	if (ctl->pretty)
-		json_write(stdout, doc, v, 4);
-	else
-		fwrite(doc->text + v->off, 1, v->len, stdout);
+	int ret = render_json(stdout, v, indent);
+
 	fputc('\n', stdout);
+	if (ret)
+		fprintf(stderr, "steerctl: cannot write the answer as JSON\n");
+	return ret;
+}
+
+/* The result as -j or -p want it. */
+static int ctl_json_print(const struct ctl *ctl, const json_t *v)
+{
+	return ctl_json_out(v, ctl->pretty);
 }
 
 static int ctl_show(struct ctl *ctl, int argc, char **argv, unsigned flags)
 {
-	const struct json_value *result;
-	struct json_doc doc;
+	const json_t *result;
+	json_t *doc;
 	int ret;
 
 	ret = ctl_ask(ctl, argc, argv, &doc, &result);
 	if (ret)
 		return ret;
 	if (ctl->json) {
-		ctl_json_print(ctl, &doc, result);
+		ret = ctl_json_print(ctl, result);
 	} else {
-		ret = render_value(stdout, &doc, result, flags);
+		ret = render_value(stdout, result, flags);
 		if (ret)
 			fprintf(stderr, "steerctl: %s\n", strerror(-ret));
 	}
-	json_doc_free(&doc);
+	json_decref(doc);
 	return ret;
 }
 
@@ -349,8 +367,8 @@ static int cmd_generic(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 static int cmd_counters(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 			char **argv)
 {
-	const struct json_value *result;
-	struct json_doc doc;
+	const json_t *result;
+	json_t *doc;
 	char *name = argv[0];
 	int ret;
 
@@ -368,12 +386,12 @@ static int cmd_counters(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	if (ret)
 		return ret;
 	if (render_visible(result, RENDER_HIDE_ZERO))
-		ret = render_value(stdout, &doc, result, RENDER_HIDE_ZERO);
+		ret = render_value(stdout, result, RENDER_HIDE_ZERO);
 	else
 		printf("every counter is zero (-a shows them)\n");
 	if (ret)
 		fprintf(stderr, "steerctl: %s\n", strerror(-ret));
-	json_doc_free(&doc);
+	json_decref(doc);
 	return ret;
 }
 
@@ -388,30 +406,25 @@ static const struct ctl_cmd *ctl_cmd_known(const char *name)
 }
 
 /* The daemon's "help" entry named name in result; NULL when none. */
-static const struct json_value *ctl_help_entry(const struct json_value *result,
-					       const char *name)
+static const json_t *ctl_help_entry(const json_t *result, const char *name)
 {
-	const struct json_value *cmds = json_obj_get(result, "commands"), *c,
-				*n;
+	const json_t *cmds = json_object_get(result, "commands"), *c, *n;
+	size_t i;
 
-	if (!cmds || cmds->type != JSON_ARRAY)
-		return NULL;
-	for (c = cmds->child; c; c = c->next) {
-		n = json_obj_get(c, "name");
-		if (n && n->type == JSON_STRING && n->str_len == strlen(name) &&
-		    !memcmp(n->str, name, n->str_len))
+	json_array_foreach(cmds, i, c) {
+		n = json_object_get(c, "name");
+		if (json_is_string(n) && !strcmp(json_string_value(n), name))
 			return c;
 	}
 	return NULL;
 }
 
 /* A string member of entry, or NULL. */
-static const struct json_value *ctl_help_str(const struct json_value *entry,
-					     const char *key)
+static const json_t *ctl_help_str(const json_t *entry, const char *key)
 {
-	const struct json_value *v = entry ? json_obj_get(entry, key) : NULL;
+	const json_t *v = entry ? json_object_get(entry, key) : NULL;
 
-	return v && v->type == JSON_STRING ? v : NULL;
+	return json_is_string(v) ? v : NULL;
 }
 
 /*
@@ -419,38 +432,43 @@ static const struct json_value *ctl_help_str(const struct json_value *entry,
  * then steerctl's description and the daemon's, each that exists.
  */
 static void ctl_help_one_text(const char *name, const struct ctl_cmd *mine,
-			      const struct json_value *entry)
+			      const json_t *entry)
 {
-	const struct json_value *u = ctl_help_str(entry, "usage");
-	const struct json_value *h = ctl_help_str(entry, "help");
+	const json_t *u = ctl_help_str(entry, "usage");
+	const json_t *h = ctl_help_str(entry, "help");
 
 	if (mine) {
 		printf("usage: steerctl %s%s%s\n", name,
 		       mine->args[0] ? " " : "", mine->args);
 	} else {
 		fputs("usage: steerctl ", stdout);
-		render_text(stdout, u->str, u->str_len);
+		render_text(stdout, json_string_value(u),
+			    json_string_length(u));
 		fputc('\n', stdout);
 	}
 	if (mine)
 		printf("  %s\n", mine->help);
 	if (h) {
 		fputs(mine ? "  steerd: " : "  ", stdout);
-		render_text(stdout, h->str, h->str_len);
+		render_text(stdout, json_string_value(h),
+			    json_string_length(h));
 		fputc('\n', stdout);
 	}
 }
 
 /* help COMMAND with -j from steerctl's table alone (no daemon answered):
  * the shape of the daemon's entry. */
-static void ctl_help_one_json(const char *name, const struct ctl_cmd *mine)
+static int ctl_help_one_json(const char *name, const struct ctl_cmd *mine)
 {
-	fputs("{\"name\":", stdout);
-	json_write_str(stdout, name, strlen(name));
-	printf(",\"usage\":\"%s%s%s\",\"help\":", name,
-	       mine->args[0] ? " " : "", mine->args);
-	json_write_str(stdout, mine->help, strlen(mine->help));
-	fputs("}\n", stdout);
+	json_t *e = json_pack("{s:s, s:s++, s:s}", "name", name, "usage", name,
+			      mine->args[0] ? " " : "", mine->args, "help",
+			      mine->help);
+	int ret = -ENOMEM;
+
+	if (e)
+		ret = ctl_json_out(e, false);
+	json_decref(e);
+	return ret;
 }
 
 /*
@@ -461,10 +479,10 @@ static void ctl_help_one_json(const char *name, const struct ctl_cmd *mine)
 static int ctl_help_one(struct ctl *ctl, const char *name)
 {
 	const struct ctl_cmd *mine = ctl_cmd_known(name);
-	const struct json_value *result = NULL, *entry = NULL;
+	const json_t *result = NULL, *entry = NULL;
 	char *req = "help";
-	struct json_doc doc;
-	int ret;
+	json_t *doc = NULL;
+	int ret, out = 0;
 
 	ret = ctl_ask(ctl, 1, &req, &doc, &result);
 	if (ret && !mine)
@@ -479,15 +497,14 @@ static int ctl_help_one(struct ctl *ctl, const char *name)
 		render_text(stderr, name, strlen(name));
 		fputs("' (try 'steerctl help')\n", stderr);
 	} else if (ctl->json && entry) {
-		ctl_json_print(ctl, &doc, entry);
+		out = ctl_json_print(ctl, entry);
 	} else if (ctl->json) {
-		ctl_help_one_json(name, mine);
+		out = ctl_help_one_json(name, mine);
 	} else {
 		ctl_help_one_text(name, mine, entry);
 	}
-	if (!ret)
-		json_doc_free(&doc);
-	return !mine && !entry ? -EINVAL : 0;
+	json_decref(doc);
+	return !mine && !entry ? -EINVAL : out;
 }
 
 /* steerctl's table, then the daemon's own "help" answer. */
@@ -511,9 +528,9 @@ static int cmd_help(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
  */
 static int ctl_version(struct ctl *ctl)
 {
-	const struct json_value *result = NULL, *v = NULL;
+	const json_t *result = NULL, *v = NULL;
 	char *req = "version";
-	struct json_doc doc;
+	json_t *doc = NULL, *j;
 	bool asked;
 
 	if (!ctl->json) {
@@ -522,23 +539,22 @@ static int ctl_version(struct ctl *ctl)
 	}
 	asked = !ctl_ask(ctl, 1, &req, &doc, &result);
 	if (asked)
-		v = json_obj_get(result, "steerd");
-	if (v && v->type != JSON_STRING)
+		v = json_object_get(result, "steerd");
+	if (!json_is_string(v))
 		v = NULL;
 	if (ctl->json) {
-		printf("{\"steerctl\":\"%s\",\"steerd\":", STEER_VERSION);
-		if (v)
-			fwrite(doc.text + v->off, 1, v->len, stdout);
-		else
-			fputs("null", stdout);
-		fputs("}\n", stdout);
+		j = json_pack("{s:s, s:O?}", "steerctl", STEER_VERSION,
+			      "steerd", (json_t *)v);
+		if (j)
+			ctl_json_out(j, false);
+		json_decref(j);
 	} else if (v) {
 		fputs("steerd ", stdout);
-		render_text(stdout, v->str, v->str_len);
+		render_text(stdout, json_string_value(v),
+			    json_string_length(v));
 		fputc('\n', stdout);
 	}
-	if (asked)
-		json_doc_free(&doc);
+	json_decref(doc);
 	return 0;
 }
 

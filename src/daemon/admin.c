@@ -1072,9 +1072,19 @@ int admin_handle(struct steerd *d, char *line, struct jsonw *w)
 	int ret;
 
 	ret = admin_dispatch(d, line, w, err, sizeof(err));
-	if (!ret && jsonw_finish(w)) {
-		ret = -ENOMEM;
-		snprintf(err, sizeof(err), "out of memory");
+	if (!ret) {
+		ret = jsonw_finish(w);
+		if (ret == -ENOMEM) {
+			snprintf(err, sizeof(err), "out of memory");
+		} else if (ret) {
+			/* A structure error of the handler's (jsonw.h): a
+			 * bug, said as one, not as a shortage of memory. */
+			snprintf(err, sizeof(err),
+				 "internal error: the answer could not be "
+				 "written (%s)",
+				 strerror(-ret));
+			ret = -EIO;
+		}
 	}
 	if (ret) {
 		admin_answer_error(w, err[0] ? err : "bad request",

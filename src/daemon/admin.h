@@ -101,7 +101,8 @@ const struct admin_stats *admin_stats(const struct admin *a);
  * out as a whole JSON document. Never fails: errors are answers. Returns
  * 0 for an ok answer, -EINVAL for an error answer, -ENOMEM when even the
  * error answer could not be written (out is then unusable: the caller
- * sends a fixed "out of memory" answer).
+ * sends a fixed "out of memory" answer). A handler whose answer jsonw
+ * refuses (a structure error, jsonw.h) answers "internal error: ...".
  */
 int admin_handle(struct steerd *d, char *line, struct jsonw *out);
 

@@ -2,12 +2,19 @@
 #include "daemon/jsonw.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
+
+/* Compact, any value at the top, reals to 6 significant digits (what
+ * "%.6g" wrote before jansson). Members keep their order: jansson's
+ * objects do since 2.8. */
+#define JSONW_DUMP_FLAGS                                                       \
+	(JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(6))
 
 void jsonw_init(struct jsonw *w)
 {
@@ -16,48 +23,21 @@ void jsonw_init(struct jsonw *w)
 
 void jsonw_free(struct jsonw *w)
 {
+	json_decref(w->root);
 	free(w->buf);
 	jsonw_init(w);
 }
 
 void jsonw_reset(struct jsonw *w)
 {
+	json_decref(w->root);
+	w->root = NULL;
 	w->len = 0;
 	w->err = 0;
 	w->depth = 0;
-	memset(w->need_comma, 0, sizeof(w->need_comma));
-	memset(w->kind, 0, sizeof(w->kind));
+	w->finished = false;
 	if (w->buf)
 		w->buf[0] = '\0';
-}
-
-/* Room for n more bytes and a NUL. */
-static int jsonw_reserve(struct jsonw *w, size_t n)
-{
-	size_t cap = w->cap ? w->cap : 256;
-	char *p;
-
-	if (w->err)
-		return w->err;
-	if (w->len + n + 1 <= w->cap)
-		return 0;
-	while (cap < w->len + n + 1)
-		cap *= 2;
-	p = realloc(w->buf, cap);
-	if (!p)
-		return w->err = -ENOMEM;
-	w->buf = p;
-	w->cap = cap;
-	return 0;
-}
-
-static void jsonw_raw(struct jsonw *w, const char *s, size_t n)
-{
-	if (jsonw_reserve(w, n))
-		return;
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
-	w->buf[w->len] = '\0';
 }
 
 /* Length of the valid UTF-8 sequence at p (1..4), 0 when invalid. */
@@ -93,109 +73,156 @@ static size_t jsonw_utf8_len(const unsigned char *p)
 	return n;
 }
 
-/* s as a JSON string; a byte that is not UTF-8 becomes U+FFFD. */
-static void jsonw_quoted(struct jsonw *w, const char *s)
+/*
+ * s with every byte that is not UTF-8 replaced by U+FFFD, malloc'd (NULL
+ * when out of memory). jansson refuses such strings; this is only called
+ * once it did.
+ */
+static char *jsonw_utf8_fix(const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	char esc[6] = {'\\', 'u', '0', '0', 0, 0};
+	char *out = malloc(strlen(s) * 3 + 1), *o = out;
 	size_t n;
 
-	jsonw_raw(w, "\"", 1);
+	if (!out)
+		return NULL;
 	while (*p) {
-		if (*p == '"' || *p == '\\') {
-			esc[1] = (char)*p;
-			jsonw_raw(w, esc, 2);
-			esc[1] = 'u';
-			p++;
-		} else if (*p < 0x20 || *p == 0x7f) {
-			esc[4] = hex[*p >> 4];
-			esc[5] = hex[*p & 15];
-			jsonw_raw(w, esc, 6);
-			p++;
-		} else if ((n = jsonw_utf8_len(p))) {
-			jsonw_raw(w, (const char *)p, n);
+		n = jsonw_utf8_len(p);
+		if (n) {
+			memcpy(o, p, n);
+			o += n;
 			p += n;
 		} else {
-			jsonw_raw(w, "\\ufffd", 6);
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
 			p++;
 		}
 	}
-	jsonw_raw(w, "\"", 1);
+	*o = '\0';
+	return out;
+}
+
+/* json_string(s), after jsonw_utf8_fix() when s is not UTF-8. */
+static json_t *jsonw_string(const char *s)
+{
+	json_t *v = json_string(s);
+	char *fixed;
+
+	if (v)
+		return v;
+	fixed = jsonw_utf8_fix(s);
+	if (!fixed)
+		return NULL;
+	v = json_string(fixed);
+	free(fixed);
+	return v;
+}
+
+/* Where the next value goes: the innermost open container, or NULL for
+ * the top. */
+static json_t *jsonw_parent(const struct jsonw *w)
+{
+	return w->depth ? w->open[w->depth - 1] : NULL;
 }
 
 /*
- * The comma and the key before a value: a key inside an object only, and
- * one value at the top. Returns the (sticky) error.
+ * Add v (a new reference, taken over; NULL means its allocation failed)
+ * under key to the innermost open container, or as the top value.
+ * Returns the (sticky) error.
  */
-static int jsonw_member(struct jsonw *w, const char *key)
+static int jsonw_add(struct jsonw *w, const char *key, json_t *v)
 {
-	bool in_obj = w->depth > 0 && w->kind[w->depth] == '{';
+	json_t *parent = jsonw_parent(w);
+	bool in_obj = parent && json_is_object(parent);
+	char *fixed;
+	int r;
 
 	if (w->err)
-		return w->err;
-	if (!key != !in_obj || (w->depth == 0 && w->need_comma[0]))
-		return w->err = -EINVAL;
-	if (w->need_comma[w->depth] && w->depth)
-		jsonw_raw(w, ",", 1);
-	w->need_comma[w->depth] = true;
-	if (key) {
-		jsonw_quoted(w, key);
-		jsonw_raw(w, ":", 1);
+		goto drop;
+	if (!v)
+		return w->err = -ENOMEM;
+	if (!key != !in_obj || (!parent && w->root) || w->finished) {
+		w->err = -EINVAL;
+		goto drop;
 	}
+	if (!parent) {
+		w->root = v;
+		return 0;
+	}
+	if (!in_obj) {
+		if (json_array_append_new(parent, v))
+			w->err = -ENOMEM;
+		return w->err;
+	}
+	if (json_object_get(parent, key)) {
+		/* jansson would replace the first: the answer would lose a
+		 * value without a word. */
+		w->err = -EEXIST;
+		goto drop;
+	}
+	r = json_object_set_new(parent, key, json_incref(v));
+	if (r) { /* not UTF-8, or out of memory */
+		fixed = jsonw_utf8_fix(key);
+		r = fixed ? json_object_set_new(parent, fixed, json_incref(v))
+			  : -1;
+		free(fixed);
+	}
+	if (r)
+		w->err = -ENOMEM;
+drop:
+	json_decref(v);
 	return w->err;
 }
 
-static void jsonw_open(struct jsonw *w, const char *key, char c)
+static void jsonw_open(struct jsonw *w, const char *key, json_t *c)
 {
-	if (jsonw_member(w, key))
-		return;
-	if (w->depth >= JSONW_MAX_DEPTH) {
+	if (!w->err && w->depth >= JSONW_MAX_DEPTH) {
+		json_decref(c);
 		w->err = -EINVAL;
 		return;
 	}
-	jsonw_raw(w, &c, 1);
-	w->depth++;
-	w->need_comma[w->depth] = false;
-	w->kind[w->depth] = c;
+	if (jsonw_add(w, key, c))
+		return;
+	w->open[w->depth++] = c; /* borrowed: its parent (or root) holds it */
 }
 
-static void jsonw_close(struct jsonw *w, char c)
+static void jsonw_close(struct jsonw *w, bool obj)
 {
+	json_t *c = jsonw_parent(w);
+
 	if (w->err)
 		return;
-	if (!w->depth || w->kind[w->depth] != (c == '}' ? '{' : '[')) {
+	if (!c || json_is_object(c) != obj) {
 		w->err = -EINVAL;
 		return;
 	}
 	w->depth--;
-	jsonw_raw(w, &c, 1);
 }
 
 void jsonw_obj_open(struct jsonw *w, const char *key)
 {
-	jsonw_open(w, key, '{');
+	jsonw_open(w, key, w->err ? NULL : json_object());
 }
 
 void jsonw_obj_close(struct jsonw *w)
 {
-	jsonw_close(w, '}');
+	jsonw_close(w, true);
 }
 
 void jsonw_arr_open(struct jsonw *w, const char *key)
 {
-	jsonw_open(w, key, '[');
+	jsonw_open(w, key, w->err ? NULL : json_array());
 }
 
 void jsonw_arr_close(struct jsonw *w)
 {
-	jsonw_close(w, ']');
+	jsonw_close(w, false);
 }
 
 void jsonw_str(struct jsonw *w, const char *key, const char *s)
 {
-	if (!jsonw_member(w, key))
-		jsonw_quoted(w, s ? s : "");
+	if (!w->err)
+		jsonw_add(w, key, jsonw_string(s ? s : ""));
 }
 
 void jsonw_str_opt(struct jsonw *w, const char *key, const char *s)
@@ -219,53 +246,85 @@ void jsonw_strf(struct jsonw *w, const char *key, const char *fmt, ...)
 
 void jsonw_u64(struct jsonw *w, const char *key, uint64_t v)
 {
-	char buf[24];
-	int n = snprintf(buf, sizeof(buf), "%" PRIu64, v);
-
-	if (!jsonw_member(w, key))
-		jsonw_raw(w, buf, (size_t)n);
+	jsonw_i64(w, key, v > INT64_MAX ? INT64_MAX : (int64_t)v);
 }
 
 void jsonw_i64(struct jsonw *w, const char *key, int64_t v)
 {
-	char buf[24];
-	int n = snprintf(buf, sizeof(buf), "%" PRId64, v);
-
-	if (!jsonw_member(w, key))
-		jsonw_raw(w, buf, (size_t)n);
+	if (!w->err)
+		jsonw_add(w, key, json_integer((json_int_t)v));
 }
 
 void jsonw_double(struct jsonw *w, const char *key, double v)
 {
 	char buf[32];
-	int n;
+	double r;
 
+	if (w->err)
+		return;
 	if (!isfinite(v)) { /* JSON has no NaN nor infinity */
-		jsonw_null(w, key);
+		jsonw_add(w, key, json_null());
 		return;
 	}
-	n = snprintf(buf, sizeof(buf), "%.6g", v);
-	if (!jsonw_member(w, key))
-		jsonw_raw(w, buf, (size_t)n);
+	/* What 6 significant digits make of v: jansson writes an integral
+	 * real with ".0" after it, "%.6g" did not. */
+	snprintf(buf, sizeof(buf), "%.6g", v);
+	r = strtod(buf, NULL);
+	if (r == trunc(r) && fabs(r) < 1e6)
+		jsonw_add(w, key, json_integer((json_int_t)r));
+	else
+		jsonw_add(w, key, json_real(v));
 }
 
 void jsonw_bool(struct jsonw *w, const char *key, bool v)
 {
-	if (!jsonw_member(w, key))
-		jsonw_raw(w, v ? "true" : "false", v ? 4 : 5);
+	if (!w->err)
+		jsonw_add(w, key, json_boolean(v));
 }
 
 void jsonw_null(struct jsonw *w, const char *key)
 {
-	if (!jsonw_member(w, key))
-		jsonw_raw(w, "null", 4);
+	if (!w->err)
+		jsonw_add(w, key, json_null());
+}
+
+/* jansson's dump callback: append to the buffer, keeping room for a NUL. */
+static int jsonw_append(const char *s, size_t n, void *data)
+{
+	struct jsonw *w = data;
+	size_t cap = w->cap ? w->cap : 256;
+	char *p;
+
+	if (w->len + n + 1 > w->cap) {
+		while (cap < w->len + n + 1)
+			cap *= 2;
+		p = realloc(w->buf, cap);
+		if (!p)
+			return -1;
+		w->buf = p;
+		w->cap = cap;
+	}
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+	return 0;
 }
 
 int jsonw_finish(struct jsonw *w)
 {
 	if (!w->err && w->depth)
 		w->err = -EINVAL;
-	if (!w->err)
-		jsonw_raw(w, "", 0);
-	return w->err;
+	if (w->err || w->finished)
+		return w->err;
+	w->len = 0;
+	if (jsonw_append("", 0, w) ||
+	    (w->root &&
+	     json_dump_callback(w->root, jsonw_append, w, JSONW_DUMP_FLAGS))) {
+		w->len = 0;
+		return w->err = -ENOMEM;
+	}
+	json_decref(w->root);
+	w->root = NULL;
+	w->finished = true;
+	return 0;
 }

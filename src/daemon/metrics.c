@@ -163,8 +163,7 @@ static void metrics_labelled(struct mbuf *b, const struct metrics_group *g,
 	json_t *v;
 
 	mb_family(b, g->family, NULL, "_total", g->help, "counter");
-	json_object_foreach(obj, m, v)
-	{
+	json_object_foreach(obj, m, v) {
 		if (!json_is_number(v))
 			continue;
 		mb_printf(b, METRICS_PREFIX);
@@ -233,8 +232,7 @@ static void metrics_group(struct mbuf *b, const char *key, json_t *obj,
 		out->families++;
 		return;
 	}
-	json_object_foreach(obj, m, v)
-	{
+	json_object_foreach(obj, m, v) {
 		if (json_is_object(v) || json_is_array(v))
 			continue;
 		metrics_member(b, g ? g : &unknown, g != NULL, m, v);
@@ -315,19 +313,17 @@ static void metrics_forecasts(struct mbuf *b, json_t *arr,
 
 	mb_family(b, "forecast_last", NULL, "",
 		  "The last sample of each load series of this node", "gauge");
-	json_array_foreach(
-		arr, i, f) if ((series =
-					json_string_value(json_object_get(
-						f, "series"))) &&
-			       json_is_number(v = json_object_get(f, "last")))
-		mb_sample(b, "forecast_last", series, NULL, NULL, NULL, NULL,
-			  v);
+	json_array_foreach(arr, i, f)
+		if ((series =
+			     json_string_value(json_object_get(f, "series"))) &&
+		    json_is_number(v = json_object_get(f, "last")))
+			mb_sample(b, "forecast_last", series, NULL, NULL, NULL,
+				  NULL, v);
 	mb_family(b, "forecast", NULL, "",
 		  "This node's load forecast per series and horizon: its mean "
 		  "and the 95% interval (lo, hi)",
 		  "gauge");
-	json_array_foreach(arr, i, f)
-	{
+	json_array_foreach(arr, i, f) {
 		series = json_string_value(json_object_get(f, "series"));
 		for (h = 0; series && h < 2; h++)
 			for (k = 0; k < 3; k++)
@@ -343,8 +339,7 @@ static void metrics_forecasts(struct mbuf *b, json_t *arr,
 		  "The recent scaled error of the model each series uses "
 		  "(-1: not known yet)",
 		  "gauge");
-	json_array_foreach(arr, i, f)
-	{
+	json_array_foreach(arr, i, f) {
 		const char *model =
 			json_string_value(json_object_get(f, "model"));
 
@@ -378,8 +373,7 @@ static int metrics_doc(struct mbuf *b, const char *text,
 		json_decref(root);
 		return -EINVAL;
 	}
-	json_object_foreach(res, key, v)
-	{
+	json_object_foreach(res, key, v) {
 		if (json_is_object(v)) {
 			metrics_group(b, key, v, out);
 		} else if (!strcmp(key, "forecasts") && json_is_array(v)) {

@@ -13,7 +13,10 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include <libmnl/libmnl.h>
+
 #define NH_BUF 8192
+#define NH_REQ 128 /* a query: headers and one address */
 #define NH_NUD_USABLE                                                          \
 	(NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT |   \
 	 NUD_NOARP)
@@ -35,55 +38,68 @@ int nh_open(void)
 	return fd;
 }
 
-static void nh_attr_put(struct nlmsghdr *n, size_t max, int type,
-			const void *data, size_t len)
-{
-	struct rtattr *rta = (void *)((char *)n + NLMSG_ALIGN(n->nlmsg_len));
+/* The answer nh_talk() waits for, and what it made of it. */
+struct nh_want {
+	uint16_t type;
+	mnl_cb_t parse;
+	void *data;
+	bool found;
+	int ret;
+};
 
-	if (NLMSG_ALIGN(n->nlmsg_len) + RTA_SPACE(len) > max)
-		return;
-	rta->rta_type = (unsigned short)type;
-	rta->rta_len = (unsigned short)RTA_LENGTH(len);
-	memcpy(RTA_DATA(rta), data, len);
-	n->nlmsg_len = NLMSG_ALIGN(n->nlmsg_len) + RTA_SPACE(len);
+/* mnl_cb_run()'s data callback: the first message of the wanted type is
+ * the answer; others are passed over. */
+static int nh_pick(const struct nlmsghdr *nlh, void *data)
+{
+	struct nh_want *w = data;
+
+	if (nlh->nlmsg_type != w->type)
+		return MNL_CB_OK;
+	w->found = true;
+	w->ret = w->parse(nlh, w->data);
+	/* A malformed answer is an error, not "no answer". */
+	if (w->ret == MNL_CB_ERROR)
+		w->ret = -EBADMSG;
+	return MNL_CB_STOP;
 }
 
 /*
- * Send request n and read the one answer of type want into buf. Returns
- * the answer, NULL with *err set (-errno from an NLMSG_ERROR, or of the
- * socket).
+ * Send request nlh and read its one answer of type want, handing it to
+ * parse (data: its argument). A datagram of an earlier query (a late
+ * answer, another sequence number) is skipped. Returns parse's MNL_CB_*
+ * result (>= 0), or -errno from an NLMSG_ERROR (an acknowledgement
+ * without the answer: -ENOENT), or of the socket (-ETIMEDOUT when the
+ * kernel kept silent past SO_RCVTIMEO).
  */
-static struct nlmsghdr *nh_talk(int fd, struct nlmsghdr *n, int want, char *buf,
-				size_t len, int *err)
+static int nh_talk(int fd, struct nlmsghdr *nlh, uint16_t want, mnl_cb_t parse,
+		   void *data)
 {
-	static __u32 seq;
-	struct nlmsghdr *h;
+	static uint32_t seq;
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	struct nh_want ctx = {.type = want, .parse = parse, .data = data};
+	char buf[NH_BUF];
 	ssize_t r;
+	int ret;
 
-	n->nlmsg_seq = ++seq;
-	if (send(fd, n, n->nlmsg_len, 0) < 0) {
-		*err = -errno;
-		return NULL;
-	}
+	nlh->nlmsg_seq = ++seq;
+	if (sendto(fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&kernel,
+		   sizeof(kernel)) < 0)
+		return -errno;
 	for (;;) {
-		r = recv(fd, buf, len, 0);
-		if (r < 0) {
-			*err = errno == EAGAIN ? -ETIMEDOUT : -errno;
-			return NULL;
-		}
-		for (h = (void *)buf; NLMSG_OK(h, (size_t)r);
-		     h = NLMSG_NEXT(h, r)) {
-			if (h->nlmsg_seq != n->nlmsg_seq)
-				continue; /* a late answer to an old query */
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(h);
-
-				*err = e->error ? e->error : -ENOENT;
-				return NULL;
-			}
-			if (h->nlmsg_type == want)
-				return h;
-		}
+		r = recv(fd, buf, sizeof(buf), 0);
+		if (r < 0)
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		ret = mnl_cb_run(buf, (size_t)r, nlh->nlmsg_seq, 0, nh_pick,
+				 &ctx);
+		if (ret < 0 && errno == EPROTO)
+			continue; /* a late answer to an old query (mnl_cb_run()
+				   * says EPROTO for another sequence number) */
+		if (ret < 0)
+			return -errno;
+		if (ctx.found)
+			return ctx.ret;
+		if (ret == MNL_CB_STOP)
+			return -ENOENT; /* acknowledged, no answer */
 	}
 }
 
@@ -108,93 +124,130 @@ static void nh_addr_get(struct flow_addr *a, int family, const void *raw)
 		memcpy(a->b, raw, 16);
 }
 
+/* What a route answer is read into. */
+struct nh_route_ctx {
+	struct nh_result *out;
+	int family;
+	size_t alen;
+	bool unicast;
+};
+
+static int nh_route_attr(const struct nlattr *a, void *data)
+{
+	struct nh_route_ctx *c = data;
+	struct nh_result *out = c->out;
+	uint16_t len = mnl_attr_get_payload_len(a);
+
+	switch (mnl_attr_get_type(a)) {
+	case RTA_OIF:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			out->ifindex = (int)mnl_attr_get_u32(a);
+		break;
+	case RTA_GATEWAY:
+		if (len == c->alen) {
+			out->via_gateway = true;
+			nh_addr_get(&out->gw, c->family,
+				    mnl_attr_get_payload(a));
+		}
+		break;
+	case RTA_PREFSRC:
+		if (len == c->alen)
+			nh_addr_get(&out->src, c->family,
+				    mnl_attr_get_payload(a));
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int nh_route_parse(const struct nlmsghdr *nlh, void *data)
+{
+	struct nh_route_ctx *c = data;
+	const struct rtmsg *rt = mnl_nlmsg_get_payload(nlh);
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*rt))
+		return MNL_CB_ERROR;
+	c->unicast = rt->rtm_type == RTN_UNICAST;
+	if (!c->unicast)
+		return MNL_CB_STOP;
+	return mnl_attr_parse(nlh, sizeof(*rt), nh_route_attr, c);
+}
+
 /* The route to dst: output interface, gateway, preferred source. */
 static int nh_route(int fd, const struct flow_addr *dst, struct nh_result *out)
 {
-	struct {
-		struct nlmsghdr n;
-		struct rtmsg r;
-		char attrs[64];
-	} req;
-	char buf[NH_BUF];
-	struct nlmsghdr *h;
-	struct rtattr *a;
+	char req[NH_REQ];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+	struct nh_route_ctx c = {.out = out};
 	struct rtmsg *rt;
 	const void *raw;
-	size_t alen;
-	int family = nh_family(dst, &raw, &alen), err = 0, len;
+	int err;
 
-	memset(&req, 0, sizeof(req));
-	req.n.nlmsg_len = NLMSG_LENGTH(sizeof(req.r));
-	req.n.nlmsg_type = RTM_GETROUTE;
-	req.n.nlmsg_flags = NLM_F_REQUEST;
-	req.r.rtm_family = (unsigned char)family;
-	req.r.rtm_dst_len = (unsigned char)(alen * 8);
-	nh_attr_put(&req.n, sizeof(req), RTA_DST, raw, alen);
-	h = nh_talk(fd, &req.n, RTM_NEWROUTE, buf, sizeof(buf), &err);
+	c.family = nh_family(dst, &raw, &c.alen);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+	rt->rtm_family = (unsigned char)c.family;
+	rt->rtm_dst_len = (unsigned char)(c.alen * 8);
+	mnl_attr_put(nlh, RTA_DST, c.alen, raw);
+	err = nh_talk(fd, nlh, RTM_NEWROUTE, nh_route_parse, &c);
 	/* The kernel answers a blackhole route with EINVAL and a prohibit
 	 * route with EACCES: no way there either. */
-	if (!h)
+	if (err < 0)
 		return err == -ENETUNREACH || err == -EHOSTUNREACH ||
 				       err == -ENOENT || err == -EINVAL ||
 				       err == -EACCES
 			       ? -ENETUNREACH
 			       : err;
-	rt = NLMSG_DATA(h);
-	if (rt->rtm_type != RTN_UNICAST)
+	if (!c.unicast)
 		return -ENETUNREACH; /* local, blackhole, unreachable */
-	len = (int)RTM_PAYLOAD(h);
-	for (a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-		if (a->rta_type == RTA_OIF)
-			out->ifindex = *(int *)RTA_DATA(a);
-		else if (a->rta_type == RTA_GATEWAY) {
-			out->via_gateway = true;
-			nh_addr_get(&out->gw, family, RTA_DATA(a));
-		} else if (a->rta_type == RTA_PREFSRC)
-			nh_addr_get(&out->src, family, RTA_DATA(a));
-	}
 	return out->ifindex ? 0 : -ENETUNREACH;
+}
+
+static int nh_neigh_attr(const struct nlattr *a, void *data)
+{
+	uint8_t *mac = data;
+
+	if (mnl_attr_get_type(a) == NDA_LLADDR &&
+	    mnl_attr_get_payload_len(a) == 6) {
+		memcpy(mac, mnl_attr_get_payload(a), 6);
+		return MNL_CB_STOP;
+	}
+	return MNL_CB_OK;
+}
+
+static int nh_neigh_parse(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*nd))
+		return MNL_CB_ERROR;
+	if (!(nd->ndm_state & NH_NUD_USABLE))
+		return MNL_CB_OK; /* no MAC to use */
+	/* MNL_CB_STOP once the MAC is found; OK when there is none. */
+	return mnl_attr_parse(nlh, sizeof(*nd), nh_neigh_attr, data);
 }
 
 /* MAC of neighbour addr on ifindex, when the kernel has a usable one. */
 static int nh_neigh(int fd, const struct flow_addr *addr, int ifindex,
 		    uint8_t mac[6])
 {
-	struct {
-		struct nlmsghdr n;
-		struct ndmsg nd;
-		char attrs[64];
-	} req;
-	char buf[NH_BUF];
-	struct nlmsghdr *h;
+	char req[NH_REQ];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
 	struct ndmsg *nd;
-	struct rtattr *a;
 	const void *raw;
 	size_t alen;
-	int family = nh_family(addr, &raw, &alen), err = 0, len;
+	int family = nh_family(addr, &raw, &alen), err;
 
-	memset(&req, 0, sizeof(req));
-	req.n.nlmsg_len = NLMSG_LENGTH(sizeof(req.nd));
-	req.n.nlmsg_type = RTM_GETNEIGH;
-	req.n.nlmsg_flags = NLM_F_REQUEST;
-	req.nd.ndm_family = (unsigned char)family;
-	req.nd.ndm_ifindex = ifindex;
-	nh_attr_put(&req.n, sizeof(req), NDA_DST, raw, alen);
-	h = nh_talk(fd, &req.n, RTM_NEWNEIGH, buf, sizeof(buf), &err);
-	if (!h)
+	nlh->nlmsg_type = RTM_GETNEIGH;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	nd->ndm_family = (unsigned char)family;
+	nd->ndm_ifindex = ifindex;
+	mnl_attr_put(nlh, NDA_DST, alen, raw);
+	err = nh_talk(fd, nlh, RTM_NEWNEIGH, nh_neigh_parse, mac);
+	if (err < 0)
 		return err == -ENOENT ? -EAGAIN : err;
-	nd = NLMSG_DATA(h);
-	if (!(nd->ndm_state & NH_NUD_USABLE))
-		return -EAGAIN;
-	len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*nd)));
-	for (a = (void *)((char *)nd + NLMSG_ALIGN(sizeof(*nd)));
-	     RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-		if (a->rta_type == NDA_LLADDR && RTA_PAYLOAD(a) == 6) {
-			memcpy(mac, RTA_DATA(a), 6);
-			return 0;
-		}
-	}
-	return -EAGAIN;
+	return err == MNL_CB_STOP ? 0 : -EAGAIN;
 }
 
 int nh_resolve(int fd, const struct flow_addr *dst, struct nh_result *out)

@@ -5,7 +5,8 @@
  * of the next hop (the address itself on the link, else the gateway).
  * Templates to other nodes are built from this, so they follow the
  * kernel when a route or a neighbour changes; a monitor socket says when
- * that happens. Plain rtnetlink, no library.
+ * that happens. rtnetlink through libmnl (messages built and parsed by
+ * it); the sockets are plain file descriptors the caller polls and closes.
  */
 #ifndef STEER_NEXTHOP_H
 #define STEER_NEXTHOP_H

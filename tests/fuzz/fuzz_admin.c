@@ -4,7 +4,9 @@
  * loaded once from the steerd fixture (cell mode, no gossip), then every
  * input is one request through admin_handle(). Every answer must be one
  * line of JSON (checked for the framing: starts with '{', no raw newline
- * or control byte); nothing may crash or leak.
+ * or control byte) written whole (no "internal error": a handler's
+ * structure error, such as a key written twice, that jsonw refused);
+ * nothing may crash or leak.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -58,6 +60,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < n; i++)
 		if ((unsigned char)out[i] < 0x20)
 			abort();
+	if (strstr(out, "\"error\":\"internal error")) {
+		fprintf(stderr, "fuzz_admin: '%s': %s\n", line, out);
+		abort();
+	}
 out:
 	jsonw_free(&w);
 	return 0;
