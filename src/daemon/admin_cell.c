@@ -350,6 +350,16 @@ static const char *admin_cell_node_name(const struct cluster *c, uint16_t id)
 	return n ? n->ep.name : NULL;
 }
 
+/* Which way a chain runs and the cell at its other end. */
+static void admin_cell_chain_peer(struct steerd *d, struct jsonw *w, bool tx,
+				  uint16_t peer)
+{
+	jsonw_str(w, "dir", tx ? "to" : "from");
+	jsonw_u64(w, "cell", peer);
+	jsonw_str_opt(w, "name",
+		      admin_cell_node_name(&d->world->cluster, peer));
+}
+
 /* The shard's chains: to each mirror it streams to, from each primary. */
 static void admin_cell_shard_chains(struct steerd *d, uint32_t shard,
 				    struct jsonw *w)
@@ -364,11 +374,7 @@ static void admin_cell_shard_chains(struct steerd *d, uint32_t shard,
 	jsonw_arr_open(w, "chains");
 	for (i = 0; i < n; i++) {
 		jsonw_obj_open(w, NULL);
-		jsonw_str(w, "dir", ci[i].tx ? "to" : "from");
-		jsonw_u64(w, "cell", ci[i].peer);
-		jsonw_str_opt(
-			w, "name",
-			admin_cell_node_name(&d->world->cluster, ci[i].peer));
+		admin_cell_chain_peer(d, w, ci[i].tx, ci[i].peer);
 		jsonw_u64(w, "seq", ci[i].seq);
 		admin_cell_head(w, "head", ci[i].head);
 		jsonw_str(w, "state",
@@ -425,11 +431,7 @@ static void admin_cell_chain_streams(struct steerd *d, struct jsonw *w)
 	jsonw_arr_open(w, "chains");
 	for (i = 0; i < n; i++) {
 		jsonw_obj_open(w, NULL);
-		jsonw_str(w, "dir", cs[i].tx ? "to" : "from");
-		jsonw_u64(w, "cell", cs[i].peer);
-		jsonw_str_opt(
-			w, "name",
-			admin_cell_node_name(&d->world->cluster, cs[i].peer));
+		admin_cell_chain_peer(d, w, cs[i].tx, cs[i].peer);
 		jsonw_u64(w, "shards", cs[i].chains);
 		jsonw_u64(w, "broken", cs[i].broken);
 		jsonw_u64(w, "links", cs[i].links);

@@ -218,7 +218,6 @@ static void steerd_on_drain_change(void *arg)
 	if (drain_is(&d->drain) && !drain_joining(&d->drain) &&
 	    d->world->conf.drain_udp_move)
 		host_udp_move(d->host, migrations_target(d));
-	steerd_drain_tell(d);
 	hints_tick(d->hints, d);
 }
 
