@@ -58,16 +58,16 @@ expect()
 }
 
 expect migration_sessions_survived_pct == 100 "long-lived sessions lost"
-expect migration_sessions >= 220 "sessions missing"
+expect migration_sessions '>=' 220 "sessions missing"
 expect migration_workload_answered_pct == 100 "workload connections unanswered"
-expect migration_workload_connections >= 100 "the workload did not run"
+expect migration_workload_connections '>=' 100 "the workload did not run"
 expect migration_drain_forced == 0 "the forecast never drained h1"
-expect migration_drains >= 1 "no drain"
-expect migration_first_packets_drain >= 1 "the drain moved no session"
-expect migration_first_packets_join >= 1 "the join moved no session"
+expect migration_drains '>=' 1 "no drain"
+expect migration_first_packets_drain '>=' 1 "the drain moved no session"
+expect migration_first_packets_join '>=' 1 "the join moved no session"
 expect migration_first_packet_cached_pct_join '>=' 1 "the join warm-up: no first packet at the joiner came from a cached template"
 expect migration_first_lost == 0 "first packets at a new ingress lost"
-expect migration_recall >= 0.01 "no session of h1 was predicted"
+expect migration_recall '>=' 0.01 "no session of h1 was predicted"
 grep -q '^pathlat_chains [1-9]' "$out/run/directory_hints/pathlat.txt" 2>/dev/null ||
 	check "steer-pathlat followed no packet"
 echo "[figure] migration story, directory with hints, both cores busy: $(val migration_sessions_survived_pct)% of $(val migration_sessions) sessions survived; first packets straight to the owner after the drain $(val migration_first_packet_direct_pct_drain)%, after the join $(val migration_first_packet_direct_pct_join)%"
